@@ -1,0 +1,13 @@
+// Command groups of the `aster` tool. Each add_*_commands registers its subcommands on the
+// root app; the callbacks set the process exit code through CommandContext.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace aster::cli {
+
+struct CommandContext {
+  int exit_code = 0;
+};
+
+}  // namespace aster::cli

@@ -1,0 +1,18 @@
+// `aster` — the native Aster command line tool (reference: aster-cli 0.1.2, see
+// ../shared/reference/cli-and-shell.md and docs/cli.md).
+#include <fmt/core.h>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"aster — call and inspect Aster RPC services (native C++ tool)", "aster"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "aster (Aster C++) 0.1.0");
+  aster::cli::CommandContext ctx;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return ctx.exit_code;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's test command: installs and builds what it needs, then runs every test —
+# unit, transport and interop (against the real aster-rpc/aster-cli 0.1.2 from PyPI) in the
+# default build, unit + transport again under ASan/UBSan, and the fuzz smoke runs — inside a
+# loopback-only network namespace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+start=$(date +%s)
+stamp() { echo "== [$(( $(date +%s) - start ))s] $*"; }
+
+stamp "bootstrap (Debian packages, Rust toolchain check)"
+scripts/bootstrap.sh
+stamp "reference peers (aster-rpc 0.1.2, aster-cli 0.1.2 venv)"
+venv=$(scripts/reference-peers.sh)
+
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/aster/ccache}"
+presets=(default asan fuzz)
+[ -n "${ASTER_TEST_PRESETS:-}" ] && read -r -a presets <<<"$ASTER_TEST_PRESETS"
+for preset in "${presets[@]}"; do
+  stamp "configure + build ($preset)"
+  cmake --preset "$preset" -DASTER_REFERENCE_VENV="$venv" >/dev/null
+  cmake --build --preset "$preset"
+done
+
+status=0
+for preset in "${presets[@]}"; do
+  case "$preset" in
+    default) labels="" ;;                       # everything
+    asan) labels="-L unit|transport" ;;         # sanitizers over unit + transport tests
+    fuzz) labels="-L fuzz-smoke" ;;
+  esac
+  stamp "ctest ($preset) ${labels}"
+  # shellcheck disable=SC2086
+  scripts/netns-run ctest --preset "$preset" $labels -j2 --timeout 600 || status=1
+done
+stamp "done (status $status)"
+exit $status
