@@ -1,0 +1,86 @@
+// How a user names a peer, exactly as aster-rpc 0.1.2 prints and parses it
+// (shared/reference/iroh-transport.md §3.3, trust-and-admission.md §6):
+//   * `aster1…`  — base58 (Bitcoin alphabet) compact ticket, core/src/ticket.rs v1;
+//   * 64 hex     — a bare endpoint id (ed25519 public key);
+//   * otherwise  — standard base64 of the NodeAddr text `id LF relay-url-or-empty LF addr…`.
+// Parsers discard the ticket's relay and credential, as 0.1.2 does, and dial id + addresses.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/ip/udp.hpp>
+
+#include "aster/status.hpp"
+
+namespace aster::transport {
+
+// An iroh endpoint id: the 32-byte ed25519 public key, printed as 64 lowercase hex.
+struct EndpointId {
+  std::array<uint8_t, 32> bytes{};
+
+  static Result<EndpointId> from_hex(std::string_view hex);
+  std::string to_hex() const;
+  friend bool operator==(const EndpointId&, const EndpointId&) = default;
+};
+
+using SocketAddress = asio::ip::udp::endpoint;
+
+// Where to dial a peer: what the bridge's connect takes.
+struct EndpointAddr {
+  EndpointId id;
+  std::string relay_url;                     // empty when none
+  std::vector<SocketAddress> direct_addresses;
+
+  // The LF text form 0.1.2 base64-encodes (`IrohNode.node_addr_info().to_bytes()`).
+  std::string to_node_addr_text() const;
+  static Result<EndpointAddr> from_node_addr_text(std::string_view text);
+  // Standard base64 (with padding) of the LF text form: 0.1.2's `endpoint_addr_b64`.
+  std::string to_node_addr_b64() const;
+  static Result<EndpointAddr> from_node_addr_b64(std::string_view b64);
+
+  friend bool operator==(const EndpointAddr&, const EndpointAddr&) = default;
+};
+
+// The credential TLV a ticket may carry (unused by 0.1.2 peers; kept for round trips).
+struct TicketCredential {
+  enum class Kind : uint8_t { kOpen = 0, kConsumerRcan = 1, kEnrollment = 2, kRegistryRead = 3 };
+  Kind kind = Kind::kOpen;
+  std::vector<uint8_t> payload;  // ≤ 220 bytes; exactly 32 for kRegistryRead
+  friend bool operator==(const TicketCredential&, const TicketCredential&) = default;
+};
+
+// The `aster1…` compact ticket (≤ 256 bytes before base58).
+struct AsterTicket {
+  static constexpr std::string_view kPrefix = "aster1";
+  static constexpr size_t kMaxWireSize = 256;
+  static constexpr size_t kMaxDirectAddresses = 15;
+  static constexpr size_t kMaxCredentialPayload = 220;
+
+  EndpointId id;
+  std::optional<SocketAddress> relay;  // the relay's resolved IP:port, not its URL
+  std::vector<SocketAddress> direct_addresses;
+  std::optional<TicketCredential> credential;
+
+  Result<std::vector<uint8_t>> encode() const;
+  static Result<AsterTicket> decode(std::span<const uint8_t> bytes);
+  Result<std::string> to_string() const;
+  static Result<AsterTicket> from_string(std::string_view text);
+
+  friend bool operator==(const AsterTicket&, const AsterTicket&) = default;
+};
+
+// Parses any of the three forms a user types, in 0.1.2's order (`_coerce_node_addr`).
+// Errors name the form that was recognised and what is wrong with it.
+Result<EndpointAddr> parse_endpoint_addr(std::string_view text);
+
+// Bitcoin-alphabet base58, as the `bs58` crate 0972ac9 uses. Exposed for tests.
+std::string base58_encode(std::span<const uint8_t> bytes);
+Result<std::vector<uint8_t>> base58_decode(std::string_view text);
+
+}  // namespace aster::transport

@@ -1,0 +1,130 @@
+// Address forms against vectors printed by a running aster-rpc 0.1.2 producer
+// (AsterServer.address / endpoint_addr_b64) and by its AsterTicket class.
+#include "aster/transport/endpoint_addr.hpp"
+
+#include <gtest/gtest.h>
+
+namespace aster::transport {
+namespace {
+
+constexpr std::string_view kId = "b83c22e4c752a1831a21fe131444864bb8510567856421edd6f313322c20c1d7";
+// AsterServer.address of a 0.1.2 producer in a loopback-only namespace.
+constexpr std::string_view kServerTicket =
+    "aster18Q2DCaQeus5oSpHVqjj2m7Sn2t85ysDyLgvbEyz3zTDDZC2YQDJooiLHccu2ZCg2TR29Ghr6AGgEBfkyV";
+// Its endpoint_addr_b64: "<id>\n\n127.0.0.1:44599\n[::1]:36808".
+constexpr std::string_view kServerB64 =
+    "YjgzYzIyZTRjNzUyYTE4MzFhMjFmZTEzMTQ0NDg2NGJiODUxMDU2Nzg1NjQyMWVkZDZmMzEzMzIyYzIwYzFkNwoKMTI3"
+    "LjAuMC4xOjQ0NTk5Cls6OjFdOjM2ODA4";
+// AsterTicket(id, relay_addr="203.0.113.7:3340",
+//             direct_addrs=["127.0.0.1:44599","[::1]:36808","10.1.2.3:7"]).to_string()
+constexpr std::string_view kRelayTicket =
+    "aster1cjaJsQKnduzDzvSEi55moHG91WXzu7TuLWXeTC4JBeq1quqj1wxBpVFk4tcnYpFSf1R8RYeZtDWvxRvMJi9GNCbF"
+    "9B6RQAcgn";
+// AsterTicket(id, relay_addr="[2001:db8::1]:443", credential_type="registry_read",
+//             credential_data=bytes(range(32))).to_string()
+constexpr std::string_view kCredentialTicket =
+    "aster1LUdAD3SqY6SboLh5PTCXoAuM5aSh9y3WHSwXf78Q1tDNV7MUZXizY3Yxh18huY1psjkc6Kcypg1YSgo7kXfY1xMd"
+    "35TAXzR18PmAc6aMuVapGyYeaCk6sP4";
+
+SocketAddress addr(const char* ip, uint16_t port) {
+  return SocketAddress(asio::ip::make_address(ip), port);
+}
+
+TEST(EndpointAddr, ParsesServerTicketAndBase64Alike) {
+  auto from_ticket = parse_endpoint_addr(kServerTicket);
+  ASSERT_TRUE(from_ticket) << from_ticket.status().to_string();
+  EXPECT_EQ(from_ticket->id.to_hex(), kId);
+  ASSERT_EQ(from_ticket->direct_addresses.size(), 2u);
+  EXPECT_EQ(from_ticket->direct_addresses[0], addr("127.0.0.1", 44599));
+  EXPECT_EQ(from_ticket->direct_addresses[1], addr("::1", 36808));
+
+  auto from_b64 = parse_endpoint_addr(kServerB64);
+  ASSERT_TRUE(from_b64) << from_b64.status().to_string();
+  EXPECT_EQ(*from_b64, *from_ticket);
+  EXPECT_EQ(from_b64->to_node_addr_b64(), kServerB64);
+}
+
+TEST(AsterTicket, EncodesByteIdenticallyToPython) {
+  auto id = EndpointId::from_hex(kId);
+  ASSERT_TRUE(id);
+  AsterTicket ticket{*id, addr("203.0.113.7", 3340),
+                     {addr("127.0.0.1", 44599), addr("::1", 36808), addr("10.1.2.3", 7)},
+                     std::nullopt};
+  EXPECT_EQ(*ticket.to_string(), kRelayTicket);
+  auto decoded = AsterTicket::from_string(kRelayTicket);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, ticket);
+
+  AsterTicket plain{*id, std::nullopt, {addr("127.0.0.1", 44599), addr("::1", 36808)}, {}};
+  EXPECT_EQ(*plain.to_string(), kServerTicket);
+}
+
+TEST(AsterTicket, CarriesRelayV6AndCredential) {
+  auto decoded = AsterTicket::from_string(kCredentialTicket);
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  ASSERT_TRUE(decoded->relay);
+  EXPECT_EQ(*decoded->relay, addr("2001:db8::1", 443));
+  ASSERT_TRUE(decoded->credential);
+  EXPECT_EQ(decoded->credential->kind, TicketCredential::Kind::kRegistryRead);
+  ASSERT_EQ(decoded->credential->payload.size(), 32u);
+  EXPECT_EQ(decoded->credential->payload[31], 31);
+  EXPECT_EQ(*decoded->to_string(), kCredentialTicket);
+  // The parser dials id + direct addresses only, as 0.1.2 does.
+  auto dial = parse_endpoint_addr(kCredentialTicket);
+  ASSERT_TRUE(dial);
+  EXPECT_TRUE(dial->relay_url.empty());
+  EXPECT_TRUE(dial->direct_addresses.empty());
+}
+
+TEST(AsterTicket, LeadingZeroBytesSurviveBase58) {
+  auto decoded = AsterTicket::from_string("aster111111111111111111111111111111111Crna3UMB49eg");
+  ASSERT_TRUE(decoded) << decoded.status().to_string();
+  EXPECT_EQ(decoded->id.to_hex(), std::string(64, '0'));
+  EXPECT_EQ(decoded->direct_addresses.at(0), addr("127.0.0.1", 1));
+}
+
+TEST(EndpointAddr, BareHexIsIdOnly) {
+  auto parsed = parse_endpoint_addr(std::string("  ") + std::string(kId) + "\n");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->id.to_hex(), kId);
+  EXPECT_TRUE(parsed->direct_addresses.empty());
+}
+
+TEST(EndpointAddr, BadInputNamesTheProblem) {
+  auto check = [](std::string_view text, std::string_view needle) {
+    auto parsed = parse_endpoint_addr(text);
+    ASSERT_FALSE(parsed) << text;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find(needle), std::string::npos)
+        << parsed.status().message();
+  };
+  check("", "empty");
+  check("aster10OIl", "invalid base58 character '0'");
+  check("aster1abc", "too short");
+  auto valid = AsterTicket::from_string(kServerTicket)->encode().value();
+  for (uint8_t b : {0x00, 0x00, 0x00, 0xff}) valid.push_back(b);  // open credential + 1 byte
+  check(std::string(AsterTicket::kPrefix) + base58_encode(valid), "1 trailing bytes");
+  check("not an address!", "not an aster1 ticket");
+  check("dGhpcyBpcyBub3QgYW4gaWQ=", "endpoint id must be 64 hex");  // "this is not an id"
+  // A ticket with version 2 in its header.
+  std::vector<uint8_t> bad(34, 0);
+  bad[32] = 0x20;
+  check(std::string(AsterTicket::kPrefix) + base58_encode(bad), "unsupported ticket version 2");
+  // Truncated IPv4 direct address: count 1, bitfield, 3 of 6 bytes.
+  std::vector<uint8_t> cut(32, 7);
+  for (uint8_t b : {0x10, 0x10, 0x00, 127, 0, 0}) cut.push_back(b);
+  check(std::string(AsterTicket::kPrefix) + base58_encode(cut), "truncated in direct address");
+}
+
+TEST(Base58, RoundTripsArbitraryBytes) {
+  std::vector<uint8_t> bytes;
+  for (int i = 0; i < 120; ++i) {
+    bytes.push_back(static_cast<uint8_t>(i * 37));
+    auto back = base58_decode(base58_encode(bytes));
+    ASSERT_TRUE(back);
+    ASSERT_EQ(*back, bytes);
+  }
+}
+
+}  // namespace
+}  // namespace aster::transport
