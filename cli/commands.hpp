@@ -10,4 +10,7 @@ struct CommandContext {
   int exit_code = 0;
 };
 
+// `aster service ls` (cli/service_command.cpp).
+void add_service_commands(CLI::App& app, CommandContext& context);
+
 }  // namespace aster::cli
