@@ -7,20 +7,14 @@ find_program(CARGO_EXECUTABLE cargo HINTS $ENV{HOME}/.cargo/bin REQUIRED)
 set(ASTER_CARGO_HOME "${ASTER_CACHE_DIR}/cargo-home" CACHE PATH "CARGO_HOME for the bridge")
 set(ASTER_CARGO_TARGET_DIR "${ASTER_CACHE_DIR}/cargo-target" CACHE PATH "cargo target dir")
 set(_bridge_dir "${CMAKE_SOURCE_DIR}/bridge")
-set(_cargo_lib "${ASTER_CARGO_TARGET_DIR}/release/libaster_iroh.a")
-# The target dir is shared by every checkout on the machine (worktrees, CI clones), and all of
-# them write the same release/libaster_iroh.a. So cargo runs on every build (≈0.5 s when
-# fresh; cargo re-links its output even for fresh units) and the result is copied into this
-# build tree: we always link the library built from *this* checkout's bridge/.
+# Every checkout shares the target dir but links the library built from its own bridge/,
+# copied into its build tree (cmake/AsterBridgeBuild.cmake explains why). cargo runs on every
+# build; it takes ≈0.5 s when nothing changed.
 set(_bridge_lib "${CMAKE_BINARY_DIR}/bridge/libaster_iroh.a")
 add_custom_target(aster_iroh_cargo
-  COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${ASTER_CARGO_HOME}
-          CARGO_TARGET_DIR=${ASTER_CARGO_TARGET_DIR}
-          ${CARGO_EXECUTABLE} build --release --locked --lib
-          --manifest-path ${_bridge_dir}/Cargo.toml
-  COMMAND ${CMAKE_COMMAND} -E make_directory "${CMAKE_BINARY_DIR}/bridge"
-  # copy_if_different keeps the mtime when nothing changed, so nothing relinks needlessly.
-  COMMAND ${CMAKE_COMMAND} -E copy_if_different "${_cargo_lib}" "${_bridge_lib}"
+  COMMAND ${CMAKE_COMMAND} -DCARGO=${CARGO_EXECUTABLE} -DCARGO_HOME=${ASTER_CARGO_HOME}
+          -DCARGO_TARGET_DIR=${ASTER_CARGO_TARGET_DIR} -DBRIDGE_DIR=${_bridge_dir}
+          -DOUT=${_bridge_lib} -P ${CMAKE_CURRENT_LIST_DIR}/AsterBridgeBuild.cmake
   BYPRODUCTS "${_bridge_lib}"
   WORKING_DIRECTORY "${_bridge_dir}"
   COMMENT "cargo build aster_iroh (Rust iroh bridge)"
