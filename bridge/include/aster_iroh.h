@@ -1,6 +1,22 @@
 /* aster_iroh.h — C ABI of the aster_iroh bridge crate (bridge/src/lib.rs).
- * Kept by hand; tests/unit/bridge compiles it as C and checks sizes against Rust.
- * Every symbol is prefixed aster_iroh_. No Rust allocation is ever freed by the caller. */
+ * Kept by hand; Rust pins the struct layouts with const asserts (bridge/src/abi.rs) and
+ * tests/unit/bridge/abi_layout.c compiles this header as C and checks the same numbers.
+ * Every symbol is prefixed aster_iroh_. No Rust allocation is ever freed by the caller.
+ *
+ * Model (shared/reference/iroh-transport.md §§3-4):
+ *  - Objects are opaque generational uint64_t handles (0 = none). A stale or doubly freed
+ *    handle yields ASTER_IROH_NOT_FOUND, never a crash. Freeing a handle while an operation
+ *    runs on it is safe.
+ *  - Every asynchronous call returns at once (the submit status) and writes an op id; later
+ *    exactly ONE terminal event with the caller's user_data appears on the completion queue.
+ *    Submit statuses other than ASTER_IROH_OK mean no event will follow.
+ *  - The queue is drained with aster_iroh_poll(); the eventfd from
+ *    aster_iroh_runtime_event_fd() becomes readable when events are waiting. poll() clears it
+ *    when it empties the queue, so: wait readable, poll until 0, wait again.
+ *  - Event payloads (data/len) are leases valid until aster_iroh_lease_release(lease);
+ *    every event with lease != 0 must be released. Inputs are borrowed for the call only
+ *    (outbound bytes are copied).
+ *  - All functions are thread-safe; one caller thread keeps per-stream ordering trivial. */
 #ifndef ASTER_IROH_H
 #define ASTER_IROH_H
 
@@ -12,11 +28,212 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 1u
+#define ASTER_IROH_ABI_VERSION 2u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument. */
 int32_t aster_iroh_blake3(const uint8_t *data, size_t len, uint8_t *out);
+
+/* ---- status codes (§4.6). 0/1 are outcomes; failures start at 1000. ---- */
+enum aster_iroh_status {
+  ASTER_IROH_OK = 0,
+  ASTER_IROH_FIN = 1,                  /* read reached the end of the stream */
+  ASTER_IROH_INVALID_ARG = 1001,
+  ASTER_IROH_NOT_FOUND = 1002,         /* stale/freed handle, finished op, answered hook */
+  ASTER_IROH_BUSY = 1003,              /* a read (write) is already pending on the stream */
+  ASTER_IROH_BUFFER_TOO_SMALL = 1004,
+  ASTER_IROH_CANCELLED = 1005,
+  ASTER_IROH_TIMEOUT = 1006,
+  ASTER_IROH_STREAM_RESET = 1007,      /* code = peer's reset code */
+  ASTER_IROH_STREAM_STOPPED = 1008,    /* code = peer's STOP_SENDING code */
+  ASTER_IROH_FINISHED_EARLY = 1009,    /* reserved for read_exact */
+  ASTER_IROH_CONN_APP_CLOSED = 1010,   /* code = application code, payload = reason bytes */
+  ASTER_IROH_CONN_TRANSPORT_CLOSED = 1011,
+  ASTER_IROH_CONN_RESET = 1012,
+  ASTER_IROH_CONN_TIMED_OUT = 1013,
+  ASTER_IROH_CONN_LOCALLY_CLOSED = 1014,
+  ASTER_IROH_REJECTED_LOCALLY = 1015,  /* our own gate-0 hook rejected an outgoing connection */
+  ASTER_IROH_CONNECT_FAILED = 1016,
+  ASTER_IROH_PARSE = 1017,
+  ASTER_IROH_STORE = 1018,             /* reserved for blobs/docs */
+  ASTER_IROH_INTERNAL = 1019,
+  ASTER_IROH_PANIC = 1020              /* a Rust panic was caught at the boundary */
+};
+/* Static NUL-terminated name ("CONN_APP_CLOSED"); "UNKNOWN" for other values. */
+const char *aster_iroh_status_name(int32_t status);
+
+/* ---- event kinds ---- */
+enum aster_iroh_event_kind {
+  ASTER_IROH_EV_ENDPOINT_CREATE = 1, /* h1 = endpoint */
+  ASTER_IROH_EV_ENDPOINT_CLOSE = 2,
+  ASTER_IROH_EV_CONNECT = 3,         /* h1 = conn; payload = remote id[32] + ALPN */
+  ASTER_IROH_EV_ACCEPT = 4,          /* h1 = conn; payload = remote id[32] + ALPN */
+  ASTER_IROH_EV_CONN_CLOSED = 5,     /* status/code/payload say why */
+  ASTER_IROH_EV_OPEN_BI = 6,         /* h1 = send half, h2 = recv half */
+  ASTER_IROH_EV_ACCEPT_BI = 7,       /* h1 = send half, h2 = recv half */
+  ASTER_IROH_EV_READ = 8,            /* OK + payload, or FIN */
+  ASTER_IROH_EV_WRITE = 9,
+  ASTER_IROH_EV_STOPPED = 10,        /* OK (all acked) or STREAM_STOPPED + code */
+  ASTER_IROH_EV_DEBUG = 99,
+  /* Pushed without a request (op = 0): gate-0 after_handshake asks for a verdict.
+   * h1 = endpoint, h2 = invocation (answer with aster_iroh_hook_respond),
+   * code = ASTER_IROH_HOOK_INCOMING/OUTGOING, payload = remote id[32] + ALPN. */
+  ASTER_IROH_EV_HOOK = 100
+};
+#define ASTER_IROH_HOOK_INCOMING 0u
+#define ASTER_IROH_HOOK_OUTGOING 1u
+
+typedef uint64_t aster_iroh_handle;
+typedef uint64_t aster_iroh_op;
+typedef struct aster_iroh_rt aster_iroh_rt;
+
+typedef struct aster_iroh_bytes {
+  const uint8_t *ptr;
+  size_t len;
+} aster_iroh_bytes;
+
+/* One terminal event (or a HOOK request). Non-OK statuses other than the ones documented
+ * per kind carry a UTF-8 message as payload. */
+typedef struct aster_iroh_event {
+  uint32_t kind;             /* enum aster_iroh_event_kind */
+  int32_t status;            /* enum aster_iroh_status */
+  aster_iroh_op op;          /* 0 only for HOOK */
+  uint64_t user_data;        /* echoed, including on CANCELLED */
+  aster_iroh_handle h1, h2;  /* created/affected handles */
+  uint64_t code;             /* QUIC application code, close code, hook side */
+  const uint8_t *data;       /* payload, valid until aster_iroh_lease_release(lease) */
+  size_t len;
+  uint64_t lease;            /* 0 = no payload */
+} aster_iroh_event;
+
+/* ---- runtime ---- */
+typedef struct aster_iroh_runtime_cfg {
+  uint32_t struct_size;    /* sizeof(aster_iroh_runtime_cfg) */
+  uint32_t worker_threads; /* tokio workers; 0 = 2 */
+} aster_iroh_runtime_cfg;
+
+/* cfg may be NULL (defaults). */
+int32_t aster_iroh_runtime_new(const aster_iroh_runtime_cfg *cfg, aster_iroh_rt **out);
+/* Closes every endpoint (bounded by timeout_ms), drops all handles, pending operations (they
+ * produce no events) and leases, stops the runtime and frees rt. Blocks; never call it from a
+ * bridge thread. Stop watching the event fd first: it is closed here. */
+int32_t aster_iroh_runtime_shutdown(aster_iroh_rt *rt, uint32_t timeout_ms);
+/* Non-blocking eventfd owned by rt; readable while events wait. Do not close it. */
+int32_t aster_iroh_runtime_event_fd(aster_iroh_rt *rt);
+/* Moves up to max events into out; never blocks. Returns the count. */
+size_t aster_iroh_poll(aster_iroh_rt *rt, aster_iroh_event *out, size_t max);
+int32_t aster_iroh_lease_release(aster_iroh_rt *rt, uint64_t lease);
+/* Pending op → OK and its single terminal event is CANCELLED (emitted now).
+ * Already completed/cancelled → NOT_FOUND. A cancelled read loses no data; a cancelled write
+ * may have sent a prefix (reset the stream). */
+int32_t aster_iroh_cancel(aster_iroh_rt *rt, aster_iroh_op op);
+/* Diagnostics: an op completing OK at once, or (panic != 0) whose future panics: PANIC event. */
+int32_t aster_iroh_debug_op(aster_iroh_rt *rt, uint32_t panic, uint64_t user_data,
+                            aster_iroh_op *out_op);
+
+/* ---- endpoint ---- */
+#define ASTER_IROH_EP_SECRET_KEY 1u /* use cfg.secret_key instead of generating one */
+#define ASTER_IROH_EP_GATE 2u       /* install the gate-0 hook (HOOK events) */
+#define ASTER_IROH_EP_PORTMAPPER 4u /* UPnP/NAT-PMP/PCP; off unless set */
+
+enum aster_iroh_relay_mode {
+  ASTER_IROH_RELAY_DISABLED = 0,
+  ASTER_IROH_RELAY_DEFAULT = 1, /* n0 production relays (internet) */
+  ASTER_IROH_RELAY_STAGING = 2,
+  ASTER_IROH_RELAY_CUSTOM = 3   /* relay_url */
+};
+
+typedef struct aster_iroh_endpoint_cfg {
+  uint32_t struct_size;       /* sizeof(aster_iroh_endpoint_cfg) */
+  uint32_t flags;             /* ASTER_IROH_EP_* */
+  uint8_t secret_key[32];     /* ed25519 seed, used with ASTER_IROH_EP_SECRET_KEY */
+  uint32_t relay_mode;        /* enum aster_iroh_relay_mode */
+  uint32_t max_bidi_streams;  /* incoming concurrent bidi streams; 0 = iroh default (100) */
+  uint32_t hook_timeout_ms;   /* gate-0 verdict timeout, then ACCEPT (0.1.2); 0 = 5000 */
+  uint32_t reserved0;
+  const char *bind_v4;        /* "127.0.0.1:0": only this IPv4 socket; NULL = iroh default */
+  const char *relay_url;      /* for ASTER_IROH_RELAY_CUSTOM */
+  const aster_iroh_bytes *alpns; /* ALPNs served through accept_next */
+  size_t alpns_len;
+} aster_iroh_endpoint_cfg;
+
+/* Binds (empty builder: no address lookup, no n0 DNS/pkarr, never awaits online()).
+ * Event ENDPOINT_CREATE, h1 = endpoint. */
+int32_t aster_iroh_endpoint_create(aster_iroh_rt *rt, const aster_iroh_endpoint_cfg *cfg,
+                                   uint64_t user_data, aster_iroh_op *out_op);
+/* 64 lowercase hex + NUL into out[65]. */
+int32_t aster_iroh_endpoint_id(aster_iroh_rt *rt, aster_iroh_handle ep, char *out);
+/* 32-byte secret key seed into out[32]. */
+int32_t aster_iroh_endpoint_secret(aster_iroh_rt *rt, aster_iroh_handle ep, uint8_t *out);
+/* LF text address "id\nrelay_or_empty\naddr\naddr..." (§3.3), not NUL-terminated.
+ * *out_len = needed length; BUFFER_TOO_SMALL (nothing written) when cap is less. */
+int32_t aster_iroh_endpoint_addr(aster_iroh_rt *rt, aster_iroh_handle ep, char *buf, size_t cap,
+                                 size_t *out_len);
+/* Graceful close (router shutdown, endpoint close; waits for close acks, ≈3 s at most). */
+int32_t aster_iroh_endpoint_close(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
+                                  aster_iroh_op *out_op);
+/* Releases the handle; an endpoint not closed yet is closed in the background. */
+int32_t aster_iroh_endpoint_free(aster_iroh_rt *rt, aster_iroh_handle ep);
+
+/* ---- gate 0 ---- */
+/* allow != 0: accept. Otherwise the connection is closed with application code + reason
+ * (0.1.2 denies with 403 "not admitted"). NOT_FOUND once answered or timed out. */
+int32_t aster_iroh_hook_respond(aster_iroh_rt *rt, aster_iroh_handle invocation, uint32_t allow,
+                                uint64_t code, const uint8_t *reason, size_t reason_len);
+
+/* ---- connections ---- */
+typedef struct aster_iroh_connect_cfg {
+  uint32_t struct_size;      /* sizeof(aster_iroh_connect_cfg) */
+  uint32_t timeout_ms;       /* 0 = none beyond iroh's own */
+  const char *endpoint_id;   /* 64 hex (base32 accepted) */
+  const char *relay_url;     /* NULL/"" = none */
+  const char *const *addrs;  /* "ip:port" strings */
+  size_t addrs_len;
+  aster_iroh_bytes alpn;
+} aster_iroh_connect_cfg;
+
+/* Event CONNECT: h1 = conn. Gate-0 denial by the peer shows up as CONN_APP_CLOSED (here or on
+ * the connection's next operation). */
+int32_t aster_iroh_connect(aster_iroh_rt *rt, aster_iroh_handle ep,
+                           const aster_iroh_connect_cfg *cfg, uint64_t user_data,
+                           aster_iroh_op *out_op);
+/* Next incoming connection on any served ALPN (pull; 256 queued at most). Event ACCEPT. */
+int32_t aster_iroh_accept_next(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
+                               aster_iroh_op *out_op);
+/* Application close (sync). */
+int32_t aster_iroh_conn_close(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t code,
+                              const uint8_t *reason, size_t reason_len);
+/* Completes when the connection is closed: CONN_APP_CLOSED (code, reason payload),
+ * CONN_TRANSPORT_CLOSED, CONN_RESET, CONN_TIMED_OUT or CONN_LOCALLY_CLOSED. */
+int32_t aster_iroh_conn_closed(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t user_data,
+                               aster_iroh_op *out_op);
+/* Releases the handle; the connection closes (code 0) once nothing uses it. */
+int32_t aster_iroh_conn_free(aster_iroh_rt *rt, aster_iroh_handle conn);
+
+/* ---- bidi streams ---- */
+/* Waits for stream credit beyond the peer's limit (never fails for that). */
+int32_t aster_iroh_open_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t user_data,
+                           aster_iroh_op *out_op);
+int32_t aster_iroh_accept_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t user_data,
+                             aster_iroh_op *out_op);
+/* Copies data; WRITE completes when noq accepted every byte. One write pending per stream. */
+int32_t aster_iroh_write(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
+                         size_t len, uint64_t user_data, aster_iroh_op *out_op);
+/* FIN after the queued writes (sync). */
+int32_t aster_iroh_finish(aster_iroh_rt *rt, aster_iroh_handle send);
+/* RESET_STREAM(code); a pending write completes CANCELLED. */
+int32_t aster_iroh_reset(aster_iroh_rt *rt, aster_iroh_handle send, uint64_t code);
+int32_t aster_iroh_stopped(aster_iroh_rt *rt, aster_iroh_handle send, uint64_t user_data,
+                           aster_iroh_op *out_op);
+/* Dropping an unfinished send half FINISHES it (noq); reset first on abnormal teardown. */
+int32_t aster_iroh_send_free(aster_iroh_rt *rt, aster_iroh_handle send);
+/* Up to max bytes (zero-copy lease) or FIN. One read pending per stream (else BUSY). */
+int32_t aster_iroh_read(aster_iroh_rt *rt, aster_iroh_handle recv, size_t max,
+                        uint64_t user_data, aster_iroh_op *out_op);
+/* STOP_SENDING(code); a pending read completes CANCELLED. */
+int32_t aster_iroh_stop(aster_iroh_rt *rt, aster_iroh_handle recv, uint64_t code);
+/* Dropping a partly read recv half sends STOP_SENDING 0 (noq). */
+int32_t aster_iroh_recv_free(aster_iroh_rt *rt, aster_iroh_handle recv);
 
 #ifdef __cplusplus
 }

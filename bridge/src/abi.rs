@@ -1,0 +1,170 @@
+//! Types shared with C (include/aster_iroh.h). Layouts are pinned by the `const` asserts at the
+//! bottom; tests/unit/bridge/abi_layout.c checks the same numbers from the C side.
+#![allow(non_camel_case_types)]
+
+use std::mem::{offset_of, size_of};
+use std::os::raw::c_char;
+
+/// Status codes (shared/reference/iroh-transport.md §4.6). 0 and 1 are outcomes; failures
+/// start at 1000 so they never look like errno values.
+pub mod status {
+    pub const OK: i32 = 0;
+    pub const FIN: i32 = 1;
+    pub const INVALID_ARG: i32 = 1001;
+    pub const NOT_FOUND: i32 = 1002;
+    pub const BUSY: i32 = 1003;
+    pub const BUFFER_TOO_SMALL: i32 = 1004;
+    pub const CANCELLED: i32 = 1005;
+    pub const TIMEOUT: i32 = 1006;
+    pub const STREAM_RESET: i32 = 1007;
+    pub const STREAM_STOPPED: i32 = 1008;
+    pub const FINISHED_EARLY: i32 = 1009;
+    pub const CONN_APP_CLOSED: i32 = 1010;
+    pub const CONN_TRANSPORT_CLOSED: i32 = 1011;
+    pub const CONN_RESET: i32 = 1012;
+    pub const CONN_TIMED_OUT: i32 = 1013;
+    pub const CONN_LOCALLY_CLOSED: i32 = 1014;
+    pub const REJECTED_LOCALLY: i32 = 1015;
+    pub const CONNECT_FAILED: i32 = 1016;
+    pub const PARSE: i32 = 1017;
+    pub const STORE: i32 = 1018;
+    pub const INTERNAL: i32 = 1019;
+    pub const PANIC: i32 = 1020;
+
+    pub fn name(s: i32) -> &'static [u8] {
+        match s {
+            OK => b"OK\0",
+            FIN => b"FIN\0",
+            INVALID_ARG => b"INVALID_ARG\0",
+            NOT_FOUND => b"NOT_FOUND\0",
+            BUSY => b"BUSY\0",
+            BUFFER_TOO_SMALL => b"BUFFER_TOO_SMALL\0",
+            CANCELLED => b"CANCELLED\0",
+            TIMEOUT => b"TIMEOUT\0",
+            STREAM_RESET => b"STREAM_RESET\0",
+            STREAM_STOPPED => b"STREAM_STOPPED\0",
+            FINISHED_EARLY => b"FINISHED_EARLY\0",
+            CONN_APP_CLOSED => b"CONN_APP_CLOSED\0",
+            CONN_TRANSPORT_CLOSED => b"CONN_TRANSPORT_CLOSED\0",
+            CONN_RESET => b"CONN_RESET\0",
+            CONN_TIMED_OUT => b"CONN_TIMED_OUT\0",
+            CONN_LOCALLY_CLOSED => b"CONN_LOCALLY_CLOSED\0",
+            REJECTED_LOCALLY => b"REJECTED_LOCALLY\0",
+            CONNECT_FAILED => b"CONNECT_FAILED\0",
+            PARSE => b"PARSE\0",
+            STORE => b"STORE\0",
+            INTERNAL => b"INTERNAL\0",
+            PANIC => b"PANIC\0",
+            _ => b"UNKNOWN\0",
+        }
+    }
+}
+
+/// What completed (`aster_iroh_event.kind`).
+pub mod kind {
+    pub const ENDPOINT_CREATE: u32 = 1;
+    pub const ENDPOINT_CLOSE: u32 = 2;
+    pub const CONNECT: u32 = 3;
+    pub const ACCEPT: u32 = 4;
+    pub const CONN_CLOSED: u32 = 5;
+    pub const OPEN_BI: u32 = 6;
+    pub const ACCEPT_BI: u32 = 7;
+    pub const READ: u32 = 8;
+    pub const WRITE: u32 = 9;
+    pub const STOPPED: u32 = 10;
+    pub const DEBUG: u32 = 99;
+    /// Pushed without a request: gate-0 `after_handshake` asks C++ (§3.4 "Gate 0").
+    pub const HOOK: u32 = 100;
+}
+
+pub const EP_SECRET_KEY: u32 = 1;
+pub const EP_GATE: u32 = 2;
+pub const EP_PORTMAPPER: u32 = 4;
+
+pub const RELAY_DISABLED: u32 = 0;
+pub const RELAY_DEFAULT: u32 = 1;
+pub const RELAY_STAGING: u32 = 2;
+pub const RELAY_CUSTOM: u32 = 3;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct aster_iroh_bytes {
+    pub ptr: *const u8,
+    pub len: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct aster_iroh_event {
+    pub kind: u32,
+    pub status: i32,
+    pub op: u64,
+    pub user_data: u64,
+    pub h1: u64,
+    pub h2: u64,
+    pub code: u64,
+    pub data: *const u8,
+    pub len: usize,
+    pub lease: u64,
+}
+
+#[repr(C)]
+pub struct aster_iroh_runtime_cfg {
+    pub struct_size: u32,
+    pub worker_threads: u32,
+}
+
+#[repr(C)]
+pub struct aster_iroh_endpoint_cfg {
+    pub struct_size: u32,
+    pub flags: u32,
+    pub secret_key: [u8; 32],
+    pub relay_mode: u32,
+    pub max_bidi_streams: u32,
+    pub hook_timeout_ms: u32,
+    pub reserved0: u32,
+    pub bind_v4: *const c_char,
+    pub relay_url: *const c_char,
+    pub alpns: *const aster_iroh_bytes,
+    pub alpns_len: usize,
+}
+
+#[repr(C)]
+pub struct aster_iroh_connect_cfg {
+    pub struct_size: u32,
+    pub timeout_ms: u32,
+    pub endpoint_id: *const c_char,
+    pub relay_url: *const c_char,
+    pub addrs: *const *const c_char,
+    pub addrs_len: usize,
+    pub alpn: aster_iroh_bytes,
+}
+
+// Layout pins; keep in sync with include/aster_iroh.h and tests/unit/bridge/abi_layout.c.
+const _: () = assert!(size_of::<aster_iroh_bytes>() == 16);
+const _: () = assert!(size_of::<aster_iroh_event>() == 72);
+const _: () = assert!(offset_of!(aster_iroh_event, status) == 4);
+const _: () = assert!(offset_of!(aster_iroh_event, op) == 8);
+const _: () = assert!(offset_of!(aster_iroh_event, user_data) == 16);
+const _: () = assert!(offset_of!(aster_iroh_event, h1) == 24);
+const _: () = assert!(offset_of!(aster_iroh_event, h2) == 32);
+const _: () = assert!(offset_of!(aster_iroh_event, code) == 40);
+const _: () = assert!(offset_of!(aster_iroh_event, data) == 48);
+const _: () = assert!(offset_of!(aster_iroh_event, len) == 56);
+const _: () = assert!(offset_of!(aster_iroh_event, lease) == 64);
+const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 8);
+const _: () = assert!(size_of::<aster_iroh_endpoint_cfg>() == 88);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, secret_key) == 8);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_mode) == 40);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, max_bidi_streams) == 44);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, hook_timeout_ms) == 48);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, bind_v4) == 56);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_url) == 64);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, alpns) == 72);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, alpns_len) == 80);
+const _: () = assert!(size_of::<aster_iroh_connect_cfg>() == 56);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, endpoint_id) == 8);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, relay_url) == 16);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs) == 24);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs_len) == 32);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, alpn) == 40);

@@ -1,0 +1,102 @@
+//! Completion queue: a mutex-protected deque woken through an eventfd
+//! (shared/reference/iroh-transport.md §4.3).
+//!
+//! A producer pushes and, if `armed` was false, sets it and writes 1 to the eventfd: one
+//! syscall per burst. `poll` drains; when it leaves the queue empty it clears the eventfd
+//! counter and `armed` under the same lock, so a push after that always writes again and no
+//! wakeup is lost. The C++ loop therefore only has to wait for readability and drain.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use crate::abi::aster_iroh_event;
+
+// Raw libc calls: the crate does not take a direct `libc` dependency so the seeded lockfile
+// stays untouched. Values are Linux x86_64/aarch64.
+extern "C" {
+    fn eventfd(initval: u32, flags: i32) -> i32;
+    fn read(fd: i32, buf: *mut u8, count: usize) -> isize;
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    fn close(fd: i32) -> i32;
+}
+const EFD_CLOEXEC: i32 = 0o2000000;
+const EFD_NONBLOCK: i32 = 0o4000;
+
+/// An event plus the payload pointer it carries; the pointer targets a lease that outlives the
+/// event (released by C++ through `aster_iroh_lease_release`).
+pub struct QueuedEvent(pub aster_iroh_event);
+// SAFETY: the only raw pointer points into an immutable `Bytes` held by the lease table.
+unsafe impl Send for QueuedEvent {}
+
+struct State {
+    queue: VecDeque<QueuedEvent>,
+    armed: bool,
+}
+
+pub struct CompletionQueue {
+    fd: i32,
+    state: Mutex<State>,
+}
+
+impl CompletionQueue {
+    pub fn new() -> Option<Self> {
+        // SAFETY: plain syscall.
+        let fd = unsafe { eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+        if fd < 0 {
+            return None;
+        }
+        Some(Self { fd, state: Mutex::new(State { queue: VecDeque::new(), armed: false }) })
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.fd
+    }
+
+    pub fn push(&self, ev: aster_iroh_event) {
+        let wake = {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.queue.push_back(QueuedEvent(ev));
+            !std::mem::replace(&mut st.armed, true)
+        };
+        if wake {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a local. EAGAIN (counter saturated) is harmless.
+            unsafe { write(self.fd, &one as *const u64 as *const u8, 8) };
+        }
+    }
+
+    /// Moves up to `out.len()` events into `out`; returns how many.
+    pub fn poll(&self, out: &mut [std::mem::MaybeUninit<aster_iroh_event>]) -> usize {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0;
+        while n < out.len() {
+            match st.queue.pop_front() {
+                Some(QueuedEvent(ev)) => {
+                    out[n].write(ev);
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        if st.queue.is_empty() && st.armed {
+            let mut buf = [0u8; 8];
+            // SAFETY: reads into a local buffer; EAGAIN when already clear is fine.
+            unsafe { read(self.fd, buf.as_mut_ptr(), 8) };
+            st.armed = false;
+        }
+        n
+    }
+
+    /// Drops all queued events; their leases are freed with the lease table.
+    pub fn clear(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.queue.clear();
+    }
+}
+
+impl Drop for CompletionQueue {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor.
+        unsafe { close(self.fd) };
+    }
+}

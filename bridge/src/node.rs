@@ -1,0 +1,254 @@
+//! Endpoint ("node" in the reference sheet §3.1), connections and the gate-0 hook.
+//! Only the Aster ALPNs are served now; the Router leaves room for blobs/docs/gossip handlers
+//! (added by the registry work) next to the queue handlers registered here.
+
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use iroh::endpoint::{
+    AfterHandshakeOutcome, ConnectError, Connection, ConnectionInfo, ConnectingError,
+    ConnectWithOptsError, EndpointHooks, PortmapperConfig, QuicTransportConfig, Side, VarInt,
+};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::abi::{kind, status};
+use crate::runtime::{conn_error, Completion, Obj, Shared};
+
+/// 0.1.2's accept queue capacity (`core/` `ASTER_QUEUE_CAPACITY`, §4.5).
+const ACCEPT_QUEUE: usize = 256;
+/// 0.1.2 gate-0 reply timeout; on expiry the connection is accepted (§3.2, parity).
+pub const DEFAULT_HOOK_TIMEOUT_MS: u32 = 5000;
+
+pub struct EndpointObj {
+    pub endpoint: Endpoint,
+    pub router: Router,
+    pub accept_rx: tokio::sync::Mutex<mpsc::Receiver<Connection>>,
+    /// Our own handle, set when the create op completes; HOOK events carry it in `h1`.
+    pub handle: Arc<OnceLock<u64>>,
+}
+
+pub struct ConnObj {
+    pub conn: Connection,
+}
+
+pub enum HookDecision {
+    Allow,
+    Deny { code: VarInt, reason: Vec<u8> },
+}
+
+pub struct HookObj {
+    pub reply: Mutex<Option<oneshot::Sender<HookDecision>>>,
+}
+
+/// Payload of CONNECT/ACCEPT/HOOK events: remote endpoint id (32 raw bytes) then the ALPN.
+pub fn id_alpn_payload(id: &iroh::EndpointId, alpn: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(32 + alpn.len());
+    b.put_slice(id.as_bytes());
+    b.put_slice(alpn);
+    b.freeze()
+}
+
+#[derive(Debug, Clone)]
+struct QueueHandler {
+    tx: mpsc::Sender<Connection>,
+}
+
+impl ProtocolHandler for QueueHandler {
+    async fn accept(&self, connection: Connection) -> Result<(), AcceptError> {
+        // Back-pressure: the Router task waits while the queue is full (accept_next is a pull).
+        let _ = self.tx.send(connection).await;
+        Ok(())
+    }
+}
+
+/// Gate 0: `after_handshake` runs for incoming and outgoing connections on every ALPN; it
+/// pushes a HOOK event and waits for `hook_respond`, accepting after the timeout (§3.4).
+#[derive(Debug)]
+struct GateHook {
+    shared: Weak<Shared>,
+    ep_handle: Arc<OnceLock<u64>>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Shared")
+    }
+}
+
+impl EndpointHooks for GateHook {
+    async fn after_handshake<'a>(&'a self, conn: &'a ConnectionInfo) -> AfterHandshakeOutcome {
+        let Some(shared) = self.shared.upgrade() else { return AfterHandshakeOutcome::Accept };
+        let (tx, rx) = oneshot::channel();
+        let inv = shared.insert(Obj::Hook(Arc::new(HookObj { reply: Mutex::new(Some(tx)) })));
+        let side = match conn.side() {
+            Side::Server => 0u64, // incoming
+            Side::Client => 1u64, // outgoing
+        };
+        let ep = self.ep_handle.get().copied().unwrap_or(0);
+        shared.push_event(
+            kind::HOOK,
+            status::OK,
+            0,
+            0,
+            ep,
+            inv,
+            side,
+            Some(id_alpn_payload(&conn.remote_id(), conn.alpn())),
+        );
+        drop(shared);
+        match tokio::time::timeout(self.timeout, rx).await {
+            Ok(Ok(HookDecision::Deny { code, reason })) => {
+                AfterHandshakeOutcome::Reject { error_code: code, reason }
+            }
+            Ok(Ok(HookDecision::Allow)) => AfterHandshakeOutcome::Accept,
+            _ => {
+                // Timed out (or the invocation vanished): 0.1.2 accepts. Drop the invocation
+                // so a late hook_respond gets NOT_FOUND.
+                if let Some(s) = self.shared.upgrade() {
+                    s.remove(inv);
+                }
+                AfterHandshakeOutcome::Accept
+            }
+        }
+    }
+}
+
+pub struct EndpointParams {
+    pub secret_key: Option<[u8; 32]>,
+    pub bind_v4: Option<std::net::SocketAddrV4>,
+    pub relay_mode: RelayMode,
+    pub portmapper: bool,
+    pub gate: bool,
+    pub hook_timeout: Duration,
+    pub max_bidi_streams: u32,
+    pub alpns: Vec<Vec<u8>>,
+}
+
+pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Completion {
+    let mut b = Endpoint::empty_builder().relay_mode(p.relay_mode).portmapper_config(
+        if p.portmapper { PortmapperConfig::default() } else { PortmapperConfig::Disabled },
+    );
+    if let Some(k) = p.secret_key {
+        b = b.secret_key(SecretKey::from_bytes(&k));
+    }
+    if let Some(addr) = p.bind_v4 {
+        b = match b.clear_ip_transports().bind_addr(std::net::SocketAddr::V4(addr)) {
+            Ok(b) => b,
+            Err(e) => return Completion::err(status::INVALID_ARG, format!("bind_v4: {e}")),
+        };
+    }
+    if p.max_bidi_streams > 0 {
+        // A per-endpoint setting, not wire format; iroh's defaults otherwise stay (§2.4).
+        b = b.transport_config(
+            QuicTransportConfig::builder()
+                .max_concurrent_bidi_streams(VarInt::from_u32(p.max_bidi_streams))
+                .build(),
+        );
+    }
+    let handle = Arc::new(OnceLock::new());
+    if p.gate {
+        b = b.hooks(GateHook { shared, ep_handle: handle.clone(), timeout: p.hook_timeout });
+    }
+    let endpoint = match b.bind().await {
+        Ok(e) => e,
+        Err(e) => return Completion::err(status::INTERNAL, format!("bind failed: {e}")),
+    };
+    let (tx, rx) = mpsc::channel(ACCEPT_QUEUE);
+    let mut rb = Router::builder(endpoint.clone());
+    for alpn in p.alpns {
+        rb = rb.accept(alpn, QueueHandler { tx: tx.clone() });
+    }
+    let router = rb.spawn();
+    Completion::ok().with_obj(
+        0,
+        Obj::Endpoint(Arc::new(EndpointObj {
+            endpoint,
+            router,
+            accept_rx: tokio::sync::Mutex::new(rx),
+            handle,
+        })),
+    )
+}
+
+pub fn addr_text(ep: &Endpoint) -> String {
+    // LF text form of §3.3: id, relay URL or empty, then direct addresses in EndpointAddr order.
+    let addr: EndpointAddr = ep.addr();
+    let mut s = ep.id().to_string();
+    s.push('\n');
+    if let Some(r) = addr.relay_urls().next() {
+        s.push_str(&r.to_string());
+    }
+    let mut ips: Vec<std::net::SocketAddr> = addr.ip_addrs().cloned().collect();
+    if ips.is_empty() {
+        ips = ep.bound_sockets();
+    }
+    for a in ips {
+        s.push('\n');
+        s.push_str(&a.to_string());
+    }
+    s
+}
+
+pub struct ConnectParams {
+    pub addr: EndpointAddr,
+    pub alpn: Vec<u8>,
+    pub timeout: Option<Duration>,
+}
+
+pub fn parse_relay(s: &str) -> Result<RelayUrl, String> {
+    s.parse::<RelayUrl>().map_err(|e| format!("relay url {s:?}: {e}"))
+}
+
+fn connect_error(e: ConnectError) -> Completion {
+    match &e {
+        ConnectError::Connect { source, .. } => match source {
+            ConnectWithOptsError::LocallyRejected { .. } => {
+                Completion::err(status::REJECTED_LOCALLY, e.to_string())
+            }
+            _ => Completion::err(status::CONNECT_FAILED, format!("{e:#}")),
+        },
+        ConnectError::Connecting { source, .. } => match source {
+            ConnectingError::ConnectionError { source, .. } => conn_error(source),
+            ConnectingError::LocallyRejected { .. } => {
+                Completion::err(status::REJECTED_LOCALLY, e.to_string())
+            }
+            _ => Completion::err(status::CONNECT_FAILED, format!("{e:#}")),
+        },
+        ConnectError::Connection { source, .. } => conn_error(source),
+        #[allow(unreachable_patterns)]
+        _ => Completion::err(status::CONNECT_FAILED, format!("{e:#}")),
+    }
+}
+
+pub async fn connect(ep: Arc<EndpointObj>, p: ConnectParams) -> Completion {
+    let fut = ep.endpoint.connect(p.addr, &p.alpn);
+    let res = match p.timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r,
+            Err(_) => return Completion::err(status::TIMEOUT, "connect timed out"),
+        },
+        None => fut.await,
+    };
+    match res {
+        Ok(conn) => {
+            let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
+            Completion::ok().with_data(payload).with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
+        }
+        Err(e) => connect_error(e),
+    }
+}
+
+pub async fn accept_next(ep: Arc<EndpointObj>) -> Completion {
+    let mut rx = ep.accept_rx.lock().await;
+    match rx.recv().await {
+        Some(conn) => {
+            let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
+            Completion::ok().with_data(payload).with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
+        }
+        None => Completion::err(status::CONN_LOCALLY_CLOSED, "endpoint closed"),
+    }
+}

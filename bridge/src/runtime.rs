@@ -1,0 +1,314 @@
+//! Runtime state shared by every entry point: handle table, lease table, operation table and
+//! the completion queue (shared/reference/iroh-transport.md §§4.1–4.5).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use iroh::endpoint::ConnectionError;
+use tokio::sync::oneshot;
+
+use crate::abi::{aster_iroh_event, status};
+use crate::cq::CompletionQueue;
+use crate::node::{ConnObj, EndpointObj, HookObj};
+use crate::stream::{RecvObj, SendObj};
+
+/// Everything a handle can name. Ops clone the `Arc`, so freeing a handle while an op runs on
+/// it is safe (§4.5).
+#[derive(Clone)]
+pub enum Obj {
+    Endpoint(Arc<EndpointObj>),
+    Conn(Arc<ConnObj>),
+    Send(Arc<SendObj>),
+    Recv(Arc<RecvObj>),
+    Hook(Arc<HookObj>),
+}
+
+/// Generational slab: handle = slot | generation << 32, generation never 0, so a stale or
+/// doubly freed handle finds a different generation and yields NOT_FOUND instead of aliasing.
+pub struct Slab<T> {
+    slots: Vec<(u32, Option<T>)>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    pub const fn new() -> Self {
+        Self { slots: Vec::new(), free: Vec::new() }
+    }
+
+    pub fn insert(&mut self, v: T) -> u64 {
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize].1 = Some(v);
+                i
+            }
+            None => {
+                self.slots.push((1, Some(v)));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        idx as u64 | (self.slots[idx as usize].0 as u64) << 32
+    }
+
+    fn slot(&self, h: u64) -> Option<usize> {
+        let idx = (h & 0xffff_ffff) as usize;
+        let gen = (h >> 32) as u32;
+        match self.slots.get(idx) {
+            Some((g, Some(_))) if *g == gen && gen != 0 => Some(idx),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, h: u64) -> Option<&T> {
+        self.slot(h).and_then(|i| self.slots[i].1.as_ref())
+    }
+
+    pub fn remove(&mut self, h: u64) -> Option<T> {
+        let i = self.slot(h)?;
+        let v = self.slots[i].1.take();
+        let g = &mut self.slots[i].0;
+        *g = if *g == u32::MAX { 1 } else { *g + 1 };
+        self.free.push(i as u32);
+        v
+    }
+
+    pub fn drain(&mut self) -> Vec<T> {
+        self.free.clear();
+        let mut out = Vec::new();
+        for (i, (g, v)) in self.slots.iter_mut().enumerate() {
+            if let Some(v) = v.take() {
+                *g = if *g == u32::MAX { 1 } else { *g + 1 };
+                out.push(v);
+            }
+            self.free.push(i as u32);
+        }
+        out
+    }
+}
+
+/// The single terminal result of an operation, turned into an event by `Shared::complete`.
+pub struct Completion {
+    pub status: i32,
+    pub code: u64,
+    pub objs: [Option<Obj>; 2],
+    pub data: Option<Bytes>,
+}
+
+impl Completion {
+    pub fn ok() -> Self {
+        Self { status: status::OK, code: 0, objs: [None, None], data: None }
+    }
+    pub fn status(status: i32) -> Self {
+        Self { status, ..Self::ok() }
+    }
+    pub fn err(status: i32, msg: impl Into<String>) -> Self {
+        let msg: String = msg.into();
+        Self { status, data: Some(Bytes::from(msg.into_bytes())), ..Self::ok() }
+    }
+    pub fn with_code(mut self, code: u64) -> Self {
+        self.code = code;
+        self
+    }
+    pub fn with_data(mut self, data: Bytes) -> Self {
+        self.data = Some(data);
+        self
+    }
+    pub fn with_obj(mut self, i: usize, o: Obj) -> Self {
+        self.objs[i] = Some(o);
+        self
+    }
+}
+
+/// Maps a noq connection error onto §4.6. Application close carries the peer's code and its
+/// reason bytes verbatim (e.g. 403 `not admitted`); the rest carry a message.
+pub fn conn_error(e: &ConnectionError) -> Completion {
+    match e {
+        ConnectionError::ApplicationClosed(ac) => Completion::status(status::CONN_APP_CLOSED)
+            .with_code(ac.error_code.into_inner())
+            .with_data(ac.reason.clone()),
+        ConnectionError::ConnectionClosed(cc) => {
+            Completion::err(status::CONN_TRANSPORT_CLOSED, e.to_string())
+                .with_code(u64::from(cc.error_code))
+        }
+        ConnectionError::TransportError(te) => {
+            Completion::err(status::CONN_TRANSPORT_CLOSED, e.to_string())
+                .with_code(u64::from(te.code))
+        }
+        ConnectionError::VersionMismatch => {
+            Completion::err(status::CONN_TRANSPORT_CLOSED, e.to_string())
+        }
+        ConnectionError::Reset => Completion::err(status::CONN_RESET, e.to_string()),
+        ConnectionError::TimedOut => Completion::err(status::CONN_TIMED_OUT, e.to_string()),
+        ConnectionError::LocallyClosed => {
+            Completion::err(status::CONN_LOCALLY_CLOSED, e.to_string())
+        }
+        _ => Completion::err(status::INTERNAL, e.to_string()),
+    }
+}
+
+struct OpEntry {
+    kind: u32,
+    user_data: u64,
+    cancel: oneshot::Sender<()>,
+}
+
+pub struct Shared {
+    pub cq: CompletionQueue,
+    handles: Mutex<Slab<Obj>>,
+    leases: Mutex<Slab<Bytes>>,
+    ops: Mutex<HashMap<u64, OpEntry>>,
+    next_op: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn new(cq: CompletionQueue) -> Self {
+        Self {
+            cq,
+            handles: Mutex::new(Slab::new()),
+            leases: Mutex::new(Slab::new()),
+            ops: Mutex::new(HashMap::new()),
+            next_op: AtomicU64::new(1),
+        }
+    }
+
+    pub fn insert(&self, o: Obj) -> u64 {
+        let h = lock(&self.handles).insert(o.clone());
+        if let Obj::Endpoint(ep) = &o {
+            let _ = ep.handle.set(h);
+        }
+        h
+    }
+    pub fn get(&self, h: u64) -> Option<Obj> {
+        lock(&self.handles).get(h).cloned()
+    }
+    pub fn remove(&self, h: u64) -> Option<Obj> {
+        lock(&self.handles).remove(h)
+    }
+    pub fn drain_handles(&self) -> Vec<Obj> {
+        lock(&self.handles).drain()
+    }
+    pub fn release_lease(&self, l: u64) -> bool {
+        lock(&self.leases).remove(l).is_some()
+    }
+    pub fn drain_leases(&self) {
+        lock(&self.leases).drain();
+    }
+
+    pub fn op_pending(&self, op: u64) -> bool {
+        lock(&self.ops).contains_key(&op)
+    }
+
+    /// Pushes one event; a non-empty payload becomes a lease the caller must release.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_event(
+        &self,
+        kind: u32,
+        status: i32,
+        op: u64,
+        user_data: u64,
+        h1: u64,
+        h2: u64,
+        code: u64,
+        data: Option<Bytes>,
+    ) {
+        let (ptr, len, lease) = match data {
+            Some(b) if !b.is_empty() => {
+                let (ptr, len) = (b.as_ptr(), b.len());
+                (ptr, len, lock(&self.leases).insert(b))
+            }
+            _ => (std::ptr::null(), 0, 0),
+        };
+        self.cq.push(aster_iroh_event {
+            kind,
+            status,
+            op,
+            user_data,
+            h1,
+            h2,
+            code,
+            data: ptr,
+            len,
+            lease,
+        });
+    }
+
+    /// Registers an operation and runs `fut` on the runtime. Exactly one terminal event follows:
+    /// whoever removes the op-table entry (completion or `cancel`) emits it (§4.5).
+    pub fn submit<F>(
+        self: &Arc<Self>,
+        rt: &tokio::runtime::Handle,
+        kind: u32,
+        user_data: u64,
+        fut: F,
+    ) -> u64
+    where
+        F: Future<Output = Completion> + Send + 'static,
+    {
+        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.ops).insert(op, OpEntry { kind, user_data, cancel: tx });
+        let shared = self.clone();
+        rt.spawn(async move {
+            let outcome = tokio::select! {
+                biased;
+                _ = rx => return,  // cancelled: cancel() already emitted the terminal event
+                r = CatchUnwind(Box::pin(fut)) => r,
+            };
+            let c = outcome.unwrap_or_else(|()| {
+                Completion::err(status::PANIC, "panic inside the bridge operation")
+            });
+            shared.complete(op, c);
+        });
+        op
+    }
+
+    fn complete(&self, op: u64, c: Completion) {
+        let Some(entry) = lock(&self.ops).remove(&op) else {
+            return; // lost the race with cancel; created objects are dropped here
+        };
+        let [o1, o2] = c.objs;
+        let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
+        let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
+        self.push_event(entry.kind, c.status, op, entry.user_data, h1, h2, c.code, c.data);
+    }
+
+    /// Cancels a pending op: emits CANCELLED now and makes the op task drop its future.
+    pub fn cancel(&self, op: u64) -> bool {
+        let Some(entry) = lock(&self.ops).remove(&op) else {
+            return false;
+        };
+        let _ = entry.cancel.send(());
+        self.push_event(entry.kind, status::CANCELLED, op, entry.user_data, 0, 0, 0, None);
+        true
+    }
+
+    /// Forgets all pending ops without events (runtime shutdown).
+    pub fn drain_ops(&self) {
+        lock(&self.ops).clear();
+    }
+}
+
+/// Polls the inner future under `catch_unwind`, so a panic inside iroh becomes a PANIC event
+/// instead of a lost operation (§4.6).
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+# cmake -P script run by the aster_iroh_cargo target (see AsterBridge.cmake).
+# Inputs: CARGO, CARGO_HOME, CARGO_TARGET_DIR, BRIDGE_DIR, OUT.
+#
+# Every checkout on the machine (worktrees, CI clones) shares CARGO_TARGET_DIR so the iroh
+# dependency tree is compiled once. But cargo hashes path packages by their path *relative to
+# the workspace*, so all checkouts' aster_iroh units collide on one fingerprint and one
+# release/libaster_iroh.a, and a build from checkout A can look fresh to checkout B while the
+# library holds A's code (observed). Passing a per-checkout rustc flag (the path remap below,
+# which also keeps absolute paths out of panic messages) through `cargo rustc` puts the
+# checkout into the fingerprint: switching checkouts rebuilds only this crate (≈1 min), and
+# an unchanged checkout stays fresh (≈0.5 s).
+execute_process(
+  COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${CARGO_HOME} CARGO_TARGET_DIR=${CARGO_TARGET_DIR}
+          ${CARGO} rustc --release --locked --lib --manifest-path ${BRIDGE_DIR}/Cargo.toml
+          -- --remap-path-prefix=${BRIDGE_DIR}=aster_iroh
+  WORKING_DIRECTORY ${BRIDGE_DIR}
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "cargo build of the bridge failed (${rc})")
+endif()
+get_filename_component(out_dir "${OUT}" DIRECTORY)
+file(MAKE_DIRECTORY "${out_dir}")
+# copy_if_different keeps the mtime when nothing changed, so nothing relinks needlessly.
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different
+                "${CARGO_TARGET_DIR}/release/libaster_iroh.a" "${OUT}")

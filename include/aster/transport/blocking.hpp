@@ -1,0 +1,65 @@
+// Blocking facade for scripts, tests and the CLI (shared/DESIGN.md "Async model"): an
+// io_context on a background thread plus a transport::Runtime; run() co_spawns an awaitable
+// there and waits on asio::use_future.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_future.hpp>
+
+#include "aster/transport/endpoint.hpp"
+
+namespace aster::transport {
+
+class BlockingRuntime {
+ public:
+  static Result<std::unique_ptr<BlockingRuntime>> create(Runtime::Options options = {});
+  ~BlockingRuntime();  // shuts the Runtime down on the io thread, then joins it
+
+  asio::io_context& io() { return io_; }
+  Runtime& runtime() { return *runtime_; }
+
+  // Runs `aw` on the io thread and waits for its result.
+  template <typename T>
+  T run(asio::awaitable<T> aw) {
+    auto fut = asio::co_spawn(io_, as_optional(std::move(aw)), asio::use_future);
+    return std::move(*fut.get());
+  }
+
+  // Like run(), but cancels the coroutine (Asio cancellation → bridge cancel) when `timeout`
+  // passes, then still waits for it to unwind. nullopt if it had to be cancelled.
+  template <typename T>
+  std::optional<T> run_for(asio::awaitable<T> aw, std::chrono::milliseconds timeout) {
+    auto signal = std::make_shared<asio::cancellation_signal>();
+    auto fut = asio::co_spawn(io_, as_optional(std::move(aw)),
+                              asio::bind_cancellation_slot(signal->slot(), asio::use_future));
+    if (fut.wait_for(timeout) == std::future_status::ready) return std::move(*fut.get());
+    asio::post(io_, [signal] { signal->emit(asio::cancellation_type::all); });
+    fut.wait();
+    return std::nullopt;
+  }
+
+ private:
+  BlockingRuntime() = default;
+  // co_spawn needs a default-constructible result; Result<T> is not.
+  template <typename T>
+  static asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> aw) {
+    co_return co_await std::move(aw);
+  }
+
+  asio::io_context io_{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::optional<Runtime> runtime_;
+  std::thread thread_;
+};
+
+}  // namespace aster::transport

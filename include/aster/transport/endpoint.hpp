@@ -1,0 +1,171 @@
+// The C++ face of the iroh bridge on standalone Asio (shared/DESIGN.md "Async model";
+// shared/reference/iroh-transport.md §§3-4).
+//
+// Runtime owns the bridge runtime and an EventDispatcher that watches the bridge's eventfd
+// as an asio::posix::stream_descriptor on an io_context and completes awaiting operations.
+// Endpoint, Connection and the stream halves are move-only RAII handles; every operation is an
+// asio::awaitable returning Status/Result (no exceptions) and must be started on the thread
+// running that io_context. Cancelling the awaiting coroutine cancels the bridge operation.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+
+#include "aster/status.hpp"
+#include "aster/transport/stream.hpp"
+
+namespace aster::transport {
+
+enum class RelayMode { kDisabled, kDefault, kStaging, kCustom };
+
+// Where to dial a peer: its endpoint id plus optional relay URL and direct "ip:port"s.
+struct PeerAddress {
+  std::string endpoint_id;  // 64 hex (base32 also accepted by iroh)
+  std::string relay_url;    // empty = none
+  std::vector<std::string> direct_addresses;
+
+  // Parses the LF text form `id\nrelay_or_empty\naddr\naddr...` (§3.3), as produced by
+  // Endpoint::address_text() and by 0.1.2's NodeAddr bytes (after base64 decoding).
+  static Result<PeerAddress> from_text(std::string_view text);
+  std::string to_text() const;
+};
+
+// Gate 0 (§3.4): asked after every handshake, incoming and outgoing, on every ALPN.
+struct GateRequest {
+  std::string remote_id;  // 64 hex
+  std::string alpn;
+  bool incoming = true;
+};
+struct GateVerdict {
+  bool admitted = true;
+  uint64_t code = 0;  // application close code when denied
+  std::string reason;
+  static GateVerdict admit() { return {}; }
+  // 0.1.2 denies with 403 "not admitted".
+  static GateVerdict deny(uint64_t code = 403, std::string reason = "not admitted") {
+    return {false, code, std::move(reason)};
+  }
+};
+// Runs on the io_context thread; must not block (a verdict not given within the hook timeout
+// admits the peer, as 0.1.2 does).
+using GateFunction = std::function<GateVerdict(const GateRequest&)>;
+
+struct EndpointConfig {
+  std::vector<std::string> alpns;                   // served through Endpoint::accept()
+  std::optional<std::array<uint8_t, 32>> secret_key;  // ed25519 seed; generated if absent
+  std::string bind_v4;  // "127.0.0.1:0" binds only that socket; empty = iroh's default
+  RelayMode relay_mode = RelayMode::kDisabled;
+  std::string relay_url;  // for kCustom
+  bool portmapper = false;
+  // Incoming concurrent bidi streams we allow per connection; 0 = iroh's default (100).
+  // Beyond the peer's limit, open_bi() waits for credit instead of failing.
+  uint32_t max_bidi_streams = 0;
+  GateFunction gate;  // empty = no gate-0 hook
+  std::chrono::milliseconds hook_timeout{5000};
+};
+
+enum class CloseKind { kApplication, kTransport, kReset, kTimedOut, kLocallyClosed, kOther };
+struct CloseInfo {
+  CloseKind kind = CloseKind::kOther;
+  uint64_t code = 0;   // application or transport error code
+  std::string reason;  // application close reason bytes, else a message
+};
+
+class Connection {
+ public:
+  Connection() = default;
+  Connection(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle, std::string remote_id,
+             std::string alpn);
+  Connection(Connection&& other) noexcept;
+  Connection& operator=(Connection&& other) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();  // releases the handle; QUIC closes (code 0) once no stream uses it
+
+  bool valid() const { return handle_ != 0; }
+  const std::string& remote_id() const { return remote_id_; }
+  const std::string& alpn() const { return alpn_; }
+
+  asio::awaitable<Result<BidiStream>> open_bi();
+  asio::awaitable<Result<BidiStream>> accept_bi();
+  // Application close (e.g. 0 "normal close"). Sync.
+  Status close(uint64_t code, std::string_view reason);
+  // Completes once the connection is closed, saying by whom and why.
+  asio::awaitable<CloseInfo> closed();
+
+ private:
+  std::shared_ptr<detail::RuntimeCore> core_;
+  uint64_t handle_ = 0;
+  std::string remote_id_;
+  std::string alpn_;
+};
+
+class Endpoint {
+ public:
+  Endpoint() = default;
+  Endpoint(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle);
+  Endpoint(Endpoint&& other) noexcept;
+  Endpoint& operator=(Endpoint&& other) noexcept;
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+  ~Endpoint();  // releases the handle (the bridge closes the endpoint in the background)
+
+  bool valid() const { return handle_ != 0; }
+  std::string id() const;            // 64 lowercase hex
+  std::string address_text() const;  // LF text form (§3.3); the CLI base64s it or makes tickets
+  std::array<uint8_t, 32> secret_key() const;
+
+  // Dials `peer` on `alpn`. A peer's gate-0 denial shows up as kUnavailable with message
+  // "CONN_APP_CLOSED(403): not admitted", here or on the first stream operation;
+  // Connection::closed() gives the structured reason.
+  asio::awaitable<Result<Connection>> connect(PeerAddress peer, std::string alpn,
+                                              std::chrono::milliseconds timeout =
+                                                  std::chrono::seconds(10));
+  // Next incoming connection on any served ALPN.
+  asio::awaitable<Result<Connection>> accept();
+  // Graceful close: waits for peers to acknowledge (≈3 s at most).
+  asio::awaitable<Status> close();
+
+ private:
+  std::shared_ptr<detail::RuntimeCore> core_;
+  uint64_t handle_ = 0;
+};
+
+// Owns the bridge runtime (its tokio threads) and the event dispatcher on `io`.
+class Runtime {
+ public:
+  struct Options {
+    uint32_t worker_threads = 2;  // tokio workers (2 cores in CI)
+  };
+  static Result<Runtime> create(asio::io_context& io, Options options);
+  static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }
+
+  Runtime(Runtime&&) noexcept;
+  Runtime& operator=(Runtime&&) noexcept;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime();  // shutdown(3 s) if not done; call on the io thread or with io stopped
+
+  asio::awaitable<Result<Endpoint>> create_endpoint(EndpointConfig config);
+
+  // Completes every pending operation with kCancelled, closes all endpoints (bounded by
+  // `timeout`) and stops the bridge; handles still alive become inert. Blocks; call it on the
+  // io thread (or with the io_context stopped).
+  void shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(3));
+
+ private:
+  explicit Runtime(std::shared_ptr<detail::RuntimeCore> core);
+  std::shared_ptr<detail::RuntimeCore> core_;
+};
+
+}  // namespace aster::transport

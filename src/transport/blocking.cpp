@@ -1,0 +1,32 @@
+#include "aster/transport/blocking.hpp"
+
+#include <future>
+
+namespace aster::transport {
+
+Result<std::unique_ptr<BlockingRuntime>> BlockingRuntime::create(Runtime::Options options) {
+  std::unique_ptr<BlockingRuntime> b(new BlockingRuntime());
+  auto rt = Runtime::create(b->io_, options);
+  if (!rt) return rt.status();
+  b->runtime_.emplace(std::move(rt).value());
+  b->work_.emplace(asio::make_work_guard(b->io_));
+  b->thread_ = std::thread([io = &b->io_] { io->run(); });
+  return b;
+}
+
+BlockingRuntime::~BlockingRuntime() {
+  if (thread_.joinable()) {
+    // The dispatcher state belongs to the io thread: shut the runtime down there.
+    std::promise<void> done;
+    asio::post(io_, [this, &done] {
+      runtime_.reset();
+      done.set_value();
+    });
+    done.get_future().wait();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+}
+
+}  // namespace aster::transport
