@@ -1,0 +1,105 @@
+#include "aster/trust/consumer_admission.hpp"
+
+#include <cstdlib>
+#include <optional>
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "aster/transport/blocking.hpp"
+
+namespace aster::trust {
+namespace {
+
+std::string short_id(const transport::EndpointAddr& producer) {
+  return producer.id.to_hex().substr(0, 16) + "…";
+}
+
+asio::awaitable<std::optional<Result<ConsumerAdmissionResponse>>> exchange(
+    transport::Endpoint& endpoint, const transport::EndpointAddr& producer,
+    const ConsumerAdmissionRequest& request, std::chrono::milliseconds connect_timeout) {
+  auto peer = transport::PeerAddress::from_text(producer.to_node_addr_text());
+  if (!peer) co_return peer.status();
+  auto connection =
+      co_await endpoint.connect(*peer, std::string(kConsumerAdmissionAlpn), connect_timeout);
+  if (!connection) {
+    co_return Status(StatusCode::kUnavailable, "cannot reach producer " + short_id(producer) +
+                                                   ": " + connection.status().message());
+  }
+  auto stream = co_await connection->open_bi();
+  if (!stream) {
+    co_return Status(StatusCode::kUnavailable,
+                     "admission stream to " + short_id(producer) + " failed: " +
+                         stream.status().message());
+  }
+  const std::string body = request.to_json();
+  // No framing, no StreamHeader: raw JSON, then FIN (the producer reads to end).
+  auto written = co_await stream->send.write(
+      std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()));
+  if (written.is_ok()) written = stream->send.finish();
+  if (!written.is_ok()) {
+    co_return Status(StatusCode::kUnavailable,
+                     "sending the admission request failed: " + written.message());
+  }
+  auto reply = co_await stream->recv.read_to_end(kMaxAdmissionMessage);
+  if (!reply) {
+    co_return Status(reply.status().code() == StatusCode::kResourceExhausted
+                         ? StatusCode::kInvalidArgument
+                         : StatusCode::kUnavailable,
+                     "reading the admission reply failed: " + reply.status().message());
+  }
+  if (reply->empty()) {
+    // 0.1.2 producers answer nothing on internal errors (e.g. an unknown IID provider).
+    co_return Status(StatusCode::kUnavailable,
+                     "producer " + short_id(producer) + " closed admission without a reply");
+  }
+  co_return ConsumerAdmissionResponse::from_json(
+      std::string_view(reinterpret_cast<const char*>(reply->data()), reply->size()));
+}
+
+transport::RelayMode relay_mode_from_env(std::string& custom_url) {
+  const char* mode = std::getenv("ASTER_RELAY_MODE");
+  const std::string value = mode ? mode : "";
+  if (value == "disabled" || value == "off" || value == "none") return transport::RelayMode::kDisabled;
+  if (value == "staging") return transport::RelayMode::kStaging;
+  if (value.starts_with("http://") || value.starts_with("https://")) {
+    custom_url = value;
+    return transport::RelayMode::kCustom;
+  }
+  return transport::RelayMode::kDefault;
+}
+
+}  // namespace
+
+asio::awaitable<Result<ConsumerAdmissionResponse>> request_consumer_admission(
+    transport::Endpoint& endpoint, const transport::EndpointAddr& producer,
+    const ConsumerAdmissionRequest& request, std::chrono::milliseconds timeout) {
+  using namespace asio::experimental::awaitable_operators;
+  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
+  // Whichever finishes first cancels the other (Asio cancellation → bridge cancel).
+  auto outcome = co_await (exchange(endpoint, producer, request, timeout) ||
+                           deadline.async_wait(asio::use_awaitable));
+  if (outcome.index() == 0 && std::get<0>(outcome)) co_return std::move(*std::get<0>(outcome));
+  co_return Status(StatusCode::kDeadlineExceeded,
+                   "timed out after " + std::to_string(timeout.count()) + " ms waiting for producer " +
+                       short_id(producer) + " (unreachable, or no admission reply)");
+}
+
+Result<ConsumerAdmissionResponse> blocking_consumer_admission(
+    const transport::EndpointAddr& producer, const ConsumerAdmissionRequest& request,
+    std::chrono::milliseconds timeout) {
+  auto runtime = transport::BlockingRuntime::create();
+  if (!runtime) return runtime.status();
+  auto& blocking = **runtime;
+  return blocking.run([&]() -> asio::awaitable<Result<ConsumerAdmissionResponse>> {
+    transport::EndpointConfig config;
+    config.relay_mode = relay_mode_from_env(config.relay_url);
+    auto endpoint = co_await blocking.runtime().create_endpoint(std::move(config));
+    if (!endpoint) co_return endpoint.status();
+    co_return co_await request_consumer_admission(*endpoint, producer, request, timeout);
+  }());
+}
+
+}  // namespace aster::trust
