@@ -120,8 +120,9 @@ class ForyWriter {
       put_fixed<int64_t>(v);
     }
   }
+  // TAGGED_UINT64: 4 bytes (v<<1) if v < 2^31, else 0x01 + 8 bytes (checked against pyfory).
   void put_tagged_uint64(uint64_t v) {
-    if (v < (uint64_t{1} << 30)) {
+    if (v < (uint64_t{1} << 31)) {
       put_fixed<uint32_t>(static_cast<uint32_t>(v << 1));
     } else {
       put_u8(0x01);
