@@ -324,8 +324,8 @@ int ForyReader::get_meta_string(bool is_namespace) {
     if (!ok()) return -1;
     e.raw = std::string_view(reinterpret_cast<const char*>(p), len);
   }
-  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = std::move(e);
-  else meta_overflow_.push_back(std::move(e));
+  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = e;
+  else meta_overflow_.push_back(e);
   return static_cast<int>(meta_count_++);
 }
 
@@ -334,19 +334,19 @@ void ForyReader::add_known_meta(const EncodedMetaString& meta, bool is_namespace
   e.encoding = meta.encoding;
   e.is_namespace = is_namespace;
   e.raw = meta.bytes;
-  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = std::move(e);
-  else meta_overflow_.push_back(std::move(e));
+  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = e;
+  else meta_overflow_.push_back(e);
   ++meta_count_;
 }
 
 const std::string& ForyReader::meta_text(int index) const {
   const MetaEntry& e = meta_entry(static_cast<size_t>(index));
-  if (!e.decoded) {
+  if (e.text < 0) {
     auto text = decode_meta_string(e.encoding, e.raw, e.is_namespace);
-    e.text = text.is_ok() ? std::move(*text) : std::string("<invalid meta string>");
-    e.decoded = true;
+    decoded_texts_.push_back(text.is_ok() ? std::move(*text) : std::string("<invalid meta string>"));
+    e.text = static_cast<int>(decoded_texts_.size() - 1);
   }
-  return e.text;
+  return decoded_texts_[static_cast<size_t>(e.text)];
 }
 
 bool ForyReader::meta_equals(int index, const EncodedMetaString& meta, std::string_view text) const {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -324,12 +325,11 @@ class ForyReader {
   const uint8_t* p_;
   const uint8_t* end_;
   int depth_ = 0;
-  struct MetaEntry {
+  struct MetaEntry {  // trivially copyable: the decode hot path never builds strings
     uint8_t encoding = 0;
     bool is_namespace = false;
-    std::string_view raw;  // into the input buffer
-    mutable bool decoded = false;
-    mutable std::string text;
+    std::string_view raw;  // into the input buffer (or a StructDesc for known prefixes)
+    mutable int text = -1;  // index into decoded_texts_ once decoded
   };
   MetaEntry& meta_entry(size_t i) { return i < kInlineMeta ? meta_inline_[i] : meta_overflow_[i - kInlineMeta]; }
   const MetaEntry& meta_entry(size_t i) const {
@@ -339,6 +339,7 @@ class ForyReader {
   std::array<MetaEntry, kInlineMeta> meta_inline_;
   std::vector<MetaEntry> meta_overflow_;
   size_t meta_count_ = 0;
+  mutable std::deque<std::string> decoded_texts_;  // deque: meta_text references stay valid
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };
