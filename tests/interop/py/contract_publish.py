@@ -17,7 +17,9 @@ import dataclasses
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import __future__
-import aster_twins
+import importlib
+
+aster_twins = importlib.import_module(os.environ.get("ASTER_TWINS_MODULE", "aster_twins"))
 from aster.contract.identity import (
     ServiceContract, build_type_graph, canonical_xlang_bytes, resolve_with_cycles,
     compute_type_hash,
