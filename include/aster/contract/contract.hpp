@@ -10,7 +10,7 @@
 #include "aster/codec/type_desc.hpp"
 #include "aster/contract/definitions.hpp"
 #include "aster/contract/manifest.hpp"
-#include "aster/contract/service.hpp"
+#include "aster/contract/service_desc.hpp"
 #include "aster/contract/type_graph.hpp"
 #include "aster/status.hpp"
 

@@ -340,3 +340,31 @@ TEST(CanonicalVectors, PrimitiveStandInHashes) {
 
 }  // namespace
 }  // namespace aster::contract
+
+#include "aster/contract/canonical_reader.hpp"
+
+namespace aster::contract {
+namespace {
+
+TEST(CanonicalReader, ReadsEveryTypeDefVectorBack) {
+  for (std::string id : {"A.3", "A.4", "B.1", "B.2", "B.2-author", "B.3", "B.4"}) {
+    auto bytes = vector_bin(id);
+    auto td = read_type_def(bytes);
+    ASSERT_TRUE(td.is_ok()) << id << ": " << td.status().to_string();
+    EXPECT_EQ(canonical_bytes(*td), bytes) << id;
+  }
+}
+
+TEST(CanonicalReader, RejectsTruncatedAndTrailingInput) {
+  auto bytes = vector_bin("B.1");
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(read_type_def(std::span(bytes).first(cut)).is_ok()) << cut;
+  }
+  bytes.push_back(0);
+  auto r = read_type_def(bytes);
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_NE(r.status().message().find("trailing bytes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace aster::contract
