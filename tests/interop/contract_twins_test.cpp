@@ -10,7 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "aster/codec/fory.hpp"
+#include "aster/codec/json.hpp"
+#include "aster/contract/canonical_reader.hpp"
 #include "aster/contract/contract.hpp"
+#include "aster/contract/manifest_types.hpp"
 #include "aster/contract/identity.hpp"
 #include "contract_twins.hpp"
 
@@ -29,13 +33,12 @@ struct PythonRun {
 };
 
 // Runs py/contract_publish.py with the reference venv's python.
-PythonRun run_publisher(const fs::path& out_dir, const std::string& module = "aster_twins") {
+PythonRun run_python(const std::string& script_and_args, const std::string& env = "") {
   const char* venv = std::getenv("ASTER_REFERENCE_VENV");
   EXPECT_NE(venv, nullptr) << "ASTER_REFERENCE_VENV is not set (tests/CMakeLists.txt sets it)";
   if (!venv) return {};
-  std::string cmd = "ASTER_TWINS_MODULE=" + module + " '" + std::string(venv) +
-                    "/bin/python' '" + ASTER_SOURCE_DIR +
-                    "/tests/interop/py/contract_publish.py' '" + out_dir.string() + "' 2>&1";
+  std::string cmd = env + " '" + std::string(venv) + "/bin/python' '" + ASTER_SOURCE_DIR +
+                    "/tests/interop/py/" + script_and_args;
   PythonRun run;
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return run;
@@ -47,6 +50,11 @@ PythonRun run_publisher(const fs::path& out_dir, const std::string& module = "as
   return run;
 }
 
+PythonRun run_publisher(const fs::path& out_dir, const std::string& module = "aster_twins") {
+  return run_python("contract_publish.py' '" + out_dir.string() + "' 2>&1",
+                    "ASTER_TWINS_MODULE=" + module);
+}
+
 class ContractTwins : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -56,15 +64,21 @@ class ContractTwins : public ::testing::Test {
     PythonRun run = run_publisher(*out_dir_);
     ASSERT_EQ(run.exit_code, 0) << run.output;
     summary_ = new nlohmann::json(nlohmann::json::parse(run.output));
+    PythonRun samples = run_python("fory_samples.py'");
+    ASSERT_EQ(samples.exit_code, 0) << samples.output;
+    samples_ = new nlohmann::json(nlohmann::json::parse(samples.output));
   }
   static void TearDownTestSuite() {
     fs::remove_all(*out_dir_);
     delete out_dir_;
     delete summary_;
+    delete samples_;
   }
   static fs::path* out_dir_;
   static nlohmann::json* summary_;
+  static nlohmann::json* samples_;
 };
+nlohmann::json* ContractTwins::samples_ = nullptr;
 fs::path* ContractTwins::out_dir_ = nullptr;
 nlohmann::json* ContractTwins::summary_ = nullptr;
 
@@ -115,6 +129,43 @@ TEST_F(ContractTwins, ContractIdsAndManifestsMatchPython) {
     auto parsed = parse_manifest(py_manifest);
     ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
     EXPECT_EQ(*parsed, ours->manifest);
+  }
+}
+
+// The shell/raw-transport path: parse the Python manifest (+ the published types/*.bin) in
+// C++, build the request type from it, and encode the sample request with the dynamic codec:
+// the bytes must equal pyfory's; decoding pyfory's bytes must give the Python value.
+TEST_F(ContractTwins, ManifestTypesEncodeLikePyfory) {
+  using namespace aster::contract;  // NOLINT
+  ASSERT_EQ(samples_->size(), 11u);
+  for (const auto& [key, sample] : samples_->items()) {
+    SCOPED_TRACE(key);
+    std::string service = key.substr(0, key.find('.'));
+    auto manifest = parse_manifest(read_text(*out_dir_ / (service + ".manifest.json")));
+    ASSERT_TRUE(manifest.is_ok()) << manifest.status().to_string();
+    std::vector<TypeDef> type_defs;
+    for (const auto& e : fs::directory_iterator(*out_dir_ / service / "types")) {
+      std::string blob = read_text(e.path());
+      auto td = read_type_def({reinterpret_cast<const uint8_t*>(blob.data()), blob.size()});
+      ASSERT_TRUE(td.is_ok()) << td.status().to_string();
+      type_defs.push_back(*td);
+    }
+    ManifestTypes types({*manifest}, type_defs);
+    auto type = types.find(sample["type"].get<std::string>());
+    ASSERT_TRUE(type.is_ok()) << type.status().to_string();
+
+    auto value = aster::codec::json_decode_value(sample["json"].dump(), **type);
+    ASSERT_TRUE(value.is_ok()) << value.status().to_string();
+    auto bytes = aster::codec::fory_encode_value(*value, **type);
+    ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+    EXPECT_EQ(to_hex(*bytes), sample["hex"].get<std::string>());
+
+    auto py_bytes = from_hex(sample["hex"].get<std::string>());
+    auto decoded = aster::codec::fory_decode_value(*py_bytes, **type);
+    ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+    auto json = aster::codec::json_encode_value(*decoded, type->get());
+    ASSERT_TRUE(json.is_ok()) << json.status().to_string();
+    EXPECT_EQ(nlohmann::json::parse(*json), sample["json"]);
   }
 }
 
