@@ -10,4 +10,7 @@ struct CommandContext {
   int exit_code = 0;
 };
 
+// `aster fory decode|encode` (cli/fory_command.cpp).
+void add_fory_commands(CLI::App& app, CommandContext& context);
+
 }  // namespace aster::cli
