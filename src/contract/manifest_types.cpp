@@ -106,14 +106,27 @@ Result<const codec::StructDesc*> ManifestTypes::define(const std::string& tag,
                                                        const std::string& needed_by) {
   codec::StructDesc& desc = registry_->declare_struct(tag);
   if (!defined_.insert(tag).second) return &desc;  // done, or in progress (recursive type)
+  std::vector<codec::FieldDesc> fields;
+  Status st = define_fields(tag, needed_by, fields);
+  if (!st.is_ok()) {
+    // Forget the half-built definition: a later lookup must fail the same way, not see a
+    // struct without fields. (Types it reached stay defined; they are complete.)
+    defined_.erase(tag);
+    return st;
+  }
+  desc.set_fields(std::move(fields));
+  desc.finalize();
+  return &desc;
+}
+
+Status ManifestTypes::define_fields(const std::string& tag, const std::string& needed_by,
+                                    std::vector<codec::FieldDesc>& fields) {
   auto schema = schemas_.find(tag);
   auto td = by_tag_.find(tag);
   if (schema == schemas_.end() && td == by_tag_.end()) {
-    defined_.erase(tag);
     return missing(needed_by, "no schema for type '" + tag +
                                   "' (pass the contract's types/*.bin with --types)");
   }
-  std::vector<codec::FieldDesc> fields;
   if (schema != schemas_.end()) {
     for (const auto& f : *schema->second.fields) {
       std::string where = tag + "." + f.name;
@@ -145,9 +158,7 @@ Result<const codec::StructDesc*> ManifestTypes::define(const std::string& tag,
       fields.push_back({fd.name, *t});
     }
   }
-  desc.set_fields(std::move(fields));
-  desc.finalize();
-  return &desc;
+  return Status::ok();
 }
 
 Result<TypeRef> ManifestTypes::enum_type(const std::string& ref_name, const std::string& where) {

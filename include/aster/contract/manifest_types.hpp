@@ -44,6 +44,8 @@ class ManifestTypes {
     const std::vector<FieldSchema>* fields = nullptr;
   };
   Result<const codec::StructDesc*> define(const std::string& tag, const std::string& needed_by);
+  Status define_fields(const std::string& tag, const std::string& needed_by,
+                       std::vector<codec::FieldDesc>& fields);
   Result<codec::TypeRef> from_schema(const FieldSchema& f, const std::string& where);
   Result<codec::TypeRef> from_kind(const std::string& kind, const std::optional<std::string>& ref,
                                    const std::optional<std::string>& wire_tag,
