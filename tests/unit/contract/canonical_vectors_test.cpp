@@ -368,3 +368,30 @@ TEST(CanonicalReader, RejectsTruncatedAndTrailingInput) {
 
 }  // namespace
 }  // namespace aster::contract
+
+namespace aster::contract {
+namespace {
+
+// Methods sort by the code points of their NFC forms, but names are written as given (sheet §2):
+// NFD "e\u0301a" sorts as NFC "\u00e9a" (U+00E9 > 'f'), so "f" comes first.
+TEST(CanonicalOrder, MethodsSortByNfcCodePoints) {
+  ServiceContract sc;
+  sc.name = "S";
+  sc.serialization_modes = {"xlang"};
+  MethodDef nfd, f, z;
+  nfd.name = "e\u0301a";
+  f.name = "f";
+  z.name = "Z";  // uppercase sorts before lowercase
+  sc.methods = {nfd, f, z};
+  auto bytes = canonical_bytes(sc);
+  std::string s(bytes.begin(), bytes.end());
+  auto pos_nfd = s.find("e\u0301a"), pos_f = s.find("\x06" "f"), pos_z = s.find("\x06" "Z");
+  ASSERT_NE(pos_nfd, std::string::npos);
+  EXPECT_LT(pos_z, pos_f);
+  EXPECT_LT(pos_f, pos_nfd);
+  EXPECT_TRUE(nfc_codepoint_less("f", "e\u0301a"));
+  EXPECT_FALSE(nfc_codepoint_less("\u00e9a", "e\u0301a"));  // equal after NFC
+}
+
+}  // namespace
+}  // namespace aster::contract
