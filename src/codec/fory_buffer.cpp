@@ -289,33 +289,44 @@ int ForyReader::get_meta_string(bool is_namespace) {
   if (!ok()) return -1;
   uint32_t len = header >> 1;
   if (header & 1) {
-    if (len == 0 || len > meta_texts_.size()) {
+    if (len == 0 || len > meta_count_) {
       fail("meta string back-reference " + std::to_string(len) + " to unknown id");
       return -1;
     }
     return static_cast<int>(len - 1);
   }
-  if (len == 0) {
-    meta_texts_.emplace_back();
-    return static_cast<int>(meta_texts_.size() - 1);
+  MetaEntry e;
+  e.is_namespace = is_namespace;
+  if (len > 0) {
+    if (len <= 16) {
+      e.encoding = get_u8();
+    } else {
+      e.encoding = static_cast<uint8_t>(get_fixed<int64_t>() & 0xff);  // low byte of the hash
+    }
+    const uint8_t* p = take(len, "meta string");
+    if (!ok()) return -1;
+    e.raw = std::string_view(reinterpret_cast<const char*>(p), len);
   }
-  uint8_t encoding;
-  if (len <= 16) {
-    encoding = get_u8();
-  } else {
-    encoding = static_cast<uint8_t>(get_fixed<int64_t>() & 0xff);
+  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = std::move(e);
+  else meta_overflow_.push_back(std::move(e));
+  return static_cast<int>(meta_count_++);
+}
+
+const std::string& ForyReader::meta_text(int index) const {
+  const MetaEntry& e = meta_entry(static_cast<size_t>(index));
+  if (!e.decoded) {
+    auto text = decode_meta_string(e.encoding, e.raw, e.is_namespace);
+    e.text = text.is_ok() ? std::move(*text) : std::string("<invalid meta string>");
+    e.decoded = true;
   }
-  const uint8_t* p = take(len, "meta string");
-  if (!ok()) return -1;
-  auto text = decode_meta_string(encoding,
-                                 std::string_view(reinterpret_cast<const char*>(p), len),
-                                 is_namespace);
-  if (!text.is_ok()) {
-    fail(text.status().message());
-    return -1;
-  }
-  meta_texts_.push_back(std::move(*text));
-  return static_cast<int>(meta_texts_.size() - 1);
+  return e.text;
+}
+
+bool ForyReader::meta_equals(int index, const EncodedMetaString& meta, std::string_view text) const {
+  const MetaEntry& e = meta_entry(static_cast<size_t>(index));
+  if (e.raw.empty()) return text.empty();
+  if (e.encoding == meta.encoding && e.raw == meta.bytes) return true;
+  return meta_text(index) == text;
 }
 
 // ---- hashing and meta strings -----------------------------------------------------------------

@@ -91,7 +91,8 @@ void read_struct_fields(ForyReader& r, const StructDesc& d, void* object) {
   r.leave();
 }
 
-void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& name) {
+void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& name,
+                           const EncodedMetaString& ns_meta, const EncodedMetaString& name_meta) {
   uint8_t id = r.get_u8();
   if (!r.ok()) return;
   if (id != static_cast<uint8_t>(expected)) {
@@ -102,7 +103,7 @@ void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& n
   int ns = r.get_meta_string(true);
   int tn = r.get_meta_string(false);
   if (!r.ok()) return;
-  if (r.meta_text(ns) != name.ns || r.meta_text(tn) != name.name) {
+  if (!r.meta_equals(ns, ns_meta, name.ns) || !r.meta_equals(tn, name_meta, name.name)) {
     r.fail("expected type " + name.tag() + ", found " + r.meta_text(ns) + "/" + r.meta_text(tn));
   }
 }

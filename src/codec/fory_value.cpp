@@ -446,7 +446,8 @@ class ValueReader {
     }
     if (is_untyped(t)) return any();
     if (t.kind == TypeKind::kStruct) {
-      detail::check_named_type_info(r_, ForyTypeId::kNamedStruct, t.struct_type->wire_name());
+      detail::check_named_type_info(r_, ForyTypeId::kNamedStruct, t.struct_type->wire_name(),
+                                    t.struct_type->ns_meta(), t.struct_type->name_meta());
     }
     return data(t);
   }

@@ -634,11 +634,13 @@ struct Codec<E, std::enable_if_t<DeclaredEnum<E>>> {
 };
 
 // Checks NAMED_* type info against the expected names (literal or back-referenced).
-void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& name);
+void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& name,
+                           const EncodedMetaString& ns_meta, const EncodedMetaString& name_meta);
 
 template <typename E>
 void Codec<E, std::enable_if_t<DeclaredEnum<E>>>::check_type_info(ForyReader& r) {
-  check_named_type_info(r, ForyTypeId::kNamedEnum, enum_desc<E>().wire_name());
+  const EnumDesc& d = enum_desc<E>();
+  check_named_type_info(r, ForyTypeId::kNamedEnum, d.wire_name(), d.ns_meta(), d.name_meta());
 }
 
 // ---- structs --------------------------------------------------------------------------------
@@ -656,7 +658,8 @@ struct Codec<T, std::enable_if_t<DeclaredMessage<T>>> {
     w.put_named_type(static_cast<uint8_t>(ForyTypeId::kNamedStruct), d.ns_meta(), d.name_meta());
   }
   static void check_type_info(ForyReader& r) {
-    check_named_type_info(r, ForyTypeId::kNamedStruct, struct_desc<T>().wire_name());
+    const StructDesc& d = struct_desc<T>();
+    check_named_type_info(r, ForyTypeId::kNamedStruct, d.wire_name(), d.ns_meta(), d.name_meta());
   }
   static void write_data(ForyWriter& w, const T& v) { write_struct_fields(w, struct_desc<T>(), &v); }
   static void read_data(ForyReader& r, T& v) { read_struct_fields(r, struct_desc<T>(), &v); }

@@ -6,6 +6,7 @@
 // read returns zero and ok() is false; callers check ok() at loop and allocation points.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -120,8 +121,9 @@ class ForyWriter {
       put_fixed<int64_t>(v);
     }
   }
+  // TAGGED_UINT64: 4 bytes (v<<1) if v < 2^31, else 0x01 + 8 bytes (checked against pyfory).
   void put_tagged_uint64(uint64_t v) {
-    if (v < (uint64_t{1} << 30)) {
+    if (v < (uint64_t{1} << 31)) {
       put_fixed<uint32_t>(static_cast<uint32_t>(v << 1));
     } else {
       put_u8(0x01);
@@ -276,7 +278,11 @@ class ForyReader {
   // Reads a meta string (literal or back-reference) and returns its index in the per-message
   // table; the decoded text is meta_text(index).
   int get_meta_string(bool is_namespace);
-  const std::string& meta_text(int index) const { return meta_texts_[static_cast<size_t>(index)]; }
+  // Decoded text of a meta string (decoded on first use; "<invalid meta string>" if corrupt).
+  const std::string& meta_text(int index) const;
+  // True if meta string `index` is `text` (encoded as `meta`): compares the raw bytes first, so
+  // the hot path never decodes; falls back to the text for other writers' encoding choices.
+  bool meta_equals(int index, const EncodedMetaString& meta, std::string_view text) const;
   // Reads a collection/map count and checks it against the remaining bytes (each entry takes at
   // least `min_entry_bytes`), so hostile counts never drive allocation.
   uint32_t get_count(const char* what, size_t min_entry_bytes = 1);
@@ -289,7 +295,21 @@ class ForyReader {
   const uint8_t* p_;
   const uint8_t* end_;
   int depth_ = 0;
-  std::vector<std::string> meta_texts_;
+  struct MetaEntry {
+    uint8_t encoding = 0;
+    bool is_namespace = false;
+    std::string_view raw;  // into the input buffer
+    mutable bool decoded = false;
+    mutable std::string text;
+  };
+  MetaEntry& meta_entry(size_t i) { return i < kInlineMeta ? meta_inline_[i] : meta_overflow_[i - kInlineMeta]; }
+  const MetaEntry& meta_entry(size_t i) const {
+    return i < kInlineMeta ? meta_inline_[i] : meta_overflow_[i - kInlineMeta];
+  }
+  static constexpr size_t kInlineMeta = 4;  // typical messages name ≤ 2 types: no allocation
+  std::array<MetaEntry, kInlineMeta> meta_inline_;
+  std::vector<MetaEntry> meta_overflow_;
+  size_t meta_count_ = 0;
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };

@@ -29,12 +29,7 @@ class Value {
   enum class Kind : uint8_t { kNull, kBool, kInt, kUint, kFloat, kString, kBytes, kList, kMap, kStruct };
   using List = std::vector<Value>;
   using Map = std::vector<std::pair<Value, Value>>;
-  struct Struct {
-    std::string type;  // wire tag "ns/Name"
-    std::vector<std::pair<std::string, Value>> fields;
-    const Value* find(std::string_view name) const;
-    friend bool operator==(const Struct&, const Struct&) = default;
-  };
+  struct Struct;  // type tag + fields; defined below (needs a complete Value)
 
   Value() = default;
   Value(std::nullptr_t) {}                            // NOLINT
@@ -55,13 +50,11 @@ class Value {
   Value(std::string s) : v_(std::move(s)) {}          // NOLINT
   Value(std::string_view s) : v_(std::string(s)) {}   // NOLINT
   Value(codec::Bytes b) : v_(std::move(b)) {}         // NOLINT
-  Value(List l) : v_(std::make_shared<List>(std::move(l))) {}      // NOLINT
-  Value(Map m) : v_(std::make_shared<Map>(std::move(m))) {}        // NOLINT
-  Value(Struct s) : v_(std::make_shared<Struct>(std::move(s))) {}  // NOLINT
+  Value(List l);    // NOLINT
+  Value(Map m);     // NOLINT
+  Value(Struct s);  // NOLINT
 
-  static Value make_struct(std::string type, std::vector<std::pair<std::string, Value>> fields) {
-    return Value(Struct{std::move(type), std::move(fields)});
-  }
+  static Value make_struct(std::string type, std::vector<std::pair<std::string, Value>> fields);
 
   Kind kind() const { return static_cast<Kind>(v_.index()); }
   bool is_null() const { return kind() == Kind::kNull; }
@@ -90,5 +83,22 @@ class Value {
                std::shared_ptr<List>, std::shared_ptr<Map>, std::shared_ptr<Struct>>
       v_;
 };
+
+struct Value::Struct {
+  std::string type;  // wire tag "ns/Name"
+  std::vector<std::pair<std::string, Value>> fields;
+  const Value* find(std::string_view name) const;
+  friend bool operator==(const Struct& a, const Struct& b) {
+    return a.type == b.type && a.fields == b.fields;
+  }
+};
+
+inline Value::Value(List l) : v_(std::make_shared<List>(std::move(l))) {}
+inline Value::Value(Map m) : v_(std::make_shared<Map>(std::move(m))) {}
+inline Value::Value(Struct s) : v_(std::make_shared<Struct>(std::move(s))) {}
+inline Value Value::make_struct(std::string type,
+                                std::vector<std::pair<std::string, Value>> fields) {
+  return Value(Struct{std::move(type), std::move(fields)});
+}
 
 }  // namespace aster

@@ -92,7 +92,8 @@ TEST(ForyProtocolVectors, AllTenEncodeDecodeAndJson) {
 }
 
 TEST(ForyProtocolVectors, DynamicPathWritesTheSameBytes) {
-  for (const auto& v : vectors()["vectors"]) {
+  auto doc = vectors();
+  for (const auto& v : doc["vectors"]) {
     SCOPED_TRACE(v["name"].get<std::string>());
     std::vector<uint8_t> want = unhex(v["xlang_hex"].get<std::string>());
     std::string type = v["type"];

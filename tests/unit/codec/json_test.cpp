@@ -1,1 +1,81 @@
+// JSON mode: Python json.dumps formatting and our documented choices (docs/codec.md).
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "aster/codec/json.hpp"
+#include "aster/codec/protocol_messages.hpp"
+
+namespace {
+
+using aster::Value;
+using aster::codec::json_decode_value;
+using aster::codec::json_encode_value;
+using aster::codec::TypeDesc;
+using aster::codec::TypeKind;
+
+std::string enc(const Value& v, aster::codec::TypeRef t = nullptr) {
+  auto r = json_encode_value(v, t.get());
+  EXPECT_TRUE(r.is_ok());
+  return r.is_ok() ? *r : "";
+}
+
+TEST(JsonMode, FloatsAsPythonRepr) {
+  EXPECT_EQ(enc(1.0), "1.0");
+  EXPECT_EQ(enc(1e16), "1e+16");
+  EXPECT_EQ(enc(1e15), "1000000000000000.0");
+  EXPECT_EQ(enc(0.0001), "0.0001");
+  EXPECT_EQ(enc(0.00001), "1e-05");
+  EXPECT_EQ(enc(-0.0), "-0.0");
+  EXPECT_EQ(enc(123.456), "123.456");
+  EXPECT_EQ(enc(1.5e-7), "1.5e-07");
+  EXPECT_EQ(enc(2.5e300), "2.5e+300");
+  EXPECT_EQ(enc(1234567890123456789.0), "1.2345678901234568e+18");
+  EXPECT_EQ(enc(0.1), "0.1");
+  EXPECT_EQ(enc(std::nan("")), "\"NaN\"");
+  EXPECT_EQ(enc(INFINITY), "\"Infinity\"");
+  EXPECT_EQ(enc(-INFINITY), "\"-Infinity\"");
+}
+
+TEST(JsonMode, StringsEscapedLikeEnsureAscii) {
+  EXPECT_EQ(enc(Value("é😀\x01\x7f\"\\\n\t/")),
+            R"("\u00e9\ud83d\ude00\u0001\u007f\"\\\n\t/")");
+}
+
+TEST(JsonMode, OurChoices) {
+  EXPECT_EQ(enc(Value(aster::codec::Bytes{'h', 'i', '!'})), "\"aGkh\"");
+  auto f = TypeDesc::scalar(TypeKind::kFloat64);
+  // Bare NaN/Infinity (what 0.1.2 writes) and the quoted forms both read back.
+  for (std::string_view in : {"NaN", "\"NaN\""}) EXPECT_TRUE(std::isnan(json_decode_value(in, *f)->as_float()));
+  EXPECT_EQ(json_decode_value("-Infinity", *f)->as_float(), -INFINITY);
+  auto b = TypeDesc::scalar(TypeKind::kBytes);
+  EXPECT_EQ(json_decode_value("\"aGkh\"", *b)->as_bytes(), (aster::codec::Bytes{'h', 'i', '!'}));
+  auto d = TypeDesc::scalar(TypeKind::kDate);
+  EXPECT_EQ(enc(Value(int64_t{19724}), d), "\"2024-01-02\"");
+  EXPECT_EQ(json_decode_value("\"2024-01-02\"", *d)->as_int(), 19724);
+  auto ts = TypeDesc::scalar(TypeKind::kTimestamp);
+  EXPECT_EQ(enc(Value(int64_t{1704164645123456}), ts), "\"2024-01-02T03:04:05.123456Z\"");
+  EXPECT_EQ(json_decode_value("\"2024-01-02T03:04:05.123456Z\"", *ts)->as_int(), 1704164645123456);
+  auto si = TypeDesc::set_of(TypeDesc::scalar(TypeKind::kInt64));
+  EXPECT_EQ(enc(Value(Value::List{1, 2}), si), "[1,2]");
+  auto m = TypeDesc::map_of(TypeDesc::scalar(TypeKind::kInt64), TypeDesc::scalar(TypeKind::kString));
+  EXPECT_EQ(enc(Value(Value::Map{{1, "a"}}), m), R"({"1":"a"})");
+  EXPECT_EQ(json_decode_value(R"({"1":"a"})", *m)->as_map()[0].first.as_int(), 1);
+}
+
+TEST(JsonMode, StrictLikePython) {
+  auto t = aster::codec::type_desc<aster::protocol::RpcStatus>();
+  auto bad = json_decode_value(R"({"code":1,"bogus":2})", *t);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), aster::StatusCode::kContractViolation);
+  EXPECT_NE(bad.status().message().find("unexpected JSON field(s) ['bogus']"), std::string::npos);
+  // Missing keys take defaults.
+  auto partial = aster::codec::json_decode<aster::protocol::RpcStatus>(R"({"message":"m"})");
+  ASSERT_TRUE(partial.is_ok());
+  EXPECT_EQ(partial->code, 0);
+  EXPECT_EQ(partial->message, "m");
+  EXPECT_FALSE(json_decode_value("{", *t).is_ok());
+  EXPECT_FALSE(json_decode_value(R"({"code":"x"})", *t).is_ok());
+}
+
+}  // namespace
