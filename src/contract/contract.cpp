@@ -436,4 +436,23 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> ContractArtifacts::col
   return entries;
 }
 
+Status verify_committed_manifest(std::string_view manifest_json,
+                                 std::span<const ContractArtifacts> served) {
+  auto committed = parse_manifest_file(manifest_json);
+  ASTER_RETURN_IF_ERROR(committed);
+  for (const auto& a : served) {
+    for (const auto& m : *committed) {
+      if (m.service != a.contract.name || m.version != a.contract.version) continue;
+      if (m.contract_id != a.contract_id) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "contract identity mismatch for '" + m.service + "' v" +
+                          std::to_string(m.version) + ": manifest has " + m.contract_id +
+                          ", the service computes " + a.contract_id +
+                          " — the interface changed; regenerate and commit the manifest");
+      }
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace aster::contract

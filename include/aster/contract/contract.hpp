@@ -3,7 +3,9 @@
 // blobs, and manifest.json with field schemas.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,13 @@ struct ContractArtifacts {
 };
 
 Result<ContractArtifacts> build_contract_artifacts(const ServiceDesc& service);
+
+// 0.1.2's startup check (sheet §6.4; `AsterServer.start`, `verify_manifest_or_fatal`): given
+// the text of a committed `.aster/manifest.json` (one manifest or an array), every served
+// (service, version) it lists must have the listed contract_id. Services it does not list pass.
+// FAILED_PRECONDITION names the service, both ids, and says to regenerate the manifest.
+Status verify_committed_manifest(std::string_view manifest_json,
+                                 std::span<const ContractArtifacts> served);
 
 // The graph key and SELF_REF name of a struct: "<namespace>.<name>" of its wire tag, i.e. the
 // TypeDef's package + "." + name.

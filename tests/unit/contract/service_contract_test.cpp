@@ -77,6 +77,22 @@ TEST(ServiceContract, VectorDEndToEnd) {
   EXPECT_EQ(entries.back().first, "manifest.json");
 }
 
+TEST(ServiceContract, VerifyCommittedManifest) {
+  VectorD d;
+  auto a = build_contract_artifacts(d.service());
+  ASSERT_TRUE(a.is_ok());
+  std::vector<ContractArtifacts> served{*a};
+  EXPECT_TRUE(verify_committed_manifest(a->manifest_json, served).is_ok());
+  EXPECT_TRUE(verify_committed_manifest("[" + a->manifest_json + "]", served).is_ok());
+  auto other = a->manifest;
+  other.contract_id = std::string(64, '0');
+  auto st = verify_committed_manifest(write_manifest_json(other), served);
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(st.message().find("'Echo' v1"), std::string::npos);
+  other.version = 2;  // another version: not checked
+  EXPECT_TRUE(verify_committed_manifest(write_manifest_json(other), served).is_ok());
+}
+
 TEST(ServiceContract, NestedGenericsAndEnumsAreAny) {
   auto leaf = make_struct("p", "Leaf", {{"x", scalar(CK::kInt32)}});
   auto holder = make_struct(
