@@ -43,8 +43,8 @@ Result<std::string> read_file(const fs::path& path, size_t max_bytes) {
   auto size = fs::file_size(path, ec);
   if (ec) return Status(StatusCode::kNotFound, path.string() + ": " + ec.message());
   if (size > max_bytes) {
-    return Status(StatusCode::kInvalidArgument, path.string() + ": file larger than " +
-                                                    std::to_string(max_bytes) + " bytes");
+    return Status(StatusCode::kInvalidArgument,
+                  path.string() + ": file larger than " + std::to_string(max_bytes) + " bytes");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status(StatusCode::kNotFound, path.string() + ": cannot open");
@@ -73,8 +73,8 @@ Result<ManifestTypes> load_types(const ForyOptions& o) {
       if (entry.path().extension() != ".bin") continue;
       auto blob = read_file(entry.path(), 1u << 20);
       ASTER_RETURN_IF_ERROR(blob);
-      auto td = contract::read_type_def(
-          {reinterpret_cast<const uint8_t*>(blob->data()), blob->size()});
+      auto td =
+          contract::read_type_def({reinterpret_cast<const uint8_t*>(blob->data()), blob->size()});
       if (!td.is_ok()) {
         return Status(td.status().code(), entry.path().string() + ": " + td.status().message());
       }
@@ -97,7 +97,8 @@ Result<std::vector<uint8_t>> payload_bytes(const std::string& arg) {
   if (arg == "-" && !is_hex) return std::vector<uint8_t>(text.begin(), text.end());
   if (hex.size() > 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.erase(0, 2);
   auto bytes = contract::from_hex(hex);
-  if (!bytes.is_ok()) return Status(StatusCode::kInvalidArgument, "payload: " + bytes.status().message());
+  if (!bytes.is_ok())
+    return Status(StatusCode::kInvalidArgument, "payload: " + bytes.status().message());
   return bytes;
 }
 
@@ -157,7 +158,8 @@ void add_fory_commands(CLI::App& app, CommandContext& context) {
     }
   });
 
-  auto* encode = fory->add_subcommand("encode", "print the Fory XLANG bytes of a JSON value as hex");
+  auto* encode =
+      fory->add_subcommand("encode", "print the Fory XLANG bytes of a JSON value as hex");
   add_common(*encode, *options, "the value as JSON, or - for stdin");
   encode->callback([options, &context] {
     Status st = run_encode(*options);

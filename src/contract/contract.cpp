@@ -32,12 +32,18 @@ namespace {
 // pyfory TypeVar (pyfory.int32, …) or datetime, which 0.1.2 maps to ANY / manifest "string".
 const char* primitive_name(CKind kind) {
   switch (kind) {
-    case CKind::kString: return "string";
-    case CKind::kInt64: return "int64";
-    case CKind::kFloat64: return "float64";
-    case CKind::kBool: return "bool";
-    case CKind::kBytes: return "binary";
-    default: return nullptr;
+    case CKind::kString:
+      return "string";
+    case CKind::kInt64:
+      return "int64";
+    case CKind::kFloat64:
+      return "float64";
+    case CKind::kBool:
+      return "bool";
+    case CKind::kBytes:
+      return "binary";
+    default:
+      return nullptr;
   }
 }
 
@@ -148,12 +154,23 @@ Classified classify(const TypeDesc& outer) {
   c.nullable = outer.kind == CKind::kOptional;
   const TypeDesc& t = c.nullable && outer.element ? *outer.element : outer;
   switch (t.kind) {
-    case CKind::kString: c.kind = "string"; return c;
-    case CKind::kInt64: c.kind = "int"; return c;
-    case CKind::kFloat64: c.kind = "float"; return c;
-    case CKind::kBool: c.kind = "bool"; return c;
-    case CKind::kBytes: c.kind = "bytes"; return c;
-    default: break;
+    case CKind::kString:
+      c.kind = "string";
+      return c;
+    case CKind::kInt64:
+      c.kind = "int";
+      return c;
+    case CKind::kFloat64:
+      c.kind = "float";
+      return c;
+    case CKind::kBool:
+      c.kind = "bool";
+      return c;
+    case CKind::kBytes:
+      c.kind = "bytes";
+      return c;
+    default:
+      break;
   }
   if (t.kind == CKind::kMap && is_bare_container(t)) {  // bare dict: map[string, string]
     c.kind = "map";
@@ -222,24 +239,42 @@ FieldSchema field_schema_for(const FieldDesc& f) {
   const TypeDesc& t = *f.type;
   switch (t.kind) {
     case CKind::kOptional:
-    case CKind::kAny: s.default_value = nullptr; break;
-    case CKind::kString: s.default_value = ""; break;
-    case CKind::kBool: s.default_value = false; break;
+    case CKind::kAny:
+      s.default_value = nullptr;
+      break;
+    case CKind::kString:
+      s.default_value = "";
+      break;
+    case CKind::kBool:
+      s.default_value = false;
+      break;
     case CKind::kFloat32:
-    case CKind::kFloat64: s.default_value = 0.0; break;
-    case CKind::kBytes: s.default_value = "b''"; break;  // str(b"") — bytes is not JSON-safe
-    case CKind::kList: s.default_kind = "empty_list"; break;  // field(default_factory=list)
-    case CKind::kMap: s.default_kind = "empty_map"; break;    // field(default_factory=dict)
-    case CKind::kSet:                                          // field(default_factory=set)
-    case CKind::kStruct:                                       // field(default_factory=Cls)
+    case CKind::kFloat64:
+      s.default_value = 0.0;
+      break;
+    case CKind::kBytes:
+      s.default_value = "b''";
+      break;  // str(b"") — bytes is not JSON-safe
+    case CKind::kList:
+      s.default_kind = "empty_list";
+      break;  // field(default_factory=list)
+    case CKind::kMap:
+      s.default_kind = "empty_map";
+      break;              // field(default_factory=dict)
+    case CKind::kSet:     // field(default_factory=set)
+    case CKind::kStruct:  // field(default_factory=Cls)
     case CKind::kDate:
-    case CKind::kTimestamp: s.default_kind = "factory"; break;
+    case CKind::kTimestamp:
+      s.default_kind = "factory";
+      break;
     case CKind::kEnum:  // str(Enum.FIRST) == "Enum.FIRST"
       if (t.enum_type && !t.enum_type->members().empty()) {
         s.default_value = display_name(t.enum_type->wire_name()) + "." + t.enum_type->members()[0];
       }
       break;
-    default: s.default_value = 0; break;  // the integer kinds
+    default:
+      s.default_value = 0;
+      break;  // the integer kinds
   }
   s.ref_name = c.ref_name;
   s.wire_tag = c.wire_tag;
@@ -286,12 +321,18 @@ std::string root_display_name(const TypeDesc* t) {
   if (!t) return "";
   if (t->kind == CKind::kStruct && t->struct_type) return display_name(t->struct_type->wire_name());
   switch (t->kind) {  // a bare builtin: its Python __name__
-    case CKind::kString: return "str";
-    case CKind::kInt64: return "int";
-    case CKind::kFloat64: return "float";
-    case CKind::kBool: return "bool";
-    case CKind::kBytes: return "bytes";
-    default: return "";
+    case CKind::kString:
+      return "str";
+    case CKind::kInt64:
+      return "int";
+    case CKind::kFloat64:
+      return "float";
+    case CKind::kBool:
+      return "bool";
+    case CKind::kBytes:
+      return "bytes";
+    default:
+      return "";
   }
 }
 
@@ -416,8 +457,9 @@ Result<ContractArtifacts> build_contract_artifacts(const ServiceDesc& service) {
     d.response_fields = field_schemas(m.response.get());
     mf.methods.push_back(std::move(d));
   }
-  std::stable_sort(mf.methods.begin(), mf.methods.end(),
-                   [](const MethodDescriptor& a, const MethodDescriptor& b) { return a.name < b.name; });
+  std::stable_sort(
+      mf.methods.begin(), mf.methods.end(),
+      [](const MethodDescriptor& a, const MethodDescriptor& b) { return a.name < b.name; });
   mf.serialization_modes = sc.serialization_modes;
   mf.scoped = std::string(scope_kind_name(sc.scoped));
   out.manifest_json = write_manifest_json(mf);

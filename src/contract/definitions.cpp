@@ -11,10 +11,14 @@ namespace aster::contract {
 
 std::string_view method_pattern_name(MethodPattern pattern) {
   switch (pattern) {
-    case MethodPattern::kUnary: return "unary";
-    case MethodPattern::kServerStream: return "server_stream";
-    case MethodPattern::kClientStream: return "client_stream";
-    case MethodPattern::kBidiStream: return "bidi_stream";
+    case MethodPattern::kUnary:
+      return "unary";
+    case MethodPattern::kServerStream:
+      return "server_stream";
+    case MethodPattern::kClientStream:
+      return "client_stream";
+    case MethodPattern::kBidiStream:
+      return "bidi_stream";
   }
   return "unary";
 }
@@ -34,7 +38,8 @@ std::string_view scope_kind_name(ScopeKind scope) {
 namespace {
 
 bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (static_cast<uint8_t>(c) & 0x80) == 0; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (static_cast<uint8_t>(c) & 0x80) == 0; });
 }
 
 // Decodes UTF-8 to code points; ill-formed sequences decode byte-wise (they only affect ordering
@@ -87,8 +92,9 @@ void write_type_def(CanonicalWriter& w, const TypeDef& td) {
 
   std::vector<const EnumValueDef*> values;
   for (const auto& v : td.enum_values) values.push_back(&v);
-  std::stable_sort(values.begin(), values.end(),
-                   [](const EnumValueDef* a, const EnumValueDef* b) { return a->value < b->value; });
+  std::stable_sort(values.begin(), values.end(), [](const EnumValueDef* a, const EnumValueDef* b) {
+    return a->value < b->value;
+  });
   w.write_list_header(values.size());
   for (const auto* v : values) {
     w.write_string(v->name);
@@ -97,8 +103,9 @@ void write_type_def(CanonicalWriter& w, const TypeDef& td) {
 
   std::vector<const UnionVariantDef*> variants;
   for (const auto& v : td.union_variants) variants.push_back(&v);
-  std::stable_sort(variants.begin(), variants.end(),
-                   [](const UnionVariantDef* a, const UnionVariantDef* b) { return a->id < b->id; });
+  std::stable_sort(
+      variants.begin(), variants.end(),
+      [](const UnionVariantDef* a, const UnionVariantDef* b) { return a->id < b->id; });
   w.write_list_header(variants.size());
   for (const auto* v : variants) {
     w.write_string(v->name);

@@ -12,7 +12,9 @@ TypeHash blake3(std::span<const uint8_t> data) {
   return out;
 }
 
-TypeHash type_hash(const TypeDef& type_def) { return blake3(canonical_bytes(type_def)); }
+TypeHash type_hash(const TypeDef& type_def) {
+  return blake3(canonical_bytes(type_def));
+}
 
 std::string contract_id(const ServiceContract& contract) {
   return to_hex(blake3(canonical_bytes(contract)));

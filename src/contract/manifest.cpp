@@ -20,7 +20,9 @@ const MethodDescriptor* ContractManifest::find_method(std::string_view name) con
 // ── Writer ───────────────────────────────────────────────────────────────────
 
 namespace {
-ojson to_ordered(const json& j) { return ojson::parse(j.dump()); }
+ojson to_ordered(const json& j) {
+  return ojson::parse(j.dump());
+}
 template <typename T>
 ojson or_null(const std::optional<T>& v) {
   return v ? ojson(*v) : ojson(nullptr);
@@ -113,12 +115,16 @@ Status check_depth(std::string_view text, size_t max_depth) {
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > max_depth) {
         return Status(StatusCode::kInvalidArgument,
@@ -134,15 +140,23 @@ Status check_depth(std::string_view text, size_t max_depth) {
 
 const char* type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "array";
-    case json::value_t::object: return "object";
-    case json::value_t::number_float: return "number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "boolean";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::number_float:
+      return "number";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "integer";
-    default: return "value";
+    case json::value_t::number_unsigned:
+      return "integer";
+    default:
+      return "value";
   }
 }
 
@@ -153,8 +167,7 @@ class Reader {
       : obj_(obj), path_(std::move(path)), limits_(limits) {}
 
   Status error(std::string_view key, const std::string& what) const {
-    return Status(StatusCode::kInvalidArgument,
-                  "manifest: " + child(key) + ": " + what);
+    return Status(StatusCode::kInvalidArgument, "manifest: " + child(key) + ": " + what);
   }
   std::string child(std::string_view key) const { return path_ + "." + std::string(key); }
   const json* find(std::string_view key) const {
@@ -182,7 +195,8 @@ class Reader {
   Status boolean(std::string_view key, bool& out) const {
     const json* j = find(key);
     if (!j) return Status::ok();
-    if (!j->is_boolean()) return error(key, std::string("expected a boolean, got ") + type_name(*j));
+    if (!j->is_boolean())
+      return error(key, std::string("expected a boolean, got ") + type_name(*j));
     out = j->get<bool>();
     return Status::ok();
   }
@@ -201,7 +215,8 @@ class Reader {
     int64_t v = 0;
     if (j->is_number_unsigned()) {
       uint64_t u = j->get<uint64_t>();
-      if (u > static_cast<uint64_t>(hi)) return error(key, "integer out of range: " + std::to_string(u));
+      if (u > static_cast<uint64_t>(hi))
+        return error(key, "integer out of range: " + std::to_string(u));
       v = static_cast<int64_t>(u);
     } else if (j->is_number_integer()) {
       v = j->get<int64_t>();
@@ -240,10 +255,10 @@ class Reader {
   const ManifestLimits& limits_;
 };
 
-constexpr std::array<std::string_view, 9> kFieldKinds = {"string", "int",  "float", "bool", "bytes",
-                                                         "list",   "map",  "ref",   "enum"};
-constexpr std::array<std::string_view, 6> kDefaultKinds = {"value", "empty_list", "empty_map",
-                                                           "factory", "none", "null"};
+constexpr std::array<std::string_view, 9> kFieldKinds = {"string", "int", "float", "bool", "bytes",
+                                                         "list",   "map", "ref",   "enum"};
+constexpr std::array<std::string_view, 6> kDefaultKinds = {"value",   "empty_list", "empty_map",
+                                                           "factory", "none",       "null"};
 
 template <size_t N>
 Status one_of(const Reader& r, std::string_view key, const std::string& value,
@@ -275,11 +290,16 @@ FieldSchema upgrade_legacy_field(const json& old) {
   f.required = req != old.end() && req->is_boolean() && req->get<bool>();
   json def = old.contains("default") ? old["default"] : json(nullptr);
   bool nullable = false;
-  if (lower == "str" || lower == "string") f.kind = "string";
-  else if (lower == "int" || lower == "integer") f.kind = "int";
-  else if (lower == "float" || lower == "double") f.kind = "float";
-  else if (lower == "bool" || lower == "boolean") f.kind = "bool";
-  else if (lower == "bytes") f.kind = "bytes";
+  if (lower == "str" || lower == "string")
+    f.kind = "string";
+  else if (lower == "int" || lower == "integer")
+    f.kind = "int";
+  else if (lower == "float" || lower == "double")
+    f.kind = "float";
+  else if (lower == "bool" || lower == "boolean")
+    f.kind = "bool";
+  else if (lower == "bytes")
+    f.kind = "bytes";
   else if (lower.rfind("list", 0) == 0) {
     f.kind = "list";
     f.item_kind = "string";
@@ -308,9 +328,12 @@ FieldSchema upgrade_legacy_field(const json& old) {
     f.default_kind = "value";
     f.default_value = def;
   } else if (!f.required) {
-    if (f.kind == "list") f.default_kind = "empty_list";
-    else if (f.kind == "map") f.default_kind = "empty_map";
-    else if (nullable) f.default_kind = "null";
+    if (f.kind == "list")
+      f.default_kind = "empty_list";
+    else if (f.kind == "map")
+      f.default_kind = "empty_map";
+    else if (nullable)
+      f.default_kind = "null";
   }
   return f;
 }
@@ -362,7 +385,8 @@ Status parse_field(const json& j, const std::string& path, const ManifestLimits&
     }
     f.properties = *p;
   }
-  if (f.kind == "ref" && (!f.wire_tag || f.wire_tag->empty()) && (!f.ref_name || f.ref_name->empty())) {
+  if (f.kind == "ref" && (!f.wire_tag || f.wire_tag->empty()) &&
+      (!f.ref_name || f.ref_name->empty())) {
     return r.error("wire_tag", "a ref field needs wire_tag or ref_name");
   }
   return Status::ok();
@@ -406,9 +430,11 @@ Status parse_method(const json& j, const std::string& path, bool legacy,
   ASTER_RETURN_IF_ERROR(r.string("request_wire_tag", m.request_wire_tag));
   ASTER_RETURN_IF_ERROR(r.string("response_wire_tag", m.response_wire_tag));
   if (const json* t = r.find("timeout"); t && !t->is_null()) {
-    if (!t->is_number()) return r.error("timeout", std::string("expected a number, got ") + type_name(*t));
+    if (!t->is_number())
+      return r.error("timeout", std::string("expected a number, got ") + type_name(*t));
     double d = t->get<double>();
-    if (!std::isfinite(d) || d < 0) return r.error("timeout", "expected a finite, non-negative number");
+    if (!std::isfinite(d) || d < 0)
+      return r.error("timeout", "expected a finite, non-negative number");
     m.timeout = d;
   }
   ASTER_RETURN_IF_ERROR(r.boolean("idempotent", m.idempotent));
@@ -435,8 +461,8 @@ Status parse_object(const json& j, const std::string& path, const ManifestLimits
   ASTER_RETURN_IF_ERROR(r.string("service", m.service, /*required=*/true));
   if (m.service.empty()) return r.error("service", "empty service name");
   int64_t version = 1;
-  ASTER_RETURN_IF_ERROR(
-      r.integer("version", version, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+  ASTER_RETURN_IF_ERROR(r.integer("version", version, std::numeric_limits<int32_t>::min(),
+                                  std::numeric_limits<int32_t>::max()));
   m.version = static_cast<int32_t>(version);
   ASTER_RETURN_IF_ERROR(r.string("contract_id", m.contract_id, /*required=*/true));
   if (m.contract_id.size() != 64 || !is_lower_hex(m.contract_id)) {
@@ -462,8 +488,8 @@ Status parse_object(const json& j, const std::string& path, const ManifestLimits
   if (const json* methods = r.array("methods", st, limits.max_methods)) {
     for (size_t i = 0; i < methods->size(); ++i) {
       MethodDescriptor md;
-      ASTER_RETURN_IF_ERROR(
-          parse_method((*methods)[i], r.child("methods") + "[" + std::to_string(i) + "]", legacy, limits, md));
+      ASTER_RETURN_IF_ERROR(parse_method(
+          (*methods)[i], r.child("methods") + "[" + std::to_string(i) + "]", legacy, limits, md));
       m.methods.push_back(std::move(md));
     }
   }
@@ -514,9 +540,8 @@ Result<json> parse_json(std::string_view text, const ManifestLimits& limits) {
       json again = json::parse(text);
       (void)again;
     } catch (const json::parse_error& e) {
-      return Status(StatusCode::kInvalidArgument,
-                    "manifest: invalid JSON at byte offset " + std::to_string(e.byte) +
-                        ": " + e.what());
+      return Status(StatusCode::kInvalidArgument, "manifest: invalid JSON at byte offset " +
+                                                      std::to_string(e.byte) + ": " + e.what());
     }
     return Status(StatusCode::kInvalidArgument, "manifest: invalid JSON");
   }
@@ -525,8 +550,7 @@ Result<json> parse_json(std::string_view text, const ManifestLimits& limits) {
 
 }  // namespace
 
-Result<ContractManifest> parse_manifest(std::string_view json_text,
-                                        const ManifestLimits& limits) {
+Result<ContractManifest> parse_manifest(std::string_view json_text, const ManifestLimits& limits) {
   auto j = parse_json(json_text, limits);
   ASTER_RETURN_IF_ERROR(j);
   ContractManifest m;

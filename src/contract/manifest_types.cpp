@@ -88,8 +88,9 @@ Result<std::string> ManifestTypes::tag_for_name(const std::string& name,
   if (it->second.size() > 1) {
     std::string tags;
     for (const auto& t : it->second) tags += (tags.empty() ? "" : ", ") + t;
-    return Status(StatusCode::kInvalidArgument,
-                  where + ": type name '" + name + "' is ambiguous (" + tags + "); give the wire tag");
+    return Status(
+        StatusCode::kInvalidArgument,
+        where + ": type name '" + name + "' is ambiguous (" + tags + "); give the wire tag");
   }
   return *it->second.begin();
 }
@@ -150,8 +151,9 @@ Status ManifestTypes::define_fields(const std::string& tag, const std::string& n
     for (const auto& fd : td->second->fields) {
       std::string where = tag + "." + fd.name;
       if (fd.type_kind == TypeKind::kAny) {
-        return missing(where, "the contract describes this field only as ANY (an enum or a "
-                              "nested generic) and no manifest schema covers its type");
+        return missing(where,
+                       "the contract describes this field only as ANY (an enum or a "
+                       "nested generic) and no manifest schema covers its type");
       }
       auto t = from_type_def(fd, where);
       ASTER_RETURN_IF_ERROR(t);
@@ -168,7 +170,8 @@ Result<TypeRef> ManifestTypes::enum_type(const std::string& ref_name, const std:
     return missing(where, "members of enum '" + ref_name + "' are not in the manifest");
   }
   std::vector<std::string> members;
-  for (const auto& v : *it->second) members.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& v : *it->second)
+    members.push_back(v.is_string() ? v.get<std::string>() : v.dump());
   return TypeDesc::enum_ref(registry_->add_enum(ref_name, std::move(members)));
 }
 
@@ -201,7 +204,8 @@ Result<TypeRef> ManifestTypes::from_kind(const std::string& kind,
 Result<TypeRef> ManifestTypes::from_schema(const FieldSchema& f, const std::string& where) {
   TypeRef t;
   if (f.kind == "list") {
-    auto item = from_kind(f.item_kind.value_or("string"), f.item_ref, f.item_wire_tag, where + "[]");
+    auto item =
+        from_kind(f.item_kind.value_or("string"), f.item_ref, f.item_wire_tag, where + "[]");
     ASTER_RETURN_IF_ERROR(item);
     TypeRef e = *item;
     if (f.item_nullable.value_or(false)) e = TypeDesc::optional_of(e);
@@ -209,7 +213,8 @@ Result<TypeRef> ManifestTypes::from_schema(const FieldSchema& f, const std::stri
   } else if (f.kind == "map") {
     auto key = scalar_for_kind(f.key_kind.value_or("string"));
     if (!key.is_ok()) return missing(where, "map key kind '" + *f.key_kind + "' is not a scalar");
-    auto value = from_kind(f.value_kind.value_or("string"), f.value_ref, std::nullopt, where + "{}");
+    auto value =
+        from_kind(f.value_kind.value_or("string"), f.value_ref, std::nullopt, where + "{}");
     ASTER_RETURN_IF_ERROR(value);
     TypeRef v = *value;
     if (f.value_nullable.value_or(false)) v = TypeDesc::optional_of(v);
@@ -246,24 +251,33 @@ Result<TypeRef> ManifestTypes::from_type_def_base(TypeKind kind, const std::stri
     }
     case TypeKind::kSelfRef: {
       auto it = tag_by_graph_name_.find(self_ref_name);
-      if (it == tag_by_graph_name_.end()) return missing(where, "no schema for type '" + self_ref_name + "'");
+      if (it == tag_by_graph_name_.end())
+        return missing(where, "no schema for type '" + self_ref_name + "'");
       auto d = define(it->second, where);
       ASTER_RETURN_IF_ERROR(d);
       return TypeDesc::struct_ref(**d);
     }
-    case TypeKind::kAny: break;
+    case TypeKind::kAny:
+      break;
   }
   return missing(where, "described only as ANY");
 }
 
 Result<TypeRef> ManifestTypes::from_type_def(const FieldDef& f, const std::string& where) {
-  auto value = from_type_def_base(f.type_kind, f.type_primitive, f.type_ref, f.self_ref_name, where);
+  auto value =
+      from_type_def_base(f.type_kind, f.type_primitive, f.type_ref, f.self_ref_name, where);
   ASTER_RETURN_IF_ERROR(value);
   TypeRef t;
   switch (f.container) {
-    case ContainerKind::kNone: t = *value; break;
-    case ContainerKind::kList: t = TypeDesc::list_of(*value); break;
-    case ContainerKind::kSet: t = TypeDesc::set_of(*value); break;
+    case ContainerKind::kNone:
+      t = *value;
+      break;
+    case ContainerKind::kList:
+      t = TypeDesc::list_of(*value);
+      break;
+    case ContainerKind::kSet:
+      t = TypeDesc::set_of(*value);
+      break;
     case ContainerKind::kMap: {
       auto key = from_type_def_base(f.container_key_kind, f.container_key_primitive,
                                     f.container_key_ref, "", where + "{key}");

@@ -126,8 +126,7 @@ Result<TypeGraph::Plan> TypeGraph::plan() const {
   return plan;
 }
 
-Result<std::vector<TypeGraph::ResolvedType>> TypeGraph::resolve(
-    const TypeDefBuilder& build) const {
+Result<std::vector<TypeGraph::ResolvedType>> TypeGraph::resolve(const TypeDefBuilder& build) const {
   auto planned = plan();
   ASTER_RETURN_IF_ERROR(planned);
   static const std::set<std::string> kNone;

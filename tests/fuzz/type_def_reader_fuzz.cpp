@@ -1,8 +1,8 @@
 // libFuzzer target: the canonical TypeDef reader (types/<hash>.bin from a peer's collection).
 // Whatever it accepts must re-encode to the same bytes (the encoding is canonical).
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 
 #include "aster/contract/canonical_reader.hpp"

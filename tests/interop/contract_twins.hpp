@@ -51,8 +51,8 @@ struct Item {
   std::vector<std::string> tags;
 };
 ASTER_MESSAGE(Item, "shop.inventory/Item", ASTER_FIELD(sku), ASTER_FIELD(name),
-              ASTER_FIELD(category), ASTER_FIELD(price), ASTER_FIELD(photo),
-              ASTER_FIELD(in_stock), ASTER_FIELD(tags));
+              ASTER_FIELD(category), ASTER_FIELD(price), ASTER_FIELD(photo), ASTER_FIELD(in_stock),
+              ASTER_FIELD(tags));
 struct GetItem {
   std::string sku;
 };
@@ -145,8 +145,8 @@ struct Plan {
   Bytes blob;
 };
 ASTER_MESSAGE(Plan, "acme.mission.v3/Plan", ASTER_FIELD(plan_id), ASTER_FIELD(waypoints),
-              ASTER_FIELD(by_name), ASTER_FIELD(origin), ASTER_FIELD(severity),
-              ASTER_FIELD(labels), ASTER_FIELD(blob));
+              ASTER_FIELD(by_name), ASTER_FIELD(origin), ASTER_FIELD(severity), ASTER_FIELD(labels),
+              ASTER_FIELD(blob));
 struct Ack {
   bool ok = false;
   std::string message;
@@ -167,8 +167,7 @@ struct Subscribe {
   std::string mission;
   std::optional<int64_t> every_ms;
 };
-ASTER_MESSAGE(Subscribe, "acme.mission.v3/Subscribe", ASTER_FIELD(mission),
-              ASTER_FIELD(every_ms));
+ASTER_MESSAGE(Subscribe, "acme.mission.v3/Subscribe", ASTER_FIELD(mission), ASTER_FIELD(every_ms));
 struct Command {
   std::string verb;
   std::vector<std::string> args;

@@ -2,6 +2,8 @@
 // Python with aster-rpc 0.1.2 (py/aster_twins.py). For each: the same contract_id, the same
 // type blobs, and a manifest.json JSON-equal (and byte-equal) to the one the 0.1.2 runtime
 // publishes; our parser reads the Python manifest back to the same model.
+#include "contract_twins.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -14,9 +16,8 @@
 #include "aster/codec/json.hpp"
 #include "aster/contract/canonical_reader.hpp"
 #include "aster/contract/contract.hpp"
-#include "aster/contract/manifest_types.hpp"
 #include "aster/contract/identity.hpp"
-#include "contract_twins.hpp"
+#include "aster/contract/manifest_types.hpp"
 
 namespace fs = std::filesystem;
 
@@ -192,22 +193,22 @@ TEST_F(ContractTwins, AsterForyCommandRoundTripsPyforyBytes) {
     std::string common = " --manifest '" + (*out_dir_ / (service + ".manifest.json")).string() +
                          "' --types '" + (*out_dir_ / service).string() + "' --type " +
                          sample["type"].get<std::string>();
-    PythonRun dec = run_shell("'" + aster + "' fory decode" + common + " " +
-                              sample["hex"].get<std::string>());
+    PythonRun dec =
+        run_shell("'" + aster + "' fory decode" + common + " " + sample["hex"].get<std::string>());
     ASSERT_EQ(dec.exit_code, 0) << dec.output;
     EXPECT_EQ(nlohmann::json::parse(dec.output), sample["json"]);
 
     fs::path json_file = *out_dir_ / (key + ".json");
     std::ofstream(json_file) << sample["json"].dump();
-    PythonRun enc = run_shell("'" + aster + "' fory encode" + common + " - < '" +
-                              json_file.string() + "'");
+    PythonRun enc =
+        run_shell("'" + aster + "' fory encode" + common + " - < '" + json_file.string() + "'");
     ASSERT_EQ(enc.exit_code, 0) << enc.output;
     EXPECT_EQ(enc.output, sample["hex"].get<std::string>() + "\n");
   }
   // Bad input: one line, exit 1.
-  PythonRun bad = run_shell("'" + aster + "' fory decode --manifest '" +
-                            (*out_dir_ / "Echo.manifest.json").string() +
-                            "' --type EchoRequest 02ff1d06");
+  PythonRun bad =
+      run_shell("'" + aster + "' fory decode --manifest '" +
+                (*out_dir_ / "Echo.manifest.json").string() + "' --type EchoRequest 02ff1d06");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
 }

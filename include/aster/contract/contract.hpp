@@ -20,8 +20,8 @@ namespace aster::contract {
 
 struct ContractArtifacts {
   ServiceContract contract;
-  std::vector<uint8_t> contract_bytes;  // contract.bin
-  std::string contract_id;              // lowercase hex BLAKE3 of contract_bytes
+  std::vector<uint8_t> contract_bytes;         // contract.bin
+  std::string contract_id;                     // lowercase hex BLAKE3 of contract_bytes
   std::vector<TypeGraph::ResolvedType> types;  // hashing order (types/<hash>.bin)
   ContractManifest manifest;
   std::string manifest_json;  // byte-for-byte what 0.1.2's runtime writer produces

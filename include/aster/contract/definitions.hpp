@@ -83,7 +83,7 @@ struct CapabilityRequirement {
 struct MethodDef {
   std::string name;
   MethodPattern pattern = MethodPattern::kUnary;
-  std::vector<uint8_t> request_type;   // raw 32-byte hash (zero bytes if unknown)
+  std::vector<uint8_t> request_type;  // raw 32-byte hash (zero bytes if unknown)
   std::vector<uint8_t> response_type;
   bool idempotent = false;
   double default_timeout = 0.0;  // seconds; 0.0 when none

@@ -29,10 +29,10 @@ struct FieldSchema {
   std::string kind;  // string|int|float|bool|bytes|list|map|ref|enum
   bool nullable = false;
   bool required = false;
-  nlohmann::json default_value;  // JSON-safe value, null, or str() of the Python default
-  std::string default_kind = "none";  // value|empty_list|empty_map|factory|none (+ legacy null)
-  std::optional<std::string> ref_name;   // ref, enum (and list/map items through item_ref…)
-  std::optional<std::string> wire_tag;   // ref
+  nlohmann::json default_value;         // JSON-safe value, null, or str() of the Python default
+  std::string default_kind = "none";    // value|empty_list|empty_map|factory|none (+ legacy null)
+  std::optional<std::string> ref_name;  // ref, enum (and list/map items through item_ref…)
+  std::optional<std::string> wire_tag;  // ref
   std::optional<nlohmann::json> enum_values;  // enum: the Python member values, in order
   std::optional<std::string> item_kind;
   std::optional<std::string> item_ref;
@@ -56,7 +56,7 @@ struct MethodDescriptor {
   std::string response_wire_tag;
   std::optional<double> timeout;  // seconds, null when none
   bool idempotent = false;
-  std::vector<FieldSchema> fields;           // request fields, declaration order
+  std::vector<FieldSchema> fields;  // request fields, declaration order
   std::vector<FieldSchema> response_fields;
 
   friend bool operator==(const MethodDescriptor&, const MethodDescriptor&) = default;
@@ -71,9 +71,9 @@ struct ContractManifest {
   int64_t type_count = 0;
   std::vector<std::string> type_hashes;  // hex, sorted
   int64_t method_count = 0;
-  std::vector<MethodDescriptor> methods;  // sorted by name
+  std::vector<MethodDescriptor> methods;         // sorted by name
   std::vector<std::string> serialization_modes;  // e.g. ["xlang"]
-  std::string scoped = "shared";                  // shared|session
+  std::string scoped = "shared";                 // shared|session
   bool deprecated = false;
   std::optional<std::string> semver;
   std::optional<std::string> vcs_revision;

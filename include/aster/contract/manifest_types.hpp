@@ -60,9 +60,9 @@ class ManifestTypes {
 
   std::vector<ContractManifest> manifests_;
   std::vector<TypeDef> type_defs_;
-  std::map<std::string, Schema> schemas_;            // wire tag → manifest field schemas
-  std::map<std::string, const TypeDef*> by_tag_;      // wire tag → TypeDef
-  std::map<std::string, std::string> tag_by_hash_;    // hex hash → wire tag
+  std::map<std::string, Schema> schemas_;                 // wire tag → manifest field schemas
+  std::map<std::string, const TypeDef*> by_tag_;          // wire tag → TypeDef
+  std::map<std::string, std::string> tag_by_hash_;        // hex hash → wire tag
   std::map<std::string, std::string> tag_by_graph_name_;  // "package.Name" → wire tag
   std::map<std::string, std::set<std::string>> tags_by_name_;  // class name → wire tags
   std::map<std::string, const nlohmann::json*> enum_values_;   // enum ref_name → values

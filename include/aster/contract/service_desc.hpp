@@ -40,9 +40,15 @@ class ServiceDesc {
   ServiceDesc() = default;
   explicit ServiceDesc(std::string name) : name_(std::move(name)) {}
 
-  ServiceDesc& version(int32_t v) & { version_ = v; return *this; }
+  ServiceDesc& version(int32_t v) & {
+    version_ = v;
+    return *this;
+  }
   ServiceDesc&& version(int32_t v) && { return std::move(version(v)); }
-  ServiceDesc& scope(ScopeKind s) & { scope_ = s; return *this; }
+  ServiceDesc& scope(ScopeKind s) & {
+    scope_ = s;
+    return *this;
+  }
   ServiceDesc&& scope(ScopeKind s) && { return std::move(scope(s)); }
   // Mode names as 0.1.2 writes them: "xlang" (default), "native", "row", "json"; order kept.
   ServiceDesc& serialization_modes(std::vector<std::string> m) & {
@@ -52,7 +58,10 @@ class ServiceDesc {
   ServiceDesc&& serialization_modes(std::vector<std::string> m) && {
     return std::move(serialization_modes(std::move(m)));
   }
-  ServiceDesc& method(MethodDesc m) & { methods_.push_back(std::move(m)); return *this; }
+  ServiceDesc& method(MethodDesc m) & {
+    methods_.push_back(std::move(m));
+    return *this;
+  }
   ServiceDesc&& method(MethodDesc m) && { return std::move(method(std::move(m))); }
   ServiceDesc& requires_capability(CapabilityRequirement r) & {
     requires_ = std::move(r);

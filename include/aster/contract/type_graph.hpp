@@ -36,7 +36,7 @@ class TypeGraph {
   size_t size() const { return edges_.size(); }
 
   struct Plan {
-    std::vector<std::string> order;                          // hashing order
+    std::vector<std::string> order;                           // hashing order
     std::map<std::string, std::set<std::string>> back_edges;  // source → SELF_REF targets
   };
   Result<Plan> plan() const;

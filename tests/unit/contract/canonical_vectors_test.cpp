@@ -32,7 +32,9 @@ std::vector<uint8_t> vector_bin(std::string id) {
   return read_file(kVectors / (id + ".bin"));
 }
 
-std::vector<uint8_t> hex(std::string_view h) { return from_hex(h).value(); }
+std::vector<uint8_t> hex(std::string_view h) {
+  return from_hex(h).value();
+}
 
 // Every .bin file hashes to its hashes.json entry, and the counts agree.
 TEST(CanonicalVectors, EveryBinMatchesHashesJson) {
@@ -217,10 +219,9 @@ std::map<std::string, TypeHash> resolve_test_types(const TestTypes& types) {
 }
 
 TEST(CanonicalVectors, B1SelfRecursion) {
-  auto h = resolve_test_types({{"example.TreeNode",
-                                {{"value", ""},
-                                 {"left", "example.TreeNode", true},
-                                 {"right", "example.TreeNode", true}}}});
+  auto h = resolve_test_types(
+      {{"example.TreeNode",
+        {{"value", ""}, {"left", "example.TreeNode", true}, {"right", "example.TreeNode", true}}}});
   EXPECT_EQ(to_hex(h["example.TreeNode"]), to_hex(blake3(vector_bin("B.1"))));
   EXPECT_EQ(to_hex(h["example.TreeNode"]),
             "97a3080ebfbffccbe6c0c57ab3f105f38639ff4750896ba555174f6e6397722c");
@@ -385,7 +386,13 @@ TEST(CanonicalOrder, MethodsSortByNfcCodePoints) {
   sc.methods = {nfd, f, z};
   auto bytes = canonical_bytes(sc);
   std::string s(bytes.begin(), bytes.end());
-  auto pos_nfd = s.find("e\u0301a"), pos_f = s.find("\x06" "f"), pos_z = s.find("\x06" "Z");
+  auto pos_nfd = s.find("e\u0301a"),
+       pos_f = s.find(
+           "\x06"
+           "f"),
+       pos_z = s.find(
+           "\x06"
+           "Z");
   ASSERT_NE(pos_nfd, std::string::npos);
   EXPECT_LT(pos_z, pos_f);
   EXPECT_LT(pos_f, pos_nfd);

@@ -1,7 +1,7 @@
 // manifest.json: writer format (0.1.2 runtime writer), parser round trip, hostile input.
-#include <gtest/gtest.h>
-
 #include "aster/contract/manifest.hpp"
+
+#include <gtest/gtest.h>
 
 namespace aster::contract {
 namespace {
@@ -106,8 +106,9 @@ TEST(Manifest, ErrorsNameTheJsonPath) {
   EXPECT_EQ(error_of(R"({"v":1,"service":"S","version":1e300,"contract_id":")" + kId + "\"}"),
             "manifest: $.version: expected an integer, got 1e+300");
   EXPECT_EQ(
-      error_of(R"({"v":1,"service":"S","contract_id":")" + kId +
-               R"(","methods":[{"name":"a"},{"name":"b","fields":[{"name":"x","kind":"integer"}]}]})"),
+      error_of(
+          R"({"v":1,"service":"S","contract_id":")" + kId +
+          R"(","methods":[{"name":"a"},{"name":"b","fields":[{"name":"x","kind":"integer"}]}]})"),
       "manifest: $.methods[1].fields[0].kind: expected one of "
       "string|int|float|bool|bytes|list|map|ref|enum, got \"integer\"");
   EXPECT_EQ(error_of(R"({"v":1,"service":"S","contract_id":")" + kId +
@@ -124,9 +125,9 @@ TEST(Manifest, RejectsHostileShapes) {
   EXPECT_NE(error_of("{\"v\":1,").find("invalid JSON at byte offset"), std::string::npos);
   ManifestLimits small;
   small.max_methods = 1;
-  auto parsed = parse_manifest(R"({"service":"S","contract_id":")" + kId +
-                                   R"(","methods":[{"name":"a"},{"name":"b"}]})",
-                               small);
+  auto parsed = parse_manifest(
+      R"({"service":"S","contract_id":")" + kId + R"(","methods":[{"name":"a"},{"name":"b"}]})",
+      small);
   ASSERT_FALSE(parsed.is_ok());
   EXPECT_EQ(parsed.status().message(), "manifest: $.methods: more than 1 entries");
 }

@@ -1,10 +1,11 @@
 // ManifestTypes: manifest field schemas (+ canonical TypeDefs) → codec type descriptions.
+#include "aster/contract/manifest_types.hpp"
+
 #include <gtest/gtest.h>
 
 #include "aster/codec/fory.hpp"
 #include "aster/contract/contract.hpp"
 #include "aster/contract/identity.hpp"
-#include "aster/contract/manifest_types.hpp"
 #include "runtime_desc.hpp"
 
 namespace aster::contract {
@@ -34,7 +35,8 @@ TEST(ManifestTypes, RecursiveSchemasResolve) {
   const auto* desc = (*a)->struct_type;
   ASSERT_NE(desc, nullptr);
   EXPECT_EQ(desc->fields()[0].type->unwrapped().struct_type->tag(), "p/B");
-  auto v = Value::make_struct("p/A", {{"b", Value::make_struct("p/B", {{"a", nullptr}, {"n", 5}})}});
+  auto v =
+      Value::make_struct("p/A", {{"b", Value::make_struct("p/B", {{"a", nullptr}, {"n", 5}})}});
   auto bytes = codec::fory_encode_value(v, **a);
   ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
   auto back = codec::fory_decode_value(*bytes, **a);

@@ -19,17 +19,17 @@ using testing::set_of;
 using CK = codec::TypeKind;
 
 struct VectorD {
-  std::unique_ptr<codec::StructDesc> req = make_struct(
-      "demo", "EchoRequest", {{"message", scalar(CK::kString)}});
-  std::unique_ptr<codec::StructDesc> resp = make_struct(
-      "demo", "EchoResponse", {{"reply", scalar(CK::kString)}});
-  std::unique_ptr<codec::StructDesc> mixed = make_struct(
-      "demo", "Mixed",
-      {{"n", scalar(CK::kInt64)},
-       {"tags", list_of(scalar(CK::kString))},
-       {"scores", map_of(scalar(CK::kString), scalar(CK::kFloat64))},
-       {"note", optional_of(scalar(CK::kString))},
-       {"child", optional_of(ref(*req))}});
+  std::unique_ptr<codec::StructDesc> req =
+      make_struct("demo", "EchoRequest", {{"message", scalar(CK::kString)}});
+  std::unique_ptr<codec::StructDesc> resp =
+      make_struct("demo", "EchoResponse", {{"reply", scalar(CK::kString)}});
+  std::unique_ptr<codec::StructDesc> mixed =
+      make_struct("demo", "Mixed",
+                  {{"n", scalar(CK::kInt64)},
+                   {"tags", list_of(scalar(CK::kString))},
+                   {"scores", map_of(scalar(CK::kString), scalar(CK::kFloat64))},
+                   {"note", optional_of(scalar(CK::kString))},
+                   {"child", optional_of(ref(*req))}});
   ServiceDesc service() const {
     return ServiceDesc("Echo")
         .method(method_desc("echo", MethodPattern::kUnary, ref(*req), ref(*resp)))
@@ -95,19 +95,18 @@ TEST(ServiceContract, VerifyCommittedManifest) {
 
 TEST(ServiceContract, NestedGenericsAndEnumsAreAny) {
   auto leaf = make_struct("p", "Leaf", {{"x", scalar(CK::kInt32)}});
-  auto holder = make_struct(
-      "p", "Holder",
-      {{"grid", list_of(list_of(scalar(CK::kInt64)))},
-       {"maybe", list_of(optional_of(ref(*leaf)))},
-       {"bare", list_of(scalar(CK::kAny))},
-       {"tags", set_of(scalar(CK::kString))},
-       {"keyed", map_of(ref(*leaf), scalar(CK::kBool))}});
+  auto holder = make_struct("p", "Holder",
+                            {{"grid", list_of(list_of(scalar(CK::kInt64)))},
+                             {"maybe", list_of(optional_of(ref(*leaf)))},
+                             {"bare", list_of(scalar(CK::kAny))},
+                             {"tags", set_of(scalar(CK::kString))},
+                             {"keyed", map_of(ref(*leaf), scalar(CK::kBool))}});
   auto td = type_def_for(*holder, {}, {{"p.Leaf", TypeHash{}}});
   ASSERT_TRUE(td.is_ok());
   const auto& f = td->fields;
   EXPECT_EQ(f[0].container, ContainerKind::kList);
-  EXPECT_EQ(f[0].type_kind, TypeKind::kAny);  // list[list[int]]
-  EXPECT_EQ(f[1].type_kind, TypeKind::kAny);  // list[Optional[Leaf]]
+  EXPECT_EQ(f[0].type_kind, TypeKind::kAny);        // list[list[int]]
+  EXPECT_EQ(f[1].type_kind, TypeKind::kAny);        // list[Optional[Leaf]]
   EXPECT_EQ(f[2].container, ContainerKind::kNone);  // bare list
   EXPECT_EQ(f[2].type_kind, TypeKind::kAny);
   EXPECT_EQ(f[3].container, ContainerKind::kSet);
@@ -119,11 +118,12 @@ TEST(ServiceContract, NestedGenericsAndEnumsAreAny) {
 
 TEST(ServiceContract, RejectsDuplicateMethodsAndConflictingTags) {
   VectorD d;
-  auto dup = d.service().method(method_desc("echo", MethodPattern::kUnary, ref(*d.req), ref(*d.resp)));
+  auto dup =
+      d.service().method(method_desc("echo", MethodPattern::kUnary, ref(*d.req), ref(*d.resp)));
   EXPECT_FALSE(build_contract_artifacts(dup).is_ok());
   auto other = make_struct("demo", "EchoRequest", {});
-  auto conflicting = d.service().method(
-      method_desc("other", MethodPattern::kUnary, ref(*other), ref(*d.resp)));
+  auto conflicting =
+      d.service().method(method_desc("other", MethodPattern::kUnary, ref(*other), ref(*d.resp)));
   auto r = build_contract_artifacts(conflicting);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("demo/EchoRequest"), std::string::npos);
@@ -136,8 +136,8 @@ TEST(ServiceContract, SelfReferentialTypeUsesSelfRef) {
   node->set_fields({{"value", scalar(CK::kString)},
                     {"left", optional_of(ref(*node))},
                     {"right", optional_of(ref(*node))}});
-  auto a = build_contract_artifacts(
-      ServiceDesc("Trees").method(method_desc("get", MethodPattern::kUnary, ref(*node), ref(*node))));
+  auto a = build_contract_artifacts(ServiceDesc("Trees").method(
+      method_desc("get", MethodPattern::kUnary, ref(*node), ref(*node))));
   ASSERT_TRUE(a.is_ok()) << a.status().to_string();
   ASSERT_EQ(a->types.size(), 1u);
   EXPECT_EQ(to_hex(a->types[0].hash),
