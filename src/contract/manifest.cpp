@@ -533,19 +533,17 @@ Result<json> parse_json(std::string_view text, const ManifestLimits& limits) {
                   "manifest: larger than " + std::to_string(limits.max_bytes) + " bytes");
   }
   ASTER_RETURN_IF_ERROR(check_depth(text, limits.max_depth));
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    // Re-parse with exceptions only to obtain the byte offset for the message.
-    try {
-      json again = json::parse(text);
-      (void)again;
-    } catch (const json::parse_error& e) {
-      return Status(StatusCode::kInvalidArgument, "manifest: invalid JSON at byte offset " +
-                                                      std::to_string(e.byte) + ": " + e.what());
-    }
-    return Status(StatusCode::kInvalidArgument, "manifest: invalid JSON");
+  // nlohmann throws even with allow_exceptions=false for some inputs (out_of_range 406 on a
+  // number overflow such as 1e400), so parse with exceptions and turn them into a Status.
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    return Status(StatusCode::kInvalidArgument,
+                  "manifest: invalid JSON at byte offset " + std::to_string(e.byte) + ": " +
+                      e.what());
+  } catch (const json::exception& e) {
+    return Status(StatusCode::kInvalidArgument, std::string("manifest: invalid JSON: ") + e.what());
   }
-  return j;
 }
 
 }  // namespace

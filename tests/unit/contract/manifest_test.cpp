@@ -120,6 +120,24 @@ TEST(Manifest, ErrorsNameTheJsonPath) {
   EXPECT_EQ(error_of("[1,2]"), "manifest: $: expected an object, got array");
 }
 
+TEST(Manifest, RejectsHugeAndNegativeNumbers) {
+  auto base = [](const std::string& extra) {
+    return R"({"v":1,"service":"S","contract_id":")" + kId + "\"," + extra + "}";
+  };
+  // nlohmann throws out_of_range even in no-exception mode here; we turn it into a Status.
+  EXPECT_NE(error_of(base(R"("methods":[{"name":"m","timeout":1e400}])"))
+                .find("number overflow parsing '1e400'"),
+            std::string::npos);
+  EXPECT_EQ(error_of(base(R"("type_count":-1)")), "manifest: $.type_count: integer out of range: -1");
+  EXPECT_EQ(error_of(base(R"("version":"1")")), "manifest: $.version: expected an integer, got string");
+  EXPECT_EQ(error_of(base(R"("method_count":18446744073709551616)")),
+            "manifest: $.method_count: expected an integer, got 1.8446744073709552e+19");
+  EXPECT_EQ(error_of(base(R"("type_hashes":["00"])")),
+            "manifest: $.type_hashes[0]: expected 64 lowercase hex digits");
+  EXPECT_EQ(error_of(base(R"("serialization_modes":[7])")),
+            "manifest: $.serialization_modes[0]: expected a mode name or 0..3, got 7");
+}
+
 TEST(Manifest, RejectsHostileShapes) {
   EXPECT_NE(error_of(std::string(100000, '[')).find("nesting deeper than 32"), std::string::npos);
   EXPECT_NE(error_of("{\"v\":1,").find("invalid JSON at byte offset"), std::string::npos);
