@@ -21,7 +21,9 @@ const MethodDescriptor* ContractManifest::find_method(std::string_view name) con
 
 namespace {
 ojson to_ordered(const json& j) {
-  return ojson::parse(j.dump());
+  // Strings set from C++ may hold invalid UTF-8, on which dump() throws: replace such bytes
+  // (a Python producer cannot emit them at all).
+  return ojson::parse(j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 template <typename T>
 ojson or_null(const std::optional<T>& v) {
@@ -100,7 +102,7 @@ ojson to_json(const ContractManifest& m) {
 
 std::string write_manifest_json(const ContractManifest& manifest) {
   // json.dumps(indent=2) escapes non-ASCII (ensure_ascii=True) and has no trailing newline.
-  return to_json(manifest).dump(2, ' ', /*ensure_ascii=*/true);
+  return to_json(manifest).dump(2, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
 }
 
 // ── Parser ───────────────────────────────────────────────────────────────────
@@ -538,9 +540,8 @@ Result<json> parse_json(std::string_view text, const ManifestLimits& limits) {
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
-    return Status(StatusCode::kInvalidArgument,
-                  "manifest: invalid JSON at byte offset " + std::to_string(e.byte) + ": " +
-                      e.what());
+    return Status(StatusCode::kInvalidArgument, "manifest: invalid JSON at byte offset " +
+                                                    std::to_string(e.byte) + ": " + e.what());
   } catch (const json::exception& e) {
     return Status(StatusCode::kInvalidArgument, std::string("manifest: invalid JSON: ") + e.what());
   }

@@ -57,6 +57,14 @@ TEST(Manifest, WriterEscapesNonAsciiLikePython) {
   EXPECT_NE(write_manifest_json(m).find("\"caf\\u00e9\""), std::string::npos);
 }
 
+TEST(Manifest, WriterSurvivesInvalidUtf8FromCpp) {
+  auto m = sample();
+  m.service = "bad\xff";
+  m.methods[0].fields[0].default_value = "x\xfe";
+  std::string text = write_manifest_json(m);
+  EXPECT_NE(text.find("\"bad\\ufffd\""), std::string::npos) << text;
+}
+
 TEST(Manifest, RoundTrip) {
   auto m = sample();
   auto parsed = parse_manifest(write_manifest_json(m));
@@ -128,8 +136,10 @@ TEST(Manifest, RejectsHugeAndNegativeNumbers) {
   EXPECT_NE(error_of(base(R"("methods":[{"name":"m","timeout":1e400}])"))
                 .find("number overflow parsing '1e400'"),
             std::string::npos);
-  EXPECT_EQ(error_of(base(R"("type_count":-1)")), "manifest: $.type_count: integer out of range: -1");
-  EXPECT_EQ(error_of(base(R"("version":"1")")), "manifest: $.version: expected an integer, got string");
+  EXPECT_EQ(error_of(base(R"("type_count":-1)")),
+            "manifest: $.type_count: integer out of range: -1");
+  EXPECT_EQ(error_of(base(R"("version":"1")")),
+            "manifest: $.version: expected an integer, got string");
   EXPECT_EQ(error_of(base(R"("method_count":18446744073709551616)")),
             "manifest: $.method_count: expected an integer, got 1.8446744073709552e+19");
   EXPECT_EQ(error_of(base(R"("type_hashes":["00"])")),
