@@ -1,6 +1,8 @@
 // Byte-level Fory XLANG primitives (fory-xlang.md §4, §5.2).
 #include "aster/codec/fory_buffer.hpp"
 
+#include "aster/codec/type_desc.hpp"
+
 #include <murmurhash.h>
 
 #include <bit>
@@ -132,16 +134,23 @@ void ForyWriter::put_string(std::string_view s) {
 // §5.2: first occurrence in this message → literal; later → back-reference by id. The key is
 // the EncodedMetaString object of the registered type (pyfory dedups per object), except that
 // all empty strings share pyfory's EMPTY_META_STRING_BYTES singleton.
+const void* ForyWriter::meta_key(const EncodedMetaString& meta) {
+  static const int kEmptyKey = 0;  // pyfory's EMPTY_META_STRING_BYTES singleton
+  return meta.bytes.empty() ? static_cast<const void*>(&kEmptyKey) : &meta;
+}
+
 void ForyWriter::put_meta_string(const EncodedMetaString& meta) {
-  static const int kEmptyKey = 0;
-  const void* key = meta.bytes.empty() ? static_cast<const void*>(&kEmptyKey) : &meta;
-  for (size_t id = 0; id < meta_ids_.size(); ++id) {
-    if (meta_ids_[id] == key) {
+  const void* key = meta_key(meta);
+  for (size_t id = 0; id < meta_count_; ++id) {
+    const void* k = id < kInlineMetaIds ? meta_inline_[id] : meta_overflow_[id - kInlineMetaIds];
+    if (k == key) {
       put_varuint32(static_cast<uint32_t>(((id + 1) << 1) | 1));
       return;
     }
   }
-  meta_ids_.push_back(key);
+  if (meta_count_ < kInlineMetaIds) meta_inline_[meta_count_] = key;
+  else meta_overflow_.push_back(key);
+  ++meta_count_;
   size_t len = meta.bytes.size();
   put_varuint32(static_cast<uint32_t>(len << 1));
   if (len == 0) return;
@@ -151,6 +160,14 @@ void ForyWriter::put_meta_string(const EncodedMetaString& meta) {
     put_fixed<int64_t>(meta.long_hash);
   }
   put_bytes(meta.bytes.data(), len);
+}
+
+void ForyWriter::put_struct_root_prefix(const StructDesc& desc) {
+  const std::string& prefix = desc.root_prefix();
+  put_bytes(prefix.data(), prefix.size());
+  meta_inline_[0] = meta_key(desc.ns_meta());
+  meta_inline_[1] = meta_key(desc.name_meta());
+  meta_count_ = 2;
 }
 
 // ---- reader ---------------------------------------------------------------------------------
@@ -307,19 +324,29 @@ int ForyReader::get_meta_string(bool is_namespace) {
     if (!ok()) return -1;
     e.raw = std::string_view(reinterpret_cast<const char*>(p), len);
   }
-  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = std::move(e);
-  else meta_overflow_.push_back(std::move(e));
+  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = e;
+  else meta_overflow_.push_back(e);
   return static_cast<int>(meta_count_++);
+}
+
+void ForyReader::add_known_meta(const EncodedMetaString& meta, bool is_namespace) {
+  MetaEntry e;
+  e.encoding = meta.encoding;
+  e.is_namespace = is_namespace;
+  e.raw = meta.bytes;
+  if (meta_count_ < kInlineMeta) meta_inline_[meta_count_] = e;
+  else meta_overflow_.push_back(e);
+  ++meta_count_;
 }
 
 const std::string& ForyReader::meta_text(int index) const {
   const MetaEntry& e = meta_entry(static_cast<size_t>(index));
-  if (!e.decoded) {
+  if (e.text < 0) {
     auto text = decode_meta_string(e.encoding, e.raw, e.is_namespace);
-    e.text = text.is_ok() ? std::move(*text) : std::string("<invalid meta string>");
-    e.decoded = true;
+    decoded_texts_.push_back(text.is_ok() ? std::move(*text) : std::string("<invalid meta string>"));
+    e.text = static_cast<int>(decoded_texts_.size() - 1);
   }
-  return e.text;
+  return decoded_texts_[static_cast<size_t>(e.text)];
 }
 
 bool ForyReader::meta_equals(int index, const EncodedMetaString& meta, std::string_view text) const {

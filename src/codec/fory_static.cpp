@@ -1,4 +1,5 @@
 // Non-template parts of the static codec (declare_impl.hpp, fory.hpp).
+#include <cstring>
 #include <mutex>
 
 #include "aster/codec/fory.hpp"
@@ -68,10 +69,34 @@ int64_t read_timestamp_micros(ForyReader& r) {
   return seconds * 1'000'000 + nanos / 1000;
 }
 
-void write_struct_fields(ForyWriter& w, const StructDesc& d, const void* object) {
-  w.put_fixed<int32_t>(d.struct_hash());
+void write_struct_body(ForyWriter& w, const StructDesc& d, const void* object) {
   const auto& fields = d.fields();
   for (uint32_t i : d.wire_order()) fields[i].access->write(w, object);
+}
+
+void write_struct_fields(ForyWriter& w, const StructDesc& d, const void* object) {
+  w.put_fixed<int32_t>(d.struct_hash());
+  write_struct_body(w, d, object);
+}
+
+void read_struct_body(ForyReader& r, const StructDesc& d, void* object) {
+  if (!r.enter()) return;
+  const auto& fields = d.fields();
+  for (uint32_t i : d.wire_order()) {
+    fields[i].access->read(r, object);
+    if (!r.ok()) break;
+  }
+  r.leave();
+}
+
+bool read_known_root_prefix(ForyReader& r, std::span<const uint8_t> data, const StructDesc& d) {
+  const std::string& prefix = d.root_prefix();
+  if (data.size() < prefix.size() || std::memcmp(data.data(), prefix.data(), prefix.size()) != 0)
+    return false;
+  r.skip(prefix.size());
+  r.add_known_meta(d.ns_meta(), true);
+  r.add_known_meta(d.name_meta(), false);
+  return true;
 }
 
 void read_struct_fields(ForyReader& r, const StructDesc& d, void* object) {
@@ -82,13 +107,7 @@ void read_struct_fields(ForyReader& r, const StructDesc& d, void* object) {
            ", expected " + std::to_string(d.struct_hash()) + " (schema differs)");
     return;
   }
-  if (!r.enter()) return;
-  const auto& fields = d.fields();
-  for (uint32_t i : d.wire_order()) {
-    fields[i].access->read(r, object);
-    if (!r.ok()) break;
-  }
-  r.leave();
+  read_struct_body(r, d, object);
 }
 
 void check_named_type_info(ForyReader& r, ForyTypeId expected, const WireName& name,

@@ -194,6 +194,15 @@ void StructDesc::finalize() {
     hash_ = static_cast<int32_t>(static_cast<uint32_t>(murmur3_x64_128_h1(fingerprint_, 47)));
   }
 
+  {
+    ForyWriter w;
+    w.put_u8(0x02);
+    w.put_u8(kNotNullValueFlag);
+    w.put_named_type(static_cast<uint8_t>(ForyTypeId::kNamedStruct), ns_meta_, name_meta_);
+    w.put_fixed<int32_t>(hash_);
+    root_prefix_.assign(reinterpret_cast<const char*>(w.bytes().data()), w.size());
+  }
+
   // Wire order (§5.4).
   wire_order_ = by_name;
   auto key = [&](uint32_t i) {

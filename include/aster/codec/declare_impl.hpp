@@ -393,6 +393,7 @@ struct CollectionCodec {
       for (const auto& e : c) has_null |= Codec<E>::is_null(e);
     }
     w.put_u8(kCollDeclElementType | kCollSameType | (has_null ? kCollHasNull : 0));
+    if constexpr (std::is_arithmetic_v<E>) w.reserve(c.size() * 9);  // one growth check
     for (const auto& e : c) write_element<E>(w, e, has_null);
   }
   static void read_data(ForyReader& r, C& c) {
@@ -645,8 +646,12 @@ void Codec<E, std::enable_if_t<DeclaredEnum<E>>>::check_type_info(ForyReader& r)
 
 // ---- structs --------------------------------------------------------------------------------
 
-void write_struct_fields(ForyWriter& w, const StructDesc& d, const void* object);
-void read_struct_fields(ForyReader& r, const StructDesc& d, void* object);
+void write_struct_fields(ForyWriter& w, const StructDesc& d, const void* object);  // hash + body
+void write_struct_body(ForyWriter& w, const StructDesc& d, const void* object);
+void read_struct_fields(ForyReader& r, const StructDesc& d, void* object);  // hash + body
+void read_struct_body(ForyReader& r, const StructDesc& d, void* object);
+// Root fast path: if data starts with d.root_prefix(), consumes it and returns true.
+bool read_known_root_prefix(ForyReader& r, std::span<const uint8_t> data, const StructDesc& d);
 
 template <typename T>
 struct Codec<T, std::enable_if_t<DeclaredMessage<T>>> {

@@ -36,10 +36,10 @@ bool read_root_prefix(ForyReader& r);
 template <DeclaredMessage T>
 Status fory_encode_to(const T& value, ForyWriter& w) {
   w.reset();
-  w.put_u8(0x02);  // header: xlang bit (§1)
-  w.put_u8(kNotNullValueFlag);
-  detail::Codec<T>::write_type_info(w);
-  detail::Codec<T>::write_data(w, value);
+  // Header 0x02 (xlang bit, §1), root flag ff, NAMED_STRUCT type info, hash: precomputed.
+  const StructDesc& desc = struct_desc<T>();
+  w.put_struct_root_prefix(desc);
+  detail::write_struct_body(w, desc, &value);
   return detail::writer_status(w);
 }
 
@@ -53,7 +53,12 @@ Result<std::vector<uint8_t>> fory_encode(const T& value) {
 template <DeclaredMessage T>
 Status fory_decode_into(std::span<const uint8_t> data, T& out) {
   ForyReader r(data);
-  if (!detail::read_root_prefix(r)) {
+  const StructDesc& desc = struct_desc<T>();
+  if (detail::read_known_root_prefix(r, data, desc)) {  // the common case: exact prefix
+    detail::read_struct_body(r, desc, &out);
+    if (r.ok() && r.remaining() != 0)
+      r.fail(std::to_string(r.remaining()) + " trailing bytes after the message");
+  } else if (!detail::read_root_prefix(r)) {
     if (r.ok()) r.fail("root is None but a " + struct_desc<T>().tag() + " was expected");
   } else {
     detail::Codec<T>::check_type_info(r);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <deque>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -40,6 +41,8 @@ inline constexpr uint8_t kMapTrackValueRef = 0x08;
 inline constexpr uint8_t kMapValueHasNull = 0x10;
 inline constexpr uint8_t kMapValueDeclType = 0x20;
 
+class StructDesc;
+
 class ForyWriter {
  public:
   ForyWriter() = default;
@@ -50,8 +53,9 @@ class ForyWriter {
   // Starts a new message in the same buffer (keeps capacity; resets meta-string ids).
   void reset() {
     size_ = 0;
-    meta_ids_.clear();
-    error_.clear();
+    meta_count_ = 0;
+    meta_overflow_.clear();
+    if (!error_.empty()) error_.clear();
   }
   // Registry used to encode untyped struct values (aster::Value fields); optional.
   void set_registry(const TypeRegistry* registry) { registry_ = registry; }
@@ -87,6 +91,10 @@ class ForyWriter {
   }
   void put_varuint32(uint32_t v) {
     reserve(5);
+    if (v < 0x80) {
+      data_[size_++] = static_cast<uint8_t>(v);
+      return;
+    }
     while (v >= 0x80) {
       data_[size_++] = static_cast<uint8_t>(v | 0x80);
       v >>= 7;
@@ -96,6 +104,16 @@ class ForyWriter {
   // PVL: at most 9 bytes; the 9th carries bits 56..63 whole (§4.1).
   void put_varuint64(uint64_t v) {
     reserve(9);
+    if (v < 0x80) {  // the common case for lengths, counts and small ints
+      data_[size_++] = static_cast<uint8_t>(v);
+      return;
+    }
+    if (v < 0x4000) {
+      data_[size_] = static_cast<uint8_t>(v | 0x80);
+      data_[size_ + 1] = static_cast<uint8_t>(v >> 7);
+      size_ += 2;
+      return;
+    }
     for (int i = 0; i < 8; ++i) {
       if (v < 0x80) {
         data_[size_++] = static_cast<uint8_t>(v);
@@ -141,6 +159,9 @@ class ForyWriter {
   // deduplicates by object, not content; empty strings share one key.
   void put_meta_string(const EncodedMetaString& meta);
   // NAMED_STRUCT / NAMED_ENUM type info: id + namespace + typename.
+  // Root of a struct message: header 02, flag ff, 1d, both meta strings (first use), hash —
+  // one precomputed copy (StructDesc::root_prefix) instead of byte-by-byte. After reset() only.
+  void put_struct_root_prefix(const StructDesc& desc);
   void put_named_type(uint8_t type_id, const EncodedMetaString& ns, const EncodedMetaString& name) {
     put_u8(type_id);
     put_meta_string(ns);
@@ -153,7 +174,12 @@ class ForyWriter {
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
-  std::vector<const void*> meta_ids_;  // meta-string objects written so far, id = index
+  static const void* meta_key(const EncodedMetaString& meta);
+  // Meta-string objects written so far in this message; id = index (§5.2).
+  static constexpr size_t kInlineMetaIds = 8;
+  std::array<const void*, kInlineMetaIds> meta_inline_{};
+  std::vector<const void*> meta_overflow_;
+  size_t meta_count_ = 0;
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };
@@ -278,6 +304,10 @@ class ForyReader {
   // Reads a meta string (literal or back-reference) and returns its index in the per-message
   // table; the decoded text is meta_text(index).
   int get_meta_string(bool is_namespace);
+  // Registers meta strings the caller matched byte-for-byte (root prefix fast path).
+  void add_known_meta(const EncodedMetaString& meta, bool is_namespace);
+  // Skips n bytes already validated by the caller.
+  void skip(size_t n) { p_ += n; }
   // Decoded text of a meta string (decoded on first use; "<invalid meta string>" if corrupt).
   const std::string& meta_text(int index) const;
   // True if meta string `index` is `text` (encoded as `meta`): compares the raw bytes first, so
@@ -295,12 +325,11 @@ class ForyReader {
   const uint8_t* p_;
   const uint8_t* end_;
   int depth_ = 0;
-  struct MetaEntry {
+  struct MetaEntry {  // trivially copyable: the decode hot path never builds strings
     uint8_t encoding = 0;
     bool is_namespace = false;
-    std::string_view raw;  // into the input buffer
-    mutable bool decoded = false;
-    mutable std::string text;
+    std::string_view raw;  // into the input buffer (or a StructDesc for known prefixes)
+    mutable int text = -1;  // index into decoded_texts_ once decoded
   };
   MetaEntry& meta_entry(size_t i) { return i < kInlineMeta ? meta_inline_[i] : meta_overflow_[i - kInlineMeta]; }
   const MetaEntry& meta_entry(size_t i) const {
@@ -310,6 +339,7 @@ class ForyReader {
   std::array<MetaEntry, kInlineMeta> meta_inline_;
   std::vector<MetaEntry> meta_overflow_;
   size_t meta_count_ = 0;
+  mutable std::deque<std::string> decoded_texts_;  // deque: meta_text references stay valid
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };

@@ -202,6 +202,8 @@ class StructDesc {
   std::string_view fingerprint() const { return fingerprint_; }
   const EncodedMetaString& ns_meta() const { return ns_meta_; }
   const EncodedMetaString& name_meta() const { return name_meta_; }
+  // 02 ff 1d <ns> <typename> <hash>: how every message with this root starts (fast paths).
+  const std::string& root_prefix() const { return root_prefix_; }
   // Index of the field with this Python name, or -1.
   int find_field(std::string_view name) const;
 
@@ -218,6 +220,7 @@ class StructDesc {
   int32_t hash_ = 47;
   EncodedMetaString ns_meta_;
   EncodedMetaString name_meta_;
+  std::string root_prefix_;
 };
 
 // A named enum (NAMED_ENUM 26): member names in declaration order; ordinal = index (§6).
