@@ -13,4 +13,7 @@ struct CommandContext {
 // `aster service ls` (cli/service_command.cpp).
 void add_service_commands(CLI::App& app, CommandContext& context);
 
+// `aster fory decode|encode` (cli/fory_command.cpp).
+void add_fory_commands(CLI::App& app, CommandContext& context);
+
 }  // namespace aster::cli

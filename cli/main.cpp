@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "aster (Aster C++) 0.1.0");
   aster::cli::CommandContext ctx;
   aster::cli::add_service_commands(app, ctx);
+  aster::cli::add_fory_commands(app, ctx);
   if (argc < 2) {  // as aster-cli 0.1.2: no subcommand → help, exit 1
     std::cout << app.help();
     return 1;

@@ -1,0 +1,19 @@
+// Reading canonical TypeDef bytes back (the `types/<hash>.bin` blobs of a published contract
+// collection, sheet §7) — for tools that need the schema of a type a manifest merely names
+// (aster fory --types). Peers' canonical bytes are never needed for identity (CI §11.4.4.1):
+// this is a bounded, defensive reader, not part of contract_id computation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "aster/contract/definitions.hpp"
+#include "aster/status.hpp"
+
+namespace aster::contract {
+
+// Parses exactly one TypeDef; errors name the byte offset. Lists are capped at 100 000 entries
+// and strings/bytes at the input size.
+Result<TypeDef> read_type_def(std::span<const uint8_t> bytes);
+
+}  // namespace aster::contract
