@@ -367,6 +367,7 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
                 c.hook_timeout_ms
             } as u64),
             max_bidi_streams: c.max_bidi_streams,
+            idle_timeout_ms: c.idle_timeout_ms,
             alpns,
         };
         let weak = Arc::downgrade(&r.shared);

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::{BufMut, Bytes, BytesMut};
 use iroh::endpoint::{
     AfterHandshakeOutcome, ConnectError, Connection, ConnectionInfo, ConnectingError,
-    ConnectWithOptsError, EndpointHooks, PortmapperConfig, QuicTransportConfig, Side, VarInt,
+    ConnectWithOptsError, EndpointHooks, IdleTimeout, PortmapperConfig, QuicTransportConfig, Side, VarInt,
 };
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
@@ -125,6 +125,7 @@ pub struct EndpointParams {
     pub gate: bool,
     pub hook_timeout: Duration,
     pub max_bidi_streams: u32,
+    pub idle_timeout_ms: u32,
     pub alpns: Vec<Vec<u8>>,
 }
 
@@ -141,13 +142,17 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
             Err(e) => return Completion::err(status::INVALID_ARG, format!("bind_v4: {e}")),
         };
     }
-    if p.max_bidi_streams > 0 {
-        // A per-endpoint setting, not wire format; iroh's defaults otherwise stay (§2.4).
-        b = b.transport_config(
-            QuicTransportConfig::builder()
-                .max_concurrent_bidi_streams(VarInt::from_u32(p.max_bidi_streams))
-                .build(),
-        );
+    if p.max_bidi_streams > 0 || p.idle_timeout_ms > 0 {
+        // Per-endpoint settings, not wire format; iroh's defaults otherwise stay (§2.4), and
+        // with both fields 0 no transport config is set at all (0.1.2 parity).
+        let mut t = QuicTransportConfig::builder();
+        if p.max_bidi_streams > 0 {
+            t = t.max_concurrent_bidi_streams(VarInt::from_u32(p.max_bidi_streams));
+        }
+        if p.idle_timeout_ms > 0 {
+            t = t.max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(p.idle_timeout_ms))));
+        }
+        b = b.transport_config(t.build());
     }
     let handle = Arc::new(OnceLock::new());
     if p.gate {

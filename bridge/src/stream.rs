@@ -7,8 +7,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use iroh::endpoint::{ReadError, RecvStream, SendStream, StoppedError, VarInt, WriteError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -48,6 +49,44 @@ pub fn spawn_pair(
     tokio::spawn(send_actor(shared.clone(), send, srx));
     tokio::spawn(recv_actor(shared.clone(), recv, rrx));
     (Arc::new(SendObj { tx: stx }), Arc::new(RecvObj { tx: rtx }))
+}
+
+/// After the first chunk arrived, takes whatever more is already buffered (up to `max`)
+/// without waiting. noq hands out roughly one packet (~1.2 KB) per `read_chunk`, so without
+/// this a bulk transfer costs one completion-queue round trip per packet. A single chunk stays
+/// zero-copy; several are copied once into one buffer.
+fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
+    if first.len() >= max {
+        return first;
+    }
+    let mut waker_cx = Context::from_waker(Waker::noop());
+    let mut buf: Option<BytesMut> = None;
+    let mut total = first.len();
+    loop {
+        let room = max - total;
+        if room == 0 {
+            break;
+        }
+        let fut = recv.read_chunk(room);
+        tokio::pin!(fut);
+        match fut.as_mut().poll(&mut waker_cx) {
+            Poll::Ready(Ok(Some(c))) => {
+                let b = buf.get_or_insert_with(|| {
+                    let mut b = BytesMut::with_capacity(max);
+                    b.extend_from_slice(&first);
+                    b
+                });
+                b.extend_from_slice(&c.bytes);
+                total += c.bytes.len();
+            }
+            // FIN, errors and "nothing buffered" are reported by the next read.
+            _ => break,
+        }
+    }
+    match buf {
+        Some(b) => b.freeze(),
+        None => first,
+    }
 }
 
 fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Completion {
@@ -98,6 +137,7 @@ async fn recv_actor(
             RecvCmd::Read { op, max, reply } => {
                 let mut reply = Some(reply);
                 let mut stop_code = None;
+                let mut done = None;
                 {
                     let fut = recv.read_chunk(max);
                     tokio::pin!(fut);
@@ -122,10 +162,21 @@ async fn recv_actor(
                             },
                             _ = r.closed() => break,
                             res = &mut fut => {
-                                if let Some(r) = reply.take() { let _ = r.send(read_completion(res)); }
+                                done = Some(res);
                                 break;
                             }
                         }
+                    }
+                }
+                if let Some(res) = done {
+                    let c = match res {
+                        Ok(Some(chunk)) => {
+                            Completion::ok().with_data(gather(&mut recv, chunk.bytes, max))
+                        }
+                        other => read_completion(other),
+                    };
+                    if let Some(r) = reply.take() {
+                        let _ = r.send(c);
                     }
                 }
                 if let Some(code) = stop_code {

@@ -103,6 +103,7 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
   }
   cfg.max_bidi_streams = config.max_bidi_streams;
   cfg.hook_timeout_ms = static_cast<uint32_t>(config.hook_timeout.count());
+  cfg.idle_timeout_ms = static_cast<uint32_t>(config.idle_timeout.count());
   cfg.bind_v4 = config.bind_v4.empty() ? nullptr : config.bind_v4.c_str();
   cfg.relay_url = config.relay_url.empty() ? nullptr : config.relay_url.c_str();
   cfg.alpns = alpns.data();

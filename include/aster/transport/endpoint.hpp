@@ -70,6 +70,10 @@ struct EndpointConfig {
   // Incoming concurrent bidi streams we allow per connection; 0 = iroh's default (100).
   // Beyond the peer's limit, open_bi() waits for credit instead of failing.
   uint32_t max_bidi_streams = 0;
+  // QUIC max idle timeout; 0 = default (30 s). Negotiated (the smaller side wins) and must stay
+  // above iroh's 5 s keep-alive. Tests use it to see a dead peer sooner; leave it at 0 when
+  // talking to 0.1.2 peers (0.1.2 sets no transport config).
+  std::chrono::milliseconds idle_timeout{0};
   GateFunction gate;  // empty = no gate-0 hook
   std::chrono::milliseconds hook_timeout{5000};
 };
