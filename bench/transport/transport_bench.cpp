@@ -8,12 +8,6 @@
 // Everything C++ runs on one io_context thread; the bridge adds its tokio workers (2).
 // Usage: aster_transport_bench [requests=20000] [bulk_mib=256]
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-#include <vector>
-
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
@@ -23,6 +17,11 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "aster/transport/blocking.hpp"
 
@@ -304,7 +303,8 @@ asio::awaitable<Figures> run_tcp(int requests, size_t bulk_bytes) {
   // 2. requests/s: 64 connections, ping-pong each
   {
     std::vector<tcp::socket> socks;
-    for (int i = 0; i < kInFlight; ++i) socks.push_back(co_await connect(echo_acc->local_endpoint()));
+    for (int i = 0; i < kInFlight; ++i)
+      socks.push_back(co_await connect(echo_acc->local_endpoint()));
     std::vector<uint8_t> msg(kMsg, 9);
     int next = 0, failures = 0;
     Countdown workers(ex, kInFlight);
@@ -372,8 +372,9 @@ int main(int argc, char** argv) {
               ratio(quic.p50_us, tcp_f.p50_us).c_str());
   std::printf("| RTT p99, 64 B, one stream (µs) | %.1f | %.1f | %s |\n", quic.p99_us, tcp_f.p99_us,
               ratio(quic.p99_us, tcp_f.p99_us).c_str());
-  std::printf("| requests/s, 64 in flight (%d req; iroh: stream per request) | %.0f | %.0f | %s |\n",
-              requests, quic.rps, tcp_f.rps, ratio(quic.rps, tcp_f.rps).c_str());
+  std::printf(
+      "| requests/s, 64 in flight (%d req; iroh: stream per request) | %.0f | %.0f | %s |\n",
+      requests, quic.rps, tcp_f.rps, ratio(quic.rps, tcp_f.rps).c_str());
   std::printf("| bulk MB/s (%zu MiB, one stream) | %.1f | %.1f | %s |\n", bulk_mib, quic.mbps,
               tcp_f.mbps, ratio(quic.mbps, tcp_f.mbps).c_str());
   return 0;

@@ -1,22 +1,21 @@
 // Transport tests: C++ endpoints on 127.0.0.1 (relays, portmapper, address lookup off).
 // No test asserts timings; every scenario runs under run_for() with a generous timeout, so a
 // bug shows up as a failure, not a hang.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <vector>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/this_coro.hpp>
-#include <gtest/gtest.h>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
 
 #include "transport_test_support.hpp"
 
@@ -24,7 +23,9 @@
 // ASan keeps up to 256 MiB of freed memory in quarantine by default, and the bridge's Rust
 // allocations go through the intercepted malloc too, so the 256 MiB stream would "grow" RSS
 // by the quarantine size. A smaller quarantine keeps the RSS bound meaningful under ASan.
-extern "C" const char* __asan_default_options() { return "quarantine_size_mb=32"; }
+extern "C" const char* __asan_default_options() {
+  return "quarantine_size_mb=32";
+}
 #endif
 
 namespace aster::transport {
@@ -39,20 +40,20 @@ using testing::vm_rss_kib;
 
 const std::string kAlpn = "test/1";  // GCC 12 mishandles char arrays in coroutine frames
 
-#define CO_REQUIRE(cond)                          \
-  do {                                            \
-    if (!(cond)) {                                \
+#define CO_REQUIRE(cond)                             \
+  do {                                               \
+    if (!(cond)) {                                   \
       ADD_FAILURE() << "requirement failed: " #cond; \
-      co_return false;                            \
-    }                                             \
+      co_return false;                               \
+    }                                                \
   } while (0)
 
-#define CO_REQUIRE_OK(expr)                                                 \
-  do {                                                                      \
-    if (auto&& _r = (expr); !_r) {                                          \
+#define CO_REQUIRE_OK(expr)                                                        \
+  do {                                                                             \
+    if (auto&& _r = (expr); !_r) {                                                 \
       ADD_FAILURE() << #expr << " failed: " << ::aster::status_of(_r).to_string(); \
-      co_return false;                                                      \
-    }                                                                       \
+      co_return false;                                                             \
+    }                                                                              \
   } while (0)
 
 std::unique_ptr<BlockingRuntime> blocking() {
@@ -310,8 +311,8 @@ TEST(Transport, Stream256MiBKeepsRssBounded) {
       300s);
   EXPECT_EQ(ok, std::optional<bool>(true));
   long growth_mib = (peak - before) / 1024;
-  std::printf("256 MiB stream: VmRSS before %ld KiB, peak %ld KiB, growth %ld MiB\n", before,
-              peak, growth_mib);
+  std::printf("256 MiB stream: VmRSS before %ld KiB, peak %ld KiB, growth %ld MiB\n", before, peak,
+              growth_mib);
   EXPECT_LT(growth_mib, 200);
 }
 
@@ -385,8 +386,8 @@ TEST(Transport, CancelCompletesOnceWithCancelled) {
         Latch latch(ex, 1);
         asio::co_spawn(
             ex,
-            [](Endpoint* ep, int* n, std::optional<Status>* out, Latch* l)
-                -> asio::awaitable<void> {
+            [](Endpoint* ep, int* n, std::optional<Status>* out,
+               Latch* l) -> asio::awaitable<void> {
               auto c = co_await ep->accept();
               ++*n;
               out->emplace(c.status());
@@ -411,14 +412,13 @@ TEST(Transport, RunForCancelsAStuckRead) {
   auto b = blocking();
   ASSERT_TRUE(b);
   std::optional<Peers> peers;
-  auto made = b->run(
-      [](Runtime* rt, std::optional<Peers>* out) -> asio::awaitable<bool> {
-        auto cfg = loopback({kAlpn});
-        auto p = co_await make_peers(rt, std::move(cfg), false);
-        CO_REQUIRE_OK(p);
-        out->emplace(std::move(*p));
-        co_return true;
-      }(&b->runtime(), &peers));
+  auto made = b->run([](Runtime* rt, std::optional<Peers>* out) -> asio::awaitable<bool> {
+    auto cfg = loopback({kAlpn});
+    auto p = co_await make_peers(rt, std::move(cfg), false);
+    CO_REQUIRE_OK(p);
+    out->emplace(std::move(*p));
+    co_return true;
+  }(&b->runtime(), &peers));
   ASSERT_TRUE(made);
   // Nobody writes: the read hangs until run_for's deadline cancels it.
   auto r = b->run_for(
@@ -441,35 +441,34 @@ TEST(Transport, ShutdownWithOperationsInFlight) {
   // (CANCELLED) or is dropped with the io_context; LeakSanitizer (asan preset) checks the rest.
   auto b = blocking();
   ASSERT_TRUE(b);
-  auto started = b->run(
-      [](Runtime* rt) -> asio::awaitable<bool> {
-        auto cfg = loopback({kAlpn});
-        auto p = co_await make_peers(rt, std::move(cfg), false);
-        CO_REQUIRE_OK(p);
-        auto ex = co_await asio::this_coro::executor;
-        auto shared = std::make_shared<Peers>(std::move(*p));
-        asio::co_spawn(
-            ex,
-            [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
-              auto s = co_await p->conn.open_bi();
-              if (s) (void)co_await s->recv.read();
-            }(shared),
-            asio::detached);
-        asio::co_spawn(
-            ex,
-            [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
-              (void)co_await p->server->accept();
-            }(shared),
-            asio::detached);
-        asio::co_spawn(
-            ex,
-            [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
-              (void)co_await p->conn.closed();
-            }(shared),
-            asio::detached);
-        co_await sleep_for(100ms);
-        co_return true;
-      }(&b->runtime()));
+  auto started = b->run([](Runtime* rt) -> asio::awaitable<bool> {
+    auto cfg = loopback({kAlpn});
+    auto p = co_await make_peers(rt, std::move(cfg), false);
+    CO_REQUIRE_OK(p);
+    auto ex = co_await asio::this_coro::executor;
+    auto shared = std::make_shared<Peers>(std::move(*p));
+    asio::co_spawn(
+        ex,
+        [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
+          auto s = co_await p->conn.open_bi();
+          if (s) (void)co_await s->recv.read();
+        }(shared),
+        asio::detached);
+    asio::co_spawn(
+        ex,
+        [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
+          (void)co_await p->server->accept();
+        }(shared),
+        asio::detached);
+    asio::co_spawn(
+        ex,
+        [](std::shared_ptr<Peers> p) -> asio::awaitable<void> {
+          (void)co_await p->conn.closed();
+        }(shared),
+        asio::detached);
+    co_await sleep_for(100ms);
+    co_return true;
+  }(&b->runtime()));
   EXPECT_TRUE(started);
   b.reset();  // must return, not hang
 }
@@ -485,7 +484,7 @@ int run_child_sender(int out_fd) {
   if (!b) return 2;
   return (*b)->run([](Runtime* rt, int out_fd) -> asio::awaitable<int> {
     auto cfg = loopback({kAlpn});
-        auto ep = co_await rt->create_endpoint(std::move(cfg));
+    auto ep = co_await rt->create_endpoint(std::move(cfg));
     if (!ep) co_return 3;
     std::string text = ep->address_text() + "\nEND\n";
     if (::write(out_fd, text.data(), text.size()) < 0) co_return 4;

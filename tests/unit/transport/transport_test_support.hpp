@@ -1,15 +1,14 @@
 // Shared helpers for the transport tests: loopback endpoints and a coroutine "latch".
 #pragma once
 
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <string>
-
-#include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/redirect_error.hpp>
-#include <asio/this_coro.hpp>
 
 #include "aster/transport/blocking.hpp"
 #include "aster/transport/endpoint.hpp"
