@@ -16,18 +16,25 @@ use tokio::sync::{mpsc, oneshot};
 use crate::abi::status;
 use crate::runtime::{conn_error, Completion, Shared};
 
-pub type StoppedFuture =
-    Pin<Box<dyn Future<Output = Result<Option<VarInt>, StoppedError>> + Send>>;
+pub type StoppedFuture = Pin<Box<dyn Future<Output = Result<Option<VarInt>, StoppedError>> + Send>>;
 
 pub enum SendCmd {
-    Write { op: u64, data: Bytes, reply: oneshot::Sender<Completion> },
+    Write {
+        op: u64,
+        data: Bytes,
+        reply: oneshot::Sender<Completion>,
+    },
     Finish,
     Reset(VarInt),
     Stopped(oneshot::Sender<StoppedFuture>),
 }
 
 pub enum RecvCmd {
-    Read { op: u64, max: usize, reply: oneshot::Sender<Completion> },
+    Read {
+        op: u64,
+        max: usize,
+        reply: oneshot::Sender<Completion>,
+    },
     Stop(VarInt),
 }
 
@@ -93,10 +100,11 @@ fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Compl
     match r {
         Ok(Some(chunk)) => Completion::ok().with_data(chunk.bytes),
         Ok(None) => Completion::status(status::FIN),
-        Err(ReadError::Reset(code)) => {
-            Completion::err(status::STREAM_RESET, format!("stream reset by peer: {code}"))
-                .with_code(code.into_inner())
-        }
+        Err(ReadError::Reset(code)) => Completion::err(
+            status::STREAM_RESET,
+            format!("stream reset by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
         Err(ReadError::ConnectionLost(e)) => conn_error(&e),
         Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
     }
@@ -105,10 +113,11 @@ fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Compl
 fn write_completion(r: Result<(), WriteError>) -> Completion {
     match r {
         Ok(()) => Completion::ok(),
-        Err(WriteError::Stopped(code)) => {
-            Completion::err(status::STREAM_STOPPED, format!("stream stopped by peer: {code}"))
-                .with_code(code.into_inner())
-        }
+        Err(WriteError::Stopped(code)) => Completion::err(
+            status::STREAM_STOPPED,
+            format!("stream stopped by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
         Err(WriteError::ConnectionLost(e)) => conn_error(&e),
         Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
     }
@@ -182,7 +191,8 @@ async fn recv_actor(
                 if let Some(code) = stop_code {
                     let _ = recv.stop(code);
                     if let Some(r) = reply.take() {
-                        let _ = r.send(Completion::err(status::CANCELLED, "stream stopped locally"));
+                        let _ =
+                            r.send(Completion::err(status::CANCELLED, "stream stopped locally"));
                     }
                 }
             }

@@ -399,6 +399,35 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
   FAIL() << "no reset seen";
 }
 
+TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
+  // 0.1.2 parity (§3.2): a verdict not given within the hook timeout admits the peer.
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  aster_iroh_endpoint_cfg cfg{};
+  cfg.struct_size = sizeof cfg;
+  cfg.flags = ASTER_IROH_EP_GATE;
+  cfg.hook_timeout_ms = 200;
+  cfg.bind_v4 = "127.0.0.1:0";
+  uint64_t ud = b.ud();
+  ASSERT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, ud, nullptr), ASTER_IROH_OK);
+  auto created = b.wait(ud);
+  ASSERT_TRUE(created && created->status == ASTER_IROH_OK);
+  uint64_t gated_client = created->h1;
+  uint64_t acc = b.ud();
+  ASSERT_EQ(aster_iroh_accept_next(b.rt(), server, acc, nullptr), ASTER_IROH_OK);
+  uint64_t con = b.submit_connect(gated_client, server, "test/1");
+  // The dialler's own gate asks about its outgoing connection; nobody answers.
+  auto hook = b.wait_for([](const Event& e) { return e.kind == ASTER_IROH_EV_HOOK; });
+  ASSERT_TRUE(hook);
+  EXPECT_EQ(hook->h1, gated_client);
+  EXPECT_EQ(hook->code, ASTER_IROH_HOOK_OUTGOING);
+  EXPECT_EQ(hook->data.substr(32), "test/1");
+  auto c = b.wait(con);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, ASTER_IROH_OK) << c->data;
+  EXPECT_EQ(aster_iroh_hook_respond(b.rt(), hook->h2, 1, 0, nullptr, 0), ASTER_IROH_NOT_FOUND);
+}
+
 TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
   // LeakSanitizer (asan preset) checks that pending ops, handles and leases are all freed.
   Bridge b;
