@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "aster/transport/deadline.hpp"
 #include "transport_test_support.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -434,6 +435,33 @@ TEST(Transport, RunForCancelsAStuckRead) {
     p->reset();
     co_return true;
   }(&peers));
+}
+
+TEST(Transport, DeadlineCancelsReadAndLeavesStreamUsable) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg));
+        CO_REQUIRE_OK(p);
+        auto s = co_await p->conn.open_bi();
+        CO_REQUIRE_OK(s);
+        // Nothing was sent, so the echo has nothing to return: the deadline cancels the read.
+        auto r = co_await with_deadline(s->recv.read(), std::chrono::milliseconds(200));
+        CO_REQUIRE(r.deadline_exceeded);
+        CO_REQUIRE(r.value.status().code() == StatusCode::kCancelled);
+        // read_chunk is cancel-safe: the stream still works after the cancelled read.
+        CO_REQUIRE(co_await s->send.write(as_bytes("ping")));
+        CO_REQUIRE(s->send.finish());
+        auto back = co_await with_deadline(s->recv.read_to_end(64), std::chrono::seconds(20));
+        CO_REQUIRE(!back.deadline_exceeded);
+        CO_REQUIRE_OK(back.value);
+        CO_REQUIRE(std::string(back.value->begin(), back.value->end()) == "ping");
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
 TEST(Transport, ShutdownWithOperationsInFlight) {
