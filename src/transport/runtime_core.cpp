@@ -60,9 +60,16 @@ Status status_of(const BridgeEvent& ev) {
   std::string msg = aster_iroh_status_name(ev.status);
   if (ev.code != 0 || ev.status == ASTER_IROH_CONN_APP_CLOSED ||
       ev.status == ASTER_IROH_STREAM_RESET || ev.status == ASTER_IROH_STREAM_STOPPED) {
-    msg += "(" + std::to_string(ev.code) + ")";
+    // Appended piecewise: GCC 12 -O2 warns (-Wrestrict, a known false positive) on
+    // `"(" + std::string`.
+    msg += '(';
+    msg += std::to_string(ev.code);
+    msg += ')';
   }
-  if (!ev.payload.empty()) msg += ": " + ev.payload;
+  if (!ev.payload.empty()) {
+    msg += ": ";
+    msg += ev.payload;
+  }
   return Status(code_for(ev.status), std::move(msg));
 }
 
