@@ -6,7 +6,7 @@
 //      to FIN) as Aster calls do; TCP has no streams, so 64 connections do 64-byte ping-pongs;
 //   3. bulk MB/s: 256 MiB one way on one stream / connection, then a 1-byte ack.
 // Everything C++ runs on one io_context thread; the bridge adds its tokio workers (2).
-// Usage: aster_transport_bench [requests=20000] [bulk_mib=256]
+// Usage: aster_transport_bench [requests=20000] [bulk_mib=256] [tokio_workers=2]
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -354,7 +354,9 @@ std::string ratio(double a, double b) {
 int main(int argc, char** argv) {
   int requests = argc > 1 ? std::atoi(argv[1]) : 20000;
   size_t bulk_mib = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 256;
-  auto b = BlockingRuntime::create();
+  Runtime::Options options;
+  if (argc > 3) options.worker_threads = static_cast<uint32_t>(std::atoi(argv[3]));
+  auto b = BlockingRuntime::create(options);
   if (!b) {
     std::fprintf(stderr, "runtime: %s\n", b.status().to_string().c_str());
     return 1;
