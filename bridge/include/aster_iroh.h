@@ -150,7 +150,8 @@ typedef struct aster_iroh_endpoint_cfg {
   uint32_t relay_mode;        /* enum aster_iroh_relay_mode */
   uint32_t max_bidi_streams;  /* incoming concurrent bidi streams; 0 = iroh default (100) */
   uint32_t hook_timeout_ms;   /* gate-0 verdict timeout, then ACCEPT (0.1.2); 0 = 5000 */
-  uint32_t reserved0;
+  uint32_t idle_timeout_ms;   /* QUIC max idle timeout; 0 = default (30 s). Tests only: keep it
+                                 above iroh's 5 s keep-alive, and it is negotiated (min) */
   const char *bind_v4;        /* "127.0.0.1:0": only this IPv4 socket; NULL = iroh default */
   const char *relay_url;      /* for ASTER_IROH_RELAY_CUSTOM */
   const aster_iroh_bytes *alpns; /* ALPNs served through accept_next */

@@ -122,7 +122,7 @@ pub struct aster_iroh_endpoint_cfg {
     pub relay_mode: u32,
     pub max_bidi_streams: u32,
     pub hook_timeout_ms: u32,
-    pub reserved0: u32,
+    pub idle_timeout_ms: u32,
     pub bind_v4: *const c_char,
     pub relay_url: *const c_char,
     pub alpns: *const aster_iroh_bytes,

@@ -45,7 +45,13 @@ impl CompletionQueue {
         if fd < 0 {
             return None;
         }
-        Some(Self { fd, state: Mutex::new(State { queue: VecDeque::new(), armed: false }) })
+        Some(Self {
+            fd,
+            state: Mutex::new(State {
+                queue: VecDeque::new(),
+                armed: false,
+            }),
+        })
     }
 
     pub fn fd(&self) -> i32 {

@@ -30,8 +30,10 @@ pub use abi::{
     aster_iroh_bytes, aster_iroh_connect_cfg, aster_iroh_endpoint_cfg, aster_iroh_event,
     aster_iroh_runtime_cfg,
 };
-use abi::{kind, status, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
-    RELAY_DISABLED, RELAY_STAGING};
+use abi::{
+    kind, status, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
+    RELAY_DISABLED, RELAY_STAGING,
+};
 use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
 use stream::{RecvCmd, SendCmd};
@@ -48,7 +50,10 @@ pub struct aster_iroh_rt {
 
 impl aster_iroh_rt {
     fn handle(&self) -> &tokio::runtime::Handle {
-        self.tokio.as_ref().expect("runtime present until shutdown").handle()
+        self.tokio
+            .as_ref()
+            .expect("runtime present until shutdown")
+            .handle()
     }
     fn submit<F>(&self, kind: u32, user_data: u64, out_op: *mut u64, fut: F) -> i32
     where
@@ -129,7 +134,11 @@ pub unsafe extern "C" fn aster_iroh_blake3(data: *const u8, len: usize, out: *mu
         if out.is_null() || (data.is_null() && len != 0) {
             return -1;
         }
-        let input: &[u8] = if len == 0 { &[] } else { std::slice::from_raw_parts(data, len) };
+        let input: &[u8] = if len == 0 {
+            &[]
+        } else {
+            std::slice::from_raw_parts(data, len)
+        };
         let hash = blake3::hash(input);
         std::ptr::copy_nonoverlapping(hash.as_bytes().as_ptr(), out, 32);
         0
@@ -160,7 +169,9 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
                 workers = c.worker_threads as usize;
             }
         }
-        let Some(cq) = cq::CompletionQueue::new() else { return status::INTERNAL };
+        let Some(cq) = cq::CompletionQueue::new() else {
+            return status::INTERNAL;
+        };
         let tokio = match tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers)
             .thread_name("aster-iroh")
@@ -170,7 +181,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             Ok(t) => t,
             Err(_) => return status::INTERNAL,
         };
-        let rt = Box::new(aster_iroh_rt { shared: Arc::new(Shared::new(cq)), tokio: Some(tokio) });
+        let rt = Box::new(aster_iroh_rt {
+            shared: Arc::new(Shared::new(cq)),
+            tokio: Some(tokio),
+        });
         *out = Box::into_raw(rt);
         status::OK
     })
@@ -182,7 +196,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
 /// # Safety
 /// `rt` from `aster_iroh_runtime_new`, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn aster_iroh_runtime_shutdown(rt: *mut aster_iroh_rt, timeout_ms: u32) -> i32 {
+pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
+    rt: *mut aster_iroh_rt,
+    timeout_ms: u32,
+) -> i32 {
     guard(|| {
         if rt.is_null() {
             return status::INVALID_ARG;
@@ -252,7 +269,9 @@ pub unsafe extern "C" fn aster_iroh_poll(
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_lease_release(rt: *mut aster_iroh_rt, lease: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if r.shared.release_lease(lease) {
             status::OK
         } else {
@@ -269,7 +288,9 @@ pub unsafe extern "C" fn aster_iroh_lease_release(rt: *mut aster_iroh_rt, lease:
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_cancel(rt: *mut aster_iroh_rt, op: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if r.shared.cancel(op) {
             status::OK
         } else {
@@ -291,7 +312,9 @@ pub unsafe extern "C" fn aster_iroh_debug_op(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         r.submit(kind::DEBUG, user_data, out_op, async move {
             if std::hint::black_box(panic != 0) {
                 panic!("aster_iroh_debug_op asked to panic");
@@ -317,8 +340,12 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(c) = cfg.as_ref() else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(c) = cfg.as_ref() else {
+            return status::INVALID_ARG;
+        };
         if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_endpoint_cfg>() {
             return status::INVALID_ARG;
         }
@@ -367,10 +394,16 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
                 c.hook_timeout_ms
             } as u64),
             max_bidi_streams: c.max_bidi_streams,
+            idle_timeout_ms: c.idle_timeout_ms,
             alpns,
         };
         let weak = Arc::downgrade(&r.shared);
-        r.submit(kind::ENDPOINT_CREATE, user_data, out_op, node::create_endpoint(weak, params))
+        r.submit(
+            kind::ENDPOINT_CREATE,
+            user_data,
+            out_op,
+            node::create_endpoint(weak, params),
+        )
     })
 }
 
@@ -379,9 +412,15 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
 /// # Safety
 /// `rt` valid; `out` has 65 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn aster_iroh_endpoint_id(rt: *mut aster_iroh_rt, ep: u64, out: *mut c_char) -> i32 {
+pub unsafe extern "C" fn aster_iroh_endpoint_id(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    out: *mut c_char,
+) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if out.is_null() {
             return status::INVALID_ARG;
         }
@@ -398,9 +437,15 @@ pub unsafe extern "C" fn aster_iroh_endpoint_id(rt: *mut aster_iroh_rt, ep: u64,
 /// # Safety
 /// `rt` valid; `out` has 32 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn aster_iroh_endpoint_secret(rt: *mut aster_iroh_rt, ep: u64, out: *mut u8) -> i32 {
+pub unsafe extern "C" fn aster_iroh_endpoint_secret(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    out: *mut u8,
+) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if out.is_null() {
             return status::INVALID_ARG;
         }
@@ -425,7 +470,9 @@ pub unsafe extern "C" fn aster_iroh_endpoint_addr(
     out_len: *mut usize,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if out_len.is_null() {
             return status::INVALID_ARG;
         }
@@ -452,7 +499,9 @@ pub unsafe extern "C" fn aster_iroh_endpoint_close(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let e = get_obj!(r, ep, Endpoint);
         r.submit(kind::ENDPOINT_CLOSE, user_data, out_op, async move {
             let _ = e.router.shutdown().await;
@@ -468,7 +517,9 @@ pub unsafe extern "C" fn aster_iroh_endpoint_close(
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_endpoint_free(rt: *mut aster_iroh_rt, ep: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         match r.shared.get(ep) {
             Some(Obj::Endpoint(_)) => {}
             _ => return status::NOT_FOUND,
@@ -499,8 +550,12 @@ pub unsafe extern "C" fn aster_iroh_connect(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(c) = cfg.as_ref() else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(c) = cfg.as_ref() else {
+            return status::INVALID_ARG;
+        };
         if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
             return status::INVALID_ARG;
         }
@@ -540,7 +595,19 @@ pub unsafe extern "C" fn aster_iroh_connect(
             _ => return status::INVALID_ARG,
         };
         let timeout = (c.timeout_ms > 0).then(|| Duration::from_millis(c.timeout_ms as u64));
-        r.submit(kind::CONNECT, user_data, out_op, node::connect(e, ConnectParams { addr, alpn, timeout }))
+        r.submit(
+            kind::CONNECT,
+            user_data,
+            out_op,
+            node::connect(
+                e,
+                ConnectParams {
+                    addr,
+                    alpn,
+                    timeout,
+                },
+            ),
+        )
     })
 }
 
@@ -556,7 +623,9 @@ pub unsafe extern "C" fn aster_iroh_accept_next(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let e = get_obj!(r, ep, Endpoint);
         r.submit(kind::ACCEPT, user_data, out_op, node::accept_next(e))
     })
@@ -577,19 +646,30 @@ pub unsafe extern "C" fn aster_iroh_hook_respond(
     reason_len: usize,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(reason) = slice(reason, reason_len) else { return status::INVALID_ARG };
-        let Some(code) = varint(code) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(reason) = slice(reason, reason_len) else {
+            return status::INVALID_ARG;
+        };
+        let Some(code) = varint(code) else {
+            return status::INVALID_ARG;
+        };
         match r.shared.get(invocation) {
             Some(Obj::Hook(_)) => {}
             _ => return status::NOT_FOUND,
         }
-        let Some(Obj::Hook(h)) = r.shared.remove(invocation) else { return status::NOT_FOUND };
+        let Some(Obj::Hook(h)) = r.shared.remove(invocation) else {
+            return status::NOT_FOUND;
+        };
         let tx = h.reply.lock().unwrap_or_else(|e| e.into_inner()).take();
         let decision = if allow != 0 {
             HookDecision::Allow
         } else {
-            HookDecision::Deny { code, reason: reason.to_vec() }
+            HookDecision::Deny {
+                code,
+                reason: reason.to_vec(),
+            }
         };
         match tx.map(|tx| tx.send(decision).is_ok()) {
             Some(true) => status::OK,
@@ -611,9 +691,15 @@ pub unsafe extern "C" fn aster_iroh_conn_close(
     reason_len: usize,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(reason) = slice(reason, reason_len) else { return status::INVALID_ARG };
-        let Some(code) = varint(code) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(reason) = slice(reason, reason_len) else {
+            return status::INVALID_ARG;
+        };
+        let Some(code) = varint(code) else {
+            return status::INVALID_ARG;
+        };
         let c = get_obj!(r, conn, Conn);
         c.conn.close(code, reason);
         status::OK
@@ -632,7 +718,9 @@ pub unsafe extern "C" fn aster_iroh_conn_closed(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let c = get_obj!(r, conn, Conn);
         r.submit(kind::CONN_CLOSED, user_data, out_op, async move {
             let e = c.conn.closed().await;
@@ -650,7 +738,9 @@ pub unsafe extern "C" fn aster_iroh_conn_free(rt: *mut aster_iroh_rt, conn: u64)
 
 unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         match r.shared.get(h) {
             Some(o) if is(&o) => {}
             _ => return status::NOT_FOUND,
@@ -675,14 +765,18 @@ pub unsafe extern "C" fn aster_iroh_open_bi(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let c = get_obj!(r, conn, Conn);
         let shared = r.shared.clone();
         r.submit(kind::OPEN_BI, user_data, out_op, async move {
             match c.conn.open_bi().await {
                 Ok((s, rcv)) => {
                     let (so, ro) = stream::spawn_pair(&shared, s, rcv);
-                    Completion::ok().with_obj(0, Obj::Send(so)).with_obj(1, Obj::Recv(ro))
+                    Completion::ok()
+                        .with_obj(0, Obj::Send(so))
+                        .with_obj(1, Obj::Recv(ro))
                 }
                 Err(e) => conn_error(&e),
             }
@@ -702,14 +796,18 @@ pub unsafe extern "C" fn aster_iroh_accept_bi(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let c = get_obj!(r, conn, Conn);
         let shared = r.shared.clone();
         r.submit(kind::ACCEPT_BI, user_data, out_op, async move {
             match c.conn.accept_bi().await {
                 Ok((s, rcv)) => {
                     let (so, ro) = stream::spawn_pair(&shared, s, rcv);
-                    Completion::ok().with_obj(0, Obj::Send(so)).with_obj(1, Obj::Recv(ro))
+                    Completion::ok()
+                        .with_obj(0, Obj::Send(so))
+                        .with_obj(1, Obj::Recv(ro))
                 }
                 Err(e) => conn_error(&e),
             }
@@ -734,8 +832,12 @@ pub unsafe extern "C" fn aster_iroh_write(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(d) = slice(data, len) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(d) = slice(data, len) else {
+            return status::INVALID_ARG;
+        };
         let s = get_obj!(r, send, Send);
         let data = Bytes::copy_from_slice(d);
         let (tx, rx) = oneshot::channel();
@@ -750,7 +852,11 @@ pub unsafe extern "C" fn aster_iroh_write(
             *out_op = op;
         }
         // Queued synchronously, so writes, finish and reset keep submit order in the actor.
-        let _ = s.tx.send(SendCmd::Write { op, data, reply: tx });
+        let _ = s.tx.send(SendCmd::Write {
+            op,
+            data,
+            reply: tx,
+        });
         st
     })
 }
@@ -762,7 +868,9 @@ pub unsafe extern "C" fn aster_iroh_write(
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_finish(rt: *mut aster_iroh_rt, send: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let s = get_obj!(r, send, Send);
         let _ = s.tx.send(SendCmd::Finish);
         status::OK
@@ -776,8 +884,12 @@ pub unsafe extern "C" fn aster_iroh_finish(rt: *mut aster_iroh_rt, send: u64) ->
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_reset(rt: *mut aster_iroh_rt, send: u64, code: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(code) = varint(code) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(code) = varint(code) else {
+            return status::INVALID_ARG;
+        };
         let s = get_obj!(r, send, Send);
         let _ = s.tx.send(SendCmd::Reset(code));
         status::OK
@@ -796,7 +908,9 @@ pub unsafe extern "C" fn aster_iroh_stopped(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         let s = get_obj!(r, send, Send);
         let (tx, rx) = oneshot::channel();
         let _ = s.tx.send(SendCmd::Stopped(tx));
@@ -805,7 +919,9 @@ pub unsafe extern "C" fn aster_iroh_stopped(
                 return Completion::err(status::INTERNAL, "stream actor gone");
             };
             match fut.await {
-                Ok(Some(code)) => Completion::status(status::STREAM_STOPPED).with_code(code.into_inner()),
+                Ok(Some(code)) => {
+                    Completion::status(status::STREAM_STOPPED).with_code(code.into_inner())
+                }
                 Ok(None) => Completion::ok(),
                 Err(iroh::endpoint::StoppedError::ConnectionLost(e)) => conn_error(&e),
                 Err(e) => Completion::err(status::INTERNAL, e.to_string()),
@@ -835,7 +951,9 @@ pub unsafe extern "C" fn aster_iroh_read(
     out_op: *mut u64,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
         if max == 0 {
             return status::INVALID_ARG;
         }
@@ -863,8 +981,12 @@ pub unsafe extern "C" fn aster_iroh_read(
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_stop(rt: *mut aster_iroh_rt, recv: u64, code: u64) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else { return status::INVALID_ARG };
-        let Some(code) = varint(code) else { return status::INVALID_ARG };
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(code) = varint(code) else {
+            return status::INVALID_ARG;
+        };
         let s = get_obj!(r, recv, Recv);
         let _ = s.tx.send(RecvCmd::Stop(code));
         status::OK

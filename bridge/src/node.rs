@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use iroh::endpoint::{
-    AfterHandshakeOutcome, ConnectError, Connection, ConnectionInfo, ConnectingError,
-    ConnectWithOptsError, EndpointHooks, PortmapperConfig, QuicTransportConfig, Side, VarInt,
+    AfterHandshakeOutcome, ConnectError, ConnectWithOptsError, ConnectingError, Connection,
+    ConnectionInfo, EndpointHooks, IdleTimeout, PortmapperConfig, QuicTransportConfig, Side,
+    VarInt,
 };
 use iroh::protocol::{AcceptError, ProtocolHandler, Router};
 use iroh::{Endpoint, EndpointAddr, RelayMode, RelayUrl, SecretKey};
@@ -81,9 +82,13 @@ impl std::fmt::Debug for Shared {
 
 impl EndpointHooks for GateHook {
     async fn after_handshake<'a>(&'a self, conn: &'a ConnectionInfo) -> AfterHandshakeOutcome {
-        let Some(shared) = self.shared.upgrade() else { return AfterHandshakeOutcome::Accept };
+        let Some(shared) = self.shared.upgrade() else {
+            return AfterHandshakeOutcome::Accept;
+        };
         let (tx, rx) = oneshot::channel();
-        let inv = shared.insert(Obj::Hook(Arc::new(HookObj { reply: Mutex::new(Some(tx)) })));
+        let inv = shared.insert(Obj::Hook(Arc::new(HookObj {
+            reply: Mutex::new(Some(tx)),
+        })));
         let side = match conn.side() {
             Side::Server => 0u64, // incoming
             Side::Client => 1u64, // outgoing
@@ -101,9 +106,10 @@ impl EndpointHooks for GateHook {
         );
         drop(shared);
         match tokio::time::timeout(self.timeout, rx).await {
-            Ok(Ok(HookDecision::Deny { code, reason })) => {
-                AfterHandshakeOutcome::Reject { error_code: code, reason }
-            }
+            Ok(Ok(HookDecision::Deny { code, reason })) => AfterHandshakeOutcome::Reject {
+                error_code: code,
+                reason,
+            },
             Ok(Ok(HookDecision::Allow)) => AfterHandshakeOutcome::Accept,
             _ => {
                 // Timed out (or the invocation vanished): 0.1.2 accepts. Drop the invocation
@@ -125,33 +131,49 @@ pub struct EndpointParams {
     pub gate: bool,
     pub hook_timeout: Duration,
     pub max_bidi_streams: u32,
+    pub idle_timeout_ms: u32,
     pub alpns: Vec<Vec<u8>>,
 }
 
 pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Completion {
-    let mut b = Endpoint::empty_builder().relay_mode(p.relay_mode).portmapper_config(
-        if p.portmapper { PortmapperConfig::default() } else { PortmapperConfig::Disabled },
-    );
+    let mut b = Endpoint::empty_builder()
+        .relay_mode(p.relay_mode)
+        .portmapper_config(if p.portmapper {
+            PortmapperConfig::default()
+        } else {
+            PortmapperConfig::Disabled
+        });
     if let Some(k) = p.secret_key {
         b = b.secret_key(SecretKey::from_bytes(&k));
     }
     if let Some(addr) = p.bind_v4 {
-        b = match b.clear_ip_transports().bind_addr(std::net::SocketAddr::V4(addr)) {
+        b = match b
+            .clear_ip_transports()
+            .bind_addr(std::net::SocketAddr::V4(addr))
+        {
             Ok(b) => b,
             Err(e) => return Completion::err(status::INVALID_ARG, format!("bind_v4: {e}")),
         };
     }
-    if p.max_bidi_streams > 0 {
-        // A per-endpoint setting, not wire format; iroh's defaults otherwise stay (§2.4).
-        b = b.transport_config(
-            QuicTransportConfig::builder()
-                .max_concurrent_bidi_streams(VarInt::from_u32(p.max_bidi_streams))
-                .build(),
-        );
+    if p.max_bidi_streams > 0 || p.idle_timeout_ms > 0 {
+        // Per-endpoint settings, not wire format; iroh's defaults otherwise stay (§2.4), and
+        // with both fields 0 no transport config is set at all (0.1.2 parity).
+        let mut t = QuicTransportConfig::builder();
+        if p.max_bidi_streams > 0 {
+            t = t.max_concurrent_bidi_streams(VarInt::from_u32(p.max_bidi_streams));
+        }
+        if p.idle_timeout_ms > 0 {
+            t = t.max_idle_timeout(Some(IdleTimeout::from(VarInt::from_u32(p.idle_timeout_ms))));
+        }
+        b = b.transport_config(t.build());
     }
     let handle = Arc::new(OnceLock::new());
     if p.gate {
-        b = b.hooks(GateHook { shared, ep_handle: handle.clone(), timeout: p.hook_timeout });
+        b = b.hooks(GateHook {
+            shared,
+            ep_handle: handle.clone(),
+            timeout: p.hook_timeout,
+        });
     }
     let endpoint = match b.bind().await {
         Ok(e) => e,
@@ -200,7 +222,8 @@ pub struct ConnectParams {
 }
 
 pub fn parse_relay(s: &str) -> Result<RelayUrl, String> {
-    s.parse::<RelayUrl>().map_err(|e| format!("relay url {s:?}: {e}"))
+    s.parse::<RelayUrl>()
+        .map_err(|e| format!("relay url {s:?}: {e}"))
 }
 
 fn connect_error(e: ConnectError) -> Completion {
@@ -236,7 +259,9 @@ pub async fn connect(ep: Arc<EndpointObj>, p: ConnectParams) -> Completion {
     match res {
         Ok(conn) => {
             let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
-            Completion::ok().with_data(payload).with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
+            Completion::ok()
+                .with_data(payload)
+                .with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
         }
         Err(e) => connect_error(e),
     }
@@ -247,7 +272,9 @@ pub async fn accept_next(ep: Arc<EndpointObj>) -> Completion {
     match rx.recv().await {
         Some(conn) => {
             let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
-            Completion::ok().with_data(payload).with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
+            Completion::ok()
+                .with_data(payload)
+                .with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
         }
         None => Completion::err(status::CONN_LOCALLY_CLOSED, "endpoint closed"),
     }

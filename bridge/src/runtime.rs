@@ -38,7 +38,10 @@ pub struct Slab<T> {
 
 impl<T> Slab<T> {
     pub const fn new() -> Self {
-        Self { slots: Vec::new(), free: Vec::new() }
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
     pub fn insert(&mut self, v: T) -> u64 {
@@ -101,14 +104,26 @@ pub struct Completion {
 
 impl Completion {
     pub fn ok() -> Self {
-        Self { status: status::OK, code: 0, objs: [None, None], data: None }
+        Self {
+            status: status::OK,
+            code: 0,
+            objs: [None, None],
+            data: None,
+        }
     }
     pub fn status(status: i32) -> Self {
-        Self { status, ..Self::ok() }
+        Self {
+            status,
+            ..Self::ok()
+        }
     }
     pub fn err(status: i32, msg: impl Into<String>) -> Self {
         let msg: String = msg.into();
-        Self { status, data: Some(Bytes::from(msg.into_bytes())), ..Self::ok() }
+        Self {
+            status,
+            data: Some(Bytes::from(msg.into_bytes())),
+            ..Self::ok()
+        }
     }
     pub fn with_code(mut self, code: u64) -> Self {
         self.code = code;
@@ -255,7 +270,14 @@ impl Shared {
     {
         let op = self.next_op.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.ops).insert(op, OpEntry { kind, user_data, cancel: tx });
+        lock(&self.ops).insert(
+            op,
+            OpEntry {
+                kind,
+                user_data,
+                cancel: tx,
+            },
+        );
         let shared = self.clone();
         rt.spawn(async move {
             let outcome = tokio::select! {
@@ -278,7 +300,16 @@ impl Shared {
         let [o1, o2] = c.objs;
         let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
         let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
-        self.push_event(entry.kind, c.status, op, entry.user_data, h1, h2, c.code, c.data);
+        self.push_event(
+            entry.kind,
+            c.status,
+            op,
+            entry.user_data,
+            h1,
+            h2,
+            c.code,
+            c.data,
+        );
     }
 
     /// Cancels a pending op: emits CANCELLED now and makes the op task drop its future.
@@ -287,7 +318,16 @@ impl Shared {
             return false;
         };
         let _ = entry.cancel.send(());
-        self.push_event(entry.kind, status::CANCELLED, op, entry.user_data, 0, 0, 0, None);
+        self.push_event(
+            entry.kind,
+            status::CANCELLED,
+            op,
+            entry.user_data,
+            0,
+            0,
+            0,
+            None,
+        );
         true
     }
 

@@ -7,26 +7,34 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use iroh::endpoint::{ReadError, RecvStream, SendStream, StoppedError, VarInt, WriteError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::abi::status;
 use crate::runtime::{conn_error, Completion, Shared};
 
-pub type StoppedFuture =
-    Pin<Box<dyn Future<Output = Result<Option<VarInt>, StoppedError>> + Send>>;
+pub type StoppedFuture = Pin<Box<dyn Future<Output = Result<Option<VarInt>, StoppedError>> + Send>>;
 
 pub enum SendCmd {
-    Write { op: u64, data: Bytes, reply: oneshot::Sender<Completion> },
+    Write {
+        op: u64,
+        data: Bytes,
+        reply: oneshot::Sender<Completion>,
+    },
     Finish,
     Reset(VarInt),
     Stopped(oneshot::Sender<StoppedFuture>),
 }
 
 pub enum RecvCmd {
-    Read { op: u64, max: usize, reply: oneshot::Sender<Completion> },
+    Read {
+        op: u64,
+        max: usize,
+        reply: oneshot::Sender<Completion>,
+    },
     Stop(VarInt),
 }
 
@@ -50,14 +58,53 @@ pub fn spawn_pair(
     (Arc::new(SendObj { tx: stx }), Arc::new(RecvObj { tx: rtx }))
 }
 
+/// After the first chunk arrived, takes whatever more is already buffered (up to `max`)
+/// without waiting. noq hands out roughly one packet (~1.2 KB) per `read_chunk`, so without
+/// this a bulk transfer costs one completion-queue round trip per packet. A single chunk stays
+/// zero-copy; several are copied once into one buffer.
+fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
+    if first.len() >= max {
+        return first;
+    }
+    let mut waker_cx = Context::from_waker(Waker::noop());
+    let mut buf: Option<BytesMut> = None;
+    let mut total = first.len();
+    loop {
+        let room = max - total;
+        if room == 0 {
+            break;
+        }
+        let fut = recv.read_chunk(room);
+        tokio::pin!(fut);
+        match fut.as_mut().poll(&mut waker_cx) {
+            Poll::Ready(Ok(Some(c))) => {
+                let b = buf.get_or_insert_with(|| {
+                    let mut b = BytesMut::with_capacity(max);
+                    b.extend_from_slice(&first);
+                    b
+                });
+                b.extend_from_slice(&c.bytes);
+                total += c.bytes.len();
+            }
+            // FIN, errors and "nothing buffered" are reported by the next read.
+            _ => break,
+        }
+    }
+    match buf {
+        Some(b) => b.freeze(),
+        None => first,
+    }
+}
+
 fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Completion {
     match r {
         Ok(Some(chunk)) => Completion::ok().with_data(chunk.bytes),
         Ok(None) => Completion::status(status::FIN),
-        Err(ReadError::Reset(code)) => {
-            Completion::err(status::STREAM_RESET, format!("stream reset by peer: {code}"))
-                .with_code(code.into_inner())
-        }
+        Err(ReadError::Reset(code)) => Completion::err(
+            status::STREAM_RESET,
+            format!("stream reset by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
         Err(ReadError::ConnectionLost(e)) => conn_error(&e),
         Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
     }
@@ -66,10 +113,11 @@ fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Compl
 fn write_completion(r: Result<(), WriteError>) -> Completion {
     match r {
         Ok(()) => Completion::ok(),
-        Err(WriteError::Stopped(code)) => {
-            Completion::err(status::STREAM_STOPPED, format!("stream stopped by peer: {code}"))
-                .with_code(code.into_inner())
-        }
+        Err(WriteError::Stopped(code)) => Completion::err(
+            status::STREAM_STOPPED,
+            format!("stream stopped by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
         Err(WriteError::ConnectionLost(e)) => conn_error(&e),
         Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
     }
@@ -98,6 +146,7 @@ async fn recv_actor(
             RecvCmd::Read { op, max, reply } => {
                 let mut reply = Some(reply);
                 let mut stop_code = None;
+                let mut done = None;
                 {
                     let fut = recv.read_chunk(max);
                     tokio::pin!(fut);
@@ -122,16 +171,28 @@ async fn recv_actor(
                             },
                             _ = r.closed() => break,
                             res = &mut fut => {
-                                if let Some(r) = reply.take() { let _ = r.send(read_completion(res)); }
+                                done = Some(res);
                                 break;
                             }
                         }
                     }
                 }
+                if let Some(res) = done {
+                    let c = match res {
+                        Ok(Some(chunk)) => {
+                            Completion::ok().with_data(gather(&mut recv, chunk.bytes, max))
+                        }
+                        other => read_completion(other),
+                    };
+                    if let Some(r) = reply.take() {
+                        let _ = r.send(c);
+                    }
+                }
                 if let Some(code) = stop_code {
                     let _ = recv.stop(code);
                     if let Some(r) = reply.take() {
-                        let _ = r.send(Completion::err(status::CANCELLED, "stream stopped locally"));
+                        let _ =
+                            r.send(Completion::err(status::CANCELLED, "stream stopped locally"));
                     }
                 }
             }

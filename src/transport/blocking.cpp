@@ -23,8 +23,10 @@ BlockingRuntime::~BlockingRuntime() {
       done.set_value();
     });
     done.get_future().wait();
+    // Let the CANCELLED completions queued by the shutdown run (FIFO), then stop: detached
+    // coroutines still waiting on timers must not keep the thread alive.
     work_.reset();
-    io_.stop();
+    asio::post(io_, [this] { io_.stop(); });
     thread_.join();
   }
 }

@@ -28,9 +28,9 @@ Result<PeerAddress> PeerAddress::from_text(std::string_view text) {
   }
   if (lines[0].size() != 64 ||
       lines[0].find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-    return Status(StatusCode::kInvalidArgument,
-                  "address text: endpoint id must be 64 hex characters, got '" +
-                      std::string(lines[0]) + "'");
+    return Status(
+        StatusCode::kInvalidArgument,
+        "address text: endpoint id must be 64 hex characters, got '" + std::string(lines[0]) + "'");
   }
   PeerAddress a;
   a.endpoint_id = std::string(lines[0]);
@@ -96,13 +96,22 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
   if (config.gate) cfg.flags |= ASTER_IROH_EP_GATE;
   if (config.portmapper) cfg.flags |= ASTER_IROH_EP_PORTMAPPER;
   switch (config.relay_mode) {
-    case RelayMode::kDisabled: cfg.relay_mode = ASTER_IROH_RELAY_DISABLED; break;
-    case RelayMode::kDefault: cfg.relay_mode = ASTER_IROH_RELAY_DEFAULT; break;
-    case RelayMode::kStaging: cfg.relay_mode = ASTER_IROH_RELAY_STAGING; break;
-    case RelayMode::kCustom: cfg.relay_mode = ASTER_IROH_RELAY_CUSTOM; break;
+    case RelayMode::kDisabled:
+      cfg.relay_mode = ASTER_IROH_RELAY_DISABLED;
+      break;
+    case RelayMode::kDefault:
+      cfg.relay_mode = ASTER_IROH_RELAY_DEFAULT;
+      break;
+    case RelayMode::kStaging:
+      cfg.relay_mode = ASTER_IROH_RELAY_STAGING;
+      break;
+    case RelayMode::kCustom:
+      cfg.relay_mode = ASTER_IROH_RELAY_CUSTOM;
+      break;
   }
   cfg.max_bidi_streams = config.max_bidi_streams;
   cfg.hook_timeout_ms = static_cast<uint32_t>(config.hook_timeout.count());
+  cfg.idle_timeout_ms = static_cast<uint32_t>(config.idle_timeout.count());
   cfg.bind_v4 = config.bind_v4.empty() ? nullptr : config.bind_v4.c_str();
   cfg.relay_url = config.relay_url.empty() ? nullptr : config.relay_url.c_str();
   cfg.alpns = alpns.data();
@@ -135,8 +144,7 @@ Endpoint::~Endpoint() {
   if (core_ && handle_) {
     // Gates live on the io thread; the map entry is dropped with the runtime at the latest.
     uint64_t h = handle_;
-    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_endpoint_free(rt, h); },
-                   int32_t{0});
+    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_endpoint_free(rt, h); }, int32_t{0});
   }
   handle_ = 0;
 }
@@ -284,7 +292,9 @@ asio::awaitable<Result<BidiStream>> stream_op(std::shared_ptr<RuntimeCore> core,
 }
 }  // namespace
 
-asio::awaitable<Result<BidiStream>> Connection::open_bi() { return stream_op(core_, handle_, true); }
+asio::awaitable<Result<BidiStream>> Connection::open_bi() {
+  return stream_op(core_, handle_, true);
+}
 asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
   return stream_op(core_, handle_, false);
 }
@@ -313,12 +323,24 @@ asio::awaitable<CloseInfo> Connection::closed() {
   info.code = ev.code;
   info.reason = ev.payload;
   switch (ev.status) {
-    case ASTER_IROH_CONN_APP_CLOSED: info.kind = CloseKind::kApplication; break;
-    case ASTER_IROH_CONN_TRANSPORT_CLOSED: info.kind = CloseKind::kTransport; break;
-    case ASTER_IROH_CONN_RESET: info.kind = CloseKind::kReset; break;
-    case ASTER_IROH_CONN_TIMED_OUT: info.kind = CloseKind::kTimedOut; break;
-    case ASTER_IROH_CONN_LOCALLY_CLOSED: info.kind = CloseKind::kLocallyClosed; break;
-    default: info.kind = CloseKind::kOther; break;
+    case ASTER_IROH_CONN_APP_CLOSED:
+      info.kind = CloseKind::kApplication;
+      break;
+    case ASTER_IROH_CONN_TRANSPORT_CLOSED:
+      info.kind = CloseKind::kTransport;
+      break;
+    case ASTER_IROH_CONN_RESET:
+      info.kind = CloseKind::kReset;
+      break;
+    case ASTER_IROH_CONN_TIMED_OUT:
+      info.kind = CloseKind::kTimedOut;
+      break;
+    case ASTER_IROH_CONN_LOCALLY_CLOSED:
+      info.kind = CloseKind::kLocallyClosed;
+      break;
+    default:
+      info.kind = CloseKind::kOther;
+      break;
   }
   co_return info;
 }

@@ -60,9 +60,16 @@ Status status_of(const BridgeEvent& ev) {
   std::string msg = aster_iroh_status_name(ev.status);
   if (ev.code != 0 || ev.status == ASTER_IROH_CONN_APP_CLOSED ||
       ev.status == ASTER_IROH_STREAM_RESET || ev.status == ASTER_IROH_STREAM_STOPPED) {
-    msg += "(" + std::to_string(ev.code) + ")";
+    // Appended piecewise: GCC 12 -O2 warns (-Wrestrict, a known false positive) on
+    // `"(" + std::string`.
+    msg += '(';
+    msg += std::to_string(ev.code);
+    msg += ')';
   }
-  if (!ev.payload.empty()) msg += ": " + ev.payload;
+  if (!ev.payload.empty()) {
+    msg += ": ";
+    msg += ev.payload;
+  }
   return Status(code_for(ev.status), std::move(msg));
 }
 
@@ -74,7 +81,9 @@ Status status_of_submit(int32_t st) {
 RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt)
     : executor_(io.get_executor()), fd_(io), rt_(rt) {}
 
-RuntimeCore::~RuntimeCore() { shutdown(std::chrono::seconds(3)); }
+RuntimeCore::~RuntimeCore() {
+  shutdown(std::chrono::seconds(3));
+}
 
 void RuntimeCore::start() {
   fd_.assign(aster_iroh_runtime_event_fd(rt_));
@@ -96,8 +105,7 @@ void RuntimeCore::drain() {
   // waiting again loses no wakeup (§4.3).
   aster_iroh_event evs[128];
   for (;;) {
-    size_t n = with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, 128); },
-                       size_t{0});
+    size_t n = with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, 128); }, size_t{0});
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
     if (n < 128) break;
   }
@@ -162,7 +170,9 @@ void RuntimeCore::release_lease(uint64_t lease) {
 void RuntimeCore::set_gate(uint64_t endpoint, GateFunction gate) {
   gates_[endpoint] = std::move(gate);
 }
-void RuntimeCore::clear_gate(uint64_t endpoint) { gates_.erase(endpoint); }
+void RuntimeCore::clear_gate(uint64_t endpoint) {
+  gates_.erase(endpoint);
+}
 
 void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   aster_iroh_rt* rt = nullptr;

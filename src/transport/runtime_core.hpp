@@ -3,6 +3,12 @@
 // asio example cpp20/operations/c_callback_wrapper.cpp for the hop from C to a handler).
 #pragma once
 
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -10,13 +16,6 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
-
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/io_context.hpp>
-#include <asio/posix/stream_descriptor.hpp>
-#include <asio/post.hpp>
 
 #include "aster/status.hpp"
 #include "aster/transport/endpoint.hpp"

@@ -39,9 +39,7 @@ Chunk::~Chunk() {
 SendStream::SendStream(std::shared_ptr<RuntimeCore> core, uint64_t handle)
     : core_(std::move(core)), handle_(handle) {}
 SendStream::SendStream(SendStream&& other) noexcept
-    : core_(std::move(other.core_)),
-      handle_(std::exchange(other.handle_, 0)),
-      done_(other.done_) {}
+    : core_(std::move(other.core_)), handle_(std::exchange(other.handle_, 0)), done_(other.done_) {}
 SendStream& SendStream::operator=(SendStream&& other) noexcept {
   if (this != &other) {
     release();
@@ -51,7 +49,9 @@ SendStream& SendStream::operator=(SendStream&& other) noexcept {
   }
   return *this;
 }
-SendStream::~SendStream() { release(); }
+SendStream::~SendStream() {
+  release();
+}
 
 void SendStream::release() {
   if (core_ && handle_) {
@@ -85,28 +85,26 @@ Status SendStream::finish() {
   done_ = true;
   uint64_t h = handle_;
   return detail::status_of_submit(core_->with_rt(
-      [&](aster_iroh_rt* rt) { return aster_iroh_finish(rt, h); },
-      int32_t{ASTER_IROH_CANCELLED}));
+      [&](aster_iroh_rt* rt) { return aster_iroh_finish(rt, h); }, int32_t{ASTER_IROH_CANCELLED}));
 }
 
 Status SendStream::reset(uint64_t code) {
   if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
   done_ = true;
   uint64_t h = handle_;
-  return detail::status_of_submit(core_->with_rt(
-      [&](aster_iroh_rt* rt) { return aster_iroh_reset(rt, h, code); },
-      int32_t{ASTER_IROH_CANCELLED}));
+  return detail::status_of_submit(
+      core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_reset(rt, h, code); },
+                     int32_t{ASTER_IROH_CANCELLED}));
 }
 
 asio::awaitable<Result<std::optional<uint64_t>>> SendStream::stopped() {
   auto core = core_;
   uint64_t h = handle_;
   if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_stopped(rt, h, ud, op);
-      },
-      asio::use_awaitable);
+  BridgeEvent ev =
+      co_await core->async_op([h](aster_iroh_rt* rt, uint64_t ud,
+                                  aster_iroh_op* op) { return aster_iroh_stopped(rt, h, ud, op); },
+                              asio::use_awaitable);
   if (ev.status == ASTER_IROH_OK) co_return std::optional<uint64_t>();
   if (ev.status == ASTER_IROH_STREAM_STOPPED) co_return std::optional<uint64_t>(ev.code);
   co_return detail::status_of(ev);
@@ -126,7 +124,9 @@ RecvStream& RecvStream::operator=(RecvStream&& other) noexcept {
   }
   return *this;
 }
-RecvStream::~RecvStream() { release(); }
+RecvStream::~RecvStream() {
+  release();
+}
 
 void RecvStream::release() {
   if (core_ && handle_) {
@@ -175,9 +175,9 @@ asio::awaitable<Result<std::vector<uint8_t>>> RecvStream::read_to_end(size_t lim
 Status RecvStream::stop(uint64_t code) {
   if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
   uint64_t h = handle_;
-  return detail::status_of_submit(core_->with_rt(
-      [&](aster_iroh_rt* rt) { return aster_iroh_stop(rt, h, code); },
-      int32_t{ASTER_IROH_CANCELLED}));
+  return detail::status_of_submit(
+      core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_stop(rt, h, code); },
+                     int32_t{ASTER_IROH_CANCELLED}));
 }
 
 }  // namespace aster::transport

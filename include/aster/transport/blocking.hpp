@@ -3,11 +3,6 @@
 // there and waits on asio::use_future.
 #pragma once
 
-#include <chrono>
-#include <memory>
-#include <optional>
-#include <thread>
-
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
@@ -15,6 +10,10 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
 
 #include "aster/transport/endpoint.hpp"
 

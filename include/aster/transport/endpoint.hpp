@@ -9,6 +9,8 @@
 #pragma once
 
 #include <array>
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,9 +19,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <asio/awaitable.hpp>
-#include <asio/io_context.hpp>
 
 #include "aster/status.hpp"
 #include "aster/transport/stream.hpp"
@@ -61,7 +60,7 @@ struct GateVerdict {
 using GateFunction = std::function<GateVerdict(const GateRequest&)>;
 
 struct EndpointConfig {
-  std::vector<std::string> alpns;                   // served through Endpoint::accept()
+  std::vector<std::string> alpns;                     // served through Endpoint::accept()
   std::optional<std::array<uint8_t, 32>> secret_key;  // ed25519 seed; generated if absent
   std::string bind_v4;  // "127.0.0.1:0" binds only that socket; empty = iroh's default
   RelayMode relay_mode = RelayMode::kDisabled;
@@ -70,6 +69,10 @@ struct EndpointConfig {
   // Incoming concurrent bidi streams we allow per connection; 0 = iroh's default (100).
   // Beyond the peer's limit, open_bi() waits for credit instead of failing.
   uint32_t max_bidi_streams = 0;
+  // QUIC max idle timeout; 0 = default (30 s). Negotiated (the smaller side wins) and must stay
+  // above iroh's 5 s keep-alive. Tests use it to see a dead peer sooner; leave it at 0 when
+  // talking to 0.1.2 peers (0.1.2 sets no transport config).
+  std::chrono::milliseconds idle_timeout{0};
   GateFunction gate;  // empty = no gate-0 hook
   std::chrono::milliseconds hook_timeout{5000};
 };
@@ -128,9 +131,9 @@ class Endpoint {
   // Dials `peer` on `alpn`. A peer's gate-0 denial shows up as kUnavailable with message
   // "CONN_APP_CLOSED(403): not admitted", here or on the first stream operation;
   // Connection::closed() gives the structured reason.
-  asio::awaitable<Result<Connection>> connect(PeerAddress peer, std::string alpn,
-                                              std::chrono::milliseconds timeout =
-                                                  std::chrono::seconds(10));
+  asio::awaitable<Result<Connection>> connect(
+      PeerAddress peer, std::string alpn,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Next incoming connection on any served ALPN.
   asio::awaitable<Result<Connection>> accept();
   // Graceful close: waits for peers to acknowledge (≈3 s at most).

@@ -4,14 +4,13 @@
 // coroutine (Asio cancellation slot) cancels the bridge operation: exactly one completion.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <vector>
-
-#include <asio/awaitable.hpp>
 
 #include "aster/status.hpp"
 

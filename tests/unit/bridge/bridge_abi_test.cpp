@@ -1,6 +1,7 @@
 // C ABI tests of the Rust bridge (bridge/include/aster_iroh.h), driven without the C++
 // transport: handles, the completion queue, cancellation, panics, and a loopback echo.
 // Endpoints bind 127.0.0.1:0 with relays, portmapper and address lookup off.
+#include <gtest/gtest.h>
 #include <poll.h>
 
 #include <chrono>
@@ -8,8 +9,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "aster_iroh.h"
 
@@ -47,8 +46,9 @@ class Bridge {
     while ((n = aster_iroh_poll(rt_, evs, 64)) > 0) {
       for (size_t i = 0; i < n; ++i) {
         const auto& e = evs[i];
-        Event c{e.kind, e.status, e.op, e.user_data, e.h1, e.h2, e.code,
-                std::string(reinterpret_cast<const char*>(e.data), e.len)};
+        Event c{
+            e.kind, e.status, e.op,   e.user_data,
+            e.h1,   e.h2,     e.code, std::string(reinterpret_cast<const char*>(e.data), e.len)};
         if (e.lease != 0) {
           EXPECT_EQ(aster_iroh_lease_release(rt_, e.lease), ASTER_IROH_OK);
         }
@@ -76,8 +76,7 @@ class Bridge {
     }
   }
   std::optional<Event> wait(uint64_t user_data, std::chrono::milliseconds timeout = 10s) {
-    return wait_for([&](const Event& e) { return e.user_data == user_data && e.op != 0; },
-                    timeout);
+    return wait_for([&](const Event& e) { return e.user_data == user_data && e.op != 0; }, timeout);
   }
   size_t count(uint64_t user_data) {
     size_t n = 0;
@@ -377,9 +376,9 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
   auto opened = b.wait(o);
   ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
   uint64_t w = b.ud();
-  ASSERT_EQ(aster_iroh_write(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>("x"), 1, w,
-                             nullptr),
-            ASTER_IROH_OK);
+  ASSERT_EQ(
+      aster_iroh_write(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>("x"), 1, w, nullptr),
+      ASTER_IROH_OK);
   ASSERT_TRUE(b.wait(w));
   uint64_t ab = b.ud();
   ASSERT_EQ(aster_iroh_accept_bi(b.rt(), p.server_conn, ab, nullptr), ASTER_IROH_OK);
@@ -398,6 +397,35 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
     return;
   }
   FAIL() << "no reset seen";
+}
+
+TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
+  // 0.1.2 parity (§3.2): a verdict not given within the hook timeout admits the peer.
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  aster_iroh_endpoint_cfg cfg{};
+  cfg.struct_size = sizeof cfg;
+  cfg.flags = ASTER_IROH_EP_GATE;
+  cfg.hook_timeout_ms = 200;
+  cfg.bind_v4 = "127.0.0.1:0";
+  uint64_t ud = b.ud();
+  ASSERT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, ud, nullptr), ASTER_IROH_OK);
+  auto created = b.wait(ud);
+  ASSERT_TRUE(created && created->status == ASTER_IROH_OK);
+  uint64_t gated_client = created->h1;
+  uint64_t acc = b.ud();
+  ASSERT_EQ(aster_iroh_accept_next(b.rt(), server, acc, nullptr), ASTER_IROH_OK);
+  uint64_t con = b.submit_connect(gated_client, server, "test/1");
+  // The dialler's own gate asks about its outgoing connection; nobody answers.
+  auto hook = b.wait_for([](const Event& e) { return e.kind == ASTER_IROH_EV_HOOK; });
+  ASSERT_TRUE(hook);
+  EXPECT_EQ(hook->h1, gated_client);
+  EXPECT_EQ(hook->code, ASTER_IROH_HOOK_OUTGOING);
+  EXPECT_EQ(hook->data.substr(32), "test/1");
+  auto c = b.wait(con);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, ASTER_IROH_OK) << c->data;
+  EXPECT_EQ(aster_iroh_hook_respond(b.rt(), hook->h2, 1, 0, nullptr, 0), ASTER_IROH_NOT_FOUND);
 }
 
 TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
