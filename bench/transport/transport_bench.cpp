@@ -149,9 +149,7 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
   ccfg.bind_v4 = "127.0.0.1:0";
   auto client = co_await rt->create_endpoint(std::move(ccfg));
   if (!client) co_return fail(client.status());
-  auto addr = PeerAddress::from_text(shared_server->address_text());
-  if (!addr) co_return fail(addr.status());
-  auto echo = co_await client->connect(*addr, "bench/echo");
+  auto echo = co_await client->connect(shared_server->address(), "bench/echo");
   if (!echo) co_return fail(echo.status());
 
   // 1. latency on one stream

@@ -12,41 +12,6 @@ namespace aster::transport {
 using detail::BridgeEvent;
 using detail::RuntimeCore;
 
-// ---- PeerAddress ----------------------------------------------------------------------------
-
-Result<PeerAddress> PeerAddress::from_text(std::string_view text) {
-  std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (lines.empty() || lines[0].empty()) {
-    return Status(StatusCode::kInvalidArgument, "address text: missing endpoint id line");
-  }
-  if (lines[0].size() != 64 ||
-      lines[0].find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
-    return Status(
-        StatusCode::kInvalidArgument,
-        "address text: endpoint id must be 64 hex characters, got '" + std::string(lines[0]) + "'");
-  }
-  PeerAddress a;
-  a.endpoint_id = std::string(lines[0]);
-  if (lines.size() > 1) a.relay_url = std::string(lines[1]);
-  for (size_t i = 2; i < lines.size(); ++i) {
-    if (!lines[i].empty()) a.direct_addresses.emplace_back(lines[i]);
-  }
-  return a;
-}
-
-std::string PeerAddress::to_text() const {
-  std::string s = endpoint_id + "\n" + relay_url;
-  for (auto& d : direct_addresses) s += "\n" + d;
-  return s;
-}
-
 // ---- Runtime --------------------------------------------------------------------------------
 
 Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
@@ -177,6 +142,12 @@ std::string Endpoint::address_text() const {
   return {};
 }
 
+EndpointAddr Endpoint::address() const {
+  // The bridge writes what iroh reports, so it always parses; an invalid endpoint gives {}.
+  auto parsed = EndpointAddr::from_node_addr_text(address_text());
+  return parsed ? *parsed : EndpointAddr{};
+}
+
 std::array<uint8_t, 32> Endpoint::secret_key() const {
   std::array<uint8_t, 32> key{};
   if (core_) {
@@ -198,17 +169,20 @@ Connection connection_from(std::shared_ptr<RuntimeCore> core, const BridgeEvent&
 }
 }  // namespace
 
-asio::awaitable<Result<Connection>> Endpoint::connect(PeerAddress peer, std::string alpn,
+asio::awaitable<Result<Connection>> Endpoint::connect(EndpointAddr peer, std::string alpn,
                                                       std::chrono::milliseconds timeout) {
   auto core = core_;
   uint64_t h = handle_;
   if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "endpoint not valid");
+  const std::string id_hex = peer.id.to_hex();
+  std::vector<std::string> addr_text;
+  for (const auto& a : peer.direct_addresses) addr_text.push_back(to_string(a));
   std::vector<const char*> addrs;
-  for (auto& a : peer.direct_addresses) addrs.push_back(a.c_str());
+  for (const auto& a : addr_text) addrs.push_back(a.c_str());
   aster_iroh_connect_cfg cfg{};
   cfg.struct_size = sizeof cfg;
   cfg.timeout_ms = static_cast<uint32_t>(timeout.count());
-  cfg.endpoint_id = peer.endpoint_id.c_str();
+  cfg.endpoint_id = id_hex.c_str();
   cfg.relay_url = peer.relay_url.empty() ? nullptr : peer.relay_url.c_str();
   cfg.addrs = addrs.data();
   cfg.addrs_len = addrs.size();

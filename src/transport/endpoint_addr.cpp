@@ -57,13 +57,6 @@ Result<SocketAddress> parse_socket_address(std::string_view text) {
   return SocketAddress(address, port_number);
 }
 
-std::string format_socket_address(const SocketAddress& address) {
-  if (address.address().is_v6()) {
-    return "[" + address.address().to_string() + "]:" + std::to_string(address.port());
-  }
-  return address.address().to_string() + ":" + std::to_string(address.port());
-}
-
 void append_socket_address(std::vector<uint8_t>& out, const SocketAddress& address) {
   if (address.address().is_v4()) {
     auto octets = address.address().to_v4().to_bytes();
@@ -102,6 +95,13 @@ Result<SocketAddress> read_socket_address(std::span<const uint8_t> bytes, size_t
 
 }  // namespace
 
+std::string to_string(const SocketAddress& address) {
+  if (address.address().is_v6()) {
+    return "[" + address.address().to_string() + "]:" + std::to_string(address.port());
+  }
+  return address.address().to_string() + ":" + std::to_string(address.port());
+}
+
 Result<EndpointId> EndpointId::from_hex(std::string_view hex) {
   if (!is_hex_id(hex)) {
     return invalid("endpoint id must be 64 hex characters, got '" + std::string(hex) + "'");
@@ -128,7 +128,7 @@ std::string EndpointAddr::to_node_addr_text() const {
   text += relay_url;
   for (const auto& address : direct_addresses) {
     text += '\n';
-    text += format_socket_address(address);
+    text += to_string(address);
   }
   return text;
 }

@@ -1,14 +1,9 @@
 #include "aster/trust/consumer_admission.hpp"
 
 #include <cstdlib>
-#include <optional>
-
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 
 #include "aster/transport/blocking.hpp"
+#include "aster/transport/deadline.hpp"
 
 namespace aster::trust {
 namespace {
@@ -17,13 +12,11 @@ std::string short_id(const transport::EndpointAddr& producer) {
   return producer.id.to_hex().substr(0, 16) + "…";
 }
 
-asio::awaitable<std::optional<Result<ConsumerAdmissionResponse>>> exchange(
+asio::awaitable<Result<ConsumerAdmissionResponse>> exchange(
     transport::Endpoint& endpoint, const transport::EndpointAddr& producer,
     const ConsumerAdmissionRequest& request, std::chrono::milliseconds connect_timeout) {
-  auto peer = transport::PeerAddress::from_text(producer.to_node_addr_text());
-  if (!peer) co_return peer.status();
   auto connection =
-      co_await endpoint.connect(*peer, std::string(kConsumerAdmissionAlpn), connect_timeout);
+      co_await endpoint.connect(producer, std::string(kConsumerAdmissionAlpn), connect_timeout);
   if (!connection) {
     co_return Status(StatusCode::kUnavailable, "cannot reach producer " + short_id(producer) +
                                                    ": " + connection.status().message());
@@ -76,12 +69,10 @@ transport::RelayMode relay_mode_from_env(std::string& custom_url) {
 asio::awaitable<Result<ConsumerAdmissionResponse>> request_consumer_admission(
     transport::Endpoint& endpoint, const transport::EndpointAddr& producer,
     const ConsumerAdmissionRequest& request, std::chrono::milliseconds timeout) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer deadline(co_await asio::this_coro::executor, timeout);
-  // Whichever finishes first cancels the other (Asio cancellation → bridge cancel).
-  auto outcome = co_await (exchange(endpoint, producer, request, timeout) ||
-                           deadline.async_wait(asio::use_awaitable));
-  if (outcome.index() == 0 && std::get<0>(outcome)) co_return std::move(*std::get<0>(outcome));
+  // One deadline over the whole exchange; when it fires, the pending bridge op is cancelled.
+  auto outcome =
+      co_await transport::with_deadline(exchange(endpoint, producer, request, timeout), timeout);
+  if (!outcome.deadline_exceeded) co_return std::move(outcome.value);
   co_return Status(StatusCode::kDeadlineExceeded,
                    "timed out after " + std::to_string(timeout.count()) + " ms waiting for producer " +
                        short_id(producer) + " (unreachable, or no admission reply)");

@@ -21,23 +21,12 @@
 #include <vector>
 
 #include "aster/status.hpp"
+#include "aster/transport/endpoint_addr.hpp"
 #include "aster/transport/stream.hpp"
 
 namespace aster::transport {
 
 enum class RelayMode { kDisabled, kDefault, kStaging, kCustom };
-
-// Where to dial a peer: its endpoint id plus optional relay URL and direct "ip:port"s.
-struct PeerAddress {
-  std::string endpoint_id;  // 64 hex (base32 also accepted by iroh)
-  std::string relay_url;    // empty = none
-  std::vector<std::string> direct_addresses;
-
-  // Parses the LF text form `id\nrelay_or_empty\naddr\naddr...` (§3.3), as produced by
-  // Endpoint::address_text() and by 0.1.2's NodeAddr bytes (after base64 decoding).
-  static Result<PeerAddress> from_text(std::string_view text);
-  std::string to_text() const;
-};
 
 // Gate 0 (§3.4): asked after every handshake, incoming and outgoing, on every ALPN.
 struct GateRequest {
@@ -126,13 +115,15 @@ class Endpoint {
   bool valid() const { return handle_ != 0; }
   std::string id() const;            // 64 lowercase hex
   std::string address_text() const;  // LF text form (§3.3); the CLI base64s it or makes tickets
+  // The same, parsed: what a peer dials (EndpointAddr::to_node_addr_b64 / AsterTicket).
+  EndpointAddr address() const;
   std::array<uint8_t, 32> secret_key() const;
 
   // Dials `peer` on `alpn`. A peer's gate-0 denial shows up as kUnavailable with message
   // "CONN_APP_CLOSED(403): not admitted", here or on the first stream operation;
   // Connection::closed() gives the structured reason.
   asio::awaitable<Result<Connection>> connect(
-      PeerAddress peer, std::string alpn,
+      EndpointAddr peer, std::string alpn,
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Next incoming connection on any served ALPN.
   asio::awaitable<Result<Connection>> accept();

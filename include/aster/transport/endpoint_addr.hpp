@@ -31,6 +31,9 @@ struct EndpointId {
 
 using SocketAddress = asio::ip::udp::endpoint;
 
+// "1.2.3.4:5" / "[::1]:5", as iroh prints socket addresses in NodeAddr text.
+std::string to_string(const SocketAddress& address);
+
 // Where to dial a peer: what the bridge's connect takes.
 struct EndpointAddr {
   EndpointId id;

@@ -135,19 +135,6 @@ asio::awaitable<Result<Peers>> make_peers(Runtime* rt, EndpointConfig server_cfg
 
 // ---------------------------------------------------------------------------------------------
 
-TEST(PeerAddressText, ParsesAndRejects) {
-  std::string id(64, 'a');
-  auto a = PeerAddress::from_text(id + "\n\n127.0.0.1:5\n[::1]:6");
-  ASSERT_TRUE(a);
-  EXPECT_EQ(a->endpoint_id, id);
-  EXPECT_EQ(a->relay_url, "");
-  EXPECT_EQ(a->direct_addresses, (std::vector<std::string>{"127.0.0.1:5", "[::1]:6"}));
-  EXPECT_EQ(a->to_text(), id + "\n\n127.0.0.1:5\n[::1]:6");
-  auto bad = PeerAddress::from_text("xyz\n\n1.2.3.4:5");
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.status().message().find("64 hex"), std::string::npos);
-}
-
 TEST(Transport, EchoAndAddressText) {
   auto b = blocking();
   ASSERT_TRUE(b);
@@ -556,13 +543,13 @@ TEST(Transport, PeerKilledMidStreamGivesErrorNotHang) {
     text.append(buf, n);
   }
   ::close(pipefd[0]);
-  auto addr = PeerAddress::from_text(text.substr(0, text.find("\nEND\n")));
+  auto addr = EndpointAddr::from_node_addr_text(text.substr(0, text.find("\nEND\n")));
   ASSERT_TRUE(addr) << text;
 
   auto b = blocking();
   ASSERT_TRUE(b);
   auto outcome = b->run_for(
-      [](Runtime* rt, PeerAddress addr, pid_t child) -> asio::awaitable<Status> {
+      [](Runtime* rt, EndpointAddr addr, pid_t child) -> asio::awaitable<Status> {
         auto cfg = loopback({});
         // Keeps the test short: the dead peer is noticed after 6 s of silence instead of the
         // default 30 s (idle timeouts are negotiated, so setting it on our side suffices).

@@ -25,10 +25,7 @@ inline EndpointConfig loopback(std::vector<std::string> alpns, uint32_t max_bidi
   return c;
 }
 
-inline PeerAddress address_of(const Endpoint& ep) {
-  auto a = PeerAddress::from_text(ep.address_text());
-  return a ? *a : PeerAddress{};
-}
+inline EndpointAddr address_of(const Endpoint& ep) { return ep.address(); }
 
 // Counts down to zero, then wakes the coroutine waiting in wait().
 class Latch {
