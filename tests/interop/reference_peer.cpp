@@ -158,7 +158,10 @@ CommandResult run_command(const std::vector<std::string>& command, std::chrono::
   posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
   auto argv = to_argv(command);
-  auto env = environment_with(extra_env);
+  // Everything the interop tests run stays on loopback with relays off.
+  std::vector<std::string> env_entries = {"ASTER_RELAY_MODE=disabled"};
+  env_entries.insert(env_entries.end(), extra_env.begin(), extra_env.end());
+  auto env = environment_with(env_entries);
   auto envp = to_argv(env);
   pid_t pid = -1;
   int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
