@@ -7,7 +7,7 @@
 #pragma once
 
 #include <array>
-#include <deque>
+#include <memory>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -339,7 +339,8 @@ class ForyReader {
   std::array<MetaEntry, kInlineMeta> meta_inline_;
   std::vector<MetaEntry> meta_overflow_;
   size_t meta_count_ = 0;
-  mutable std::deque<std::string> decoded_texts_;  // deque: meta_text references stay valid
+  // Owned by pointer so meta_text() references stay valid (and nothing allocates until used).
+  mutable std::vector<std::unique_ptr<std::string>> decoded_texts_;
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };
