@@ -41,10 +41,14 @@ std::vector<uint8_t> sample() {
 
 void decode_all_ways(std::span<const uint8_t> data) {
   auto s = aster::codec::fory_decode<bad::Chain>(data);
-  if (!s.is_ok()) EXPECT_FALSE(s.status().message().empty());
+  if (!s.is_ok()) {
+    EXPECT_FALSE(s.status().message().empty());
+  }
   auto type = aster::codec::type_desc<bad::Chain>();
   auto d = aster::codec::fory_decode_value(data, *type);
-  if (!d.is_ok()) EXPECT_FALSE(d.status().message().empty());
+  if (!d.is_ok()) {
+    EXPECT_FALSE(d.status().message().empty());
+  }
   aster::codec::TypeRegistry reg;
   reg.add_static(aster::codec::struct_desc<bad::Chain>());
   (void)aster::codec::fory_decode_any(data, reg);
