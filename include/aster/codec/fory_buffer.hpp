@@ -306,6 +306,8 @@ class ForyReader {
   int get_meta_string(bool is_namespace);
   // Registers meta strings the caller matched byte-for-byte (root prefix fast path).
   void add_known_meta(const EncodedMetaString& meta, bool is_namespace);
+  // Next byte without consuming it; only when remaining() > 0.
+  uint8_t peek_u8() const { return *p_; }
   // Skips n bytes already validated by the caller.
   void skip(size_t n) { p_ += n; }
   // Decoded text of a meta string (decoded on first use; "<invalid meta string>" if corrupt).

@@ -111,6 +111,22 @@ TEST(BadInput, NestingIsBounded) {
   while (root.next) root.next = std::move(root.next->next);
 }
 
+TEST(BadInput, NoneRootRoundTripsOnTheDynamicPath) {
+  // Found by the fuzzer: `02 fd` decodes to None, which encodes as pyfory's `03 fd`, which must
+  // decode again (the None flag after the header is consumed, not "trailing bytes").
+  auto type = aster::codec::type_desc<aster::protocol::RpcStatus>();
+  std::vector<uint8_t> in{0x02, 0xfd};
+  auto v = aster::codec::fory_decode_value(in, *type);
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  EXPECT_TRUE(v->is_null());
+  auto out = aster::codec::fory_encode_value(*v, *type);
+  ASSERT_TRUE(out.is_ok());
+  EXPECT_EQ(*out, (std::vector<uint8_t>{0x03, 0xfd}));
+  auto again = aster::codec::fory_decode_value(*out, *type);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_TRUE(again->is_null());
+}
+
 TEST(BadInput, ClearMessages) {
   std::vector<uint8_t> wrong_hash = aster::codec::fory_encode(aster::protocol::RpcStatus{}).value();
   wrong_hash[19] ^= 1;
