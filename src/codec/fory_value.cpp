@@ -577,10 +577,44 @@ class ValueReader {
 
  private:
   // One element/key/value in a declared or header-described position.
-  Value element(const TypeDesc* declared, bool flag, bool each_type_info) {
+  Value element(const TypeDesc* declared, bool flag, bool each_type_info,
+                const TypeDesc& declared_elem) {
     if (flag && !detail::read_presence_flag(r_)) return Value();
-    if (each_type_info || !declared) return any();
+    if (each_type_info || !declared) return any_as(declared_elem);
     return data(declared->unwrapped());
+  }
+
+  // Written type info must fit the declared type (the static path checks the same), so that a
+  // decoded Value always re-encodes under its TypeDesc.
+  bool conforms(const TypeDesc& actual, const TypeDesc& declared) {
+    const TypeDesc& d = declared.unwrapped();
+    if (d.kind == TypeKind::kAny || actual.kind == TypeKind::kAny) return true;  // any / NONE
+    bool ok = actual.kind == d.kind;
+    if (ok && d.kind == TypeKind::kStruct) ok = actual.struct_type->tag() == d.struct_type->tag();
+    if (ok && d.kind == TypeKind::kEnum)
+      ok = actual.enum_type->wire_name().tag() == d.enum_type->wire_name().tag();
+    if (!ok && r_.ok())
+      r_.fail("element type " + std::string(type_kind_name(actual.kind)) +
+              " does not match the declared " + std::string(type_kind_name(d.kind)));
+    return ok;
+  }
+
+  // A value with its own type info in a position whose type is declared: check, then read it
+  // as the declared type.
+  Value any_as(const TypeDesc& declared) {
+    if (declared.unwrapped().kind == TypeKind::kAny) return any();
+    TypeRef t = type_info();
+    if (!t || t->kind == TypeKind::kAny) return Value();
+    if (!conforms(*t, declared)) return Value();
+    return data(declared.unwrapped());
+  }
+
+  // The type to read bare elements with, after a SAME_TYPE header's type info.
+  const TypeDesc* pick(const TypeRef& actual, const TypeDesc& declared) {
+    if (!actual || !conforms(*actual, declared)) return nullptr;
+    if (declared.unwrapped().kind == TypeKind::kAny || actual->kind == TypeKind::kAny)
+      return actual.get();
+    return &declared;
   }
 
   Value collection(const TypeDesc& declared_elem) {
@@ -605,7 +639,8 @@ class ValueReader {
     } else if (header & kCollSameType) {
       elem_type = type_info();
       if (!r_.ok()) return Value();
-      elem = elem_type.get();
+      elem = pick(elem_type, declared_elem);
+      if (!r_.ok()) return Value();
     } else {
       each = true;
     }
@@ -617,7 +652,7 @@ class ValueReader {
         items.emplace_back();
         continue;
       }
-      items.push_back(element(elem, has_null, each));
+      items.push_back(element(elem, has_null, each, declared_elem));
     }
     r_.leave();
     return Value(std::move(items));
@@ -658,8 +693,8 @@ class ValueReader {
         r_.fail("map chunk claims a declared value type but none is declared");
         break;
       }
-      if (!key_decl) kd = (kt = type_info()).get();
-      if (!value_decl) vd = (vt = type_info()).get();
+      if (!key_decl) kd = pick(kt = type_info(), key_t);
+      if (!value_decl && r_.ok()) vd = pick(vt = type_info(), value_t);
       if (!r_.ok()) break;
       for (uint32_t i = 0; i < size && r_.ok(); ++i) {
         Value k = chunk_part(*kd, header & kMapTrackKeyRef);
@@ -687,7 +722,7 @@ class ValueReader {
     }
     // pyfory's write_ref: flag, type info, data.
     if (!detail::read_presence_flag(r_)) return Value();
-    return any();
+    return any_as(t);
   }
 
   Value structure(const StructDesc& d) {

@@ -127,6 +127,26 @@ TEST(BadInput, NoneRootRoundTripsOnTheDynamicPath) {
   EXPECT_TRUE(again->is_null());
 }
 
+TEST(BadInput, UndeclaredElementTypeMustMatchTheDeclaredOne) {
+  // Found by the fuzzer: a list<string> field whose header carries element type info (SAME_TYPE
+  // without DECL) for int16. Both paths must reject it, not produce ints in a list<string>.
+  auto bytes = aster::codec::fory_encode(aster::protocol::RpcStatus{0, "", {"a"}, {}}).value();
+  // ... 00 (code) 00 (message) | 01 0c 04 61 (detailKeys) | 00
+  ASSERT_EQ(bytes[bytes.size() - 4], 0x0c);
+  bytes[bytes.size() - 4] = 0x08;                           // SAME_TYPE, not declared
+  bytes.insert(bytes.end() - 3, 0x03);                      // type info: INT16
+  auto s = aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes);
+  EXPECT_FALSE(s.is_ok());
+  auto d = aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>());
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.status().message().find("does not match the declared string"), std::string::npos)
+      << d.status().message();
+  // The same header with STRING type info is a valid (if unusual) encoding: accepted.
+  bytes[bytes.size() - 4] = 0x15;
+  EXPECT_TRUE(aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes).is_ok());
+  EXPECT_TRUE(aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>()).is_ok());
+}
+
 TEST(BadInput, ClearMessages) {
   std::vector<uint8_t> wrong_hash = aster::codec::fory_encode(aster::protocol::RpcStatus{}).value();
   wrong_hash[19] ^= 1;
