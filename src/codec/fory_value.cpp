@@ -753,9 +753,28 @@ class ValueReader {
 }  // namespace
 
 void write_any(ForyWriter& w, const Value& v) { ValueWriter(w).any(v); }
+
+namespace {
+Status encode_value_root(const Value& value, const TypeDesc& type, ForyWriter& w);
+}  // namespace
 void read_any(ForyReader& r, Value& out) { out = ValueReader(r).any(); }
 
 Status fory_encode_value_to(const Value& value, const TypeDesc& type, ForyWriter& w) {
+  // Untyped positions may hold structs: without a caller registry, the types reachable from
+  // `type` resolve them (the same set fory_decode_value resolves names against).
+  TypeRegistry local;
+  bool own_registry = w.registry() == nullptr && type.unwrapped().kind == TypeKind::kStruct;
+  if (own_registry) {
+    local.add_static(*type.unwrapped().struct_type);
+    w.set_registry(&local);
+  }
+  Status st = encode_value_root(value, type, w);
+  if (own_registry) w.set_registry(nullptr);
+  return st;
+}
+
+namespace {
+Status encode_value_root(const Value& value, const TypeDesc& type, ForyWriter& w) {
   w.reset();
   w.put_u8(0x02);
   if (value.is_null()) {
@@ -777,6 +796,7 @@ Status fory_encode_value_to(const Value& value, const TypeDesc& type, ForyWriter
   }
   return detail::writer_status(w);
 }
+}  // namespace
 
 Result<std::vector<uint8_t>> fory_encode_value(const Value& value, const TypeDesc& type) {
   ForyWriter w;
