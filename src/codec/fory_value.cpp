@@ -130,7 +130,9 @@ class ValueWriter {
       case K::kInt:
         w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
         return w_.put_varint64(v.as_int());
-      case K::kUint: return w_.fail("integer above int64 range in an untyped position");
+      case K::kUint:  // above INT64_MAX: Python's int type (VARINT64) cannot carry it
+        w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarUint64));
+        return w_.put_varuint64(v.as_uint());
       case K::kFloat:
         w_.put_u8(static_cast<uint8_t>(ForyTypeId::kFloat64));
         return w_.put_fixed<double>(v.as_float());
@@ -214,8 +216,7 @@ class ValueWriter {
 
   // "Python type" identity for untyped same-type detection: kind, plus struct tag.
   static bool same_python_type(const Value& a, const Value& b) {
-    auto norm = [](K k) { return k == K::kUint ? K::kInt : k; };
-    if (norm(a.kind()) != norm(b.kind())) return false;
+    if (a.kind() != b.kind()) return false;  // kUint (> INT64_MAX) has its own wire type
     return a.kind() != K::kStruct || a.as_struct().type == b.as_struct().type;
   }
 
@@ -279,8 +280,8 @@ class ValueWriter {
       }
       case K::kNull: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kNone));
       case K::kBool: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kBool));
-      case K::kInt:
-      case K::kUint: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
+      case K::kInt: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
+      case K::kUint: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarUint64));
       case K::kFloat: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kFloat64));
       case K::kString: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kString));
       case K::kBytes: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kBinary));
@@ -293,7 +294,7 @@ class ValueWriter {
       case K::kNull: return;
       case K::kBool: return w_.put_u8(v.as_bool() ? 1 : 0);
       case K::kInt: return w_.put_varint64(v.as_int());
-      case K::kUint: return w_.fail("integer above int64 range in an untyped position");
+      case K::kUint: return w_.put_varuint64(v.as_uint());
       case K::kFloat: return w_.put_fixed<double>(v.as_float());
       case K::kString: return w_.put_string(v.as_string());
       case K::kBytes: return w_.put_binary(v.as_bytes().data(), v.as_bytes().size());
