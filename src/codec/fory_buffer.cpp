@@ -343,10 +343,11 @@ const std::string& ForyReader::meta_text(int index) const {
   const MetaEntry& e = meta_entry(static_cast<size_t>(index));
   if (e.text < 0) {
     auto text = decode_meta_string(e.encoding, e.raw, e.is_namespace);
-    decoded_texts_.push_back(text.is_ok() ? std::move(*text) : std::string("<invalid meta string>"));
+    decoded_texts_.push_back(std::make_unique<std::string>(
+        text.is_ok() ? std::move(*text) : std::string("<invalid meta string>")));
     e.text = static_cast<int>(decoded_texts_.size() - 1);
   }
-  return decoded_texts_[static_cast<size_t>(e.text)];
+  return *decoded_texts_[static_cast<size_t>(e.text)];
 }
 
 bool ForyReader::meta_equals(int index, const EncodedMetaString& meta, std::string_view text) const {

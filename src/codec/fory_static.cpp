@@ -42,7 +42,10 @@ bool read_root_prefix(ForyReader& r) {
     return false;
   }
   // pyfory 0.16 does not check bit 1 (xlang) on read (§1); neither do we.
-  if (header & 0x01) return false;  // None root: pyfory writes 03 fd
+  if (header & 0x01) {  // None root: pyfory writes 03 fd (and its reader stops at the header)
+    if (r.remaining() > 0 && r.peek_u8() == kNullFlag) r.skip(1);
+    return false;
+  }
   return read_presence_flag(r);
 }
 

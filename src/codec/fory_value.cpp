@@ -130,7 +130,9 @@ class ValueWriter {
       case K::kInt:
         w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
         return w_.put_varint64(v.as_int());
-      case K::kUint: return w_.fail("integer above int64 range in an untyped position");
+      case K::kUint:  // above INT64_MAX: Python's int type (VARINT64) cannot carry it
+        w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarUint64));
+        return w_.put_varuint64(v.as_uint());
       case K::kFloat:
         w_.put_u8(static_cast<uint8_t>(ForyTypeId::kFloat64));
         return w_.put_fixed<double>(v.as_float());
@@ -214,8 +216,7 @@ class ValueWriter {
 
   // "Python type" identity for untyped same-type detection: kind, plus struct tag.
   static bool same_python_type(const Value& a, const Value& b) {
-    auto norm = [](K k) { return k == K::kUint ? K::kInt : k; };
-    if (norm(a.kind()) != norm(b.kind())) return false;
+    if (a.kind() != b.kind()) return false;  // kUint (> INT64_MAX) has its own wire type
     return a.kind() != K::kStruct || a.as_struct().type == b.as_struct().type;
   }
 
@@ -279,8 +280,8 @@ class ValueWriter {
       }
       case K::kNull: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kNone));
       case K::kBool: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kBool));
-      case K::kInt:
-      case K::kUint: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
+      case K::kInt: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarInt64));
+      case K::kUint: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kVarUint64));
       case K::kFloat: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kFloat64));
       case K::kString: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kString));
       case K::kBytes: return w_.put_u8(static_cast<uint8_t>(ForyTypeId::kBinary));
@@ -293,7 +294,7 @@ class ValueWriter {
       case K::kNull: return;
       case K::kBool: return w_.put_u8(v.as_bool() ? 1 : 0);
       case K::kInt: return w_.put_varint64(v.as_int());
-      case K::kUint: return w_.fail("integer above int64 range in an untyped position");
+      case K::kUint: return w_.put_varuint64(v.as_uint());
       case K::kFloat: return w_.put_fixed<double>(v.as_float());
       case K::kString: return w_.put_string(v.as_string());
       case K::kBytes: return w_.put_binary(v.as_bytes().data(), v.as_bytes().size());
@@ -577,10 +578,44 @@ class ValueReader {
 
  private:
   // One element/key/value in a declared or header-described position.
-  Value element(const TypeDesc* declared, bool flag, bool each_type_info) {
+  Value element(const TypeDesc* declared, bool flag, bool each_type_info,
+                const TypeDesc& declared_elem) {
     if (flag && !detail::read_presence_flag(r_)) return Value();
-    if (each_type_info || !declared) return any();
+    if (each_type_info || !declared) return any_as(declared_elem);
     return data(declared->unwrapped());
+  }
+
+  // Written type info must fit the declared type (the static path checks the same), so that a
+  // decoded Value always re-encodes under its TypeDesc.
+  bool conforms(const TypeDesc& actual, const TypeDesc& declared) {
+    const TypeDesc& d = declared.unwrapped();
+    if (d.kind == TypeKind::kAny || actual.kind == TypeKind::kAny) return true;  // any / NONE
+    bool ok = actual.kind == d.kind;
+    if (ok && d.kind == TypeKind::kStruct) ok = actual.struct_type->tag() == d.struct_type->tag();
+    if (ok && d.kind == TypeKind::kEnum)
+      ok = actual.enum_type->wire_name().tag() == d.enum_type->wire_name().tag();
+    if (!ok && r_.ok())
+      r_.fail("element type " + std::string(type_kind_name(actual.kind)) +
+              " does not match the declared " + std::string(type_kind_name(d.kind)));
+    return ok;
+  }
+
+  // A value with its own type info in a position whose type is declared: check, then read it
+  // as the declared type.
+  Value any_as(const TypeDesc& declared) {
+    if (declared.unwrapped().kind == TypeKind::kAny) return any();
+    TypeRef t = type_info();
+    if (!t || t->kind == TypeKind::kAny) return Value();
+    if (!conforms(*t, declared)) return Value();
+    return data(declared.unwrapped());
+  }
+
+  // The type to read bare elements with, after a SAME_TYPE header's type info.
+  const TypeDesc* pick(const TypeRef& actual, const TypeDesc& declared) {
+    if (!actual || !conforms(*actual, declared)) return nullptr;
+    if (declared.unwrapped().kind == TypeKind::kAny || actual->kind == TypeKind::kAny)
+      return actual.get();
+    return &declared;
   }
 
   Value collection(const TypeDesc& declared_elem) {
@@ -605,7 +640,8 @@ class ValueReader {
     } else if (header & kCollSameType) {
       elem_type = type_info();
       if (!r_.ok()) return Value();
-      elem = elem_type.get();
+      elem = pick(elem_type, declared_elem);
+      if (!r_.ok()) return Value();
     } else {
       each = true;
     }
@@ -617,7 +653,7 @@ class ValueReader {
         items.emplace_back();
         continue;
       }
-      items.push_back(element(elem, has_null, each));
+      items.push_back(element(elem, has_null, each, declared_elem));
     }
     r_.leave();
     return Value(std::move(items));
@@ -658,8 +694,8 @@ class ValueReader {
         r_.fail("map chunk claims a declared value type but none is declared");
         break;
       }
-      if (!key_decl) kd = (kt = type_info()).get();
-      if (!value_decl) vd = (vt = type_info()).get();
+      if (!key_decl) kd = pick(kt = type_info(), key_t);
+      if (!value_decl && r_.ok()) vd = pick(vt = type_info(), value_t);
       if (!r_.ok()) break;
       for (uint32_t i = 0; i < size && r_.ok(); ++i) {
         Value k = chunk_part(*kd, header & kMapTrackKeyRef);
@@ -687,7 +723,7 @@ class ValueReader {
     }
     // pyfory's write_ref: flag, type info, data.
     if (!detail::read_presence_flag(r_)) return Value();
-    return any();
+    return any_as(t);
   }
 
   Value structure(const StructDesc& d) {
@@ -718,9 +754,28 @@ class ValueReader {
 }  // namespace
 
 void write_any(ForyWriter& w, const Value& v) { ValueWriter(w).any(v); }
+
+namespace {
+Status encode_value_root(const Value& value, const TypeDesc& type, ForyWriter& w);
+}  // namespace
 void read_any(ForyReader& r, Value& out) { out = ValueReader(r).any(); }
 
 Status fory_encode_value_to(const Value& value, const TypeDesc& type, ForyWriter& w) {
+  // Untyped positions may hold structs: without a caller registry, the types reachable from
+  // `type` resolve them (the same set fory_decode_value resolves names against).
+  TypeRegistry local;
+  bool own_registry = w.registry() == nullptr && type.unwrapped().kind == TypeKind::kStruct;
+  if (own_registry) {
+    local.add_static(*type.unwrapped().struct_type);
+    w.set_registry(&local);
+  }
+  Status st = encode_value_root(value, type, w);
+  if (own_registry) w.set_registry(nullptr);
+  return st;
+}
+
+namespace {
+Status encode_value_root(const Value& value, const TypeDesc& type, ForyWriter& w) {
   w.reset();
   w.put_u8(0x02);
   if (value.is_null()) {
@@ -742,6 +797,7 @@ Status fory_encode_value_to(const Value& value, const TypeDesc& type, ForyWriter
   }
   return detail::writer_status(w);
 }
+}  // namespace
 
 Result<std::vector<uint8_t>> fory_encode_value(const Value& value, const TypeDesc& type) {
   ForyWriter w;

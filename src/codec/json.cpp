@@ -40,7 +40,7 @@ void put_escaped(std::string& out, std::string_view s) {
     }
     uint32_t cp = c;
     size_t n = 1;
-    if (c >= 0xf0 && i + 3 < s.size() + 0) {
+    if (c >= 0xf0) {
       n = 4;
       cp = c & 0x07;
     } else if (c >= 0xe0) {

@@ -111,7 +111,9 @@ void check_sample(const std::string& name, bool unordered) {
   ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
   auto static_bytes = aster::codec::fory_encode(*decoded);
   ASSERT_TRUE(static_bytes.is_ok()) << static_bytes.status().to_string();
-  if (!unordered) EXPECT_EQ(hex(*static_bytes), hex(py_bytes)) << "static encode differs";
+  if (!unordered) {
+    EXPECT_EQ(hex(*static_bytes), hex(py_bytes)) << "static encode differs";
+  }
   write_file(dir / (name + ".cpp-static.fory"), *static_bytes);
 
   // Dynamic path: the value as described by the JSON side file.
@@ -126,7 +128,9 @@ void check_sample(const std::string& name, bool unordered) {
       << "static decode differs from the JSON value";
   auto dyn_bytes = aster::codec::fory_encode_value(*expected, *type);
   ASSERT_TRUE(dyn_bytes.is_ok()) << dyn_bytes.status().to_string();
-  if (!unordered) EXPECT_EQ(hex(*dyn_bytes), hex(py_bytes)) << "dynamic encode differs";
+  if (!unordered) {
+    EXPECT_EQ(hex(*dyn_bytes), hex(py_bytes)) << "dynamic encode differs";
+  }
   write_file(dir / (name + ".cpp-dynamic.fory"), *dyn_bytes);
 
   // JSON mode round trip of the same value.

@@ -7,7 +7,7 @@
 #pragma once
 
 #include <array>
-#include <deque>
+#include <memory>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -306,6 +306,8 @@ class ForyReader {
   int get_meta_string(bool is_namespace);
   // Registers meta strings the caller matched byte-for-byte (root prefix fast path).
   void add_known_meta(const EncodedMetaString& meta, bool is_namespace);
+  // Next byte without consuming it; only when remaining() > 0.
+  uint8_t peek_u8() const { return *p_; }
   // Skips n bytes already validated by the caller.
   void skip(size_t n) { p_ += n; }
   // Decoded text of a meta string (decoded on first use; "<invalid meta string>" if corrupt).
@@ -339,7 +341,8 @@ class ForyReader {
   std::array<MetaEntry, kInlineMeta> meta_inline_;
   std::vector<MetaEntry> meta_overflow_;
   size_t meta_count_ = 0;
-  mutable std::deque<std::string> decoded_texts_;  // deque: meta_text references stay valid
+  // Owned by pointer so meta_text() references stay valid (and nothing allocates until used).
+  mutable std::vector<std::unique_ptr<std::string>> decoded_texts_;
   const TypeRegistry* registry_ = nullptr;
   std::string error_;
 };

@@ -41,10 +41,14 @@ std::vector<uint8_t> sample() {
 
 void decode_all_ways(std::span<const uint8_t> data) {
   auto s = aster::codec::fory_decode<bad::Chain>(data);
-  if (!s.is_ok()) EXPECT_FALSE(s.status().message().empty());
+  if (!s.is_ok()) {
+    EXPECT_FALSE(s.status().message().empty());
+  }
   auto type = aster::codec::type_desc<bad::Chain>();
   auto d = aster::codec::fory_decode_value(data, *type);
-  if (!d.is_ok()) EXPECT_FALSE(d.status().message().empty());
+  if (!d.is_ok()) {
+    EXPECT_FALSE(d.status().message().empty());
+  }
   aster::codec::TypeRegistry reg;
   reg.add_static(aster::codec::struct_desc<bad::Chain>());
   (void)aster::codec::fory_decode_any(data, reg);
@@ -105,6 +109,42 @@ TEST(BadInput, NestingIsBounded) {
   ASSERT_FALSE(d.is_ok());
   // Avoid deep recursive destruction in the test itself.
   while (root.next) root.next = std::move(root.next->next);
+}
+
+TEST(BadInput, NoneRootRoundTripsOnTheDynamicPath) {
+  // Found by the fuzzer: `02 fd` decodes to None, which encodes as pyfory's `03 fd`, which must
+  // decode again (the None flag after the header is consumed, not "trailing bytes").
+  auto type = aster::codec::type_desc<aster::protocol::RpcStatus>();
+  std::vector<uint8_t> in{0x02, 0xfd};
+  auto v = aster::codec::fory_decode_value(in, *type);
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  EXPECT_TRUE(v->is_null());
+  auto out = aster::codec::fory_encode_value(*v, *type);
+  ASSERT_TRUE(out.is_ok());
+  EXPECT_EQ(*out, (std::vector<uint8_t>{0x03, 0xfd}));
+  auto again = aster::codec::fory_decode_value(*out, *type);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  EXPECT_TRUE(again->is_null());
+}
+
+TEST(BadInput, UndeclaredElementTypeMustMatchTheDeclaredOne) {
+  // Found by the fuzzer: a list<string> field whose header carries element type info (SAME_TYPE
+  // without DECL) for int16. Both paths must reject it, not produce ints in a list<string>.
+  auto bytes = aster::codec::fory_encode(aster::protocol::RpcStatus{0, "", {"a"}, {}}).value();
+  // ... 00 (code) 00 (message) | 01 0c 04 61 (detailKeys) | 00
+  ASSERT_EQ(bytes[bytes.size() - 4], 0x0c);
+  bytes[bytes.size() - 4] = 0x08;                           // SAME_TYPE, not declared
+  bytes.insert(bytes.end() - 3, 0x03);                      // type info: INT16
+  auto s = aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes);
+  EXPECT_FALSE(s.is_ok());
+  auto d = aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>());
+  ASSERT_FALSE(d.is_ok());
+  EXPECT_NE(d.status().message().find("does not match the declared string"), std::string::npos)
+      << d.status().message();
+  // The same header with STRING type info is a valid (if unusual) encoding: accepted.
+  bytes[bytes.size() - 4] = 0x15;
+  EXPECT_TRUE(aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes).is_ok());
+  EXPECT_TRUE(aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>()).is_ok());
 }
 
 TEST(BadInput, ClearMessages) {

@@ -79,6 +79,25 @@ TEST(Value, RuntimeRegistryDescribesRecursiveTypes) {
   EXPECT_EQ(*dyn, *aster::codec::fory_encode(t));
 }
 
+struct Loose {
+  aster::Value anything;
+};
+ASTER_MESSAGE(Loose, "demo/Loose", ASTER_FIELD(anything))
+
+TEST(Value, UntypedValuesRoundTripIncludingBigUnsigned) {
+  // Found by the fuzzer: a VAR_UINT64 above INT64_MAX in an untyped position must re-encode
+  // (as VAR_UINT64; Python's int type id VARINT64 cannot carry it).
+  Loose l{Value(Value::List{Value(UINT64_MAX), 1, "x", nullptr, 2.5, Value(Value::Map{{"k", true}})})};
+  auto bytes = aster::codec::fory_encode(l);
+  ASSERT_TRUE(bytes.is_ok()) << bytes.status().to_string();
+  auto back = aster::codec::fory_decode<Loose>(*bytes);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(back->anything, l.anything);
+  auto dyn = aster::codec::fory_encode_value(aster::codec::to_value(l), *aster::codec::type_desc<Loose>());
+  ASSERT_TRUE(dyn.is_ok());
+  EXPECT_EQ(*dyn, *bytes);
+}
+
 TEST(Value, EncodeErrorsAreStatuses) {
   using aster::codec::TypeDesc;
   using aster::codec::TypeKind;
