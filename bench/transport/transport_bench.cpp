@@ -200,7 +200,7 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
   }
   // 3. bulk
   {
-    auto bulk = co_await client->connect(*addr, "bench/bulk");
+    auto bulk = co_await client->connect(shared_server->address(), "bench/bulk");
     if (!bulk) co_return fail(bulk.status());
     auto s = co_await bulk->open_bi();
     if (!s) co_return fail(s.status());
