@@ -153,7 +153,7 @@ void add_fory_commands(CLI::App& app, CommandContext& context) {
   decode->callback([options, &context] {
     Status st = run_decode(*options);
     if (!st.is_ok()) {
-      fmt::print(stderr, "aster fory decode: {}\n", st.message());
+      fmt::print(stderr, "error: {}\n", st.message());
       context.exit_code = 1;
     }
   });
@@ -164,7 +164,7 @@ void add_fory_commands(CLI::App& app, CommandContext& context) {
   encode->callback([options, &context] {
     Status st = run_encode(*options);
     if (!st.is_ok()) {
-      fmt::print(stderr, "aster fory encode: {}\n", st.message());
+      fmt::print(stderr, "error: {}\n", st.message());
       context.exit_code = 1;
     }
   });

@@ -173,7 +173,9 @@ void ForyWriter::put_struct_root_prefix(const StructDesc& desc) {
 // ---- reader ---------------------------------------------------------------------------------
 
 void ForyReader::fail(std::string message) {
-  if (error_.empty()) error_ = std::move(message);
+  // The offset is where reading stood when the problem showed: tools print it so a user can
+  // find the bad byte in a hex dump.
+  if (error_.empty()) error_ = "at byte " + std::to_string(p_ - begin_) + ": " + message;
   p_ = end_;  // stop consuming: every later read fails fast
 }
 

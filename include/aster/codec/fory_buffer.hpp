@@ -186,7 +186,8 @@ class ForyWriter {
 
 class ForyReader {
  public:
-  explicit ForyReader(std::span<const uint8_t> data) : p_(data.data()), end_(data.data() + data.size()) {}
+  explicit ForyReader(std::span<const uint8_t> data)
+      : begin_(data.data()), p_(data.data()), end_(data.data() + data.size()) {}
 
   // Registry used to resolve struct/enum names of untyped values; optional.
   void set_registry(const TypeRegistry* registry) { registry_ = registry; }
@@ -324,6 +325,7 @@ class ForyReader {
   uint64_t get_varuint64_slow();
   void fail_truncated(const char* what, size_t n);
 
+  const uint8_t* begin_;  // for the byte offset in error messages
   const uint8_t* p_;
   const uint8_t* end_;
   int depth_ = 0;
