@@ -3,6 +3,8 @@
 // handle object while an operation is pending is harmless.
 #include "aster/transport/endpoint.hpp"
 
+#include <cstdlib>
+
 #include <asio/use_awaitable.hpp>
 
 #include "runtime_core.hpp"
@@ -11,6 +13,23 @@ namespace aster::transport {
 
 using detail::BridgeEvent;
 using detail::RuntimeCore;
+
+// ---- Configuration --------------------------------------------------------------------------
+
+void apply_relay_mode_from_env(EndpointConfig& config) {
+  const char* env = std::getenv("ASTER_RELAY_MODE");
+  const std::string value = env ? env : "";
+  if (value == "disabled" || value == "off" || value == "none") {
+    config.relay_mode = RelayMode::kDisabled;
+  } else if (value == "staging") {
+    config.relay_mode = RelayMode::kStaging;
+  } else if (value.starts_with("http://") || value.starts_with("https://")) {
+    config.relay_mode = RelayMode::kCustom;
+    config.relay_url = value;
+  } else {
+    config.relay_mode = RelayMode::kDefault;
+  }
+}
 
 // ---- Runtime --------------------------------------------------------------------------------
 

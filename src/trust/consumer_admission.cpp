@@ -1,6 +1,5 @@
 #include "aster/trust/consumer_admission.hpp"
 
-#include <cstdlib>
 
 #include "aster/transport/blocking.hpp"
 #include "aster/transport/deadline.hpp"
@@ -52,18 +51,6 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> exchange(
       std::string_view(reinterpret_cast<const char*>(reply->data()), reply->size()));
 }
 
-transport::RelayMode relay_mode_from_env(std::string& custom_url) {
-  const char* mode = std::getenv("ASTER_RELAY_MODE");
-  const std::string value = mode ? mode : "";
-  if (value == "disabled" || value == "off" || value == "none") return transport::RelayMode::kDisabled;
-  if (value == "staging") return transport::RelayMode::kStaging;
-  if (value.starts_with("http://") || value.starts_with("https://")) {
-    custom_url = value;
-    return transport::RelayMode::kCustom;
-  }
-  return transport::RelayMode::kDefault;
-}
-
 }  // namespace
 
 asio::awaitable<Result<ConsumerAdmissionResponse>> request_consumer_admission(
@@ -86,7 +73,7 @@ Result<ConsumerAdmissionResponse> blocking_consumer_admission(
   auto& blocking = **runtime;
   return blocking.run([&]() -> asio::awaitable<Result<ConsumerAdmissionResponse>> {
     transport::EndpointConfig config;
-    config.relay_mode = relay_mode_from_env(config.relay_url);
+    transport::apply_relay_mode_from_env(config);
     auto endpoint = co_await blocking.runtime().create_endpoint(std::move(config));
     if (!endpoint) co_return endpoint.status();
     co_return co_await request_consumer_admission(*endpoint, producer, request, timeout);

@@ -66,6 +66,11 @@ struct EndpointConfig {
   std::chrono::milliseconds hook_timeout{5000};
 };
 
+// Sets relay_mode/relay_url from ASTER_RELAY_MODE, as 0.1.2 peers read it: `disabled` (also
+// `off`, `none`), `staging`, an http(s) URL (custom relay), anything else or unset → default.
+// Every consumer endpoint the tools create goes through this, so one variable turns relays off.
+void apply_relay_mode_from_env(EndpointConfig& config);
+
 enum class CloseKind { kApplication, kTransport, kReset, kTimedOut, kLocallyClosed, kOther };
 struct CloseInfo {
   CloseKind kind = CloseKind::kOther;

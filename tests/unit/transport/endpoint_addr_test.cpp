@@ -2,6 +2,10 @@
 // (AsterServer.address / endpoint_addr_b64) and by its AsterTicket class.
 #include "aster/transport/endpoint_addr.hpp"
 
+#include <cstdlib>
+
+#include "aster/transport/endpoint.hpp"
+
 #include <gtest/gtest.h>
 
 namespace aster::transport {
@@ -124,6 +128,27 @@ TEST(Base58, RoundTripsArbitraryBytes) {
     ASSERT_TRUE(back);
     ASSERT_EQ(*back, bytes);
   }
+}
+
+TEST(EndpointConfig, RelayModeComesFromTheEnvironment) {
+  auto mode_for = [](const char* value) {
+    if (value) {
+      setenv("ASTER_RELAY_MODE", value, 1);
+    } else {
+      unsetenv("ASTER_RELAY_MODE");
+    }
+    EndpointConfig config;
+    apply_relay_mode_from_env(config);
+    return config;
+  };
+  EXPECT_EQ(mode_for("disabled").relay_mode, RelayMode::kDisabled);
+  EXPECT_EQ(mode_for("off").relay_mode, RelayMode::kDisabled);
+  EXPECT_EQ(mode_for("staging").relay_mode, RelayMode::kStaging);
+  EXPECT_EQ(mode_for(nullptr).relay_mode, RelayMode::kDefault);
+  auto custom = mode_for("http://127.0.0.1:3340");
+  EXPECT_EQ(custom.relay_mode, RelayMode::kCustom);
+  EXPECT_EQ(custom.relay_url, "http://127.0.0.1:3340");
+  unsetenv("ASTER_RELAY_MODE");
 }
 
 }  // namespace
