@@ -6,7 +6,11 @@ find_program(CARGO_EXECUTABLE cargo HINTS $ENV{HOME}/.cargo/bin REQUIRED)
 
 set(ASTER_CARGO_HOME "${ASTER_CACHE_DIR}/cargo-home" CACHE PATH "CARGO_HOME for the bridge")
 set(ASTER_CARGO_TARGET_DIR "${ASTER_CACHE_DIR}/cargo-target" CACHE PATH "cargo target dir")
-set(_bridge_dir "${CMAKE_SOURCE_DIR}/bridge")
+# Which bridge/ to build. A second checkout that leaves bridge/ untouched (a worktree) may point
+# this at another checkout's bridge/ so both share one compiled crate instead of rebuilding it
+# each time the other builds (cmake/AsterBridgeBuild.cmake).
+set(ASTER_BRIDGE_DIR "${PROJECT_SOURCE_DIR}/bridge" CACHE PATH "bridge crate to build")
+set(_bridge_dir "${ASTER_BRIDGE_DIR}")
 # Every checkout shares the target dir but links the library built from its own bridge/,
 # copied into its build tree (cmake/AsterBridgeBuild.cmake explains why). cargo runs on every
 # build; it takes ≈0.5 s when nothing changed.

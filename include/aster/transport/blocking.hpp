@@ -30,8 +30,8 @@ class BlockingRuntime {
   // Runs `aw` on the io thread and waits for its result.
   template <typename T>
   T run(asio::awaitable<T> aw) {
-    auto fut = asio::co_spawn(io_, as_optional(std::move(aw)), asio::use_future);
-    return std::move(*fut.get());
+    auto fut = asio::co_spawn(io_, std::move(aw), asio::use_future);
+    return fut.get();
   }
 
   // Like run(), but cancels the coroutine (Asio cancellation → bridge cancel) when `timeout`
@@ -39,9 +39,9 @@ class BlockingRuntime {
   template <typename T>
   std::optional<T> run_for(asio::awaitable<T> aw, std::chrono::milliseconds timeout) {
     auto signal = std::make_shared<asio::cancellation_signal>();
-    auto fut = asio::co_spawn(io_, as_optional(std::move(aw)),
+    auto fut = asio::co_spawn(io_, std::move(aw),
                               asio::bind_cancellation_slot(signal->slot(), asio::use_future));
-    if (fut.wait_for(timeout) == std::future_status::ready) return std::move(*fut.get());
+    if (fut.wait_for(timeout) == std::future_status::ready) return fut.get();
     asio::post(io_, [signal] { signal->emit(asio::cancellation_type::all); });
     fut.wait();
     return std::nullopt;
@@ -49,12 +49,6 @@ class BlockingRuntime {
 
  private:
   BlockingRuntime() = default;
-  // co_spawn needs a default-constructible result; Result<T> is not.
-  template <typename T>
-  static asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> aw) {
-    co_return co_await std::move(aw);
-  }
-
   asio::io_context io_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::optional<Runtime> runtime_;

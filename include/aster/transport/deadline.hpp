@@ -21,14 +21,6 @@ struct Deadlined {
   bool deadline_exceeded;  // the timer fired before the operation completed
 };
 
-namespace detail {
-// co_spawn needs a default-constructible result; Result<T> is not.
-template <typename T>
-asio::awaitable<std::optional<T>> deadline_as_optional(asio::awaitable<T> aw) {
-  co_return co_await std::move(aw);
-}
-}  // namespace detail
-
 // Runs `op` and cancels it if it has not completed after `timeout`.
 // Example: `auto r = co_await with_deadline(stream.recv.read(), 2s);`
 template <typename T>
@@ -49,12 +41,11 @@ asio::awaitable<Deadlined<T>> with_deadline(asio::awaitable<T> op,
   if (outer.slot().is_connected()) {
     outer.slot().assign([signal](asio::cancellation_type t) { signal->emit(t); });
   }
-  std::optional<T> r =
-      co_await asio::co_spawn(ex, detail::deadline_as_optional(std::move(op)),
+  T r = co_await asio::co_spawn(ex, std::move(op),
                               asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable));
   if (outer.slot().is_connected()) outer.slot().clear();
   timer.cancel();
-  co_return Deadlined<T>{std::move(*r), *fired};
+  co_return Deadlined<T>{std::move(r), *fired};
 }
 
 }  // namespace aster::transport

@@ -29,5 +29,41 @@ TEST(Result, CarriesValueOrStatusAndPropagates) {
   EXPECT_EQ(chain(-1).message(), "not positive");
 }
 
+Result<int> doubled(int v) {
+  ASTER_ASSIGN_OR_RETURN(int p, parse_positive(v));
+  return p * 2;
+}
+
+Result<std::string> moved_only(int v) {
+  std::string s;
+  ASTER_ASSIGN_OR_RETURN(s, Result<std::string>(std::string(static_cast<size_t>(v), 'x')));
+  return s;
+}
+
+TEST(Result, AssignOrReturnUnwrapsOrPropagates) {
+  EXPECT_EQ(*doubled(4), 8);
+  EXPECT_EQ(doubled(-4).status().message(), "not positive");
+  EXPECT_EQ(*moved_only(3), "xxx");
+}
+
+TEST(Result, DefaultIsAnErrorNotAnEmptyOk) {
+  Result<int> r;
+  EXPECT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnknown);
+}
+
+TEST(Result, OkStatusWithoutValueBecomesInternal) {
+  Result<int> r = Status::ok();
+  EXPECT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  Result<int> r2(StatusCode::kOk, "");
+  EXPECT_EQ(r2.status().code(), StatusCode::kInternal);
+}
+
+TEST(Result, ValueOr) {
+  EXPECT_EQ(parse_positive(5).value_or(-1), 5);
+  EXPECT_EQ(parse_positive(0).value_or(-1), -1);
+}
+
 }  // namespace
 }  // namespace aster
