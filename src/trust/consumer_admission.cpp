@@ -20,10 +20,13 @@ std::string short_id(const transport::EndpointAddr& producer) {
 }
 
 // One attempt: the reply, or why there is none. `closed_before_reply` marks the 0.1.2 race
-// (connection closed with code 0 before a single reply byte arrived), the one case retried.
+// (connection closed with code 0 before the reply's FIN), the one case retried. `reply_bytes`
+// says how much of the reply got through first: often nothing, but against a busy 0.1.2
+// producer also a cut-off prefix (QUIC drops unread stream data when the connection closes).
 struct Attempt {
   Result<ConsumerAdmissionResponse> response;
   bool closed_before_reply = false;
+  size_t reply_bytes = 0;
 };
 
 asio::awaitable<Attempt> attempt_admission(transport::Endpoint& endpoint,
@@ -59,12 +62,13 @@ asio::awaitable<Attempt> attempt_admission(transport::Endpoint& endpoint,
     if (!chunk) {
       Attempt failed{Status(StatusCode::kUnavailable, "reading the admission reply failed: " +
                                                           chunk.status().message())};
-      if (reply.empty() && chunk.status().code() == StatusCode::kUnavailable) {
+      if (chunk.status().code() == StatusCode::kUnavailable) {
         // The connection is gone, so closed() completes at once; bounded all the same.
         auto closed = co_await transport::with_deadline(connection->closed(), milliseconds(1000));
         failed.closed_before_reply = !closed.deadline_exceeded &&
                                      closed.value.kind == transport::CloseKind::kApplication &&
                                      closed.value.code == 0;
+        failed.reply_bytes = reply.size();
       }
       co_return failed;
     }
@@ -97,7 +101,7 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> admit_with_retries(
     if (attempt >= max_attempts) {
       co_return Status(StatusCode::kUnavailable,
                        outcome.response.status().message() + " (producer " + short_id(producer) +
-                           " closed the connection before replying, " +
+                           " closed the connection before its reply was complete, " +
                            std::to_string(attempt) + " attempts)");
     }
     // Jitter spreads many consumers that lost the race together (×0.5 … ×1.5).
@@ -106,7 +110,8 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> admit_with_retries(
     if (options.debug) {
       options.debug("admission attempt " + std::to_string(attempt) + " of " +
                     std::to_string(max_attempts) + ": producer " + short_id(producer) +
-                    " closed the connection (code 0) before replying; retrying in " +
+                    " closed the connection (code 0) before its reply was complete (" +
+                    std::to_string(outcome.reply_bytes) + " bytes arrived); retrying in " +
                     std::to_string(delay.count()) + " ms");
     }
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);

@@ -28,8 +28,11 @@ inline constexpr size_t kMaxAdmissionMessage = 64 * 1024;
 // A 0.1.2 producer finishes the reply stream and returns from its handler; dropping its last
 // connection handle closes the connection with code 0, and that close can overtake the reply
 // still in flight (end of `handle_consumer_admission_connection` in consumer.py above). The
-// consumer then sees CONN_APP_CLOSED(0) before any reply byte. Only that case is retried: a
-// fresh connection after a jittered exponential back-off, all inside the one timeout.
+// consumer then sees CONN_APP_CLOSED(0) before the reply's FIN: usually before any reply byte,
+// under load also after a cut-off prefix (QUIC discards stream data not yet read when the
+// connection closes). Only that case is retried — code 0, reply incomplete — on a fresh
+// connection after a jittered exponential back-off, all inside the one timeout. A complete
+// reply, an empty one (FIN without bytes) or any other close is never retried.
 struct AdmissionRetryPolicy {
   int max_attempts = 8;  // the first try included; 1 = never retry
   std::chrono::milliseconds first_backoff{40};

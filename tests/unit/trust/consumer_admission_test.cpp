@@ -36,6 +36,7 @@ EndpointConfig loopback(std::vector<std::string> alpns) {
 struct ProducerScript {
   size_t close_first = 0;      // close(close_code) instead of answering the first N
   uint64_t close_code = 0;
+  bool partial_before_close = false;  // write half a reply (no FIN) before closing
   size_t connections = 0;      // how many admissions arrived
   std::vector<Connection> kept;  // answered connections stay open: the consumer closes them
 };
@@ -53,6 +54,10 @@ asio::awaitable<void> serve(std::shared_ptr<Endpoint> producer,
     auto request = co_await stream->recv.read_to_end(kMaxAdmissionMessage);
     if (!request) continue;
     if (script->connections++ < script->close_first) {
+      if (script->partial_before_close) {
+        (void)co_await stream->send.write(
+            std::span(reinterpret_cast<const uint8_t*>(kReply.data()), kReply.size() / 2));
+      }
       (void)connection->close(script->close_code, "");
       continue;
     }
@@ -125,9 +130,22 @@ TEST(ConsumerAdmission, RetriesWhenTheProducerClosesBeforeReplying) {
   ASSERT_EQ(outcome.debug_lines.size(), 2u);
   EXPECT_NE(outcome.debug_lines[0].find("admission attempt 1 of 8"), std::string::npos)
       << outcome.debug_lines[0];
-  EXPECT_NE(outcome.debug_lines[0].find("closed the connection (code 0) before replying"),
+  EXPECT_NE(outcome.debug_lines[0].find("closed the connection (code 0) before its reply was "
+                                        "complete"),
             std::string::npos)
       << outcome.debug_lines[0];
+}
+
+TEST(ConsumerAdmission, RetriesWhenTheReplyWasCutOff) {
+  // Under load a 0.1.2 producer's close also cuts replies after some bytes arrived.
+  auto script = std::make_shared<ProducerScript>();
+  script->close_first = 1;
+  script->partial_before_close = true;
+  auto outcome = admit_against(script, quick_retries(8));
+  ASSERT_TRUE(outcome.response) << outcome.response.status().to_string();
+  EXPECT_TRUE(outcome.response->admitted);
+  EXPECT_EQ(outcome.connections, 2u);
+  EXPECT_EQ(outcome.debug_lines.size(), 1u);
 }
 
 TEST(ConsumerAdmission, RetriesAreBounded) {
