@@ -14,7 +14,8 @@ std::string plain_placeholder(const CLI::Option* option) {
   type_name = type_name.substr(0, type_name.find(':'));  // drop validator names (":POSITIVE")
   if (type_name == "FLOAT") return "NUMBER";
   if (type_name == "INT" || type_name == "UINT") return "INTEGER";
-  if (type_name != "TEXT" && !type_name.empty()) return type_name;
+  if (type_name.empty()) return "";  // a flag
+  if (type_name != "TEXT") return type_name;
   if (option->get_lnames().empty()) return "VALUE";
   std::string name = option->get_lnames().front();
   for (char& c : name) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -48,7 +49,9 @@ HelpFormatter::HelpFormatter() {
 std::string HelpFormatter::make_option_opts(const CLI::Option* option) const {
   // Positionals are named by their placeholder already (`ADDR`); flags take no value.
   if (option->get_positional() || option->get_type_size() == 0) return "";
-  std::string out = " " + plain_placeholder(option);
+  const std::string placeholder = plain_placeholder(option);
+  if (placeholder.empty()) return "";
+  std::string out = " " + placeholder;
   if (option->get_expected_max() == CLI::detail::expected_max_vector_size) out += " ...";
   return out;
 }

@@ -94,9 +94,9 @@ int main(int argc, char** argv) {
       "  aster service ls --help\n"
       "\n"
       "Environment:\n"
-      "  ASTER_ENDPOINT_ADDR  producer address for commands that take ADDR, when it is not given\n"
+      "  ASTER_ENDPOINT_ADDR  Producer address for commands that take ADDR, when it is not given\n"
       "  ASTER_RELAY_MODE     disabled | default | staging | <relay URL> (default: default)\n"
-      "  NO_COLOR             set to print tables without bold headers\n"
+      "  NO_COLOR             Set to print tables without bold headers\n"
       "\n"
       "Exit status: 0 success, 1 failure, 2 usage error.");
   allow_bare_groups(app);
@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
   }
   const CLI::App* command = selected_command(app);
   if (!command->get_subcommands({}).empty()) {
-    std::cout << command->help();
+    const CLI::App* parent = command->get_parent();
+    std::cout << command->help(parent != nullptr ? command_path(parent) : "");
     return kExitFailure;
   }
   return ctx.exit_code;

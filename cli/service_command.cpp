@@ -94,14 +94,14 @@ void add_service_commands(CLI::App& app, CommandContext& context) {
       ->check(seconds_in_range());
   ls->footer(
       "Examples:\n"
-      "  aster service ls aster18Q2DCaQe…        # the ticket a producer prints\n"
-      "  aster service ls --json \"$NODE_ADDR\"     # exact JSON, for scripts\n"
+      "  aster service ls aster18Q2DCaQe…        # The ticket a producer prints\n"
+      "  aster service ls --json \"$NODE_ADDR\"     # Exact JSON, for scripts\n"
       "  ASTER_ENDPOINT_ADDR=aster1… aster service ls --timeout 30\n"
       "\n"
       "Environment:\n"
-      "  ASTER_ENDPOINT_ADDR  producer address used when ADDR is not given\n"
+      "  ASTER_ENDPOINT_ADDR  Producer address used when ADDR is not given\n"
       "  ASTER_RELAY_MODE     disabled | default | staging | <relay URL> (default: default)\n"
-      "  NO_COLOR             set to print the table without bold headers");
+      "  NO_COLOR             Set to print the table without bold headers");
   ls->callback([options, &context] { context.finish(run_service_ls(*options, context)); });
 }
 

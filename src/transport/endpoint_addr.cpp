@@ -192,6 +192,11 @@ Result<EndpointAddr> EndpointAddr::from_node_addr_b64(std::string_view b64) {
     return invalid("not an aster1 ticket, a 64-hex endpoint id, or base64 NodeAddr text");
   }
   text.resize(length);
+  // Short base64-looking words ("aaaa", a typo'd id) decode to bytes that are no NodeAddr:
+  // say what was expected rather than complain about the bytes.
+  if (!is_hex_id(std::string_view(text).substr(0, text.find('\n')))) {
+    return invalid("not an aster1 ticket, a 64-hex endpoint id, or base64 NodeAddr text");
+  }
   return from_node_addr_text(text);
 }
 

@@ -119,7 +119,8 @@ TEST(CliHelp, EveryCommandSpeaksPlainWordsWithExamples) {
     auto result = aster(args);
     ASSERT_EQ(result.exit_code, 0) << shown;
     const std::string& help = result.out;
-    for (const char* jargon : {"FLOAT", "TEXT", "REQUIRED", ":POSITIVE", "=10", "Env:"}) {
+    for (const char* jargon :
+         {"FLOAT", "TEXT", "REQUIRED", ":POSITIVE", "=10", "Env:", "--help HELP", "--json JSON"}) {
       EXPECT_EQ(help.find(jargon), std::string::npos) << shown << ": " << jargon << "\n" << help;
     }
     if (args.size() != 2 || (args[0] != "service" && args[0] != "fory")) {

@@ -109,7 +109,10 @@ TEST(EndpointAddr, BadInputNamesTheProblem) {
   for (uint8_t b : {0x00, 0x00, 0x00, 0xff}) valid.push_back(b);  // open credential + 1 byte
   check(std::string(AsterTicket::kPrefix) + base58_encode(valid), "1 trailing bytes");
   check("not an address!", "not an aster1 ticket");
-  check("dGhpcyBpcyBub3QgYW4gaWQ=", "endpoint id must be 64 hex");  // "this is not an id"
+  check("dGhpcyBpcyBub3QgYW4gaWQ=", "not an aster1 ticket");  // "this is not an id"
+  check("aaaa", "not an aster1 ticket");                       // base64 of 3 odd bytes
+  // A NodeAddr whose id is fine but whose address is not: "<kId>\n\n127.0.0.1:x".
+  check("YjgzYzIyZTRjNzUyYTE4MzFhMjFmZTEzMTQ0NDg2NGJiODUxMDU2Nzg1NjQyMWVkZDZmMzEzMzIyYzIwYzFkNwoKMTI3LjAuMC4xOng=", "NodeAddr: bad port in socket address '127.0.0.1:x'");
   // A ticket with version 2 in its header.
   std::vector<uint8_t> bad(34, 0);
   bad[32] = 0x20;
