@@ -96,7 +96,10 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> admit_with_retries(
   milliseconds backoff = std::max(milliseconds(1), options.retry.first_backoff);
   std::minstd_rand jitter(std::random_device{}());
   for (int attempt = 1;; ++attempt) {
-    Attempt outcome = co_await attempt_admission(endpoint, producer, request, timeout);
+    // The connect's own timeout must not beat the overall deadline to it: that deadline (in
+    // request_consumer_admission) is what reports "timed out" and cancels whatever is pending.
+    Attempt outcome =
+        co_await attempt_admission(endpoint, producer, request, timeout + milliseconds(1000));
     if (!outcome.closed_before_reply) co_return std::move(outcome.response);
     if (attempt >= max_attempts) {
       co_return Status(StatusCode::kUnavailable,
