@@ -560,7 +560,8 @@ class JsonReader {
           if (values[i] == text) return Value(members[i]);
       }
       if (!numeric_values && j.is_number_integer()) {
-        int64_t i = j.is_number_unsigned() ? -1 : j.get<int64_t>();
+        int64_t i = j.is_number_unsigned() && j.get<uint64_t>() > INT64_MAX ? -1
+                                                                            : j.get<int64_t>();
         if (i >= 0 && i < static_cast<int64_t>(members.size()))
           return Value(members[static_cast<size_t>(i)]);
       }
@@ -754,6 +755,10 @@ Result<Value> json_decode_value(std::string_view json, const TypeDesc& type) {
                                                                  : "syntax error";
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("json decode: not valid JSON: {} at byte {}", reason, at));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number literal beyond double's range (Python would read it as inf).
+    return Status(StatusCode::kInvalidArgument,
+                  "json decode: not valid JSON: a number is beyond the range of a double");
   } catch (const nlohmann::json::exception& e) {
     return Status(StatusCode::kInvalidArgument, "json decode: not valid JSON");
   }
