@@ -463,7 +463,9 @@ class JsonReader {
   static std::string describe(const Json& j) {
     if (j.is_string() && is_bare_non_finite(j.get_ref<const std::string&>()))
       return "bare " + std::string(bare_token(j.get_ref<const std::string&>()));
-    std::string text = j.is_structured() ? std::string(j.type_name()) : j.dump();
+    std::string text = j.is_structured()
+                           ? std::string(j.type_name())
+                           : j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
     if (text.size() > 60) text = text.substr(0, 57) + "...";
     return text;
   }
