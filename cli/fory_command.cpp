@@ -192,6 +192,9 @@ int fail(const Status& st) {
 void add_fory_commands(CLI::App& app, CommandContext& context) {
   auto* fory = app.add_subcommand("fory", "decode or encode Fory XLANG payloads of a service");
   fory->require_subcommand(1);
+  fory->footer(
+      "Types come from the service's published collection (--collection DIR) or its manifest\n"
+      "(--manifest FILE, with --types DIR for nested types). See 'aster fory decode --help'.");
   auto options = std::make_shared<ForyOptions>();
 
   auto* decode = fory->add_subcommand("decode", "print a Fory XLANG payload as JSON");

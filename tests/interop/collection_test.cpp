@@ -179,6 +179,12 @@ TEST_F(Collections, AsterForyRoundTripsPyforyBytes) {
       ASSERT_EQ(enc.exit_code, 0) << enc.output;
       EXPECT_EQ(enc.output, hex + "\n");
     }
+    // The manifest on stdin (the input is then an argument).
+    ShellRun dec = run_shell(q(aster()) + " fory decode --manifest /dev/stdin --types " +
+                             q((sdir / "types").string()) + " --type " + type + " " + hex +
+                             " < " + q((sdir / "manifest.json").string()));
+    ASSERT_EQ(dec.exit_code, 0) << dec.output;
+    EXPECT_EQ(nlohmann::json::parse(dec.output), sample["json"]);
   }
 }
 
