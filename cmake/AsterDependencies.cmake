@@ -15,8 +15,13 @@ add_library(asio::asio ALIAS asio_standalone)
 
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(MURMURHASH REQUIRED IMPORTED_TARGET libmurmurhash)
-if(NOT TARGET zstd::libzstd_shared)
+# zstd for COMPRESSED frames (aster_wire), under one name whichever way it was found.
+add_library(aster_zstd INTERFACE)
+if(TARGET zstd::libzstd_shared)
+  target_link_libraries(aster_zstd INTERFACE zstd::libzstd_shared)
+else()
   pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+  target_link_libraries(aster_zstd INTERFACE PkgConfig::ZSTD)
 endif()
 
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "aster/codec/fory.hpp"
-#include "aster/codec/protocol_messages.hpp"
+#include "aster/wire/messages.hpp"
 
 namespace {
 
@@ -52,7 +52,7 @@ void decode_all_ways(std::span<const uint8_t> data) {
   aster::codec::TypeRegistry reg;
   reg.add_static(aster::codec::struct_desc<bad::Chain>());
   (void)aster::codec::fory_decode_any(data, reg);
-  (void)aster::codec::fory_decode<aster::protocol::StreamHeader>(data);
+  (void)aster::codec::fory_decode<aster::wire::StreamHeader>(data);
 }
 
 TEST(BadInput, EveryTruncationFails) {
@@ -79,18 +79,18 @@ TEST(BadInput, MutationsNeverCrash) {
 
 TEST(BadInput, HugeCountsAreRejectedBeforeAllocating) {
   // StreamHeader with metadataKeys claiming 2^32-1 elements.
-  auto ok = aster::codec::fory_encode(aster::protocol::StreamHeader{}).value();
+  auto ok = aster::codec::fory_encode(aster::wire::StreamHeader{}).value();
   ok.resize(ok.size() - 2);
   for (uint8_t b : {0xff, 0xff, 0xff, 0xff, 0x0f, 0x0c}) ok.push_back(b);
-  auto r = aster::codec::fory_decode<aster::protocol::StreamHeader>(ok);
+  auto r = aster::codec::fory_decode<aster::wire::StreamHeader>(ok);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("exceeds"), std::string::npos) << r.status().message();
   // A string claiming 1 GiB.
-  std::vector<uint8_t> s = aster::codec::fory_encode(aster::protocol::RpcStatus{}).value();
+  std::vector<uint8_t> s = aster::codec::fory_encode(aster::wire::RpcStatus{}).value();
   size_t msg_at = s.size() - 3;  // code, message, detailKeys, detailValues: message is 3rd-last
   s.resize(msg_at);
   for (uint8_t b : {0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x00}) s.push_back(b);
-  auto r2 = aster::codec::fory_decode<aster::protocol::RpcStatus>(s);
+  auto r2 = aster::codec::fory_decode<aster::wire::RpcStatus>(s);
   ASSERT_FALSE(r2.is_ok());
 }
 
@@ -114,7 +114,7 @@ TEST(BadInput, NestingIsBounded) {
 TEST(BadInput, NoneRootRoundTripsOnTheDynamicPath) {
   // Found by the fuzzer: `02 fd` decodes to None, which encodes as pyfory's `03 fd`, which must
   // decode again (the None flag after the header is consumed, not "trailing bytes").
-  auto type = aster::codec::type_desc<aster::protocol::RpcStatus>();
+  auto type = aster::codec::type_desc<aster::wire::RpcStatus>();
   std::vector<uint8_t> in{0x02, 0xfd};
   auto v = aster::codec::fory_decode_value(in, *type);
   ASSERT_TRUE(v.is_ok()) << v.status().to_string();
@@ -130,41 +130,41 @@ TEST(BadInput, NoneRootRoundTripsOnTheDynamicPath) {
 TEST(BadInput, UndeclaredElementTypeMustMatchTheDeclaredOne) {
   // Found by the fuzzer: a list<string> field whose header carries element type info (SAME_TYPE
   // without DECL) for int16. Both paths must reject it, not produce ints in a list<string>.
-  auto bytes = aster::codec::fory_encode(aster::protocol::RpcStatus{0, "", {"a"}, {}}).value();
+  auto bytes = aster::codec::fory_encode(aster::wire::RpcStatus{0, "", {"a"}, {}}).value();
   // ... 00 (code) 00 (message) | 01 0c 04 61 (detailKeys) | 00
   ASSERT_EQ(bytes[bytes.size() - 4], 0x0c);
   bytes[bytes.size() - 4] = 0x08;                           // SAME_TYPE, not declared
   bytes.insert(bytes.end() - 3, 0x03);                      // type info: INT16
-  auto s = aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes);
+  auto s = aster::codec::fory_decode<aster::wire::RpcStatus>(bytes);
   EXPECT_FALSE(s.is_ok());
-  auto d = aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>());
+  auto d = aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::wire::RpcStatus>());
   ASSERT_FALSE(d.is_ok());
   EXPECT_NE(d.status().message().find("does not match the declared string"), std::string::npos)
       << d.status().message();
   // The same header with STRING type info is a valid (if unusual) encoding: accepted.
   bytes[bytes.size() - 4] = 0x15;
-  EXPECT_TRUE(aster::codec::fory_decode<aster::protocol::RpcStatus>(bytes).is_ok());
-  EXPECT_TRUE(aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::protocol::RpcStatus>()).is_ok());
+  EXPECT_TRUE(aster::codec::fory_decode<aster::wire::RpcStatus>(bytes).is_ok());
+  EXPECT_TRUE(aster::codec::fory_decode_value(bytes, *aster::codec::type_desc<aster::wire::RpcStatus>()).is_ok());
 }
 
 TEST(BadInput, ClearMessages) {
-  std::vector<uint8_t> wrong_hash = aster::codec::fory_encode(aster::protocol::RpcStatus{}).value();
+  std::vector<uint8_t> wrong_hash = aster::codec::fory_encode(aster::wire::RpcStatus{}).value();
   wrong_hash[19] ^= 1;
-  auto r = aster::codec::fory_decode<aster::protocol::RpcStatus>(wrong_hash);
+  auto r = aster::codec::fory_decode<aster::wire::RpcStatus>(wrong_hash);
   ASSERT_FALSE(r.is_ok());
   EXPECT_NE(r.status().message().find("struct hash mismatch for _aster/RpcStatus"), std::string::npos)
       << r.status().message();
-  auto as_other = aster::codec::fory_decode<aster::protocol::CallHeader>(
-      aster::codec::fory_encode(aster::protocol::RpcStatus{}).value());
+  auto as_other = aster::codec::fory_decode<aster::wire::CallHeader>(
+      aster::codec::fory_encode(aster::wire::RpcStatus{}).value());
   ASSERT_FALSE(as_other.is_ok());
   EXPECT_NE(as_other.status().message().find("expected type _aster/CallHeader, found _aster/RpcStatus"),
             std::string::npos)
       << as_other.status().message();
   std::vector<uint8_t> none_root{0x03, 0xfd};
-  EXPECT_FALSE(aster::codec::fory_decode<aster::protocol::RpcStatus>(none_root).is_ok());
-  std::vector<uint8_t> trailing = aster::codec::fory_encode(aster::protocol::RpcStatus{}).value();
+  EXPECT_FALSE(aster::codec::fory_decode<aster::wire::RpcStatus>(none_root).is_ok());
+  std::vector<uint8_t> trailing = aster::codec::fory_encode(aster::wire::RpcStatus{}).value();
   trailing.push_back(0);
-  auto t = aster::codec::fory_decode<aster::protocol::RpcStatus>(trailing);
+  auto t = aster::codec::fory_decode<aster::wire::RpcStatus>(trailing);
   ASSERT_FALSE(t.is_ok());
   EXPECT_NE(t.status().message().find("trailing"), std::string::npos);
 }
