@@ -87,6 +87,15 @@ async def main(address: str) -> None:
         results["unknown_service"] = outcome(error=e)
     wider = await client.client(RpcTestWider)
     results["unknown_method"] = await run_case(lambda: wider.nope(EchoRequest()))
+    # JSON mode (serializationMode 3) through 0.1.2's dynamic proxy, as `aster call` uses it.
+    proxy = client.proxy("RpcTest")
+    results["json_unary"] = await run_case(lambda: proxy.echo({"message": "json", "data": "d"}))
+    results["json_error"] = await run_case(lambda: proxy.fail({"code": 7, "message": "no"}))
+
+    async def json_stream():
+        return [item async for item in proxy.count.stream({"n": 3, "fail_at": -1})]
+
+    results["json_server_stream"] = await run_case(json_stream)
     print(json.dumps(results, default=lambda o: getattr(o, "__dict__", str(o))), flush=True)
     await client.close()
 
