@@ -15,6 +15,7 @@
 #include "aster/rpc/server.hpp"
 #include "aster/transport/blocking.hpp"
 #include "reference_peer.hpp"
+#include "hello_service.hpp"
 #include "rpc_test_service.hpp"
 
 namespace aster::interop {
@@ -351,6 +352,62 @@ TEST_F(CppConsumerPythonProducer, ServerStream) {
     });
     record("server stream", kCppToPy, "deadline exceeded", st.code() == StatusCode::kDeadlineExceeded);
     EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded) << st.to_string();
+  });
+}
+
+// The Python twin's MissionControl is served at version 2: 0.1.2 consumers can only call
+// version 1, ours send the version the producer offered.
+struct StatusRequest {
+  std::string agent_id;
+};
+ASTER_MESSAGE(StatusRequest, "demo.mission/StatusRequest", ASTER_FIELD(agent_id))
+struct StatusResponse {
+  std::string agent_id;
+  std::string status;
+  int64_t uptime_secs = 0;
+};
+ASTER_MESSAGE(StatusResponse, "demo.mission/StatusResponse", ASTER_FIELD(agent_id),
+              ASTER_FIELD(status), ASTER_FIELD(uptime_secs))
+struct MissionControl {
+  static const contract::ServiceDesc& descriptor() {
+    static const contract::ServiceDesc d =
+        contract::ServiceDesc("MissionControl")
+            .version(2)
+            .method(contract::unary<StatusRequest, StatusResponse>("get_status"))
+            .method(contract::server_stream<StatusRequest, StatusResponse>("watch"));
+    return d;
+  }
+  class Client : public rpc::ServiceClient {
+   public:
+    using ServiceClient::ServiceClient;
+    asio::awaitable<StatusResponse> get_status(StatusRequest r) {
+      return unary<StatusResponse>("get_status", std::move(r));
+    }
+    asio::awaitable<rpc::ServerStream<StatusResponse>> watch(StatusRequest r) {
+      return server_stream<StatusResponse>("watch", std::move(r));
+    }
+  };
+};
+
+TEST_F(CppConsumerPythonProducer, HelloServiceAndAVersionOtherThanOne) {
+  run([](rpc::Client& client) -> asio::awaitable<void> {
+    auto hello = co_await client.client<demo::HelloService>();
+    demo::HelloRequest req{"World"};
+    auto reply = co_await hello.say_hello(std::move(req));
+    record("unary", kCppToPy, "examples/hello HelloService", reply.message == "Hello, World!");
+    EXPECT_EQ(reply.message, "Hello, World!");
+    auto mc = co_await client.client<MissionControl>();
+    EXPECT_EQ(mc.version(), 2);
+    StatusRequest sreq{"edge-1"};
+    auto status = co_await mc.get_status(sreq);
+    record("unary", kCppToPy, "service version 2", status.status == "idle" && status.uptime_secs == 42);
+    EXPECT_EQ(status.agent_id, "edge-1");
+    auto watch = co_await mc.watch(sreq);
+    std::vector<std::string> ticks;
+    while (auto item = co_await watch.next()) ticks.push_back(item->status);
+    record("server stream", kCppToPy, "service version 2",
+           ticks == std::vector<std::string>{"tick-0", "tick-1", "tick-2"});
+    EXPECT_EQ(ticks, (std::vector<std::string>{"tick-0", "tick-1", "tick-2"}));
   });
 }
 
