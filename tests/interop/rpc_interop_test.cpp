@@ -389,6 +389,30 @@ struct MissionControl {
   };
 };
 
+TEST_F(CppConsumerPythonProducer, RawTransportWithValues) {
+  run([](rpc::Client& client) -> asio::awaitable<void> {
+    auto raw = co_await client.transport(RpcTest::descriptor());
+    auto request = Value::make_struct("test.rpc/EchoRequest", {{"message", "raw"}, {"data", ""}});
+    auto reply = co_await raw.unary("echo", request);
+    bool ok = reply.is_ok() && reply->as_struct().find("message")->as_string() == "raw";
+    record("unary", kCppToPy, "raw transport (aster::Value)", ok);
+    EXPECT_TRUE(ok) << reply.status().to_string();
+    auto count = Value::make_struct("test.rpc/CountRequest",
+                                    {{"n", int64_t{2}}, {"fail_at", int64_t{-1}}, {"delay_ms", int64_t{0}}});
+    auto stream = co_await raw.server_stream("count", count);
+    size_t n = 0;
+    if (stream.is_ok()) {
+      while (true) {
+        auto item = co_await stream->next();
+        if (!item.is_ok() || !item->has_value()) break;
+        ++n;
+      }
+    }
+    record("server stream", kCppToPy, "raw transport (aster::Value)", n == 2);
+    EXPECT_EQ(n, 2u);
+  });
+}
+
 TEST_F(CppConsumerPythonProducer, HelloServiceAndAVersionOtherThanOne) {
   run([](rpc::Client& client) -> asio::awaitable<void> {
     auto hello = co_await client.client<demo::HelloService>();

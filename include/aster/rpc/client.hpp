@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "aster/rpc/errors.hpp"
+#include "aster/rpc/raw_transport.hpp"
 #include "aster/rpc/service_client.hpp"
 #include "aster/transport/endpoint.hpp"
 #include "aster/trust/admission_messages.hpp"
@@ -56,6 +57,14 @@ class Client {
     auto channel = co_await channel_for(summary);
     co_return typename Service::Client(std::move(channel), desc, summary.version,
                                        uses_json(summary));
+  }
+
+  // Raw transport for an offered service described at run time (calls by method name with
+  // aster::Value). Throws LookupError when (desc.name(), desc.version()) is not offered.
+  asio::awaitable<RawTransport> transport(const contract::ServiceDesc& desc) {
+    const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
+    auto channel = co_await channel_for(summary);
+    co_return RawTransport(std::move(channel), desc, summary.version, uses_json(summary));
   }
 
   // Closes the cached connections (0.1.2: close(0, "normal close")).

@@ -8,6 +8,7 @@
 #include <asio/post.hpp>
 
 #include "aster/rpc/dispatcher.hpp"
+#include "aster/rpc/raw_transport.hpp"
 #include "aster/transport/memory_pipe.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
@@ -431,6 +432,49 @@ TEST(RpcBinding, IncompleteOrMistypedImplementationsAreRefused) {
 
   EXPECT_TRUE(d.add(make_rpc_test_impl()).is_ok());
   EXPECT_EQ(d.add(make_rpc_test_impl()).code(), StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RpcRaw, ValueCallsByMethodName) {
+  Fixture f;
+  for (bool json : {false, true}) {
+    run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+      aster::rpc::RawTransport raw(std::make_shared<PipeChannel>(io.get_executor(), f.dispatcher),
+                                   RpcTest::descriptor(), 1, json);
+      auto request = aster::Value::make_struct("test.rpc/EchoRequest",
+                                               {{"message", "raw"}, {"data", "bytes"}});
+      auto reply = co_await raw.unary("echo", request);
+      EXPECT_TRUE(reply.is_ok()) << reply.status().to_string();
+      if (!reply.is_ok()) co_return;
+      EXPECT_EQ(reply->as_struct().find("message")->as_string(), "raw");
+      EXPECT_EQ(reply->as_struct().find("peer")->as_string(), "peer-under-test");
+
+      auto fail = aster::Value::make_struct("test.rpc/FailRequest",
+                                            {{"code", int64_t{7}}, {"message", "denied"}});
+      auto failed = co_await raw.unary("fail", fail);
+      EXPECT_EQ(failed.status().code(), StatusCode::kPermissionDenied);
+      EXPECT_EQ((co_await raw.unary("nope", request)).status().code(), StatusCode::kUnimplemented);
+      EXPECT_EQ((co_await raw.unary("count", request)).status().code(),
+                StatusCode::kInvalidArgument);  // declared as a server stream
+
+      auto count = aster::Value::make_struct(
+          "test.rpc/CountRequest", {{"n", int64_t{3}}, {"fail_at", int64_t{-1}}, {"delay_ms", int64_t{0}}});
+      auto stream = co_await raw.server_stream("count", count);
+      EXPECT_TRUE(stream.is_ok()) << stream.status().to_string();
+      if (!stream.is_ok()) co_return;
+      std::vector<int64_t> got;
+      while (true) {
+        auto item = co_await stream->next();
+        EXPECT_TRUE(item.is_ok());
+        if (!item.is_ok() || !item->has_value()) break;
+        got.push_back((*item)->as_struct().find("i")->as_int());
+      }
+      EXPECT_EQ(got, (std::vector<int64_t>{0, 1, 2}));
+    });
+  }
 }
 
 }  // namespace
