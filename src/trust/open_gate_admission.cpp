@@ -1,5 +1,7 @@
 #include "aster/trust/open_gate_admission.hpp"
 
+#include <algorithm>
+
 #include "aster/trust/consumer_admission.hpp"
 
 namespace aster::trust {
@@ -12,10 +14,11 @@ std::optional<ConsumerAdmissionResponse> answer_open_gate(std::string_view reque
   auto parsed = ConsumerAdmissionRequest::from_json(request);
   if (!parsed.is_ok() || !parsed->credential_json.empty()) return reply;  // denial
   reply.admitted = true;
-  reply.services = offer.services;
-  if (reply.services.size() > ConsumerAdmissionResponse::kMaxServices) {
-    reply.services.resize(ConsumerAdmissionResponse::kMaxServices);
-  }
+  // Copy-constructed, not assigned: ServiceSummary::channels (nlohmann::ordered_map) has no
+  // copy assignment.
+  const size_t n = std::min(offer.services.size(), ConsumerAdmissionResponse::kMaxServices);
+  reply.services = std::vector<ServiceSummary>(offer.services.begin(),
+                                               offer.services.begin() + static_cast<std::ptrdiff_t>(n));
   reply.registry_namespace = offer.registry_namespace;
   return reply;
 }
