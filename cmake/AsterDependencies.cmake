@@ -3,7 +3,6 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
-find_package(zstd QUIET)
 
 # Standalone Asio (libasio-dev) is header-only.
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
@@ -15,9 +14,9 @@ add_library(asio::asio ALIAS asio_standalone)
 
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(MURMURHASH REQUIRED IMPORTED_TARGET libmurmurhash)
-if(NOT TARGET zstd::libzstd_shared)
-  pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-endif()
+# zstd for COMPRESSED frames (aster_wire). Through pkg-config, as asterConfig.cmake.in
+# re-creates it for installed trees (PkgConfig::ZSTD).
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 
 find_path(CLI11_INCLUDE_DIR CLI/CLI.hpp REQUIRED)
 add_library(cli11 INTERFACE)

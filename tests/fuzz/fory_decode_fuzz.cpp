@@ -38,9 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> in(data, size);
   // The first byte after the header picks nothing: every type sees every input, so a mutation
   // of one sample type explores the others' error paths too.
-  both<aster::protocol::StreamHeader>(in);
-  both<aster::protocol::CallHeader>(in);
-  both<aster::protocol::RpcStatus>(in);
+  both<aster::wire::StreamHeader>(in);
+  both<aster::wire::CallHeader>(in);
+  both<aster::wire::RpcStatus>(in);
   both<corpus::Scalars>(in);
   both<corpus::IntWidths>(in);
   both<corpus::Optionals>(in);
@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r->add_static(aster::codec::struct_desc<corpus::Outer>());
     r->add_static(aster::codec::struct_desc<corpus::Node>());
     r->add_static(aster::codec::struct_desc<corpus::Untyped>());
-    r->add_static(aster::codec::struct_desc<aster::protocol::StreamHeader>());
+    r->add_static(aster::codec::struct_desc<aster::wire::StreamHeader>());
     return r;
   }();
   (void)aster::codec::fory_decode_any(in, *registry);

@@ -20,7 +20,7 @@ void check(std::string_view json) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
-  check<aster::protocol::StreamHeader>(in);
+  check<aster::wire::StreamHeader>(in);
   check<corpus::Collections>(in);
   check<corpus::Optionals>(in);
   check<corpus::Outer>(in);

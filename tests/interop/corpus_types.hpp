@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "aster/codec/declare.hpp"
-#include "aster/codec/protocol_messages.hpp"
+#include "aster/wire/messages.hpp"
 
 namespace corpus {
 

@@ -156,8 +156,8 @@ const std::map<std::string, std::function<void(const std::string&, bool)>>& disp
       {"examples.mission_control.types/LongNamespaceTypeName", check_sample<corpus::LongNames>},
       {"NoNsRoot", check_sample<corpus::NoNsRoot>},
       {"corpus/Untyped", check_sample<corpus::Untyped>},
-      {"_aster/StreamHeader", check_sample<aster::protocol::StreamHeader>},
-      {"_aster/RpcStatus", check_sample<aster::protocol::RpcStatus>},
+      {"_aster/StreamHeader", check_sample<aster::wire::StreamHeader>},
+      {"_aster/RpcStatus", check_sample<aster::wire::RpcStatus>},
   };
   return table;
 }

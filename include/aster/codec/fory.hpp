@@ -4,7 +4,7 @@
 //   aster::codec::ForyWriter w;                          // reusable buffer (hot path)
 //   ASTER_RETURN_IF_ERROR(aster::codec::fory_encode_to(header, w));   // w.bytes()
 //   Result<std::vector<uint8_t>> bytes = aster::codec::fory_encode(header);
-//   Result<aster::protocol::CallHeader> h = aster::codec::fory_decode<CallHeader>(bytes);
+//   Result<aster::wire::CallHeader> h = aster::codec::fory_decode<CallHeader>(bytes);
 //
 //   // Dynamic (no C++ type): needs the TypeDesc (e.g. built from a manifest).
 //   Result<std::vector<uint8_t>> b = aster::codec::fory_encode_value(value, *type);

@@ -8,7 +8,7 @@
 // JSON text as the key (converted back by the key type on input).
 //
 //   std::string j = aster::codec::json_encode(header).value();
-//   auto h = aster::codec::json_decode<aster::protocol::StreamHeader>(j);
+//   auto h = aster::codec::json_decode<aster::wire::StreamHeader>(j);
 #pragma once
 
 #include <string>

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "aster/codec/json.hpp"
-#include "aster/codec/protocol_messages.hpp"
+#include "aster/wire/messages.hpp"
 
 namespace {
 
@@ -64,13 +64,13 @@ TEST(JsonMode, OurChoices) {
 }
 
 TEST(JsonMode, StrictLikePython) {
-  auto t = aster::codec::type_desc<aster::protocol::RpcStatus>();
+  auto t = aster::codec::type_desc<aster::wire::RpcStatus>();
   auto bad = json_decode_value(R"({"code":1,"bogus":2})", *t);
   ASSERT_FALSE(bad.is_ok());
   EXPECT_EQ(bad.status().code(), aster::StatusCode::kContractViolation);
   EXPECT_NE(bad.status().message().find("unexpected JSON field(s) ['bogus']"), std::string::npos);
   // Missing keys take defaults.
-  auto partial = aster::codec::json_decode<aster::protocol::RpcStatus>(R"({"message":"m"})");
+  auto partial = aster::codec::json_decode<aster::wire::RpcStatus>(R"({"message":"m"})");
   ASSERT_TRUE(partial.is_ok());
   EXPECT_EQ(partial->code, 0);
   EXPECT_EQ(partial->message, "m");

@@ -1,0 +1,85 @@
+// aster::Client — a consumer as 0.1.2's AsterClient behaves in dev mode
+// (aster-rpc@0972ac9:bindings/python/aster/runtime.py `AsterClient`): connect() runs consumer
+// admission on `aster.consumer_admission` (empty credential) and learns the offered services;
+// client<Service>() matches name + version and returns the typed client over one cached
+// `aster/1` connection per channel address; each stateless call is one new bidi stream.
+//
+//   aster::Client client(runtime, "aster1…");  // or "" → ASTER_ENDPOINT_ADDR
+//   co_await client.connect();                  // PermissionError / ConnectionError
+//   auto hello = co_await client.client<HelloService>();   // LookupError when not offered
+//   HelloRequest req{"World"};
+//   auto reply = co_await hello.say_hello(std::move(req));  // RpcError
+//
+// Unlike 0.1.2 (which always sends version 1), calls carry the version the producer offered.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aster/rpc/errors.hpp"
+#include "aster/rpc/raw_transport.hpp"
+#include "aster/rpc/service_client.hpp"
+#include "aster/transport/endpoint.hpp"
+#include "aster/trust/admission_messages.hpp"
+
+namespace aster::rpc {
+
+struct ClientOptions {
+  std::chrono::milliseconds admission_timeout{10000};
+};
+
+class Client {
+ public:
+  // `address`: aster1… ticket, base64 NodeAddr or 64-hex id; empty → ASTER_ENDPOINT_ADDR.
+  Client(transport::Runtime& runtime, std::string address, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Admission. Throws PermissionError when refused, ConnectionError when unreachable,
+  // std::invalid_argument for a malformed address.
+  asio::awaitable<void> connect();
+
+  const std::vector<trust::ServiceSummary>& services() const;
+  // The offered summary for (name, version); throws LookupError.
+  const trust::ServiceSummary& find_service(const std::string& name, int64_t version) const;
+  // A channel to the producer's `aster/1` endpoint for `summary` (cached per address).
+  asio::awaitable<std::shared_ptr<Channel>> channel_for(const trust::ServiceSummary& summary);
+
+  template <typename Service>
+  asio::awaitable<typename Service::Client> client() {
+    const contract::ServiceDesc& desc = Service::descriptor();
+    const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
+    auto channel = co_await channel_for(summary);
+    co_return typename Service::Client(std::move(channel), desc, summary.version,
+                                       uses_json(summary));
+  }
+
+  // Raw transport for an offered service described at run time (calls by method name with
+  // aster::Value). Throws LookupError when (desc.name(), desc.version()) is not offered.
+  asio::awaitable<RawTransport> transport(const contract::ServiceDesc& desc) {
+    const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
+    auto channel = co_await channel_for(summary);
+    co_return RawTransport(std::move(channel), desc, summary.version, uses_json(summary));
+  }
+
+  // Closes the cached connections (0.1.2: close(0, "normal close")).
+  void close();
+
+  struct State;  // implementation (client.cpp)
+
+ private:
+  // 0.1.2 switches to JSON only when the producer lists modes without "xlang" but with "json".
+  static bool uses_json(const trust::ServiceSummary& summary);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace aster::rpc
+
+namespace aster {
+using Client = rpc::Client;
+}

@@ -1,0 +1,42 @@
+// The producer side of ALPN `aster/1`, independent of QUIC: serves one stream (one stateless
+// call) over a transport::ByteStream with 0.1.2's exact header/trailer rules
+// (aster-rpc@0972ac9:bindings/python/aster/server.py `Server._handle_stream` and the four
+// `_handle_*` methods). aster::Server feeds it QUIC streams; unit tests feed it the in-memory
+// pipe.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aster/rpc/service_impl.hpp"
+#include "aster/status.hpp"
+#include "aster/transport/byte_stream.hpp"
+
+namespace aster::rpc {
+
+// 0.1.2's handler budget cap (aster-rpc@0972ac9:bindings/python/aster/limits.py).
+inline constexpr std::chrono::seconds kMaxHandlerTimeout{300};
+// 0.1.2 keeps this many metadata entries on a stateless call (server.py `_validated_metadata`).
+inline constexpr size_t kMaxMetadataEntries = 64;
+
+class Dispatcher {
+ public:
+  // Registers a service under (name, version). kInvalidArgument when its bindings are
+  // incomplete (ServiceImpl::check) or the pair is taken.
+  Status add(ServiceImpl impl);
+  const std::vector<const contract::ServiceDesc*>& services() const { return order_; }
+
+  // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
+  // endpoint id for CallContext::peer.
+  asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer) const;
+
+ private:
+  std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
+  std::vector<const contract::ServiceDesc*> order_;
+};
+
+}  // namespace aster::rpc

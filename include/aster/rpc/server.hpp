@@ -1,0 +1,69 @@
+// aster::Server — a producer on one iroh endpoint serving ALPN `aster/1` (the Dispatcher) and
+// `aster.consumer_admission` (open gate, dev mode: the handshake runs so consumers discover
+// the services), as a 0.1.2 `AsterServer` without a root key does
+// (aster-rpc@0972ac9:bindings/python/aster/runtime.py).
+//
+//   aster::Server server(runtime);                 // transport::Runtime on your io_context
+//   server.add(std::move(hello_impl));             // throws std::invalid_argument if incomplete
+//   co_await server.start();                       // endpoint up; address() is known
+//   std::cout << server.address() << "\n";          // aster1… ticket, as 0.1.2 prints it
+//   co_await server.serve();                       // until close()
+#pragma once
+
+#include <array>
+#include <asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aster/rpc/dispatcher.hpp"
+#include "aster/transport/endpoint.hpp"
+#include "aster/trust/open_gate_admission.hpp"
+
+namespace aster::rpc {
+
+inline constexpr std::string_view kRpcAlpn = "aster/1";
+
+struct ServerOptions {
+  // The endpoint's ed25519 seed, for a stable address across restarts; generated if absent.
+  std::optional<std::array<uint8_t, 32>> secret_key;
+  std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
+  // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
+};
+
+class Server {
+ public:
+  explicit Server(transport::Runtime& runtime, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Adds a service before start(). Throws std::invalid_argument when the binding is
+  // incomplete, its shape is not served, or (name, version) is taken.
+  Server& add(ServiceImpl impl);
+
+  // Creates the endpoint and the admission offer (contract ids of the added services).
+  asio::awaitable<Status> start();
+  // Accepts connections until close(); each stream is served concurrently.
+  asio::awaitable<void> serve();
+  // Stops accepting and closes the endpoint (in-flight calls end with their streams).
+  asio::awaitable<void> close();
+
+  // Valid after start().
+  std::string address() const;           // aster1… ticket
+  std::string endpoint_addr_b64() const;  // base64 NodeAddr (0.1.2's endpoint_addr_b64)
+  std::string endpoint_id() const;        // 64 hex
+  const std::vector<trust::ServiceSummary>& services() const;
+
+  struct State;  // implementation (server.cpp)
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace aster::rpc
+
+namespace aster {
+using Server = rpc::Server;
+}

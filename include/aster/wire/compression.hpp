@@ -1,0 +1,27 @@
+// zstd for COMPRESSED data frames, as aster-rpc 0.1.2 uses it
+// (aster-rpc@0972ac9:bindings/python/aster/codec.py `encode_compressed`, `_safe_decompress`):
+// the sender compresses a data payload larger than kCompressionThreshold at python-zstandard's
+// default level (3); the receiver decompresses streaming, stopping at kMaxDecompressedSize and
+// never trusting the frame's declared content size (a decompression bomb costs at most the cap).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "aster/status.hpp"
+#include "aster/wire/frame.hpp"
+
+namespace aster::wire {
+
+inline constexpr int kZstdLevel = 3;
+
+Result<std::vector<uint8_t>> zstd_compress(std::span<const uint8_t> data, int level = kZstdLevel);
+// kResourceExhausted past `limit` output bytes; kInvalidArgument for corrupt or truncated input.
+Result<std::vector<uint8_t>> zstd_decompress(std::span<const uint8_t> data,
+                                             size_t limit = kMaxDecompressedSize);
+
+// A data frame's payload as the application sees it: decompressed when COMPRESSED is set.
+Result<std::vector<uint8_t>> data_payload(Frame frame, size_t limit = kMaxDecompressedSize);
+
+}  // namespace aster::wire

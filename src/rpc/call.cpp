@@ -1,0 +1,219 @@
+#include "aster/rpc/call.hpp"
+
+#include "aster/rpc/service_client.hpp"
+
+#include <random>
+
+#include "aster/transport/deadline.hpp"
+#include "aster/wire/compression.hpp"
+#include "aster/wire/messages.hpp"
+
+namespace aster::rpc {
+namespace {
+
+namespace flags = wire::flags;
+
+// The request frames: HEADER then one data frame (compressed past the threshold in Fory mode).
+Result<std::vector<uint8_t>> request_frames(const CallTarget& target, const std::string& call_id,
+                                            std::span<const uint8_t> request,
+                                            const CallOptions& options) {
+  std::vector<uint8_t> out;
+  auto header = encode_call_header(target, call_id, options);
+  ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kHeader, header));
+  if (!target.json && request.size() > wire::kCompressionThreshold) {
+    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(request));
+    ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kCompressed, packed));
+  } else {
+    ASTER_RETURN_IF_ERROR(wire::append_frame(out, 0, request));
+  }
+  return out;
+}
+
+// What one received frame means for the call: a payload, the end (OK trailer), or an error.
+struct Received {
+  std::optional<std::vector<uint8_t>> payload;
+  bool ended = false;
+};
+
+Result<Received> interpret(Result<std::optional<wire::Frame>> frame) {
+  if (!frame.is_ok()) {
+    return Status(StatusCode::kUnavailable, "stream reset by peer: " + frame.status().message());
+  }
+  if (!frame->has_value()) {
+    return Status(StatusCode::kUnavailable, "stream ended before the trailer");
+  }
+  wire::Frame f = std::move(**frame);
+  if (f.has(flags::kTrailer)) {
+    ASTER_ASSIGN_OR_RETURN(auto status, wire::decode_rpc_status(f.payload));
+    ASTER_RETURN_IF_ERROR(wire::to_status(status));
+    return Received{std::nullopt, true};
+  }
+  if (f.has(flags::kRowSchema) || f.has(flags::kHeader) || f.has(flags::kCall) ||
+      f.has(flags::kCancel)) {
+    return Received{};  // nothing for us (0.1.2 clients skip ROW_SCHEMA)
+  }
+  ASTER_ASSIGN_OR_RETURN(auto payload, wire::data_payload(std::move(f)));
+  return Received{std::move(payload), false};
+}
+
+Status deadline_status() { return Status(StatusCode::kDeadlineExceeded, "deadline exceeded"); }
+
+asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStream& stream,
+                                                           const CallTarget& target,
+                                                           std::span<const uint8_t> request,
+                                                           const CallOptions& options) {
+  auto frames = request_frames(target, "", request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  // 0.1.2 writes the request in one write, then finishes.
+  Status sent = co_await stream.write_and_finish(*frames);
+  wire::FrameReader reader(stream);
+  std::optional<std::vector<uint8_t>> response;
+  while (true) {
+    auto got = interpret(co_await reader.next());
+    if (!got.is_ok()) {
+      (void)stream.stop(1);
+      // A refused write means the producer stopped reading; its trailer (if any) says why.
+      if (!sent.is_ok() && got.status().code() == StatusCode::kUnavailable) co_return sent;
+      co_return got.status();
+    }
+    if (got->ended) break;
+    if (!got->payload) continue;
+    if (response) {
+      (void)stream.stop(1);
+      co_return Status(StatusCode::kInternal, "unary call got more than one response");
+    }
+    response = std::move(got->payload);
+  }
+  if (!response) co_return Status(StatusCode::kInternal, "OK trailer without a response");
+  co_return std::move(*response);
+}
+
+}  // namespace
+
+std::string new_call_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return buf;
+}
+
+std::vector<uint8_t> encode_call_header(const CallTarget& target, const std::string& call_id,
+                                        const CallOptions& options) {
+  wire::StreamHeader h;
+  h.service = target.service;
+  h.method = target.method;
+  h.version = target.version;
+  h.call_id = call_id;
+  if (options.timeout) {
+    h.deadline_epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              (std::chrono::system_clock::now() + *options.timeout)
+                                  .time_since_epoch())
+                              .count();
+  }
+  h.serialization_mode = static_cast<int64_t>(target.json ? wire::SerializationMode::kJson
+                                                          : wire::SerializationMode::kXlang);
+  for (const auto& [k, v] : options.metadata) {
+    h.metadata_keys.push_back(k);
+    h.metadata_values.push_back(v);
+  }
+  return wire::encode_message(h, target.json).value_or({});
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& stream,
+                                                       const CallTarget& target,
+                                                       std::span<const uint8_t> request,
+                                                       const CallOptions& options) {
+  if (!options.timeout) co_return co_await unary_exchange(stream, target, request, options);
+  auto run = co_await transport::with_deadline(unary_exchange(stream, target, request, options),
+                                               *options.timeout);
+  if (run.deadline_exceeded) {
+    (void)stream.reset(1);
+    (void)stream.stop(1);
+    co_return deadline_status();
+  }
+  co_return std::move(run.value);
+}
+
+asio::awaitable<Result<ServerStreamCall>> ServerStreamCall::start(
+    std::unique_ptr<transport::ByteStream> stream, const CallTarget& target,
+    std::span<const uint8_t> request, const CallOptions& options) {
+  ServerStreamCall call;
+  auto frames = request_frames(target, new_call_id(), request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  // A refused write shows up again as the reader's error or trailer; read that instead.
+  (void)co_await stream->write_and_finish(*frames);
+  call.reader_ = std::make_unique<wire::FrameReader>(*stream);
+  call.stream_ = std::move(stream);
+  if (options.timeout) call.deadline_ = std::chrono::steady_clock::now() + *options.timeout;
+  co_return call;
+}
+
+ServerStreamCall::~ServerStreamCall() {
+  if (stream_ && !done_) (void)stream_->stop(1);
+}
+
+void ServerStreamCall::cancel() {
+  if (stream_ && !done_) {
+    (void)stream_->stop(1);
+    done_ = true;
+  }
+}
+
+asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> ServerStreamCall::next() {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (done_) co_return std::optional<std::vector<uint8_t>>();
+  while (true) {
+    Result<Received> got;
+    if (deadline_) {
+      auto left = *deadline_ - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        cancel();
+        co_return deadline_status();
+      }
+      auto run = co_await transport::with_deadline(reader_->next(), left);
+      if (run.deadline_exceeded) {
+        cancel();
+        co_return deadline_status();
+      }
+      got = interpret(std::move(run.value));
+    } else {
+      got = interpret(co_await reader_->next());
+    }
+    if (!got.is_ok()) {
+      cancel();
+      co_return got.status();
+    }
+    if (got->ended) {
+      done_ = true;
+      co_return std::optional<std::vector<uint8_t>>();
+    }
+    if (got->payload) co_return std::move(got->payload);
+  }
+}
+
+}  // namespace aster::rpc
+
+namespace aster::rpc::detail {
+
+Result<const contract::MethodDesc*> declared_method(const contract::ServiceDesc& desc,
+                                                  std::string_view name,
+                                                  contract::MethodPattern pattern) {
+  const contract::MethodDesc* m = desc.find_method(name);
+  if (m == nullptr) {
+    return Status(StatusCode::kUnimplemented,
+                  desc.name() + " declares no method " + std::string(name));
+  }
+  if (m->pattern != pattern) {
+    return Status(StatusCode::kInvalidArgument,
+                  desc.name() + "." + m->name + " is declared with another pattern");
+  }
+  return m;
+}
+
+}  // namespace aster::rpc::detail

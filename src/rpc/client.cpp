@@ -1,0 +1,128 @@
+#include "aster/rpc/client.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "aster/transport/quic_byte_stream.hpp"
+#include "aster/trust/consumer_admission.hpp"
+
+namespace aster::rpc {
+namespace {
+
+// One `aster/1` connection; each call opens a bidi stream on it.
+class QuicChannel final : public Channel {
+ public:
+  explicit QuicChannel(transport::Connection conn) : conn_(std::move(conn)) {}
+  ~QuicChannel() override {
+    if (conn_.valid()) (void)conn_.close(0, "normal close");
+  }
+  asio::awaitable<Result<std::unique_ptr<transport::ByteStream>>> open_stream() override {
+    ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn_.open_bi());
+    co_return transport::make_quic_byte_stream(std::move(stream));
+  }
+  void close() {
+    if (conn_.valid()) (void)conn_.close(0, "normal close");
+  }
+
+ private:
+  transport::Connection conn_;
+};
+
+}  // namespace
+
+struct Client::State {
+  transport::Runtime* runtime = nullptr;
+  std::string address;
+  ClientOptions options;
+  transport::Endpoint endpoint;
+  trust::ConsumerAdmissionResponse admission;
+  bool connected = false;
+  std::map<std::string, std::shared_ptr<QuicChannel>> channels;
+};
+
+Client::Client(transport::Runtime& runtime, std::string address, ClientOptions options)
+    : state_(std::make_shared<State>()) {
+  if (address.empty()) {
+    if (const char* env = std::getenv("ASTER_ENDPOINT_ADDR")) address = env;
+  }
+  state_->runtime = &runtime;
+  state_->address = std::move(address);
+  state_->options = options;
+}
+
+Client::~Client() { close(); }
+
+asio::awaitable<void> Client::connect() {
+  auto& s = *state_;
+  if (s.address.empty()) {
+    throw std::invalid_argument("no producer address (pass one or set ASTER_ENDPOINT_ADDR)");
+  }
+  auto producer = transport::parse_endpoint_addr(s.address);
+  if (!producer.is_ok()) throw std::invalid_argument(producer.status().message());
+  if (!s.endpoint.valid()) {
+    transport::EndpointConfig config;
+    transport::apply_relay_mode_from_env(config);
+    auto endpoint = co_await s.runtime->create_endpoint(std::move(config));
+    if (!endpoint.is_ok()) throw ConnectionError(endpoint.status().to_string());
+    s.endpoint = std::move(*endpoint);
+  }
+  const trust::ConsumerAdmissionRequest open_gate;  // empty credential (dev mode)
+  auto reply = co_await trust::request_consumer_admission(s.endpoint, *producer, open_gate,
+                                                          s.options.admission_timeout);
+  if (!reply.is_ok()) throw ConnectionError(reply.status().message());
+  if (!reply->admitted) throw PermissionError("admission denied by producer");
+  s.admission = std::move(*reply);
+  s.connected = true;
+}
+
+const std::vector<trust::ServiceSummary>& Client::services() const {
+  return state_->admission.services;
+}
+
+const trust::ServiceSummary& Client::find_service(const std::string& name,
+                                                  int64_t version) const {
+  if (!state_->connected) throw std::logic_error("Client not connected; call connect() first");
+  for (const auto& s : state_->admission.services) {
+    if (s.name == name && s.version == version) return s;
+  }
+  std::string offered;
+  for (const auto& s : state_->admission.services) {
+    offered += (offered.empty() ? "" : ", ") + s.name + " v" + std::to_string(s.version);
+  }
+  throw LookupError("service '" + name + "' v" + std::to_string(version) +
+                    " not offered by producer (got: " + offered + ")");
+}
+
+asio::awaitable<std::shared_ptr<Channel>> Client::channel_for(
+    const trust::ServiceSummary& summary) {
+  auto& s = *state_;
+  auto it = summary.channels.find("rpc");
+  if (it == summary.channels.end()) {
+    throw LookupError("service '" + summary.name + "' has no channel 'rpc'");
+  }
+  if (auto cached = s.channels.find(it->second); cached != s.channels.end()) {
+    co_return cached->second;
+  }
+  auto addr = transport::parse_endpoint_addr(it->second);
+  if (!addr.is_ok()) throw ConnectionError("bad rpc channel address: " + addr.status().message());
+  auto conn = co_await s.endpoint.connect(*addr, "aster/1");
+  if (!conn.is_ok()) throw ConnectionError(conn.status().message());
+  auto channel = std::make_shared<QuicChannel>(std::move(*conn));
+  s.channels.emplace(it->second, channel);
+  co_return channel;
+}
+
+bool Client::uses_json(const trust::ServiceSummary& summary) {
+  const auto& m = summary.serialization_modes;
+  return !m.empty() && std::find(m.begin(), m.end(), "xlang") == m.end() &&
+         std::find(m.begin(), m.end(), "json") != m.end();
+}
+
+void Client::close() {
+  if (!state_) return;
+  for (auto& [addr, channel] : state_->channels) channel->close();
+  state_->channels.clear();
+}
+
+}  // namespace aster::rpc

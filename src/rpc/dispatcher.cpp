@@ -1,0 +1,312 @@
+#include "aster/rpc/dispatcher.hpp"
+
+#include <asio/this_coro.hpp>
+
+#include "aster/transport/deadline.hpp"
+#include "aster/wire/compression.hpp"
+#include "aster/wire/frame_io.hpp"
+#include "aster/wire/messages.hpp"
+
+namespace aster::rpc {
+namespace {
+
+using wire::Frame;
+namespace flags = wire::flags;
+
+int64_t now_epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One trailer, then FIN. Failures are ignored: the consumer may be gone (0.1.2 logs them).
+asio::awaitable<void> write_trailer(transport::ByteStream& stream, Status status,
+                                    bool json) {
+  auto payload = wire::encode_message(wire::to_rpc_status(status), json);
+  if (!payload.is_ok()) payload = wire::encode_message(wire::RpcStatus{13, "", {}, {}}, false);
+  wire::FrameWriter writer(stream);
+  (void)co_await writer.write_and_finish(flags::kTrailer, *payload);
+}
+
+// A data frame as the receiver sees it: compressed payloads inflated under the cap.
+Result<std::vector<uint8_t>> request_payload(Frame frame) { return wire::data_payload(std::move(frame)); }
+
+// The first request frame of a unary / server-stream call, skipping CANCEL frames (ignored on
+// stateless streams). The status is the trailer to send when there is no usable request.
+asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& reader) {
+  while (true) {
+    auto frame = co_await reader.next();
+    if (!frame.is_ok()) co_return Status(StatusCode::kUnknown, frame.status().message());
+    if (!frame->has_value()) co_return Status(StatusCode::kUnavailable, "Stream ended");
+    Frame f = std::move(**frame);
+    if (f.has(flags::kCancel)) continue;
+    if (f.has(flags::kTrailer)) co_return Status(StatusCode::kUnavailable, "Unexpected trailer");
+    auto payload = request_payload(std::move(f));
+    if (!payload.is_ok()) co_return Status(StatusCode::kUnknown, payload.status().message());
+    co_return std::move(*payload);
+  }
+}
+
+std::chrono::milliseconds handler_budget(const CallContext& ctx) {
+  if (!ctx.deadline) return kMaxHandlerTimeout;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      *ctx.deadline - std::chrono::system_clock::now());
+  if (left < std::chrono::milliseconds(0)) left = std::chrono::milliseconds(0);
+  return std::min<std::chrono::milliseconds>(left, kMaxHandlerTimeout);
+}
+
+// Data frames of a server stream; checks the deadline before each item as 0.1.2 does.
+class StreamSink final : public ResponseSink {
+ public:
+  StreamSink(transport::ByteStream& stream, bool json, std::chrono::steady_clock::time_point end)
+      : stream_(&stream), json_(json), end_(end) {}
+  asio::awaitable<Status> send(std::vector<uint8_t> payload) override {
+    if (std::chrono::steady_clock::now() > end_) {
+      deadline_hit_ = true;
+      co_return Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
+    }
+    if (!write_error_.is_ok()) co_return write_error_;
+    wire::FrameWriter writer(*stream_);
+    Status st = co_await writer.write_data(payload, /*compress=*/!json_);
+    if (!st.is_ok()) write_error_ = st;
+    co_return st;
+  }
+  bool deadline_hit() const { return deadline_hit_; }
+  const Status& write_error() const { return write_error_; }
+
+ private:
+  transport::ByteStream* stream_;
+  bool json_;
+  std::chrono::steady_clock::time_point end_;
+  bool deadline_hit_ = false;
+  Status write_error_;
+};
+
+asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
+                                  wire::FrameReader& reader, CallContext& ctx) {
+  auto request = co_await read_request(reader);
+  if (!request.is_ok()) {
+    co_await write_trailer(stream, request.status(), false);
+    co_return;
+  }
+  auto run = co_await transport::with_deadline(m.unary(std::move(*request), ctx),
+                                               handler_budget(ctx));
+  if (run.deadline_exceeded) {
+    co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
+                           false);
+    co_return;
+  }
+  if (!run.value.is_ok()) {
+    // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
+    // (server.py: they reach `_write_error_trailer` without the stream's mode).
+    co_await write_trailer(stream, run.value.status(), false);
+    co_return;
+  }
+  // The response and the OK trailer in one write, then FIN.
+  std::vector<uint8_t> out;
+  const std::vector<uint8_t>& payload = *run.value;
+  Status framed;
+  if (!ctx.json && payload.size() > wire::kCompressionThreshold) {
+    auto packed = wire::zstd_compress(payload);
+    framed = packed.is_ok() ? wire::append_frame(out, flags::kCompressed, *packed)
+                            : packed.status();
+  } else {
+    framed = wire::append_frame(out, 0, payload);
+  }
+  auto ok = wire::encode_message(wire::RpcStatus{}, ctx.json);
+  if (framed.is_ok() && ok.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
+  if (!framed.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kUnknown, framed.message()), false);
+    co_return;
+  }
+  (void)co_await stream.write_and_finish(out);
+}
+
+asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
+                                          wire::FrameReader& reader, CallContext& ctx) {
+  auto request = co_await read_request(reader);
+  if (!request.is_ok()) {
+    co_await write_trailer(stream, request.status(), false);
+    co_return;
+  }
+  StreamSink sink(stream, ctx.json, std::chrono::steady_clock::now() + handler_budget(ctx));
+  Status st = co_await m.server_stream(std::move(*request), ctx, sink);
+  if (!sink.write_error().is_ok()) {
+    // The consumer stopped reading or went away: nothing more can be delivered.
+    (void)stream.reset(0);
+    co_return;
+  }
+  if (sink.deadline_hit()) st = Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
+  co_await write_trailer(stream, st, st.is_ok() && ctx.json);
+}
+
+}  // namespace
+
+Status ServiceImpl::check() const {
+  if (!error_.is_ok()) return error_;
+  for (const auto& m : desc_->methods()) {
+    if (bindings_.count(m.name) == 0) {
+      return Status(StatusCode::kInvalidArgument,
+                    desc_->name() + "." + m.name + " has no handler");
+    }
+  }
+  return Status::ok();
+}
+
+Status Dispatcher::add(ServiceImpl impl) {
+  ASTER_RETURN_IF_ERROR(impl.check());
+  const auto& d = impl.desc();
+  if (d.scope() != contract::ScopeKind::kShared) {
+    return Status(StatusCode::kUnimplemented,
+                  d.name() + ": session-scoped services are not served yet");
+  }
+  for (const auto& m : d.methods()) {
+    if (m.pattern != contract::MethodPattern::kUnary &&
+        m.pattern != contract::MethodPattern::kServerStream) {
+      return Status(StatusCode::kUnimplemented,
+                    d.name() + "." + m.name + ": client-stream and bidi are not served yet");
+    }
+  }
+  auto key = std::make_pair(d.name(), static_cast<int64_t>(d.version()));
+  if (services_.count(key) != 0) {
+    return Status(StatusCode::kAlreadyExists,
+                  d.name() + " v" + std::to_string(d.version()) + " is already served");
+  }
+  auto it = services_.emplace(key, std::move(impl)).first;
+  order_.push_back(&it->second.desc());
+  return Status::ok();
+}
+
+asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
+                                               std::string peer) const {
+  wire::FrameReader reader(stream);
+  auto first = co_await reader.next();
+  if (!first.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kInternal, first.status().message()), false);
+    co_return;
+  }
+  if (!first->has_value()) {
+    (void)co_await stream.finish();  // EOF before any frame: nothing to answer
+    co_return;
+  }
+  Frame head = std::move(**first);
+  if (!head.has(flags::kHeader)) {
+    co_await write_trailer(
+        stream, Status(StatusCode::kInternal, "First frame must have HEADER flag"), false);
+    co_return;
+  }
+  auto header = wire::decode_stream_header(head.payload);
+  if (!header.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kInternal, "Invalid StreamHeader"), false);
+    co_return;
+  }
+  const bool json = header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
+  auto reject = [&](StatusCode code, std::string message) {
+    return write_trailer(stream, Status(code, std::move(message)), json);
+  };
+  if (header->service.empty()) {
+    co_await reject(StatusCode::kInvalidArgument, "Missing service name");
+    co_return;
+  }
+  auto it = services_.find(std::make_pair(header->service, header->version));
+  if (it == services_.end()) {
+    co_await reject(StatusCode::kNotFound, "Service '" + header->service + "' v" +
+                                               std::to_string(header->version) + " not found");
+    co_return;
+  }
+  const ServiceImpl& service = it->second;
+  if (header->method.empty()) {
+    co_await reject(StatusCode::kFailedPrecondition,
+                    "'" + header->service +
+                        "' is shared: send a method name instead of opening a session stream "
+                        "(method='')");
+    co_return;
+  }
+  const MethodBinding* method = service.find(header->method);
+  if (method == nullptr) {
+    co_await reject(StatusCode::kUnimplemented,
+                    "Method '" + header->service + "." + header->method + "' not implemented");
+    co_return;
+  }
+  // Modes: the service's declared ones plus JSON; 1 (native) and 2 (row) are treated as
+  // unsupported (0.1.2 would silently run them through its XLANG codec).
+  const int64_t mode = header->serialization_mode;
+  if (mode != 0 && mode != 3) {
+    co_await reject(StatusCode::kInvalidArgument,
+                    "Unsupported serialization mode: " + std::to_string(mode));
+    co_return;
+  }
+  // 0.1.2's DeadlineInterceptor (interceptors/deadline.py): 5 s skew message first, then any
+  // deadline at or before now.
+  if (header->deadline_epoch_ms != 0) {
+    const int64_t now = now_epoch_ms();
+    if (now > header->deadline_epoch_ms + 5000) {
+      co_await reject(StatusCode::kDeadlineExceeded,
+                      "deadline already expired on receipt (now=" + std::to_string(now) +
+                          ", deadline=" + std::to_string(header->deadline_epoch_ms) +
+                          ", skew_tolerance=5000ms)");
+      co_return;
+    }
+    if (now >= header->deadline_epoch_ms) {
+      co_await reject(StatusCode::kDeadlineExceeded, "deadline exceeded");
+      co_return;
+    }
+  }
+
+  CallContext ctx;
+  ctx.service = header->service;
+  ctx.method = header->method;
+  ctx.call_id = header->call_id;
+  ctx.peer = std::move(peer);
+  ctx.json = json;
+  const size_t n = std::min({header->metadata_keys.size(), header->metadata_values.size(),
+                             kMaxMetadataEntries});
+  for (size_t i = 0; i < n; ++i) {
+    ctx.metadata.emplace_back(header->metadata_keys[i], header->metadata_values[i]);
+  }
+  if (header->deadline_epoch_ms != 0) {
+    ctx.deadline = std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(header->deadline_epoch_ms));
+  }
+  try {
+    if (method->unary) {
+      co_await serve_unary(*method, stream, reader, ctx);
+    } else {
+      co_await serve_server_stream(*method, stream, reader, ctx);
+    }
+  } catch (...) {
+    // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.
+    (void)stream.reset(0);
+  }
+}
+
+}  // namespace aster::rpc
+
+namespace aster::rpc::detail {
+
+Status status_of_exception(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const RpcError& err) {
+    return err.status().is_ok() ? Status(StatusCode::kUnknown, "RpcError with OK status")
+                                : err.status();
+  } catch (const std::exception& err) {
+    return Status(StatusCode::kUnknown, err.what());
+  } catch (...) {
+    return Status(StatusCode::kUnknown, "unknown exception");
+  }
+}
+
+bool same_type(const codec::TypeRef& a, const codec::TypeRef& b) {
+  if (!a || !b) return a == b;
+  if (a->kind != b->kind) return false;
+  if (a->struct_type != b->struct_type) {
+    if (!a->struct_type || !b->struct_type) return false;
+    if (a->struct_type->tag() != b->struct_type->tag()) return false;
+  }
+  if (a->enum_type != b->enum_type) return false;
+  if (!same_type(a->element, b->element)) return false;
+  return same_type(a->key, b->key);
+}
+
+}  // namespace aster::rpc::detail

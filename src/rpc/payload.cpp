@@ -1,0 +1,19 @@
+#include "aster/rpc/payload.hpp"
+
+namespace aster::rpc {
+
+Result<std::vector<uint8_t>> encode_value_payload(const Value& value,
+                                                  const codec::TypeDesc& type, bool json) {
+  if (!json) return codec::fory_encode_value(value, type);
+  ASTER_ASSIGN_OR_RETURN(std::string text, codec::json_encode_value(value, &type));
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+Result<Value> decode_value_payload(std::span<const uint8_t> bytes,
+                                          const codec::TypeDesc& type, bool json) {
+  if (!json) return codec::fory_decode_value(bytes, type);
+  return codec::json_decode_value(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), type);
+}
+
+}  // namespace aster::rpc

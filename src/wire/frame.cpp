@@ -1,0 +1,85 @@
+#include "aster/wire/frame.hpp"
+
+#include <string>
+
+namespace aster::wire {
+
+Result<std::array<uint8_t, kFramePrefixSize>> frame_prefix(uint8_t flags, size_t payload_size) {
+  if (payload_size == 0 && (flags & (flags::kTrailer | flags::kCancel)) == 0) {
+    // aster-rpc@0972ac9:bindings/python/aster/framing.py `write_frame`.
+    return Status(StatusCode::kInvalidArgument,
+                  "zero-length payload is not permitted without TRAILER or CANCEL");
+  }
+  if (payload_size > kMaxFrameSize - 1) {
+    return Status(StatusCode::kResourceExhausted,
+                  "frame size " + std::to_string(payload_size + 1) + " exceeds maximum " +
+                      std::to_string(kMaxFrameSize));
+  }
+  const auto len = static_cast<uint32_t>(payload_size + 1);
+  return std::array<uint8_t, kFramePrefixSize>{
+      static_cast<uint8_t>(len), static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len >> 16),
+      static_cast<uint8_t>(len >> 24), flags};
+}
+
+Status append_frame(std::vector<uint8_t>& out, uint8_t flags, std::span<const uint8_t> payload) {
+  ASTER_ASSIGN_OR_RETURN(auto prefix, frame_prefix(flags, payload.size()));
+  out.insert(out.end(), prefix.begin(), prefix.end());
+  out.insert(out.end(), payload.begin(), payload.end());
+  return Status::ok();
+}
+
+Result<std::vector<uint8_t>> encode_frame(uint8_t flags, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> out;
+  out.reserve(kFramePrefixSize + payload.size());
+  ASTER_RETURN_IF_ERROR(append_frame(out, flags, payload));
+  return out;
+}
+
+void FrameDecoder::feed(std::span<const uint8_t> bytes) {
+  if (!status_.is_ok() || bytes.empty()) return;
+  // Drop consumed bytes before growing, so the buffer holds at most one frame plus one read.
+  if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
+    pos_ = 0;
+  }
+  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+static uint32_t read_len(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+Result<std::optional<Frame>> FrameDecoder::next() {
+  if (!status_.is_ok()) return status_;
+  if (buffered() < 4) return std::optional<Frame>();
+  const uint32_t len = read_len(buf_.data() + pos_);
+  if (len == 0) {
+    status_ = Status(StatusCode::kInvalidArgument, "zero-length frame");
+    return status_;
+  }
+  if (len > max_) {
+    status_ = Status(StatusCode::kResourceExhausted, "frame size " + std::to_string(len) +
+                                                         " exceeds maximum " + std::to_string(max_));
+    return status_;
+  }
+  if (buffered() - 4 < len) return std::optional<Frame>();
+  Frame f;
+  f.flags = buf_[pos_ + 4];
+  f.payload.assign(buf_.begin() + static_cast<std::ptrdiff_t>(pos_ + 5),
+                   buf_.begin() + static_cast<std::ptrdiff_t>(pos_ + 4 + len));
+  pos_ += 4 + static_cast<size_t>(len);
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  return std::optional<Frame>(std::move(f));
+}
+
+size_t FrameDecoder::body_remaining() const {
+  if (buffered() < 4) return buffered() == 0 ? 0 : 4 - buffered();
+  const uint32_t len = read_len(buf_.data() + pos_);
+  return buffered() - 4 >= len ? 0 : len - (buffered() - 4);
+}
+
+}  // namespace aster::wire

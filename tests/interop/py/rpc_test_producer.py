@@ -1,0 +1,34 @@
+"""A real aster-rpc 0.1.2 producer serving RpcTest (rpc_test_service.py) and HelloService, for
+our C++ consumer's interop tests. Prints one JSON line when ready:
+  {"ticket": "aster1...", "node_addr_b64": "...", "endpoint_id": "<64 hex>"}
+and serves until stdin closes or SIGTERM.
+"""
+import asyncio
+import json
+import signal
+import sys
+
+from aster import AsterServer
+from aster.interceptors.deadline import DeadlineInterceptor
+
+from hello_producer import HelloService, MissionControl
+from rpc_test_service import CallCapture, RpcTest
+
+
+async def main() -> None:
+    async with AsterServer(
+        services=[RpcTest(), HelloService(), MissionControl()],
+        interceptors=[DeadlineInterceptor(), CallCapture()],
+    ) as srv:
+        print(json.dumps({"ticket": srv.address, "node_addr_b64": srv.endpoint_addr_b64,
+                          "endpoint_id": srv.endpoint_id}), flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
+        await stop.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
