@@ -68,8 +68,10 @@ asio::awaitable<void> Client::connect() {
     s.endpoint = std::move(*endpoint);
   }
   const trust::ConsumerAdmissionRequest open_gate;  // empty credential (dev mode)
-  auto reply = co_await trust::request_consumer_admission(s.endpoint, *producer, open_gate,
-                                                          s.options.admission_timeout);
+  trust::ConsumerAdmissionOptions admission;
+  admission.timeout = s.options.admission_timeout;  // retries the 0.1.2 close race inside it
+  auto reply =
+      co_await trust::request_consumer_admission(s.endpoint, *producer, open_gate, admission);
   if (!reply.is_ok()) throw ConnectionError(reply.status().message());
   if (!reply->admitted) throw PermissionError("admission denied by producer");
   s.admission = std::move(*reply);
