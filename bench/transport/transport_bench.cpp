@@ -9,7 +9,7 @@
 //   3. bulk MB/s: 256 MiB one way on one stream / connection, then a 1-byte ack.
 // All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
 // Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
-//                              [--shape current|multi:N] [--raw PATH]
+//                              [--shape current|shared|multi:N] [--raw PATH]
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "aster/transport/blocking.hpp"
@@ -50,18 +51,12 @@ struct Figures {
   std::string error;
 };
 
-// utime + stime of this process (all threads) in µs, from /proc/self/stat (proc(5)).
+// User + system CPU time of this process (all threads) in µs (getrusage(2)).
 double cpu_us() {
-  std::ifstream f("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 0; i < 13 && rest >> field; ++i) {
-    if (i == 11) utime = std::atof(field.c_str());
-    if (i == 12) stime = std::atof(field.c_str());
-  }
-  return (utime + stime) * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + t.tv_usec; };
+  return us(ru.ru_utime) + us(ru.ru_stime);
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -479,7 +474,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
-                   "[--shape current|multi:N] [--raw PATH]\n",
+                   "[--shape current|shared|multi:N] [--raw PATH]\n",
                    argv[0]);
       return 2;
     }
@@ -490,8 +485,10 @@ int main(int argc, char** argv) {
     options.worker_threads = static_cast<uint32_t>(std::atoi(shape.c_str() + 6));
   } else if (shape == "current") {
     options.shape = Runtime::Shape::kCurrentThread;
+  } else if (shape == "shared") {
+    options.shape = Runtime::Shape::kSharedThread;
   } else {
-    std::fprintf(stderr, "--shape: current or multi:N\n");
+    std::fprintf(stderr, "--shape: current, shared or multi:N\n");
     return 2;
   }
   const double load_before = loadavg();
@@ -504,9 +501,16 @@ int main(int argc, char** argv) {
         return 1;
       }
       bridge.push_back((*b)->run(run_quic(&(*b)->runtime(), requests, bulk_mib << 20)));
+    }
+    {
+      // TCP on its own plain Asio loop, so the bridge's shape does not change its figures.
+      auto b = BlockingRuntime::create(Runtime::Options{});
+      if (!b) return 1;
       tcp_rounds.push_back((*b)->run(run_tcp(requests, bulk_mib << 20)));
     }
-    raw_iroh.push_back(run_raw(raw, requests, bulk_mib, shape));
+    // Raw iroh in the bridge's shape; "current" and "shared" both mean one current_thread
+    // runtime for everything (raw iroh has no second event loop to share it with).
+    raw_iroh.push_back(run_raw(raw, requests, bulk_mib, shape == "shared" ? "current" : shape));
     for (const auto* f : {&bridge.back(), &raw_iroh.back(), &tcp_rounds.back()}) {
       if (!f->ok) {
         std::fprintf(stderr, "benchmark failed: %s\n", f->error.c_str());

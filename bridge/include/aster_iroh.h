@@ -119,6 +119,7 @@ typedef struct aster_iroh_event {
 /* ---- runtime ---- */
 #define ASTER_IROH_RT_MULTI_THREAD 0u   /* tokio multi-thread runtime, worker_threads workers */
 #define ASTER_IROH_RT_CURRENT_THREAD 1u /* tokio current_thread runtime on one bridge thread */
+#define ASTER_IROH_RT_CALLER_DRIVEN 2u  /* current_thread runtime run by aster_iroh_runtime_turn */
 typedef struct aster_iroh_runtime_cfg {
   uint32_t struct_size;    /* sizeof(aster_iroh_runtime_cfg) */
   uint32_t worker_threads; /* tokio workers (multi-thread); 0 = 2 */
@@ -132,6 +133,11 @@ int32_t aster_iroh_runtime_new(const aster_iroh_runtime_cfg *cfg, aster_iroh_rt 
  * produce no events) and leases, stops the runtime and frees rt. Blocks; never call it from a
  * bridge thread. Stop watching the event fd first: it is closed here. */
 int32_t aster_iroh_runtime_shutdown(aster_iroh_rt *rt, uint32_t timeout_ms);
+/* ASTER_IROH_RT_CALLER_DRIVEN only: runs ready bridge tasks and polls the network once, then
+ * waits up to timeout_us for more, returning early once an event is queued. One thread only
+ * (the caller's event loop), never from inside another aster_iroh call. The event fd is not
+ * signalled in this flavour: poll the queue after every turn. */
+int32_t aster_iroh_runtime_turn(aster_iroh_rt *rt, uint32_t timeout_us);
 /* Non-blocking eventfd owned by rt; readable while events wait. Do not close it. */
 int32_t aster_iroh_runtime_event_fd(aster_iroh_rt *rt);
 /* Moves up to max events into out; never blocks. Returns the count. */

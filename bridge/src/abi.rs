@@ -93,6 +93,7 @@ pub const RECV_TO_END: u32 = 1;
 
 pub const RT_MULTI_THREAD: u32 = 0;
 pub const RT_CURRENT_THREAD: u32 = 1;
+pub const RT_CALLER_DRIVEN: u32 = 2;
 
 pub const RELAY_DISABLED: u32 = 0;
 pub const RELAY_DEFAULT: u32 = 1;

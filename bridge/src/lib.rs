@@ -48,6 +48,7 @@ pub struct aster_iroh_rt {
     tokio: Option<Arc<tokio::runtime::Runtime>>,
     /// current_thread flavour: the thread driving the runtime and the signal that stops it.
     driver: Option<(oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
+    flavor: u32,
 }
 
 impl aster_iroh_rt {
@@ -226,9 +227,11 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
                 .thread_name("aster-iroh")
                 .enable_all()
                 .build(),
-            abi::RT_CURRENT_THREAD => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build(),
+            abi::RT_CURRENT_THREAD | abi::RT_CALLER_DRIVEN => {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
             _ => return status::INVALID_ARG,
         };
         let tokio = match built {
@@ -252,10 +255,15 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         } else {
             None
         };
+        if flavor == abi::RT_CALLER_DRIVEN {
+            // The caller drains after every turn on its own thread: no eventfd wake-ups.
+            cq.fd_wake.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let rt = Box::new(aster_iroh_rt {
             shared: Arc::new(Shared::new(cq)),
             tokio: Some(tokio),
             driver,
+            flavor,
         });
         *out = Box::into_raw(rt);
         status::OK
@@ -306,6 +314,39 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
         }
         rt.shared.cq.clear();
         rt.shared.drain_leases();
+        status::OK
+    })
+}
+
+/// Caller-driven runtime: runs ready tasks and polls the network once, then waits up to
+/// `timeout_us` for more (returning early once an event is queued). Call it from one thread
+/// only, never from inside a bridge callback; other flavours return INVALID_ARG.
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_turn(rt: *mut aster_iroh_rt, timeout_us: u32) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
+            return status::INVALID_ARG;
+        }
+        let Some(t) = r.tokio.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        let shared = r.shared.clone();
+        t.block_on(async move {
+            if timeout_us == 0 {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::select! {
+                    _ = shared.cq.notify.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_micros(timeout_us as u64)) => {}
+                }
+            }
+        });
         status::OK
     })
 }

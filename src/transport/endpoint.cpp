@@ -40,23 +40,45 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
   aster_iroh_runtime_cfg cfg{};
   cfg.struct_size = sizeof cfg;
   cfg.worker_threads = options.worker_threads;
-  cfg.flavor = options.shape == Runtime::Shape::kCurrentThread ? ASTER_IROH_RT_CURRENT_THREAD
-                                                               : ASTER_IROH_RT_MULTI_THREAD;
+  switch (options.shape) {
+    case Runtime::Shape::kCurrentThread:
+      cfg.flavor = ASTER_IROH_RT_CURRENT_THREAD;
+      break;
+    case Runtime::Shape::kMultiThread:
+      cfg.flavor = ASTER_IROH_RT_MULTI_THREAD;
+      break;
+    case Runtime::Shape::kSharedThread:
+      cfg.flavor = ASTER_IROH_RT_CALLER_DRIVEN;
+      break;
+  }
   aster_iroh_rt* rt = nullptr;
   if (int32_t st = aster_iroh_runtime_new(&cfg, &rt); st != ASTER_IROH_OK) {
     return detail::status_of_submit(st);
   }
   auto core = std::make_shared<RuntimeCore>(io, rt);
   core->start();
-  return Runtime(std::move(core));
+  return Runtime(std::move(core), options.shape);
 }
 
-Runtime::Runtime(std::shared_ptr<RuntimeCore> core) : core_(std::move(core)) {}
+Runtime::Runtime(std::shared_ptr<RuntimeCore> core, Shape shape)
+    : core_(std::move(core)), shape_(shape) {}
+
+Status Runtime::turn(std::chrono::microseconds wait) {
+  if (!core_) return Status(StatusCode::kFailedPrecondition, "runtime moved from");
+  const auto us = static_cast<uint32_t>(wait.count());
+  Status st = detail::status_of_submit(core_->with_rt(
+      [&](aster_iroh_rt* rt) { return aster_iroh_runtime_turn(rt, us); },
+      int32_t{ASTER_IROH_CANCELLED}));
+  // This flavour does not signal the event fd: drain here, on the same thread.
+  core_->drain();
+  return st;
+}
 Runtime::Runtime(Runtime&&) noexcept = default;
 Runtime& Runtime::operator=(Runtime&& other) noexcept {
   if (this != &other) {
     if (core_) core_->shutdown(std::chrono::seconds(3));
     core_ = std::move(other.core_);
+    shape_ = other.shape_;
   }
   return *this;
 }

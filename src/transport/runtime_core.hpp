@@ -65,6 +65,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   void start();
   void shutdown(std::chrono::milliseconds timeout);
+  // Completes every queued event's operation (normally run when the event fd is readable).
+  void drain();
   void release_lease(uint64_t lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
@@ -156,7 +158,6 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   static BridgeEvent rejected(int32_t st);
   void wait_readable();
-  void drain();
   void dispatch(const aster_iroh_event& e);
   void answer_hook(const aster_iroh_event& e);
 

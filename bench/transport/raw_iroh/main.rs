@@ -67,14 +67,32 @@ async fn sink(mut s: SendStream, mut r: RecvStream) {
     let _ = s.finish();
 }
 
-/// utime + stime of this process in microseconds (/proc/self/stat, clock ticks of 10 ms).
+#[repr(C)]
+struct Timeval {
+    sec: i64,
+    usec: i64,
+}
+#[repr(C)]
+struct Rusage {
+    utime: Timeval,
+    stime: Timeval,
+    rest: [i64; 14],
+}
+extern "C" {
+    fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+}
+
+/// User + system CPU time of this process (all threads) in µs (getrusage(2), RUSAGE_SELF).
 fn cpu_us() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields after the command: state is index 0, utime is field 14 of the file → index 11.
-    (ticks(11) + ticks(12)) * 10_000.0
+    let mut ru = Rusage {
+        utime: Timeval { sec: 0, usec: 0 },
+        stime: Timeval { sec: 0, usec: 0 },
+        rest: [0; 14],
+    };
+    // SAFETY: getrusage writes one struct rusage (x86_64/aarch64 Linux layout above).
+    unsafe { getrusage(0, &mut ru) };
+    let us = |t: &Timeval| t.sec as f64 * 1e6 + t.usec as f64;
+    us(&ru.utime) + us(&ru.stime)
 }
 
 fn percentile(v: &mut [f64], p: f64) -> f64 {

@@ -165,6 +165,10 @@ class Runtime {
   enum class Shape {
     kCurrentThread,  // one tokio current_thread runtime on one bridge thread (default)
     kMultiThread,    // a tokio multi-thread runtime with `worker_threads` workers
+    // tokio current_thread and Asio on one thread: the loop alternates io_context::poll()
+    // and turn() (BlockingRuntime does). Events from other threads to Asio wait up to
+    // kTurnWait while the loop sleeps in the bridge, so use it where iroh is the only source.
+    kSharedThread,
   };
   struct Options {
     Shape shape = Shape::kCurrentThread;
@@ -181,14 +185,21 @@ class Runtime {
 
   asio::awaitable<Result<Endpoint>> create_endpoint(EndpointConfig config);
 
+  // kSharedThread: runs the bridge's ready tasks and network once, then waits up to `wait`
+  // for more. Call it from the io thread between io_context::poll() calls.
+  static constexpr std::chrono::microseconds kTurnWait{1000};
+  Status turn(std::chrono::microseconds wait);
+  Shape shape() const { return shape_; }
+
   // Completes every pending operation with kCancelled, closes all endpoints (bounded by
   // `timeout`) and stops the bridge; handles still alive become inert. Blocks; call it on the
   // io thread (or with the io_context stopped).
   void shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(3));
 
  private:
-  explicit Runtime(std::shared_ptr<detail::RuntimeCore> core);
+  Runtime(std::shared_ptr<detail::RuntimeCore> core, Shape shape);
   std::shared_ptr<detail::RuntimeCore> core_;
+  Shape shape_ = Shape::kCurrentThread;
 };
 
 }  // namespace aster::transport
