@@ -169,6 +169,37 @@ TEST(Transport, EchoAndAddress) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+TEST(Transport, RequestsInEveryThreadShape) {
+  for (auto shape : {Runtime::Shape::kCurrentThread, Runtime::Shape::kMultiThread,
+                     Runtime::Shape::kSharedThread}) {
+    Runtime::Options options;
+    options.shape = shape;
+    auto b = BlockingRuntime::create(options);
+    ASSERT_TRUE(b) << b.status().to_string();
+    auto ok = (*b)->run_for(
+        [](Runtime* rt) -> asio::awaitable<bool> {
+          auto p = co_await make_peers(rt, loopback({kAlpn}));
+          CO_REQUIRE_OK(p);
+          for (int i = 0; i < 50; ++i) {
+            const std::string msg = "request " + std::to_string(i);
+            auto s = co_await p->conn.open_bi_with(as_bytes(msg));
+            CO_REQUIRE_OK(s);
+            auto back = co_await s->recv.read_all(1024);
+            CO_REQUIRE_OK(back);
+            CO_REQUIRE(back->fin());
+            CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
+          }
+          auto too_long = co_await p->conn.open_bi_with(as_bytes(std::string(100, 'x')));
+          CO_REQUIRE_OK(too_long);
+          auto r = co_await too_long->recv.read_all(10);
+          CO_REQUIRE(r.status().code() == StatusCode::kResourceExhausted);
+          co_return true;
+        }(&(*b)->runtime()),
+        60s);
+    EXPECT_EQ(ok, std::optional<bool>(true)) << "shape " << static_cast<int>(shape);
+  }
+}
+
 TEST(Transport, ThousandConcurrentBidiStreamsOnOneConnection) {
   auto b = blocking();
   ASSERT_TRUE(b);
