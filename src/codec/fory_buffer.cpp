@@ -1,5 +1,5 @@
 // Byte-level Fory XLANG primitives (fory-xlang.md §4, §5.2).
-#include "aster/codec/fory_buffer.hpp"
+#include "aster/codec/detail/fory_buffer.hpp"
 
 #include "aster/codec/type_desc.hpp"
 

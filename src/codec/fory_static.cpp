@@ -1,4 +1,4 @@
-// Non-template parts of the static codec (declare_impl.hpp, fory.hpp).
+// Non-template parts of the static codec (detail/declare_impl.hpp, fory.hpp).
 #include <cstring>
 #include <mutex>
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "aster/codec/fory_buffer.hpp"
+#include "aster/codec/detail/fory_buffer.hpp"
 
 namespace aster::codec {
 

@@ -155,4 +155,4 @@ std::optional<E> enum_from_ordinal(uint64_t ordinal);
 #define ASTER_ENUMERATOR(value, python_name) \
   ::aster::codec::Enumerator<Self> { Self::value, python_name }
 
-#include "aster/codec/declare_impl.hpp"  // IWYU pragma: export
+#include "aster/codec/detail/declare_impl.hpp"  // IWYU pragma: export

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "aster/codec/declare.hpp"
-#include "aster/codec/fory_buffer.hpp"
+#include "aster/codec/detail/fory_buffer.hpp"
 #include "aster/codec/value.hpp"
 
 namespace aster::codec {

@@ -10,8 +10,16 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
-#include "aster/codec/fory_buffer.hpp"
+// declare.hpp includes this file at its end; including it first works too (pragma once).
+#include "aster/codec/declare.hpp"
+#include "aster/codec/detail/fory_buffer.hpp"
 #include "aster/codec/value.hpp"
 
 namespace aster::codec {

@@ -1,0 +1,31 @@
+# Every public header must compile on its own: one generated translation unit per header under
+# include/aster/ (detail/ included), each including only that header, built as an object
+# library that links every part so their usage requirements (include dirs, definitions) apply.
+# A header that forgets an #include of its own fails the build here, not in a user's project.
+function(aster_add_header_check)
+  file(GLOB_RECURSE _headers RELATIVE "${PROJECT_SOURCE_DIR}/include"
+       CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/include/aster/*.hpp")
+  set(_sources "")
+  foreach(h ${_headers})
+    string(MAKE_C_IDENTIFIER "${h}" _id)
+    set(_src "${CMAKE_CURRENT_BINARY_DIR}/header_check/${_id}.cpp")
+    set(_content "#include \"${h}\"  // must compile alone\n")
+    if(EXISTS "${_src}")
+      file(READ "${_src}" _old)
+    else()
+      set(_old "")
+    endif()
+    if(NOT _old STREQUAL _content)
+      file(WRITE "${_src}" "${_content}")
+    endif()
+    list(APPEND _sources "${_src}")
+  endforeach()
+  add_library(aster_header_check OBJECT ${_sources})
+  set(_libs aster::status)
+  foreach(part ${ARGN})
+    if(TARGET aster::${part})
+      list(APPEND _libs aster::${part})
+    endif()
+  endforeach()
+  target_link_libraries(aster_header_check PRIVATE ${_libs})
+endfunction()
