@@ -459,14 +459,31 @@ pub fn open_send(
     }
 }
 
-async fn finish_open(mut s: SendStream, r: RecvStream, rest: Bytes, fin: bool) -> Completion {
-    if !rest.is_empty() {
-        if let Err(e) = s.write_chunk(rest).await {
-            // Never let drop FIN a truncated request.
+/// Resets a send half that is dropped before its request was complete (a cancelled or failed
+/// open_bi_send): noq would FIN it on drop, and a truncated request must never look complete.
+struct ResetOnDrop(Option<SendStream>);
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.as_mut() {
             let _ = s.reset(VarInt::from_u32(0));
-            return write_error(e);
         }
     }
+}
+
+async fn finish_open(s: SendStream, r: RecvStream, rest: Bytes, fin: bool) -> Completion {
+    let mut guard = ResetOnDrop(Some(s));
+    if !rest.is_empty() {
+        let Some(s) = guard.0.as_mut() else {
+            return Completion::err(status::INTERNAL, "stream gone");
+        };
+        if let Err(e) = s.write_chunk(rest).await {
+            return write_error(e); // the guard resets the stream
+        }
+    }
+    let Some(mut s) = guard.0.take() else {
+        return Completion::err(status::INTERNAL, "stream gone");
+    };
     if fin {
         let _ = s.finish();
     }

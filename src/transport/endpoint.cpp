@@ -66,11 +66,12 @@ Runtime::Runtime(std::shared_ptr<RuntimeCore> core, Shape shape)
 Status Runtime::turn(std::chrono::microseconds wait) {
   if (!core_) return Status(StatusCode::kFailedPrecondition, "runtime moved from");
   const auto us = static_cast<uint32_t>(wait.count());
-  Status st = detail::status_of_submit(core_->with_rt(
+  auto core = core_;  // a completion resumed by drain() may destroy this Runtime
+  Status st = detail::status_of_submit(core->with_rt(
       [&](aster_iroh_rt* rt) { return aster_iroh_runtime_turn(rt, us); },
       int32_t{ASTER_IROH_CANCELLED}));
   // This flavour does not signal the event fd: drain here, on the same thread.
-  core_->drain();
+  core->drain();
   return st;
 }
 Runtime::Runtime(Runtime&&) noexcept = default;

@@ -178,7 +178,8 @@ TEST(Transport, RequestsInEveryThreadShape) {
     ASSERT_TRUE(b) << b.status().to_string();
     auto ok = (*b)->run_for(
         [](Runtime* rt) -> asio::awaitable<bool> {
-          auto p = co_await make_peers(rt, loopback({kAlpn}));
+          auto cfg = loopback({kAlpn});
+          auto p = co_await make_peers(rt, std::move(cfg));
           CO_REQUIRE_OK(p);
           for (int i = 0; i < 50; ++i) {
             const std::string msg = "request " + std::to_string(i);
@@ -189,7 +190,8 @@ TEST(Transport, RequestsInEveryThreadShape) {
             CO_REQUIRE(back->fin());
             CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
           }
-          auto too_long = co_await p->conn.open_bi_with(as_bytes(std::string(100, 'x')));
+          const std::string big(100, 'x');
+          auto too_long = co_await p->conn.open_bi_with(as_bytes(big));
           CO_REQUIRE_OK(too_long);
           auto r = co_await too_long->recv.read_all(10);
           CO_REQUIRE(r.status().code() == StatusCode::kResourceExhausted);
