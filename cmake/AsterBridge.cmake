@@ -14,7 +14,7 @@ set(_bridge_dir "${ASTER_BRIDGE_DIR}")
 # Every checkout shares the target dir but links the library built from its own bridge/,
 # copied into its build tree (cmake/AsterBridgeBuild.cmake explains why). cargo runs on every
 # build; it takes ≈0.5 s when nothing changed.
-set(_bridge_lib "${CMAKE_BINARY_DIR}/bridge/libaster_iroh.a")
+set(_bridge_lib "${PROJECT_BINARY_DIR}/bridge/libaster_iroh.a")
 add_custom_target(aster_iroh_cargo
   COMMAND ${CMAKE_COMMAND} -DCARGO=${CARGO_EXECUTABLE} -DCARGO_HOME=${ASTER_CARGO_HOME}
           -DCARGO_TARGET_DIR=${ASTER_CARGO_TARGET_DIR} -DBRIDGE_DIR=${_bridge_dir}

@@ -32,7 +32,9 @@ struct ServiceSummary {
   std::string name;
   int64_t version = 0;
   std::string contract_id;                    // 64 hex, BLAKE3 of the canonical contract
-  std::map<std::string, std::string> channels;  // "rpc" → base64 NodeAddr of the producer
+  // "rpc" → base64 NodeAddr of the producer. Insertion-ordered: 0.1.2 writes a Python dict in
+  // its own order, and our bytes must match (tests/interop/admission_json_test.cpp).
+  nlohmann::ordered_map<std::string, std::string> channels;
   std::string pattern = "shared";             // "shared" | "session"
   std::vector<std::string> serialization_modes;  // 0.1.2 producers always send []
 
