@@ -1,5 +1,7 @@
 # cmake -P script run by the aster_iroh_cargo target (see AsterBridge.cmake).
-# Inputs: CARGO, CARGO_HOME, CARGO_TARGET_DIR, BRIDGE_DIR, OUT.
+# Inputs: CARGO, CARGO_HOME, CARGO_TARGET_DIR, BRIDGE_DIR, OUT; optional TARGET_ARGS (cargo's
+# target selection, default "--lib") and ARTIFACT (path under CARGO_TARGET_DIR, default
+# release/libaster_iroh.a) for the hash-only product (AsterBridge.cmake).
 #
 # Every checkout on the machine (worktrees, CI clones) shares CARGO_TARGET_DIR so the iroh
 # dependency tree is compiled once. But cargo hashes path packages by their path *relative to
@@ -9,9 +11,15 @@
 # which also keeps absolute paths out of panic messages) through `cargo rustc` puts the
 # checkout into the fingerprint: switching checkouts rebuilds only this crate (≈1 min), and
 # an unchanged checkout stays fresh (≈0.5 s).
+if(NOT TARGET_ARGS)
+  set(TARGET_ARGS --lib)
+endif()
+if(NOT ARTIFACT)
+  set(ARTIFACT release/libaster_iroh.a)
+endif()
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${CARGO_HOME} CARGO_TARGET_DIR=${CARGO_TARGET_DIR}
-          ${CARGO} rustc --release --locked --lib --manifest-path ${BRIDGE_DIR}/Cargo.toml
+          ${CARGO} rustc --release --locked ${TARGET_ARGS} --manifest-path ${BRIDGE_DIR}/Cargo.toml
           -- --remap-path-prefix=${BRIDGE_DIR}=aster_iroh
   WORKING_DIRECTORY ${BRIDGE_DIR}
   RESULT_VARIABLE rc)
@@ -22,4 +30,4 @@ get_filename_component(out_dir "${OUT}" DIRECTORY)
 file(MAKE_DIRECTORY "${out_dir}")
 # copy_if_different keeps the mtime when nothing changed, so nothing relinks needlessly.
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different
-                "${CARGO_TARGET_DIR}/release/libaster_iroh.a" "${OUT}")
+                "${CARGO_TARGET_DIR}/${ARTIFACT}" "${OUT}")

@@ -40,14 +40,18 @@ function(aster_install_parts)
   install(FILES ${ASTER_BRIDGE_DIR}/include/aster_iroh.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   install(EXPORT asterTargets NAMESPACE aster:: DESTINATION ${ASTER_INSTALL_CMAKEDIR})
 
-  # The bridge archive, without line tables: `strip --strip-debug` on the installed copy.
-  get_target_property(_bridge_lib aster_iroh_bridge IMPORTED_LOCATION)
-  install(FILES ${_bridge_lib} DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  # The bridge archives (iroh, and the hash-only one aster_contract links), without line
+  # tables: `strip --strip-debug` on the installed copies.
   find_program(ASTER_STRIP NAMES strip)
-  if(ASTER_STRIP)
-    install(CODE "execute_process(COMMAND ${ASTER_STRIP} --strip-debug
-                  \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/libaster_iroh.a\")")
-  endif()
+  foreach(_bridge_target aster_iroh_bridge aster_blake3)
+    get_target_property(_bridge_lib ${_bridge_target} IMPORTED_LOCATION)
+    get_filename_component(_bridge_name ${_bridge_lib} NAME)
+    install(FILES ${_bridge_lib} DESTINATION ${CMAKE_INSTALL_LIBDIR})
+    if(ASTER_STRIP)
+      install(CODE "execute_process(COMMAND ${ASTER_STRIP} --strip-debug
+                    \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/${_bridge_name}\")")
+    endif()
+  endforeach()
 
   configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/asterConfig.cmake.in
     ${CMAKE_CURRENT_BINARY_DIR}/asterConfig.cmake INSTALL_DESTINATION ${ASTER_INSTALL_CMAKEDIR})

@@ -39,7 +39,8 @@ extern "C" {
 #define ASTER_IROH_ABI_VERSION 3u
 uint32_t aster_iroh_abi_version(void);
 
-/* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument. */
+/* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
+ * Defined by the hash-only product (bridge/src/blake3_only.rs, CMake aster::blake3). */
 int32_t aster_iroh_blake3(const uint8_t *data, size_t len, uint8_t *out);
 
 /* ---- status codes (§4.6). 0/1 are outcomes; failures start at 1000. ---- */

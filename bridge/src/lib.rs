@@ -6,6 +6,10 @@
 //! asynchronous call returns at once with an op id and later yields exactly one terminal event
 //! on the completion queue, errors travel as status + message in the event, every entry point
 //! runs under `catch_unwind`, and C++ never frees a Rust allocation (payloads are leases).
+//!
+//! `aster_iroh_blake3` lives in `blake3_only.rs`, built as its own small staticlib (the
+//! `aster_blake3` example, without the `iroh` feature) that every C++ user of the bridge links.
+#![cfg(feature = "iroh")]
 
 mod abi;
 mod cq;
@@ -167,30 +171,6 @@ pub extern "C" fn aster_iroh_abi_version() -> u32 {
 #[no_mangle]
 pub extern "C" fn aster_iroh_status_name(s: i32) -> *const c_char {
     status::name(s).as_ptr() as *const c_char
-}
-
-/// BLAKE3-256 of `len` bytes at `data` into `out[32]`. Returns 0, or -1 on a null argument.
-/// Exposed so C++ (contract ids, registry keys) never hand-writes a hash.
-///
-/// # Safety
-/// `data` must point to `len` readable bytes (may be null when `len == 0`); `out` to 32
-/// writable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn aster_iroh_blake3(data: *const u8, len: usize, out: *mut u8) -> i32 {
-    catch_unwind(|| {
-        if out.is_null() || (data.is_null() && len != 0) {
-            return -1;
-        }
-        let input: &[u8] = if len == 0 {
-            &[]
-        } else {
-            std::slice::from_raw_parts(data, len)
-        };
-        let hash = blake3::hash(input);
-        std::ptr::copy_nonoverlapping(hash.as_bytes().as_ptr(), out, 32);
-        0
-    })
-    .unwrap_or(-2)
 }
 
 // ---------------------------------------------------------------------------------------------

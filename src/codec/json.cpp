@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -184,6 +186,12 @@ class JsonWriter {
   std::string out;
   std::string error;
 
+  // By name; an enum known only by its Python values prints the value, as json.dumps does.
+  void enum_member(const EnumDesc& e, size_t ordinal) {
+    if (ordinal < e.json_values().size()) out += e.json_values()[ordinal];
+    else put_escaped(out, e.members()[ordinal]);
+  }
+
   void value(const Value& v, const TypeDesc* t) {
     if (!error.empty()) return;
     if (t && t->kind == TypeKind::kOptional) t = t->element.get();
@@ -199,13 +207,18 @@ class JsonWriter {
         if (t && t->kind == TypeKind::kEnum) {
           auto i = v.as_int();
           if (i >= 0 && i < static_cast<int64_t>(t->enum_type->members().size()))
-            return put_escaped(out, t->enum_type->members()[static_cast<size_t>(i)]);
+            return enum_member(*t->enum_type, static_cast<size_t>(i));
         }
         out += std::to_string(v.as_int());
         return;
       case K::kUint: out += std::to_string(v.as_uint()); return;
       case K::kFloat: return put_python_float(out, v.as_float());
-      case K::kString: return put_escaped(out, v.as_string());
+      case K::kString:
+        if (t && t->kind == TypeKind::kEnum) {
+          int i = t->enum_type->find_member(v.as_string());
+          if (i >= 0) return enum_member(*t->enum_type, static_cast<size_t>(i));
+        }
+        return put_escaped(out, v.as_string());
       case K::kBytes: return put_escaped(out, base64(v.as_bytes()));
       case K::kList: {
         const TypeDesc* et = t && (t->kind == TypeKind::kList || t->kind == TypeKind::kSet)
@@ -278,39 +291,99 @@ class JsonWriter {
 // ---- reading ------------------------------------------------------------------------------
 
 // Python's json.loads accepts the bare tokens NaN, Infinity, -Infinity (0.1.2 writes NaN bare);
-// nlohmann does not, so quote them outside strings first.
-std::string quote_non_finite(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
+// nlohmann does not. One pass over the text, before any parsing, does three things:
+//  - bare non-finite tokens become marker strings (kBareNaN…) that only float and untyped
+//    positions accept, so `"name": NaN` is refused for a string field instead of becoming
+//    the text "NaN"; `shifts` maps offsets in the rewritten text back to the caller's;
+//  - nesting depth is bounded here, so 10 million unclosed `[` fail at once, before nlohmann
+//    builds anything;
+//  - nothing else changes, so parse errors still point at the caller's bytes.
+constexpr std::string_view kBareNaN = "\\u0000aster:NaN";
+constexpr std::string_view kBareInf = "\\u0000aster:Infinity";
+constexpr std::string_view kBareNegInf = "\\u0000aster:-Infinity";
+
+struct PreparedJson {
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> shifts;  // (offset in text, bytes added so far)
+  Status status;
+  size_t original_offset(size_t offset) const {
+    size_t added = 0;
+    for (const auto& [at, total] : shifts)
+      if (at <= offset) added = total;
+    return offset >= added ? offset - added : 0;
+  }
+};
+
+PreparedJson prepare_json(std::string_view in, int max_depth) {
+  PreparedJson p;
+  p.text.reserve(in.size());
   bool in_string = false;
+  int depth = 0;
+  size_t added = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (in_string) {
-      out += c;
-      if (c == '\\' && i + 1 < in.size()) out += in[++i];
+      p.text += c;
+      if (c == '\\' && i + 1 < in.size()) p.text += in[++i];
       else if (c == '"') in_string = false;
       continue;
     }
     if (c == '"') {
       in_string = true;
-      out += c;
+      p.text += c;
       continue;
     }
-    auto starts = [&](std::string_view tok) { return in.substr(i, tok.size()) == tok; };
-    if (starts("NaN")) {
-      out += "\"NaN\"";
-      i += 2;
-    } else if (starts("-Infinity")) {
-      out += "\"-Infinity\"";
-      i += 8;
-    } else if (starts("Infinity")) {
-      out += "\"Infinity\"";
-      i += 7;
-    } else {
-      out += c;
+    if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        p.status = Status(StatusCode::kInvalidArgument,
+                          fmt::format("json decode: at byte {}: nesting deeper than {} levels", i,
+                                      max_depth));
+        return p;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
     }
+    auto replace = [&](std::string_view token, std::string_view marker) {
+      if (in.substr(i, token.size()) != token) return false;
+      p.text += '"';
+      p.text += marker;
+      p.text += '"';
+      added += marker.size() + 2 - token.size();
+      p.shifts.emplace_back(p.text.size(), added);
+      i += token.size() - 1;
+      return true;
+    };
+    if (replace("NaN", kBareNaN) || replace("-Infinity", kBareNegInf) ||
+        replace("Infinity", kBareInf))
+      continue;
+    p.text += c;
   }
-  return out;
+  return p;
+}
+
+// The marker strings after JSON unescaping (what a parsed string holds).
+std::string unescaped_marker(std::string_view marker) {
+  return std::string(1, '\0') + std::string(marker.substr(6));
+}
+const std::string& bare_nan() {
+  static const std::string s = unescaped_marker(kBareNaN);
+  return s;
+}
+const std::string& bare_inf() {
+  static const std::string s = unescaped_marker(kBareInf);
+  return s;
+}
+const std::string& bare_neg_inf() {
+  static const std::string s = unescaped_marker(kBareNegInf);
+  return s;
+}
+bool is_bare_non_finite(const std::string& s) {
+  return !s.empty() && s[0] == '\0' && (s == bare_nan() || s == bare_inf() || s == bare_neg_inf());
+}
+std::string_view bare_token(const std::string& s) {
+  if (s == bare_nan()) return "NaN";
+  if (s == bare_inf()) return "Infinity";
+  return "-Infinity";
 }
 
 using Json = nlohmann::ordered_json;
@@ -337,17 +410,64 @@ class JsonReader {
     if (status.is_ok()) status = Status(code, "json decode: " + path + ": " + msg);
   }
 
-  Value integer(const Json& j, const std::string& path) {
-    if (j.is_number_integer()) {
-      if (j.is_number_unsigned()) return Value(j.get<uint64_t>());
-      return Value(j.get<int64_t>());
-    }
-    if (j.is_number_float()) {  // Python accepts 1.0 for an int field only by accident; so do we
+  // An integer of `kind`'s range (dates/timestamps: any int64); out of range names the field.
+  Value integer(const Json& j, const std::string& path, TypeKind kind = TypeKind::kInt64) {
+    Value v;
+    if (j.is_number_unsigned()) {
+      v = Value(j.get<uint64_t>());
+    } else if (j.is_number_integer()) {
+      v = Value(j.get<int64_t>());
+    } else if (j.is_number_float()) {  // Python accepts 1.0 for an int field only by accident
       double d = j.get<double>();
-      if (std::trunc(d) == d && std::fabs(d) < 9.2e18) return Value(static_cast<int64_t>(d));
+      if (std::trunc(d) == d && std::fabs(d) < 9.2e18) v = Value(static_cast<int64_t>(d));
     }
-    fail(path, "expected an integer");
-    return Value();
+    if (v.is_null()) {
+      fail(path, "expected an integer, got " + describe(j));
+      return Value();
+    }
+    auto [lo, hi] = integer_range(kind);
+    bool in_range = is_unsigned64(kind)  ? v.kind() == K::kUint || v.as_int() >= 0
+                    : v.kind() == K::kUint ? false
+                                           : v.as_int() >= lo && v.as_int() <= hi;
+    if (!in_range) {
+      fail(path, fmt::format("{} is out of range for {} ({}..{})", j.dump(),
+                             type_kind_name(kind), lo, is_unsigned64(kind) ? "18446744073709551615"
+                                                                           : std::to_string(hi)));
+      return Value();
+    }
+    return v;
+  }
+
+  static bool is_unsigned64(TypeKind k) {
+    return k == TypeKind::kUint64 || k == TypeKind::kFixedUint64 || k == TypeKind::kTaggedUint64;
+  }
+  // [lo, hi] of a signed view; the 64-bit unsigned kinds report [0, INT64_MAX] and are
+  // special-cased above.
+  static std::pair<int64_t, int64_t> integer_range(TypeKind k) {
+    switch (k) {
+      case TypeKind::kInt8: return {INT8_MIN, INT8_MAX};
+      case TypeKind::kInt16: return {INT16_MIN, INT16_MAX};
+      case TypeKind::kInt32:
+      case TypeKind::kFixedInt32: return {INT32_MIN, INT32_MAX};
+      case TypeKind::kUint8: return {0, UINT8_MAX};
+      case TypeKind::kUint16: return {0, UINT16_MAX};
+      case TypeKind::kUint32:
+      case TypeKind::kFixedUint32: return {0, UINT32_MAX};
+      case TypeKind::kUint64:
+      case TypeKind::kFixedUint64:
+      case TypeKind::kTaggedUint64: return {0, INT64_MAX};
+      default: return {INT64_MIN, INT64_MAX};
+    }
+  }
+
+  static std::string describe(const Json& j) {
+    if (j.is_string() && is_bare_non_finite(j.get_ref<const std::string&>()))
+      return "bare " + std::string(bare_token(j.get_ref<const std::string&>()));
+    std::string text = j.is_structured()
+                           ? std::string(j.type_name())
+                           : j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return text;
   }
 
   Value read_inner(const Json& j, const TypeDesc& t, const std::string& path) {
@@ -370,16 +490,18 @@ class JsonReader {
         if (j.is_number()) return Value(j.get<double>());
         if (j.is_string()) {
           const auto& s = j.get_ref<const std::string&>();
-          if (s == "NaN") return Value(std::numeric_limits<double>::quiet_NaN());
-          if (s == "Infinity") return Value(std::numeric_limits<double>::infinity());
-          if (s == "-Infinity") return Value(-std::numeric_limits<double>::infinity());
+          if (s == "NaN" || s == bare_nan()) return Value(std::numeric_limits<double>::quiet_NaN());
+          if (s == "Infinity" || s == bare_inf())
+            return Value(std::numeric_limits<double>::infinity());
+          if (s == "-Infinity" || s == bare_neg_inf())
+            return Value(-std::numeric_limits<double>::infinity());
         }
         break;
       case TypeKind::kString:
-        if (!j.is_string()) break;
+        if (!j.is_string() || is_bare_non_finite(j.get_ref<const std::string&>())) break;
         return Value(j.get<std::string>());
       case TypeKind::kBytes: {
-        if (!j.is_string()) break;
+        if (!j.is_string() || is_bare_non_finite(j.get_ref<const std::string&>())) break;
         Bytes b;
         if (!unbase64(j.get_ref<const std::string&>(), b)) {
           fail(path, "bytes must be a base64 string");
@@ -390,7 +512,8 @@ class JsonReader {
       case TypeKind::kDate:
       case TypeKind::kTimestamp:
         if (j.is_number_integer()) return integer(j, path);
-        if (j.is_string()) return parse_time(j.get_ref<const std::string&>(), t.kind, path);
+        if (j.is_string() && !is_bare_non_finite(j.get_ref<const std::string&>()))
+          return parse_time(j.get_ref<const std::string&>(), t.kind, path);
         break;
       case TypeKind::kList:
       case TypeKind::kSet: {
@@ -410,34 +533,55 @@ class JsonReader {
         }
         return Value(std::move(entries));
       }
-      case TypeKind::kEnum: {
-        const EnumDesc& e = *t.enum_type;
-        if (j.is_string()) {
-          int i = e.find_member(j.get_ref<const std::string&>());
-          if (i >= 0) return Value(e.members()[static_cast<size_t>(i)]);
-        } else if (j.is_number_integer()) {
-          auto i = j.get<int64_t>();
-          if (i >= 0 && i < static_cast<int64_t>(e.members().size()))
-            return Value(e.members()[static_cast<size_t>(i)]);
-        }
-        fail(path, "not a member of enum " + e.wire_name().tag() + ": " + j.dump());
-        return Value();
-      }
+      case TypeKind::kEnum: return enumeration(j, *t.enum_type, path);
       case TypeKind::kStruct: {
         if (!j.is_object()) break;
         return structure(j, *t.struct_type, path);
       }
       default:  // integers
-        return integer(j, path);
+        return integer(j, path, t.kind);
     }
-    fail(path, "expected " + std::string(type_kind_name(t.kind)) + ", got " + j.type_name());
+    fail(path, "expected " + std::string(type_kind_name(t.kind)) + ", got " + describe(j));
+    return Value();
+  }
+
+  // An enum member by name (or, for an enum known by its Python values, by value), or by
+  // ordinal where that cannot be mistaken for a value (docs/codec.md).
+  Value enumeration(const Json& j, const EnumDesc& e, const std::string& path) {
+    const auto& members = e.members();
+    const auto& values = e.json_values();
+    bool numeric_values = false;
+    for (const auto& v : values) numeric_values |= !v.empty() && v[0] != '"';
+    if (j.is_string()) {
+      int i = e.find_member(j.get_ref<const std::string&>());
+      if (i >= 0) return Value(members[static_cast<size_t>(i)]);
+    } else if (j.is_number_integer() || j.is_number_float()) {
+      if (!values.empty()) {
+        std::string text = j.dump();
+        for (size_t i = 0; i < values.size(); ++i)
+          if (values[i] == text) return Value(members[i]);
+      }
+      if (!numeric_values && j.is_number_integer()) {
+        int64_t i = j.is_number_unsigned() && j.get<uint64_t>() > INT64_MAX ? -1
+                                                                            : j.get<int64_t>();
+        if (i >= 0 && i < static_cast<int64_t>(members.size()))
+          return Value(members[static_cast<size_t>(i)]);
+      }
+    }
+    std::string valid;
+    const auto& shown = values.empty() ? members : values;
+    for (size_t i = 0; i < shown.size() && i < 32; ++i)
+      valid += (i ? ", " : "") + (values.empty() ? "\"" + shown[i] + "\"" : shown[i]);
+    if (shown.size() > 32) valid += ", ...";
+    fail(path, describe(j) + " is not a member of enum " + e.wire_name().tag() +
+                   " (expected one of: " + valid + ")");
     return Value();
   }
 
   Value map_key(const std::string& key, const TypeDesc& kt, const std::string& path) {
     const TypeDesc& t = kt.unwrapped();
     if (t.kind == TypeKind::kString || t.kind == TypeKind::kAny) return Value(key);
-    Json parsed = Json::parse(quote_non_finite(key), nullptr, false);
+    Json parsed = Json::parse(prepare_json(key, 1).text, nullptr, false);
     if (parsed.is_discarded()) parsed = Json(key);
     return read(parsed, t, path + "<key>");
   }
@@ -477,7 +621,13 @@ class JsonReader {
       case Json::value_t::number_integer: return Value(j.get<int64_t>());
       case Json::value_t::number_unsigned: return Value(j.get<uint64_t>());
       case Json::value_t::number_float: return Value(j.get<double>());
-      case Json::value_t::string: return Value(j.get<std::string>());
+      case Json::value_t::string: {
+        const auto& s = j.get_ref<const std::string&>();
+        if (s == bare_nan()) return Value(std::numeric_limits<double>::quiet_NaN());
+        if (s == bare_inf()) return Value(std::numeric_limits<double>::infinity());
+        if (s == bare_neg_inf()) return Value(-std::numeric_limits<double>::infinity());
+        return Value(s);
+      }
       case Json::value_t::array: {
         Value::List items;
         for (const Json& e : j) items.push_back(read(e, *TypeDesc::scalar(TypeKind::kAny), path));
@@ -580,8 +730,46 @@ Result<std::string> json_encode_value(const Value& value, const TypeDesc* type) 
 }
 
 Result<Value> json_decode_value(std::string_view json, const TypeDesc& type) {
-  Json j = Json::parse(quote_non_finite(json), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status(StatusCode::kInvalidArgument, "json decode: not valid JSON");
+  PreparedJson prepared = prepare_json(json, kMaxDecodeDepth);
+  if (!prepared.status.is_ok()) return prepared.status;
+  // Python's json.loads keeps the last of duplicate keys silently; a request built by hand
+  // with a repeated key is almost always a mistake, so we refuse it (docs/codec.md).
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  auto on_event = [&](int /*depth*/, nlohmann::json::parse_event_t event, Json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    else if (event == E::object_end && !keys.empty()) keys.pop_back();
+    else if (event == E::key && !keys.empty() && duplicate.empty() &&
+             !keys.back().insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  Json j;
+  try {
+    j = Json::parse(prepared.text, on_event, /*allow_exceptions=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.byte counts from 1 and points at the last character read.
+    size_t at = prepared.original_offset(e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    std::string reason = what.find("UTF-8") != std::string::npos ? "invalid UTF-8"
+                         : at >= json.size()                     ? "unexpected end of input"
+                                                                 : "syntax error";
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("json decode: not valid JSON: {} at byte {}", reason, at));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number literal beyond double's range (Python would read it as inf).
+    return Status(StatusCode::kInvalidArgument,
+                  "json decode: not valid JSON: a number is beyond the range of a double");
+  } catch (const nlohmann::json::exception& e) {
+    return Status(StatusCode::kInvalidArgument, "json decode: not valid JSON");
+  }
+  if (!duplicate.empty()) {
+    std::string shown = duplicate.size() > 80 ? duplicate.substr(0, 80) + "..." : duplicate;
+    JsonWriter w;
+    w.value(Value(shown), nullptr);
+    return Status(StatusCode::kInvalidArgument, "json decode: duplicate key " + w.out);
+  }
   JsonReader r;
   Value v = r.read(j, type, "");
   if (!r.status.is_ok()) return r.status;

@@ -227,8 +227,11 @@ int StructDesc::find_field(std::string_view name) const {
   return -1;
 }
 
-EnumDesc::EnumDesc(WireName wire_name, std::vector<std::string> members)
-    : wire_name_(std::move(wire_name)), members_(std::move(members)) {
+EnumDesc::EnumDesc(WireName wire_name, std::vector<std::string> members,
+                   std::vector<std::string> json_values)
+    : wire_name_(std::move(wire_name)),
+      members_(std::move(members)),
+      json_values_(std::move(json_values)) {
   ns_meta_ = encode_meta_string(wire_name_.ns, true);
   name_meta_ = encode_meta_string(wire_name_.name, false);
 }
@@ -249,8 +252,10 @@ StructDesc& TypeRegistry::declare_struct(std::string_view tag) {
   return d;
 }
 
-const EnumDesc& TypeRegistry::add_enum(std::string_view tag, std::vector<std::string> members) {
-  owned_enums_.push_back(std::make_unique<EnumDesc>(WireName::from_tag(tag), std::move(members)));
+const EnumDesc& TypeRegistry::add_enum(std::string_view tag, std::vector<std::string> members,
+                                       std::vector<std::string> json_values) {
+  owned_enums_.push_back(std::make_unique<EnumDesc>(WireName::from_tag(tag), std::move(members),
+                                                    std::move(json_values)));
   enums_.push_back(owned_enums_.back().get());
   return *owned_enums_.back();
 }

@@ -1,5 +1,7 @@
 #include "aster/contract/manifest_types.hpp"
 
+#include "aster/codec/fory.hpp"
+#include "aster/codec/json.hpp"
 #include "aster/contract/contract.hpp"
 #include "aster/contract/identity.hpp"
 
@@ -7,13 +9,10 @@ namespace aster::contract {
 
 using codec::TypeDesc;
 using codec::TypeRef;
+using codec::WireName;
 using CKind = codec::TypeKind;
 
 namespace {
-
-std::string tag_of(const TypeDef& td) {
-  return td.package.empty() ? td.name : td.package + "/" + td.name;
-}
 
 Status missing(const std::string& where, const std::string& what) {
   return Status(StatusCode::kNotFound, where + ": " + what);
@@ -28,91 +27,245 @@ Result<TypeRef> scalar_for_kind(const std::string& kind) {
   return Status(StatusCode::kInvalidArgument, kind);
 }
 
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The wire identity of a TypeDef. 0.1.2's TypeDef package is `__fory_namespace__`, or the
+// Python module when that is empty (aster-rpc@0972ac9:bindings/python/aster/contract/
+// identity.py `_get_package_name`), so a `@wire_type("Name")` tag without '/' has package
+// `module` in its TypeDef but namespace "" on the wire. The Python tag, where the manifest
+// gives it, tells the two apart; without it (a type nested deeper than the request's own
+// fields) the TypeDef's package is taken as the namespace — right for default tags and for
+// every tag with a '/'.
+WireName wire_name_of(const TypeDef& td, const std::string& python_tag) {
+  if (python_tag.find('/') != std::string::npos) return WireName::from_tag(python_tag);
+  if (!python_tag.empty() && python_tag == td.name) return WireName{"", td.name};
+  return WireName{td.package, td.name};
+}
+
+std::string short_name(const std::string& name) {
+  auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
 }  // namespace
 
 ManifestTypes::ManifestTypes(std::vector<ContractManifest> manifests,
-                             std::vector<TypeDef> type_defs)
+                             std::vector<TypeBlob> type_blobs)
     : manifests_(std::move(manifests)),
-      type_defs_(std::move(type_defs)),
+      blobs_(std::move(type_blobs)),
       registry_(std::make_unique<codec::TypeRegistry>()) {
-  auto note_enums = [&](const std::vector<FieldSchema>& fields) {
-    for (const auto& f : fields) {
-      if (f.kind == "enum" && f.ref_name && f.enum_values) {
-        enum_values_.emplace(*f.ref_name, &*f.enum_values);
-      }
+  index();
+}
+
+ManifestTypes::ManifestTypes(const Collection& collection)
+    : ManifestTypes(std::vector<ContractManifest>{collection.manifest}, collection.types) {}
+
+void ManifestTypes::add_alias(const std::string& alias, const std::string& canonical) {
+  if (!alias.empty()) aliases_[alias].insert(canonical);
+}
+
+const TypeDef* ManifestTypes::match_type_def(const std::string& python_tag) const {
+  if (python_tag.empty()) return nullptr;
+  const TypeDef* by_name = nullptr;
+  WireName slash = WireName::from_tag(python_tag);
+  for (const auto& b : blobs_) {
+    const TypeDef& td = b.type_def;
+    if (python_tag.find('/') != std::string::npos) {
+      if (td.package == slash.ns && td.name == slash.name) return &td;
+      if (slash.ns.empty() && td.name == slash.name) by_name = &td;  // "/Name": package = module
+    } else {
+      if (!td.package.empty() && td.package + "." + td.name == python_tag) return &td;  // default
+      if (td.name == python_tag) by_name = &td;  // explicit tag without '/'
     }
+  }
+  return by_name;
+}
+
+// Where the manifest names a type by its Python tag (and class name), the canonical tag.
+std::string ManifestTypes::canonical_for(const std::string& python_tag,
+                                         const std::string& class_name) const {
+  if (python_tag.empty()) {
+    auto it = aliases_.find(class_name);
+    if (it != aliases_.end() && it->second.size() == 1) return *it->second.begin();
+    return class_name;
+  }
+  if (auto it = by_python_tag_.find(python_tag); it != by_python_tag_.end()) return it->second;
+  if (python_tag.find('/') != std::string::npos) return python_tag;
+  if (auto it = by_graph_name_.find(python_tag); it != by_graph_name_.end()) return it->second;
+  // No TypeDef to compare with: a tag "module.Name" ending in the class name is 0.1.2's default
+  // (namespace = module). A `@wire_type("a.Name")` without '/' looks the same; the collection's
+  // type blobs, when given, settle it (docs/compatibility.md).
+  if (!class_name.empty() && python_tag.size() > class_name.size() + 1 &&
+      ends_with(python_tag, "." + class_name)) {
+    return python_tag.substr(0, python_tag.size() - class_name.size() - 1) + "/" + class_name;
+  }
+  return python_tag;
+}
+
+void ManifestTypes::index() {
+  struct Schema {
+    std::string tag, class_name;
+    const std::vector<FieldSchema>* fields;
   };
+  std::vector<Schema> schemas;
+  struct Ref {
+    std::string tag, class_name;
+  };
+  std::vector<Ref> refs;
   for (const auto& m : manifests_) {
     for (const auto& md : m.methods) {
-      // The shell's rule (sheet §6.3): the first registration of a tag wins.
-      if (!md.request_wire_tag.empty()) {
-        schemas_.emplace(md.request_wire_tag, Schema{md.request_type, &md.fields});
-        tags_by_name_[md.request_type].insert(md.request_wire_tag);
-      }
-      if (!md.response_wire_tag.empty()) {
-        schemas_.emplace(md.response_wire_tag, Schema{md.response_type, &md.response_fields});
-        tags_by_name_[md.response_type].insert(md.response_wire_tag);
-      }
-      note_enums(md.fields);
-      note_enums(md.response_fields);
+      if (!md.request_wire_tag.empty())
+        schemas.push_back({md.request_wire_tag, md.request_type, &md.fields});
+      if (!md.response_wire_tag.empty())
+        schemas.push_back({md.response_wire_tag, md.response_type, &md.response_fields});
       for (const auto* fields : {&md.fields, &md.response_fields}) {
         for (const auto& f : *fields) {
-          if (f.wire_tag && f.ref_name && !f.wire_tag->empty()) {
-            tags_by_name_[*f.ref_name].insert(*f.wire_tag);
-          }
-          if (f.item_wire_tag && f.item_ref && !f.item_wire_tag->empty()) {
-            tags_by_name_[*f.item_ref].insert(*f.item_wire_tag);
-          }
+          if (f.kind == "enum" && f.ref_name && f.enum_values)
+            enum_values_.emplace(*f.ref_name, &*f.enum_values);
+          if (f.kind == "ref" && (f.wire_tag || f.ref_name))
+            refs.push_back({f.wire_tag.value_or(""), f.ref_name.value_or("")});
+          if (f.item_kind == "ref" && (f.item_wire_tag || f.item_ref))
+            refs.push_back({f.item_wire_tag.value_or(""), f.item_ref.value_or("")});
         }
       }
     }
   }
-  for (const auto& td : type_defs_) {
-    std::string tag = tag_of(td);
-    by_tag_.emplace(tag, &td);
-    tag_by_hash_.emplace(to_hex(type_hash(td)), tag);
-    tag_by_graph_name_.emplace(td.package + "." + td.name, tag);
-    tags_by_name_[display_name(codec::WireName{td.package, td.name})].insert(tag);
+
+  // The Python tags the manifest gives for TypeDefs: request/response types, and the structs
+  // their fields refer to (paired through the TypeDef's REF hash).
+  std::map<std::string, const TypeDef*> def_by_hash;
+  for (const auto& b : blobs_) def_by_hash.emplace(to_hex(b.hash), &b.type_def);
+  std::map<const TypeDef*, std::string> tag_of_def;
+  for (const auto& s : schemas) {
+    const TypeDef* td = match_type_def(s.tag);
+    if (!td) continue;
+    tag_of_def.emplace(td, s.tag);
+    for (const auto& f : *s.fields) {
+      std::optional<std::string> tag = f.kind == "ref"    ? f.wire_tag
+                                       : f.kind == "list" ? f.item_wire_tag
+                                                          : std::nullopt;
+      if (!tag || tag->empty()) continue;
+      for (const auto& fd : td->fields) {
+        if (fd.name != f.name || fd.type_kind != TypeKind::kRef) continue;
+        auto sub = def_by_hash.find(to_hex(fd.type_ref));
+        if (sub != def_by_hash.end()) tag_of_def.emplace(sub->second, *tag);
+      }
+    }
+  }
+
+  for (const auto& b : blobs_) {
+    const TypeDef& td = b.type_def;
+    auto known = tag_of_def.find(&td);
+    std::string python_tag = known == tag_of_def.end() ? "" : known->second;
+    std::string canonical = wire_name_of(td, python_tag).tag();
+    Entry& entry = entries_[canonical];
+    if (!entry.type_def) entry.type_def = &td;
+    by_hash_.emplace(to_hex(b.hash), canonical);
+    by_graph_name_.emplace(td.package + "." + td.name, canonical);
+    if (!python_tag.empty()) by_python_tag_.emplace(python_tag, canonical);
+    add_alias(canonical, canonical);
+    add_alias(python_tag, canonical);
+    add_alias(td.package + "." + td.name, canonical);
+    add_alias(td.name, canonical);
+    add_alias(short_name(td.name), canonical);
+  }
+  // The shell's rule (0.1.2 aster_cli/shell): the first schema for a type wins.
+  for (const auto& s : schemas) {
+    std::string canonical = canonical_for(s.tag, s.class_name);
+    if (!entries_[canonical].fields) entries_[canonical].fields = s.fields;
+    by_python_tag_.emplace(s.tag, canonical);
+    add_alias(canonical, canonical);
+    add_alias(s.tag, canonical);
+    add_alias(s.class_name, canonical);
+  }
+  for (const auto& r : refs) {
+    if (r.tag.empty()) continue;
+    std::string canonical = canonical_for(r.tag, r.class_name);
+    by_python_tag_.emplace(r.tag, canonical);
+    add_alias(r.tag, canonical);
+    add_alias(r.class_name, canonical);
   }
 }
 
-Result<std::string> ManifestTypes::tag_for_name(const std::string& name,
-                                                const std::string& where) const {
-  if (schemas_.count(name) || by_tag_.count(name)) return name;  // already a wire tag
-  auto it = tags_by_name_.find(name);
-  if (it == tags_by_name_.end() || it->second.empty()) {
-    return missing(where, "no schema for type '" + name +
-                              "' (not a request/response type of the manifest; pass the "
-                              "contract's types/*.bin with --types)");
+Result<std::string> ManifestTypes::resolve_name(const std::string& name) const {
+  if (entries_.count(name)) return name;
+  auto it = aliases_.find(name);
+  if (it == aliases_.end() || it->second.empty()) {
+    std::string known;
+    size_t n = 0;
+    for (const auto& [tag, entry] : entries_) {
+      if (!entry.fields && !entry.type_def) continue;
+      if (n++ == 12) {
+        known += ", ...";
+        break;
+      }
+      known += (known.empty() ? "" : ", ") + tag;
+    }
+    return Status(StatusCode::kNotFound,
+                  "unknown type '" + name + "'" + (known.empty() ? "" : " (known: " + known + ")"));
   }
   if (it->second.size() > 1) {
     std::string tags;
     for (const auto& t : it->second) tags += (tags.empty() ? "" : ", ") + t;
-    return Status(
-        StatusCode::kInvalidArgument,
-        where + ": type name '" + name + "' is ambiguous (" + tags + "); give the wire tag");
+    return Status(StatusCode::kInvalidArgument,
+                  "type name '" + name + "' is ambiguous (" + tags + "); give its wire tag");
   }
   return *it->second.begin();
 }
 
-Result<TypeRef> ManifestTypes::find(std::string_view name) {
-  auto tag = tag_for_name(std::string(name), "--type " + std::string(name));
-  ASTER_RETURN_IF_ERROR(tag);
-  auto desc = define(*tag, *tag);
-  ASTER_RETURN_IF_ERROR(desc);
-  return TypeDesc::struct_ref(**desc);
+std::vector<std::string> ManifestTypes::type_tags() const {
+  std::vector<std::string> tags;
+  for (const auto& [tag, entry] : entries_)
+    if (entry.fields || entry.type_def) tags.push_back(tag);
+  return tags;
 }
 
-Result<const codec::StructDesc*> ManifestTypes::define(const std::string& tag,
+Result<TypeRef> ManifestTypes::find_type(std::string_view name) {
+  ASTER_ASSIGN_OR_RETURN(std::string canonical, resolve_name(std::string(name)));
+  ASTER_ASSIGN_OR_RETURN(const codec::StructDesc* desc, define(canonical, canonical));
+  return TypeDesc::struct_ref(*desc);
+}
+
+Result<Value> ManifestTypes::from_json(std::string_view name, std::string_view json) {
+  ASTER_ASSIGN_OR_RETURN(TypeRef type, find_type(name));
+  return codec::json_decode_value(json, *type);
+}
+
+Result<std::string> ManifestTypes::to_json(std::string_view name, const Value& value) {
+  ASTER_ASSIGN_OR_RETURN(TypeRef type, find_type(name));
+  return codec::json_encode_value(value, type.get());
+}
+
+Result<std::vector<uint8_t>> ManifestTypes::encode(std::string_view name, const Value& value) {
+  ASTER_ASSIGN_OR_RETURN(TypeRef type, find_type(name));
+  return codec::fory_encode_value(value, *type);
+}
+
+Result<Value> ManifestTypes::decode(std::string_view name, std::span<const uint8_t> fory_bytes) {
+  ASTER_ASSIGN_OR_RETURN(TypeRef type, find_type(name));
+  return codec::fory_decode_value(fory_bytes, *type);
+}
+
+Result<const codec::StructDesc*> ManifestTypes::define(const std::string& canonical,
                                                        const std::string& needed_by) {
-  codec::StructDesc& desc = registry_->declare_struct(tag);
-  if (!defined_.insert(tag).second) return &desc;  // done, or in progress (recursive type)
+  auto entry = entries_.find(canonical);
+  if (entry == entries_.end() || (!entry->second.type_def && !entry->second.fields)) {
+    return missing(needed_by,
+                   "no description of type '" + canonical + "': the manifest describes only " +
+                       "request and response types; nested ones are in the contract's type " +
+                       "blobs (types/<hash>.bin)" +
+                       (blobs_.empty() ? ", and none were given" : ", and none of them is it"));
+  }
+  codec::StructDesc& desc = registry_->declare_struct(canonical);
+  if (!defined_.insert(canonical).second) return &desc;  // done, or in progress (recursive)
   std::vector<codec::FieldDesc> fields;
-  Status st = define_fields(tag, needed_by, fields);
+  Status st = define_fields(canonical, entry->second, fields);
   if (!st.is_ok()) {
     // Forget the half-built definition: a later lookup must fail the same way, not see a
     // struct without fields. (Types it reached stay defined; they are complete.)
-    defined_.erase(tag);
+    defined_.erase(canonical);
     return st;
   }
   desc.set_fields(std::move(fields));
@@ -120,45 +273,37 @@ Result<const codec::StructDesc*> ManifestTypes::define(const std::string& tag,
   return &desc;
 }
 
-Status ManifestTypes::define_fields(const std::string& tag, const std::string& needed_by,
+Status ManifestTypes::define_fields(const std::string& canonical, const Entry& entry,
                                     std::vector<codec::FieldDesc>& fields) {
-  auto schema = schemas_.find(tag);
-  auto td = by_tag_.find(tag);
-  if (schema == schemas_.end() && td == by_tag_.end()) {
-    return missing(needed_by, "no schema for type '" + tag +
-                                  "' (pass the contract's types/*.bin with --types)");
+  if (!entry.type_def) {
+    for (const auto& f : *entry.fields) {
+      ASTER_ASSIGN_OR_RETURN(TypeRef t, from_schema(f, canonical + "." + f.name));
+      fields.push_back({f.name, t});
+    }
+    return Status::ok();
   }
-  if (schema != schemas_.end()) {
-    for (const auto& f : *schema->second.fields) {
-      std::string where = tag + "." + f.name;
-      TypeRef type;
-      if (td != by_tag_.end()) {
-        for (const auto& fd : td->second->fields) {
-          if (fd.name != f.name || fd.type_kind == TypeKind::kAny) continue;
-          auto t = from_type_def(fd, where);
-          ASTER_RETURN_IF_ERROR(t);
-          type = *t;
-        }
-      }
-      if (!type) {
-        auto t = from_schema(f, where);
-        ASTER_RETURN_IF_ERROR(t);
-        type = *t;
-      }
-      fields.push_back({f.name, type});
+  for (const auto& fd : entry.type_def->fields) {
+    std::string where = canonical + "." + fd.name;
+    bool exact = fd.type_kind != TypeKind::kAny &&
+                 !(fd.container == ContainerKind::kMap && fd.container_key_kind == TypeKind::kAny);
+    if (exact) {
+      ASTER_ASSIGN_OR_RETURN(TypeRef t, from_type_def(fd, where));
+      fields.push_back({fd.name, t});
+      continue;
     }
-  } else {
-    for (const auto& fd : td->second->fields) {
-      std::string where = tag + "." + fd.name;
-      if (fd.type_kind == TypeKind::kAny) {
-        return missing(where,
-                       "the contract describes this field only as ANY (an enum or a "
-                       "nested generic) and no manifest schema covers its type");
-      }
-      auto t = from_type_def(fd, where);
-      ASTER_RETURN_IF_ERROR(t);
-      fields.push_back({fd.name, *t});
+    const FieldSchema* schema = nullptr;
+    if (entry.fields) {
+      for (const auto& f : *entry.fields)
+        if (f.name == fd.name) schema = &f;
     }
+    if (!schema) {
+      return missing(where,
+                     "the contract describes this field only as ANY (an enum, an Optional "
+                     "element or a nested container), and the manifest has no schema for '" +
+                         canonical + "' (it describes only request and response types)");
+    }
+    ASTER_ASSIGN_OR_RETURN(TypeRef t, from_schema(*schema, where));
+    fields.push_back({fd.name, t});
   }
   return Status::ok();
 }
@@ -167,12 +312,17 @@ Result<TypeRef> ManifestTypes::enum_type(const std::string& ref_name, const std:
   if (const codec::EnumDesc* e = registry_->find_enum(ref_name)) return TypeDesc::enum_ref(*e);
   auto it = enum_values_.find(ref_name);
   if (it == enum_values_.end()) {
-    return missing(where, "members of enum '" + ref_name + "' are not in the manifest");
+    return missing(where, "the members of enum '" + ref_name +
+                              "' are not in the manifest (it lists them only where a request "
+                              "or response field has the enum itself as its type)");
   }
-  std::vector<std::string> members;
-  for (const auto& v : *it->second)
+  std::vector<std::string> members, json_values;
+  for (const auto& v : *it->second) {
     members.push_back(v.is_string() ? v.get<std::string>() : v.dump());
-  return TypeDesc::enum_ref(registry_->add_enum(ref_name, std::move(members)));
+    json_values.push_back(v.dump(-1, ' ', /*ensure_ascii=*/true));
+  }
+  return TypeDesc::enum_ref(
+      registry_->add_enum(ref_name, std::move(members), std::move(json_values)));
 }
 
 Result<TypeRef> ManifestTypes::from_kind(const std::string& kind,
@@ -185,44 +335,36 @@ Result<TypeRef> ManifestTypes::from_kind(const std::string& kind,
     return enum_type(*ref, where);
   }
   if (kind == "ref") {
-    std::string tag;
-    if (wire_tag && !wire_tag->empty()) {
-      tag = *wire_tag;
-    } else {
-      if (!ref) return missing(where, "ref without wire_tag or ref_name");
-      auto t = tag_for_name(*ref, where);
-      ASTER_RETURN_IF_ERROR(t);
-      tag = *t;
-    }
-    auto d = define(tag, where);
-    ASTER_RETURN_IF_ERROR(d);
-    return TypeDesc::struct_ref(**d);
+    if ((!wire_tag || wire_tag->empty()) && !ref)
+      return missing(where, "ref without wire_tag or ref_name");
+    std::string canonical = canonical_for(wire_tag.value_or(""), ref.value_or(""));
+    ASTER_ASSIGN_OR_RETURN(const codec::StructDesc* d, define(canonical, where));
+    return TypeDesc::struct_ref(*d);
   }
-  return missing(where, "a nested '" + kind + "' element is not described by the manifest");
+  return missing(where, "the element type of this nested '" + kind +
+                            "' is published neither by the manifest nor by the contract "
+                            "(0.1.2 describes one level of container)");
 }
 
 Result<TypeRef> ManifestTypes::from_schema(const FieldSchema& f, const std::string& where) {
   TypeRef t;
   if (f.kind == "list") {
-    auto item =
-        from_kind(f.item_kind.value_or("string"), f.item_ref, f.item_wire_tag, where + "[]");
-    ASTER_RETURN_IF_ERROR(item);
-    TypeRef e = *item;
+    ASTER_ASSIGN_OR_RETURN(
+        TypeRef e, from_kind(f.item_kind.value_or("string"), f.item_ref, f.item_wire_tag, where));
     if (f.item_nullable.value_or(false)) e = TypeDesc::optional_of(e);
     t = TypeDesc::list_of(e);
   } else if (f.kind == "map") {
     auto key = scalar_for_kind(f.key_kind.value_or("string"));
-    if (!key.is_ok()) return missing(where, "map key kind '" + *f.key_kind + "' is not a scalar");
-    auto value =
-        from_kind(f.value_kind.value_or("string"), f.value_ref, std::nullopt, where + "{}");
-    ASTER_RETURN_IF_ERROR(value);
-    TypeRef v = *value;
+    if (!key.is_ok()) {
+      return missing(where,
+                     "map key kind '" + f.key_kind.value_or("") + "' is not a scalar");
+    }
+    ASTER_ASSIGN_OR_RETURN(
+        TypeRef v, from_kind(f.value_kind.value_or("string"), f.value_ref, std::nullopt, where));
     if (f.value_nullable.value_or(false)) v = TypeDesc::optional_of(v);
     t = TypeDesc::map_of(*key, v);
   } else {
-    auto base = from_kind(f.kind, f.ref_name, f.wire_tag, where);
-    ASTER_RETURN_IF_ERROR(base);
-    t = *base;
+    ASTER_ASSIGN_OR_RETURN(t, from_kind(f.kind, f.ref_name, f.wire_tag, where));
   }
   return f.nullable ? TypeDesc::optional_of(t) : t;
 }
@@ -240,22 +382,20 @@ Result<TypeRef> ManifestTypes::from_type_def_base(TypeKind kind, const std::stri
       if (primitive == "binary") return TypeDesc::scalar(CKind::kBytes);
       return missing(where, "unsupported primitive '" + primitive + "'");
     case TypeKind::kRef: {
-      auto it = tag_by_hash_.find(to_hex(ref));
-      if (it == tag_by_hash_.end()) {
-        return missing(where, "no schema for type " + to_hex(ref) + " (types/" + to_hex(ref) +
-                                  ".bin is not among --types)");
+      auto it = by_hash_.find(to_hex(ref));
+      if (it == by_hash_.end()) {
+        return missing(where, "no description of the type with hash " + to_hex(ref) +
+                                  " (types/" + to_hex(ref) + ".bin is not among the type blobs)");
       }
-      auto d = define(it->second, where);
-      ASTER_RETURN_IF_ERROR(d);
-      return TypeDesc::struct_ref(**d);
+      ASTER_ASSIGN_OR_RETURN(const codec::StructDesc* d, define(it->second, where));
+      return TypeDesc::struct_ref(*d);
     }
     case TypeKind::kSelfRef: {
-      auto it = tag_by_graph_name_.find(self_ref_name);
-      if (it == tag_by_graph_name_.end())
-        return missing(where, "no schema for type '" + self_ref_name + "'");
-      auto d = define(it->second, where);
-      ASTER_RETURN_IF_ERROR(d);
-      return TypeDesc::struct_ref(**d);
+      auto it = by_graph_name_.find(self_ref_name);
+      if (it == by_graph_name_.end())
+        return missing(where, "no description of type '" + self_ref_name + "'");
+      ASTER_ASSIGN_OR_RETURN(const codec::StructDesc* d, define(it->second, where));
+      return TypeDesc::struct_ref(*d);
     }
     case TypeKind::kAny:
       break;
@@ -264,25 +404,25 @@ Result<TypeRef> ManifestTypes::from_type_def_base(TypeKind kind, const std::stri
 }
 
 Result<TypeRef> ManifestTypes::from_type_def(const FieldDef& f, const std::string& where) {
-  auto value =
-      from_type_def_base(f.type_kind, f.type_primitive, f.type_ref, f.self_ref_name, where);
-  ASTER_RETURN_IF_ERROR(value);
+  ASTER_ASSIGN_OR_RETURN(
+      TypeRef value,
+      from_type_def_base(f.type_kind, f.type_primitive, f.type_ref, f.self_ref_name, where));
   TypeRef t;
   switch (f.container) {
     case ContainerKind::kNone:
-      t = *value;
+      t = value;
       break;
     case ContainerKind::kList:
-      t = TypeDesc::list_of(*value);
+      t = TypeDesc::list_of(value);
       break;
     case ContainerKind::kSet:
-      t = TypeDesc::set_of(*value);
+      t = TypeDesc::set_of(value);
       break;
     case ContainerKind::kMap: {
-      auto key = from_type_def_base(f.container_key_kind, f.container_key_primitive,
-                                    f.container_key_ref, "", where + "{key}");
-      ASTER_RETURN_IF_ERROR(key);
-      t = TypeDesc::map_of(*key, *value);
+      ASTER_ASSIGN_OR_RETURN(TypeRef key,
+                             from_type_def_base(f.container_key_kind, f.container_key_primitive,
+                                                f.container_key_ref, "", where + "{key}"));
+      t = TypeDesc::map_of(key, value);
       break;
     }
   }

@@ -21,8 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   aster::contract::ManifestTypes types(*parsed, {});
   for (const auto& m : *parsed) {
     for (const auto& method : m.methods) {
-      (void)types.find(method.request_type).is_ok();
-      (void)types.find(method.response_wire_tag).is_ok();
+      (void)types.find_type(method.request_type).is_ok();
+      (void)types.find_type(method.response_wire_tag).is_ok();
     }
   }
   return 0;

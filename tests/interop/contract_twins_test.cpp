@@ -144,15 +144,10 @@ TEST_F(ContractTwins, ManifestTypesEncodeLikePyfory) {
     std::string service = key.substr(0, key.find('.'));
     auto manifest = parse_manifest(read_text(*out_dir_ / (service + ".manifest.json")));
     ASSERT_TRUE(manifest.is_ok()) << manifest.status().to_string();
-    std::vector<TypeDef> type_defs;
-    for (const auto& e : fs::directory_iterator(*out_dir_ / service / "types")) {
-      std::string blob = read_text(e.path());
-      auto td = read_type_def({reinterpret_cast<const uint8_t*>(blob.data()), blob.size()});
-      ASSERT_TRUE(td.is_ok()) << td.status().to_string();
-      type_defs.push_back(*td);
-    }
-    ManifestTypes types({*manifest}, type_defs);
-    auto type = types.find(sample["type"].get<std::string>());
+    auto blobs = read_type_blobs(*out_dir_ / service / "types");
+    ASSERT_TRUE(blobs.is_ok()) << blobs.status().to_string();
+    ManifestTypes types({*manifest}, *blobs);
+    auto type = types.find_type(sample["type"].get<std::string>());
     ASSERT_TRUE(type.is_ok()) << type.status().to_string();
 
     auto value = aster::codec::json_decode_value(sample["json"].dump(), **type);

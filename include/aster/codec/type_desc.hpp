@@ -224,13 +224,20 @@ class StructDesc {
 };
 
 // A named enum (NAMED_ENUM 26): member names in declaration order; ordinal = index (§6).
+// An enum known only by its Python member *values* (a 0.1.2 manifest's `enum_values`) also
+// has `json_values`: the JSON text of each member's value ("1", "\"red\""), which is how JSON
+// mode writes and reads it (Python's `json.dumps` of an IntEnum is its value); its members are
+// then named by those values ("1", "red").
 class EnumDesc {
  public:
   EnumDesc() = default;
-  EnumDesc(WireName wire_name, std::vector<std::string> members);
+  EnumDesc(WireName wire_name, std::vector<std::string> members,
+           std::vector<std::string> json_values = {});
 
   const WireName& wire_name() const { return wire_name_; }
   const std::vector<std::string>& members() const { return members_; }
+  // Empty when members have names; else one JSON text per member.
+  const std::vector<std::string>& json_values() const { return json_values_; }
   int find_member(std::string_view name) const;
   const EncodedMetaString& ns_meta() const { return ns_meta_; }
   const EncodedMetaString& name_meta() const { return name_meta_; }
@@ -238,6 +245,7 @@ class EnumDesc {
  private:
   WireName wire_name_;
   std::vector<std::string> members_;
+  std::vector<std::string> json_values_;
   EncodedMetaString ns_meta_;
   EncodedMetaString name_meta_;
 };
@@ -248,7 +256,8 @@ class EnumDesc {
 class TypeRegistry {
  public:
   StructDesc& declare_struct(std::string_view tag);
-  const EnumDesc& add_enum(std::string_view tag, std::vector<std::string> members);
+  const EnumDesc& add_enum(std::string_view tag, std::vector<std::string> members,
+                           std::vector<std::string> json_values = {});
   StructDesc* find_struct(std::string_view tag);
   const StructDesc* find_struct(std::string_view tag) const;
   const EnumDesc* find_enum(std::string_view tag) const;

@@ -1,5 +1,6 @@
 // Type hashes and contract_id: unkeyed BLAKE3-256 of canonical bytes, no domain separation
-// (contract-identity sheet §3). BLAKE3 comes from the iroh bridge (aster_iroh_blake3).
+// (contract-identity sheet §3). BLAKE3 is `aster_iroh_blake3` from the
+// bridge crate's hash-only product (CMake target aster::blake3; docs/architecture.md), not iroh.
 #pragma once
 
 #include <span>

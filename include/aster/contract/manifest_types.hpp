@@ -1,16 +1,31 @@
-// Codec type descriptions for the messages a manifest describes, so the shell, the raw
-// transport and `aster fory` can build and read `aster::Value` payloads without C++ types
-// (sheet §6.2–6.3). Sources, in order of authority:
-//  - the contract's canonical TypeDefs (`types/<hash>.bin`, optional): exact containers, sets
-//    and nested structs (by hash), but enums and nested generics appear only as ANY;
-//  - the manifest's v1 field schemas of request/response types: enums, nullability, element
-//    kinds.
-// A field is taken from the TypeDef when it is not ANY, else from the manifest. A type needed
-// but described by neither gives an error naming it and the field that needs it.
+// The message types of a service as codec type descriptions, built from what a 0.1.2 producer
+// publishes — its manifest.json and, when available, the canonical TypeDefs of its collection
+// (types/<hash>.bin) — so the shell, the raw transport and `aster fory` can read and write
+// `aster::Value` payloads (Fory XLANG and JSON) without C++ types.
 //
-// Enums: a manifest gives only the Python member *values* (`enum_values`), not names; the
-// members of such an enum are named by the JSON text of their values ("0", "1", …) in order,
-// and ordinals (what travels, fory-xlang.md §6) are their positions.
+//   ASTER_ASSIGN_OR_RETURN(auto coll, aster::contract::read_collection("coll/"));
+//   aster::contract::ManifestTypes types(coll);
+//   ASTER_ASSIGN_OR_RETURN(aster::Value v, types.from_json("Entry", R"({"memo":"hi"})"));
+//   ASTER_ASSIGN_OR_RETURN(auto bytes, types.encode("Entry", v));   // pyfory's bytes
+//   ASTER_ASSIGN_OR_RETURN(aster::Value back, types.decode("Entry", bytes));
+//   ASTER_ASSIGN_OR_RETURN(std::string json, types.to_json("Entry", back));
+//
+// One type per wire identity (namespace, name) — what pyfory registers and writes — however
+// each source spells it (docs/compatibility.md, "How type names are merged"):
+//  - a TypeDef names it by package + name;
+//  - the manifest by the Python tag `__wire_type__`: an explicit `@wire_type("ns/Name")`, or,
+//    for a plain dataclass, the default `module.Name` (aster-rpc@0972ac9:
+//    bindings/python/aster/codec.py `_auto_apply_wire_type`: namespace = module);
+//  - and by the class name (`request_type`, `ref_name`).
+// `find_type` accepts any of these spellings, or the canonical tag "ns/Name"; a class name
+// resolves when one type has it, and a name two types share is refused with both tags listed.
+//
+// Field types, in order of authority: the TypeDef where it is exact (primitives, nested structs
+// by hash, LIST/SET/MAP); where the TypeDef says ANY (enums, Optional elements, nested
+// generics), the manifest's field schema — which exists for request and response types only.
+// A 0.1.2 manifest gives enums as their Python member *values* (`enum_values`), never names:
+// such an enum's JSON form is the value (Python's json.dumps of an IntEnum), its ordinal (the
+// member's position) is what travels.
 #pragma once
 
 #include <map>
@@ -22,6 +37,8 @@
 #include <vector>
 
 #include "aster/codec/type_desc.hpp"
+#include "aster/codec/value.hpp"
+#include "aster/contract/collection.hpp"
 #include "aster/contract/definitions.hpp"
 #include "aster/contract/manifest.hpp"
 #include "aster/status.hpp"
@@ -30,21 +47,42 @@ namespace aster::contract {
 
 class ManifestTypes {
  public:
-  ManifestTypes(std::vector<ContractManifest> manifests, std::vector<TypeDef> type_defs);
+  explicit ManifestTypes(std::vector<ContractManifest> manifests,
+                         std::vector<TypeBlob> type_blobs = {});
+  explicit ManifestTypes(const Collection& collection);
+  ManifestTypes(ManifestTypes&&) noexcept = default;
+  ManifestTypes& operator=(ManifestTypes&&) noexcept = default;
 
-  // `name` is a class name as `request_type`/`response_type` give it, or a wire tag "ns/Name".
-  // Resolves (and registers) the type and every type it reaches.
-  Result<codec::TypeRef> find(std::string_view name);
+  // `name`: class name, Python wire tag, "ns.Name" or "ns/Name". Resolves (and registers) the
+  // type and every type it reaches. kNotFound: unknown, or a type it needs is not described;
+  // kInvalidArgument: ambiguous name. Messages name the type and the field that needs it.
+  Result<codec::TypeRef> find_type(std::string_view name);
 
+  // JSON (docs/codec.md conventions) ↔ Value ↔ Fory XLANG bytes, for the type `name`.
+  Result<Value> from_json(std::string_view name, std::string_view json);
+  Result<std::string> to_json(std::string_view name, const Value& value);
+  Result<std::vector<uint8_t>> encode(std::string_view name, const Value& value);
+  Result<Value> decode(std::string_view name, std::span<const uint8_t> fory_bytes);
+
+  // Canonical tags ("ns/Name") of every struct either source describes, sorted.
+  std::vector<std::string> type_tags() const;
+  bool has_type_blobs() const { return !blobs_.empty(); }
   const codec::TypeRegistry& registry() const { return *registry_; }
 
  private:
-  struct Schema {
-    std::string display_name;
-    const std::vector<FieldSchema>* fields = nullptr;
+  struct Entry {
+    const TypeDef* type_def = nullptr;
+    const std::vector<FieldSchema>* fields = nullptr;  // manifest schema (request/response)
   };
-  Result<const codec::StructDesc*> define(const std::string& tag, const std::string& needed_by);
-  Status define_fields(const std::string& tag, const std::string& needed_by,
+  void index();
+  const TypeDef* match_type_def(const std::string& python_tag) const;
+  std::string canonical_for(const std::string& python_tag, const std::string& class_name) const;
+  void add_alias(const std::string& alias, const std::string& canonical);
+  Result<std::string> resolve_name(const std::string& name) const;
+
+  Result<const codec::StructDesc*> define(const std::string& canonical,
+                                          const std::string& needed_by);
+  Status define_fields(const std::string& canonical, const Entry& entry,
                        std::vector<codec::FieldDesc>& fields);
   Result<codec::TypeRef> from_schema(const FieldSchema& f, const std::string& where);
   Result<codec::TypeRef> from_kind(const std::string& kind, const std::optional<std::string>& ref,
@@ -56,16 +94,15 @@ class ManifestTypes {
                                             const std::string& self_ref_name,
                                             const std::string& where);
   Result<codec::TypeRef> enum_type(const std::string& ref_name, const std::string& where);
-  Result<std::string> tag_for_name(const std::string& name, const std::string& where) const;
 
   std::vector<ContractManifest> manifests_;
-  std::vector<TypeDef> type_defs_;
-  std::map<std::string, Schema> schemas_;                 // wire tag → manifest field schemas
-  std::map<std::string, const TypeDef*> by_tag_;          // wire tag → TypeDef
-  std::map<std::string, std::string> tag_by_hash_;        // hex hash → wire tag
-  std::map<std::string, std::string> tag_by_graph_name_;  // "package.Name" → wire tag
-  std::map<std::string, std::set<std::string>> tags_by_name_;  // class name → wire tags
-  std::map<std::string, const nlohmann::json*> enum_values_;   // enum ref_name → values
+  std::vector<TypeBlob> blobs_;
+  std::map<std::string, Entry> entries_;                  // canonical "ns/Name" → sources
+  std::map<std::string, std::set<std::string>> aliases_;  // any spelling → canonical tags
+  std::map<std::string, std::string> by_hash_;            // hex hash → canonical
+  std::map<std::string, std::string> by_graph_name_;      // "package.Name" → canonical
+  std::map<std::string, std::string> by_python_tag_;      // manifest tag → canonical
+  std::map<std::string, const nlohmann::json*> enum_values_;  // enum ref_name → values
   std::unique_ptr<codec::TypeRegistry> registry_;
   std::set<std::string> defined_;
 };

@@ -3,8 +3,8 @@ ForyCodec (what a 0.1.2 client sends). Prints JSON:
   {"<Service>.<method>": {"type": <request class name>, "hex": <Fory XLANG bytes>,
                           "json": <the same value in the codec's JSON conventions>}}
 JSON conventions (docs/codec.md): bytes → base64, sets → arrays, non-string map keys → their
-JSON text; enums → the JSON text of their *value* (a manifest names enum members only by value,
-include/aster/contract/manifest_types.hpp).
+JSON text; enums → their Python *value*, as json.dumps writes an IntEnum (a 0.1.2 manifest gives
+enums only by value, include/aster/contract/manifest_types.hpp).
 """
 import base64
 import dataclasses
@@ -23,7 +23,7 @@ def to_json(v):
     if dataclasses.is_dataclass(v):
         return {f.name: to_json(getattr(v, f.name)) for f in dataclasses.fields(v)}
     if isinstance(v, enum.Enum):
-        return json.dumps(v.value) if not isinstance(v.value, str) else v.value
+        return v.value
     if isinstance(v, (bytes, bytearray)):
         return base64.b64encode(v).decode()
     if isinstance(v, (list, tuple, set, frozenset)):

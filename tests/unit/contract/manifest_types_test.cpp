@@ -30,7 +30,7 @@ TEST(ManifestTypes, RecursiveSchemasResolve) {
      "response_fields":[{"name":"a","kind":"ref","nullable":true,"wire_tag":"p/A"},
                         {"name":"n","kind":"int"}]}])");
   ManifestTypes types({m}, {});
-  auto a = types.find("A");
+  auto a = types.find_type("A");
   ASSERT_TRUE(a.is_ok()) << a.status().to_string();
   const auto* desc = (*a)->struct_type;
   ASSERT_NE(desc, nullptr);
@@ -49,13 +49,15 @@ TEST(ManifestTypes, MissingSchemasAreNamed) {
      "fields":[{"name":"inner","kind":"ref","wire_tag":"p/Inner","ref_name":"Inner"},
                {"name":"colors","kind":"list","item_kind":"enum","item_ref":"Color"}]}])");
   ManifestTypes types({m}, {});
-  auto a = types.find("A");
+  auto a = types.find_type("A");
   ASSERT_FALSE(a.is_ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(a.status().message(),
-            "p/A.inner: no schema for type 'p/Inner' (pass the contract's types/*.bin with "
-            "--types)");
-  EXPECT_FALSE(types.find("A").is_ok());  // not half-defined after the first failure
-  auto nope = types.find("Nope");
+            "p/A.inner: no description of type 'p/Inner': the manifest describes only request "
+            "and response types; nested ones are in the contract's type blobs "
+            "(types/<hash>.bin), and none were given");
+  EXPECT_FALSE(types.find_type("A").is_ok());  // not half-defined after the first failure
+  auto nope = types.find_type("Nope");
   ASSERT_FALSE(nope.is_ok());
   EXPECT_NE(nope.status().message().find("'Nope'"), std::string::npos);
 }
@@ -67,7 +69,7 @@ TEST(ManifestTypes, EnumMembersComeFromAnyFieldNamingThem) {
      "response_type":"B","response_wire_tag":"p/B",
      "response_fields":[{"name":"c","kind":"enum","ref_name":"Color","enum_values":[1,2,3]}]}])");
   ManifestTypes types({m}, {});
-  auto a = types.find("p/A");
+  auto a = types.find_type("p/A");
   ASSERT_TRUE(a.is_ok()) << a.status().to_string();
   const auto& item = *(*a)->struct_type->fields()[0].type->element;
   ASSERT_EQ(item.kind, CK::kEnum);
@@ -83,10 +85,10 @@ TEST(ManifestTypes, TypeDefsDescribeNestedStructsAndSets) {
   auto a = build_contract_artifacts(ServiceDesc("S").method(
       method_desc("m", MethodPattern::kUnary, testing::ref(*outer), testing::ref(*outer))));
   ASSERT_TRUE(a.is_ok());
-  std::vector<TypeDef> defs;
-  for (const auto& t : a->types) defs.push_back(t.type_def);
+  std::vector<TypeBlob> defs;
+  for (const auto& t : a->types) defs.push_back({t.hash, t.type_def});
   ManifestTypes types({a->manifest}, defs);
-  auto t = types.find("Outer");
+  auto t = types.find_type("Outer");
   ASSERT_TRUE(t.is_ok()) << t.status().to_string();
   const auto& inner_desc = *(*t)->struct_type->fields()[0].type->struct_type;
   EXPECT_EQ(inner_desc.tag(), "p/Inner");
