@@ -19,6 +19,18 @@ Status invalid(std::string message) {
   return {StatusCode::kInvalidArgument, std::move(message)};
 }
 
+// User text quoted in an error: at most 40 bytes of it, so a 4 KiB paste stays one short line.
+std::string quoted(std::string_view text) {
+  constexpr size_t kShown = 40;
+  if (text.size() <= kShown) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, kShown)) + "…' (" + std::to_string(text.size()) +
+         " characters)";
+}
+
+Status corrupt_ticket(std::string_view what) {
+  return invalid("corrupt aster1 ticket: " + std::string(what));
+}
+
 bool is_hex_id(std::string_view text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -32,14 +44,14 @@ Result<SocketAddress> parse_socket_address(std::string_view text) {
   if (!text.empty() && text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return invalid("bad IPv6 socket address '" + std::string(text) + "'");
+      return invalid("bad IPv6 socket address " + quoted(text));
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string_view::npos) {
-      return invalid("socket address '" + std::string(text) + "' has no port");
+      return invalid("socket address " + quoted(text) + " has no port");
     }
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
@@ -47,12 +59,12 @@ Result<SocketAddress> parse_socket_address(std::string_view text) {
   uint16_t port_number = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
   if (ec != std::errc() || end != port.data() + port.size() || port.empty()) {
-    return invalid("bad port in socket address '" + std::string(text) + "'");
+    return invalid("bad port in socket address " + quoted(text));
   }
   asio::error_code address_error;
   auto address = asio::ip::make_address(std::string(host), address_error);
   if (address_error) {
-    return invalid("bad IP address in socket address '" + std::string(text) + "'");
+    return invalid("bad IP address in socket address " + quoted(text));
   }
   return SocketAddress(address, port_number);
 }
@@ -74,7 +86,7 @@ Result<SocketAddress> read_socket_address(std::span<const uint8_t> bytes, size_t
                                           std::string_view what) {
   const size_t need = v6 ? 18 : 6;
   if (pos + need > bytes.size()) {
-    return invalid("ticket truncated in " + std::string(what) + " at byte " +
+    return invalid("truncated in " + std::string(what) + " at byte " +
                    std::to_string(pos));
   }
   asio::ip::address address;
@@ -104,7 +116,7 @@ std::string to_string(const SocketAddress& address) {
 
 Result<EndpointId> EndpointId::from_hex(std::string_view hex) {
   if (!is_hex_id(hex)) {
-    return invalid("endpoint id must be 64 hex characters, got '" + std::string(hex) + "'");
+    return invalid("endpoint id must be 64 hex characters, got " + quoted(hex));
   }
   EndpointId id;
   size_t written = 0;
@@ -114,6 +126,11 @@ Result<EndpointId> EndpointId::from_hex(std::string_view hex) {
     return invalid("endpoint id is not valid hex");
   }
   return id;
+}
+
+bool EndpointId::is_valid_public_key() const {
+  static const bool sodium_ready = sodium_init() >= 0;
+  return sodium_ready && crypto_core_ed25519_is_valid_point(bytes.data()) == 1;
 }
 
 std::string EndpointId::to_hex() const {
@@ -175,6 +192,11 @@ Result<EndpointAddr> EndpointAddr::from_node_addr_b64(std::string_view b64) {
     return invalid("not an aster1 ticket, a 64-hex endpoint id, or base64 NodeAddr text");
   }
   text.resize(length);
+  // Short base64-looking words ("aaaa", a typo'd id) decode to bytes that are no NodeAddr:
+  // say what was expected rather than complain about the bytes.
+  if (!is_hex_id(std::string_view(text).substr(0, text.find('\n')))) {
+    return invalid("not an aster1 ticket, a 64-hex endpoint id, or base64 NodeAddr text");
+  }
   return from_node_addr_text(text);
 }
 
@@ -261,15 +283,19 @@ Result<std::vector<uint8_t>> AsterTicket::encode() const {
 
 Result<AsterTicket> AsterTicket::decode(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxWireSize) {
-    return invalid("ticket too large (" + std::to_string(bytes.size()) + " > 256 bytes)");
+    return invalid("too large (" + std::to_string(bytes.size()) + " bytes, at most 256)");
   }
-  if (bytes.size() < 34) return invalid("ticket too short (" + std::to_string(bytes.size()) + " bytes)");
+  if (bytes.size() < 34) {
+    return invalid("too short (" + std::to_string(bytes.size()) + " bytes, at least 34)");
+  }
   AsterTicket ticket;
   std::copy_n(bytes.begin(), 32, ticket.id.bytes.begin());
   size_t pos = 32;
   const uint8_t header = bytes[pos++];
   if ((header >> 4) != 1) {
-    return invalid("unsupported ticket version " + std::to_string(header >> 4));
+    // No checksum in the format: a mistyped or cut ticket usually shows up here first.
+    return invalid("header says version " + std::to_string(header >> 4) +
+                   ", and version 1 is the only one");
   }
   switch ((header >> 2) & 0x3) {
     case 0: break;
@@ -280,38 +306,38 @@ Result<AsterTicket> AsterTicket::decode(std::span<const uint8_t> bytes) {
       ticket.relay = *relay;
       break;
     }
-    default: return invalid("reserved relay type 3 in ticket header");
+    default: return invalid("reserved relay type 3 in the header");
   }
-  if (pos >= bytes.size()) return invalid("ticket truncated: missing direct address count");
+  if (pos >= bytes.size()) return invalid("truncated before the direct address count");
   const size_t count = bytes[pos++] >> 4;
   if (count > 0) {
     const size_t bitfield_bytes = (count * 2 + 7) / 8;
-    if (pos + bitfield_bytes > bytes.size()) return invalid("ticket truncated in address types");
+    if (pos + bitfield_bytes > bytes.size()) return invalid("truncated in the address types");
     const auto bitfield = bytes.subspan(pos, bitfield_bytes);
     pos += bitfield_bytes;
     for (size_t i = 0; i < count; ++i) {
       const unsigned type = (bitfield[i * 2 / 8] >> (6 - (i * 2) % 8)) & 0x3;
-      if (type > 1) return invalid("reserved address type " + std::to_string(type) + " in ticket");
+      if (type > 1) return invalid("reserved address type " + std::to_string(type));
       auto address = read_socket_address(bytes, pos, type == 1, "direct address");
       if (!address) return address.status();
       ticket.direct_addresses.push_back(*address);
     }
   }
   if (pos < bytes.size()) {
-    if (pos + 3 > bytes.size()) return invalid("ticket truncated in credential header");
+    if (pos + 3 > bytes.size()) return invalid("truncated in the credential header");
     const uint8_t kind = bytes[pos];
     const size_t length = (static_cast<size_t>(bytes[pos + 1]) << 8) | bytes[pos + 2];
     pos += 3;
-    if (kind > 3) return invalid("unknown ticket credential type " + std::to_string(kind));
-    if (length > kMaxCredentialPayload) return invalid("ticket credential payload too large");
-    if (pos + length > bytes.size()) return invalid("ticket truncated in credential payload");
+    if (kind > 3) return invalid("unknown credential type " + std::to_string(kind));
+    if (length > kMaxCredentialPayload) return invalid("credential payload too large (" + std::to_string(length) + " bytes, at most 220)");
+    if (pos + length > bytes.size()) return invalid("truncated in the credential payload");
     if (kind == 3 && length != 32) return invalid("registry_read credential must be 32 bytes");
     ticket.credential = TicketCredential{static_cast<TicketCredential::Kind>(kind),
                                          {bytes.begin() + pos, bytes.begin() + pos + length}};
     pos += length;
   }
   if (pos != bytes.size()) {
-    return invalid(std::to_string(bytes.size() - pos) + " trailing bytes after ticket");
+    return invalid(std::to_string(bytes.size() - pos) + " trailing bytes");
   }
   return ticket;
 }
@@ -324,29 +350,55 @@ Result<std::string> AsterTicket::to_string() const {
 
 Result<AsterTicket> AsterTicket::from_string(std::string_view text) {
   if (!text.starts_with(kPrefix)) return invalid("ticket does not start with 'aster1'");
-  auto bytes = base58_decode(text.substr(kPrefix.size()));
-  if (!bytes) return invalid("aster1 ticket: " + bytes.status().message());
+  const auto base58 = text.substr(kPrefix.size());
+  if (base58.size() > kMaxBase58Length) {
+    return corrupt_ticket("too long (" + std::to_string(text.size()) + " characters, at most " +
+                          std::to_string(kPrefix.size() + kMaxBase58Length) + ")");
+  }
+  auto bytes = base58_decode(base58);
+  if (!bytes) return corrupt_ticket(bytes.status().message());
   auto ticket = decode(*bytes);
-  if (!ticket) return invalid("aster1 ticket: " + ticket.status().message());
+  if (!ticket) return corrupt_ticket(ticket.status().message());
   return ticket;
 }
 
-Result<EndpointAddr> parse_endpoint_addr(std::string_view text) {
+namespace {
+
+Result<EndpointAddr> parse_any_form(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty()) return invalid("empty peer address");
   if (text.starts_with(AsterTicket::kPrefix)) {
-    auto ticket = AsterTicket::from_string(text);
-    if (!ticket) return ticket.status();
+    ASTER_ASSIGN_OR_RETURN(auto ticket, AsterTicket::from_string(text));
+    if (!ticket.id.is_valid_public_key()) {
+      return corrupt_ticket("its endpoint id " + ticket.id.to_hex() +
+                            " is not a valid ed25519 public key");
+    }
     // 0.1.2 discards the ticket's relay and credential and dials id + direct addresses.
-    return EndpointAddr{ticket->id, "", ticket->direct_addresses};
+    return EndpointAddr{ticket.id, "", ticket.direct_addresses};
   }
+  EndpointAddr addr;
   if (is_hex_id(text)) {
-    auto id = EndpointId::from_hex(text);
-    if (!id) return id.status();
-    return EndpointAddr{*id, "", {}};
+    ASTER_ASSIGN_OR_RETURN(addr.id, EndpointId::from_hex(text));
+  } else {
+    ASTER_ASSIGN_OR_RETURN(addr, EndpointAddr::from_node_addr_b64(text));
   }
-  return EndpointAddr::from_node_addr_b64(text);
+  if (!addr.id.is_valid_public_key()) {
+    return invalid("endpoint id " + addr.id.to_hex() + " is not a valid ed25519 public key");
+  }
+  return addr;
+}
+
+}  // namespace
+
+Result<EndpointAddr> parse_endpoint_addr(std::string_view text) {
+  // Before anything else: every decoder below is linear, but base58 is quadratic and error
+  // messages copy parts of the text.
+  if (text.size() > kMaxEndpointAddrText) {
+    return invalid("peer address too long (" + std::to_string(text.size()) +
+                   " characters, at most " + std::to_string(kMaxEndpointAddrText) + ")");
+  }
+  return parse_any_form(text);
 }
 
 }  // namespace aster::transport

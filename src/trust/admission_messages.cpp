@@ -15,6 +15,36 @@ Status malformed(std::string_view what, std::string_view path) {
           "malformed admission " + std::string(what) + ": " + std::string(path)};
 }
 
+// Admission messages are flat; anything nested deeper than this is hostile. Checked before
+// parsing, because copying and printing a JSON value recurse once per level.
+constexpr size_t kMaxNesting = 64;
+
+Status check_nesting(std::string_view text, std::string_view what) {
+  size_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxNesting) {
+        return malformed(what, "nested deeper than " + std::to_string(kMaxNesting) + " levels");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return Status::ok();
+}
+
 Result<std::string> optional_string(const json& object, const char* key, std::string_view what) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return std::string();
@@ -32,6 +62,7 @@ std::string ConsumerAdmissionRequest::to_json() const {
 }
 
 Result<ConsumerAdmissionRequest> ConsumerAdmissionRequest::from_json(std::string_view text) {
+  ASTER_RETURN_IF_ERROR(check_nesting(text, "request"));
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded() || !value.is_object()) return malformed("request", "not a JSON object");
   auto credential = value.find("credential_json");
@@ -116,6 +147,7 @@ std::string ConsumerAdmissionResponse::to_json() const {
 }
 
 Result<ConsumerAdmissionResponse> ConsumerAdmissionResponse::from_json(std::string_view text) {
+  ASTER_RETURN_IF_ERROR(check_nesting(text, "response"));
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return malformed("response", "not valid JSON");
   if (!value.is_object()) return malformed("response", "not a JSON object");

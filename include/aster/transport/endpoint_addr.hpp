@@ -4,6 +4,9 @@
 //   * 64 hex     — a bare endpoint id (ed25519 public key);
 //   * otherwise  — standard base64 of the NodeAddr text `id LF relay-url-or-empty LF addr…`.
 // Parsers discard the ticket's relay and credential, as 0.1.2 does, and dial id + addresses.
+//
+// Everything here is plain C++ without coroutines: the fuzz preset (clang-14) builds it alone
+// as `aster_endpoint_addr` (tests/fuzz/endpoint_addr_fuzz.cpp).
 #pragma once
 
 #include <array>
@@ -26,6 +29,10 @@ struct EndpointId {
 
   static Result<EndpointId> from_hex(std::string_view hex);
   std::string to_hex() const;
+  // True when the bytes are a canonical ed25519 point of prime order (libsodium's
+  // crypto_core_ed25519_is_valid_point): the only keys an iroh endpoint can hold. The bare
+  // parsers above accept any 32 bytes; parse_endpoint_addr() insists on this.
+  bool is_valid_public_key() const;
   friend bool operator==(const EndpointId&, const EndpointId&) = default;
 };
 
@@ -62,6 +69,9 @@ struct TicketCredential {
 struct AsterTicket {
   static constexpr std::string_view kPrefix = "aster1";
   static constexpr size_t kMaxWireSize = 256;
+  // 256 bytes are at most 350 base58 characters (256 · log 256 / log 58 = 349.6, and a leading
+  // zero byte is one '1'); longer text is rejected before the quadratic base58 decode.
+  static constexpr size_t kMaxBase58Length = 350;
   static constexpr size_t kMaxDirectAddresses = 15;
   static constexpr size_t kMaxCredentialPayload = 220;
 
@@ -78,11 +88,18 @@ struct AsterTicket {
   friend bool operator==(const AsterTicket&, const AsterTicket&) = default;
 };
 
-// Parses any of the three forms a user types, in 0.1.2's order (`_coerce_node_addr`).
-// Errors name the form that was recognised and what is wrong with it.
+// Longest address text parse_endpoint_addr() looks at (a NodeAddr with a relay URL and a few
+// dozen socket addresses is far below this); longer input is rejected before any decoding.
+inline constexpr size_t kMaxEndpointAddrText = 4096;
+
+// Parses any of the three forms a user types, in 0.1.2's order (`_coerce_node_addr`), and
+// checks that the endpoint id is a valid ed25519 public key. kInvalidArgument errors name the
+// form that was recognised and what is wrong with it ("corrupt aster1 ticket: …"). Linear in
+// the input; they quote at most a short prefix of it.
 Result<EndpointAddr> parse_endpoint_addr(std::string_view text);
 
-// Bitcoin-alphabet base58, as the `bs58` crate 0972ac9 uses. Exposed for tests.
+// Bitcoin-alphabet base58, as the `bs58` crate 0972ac9 uses. Exposed for tests. Quadratic in
+// the length: callers bound it (AsterTicket::from_string does).
 std::string base58_encode(std::span<const uint8_t> bytes);
 Result<std::vector<uint8_t>> base58_decode(std::string_view text);
 

@@ -1,10 +1,15 @@
-// The consumer side of admission (shared/reference/trust-and-admission.md §1): dial the
-// producer on ALPN `aster.consumer_admission`, open one bidi stream, write the JSON request,
-// FIN, read the JSON reply to its FIN (≤ 64 KiB). A fresh connection per admission, as 0.1.2
-// does on every connect(); neither side closes it explicitly.
+// The consumer side of admission (aster-rpc@0972ac9:bindings/python/aster/trust/consumer.py):
+// dial the producer on ALPN `aster.consumer_admission`, open one bidi stream, write the JSON
+// request, FIN, read the JSON reply to its FIN (≤ 64 KiB). A fresh connection per attempt, as
+// 0.1.2 does on every connect(); we never close it explicitly.
+//
+// Only the exchange lives here, over an endpoint the caller owns. Making a runtime and an
+// endpoint for one admission (and reading ASTER_RELAY_MODE for it) is the caller's business:
+// the CLI does it in cli/peer_admission.cpp.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string_view>
 
 #include <asio/awaitable.hpp>
@@ -20,17 +25,33 @@ inline constexpr std::string_view kConsumerAdmissionAlpn = "aster.consumer_admis
 // The producer reads at most this much (`read_to_end(64 KiB)`); we allow the same for replies.
 inline constexpr size_t kMaxAdmissionMessage = 64 * 1024;
 
+// A 0.1.2 producer finishes the reply stream and returns from its handler; dropping its last
+// connection handle closes the connection with code 0, and that close can overtake the reply
+// still in flight (end of `handle_consumer_admission_connection` in consumer.py above). The
+// consumer then sees CONN_APP_CLOSED(0) before the reply's FIN: usually before any reply byte,
+// under load also after a cut-off prefix (QUIC discards stream data not yet read when the
+// connection closes). Only that case is retried — code 0, reply incomplete — on a fresh
+// connection after a jittered exponential back-off, all inside the one timeout. A complete
+// reply, an empty one (FIN without bytes) or any other close is never retried.
+struct AdmissionRetryPolicy {
+  int max_attempts = 8;  // the first try included; 1 = never retry
+  std::chrono::milliseconds first_backoff{40};
+  std::chrono::milliseconds max_backoff{1000};
+};
+
+struct ConsumerAdmissionOptions {
+  // Bounds the whole exchange, retries included. Clamped to [1 ms, 24 h].
+  std::chrono::milliseconds timeout{10'000};
+  AdmissionRetryPolicy retry;
+  // Debug-level notes (one line each, e.g. "retrying in 75 ms"); may be empty.
+  std::function<void(std::string_view)> debug;
+};
+
 // Runs the exchange. A denial is a successful Result with admitted == false; errors are
-// kUnavailable (unreachable, connection lost, no reply), kDeadlineExceeded (timeout covers the
-// whole exchange) or kInvalidArgument (malformed reply, naming the field).
+// kUnavailable (unreachable, connection lost, no reply), kDeadlineExceeded (the timeout covers
+// the whole exchange) or kInvalidArgument (malformed reply, naming the field).
 asio::awaitable<Result<ConsumerAdmissionResponse>> request_consumer_admission(
     transport::Endpoint& endpoint, const transport::EndpointAddr& producer,
-    const ConsumerAdmissionRequest& request, std::chrono::milliseconds timeout);
-
-// For the CLI and scripts: a blocking runtime, an ephemeral endpoint (relay mode from
-// ASTER_RELAY_MODE: disabled | default | staging | custom URL; default: default), one exchange.
-Result<ConsumerAdmissionResponse> blocking_consumer_admission(
-    const transport::EndpointAddr& producer, const ConsumerAdmissionRequest& request,
-    std::chrono::milliseconds timeout);
+    const ConsumerAdmissionRequest& request, const ConsumerAdmissionOptions& options);
 
 }  // namespace aster::trust

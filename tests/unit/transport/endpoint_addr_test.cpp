@@ -109,15 +109,79 @@ TEST(EndpointAddr, BadInputNamesTheProblem) {
   for (uint8_t b : {0x00, 0x00, 0x00, 0xff}) valid.push_back(b);  // open credential + 1 byte
   check(std::string(AsterTicket::kPrefix) + base58_encode(valid), "1 trailing bytes");
   check("not an address!", "not an aster1 ticket");
-  check("dGhpcyBpcyBub3QgYW4gaWQ=", "endpoint id must be 64 hex");  // "this is not an id"
+  check("dGhpcyBpcyBub3QgYW4gaWQ=", "not an aster1 ticket");  // "this is not an id"
+  check("aaaa", "not an aster1 ticket");                       // base64 of 3 odd bytes
+  // A NodeAddr whose id is fine but whose address is not: "<kId>\n\n127.0.0.1:x".
+  check("YjgzYzIyZTRjNzUyYTE4MzFhMjFmZTEzMTQ0NDg2NGJiODUxMDU2Nzg1NjQyMWVkZDZmMzEzMzIyYzIwYzFkNwoKMTI3LjAuMC4xOng=", "NodeAddr: bad port in socket address '127.0.0.1:x'");
   // A ticket with version 2 in its header.
   std::vector<uint8_t> bad(34, 0);
   bad[32] = 0x20;
-  check(std::string(AsterTicket::kPrefix) + base58_encode(bad), "unsupported ticket version 2");
+  check(std::string(AsterTicket::kPrefix) + base58_encode(bad),
+        "corrupt aster1 ticket: header says version 2, and version 1 is the only one");
   // Truncated IPv4 direct address: count 1, bitfield, 3 of 6 bytes.
   std::vector<uint8_t> cut(32, 7);
   for (uint8_t b : {0x10, 0x10, 0x00, 127, 0, 0}) cut.push_back(b);
   check(std::string(AsterTicket::kPrefix) + base58_encode(cut), "truncated in direct address");
+}
+
+// Issue 13, point 2: bounded before decoding, corrupt tickets say so, keys must be on the curve.
+TEST(EndpointAddr, OverlongTextIsRefusedBeforeDecoding) {
+  for (const std::string& text : {"aster1" + std::string(100'000, 'z'),
+                                  std::string(100'000, 'Q'), std::string(5000, 'a')}) {
+    auto parsed = parse_endpoint_addr(text);
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.status().message().rfind("peer address too long (", 0), 0u)
+        << parsed.status().message();
+  }
+  // A ticket is at most 350 base58 characters (256 bytes).
+  auto ticket = parse_endpoint_addr("aster1" + std::string(351, 'z'));
+  ASSERT_FALSE(ticket);
+  EXPECT_EQ(ticket.status().message(),
+            "corrupt aster1 ticket: too long (357 characters, at most 356)");
+  // Just below the overall cap, the other forms stay linear and quote only a prefix.
+  auto b64 = parse_endpoint_addr(std::string(4096, 'Q'));
+  ASSERT_FALSE(b64);
+  EXPECT_LT(b64.status().message().size(), 200u) << b64.status().message();
+}
+
+TEST(EndpointAddr, CorruptTicketsSaySo) {
+  std::string ticket(kServerTicket);
+  for (size_t i = AsterTicket::kPrefix.size(); i < ticket.size(); i += 7) {
+    std::string changed = ticket;
+    changed[i] = changed[i] == 'z' ? 'y' : 'z';
+    auto parsed = parse_endpoint_addr(changed);
+    if (parsed) continue;  // the change landed in an address or port: still a valid ticket
+    EXPECT_EQ(parsed.status().message().rfind("corrupt aster1 ticket: ", 0), 0u)
+        << i << ": " << parsed.status().message();
+  }
+  auto cut = parse_endpoint_addr(ticket.substr(0, 40));
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.status().message().rfind("corrupt aster1 ticket: ", 0), 0u)
+      << cut.status().message();
+}
+
+TEST(EndpointAddr, KeysMustBeValidEd25519Points) {
+  const std::string not_on_curve(64, 'a');
+  const std::string small_order(64, '0');  // y = 0 is a point of order 4
+  for (const std::string& id : {not_on_curve, small_order}) {
+    auto from_hex = parse_endpoint_addr(id);
+    ASSERT_FALSE(from_hex) << id;
+    EXPECT_EQ(from_hex.status().message(),
+              "endpoint id " + id + " is not a valid ed25519 public key");
+    EndpointAddr addr;
+    addr.id = EndpointId::from_hex(id).value();  // the bare codec accepts any 32 bytes
+    EXPECT_FALSE(addr.id.is_valid_public_key());
+    auto from_b64 = parse_endpoint_addr(addr.to_node_addr_b64());
+    ASSERT_FALSE(from_b64);
+    EXPECT_NE(from_b64.status().message().find("is not a valid ed25519 public key"),
+              std::string::npos);
+    auto ticket = AsterTicket{addr.id, std::nullopt, {}, std::nullopt}.to_string().value();
+    auto from_ticket = parse_endpoint_addr(ticket);
+    ASSERT_FALSE(from_ticket);
+    EXPECT_EQ(from_ticket.status().message(), "corrupt aster1 ticket: its endpoint id " + id +
+                                                  " is not a valid ed25519 public key");
+  }
+  EXPECT_TRUE(EndpointId::from_hex(kId)->is_valid_public_key());
 }
 
 TEST(Base58, RoundTripsArbitraryBytes) {
