@@ -182,11 +182,6 @@ void add_common(CLI::App& cmd, ForyOptions& o, const char* input_name, const cha
   cmd.add_option("input", o.input, input_help)->type_name(input_name);
 }
 
-int fail(const Status& st) {
-  fmt::print(stderr, "error: {}\n", st.message());
-  return 1;
-}
-
 }  // namespace
 
 void add_fory_commands(CLI::App& app, CommandContext& context) {
@@ -211,8 +206,7 @@ void add_fory_commands(CLI::App& app, CommandContext& context) {
       "error.");
   decode->callback([options, &context] {
     check_usage(*options);
-    Status st = run_decode(*options);
-    if (!st.is_ok()) context.exit_code = fail(st);
+    context.finish(run_decode(*options));
   });
 
   auto* encode =
@@ -228,8 +222,7 @@ void add_fory_commands(CLI::App& app, CommandContext& context) {
       "error.");
   encode->callback([options, &context] {
     check_usage(*options);
-    Status st = run_encode(*options);
-    if (!st.is_ok()) context.exit_code = fail(st);
+    context.finish(run_encode(*options));
   });
 }
 

@@ -55,27 +55,6 @@ void allow_bare_groups(CLI::App& app) {
   if (!app.get_subcommands({}).empty()) app.require_subcommand(0, 1);
 }
 
-// Each command file owns its help, examples included. These stand in for commands that have
-// none yet (cli/fory_command.cpp predates the convention), so every `--help` shows examples.
-void add_missing_examples(CLI::App& app) {
-  static const std::pair<const char*, const char*> kExamples[] = {
-      {"aster fory decode",
-       "Examples:\n"
-       "  aster fory decode --manifest HelloService.manifest.json --type HelloRequest 02ff1d…\n"
-       "  aster fory decode --manifest m.json --types collection/ --type Order - < order.bin"},
-      {"aster fory encode",
-       "Examples:\n"
-       "  aster fory encode --manifest HelloService.manifest.json \\\n"
-       "      --type demo.hello/HelloRequest '{\"name\":\"World\"}'\n"
-       "  aster fory encode --manifest m.json --types collection/ --type Order - < order.json"},
-  };
-  for (CLI::App* sub : app.get_subcommands({})) add_missing_examples(*sub);
-  if (!app.get_footer().empty()) return;
-  for (const auto& [path, examples] : kExamples) {
-    if (command_path(&app) == path) app.footer(examples);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,7 +79,6 @@ int main(int argc, char** argv) {
       "\n"
       "Exit status: 0 success, 1 failure, 2 usage error.");
   allow_bare_groups(app);
-  add_missing_examples(app);
   aster::cli::apply_help_style(app);
 
   try {
