@@ -1,12 +1,15 @@
 // bench/transport: the transport floor. Runs, in one process and one run, the same three
-// workloads over iroh QUIC (C++ transport → Rust bridge → iroh, both endpoints on 127.0.0.1)
-// and over plain TCP loopback with Asio, and prints a markdown table with ratios:
+// workloads over (1) iroh QUIC through the C++ transport and the Rust bridge, (2) raw iroh
+// (bench/transport/raw_iroh: the same workloads in Rust on the same pins, as a subprocess) and
+// (3) plain TCP loopback with Asio, in interleaved rounds, and prints medians with ratios:
 //   1. round-trip latency p50/p99: 64-byte ping-pong on one stream / one connection;
-//   2. requests/s with 64 in flight: iroh opens one bidi stream per request (64 B, FIN, echo
-//      to FIN) as Aster calls do; TCP has no streams, so 64 connections do 64-byte ping-pongs;
+//   2. requests/s with 64 in flight: iroh opens one bidi stream per request (64 B + FIN; the
+//      server reads to end, answers + FIN) as Aster unary calls do; TCP has no streams, so 64
+//      connections do 64-byte ping-pongs; plus CPU time per request (whole process);
 //   3. bulk MB/s: 256 MiB one way on one stream / connection, then a 1-byte ack.
-// Everything C++ runs on one io_context thread; the bridge adds its tokio workers (2).
-// Usage: aster_transport_bench [requests=20000] [bulk_mib=256] [tokio_workers=2]
+// All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
+// Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
+//                              [--shape current|shared|multi:N] [--raw PATH]
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -20,8 +23,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "aster/transport/blocking.hpp"
 
@@ -37,10 +46,18 @@ constexpr int kInFlight = 64;
 constexpr int kLatencyRounds = 5000;
 
 struct Figures {
-  double p50_us = 0, p99_us = 0, rps = 0, mbps = 0;
+  double p50_us = 0, p99_us = 0, rps = 0, mbps = 0, cpu_us_per_req = 0;
   bool ok = true;
   std::string error;
 };
+
+// User + system CPU time of this process (all threads) in µs (getrusage(2)).
+double cpu_us() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + t.tv_usec; };
+  return us(ru.ru_utime) + us(ru.ru_stime);
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -83,6 +100,13 @@ asio::awaitable<void> quic_echo_stream(BidiStream s) {
   }
 }
 
+// One request per stream, as an Aster unary call: read to FIN, answer + FIN.
+asio::awaitable<void> quic_answer_stream(BidiStream s) {
+  auto req = co_await s.recv.read_all(1 << 16);
+  if (!req) co_return;
+  (void)co_await s.send.write_and_finish(req->bytes());
+}
+
 // Bulk sink: counts to FIN, then acknowledges with one byte.
 asio::awaitable<void> quic_sink_stream(BidiStream s) {
   for (;;) {
@@ -91,18 +115,19 @@ asio::awaitable<void> quic_sink_stream(BidiStream s) {
     if (c->fin()) break;
   }
   uint8_t ack = 1;
-  (void)co_await s.send.write({&ack, 1});
-  (void)s.send.finish();
+  (void)co_await s.send.write_and_finish({&ack, 1});
 }
 
 asio::awaitable<void> quic_serve_connection(Connection conn) {
   auto ex = co_await asio::this_coro::executor;
-  bool bulk = conn.alpn() == "bench/bulk";
+  const std::string alpn = conn.alpn();
   for (;;) {
     auto s = co_await conn.accept_bi();
     if (!s) co_return;
-    if (bulk) {
+    if (alpn == "bench/bulk") {
       asio::co_spawn(ex, quic_sink_stream(std::move(*s)), asio::detached);
+    } else if (alpn == "bench/rpc") {
+      asio::co_spawn(ex, quic_answer_stream(std::move(*s)), asio::detached);
     } else {
       asio::co_spawn(ex, quic_echo_stream(std::move(*s)), asio::detached);
     }
@@ -118,14 +143,11 @@ asio::awaitable<void> quic_server(std::shared_ptr<Endpoint> ep) {
   }
 }
 
+// The client side of one unary call: the request in one operation, the answer in another.
 asio::awaitable<Status> quic_request(Connection* conn, std::vector<uint8_t>* msg) {
-  auto s = co_await conn->open_bi();
-  if (!s) co_return s.status();
-  if (auto st = co_await s->send.write(*msg); !st) co_return st;
-  if (auto st = s->send.finish(); !st) co_return st;
-  auto back = co_await s->recv.read_to_end(1 << 16);
-  if (!back) co_return back.status();
-  if (back->size() != msg->size()) co_return Status(StatusCode::kDataLoss, "short echo");
+  ASTER_CO_ASSIGN_OR_RETURN(BidiStream s, co_await conn->open_bi_with(*msg));
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk back, co_await s.recv.read_all(1 << 16));
+  if (back.size() != msg->size()) co_return Status(StatusCode::kDataLoss, "short echo");
   co_return Status::ok();
 }
 
@@ -137,7 +159,7 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
     return f;
   };
   EndpointConfig scfg;
-  scfg.alpns = {"bench/echo", "bench/bulk"};
+  scfg.alpns = {"bench/echo", "bench/rpc", "bench/bulk"};
   scfg.bind_v4 = "127.0.0.1:0";
   scfg.max_bidi_streams = 1024;
   auto server = co_await rt->create_endpoint(std::move(scfg));
@@ -149,8 +171,12 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
   ccfg.bind_v4 = "127.0.0.1:0";
   auto client = co_await rt->create_endpoint(std::move(ccfg));
   if (!client) co_return fail(client.status());
-  auto echo = co_await client->connect(shared_server->address(), "bench/echo");
+  auto server_addr = shared_server->address();
+  if (!server_addr) co_return fail(server_addr.status());
+  auto echo = co_await client->connect(*server_addr, "bench/echo");
   if (!echo) co_return fail(echo.status());
+  auto rpc = co_await client->connect(*server_addr, "bench/rpc");
+  if (!rpc) co_return fail(rpc.status());
 
   // 1. latency on one stream
   {
@@ -180,27 +206,31 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
     std::vector<uint8_t> msg(kMsg, 9);
     int next = 0, failures = 0;
     Countdown workers(ex, kInFlight);
+    Status first_failure;
+    const double cpu0 = cpu_us();
     auto t = Clock::now();
     for (int w = 0; w < kInFlight; ++w) {
       asio::co_spawn(
           ex,
           [](Connection* c, std::vector<uint8_t>* msg, int* next, int total, int* failures,
-             Countdown* done) -> asio::awaitable<void> {
+             Status* first, Countdown* done) -> asio::awaitable<void> {
             while ((*next)++ < total) {
-              if (!(co_await quic_request(c, msg))) ++*failures;
+              Status st = co_await quic_request(c, msg);
+              if (!st && (*failures)++ == 0) *first = st;
             }
             done->done();
-          }(&*echo, &msg, &next, requests, &failures, &workers),
+          }(&*rpc, &msg, &next, requests, &failures, &first_failure, &workers),
           asio::detached);
     }
     co_await workers.wait();
     double secs = us_since(t) / 1e6;
-    if (failures) co_return fail(Status(StatusCode::kInternal, "request failures"));
+    f.cpu_us_per_req = (cpu_us() - cpu0) / requests;
+    if (failures) co_return fail(first_failure);
     f.rps = requests / secs;
   }
   // 3. bulk
   {
-    auto bulk = co_await client->connect(shared_server->address(), "bench/bulk");
+    auto bulk = co_await client->connect(*server_addr, "bench/bulk");
     if (!bulk) co_return fail(bulk.status());
     auto s = co_await bulk->open_bi();
     if (!s) co_return fail(s.status());
@@ -210,8 +240,9 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
       if (auto st = co_await s->send.write(buf); !st) co_return fail(st);
     }
     (void)s->send.finish();
-    auto ack = co_await s->recv.read_to_end(16);
-    if (!ack || ack->size() != 1) co_return fail(ack.status());
+    auto ack = co_await s->recv.read_all(16);
+    if (!ack) co_return fail(ack.status());
+    if (ack->size() != 1) co_return fail(Status(StatusCode::kDataLoss, "no ack"));
     f.mbps = (bulk_bytes / 1e6) / (us_since(t) / 1e6);
   }
   co_return f;
@@ -306,6 +337,7 @@ asio::awaitable<Figures> run_tcp(int requests, size_t bulk_bytes) {
     std::vector<uint8_t> msg(kMsg, 9);
     int next = 0, failures = 0;
     Countdown workers(ex, kInFlight);
+    const double cpu0 = cpu_us();
     auto t = Clock::now();
     for (int w = 0; w < kInFlight; ++w) {
       asio::co_spawn(
@@ -321,6 +353,7 @@ asio::awaitable<Figures> run_tcp(int requests, size_t bulk_bytes) {
     }
     co_await workers.wait();
     f.rps = requests / (us_since(t) / 1e6);
+    f.cpu_us_per_req = (cpu_us() - cpu0) / requests;
     if (failures) f.ok = false;
   }
   // 3. bulk
@@ -347,35 +380,165 @@ std::string ratio(double a, double b) {
   return buf;
 }
 
+// Reads one number after `"key":` in the raw baseline's one-line JSON.
+double json_number(const std::string& json, const std::string& key) {
+  auto at = json.find("\"" + key + "\"");
+  if (at == std::string::npos) return 0;
+  at = json.find(':', at);
+  return at == std::string::npos ? 0 : std::atof(json.c_str() + at + 1);
+}
+
+Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const std::string& shape) {
+  Figures f;
+  std::string cmd = path + " " + std::to_string(requests) + " " + std::to_string(bulk_mib) + " " +
+                    shape;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    f.ok = false;
+    f.error = "cannot start " + path;
+    return f;
+  }
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  if (::pclose(p) != 0 || out.find("rps_64") == std::string::npos) {
+    f.ok = false;
+    f.error = "raw iroh baseline failed: " + cmd;
+    return f;
+  }
+  f.p50_us = json_number(out, "rtt_p50_us");
+  f.p99_us = json_number(out, "rtt_p99_us");
+  f.rps = json_number(out, "rps_64");
+  f.mbps = json_number(out, "bulk_mbps");
+  f.cpu_us_per_req = json_number(out, "cpu_us_per_req");
+  return f;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+Figures median_of(const std::vector<Figures>& rounds) {
+  auto pick = [&](double Figures::*m) {
+    std::vector<double> v;
+    for (const auto& r : rounds) v.push_back(r.*m);
+    return median(v);
+  };
+  Figures f;
+  f.p50_us = pick(&Figures::p50_us);
+  f.p99_us = pick(&Figures::p99_us);
+  f.rps = pick(&Figures::rps);
+  f.mbps = pick(&Figures::mbps);
+  f.cpu_us_per_req = pick(&Figures::cpu_us_per_req);
+  return f;
+}
+
+std::string json_of(const Figures& f) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "{\"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rps_64\": %.0f, "
+                "\"bulk_mbps\": %.1f, \"cpu_us_per_req\": %.1f}",
+                f.p50_us, f.p99_us, f.rps, f.mbps, f.cpu_us_per_req);
+  return buf;
+}
+
+double loadavg() {
+  double l[1] = {0};
+  return ::getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int requests = argc > 1 ? std::atoi(argv[1]) : 20000;
-  size_t bulk_mib = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 256;
+  int requests = 20000, rounds = 3;
+  size_t bulk_mib = 256;
+  bool json = false;
+  std::string shape = "current";
+  std::string raw = ASTER_RAW_IROH_BENCH;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--rounds") {
+      rounds = std::max(1, std::atoi(value().c_str()));
+    } else if (a == "--requests") {
+      requests = std::atoi(value().c_str());
+    } else if (a == "--bulk-mib") {
+      bulk_mib = std::strtoul(value().c_str(), nullptr, 10);
+    } else if (a == "--shape") {
+      shape = value();
+    } else if (a == "--raw") {
+      raw = value();
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
+                   "[--shape current|shared|multi:N] [--raw PATH]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
   Runtime::Options options;
-  if (argc > 3) options.worker_threads = static_cast<uint32_t>(std::atoi(argv[3]));
-  auto b = BlockingRuntime::create(options);
-  if (!b) {
-    std::fprintf(stderr, "runtime: %s\n", b.status().to_string().c_str());
-    return 1;
+  if (shape.rfind("multi:", 0) == 0) {
+    options.shape = Runtime::Shape::kMultiThread;
+    options.worker_threads = static_cast<uint32_t>(std::atoi(shape.c_str() + 6));
+  } else if (shape == "current") {
+    options.shape = Runtime::Shape::kCurrentThread;
+  } else if (shape == "shared") {
+    options.shape = Runtime::Shape::kSharedThread;
+  } else {
+    std::fprintf(stderr, "--shape: current, shared or multi:N\n");
+    return 2;
   }
-  Figures tcp_f = (*b)->run(run_tcp(requests, bulk_mib << 20));
-  Figures quic = (*b)->run(run_quic(&(*b)->runtime(), requests, bulk_mib << 20));
-  if (!quic.ok || !tcp_f.ok) {
-    std::fprintf(stderr, "benchmark failed: iroh: %s tcp: %s\n", quic.error.c_str(),
-                 tcp_f.error.c_str());
-    return 1;
+  const double load_before = loadavg();
+  std::vector<Figures> bridge, raw_iroh, tcp_rounds;
+  for (int r = 0; r < rounds; ++r) {
+    {
+      auto b = BlockingRuntime::create(options);
+      if (!b) {
+        std::fprintf(stderr, "runtime: %s\n", b.status().to_string().c_str());
+        return 1;
+      }
+      bridge.push_back((*b)->run(run_quic(&(*b)->runtime(), requests, bulk_mib << 20)));
+    }
+    {
+      // TCP on its own plain Asio loop, so the bridge's shape does not change its figures.
+      auto b = BlockingRuntime::create(Runtime::Options{});
+      if (!b) return 1;
+      tcp_rounds.push_back((*b)->run(run_tcp(requests, bulk_mib << 20)));
+    }
+    // Raw iroh in the bridge's shape; "current" and "shared" both mean one current_thread
+    // runtime for everything (raw iroh has no second event loop to share it with).
+    raw_iroh.push_back(run_raw(raw, requests, bulk_mib, shape == "shared" ? "current" : shape));
+    for (const auto* f : {&bridge.back(), &raw_iroh.back(), &tcp_rounds.back()}) {
+      if (!f->ok) {
+        std::fprintf(stderr, "benchmark failed: %s\n", f->error.c_str());
+        return 1;
+      }
+    }
   }
-  std::printf("| metric | iroh QUIC via bridge | TCP loopback (Asio) | iroh / TCP |\n");
-  std::printf("|---|---:|---:|---:|\n");
-  std::printf("| RTT p50, 64 B, one stream (µs) | %.1f | %.1f | %s |\n", quic.p50_us, tcp_f.p50_us,
-              ratio(quic.p50_us, tcp_f.p50_us).c_str());
-  std::printf("| RTT p99, 64 B, one stream (µs) | %.1f | %.1f | %s |\n", quic.p99_us, tcp_f.p99_us,
-              ratio(quic.p99_us, tcp_f.p99_us).c_str());
-  std::printf(
-      "| requests/s, 64 in flight (%d req; iroh: stream per request) | %.0f | %.0f | %s |\n",
-      requests, quic.rps, tcp_f.rps, ratio(quic.rps, tcp_f.rps).c_str());
-  std::printf("| bulk MB/s (%zu MiB, one stream) | %.1f | %.1f | %s |\n", bulk_mib, quic.mbps,
-              tcp_f.mbps, ratio(quic.mbps, tcp_f.mbps).c_str());
+  const double load_after = loadavg();
+  const Figures q = median_of(bridge), w = median_of(raw_iroh), t = median_of(tcp_rounds);
+  if (json) {
+    std::printf("{\"bridge\": %s, \"raw_iroh\": %s, \"tcp\": %s, \"loadavg\": %.2f}\n",
+                json_of(q).c_str(), json_of(w).c_str(), json_of(t).c_str(), load_after);
+    return 0;
+  }
+  std::printf("medians of %d interleaved rounds; shape %s; load average %.2f before, %.2f after\n\n",
+              rounds, shape.c_str(), load_before, load_after);
+  std::printf("| metric | bridge | raw iroh | TCP loopback (Asio) | bridge / raw iroh |\n");
+  std::printf("|---|---:|---:|---:|---:|\n");
+  std::printf("| RTT p50, 64 B, one stream (µs) | %.1f | %.1f | %.1f | %s |\n", q.p50_us, w.p50_us,
+              t.p50_us, ratio(q.p50_us, w.p50_us).c_str());
+  std::printf("| RTT p99, 64 B, one stream (µs) | %.1f | %.1f | %.1f | %s |\n", q.p99_us, w.p99_us,
+              t.p99_us, ratio(q.p99_us, w.p99_us).c_str());
+  std::printf("| requests/s, 64 in flight, stream per request (%d req) | %.0f | %.0f | %.0f | %s |\n",
+              requests, q.rps, w.rps, t.rps, ratio(q.rps, w.rps).c_str());
+  std::printf("| CPU per request (µs, whole process) | %.1f | %.1f | %.1f | %s |\n",
+              q.cpu_us_per_req, w.cpu_us_per_req, t.cpu_us_per_req,
+              ratio(q.cpu_us_per_req, w.cpu_us_per_req).c_str());
+  std::printf("| bulk MB/s (%zu MiB, one stream) | %.1f | %.1f | %.1f | %s |\n", bulk_mib, q.mbps,
+              w.mbps, t.mbps, ratio(q.mbps, w.mbps).c_str());
   return 0;
 }

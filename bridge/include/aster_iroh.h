@@ -10,6 +10,14 @@
  *  - Every asynchronous call returns at once (the submit status) and writes an op id; later
  *    exactly ONE terminal event with the caller's user_data appears on the completion queue.
  *    Submit statuses other than ASTER_IROH_OK mean no event will follow.
+ *  - Inline completion: calls taking `aster_iroh_event *now` first try to finish right away
+ *    (noq takes a write into its buffer, hands out buffered bytes, opens a stream within
+ *    credit without waiting). Then they write the outcome to *now, return ASTER_IROH_DONE and
+ *    no event follows (now->op = 0; a payload in *now is a lease like any other). With
+ *    now == NULL the outcome is always an event.
+ *  - Continuous accept (*_each): one OK event per accepted object, then one terminal event
+ *    with a non-OK status (CANCELLED, or why it ended). At most `window` deliveries are made
+ *    beyond those given back with aster_iroh_grant (back-pressure).
  *  - The queue is drained with aster_iroh_poll(); the eventfd from
  *    aster_iroh_runtime_event_fd() becomes readable when events are waiting. poll() clears it
  *    when it empties the queue, so: wait readable, poll until 0, wait again.
@@ -28,7 +36,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 2u
+#define ASTER_IROH_ABI_VERSION 3u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -39,6 +47,7 @@ int32_t aster_iroh_blake3(const uint8_t *data, size_t len, uint8_t *out);
 enum aster_iroh_status {
   ASTER_IROH_OK = 0,
   ASTER_IROH_FIN = 1,                  /* read reached the end of the stream */
+  ASTER_IROH_DONE = 2,                 /* submit status: completed inline, outcome in *now */
   ASTER_IROH_INVALID_ARG = 1001,
   ASTER_IROH_NOT_FOUND = 1002,         /* stale/freed handle, finished op, answered hook */
   ASTER_IROH_BUSY = 1003,              /* a read (write) is already pending on the stream */
@@ -58,7 +67,8 @@ enum aster_iroh_status {
   ASTER_IROH_PARSE = 1017,
   ASTER_IROH_STORE = 1018,             /* reserved for blobs/docs */
   ASTER_IROH_INTERNAL = 1019,
-  ASTER_IROH_PANIC = 1020              /* a Rust panic was caught at the boundary */
+  ASTER_IROH_PANIC = 1020,             /* a Rust panic was caught at the boundary */
+  ASTER_IROH_TOO_LONG = 1021           /* read to end: more than `max` bytes */
 };
 /* Static NUL-terminated name ("CONN_APP_CLOSED"); "UNKNOWN" for other values. */
 const char *aster_iroh_status_name(int32_t status);
@@ -72,7 +82,7 @@ enum aster_iroh_event_kind {
   ASTER_IROH_EV_CONN_CLOSED = 5,     /* status/code/payload say why */
   ASTER_IROH_EV_OPEN_BI = 6,         /* h1 = send half, h2 = recv half */
   ASTER_IROH_EV_ACCEPT_BI = 7,       /* h1 = send half, h2 = recv half */
-  ASTER_IROH_EV_READ = 8,            /* OK + payload, or FIN */
+  ASTER_IROH_EV_READ = 8,            /* OK + payload, or FIN (+ whole payload: read to end) */
   ASTER_IROH_EV_WRITE = 9,
   ASTER_IROH_EV_STOPPED = 10,        /* OK (all acked) or STREAM_STOPPED + code */
   ASTER_IROH_EV_DEBUG = 99,
@@ -108,9 +118,14 @@ typedef struct aster_iroh_event {
 } aster_iroh_event;
 
 /* ---- runtime ---- */
+#define ASTER_IROH_RT_MULTI_THREAD 0u   /* tokio multi-thread runtime, worker_threads workers */
+#define ASTER_IROH_RT_CURRENT_THREAD 1u /* tokio current_thread runtime on one bridge thread */
+#define ASTER_IROH_RT_CALLER_DRIVEN 2u  /* current_thread runtime run by aster_iroh_runtime_turn */
 typedef struct aster_iroh_runtime_cfg {
   uint32_t struct_size;    /* sizeof(aster_iroh_runtime_cfg) */
-  uint32_t worker_threads; /* tokio workers; 0 = 2 */
+  uint32_t worker_threads; /* tokio workers (multi-thread); 0 = 2 */
+  uint32_t flavor;         /* ASTER_IROH_RT_* */
+  uint32_t reserved;
 } aster_iroh_runtime_cfg;
 
 /* cfg may be NULL (defaults). */
@@ -119,6 +134,11 @@ int32_t aster_iroh_runtime_new(const aster_iroh_runtime_cfg *cfg, aster_iroh_rt 
  * produce no events) and leases, stops the runtime and frees rt. Blocks; never call it from a
  * bridge thread. Stop watching the event fd first: it is closed here. */
 int32_t aster_iroh_runtime_shutdown(aster_iroh_rt *rt, uint32_t timeout_ms);
+/* ASTER_IROH_RT_CALLER_DRIVEN only: runs ready bridge tasks and polls the network once, then
+ * waits up to timeout_us for more, returning early once an event is queued. One thread only
+ * (the caller's event loop), never from inside another aster_iroh call. The event fd is not
+ * signalled in this flavour: poll the queue after every turn. */
+int32_t aster_iroh_runtime_turn(aster_iroh_rt *rt, uint32_t timeout_us);
 /* Non-blocking eventfd owned by rt; readable while events wait. Do not close it. */
 int32_t aster_iroh_runtime_event_fd(aster_iroh_rt *rt);
 /* Moves up to max events into out; never blocks. Returns the count. */
@@ -163,14 +183,34 @@ typedef struct aster_iroh_endpoint_cfg {
  * Event ENDPOINT_CREATE, h1 = endpoint. */
 int32_t aster_iroh_endpoint_create(aster_iroh_rt *rt, const aster_iroh_endpoint_cfg *cfg,
                                    uint64_t user_data, aster_iroh_op *out_op);
-/* 64 lowercase hex + NUL into out[65]. */
-int32_t aster_iroh_endpoint_id(aster_iroh_rt *rt, aster_iroh_handle ep, char *out);
+/* Endpoint id (32-byte ed25519 public key) into out[32]. */
+int32_t aster_iroh_endpoint_id(aster_iroh_rt *rt, aster_iroh_handle ep, uint8_t *out);
 /* 32-byte secret key seed into out[32]. */
 int32_t aster_iroh_endpoint_secret(aster_iroh_rt *rt, aster_iroh_handle ep, uint8_t *out);
-/* LF text address "id\nrelay_or_empty\naddr\naddr..." (§3.3), not NUL-terminated.
- * *out_len = needed length; BUFFER_TOO_SMALL (nothing written) when cap is less. */
-int32_t aster_iroh_endpoint_addr(aster_iroh_rt *rt, aster_iroh_handle ep, char *buf, size_t cap,
-                                 size_t *out_len);
+/* A UDP socket address as bytes: family 4 (ip[0..4]) or 6 (ip[0..16]), port in host order. */
+typedef struct aster_iroh_sockaddr {
+  uint8_t ip[16];
+  uint16_t port;
+  uint8_t family;
+  uint8_t reserved;
+} aster_iroh_sockaddr;
+
+/* Where the endpoint can be dialled, as bytes. The caller provides the buffers; the call
+ * writes id, relay_len (URL text, not NUL-terminated, 0 = none) and addrs_len (direct
+ * addresses, the bound sockets when iroh knows none yet). BUFFER_TOO_SMALL (only the lengths
+ * written) when relay_cap or addrs_cap is short. */
+typedef struct aster_iroh_addr_out {
+  uint32_t struct_size; /* sizeof(aster_iroh_addr_out) */
+  uint8_t id[32];
+  char *relay_url;
+  size_t relay_cap;
+  size_t relay_len;
+  aster_iroh_sockaddr *addrs;
+  size_t addrs_cap;
+  size_t addrs_len;
+} aster_iroh_addr_out;
+int32_t aster_iroh_endpoint_addr(aster_iroh_rt *rt, aster_iroh_handle ep,
+                                 aster_iroh_addr_out *out);
 /* Graceful close (router shutdown, endpoint close; waits for close acks, ≈3 s at most). */
 int32_t aster_iroh_endpoint_close(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
                                   aster_iroh_op *out_op);
@@ -187,9 +227,9 @@ int32_t aster_iroh_hook_respond(aster_iroh_rt *rt, aster_iroh_handle invocation,
 typedef struct aster_iroh_connect_cfg {
   uint32_t struct_size;      /* sizeof(aster_iroh_connect_cfg) */
   uint32_t timeout_ms;       /* 0 = none beyond iroh's own */
-  const char *endpoint_id;   /* 64 hex (base32 accepted) */
+  uint8_t endpoint_id[32];   /* ed25519 public key */
   const char *relay_url;     /* NULL/"" = none */
-  const char *const *addrs;  /* "ip:port" strings */
+  const aster_iroh_sockaddr *addrs;
   size_t addrs_len;
   aster_iroh_bytes alpn;
 } aster_iroh_connect_cfg;
@@ -202,6 +242,12 @@ int32_t aster_iroh_connect(aster_iroh_rt *rt, aster_iroh_handle ep,
 /* Next incoming connection on any served ALPN (pull; 256 queued at most). Event ACCEPT. */
 int32_t aster_iroh_accept_next(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
                                aster_iroh_op *out_op);
+/* Continuous accept of connections: ACCEPT events (OK) until the endpoint closes or the op is
+ * cancelled; at most `window` beyond the grants. */
+int32_t aster_iroh_accept_each(aster_iroh_rt *rt, aster_iroh_handle ep, uint32_t window,
+                               uint64_t user_data, aster_iroh_op *out_op);
+/* Gives a continuous accept op `n` more deliveries. NOT_FOUND once it ended. */
+int32_t aster_iroh_grant(aster_iroh_rt *rt, aster_iroh_op op, uint32_t n);
 /* Application close (sync). */
 int32_t aster_iroh_conn_close(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t code,
                               const uint8_t *reason, size_t reason_len);
@@ -218,9 +264,23 @@ int32_t aster_iroh_open_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t u
                            aster_iroh_op *out_op);
 int32_t aster_iroh_accept_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t user_data,
                              aster_iroh_op *out_op);
+#define ASTER_IROH_SEND_FIN 1u    /* send/open_bi_send: FIN after the data */
+#define ASTER_IROH_RECV_TO_END 1u /* recv: read until FIN (at most max bytes) in one op */
+/* open_bi + write + (SEND_FIN) finish as one operation: OPEN_BI event or inline (DONE). */
+int32_t aster_iroh_open_bi_send(aster_iroh_rt *rt, aster_iroh_handle conn, const uint8_t *data,
+                                size_t len, uint32_t flags, uint64_t user_data,
+                                aster_iroh_op *out_op, aster_iroh_event *now);
+/* Continuous accept of bidi streams: ACCEPT_BI events (OK) until the connection closes or the
+ * op is cancelled; at most `window` beyond the grants. */
+int32_t aster_iroh_accept_bi_each(aster_iroh_rt *rt, aster_iroh_handle conn, uint32_t window,
+                                  uint64_t user_data, aster_iroh_op *out_op);
 /* Copies data; WRITE completes when noq accepted every byte. One write pending per stream. */
 int32_t aster_iroh_write(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
                          size_t len, uint64_t user_data, aster_iroh_op *out_op);
+/* write + (SEND_FIN) finish: WRITE event or inline (DONE). */
+int32_t aster_iroh_send(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
+                        size_t len, uint32_t flags, uint64_t user_data, aster_iroh_op *out_op,
+                        aster_iroh_event *now);
 /* FIN after the queued writes (sync). */
 int32_t aster_iroh_finish(aster_iroh_rt *rt, aster_iroh_handle send);
 /* RESET_STREAM(code); a pending write completes CANCELLED. */
@@ -232,6 +292,10 @@ int32_t aster_iroh_send_free(aster_iroh_rt *rt, aster_iroh_handle send);
 /* Up to max bytes (zero-copy lease) or FIN. One read pending per stream (else BUSY). */
 int32_t aster_iroh_read(aster_iroh_rt *rt, aster_iroh_handle recv, size_t max,
                         uint64_t user_data, aster_iroh_op *out_op);
+/* read, or (RECV_TO_END) read to FIN: READ event with status FIN and the whole payload,
+ * TOO_LONG past max; or inline (DONE). A cancelled read-to-end may lose what it had read. */
+int32_t aster_iroh_recv(aster_iroh_rt *rt, aster_iroh_handle recv, size_t max, uint32_t flags,
+                        uint64_t user_data, aster_iroh_op *out_op, aster_iroh_event *now);
 /* STOP_SENDING(code); a pending read completes CANCELLED. */
 int32_t aster_iroh_stop(aster_iroh_rt *rt, aster_iroh_handle recv, uint64_t code);
 /* Dropping a partly read recv half sends STOP_SENDING 0 (noq). */

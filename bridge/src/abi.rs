@@ -10,6 +10,8 @@ use std::os::raw::c_char;
 pub mod status {
     pub const OK: i32 = 0;
     pub const FIN: i32 = 1;
+    /// Submit status: the op completed inline and its outcome was written to `*now`.
+    pub const DONE: i32 = 2;
     pub const INVALID_ARG: i32 = 1001;
     pub const NOT_FOUND: i32 = 1002;
     pub const BUSY: i32 = 1003;
@@ -30,11 +32,13 @@ pub mod status {
     pub const STORE: i32 = 1018;
     pub const INTERNAL: i32 = 1019;
     pub const PANIC: i32 = 1020;
+    pub const TOO_LONG: i32 = 1021;
 
     pub fn name(s: i32) -> &'static [u8] {
         match s {
             OK => b"OK\0",
             FIN => b"FIN\0",
+            DONE => b"DONE\0",
             INVALID_ARG => b"INVALID_ARG\0",
             NOT_FOUND => b"NOT_FOUND\0",
             BUSY => b"BUSY\0",
@@ -55,6 +59,7 @@ pub mod status {
             STORE => b"STORE\0",
             INTERNAL => b"INTERNAL\0",
             PANIC => b"PANIC\0",
+            TOO_LONG => b"TOO_LONG\0",
             _ => b"UNKNOWN\0",
         }
     }
@@ -80,6 +85,15 @@ pub mod kind {
 pub const EP_SECRET_KEY: u32 = 1;
 pub const EP_GATE: u32 = 2;
 pub const EP_PORTMAPPER: u32 = 4;
+
+/// `aster_iroh_send` / `aster_iroh_open_bi_send`: FIN after the data.
+pub const SEND_FIN: u32 = 1;
+/// `aster_iroh_recv`: read until FIN (at most `max` bytes) in one operation.
+pub const RECV_TO_END: u32 = 1;
+
+pub const RT_MULTI_THREAD: u32 = 0;
+pub const RT_CURRENT_THREAD: u32 = 1;
+pub const RT_CALLER_DRIVEN: u32 = 2;
 
 pub const RELAY_DISABLED: u32 = 0;
 pub const RELAY_DEFAULT: u32 = 1;
@@ -112,6 +126,8 @@ pub struct aster_iroh_event {
 pub struct aster_iroh_runtime_cfg {
     pub struct_size: u32,
     pub worker_threads: u32,
+    pub flavor: u32,
+    pub reserved: u32,
 }
 
 #[repr(C)]
@@ -129,15 +145,69 @@ pub struct aster_iroh_endpoint_cfg {
     pub alpns_len: usize,
 }
 
+/// A UDP socket address as bytes: `family` 4 (ip[0..4]) or 6 (ip[0..16]), port in host order.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct aster_iroh_sockaddr {
+    pub ip: [u8; 16],
+    pub port: u16,
+    pub family: u8,
+    pub reserved: u8,
+}
+
+impl aster_iroh_sockaddr {
+    pub fn to_std(&self) -> Option<std::net::SocketAddr> {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+        let ip = match self.family {
+            4 => IpAddr::V4(Ipv4Addr::new(self.ip[0], self.ip[1], self.ip[2], self.ip[3])),
+            6 => IpAddr::V6(Ipv6Addr::from(self.ip)),
+            _ => return None,
+        };
+        Some(SocketAddr::new(ip, self.port))
+    }
+    pub fn from_std(a: &std::net::SocketAddr) -> Self {
+        let mut ip = [0u8; 16];
+        let family = match a.ip() {
+            std::net::IpAddr::V4(v4) => {
+                ip[..4].copy_from_slice(&v4.octets());
+                4
+            }
+            std::net::IpAddr::V6(v6) => {
+                ip.copy_from_slice(&v6.octets());
+                6
+            }
+        };
+        Self {
+            ip,
+            port: a.port(),
+            family,
+            reserved: 0,
+        }
+    }
+}
+
 #[repr(C)]
 pub struct aster_iroh_connect_cfg {
     pub struct_size: u32,
     pub timeout_ms: u32,
-    pub endpoint_id: *const c_char,
+    pub endpoint_id: [u8; 32],
     pub relay_url: *const c_char,
-    pub addrs: *const *const c_char,
+    pub addrs: *const aster_iroh_sockaddr,
     pub addrs_len: usize,
     pub alpn: aster_iroh_bytes,
+}
+
+/// Output of `aster_iroh_endpoint_addr`: caller-provided buffers, lengths written back.
+#[repr(C)]
+pub struct aster_iroh_addr_out {
+    pub struct_size: u32,
+    pub id: [u8; 32],
+    pub relay_url: *mut u8,
+    pub relay_cap: usize,
+    pub relay_len: usize,
+    pub addrs: *mut aster_iroh_sockaddr,
+    pub addrs_cap: usize,
+    pub addrs_len: usize,
 }
 
 // Layout pins; keep in sync with include/aster_iroh.h and tests/unit/bridge/abi_layout.c.
@@ -152,7 +222,7 @@ const _: () = assert!(offset_of!(aster_iroh_event, code) == 40);
 const _: () = assert!(offset_of!(aster_iroh_event, data) == 48);
 const _: () = assert!(offset_of!(aster_iroh_event, len) == 56);
 const _: () = assert!(offset_of!(aster_iroh_event, lease) == 64);
-const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 8);
+const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 16);
 const _: () = assert!(size_of::<aster_iroh_endpoint_cfg>() == 88);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, secret_key) == 8);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_mode) == 40);
@@ -162,9 +232,17 @@ const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, bind_v4) == 56);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_url) == 64);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, alpns) == 72);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, alpns_len) == 80);
-const _: () = assert!(size_of::<aster_iroh_connect_cfg>() == 56);
+const _: () = assert!(size_of::<aster_iroh_sockaddr>() == 20);
+const _: () = assert!(offset_of!(aster_iroh_sockaddr, port) == 16);
+const _: () = assert!(offset_of!(aster_iroh_sockaddr, family) == 18);
+const _: () = assert!(size_of::<aster_iroh_connect_cfg>() == 80);
 const _: () = assert!(offset_of!(aster_iroh_connect_cfg, endpoint_id) == 8);
-const _: () = assert!(offset_of!(aster_iroh_connect_cfg, relay_url) == 16);
-const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs) == 24);
-const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs_len) == 32);
-const _: () = assert!(offset_of!(aster_iroh_connect_cfg, alpn) == 40);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, relay_url) == 40);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs) == 48);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, addrs_len) == 56);
+const _: () = assert!(offset_of!(aster_iroh_connect_cfg, alpn) == 64);
+const _: () = assert!(size_of::<aster_iroh_addr_out>() == 88);
+const _: () = assert!(offset_of!(aster_iroh_addr_out, id) == 4);
+const _: () = assert!(offset_of!(aster_iroh_addr_out, relay_url) == 40);
+const _: () = assert!(offset_of!(aster_iroh_addr_out, addrs) == 64);
+const _: () = assert!(offset_of!(aster_iroh_addr_out, addrs_len) == 80);

@@ -33,9 +33,14 @@ struct State {
     armed: bool,
 }
 
+
 pub struct CompletionQueue {
     fd: i32,
     state: Mutex<State>,
+    /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
+    pub notify: tokio::sync::Notify,
+    /// false for caller-driven runtimes (see `aster_iroh_runtime_turn`).
+    pub fd_wake: std::sync::atomic::AtomicBool,
 }
 
 impl CompletionQueue {
@@ -51,6 +56,8 @@ impl CompletionQueue {
                 queue: VecDeque::new(),
                 armed: false,
             }),
+            notify: tokio::sync::Notify::new(),
+            fd_wake: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -65,6 +72,10 @@ impl CompletionQueue {
             !std::mem::replace(&mut st.armed, true)
         };
         if wake {
+            self.notify.notify_one();
+            if !self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a local. EAGAIN (counter saturated) is harmless.
             unsafe { write(self.fd, &one as *const u64 as *const u8, 8) };

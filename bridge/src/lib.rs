@@ -25,13 +25,14 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use iroh::endpoint::VarInt;
 use iroh::{EndpointAddr, EndpointId, RelayMode};
 use tokio::sync::oneshot;
 
+use stream::Attempt;
+
 pub use abi::{
-    aster_iroh_bytes, aster_iroh_connect_cfg, aster_iroh_endpoint_cfg, aster_iroh_event,
+    aster_iroh_addr_out, aster_iroh_bytes, aster_iroh_connect_cfg, aster_iroh_sockaddr, aster_iroh_endpoint_cfg, aster_iroh_event,
     aster_iroh_runtime_cfg,
 };
 use abi::{
@@ -40,19 +41,65 @@ use abi::{
 };
 use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
-use stream::{RecvCmd, SendCmd};
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
 pub struct aster_iroh_rt {
     shared: Arc<Shared>,
-    tokio: Option<tokio::runtime::Runtime>,
+    tokio: Option<Arc<tokio::runtime::Runtime>>,
+    /// current_thread flavour: the thread driving the runtime and the signal that stops it.
+    driver: Option<(oneshot::Sender<()>, std::thread::JoinHandle<()>)>,
+    flavor: u32,
 }
 
 impl aster_iroh_rt {
+    /// Ends an operation submitted with an optional inline outcome: with `now` the outcome is
+    /// written there (DONE, no event); otherwise it is queued as the op's one event (OK).
+    unsafe fn settle(
+        &self,
+        kind: u32,
+        user_data: u64,
+        out_op: *mut u64,
+        now: *mut aster_iroh_event,
+        attempt: Attempt,
+        op: u64,
+        rx: Option<oneshot::Receiver<()>>,
+    ) -> i32 {
+        match attempt {
+            Attempt::Done(c) => {
+                if let Some(now) = now.as_mut() {
+                    *now = self.shared.event_of(kind, 0, user_data, c);
+                    if !out_op.is_null() {
+                        *out_op = 0;
+                    }
+                    return status::DONE;
+                }
+                let (op, _rx) = if op != 0 {
+                    (op, None)
+                } else {
+                    let (op, rx) = self.shared.register(kind, user_data, None);
+                    (op, Some(rx))
+                };
+                self.shared.complete(op, c);
+                if !out_op.is_null() {
+                    *out_op = op;
+                }
+                status::OK
+            }
+            Attempt::Pending(fut) => {
+                let rx = rx.expect("a pending op was registered");
+                self.shared.spawn_op(self.handle(), op, rx, fut);
+                if !out_op.is_null() {
+                    *out_op = op;
+                }
+                status::OK
+            }
+        }
+    }
+
     fn handle(&self) -> &tokio::runtime::Handle {
         self.tokio
             .as_ref()
@@ -141,6 +188,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             return status::INVALID_ARG;
         }
         let mut workers = 2usize;
+        let mut flavor = abi::RT_MULTI_THREAD;
         if let Some(c) = cfg.as_ref() {
             if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_runtime_cfg>() {
                 return status::INVALID_ARG;
@@ -148,22 +196,54 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             if c.worker_threads > 0 {
                 workers = c.worker_threads as usize;
             }
+            flavor = c.flavor;
         }
         let Some(cq) = cq::CompletionQueue::new() else {
             return status::INTERNAL;
         };
-        let tokio = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name("aster-iroh")
-            .enable_all()
-            .build()
-        {
-            Ok(t) => t,
+        let built = match flavor {
+            abi::RT_MULTI_THREAD => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("aster-iroh")
+                .enable_all()
+                .build(),
+            abi::RT_CURRENT_THREAD | abi::RT_CALLER_DRIVEN => {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+            }
+            _ => return status::INVALID_ARG,
+        };
+        let tokio = match built {
+            Ok(t) => Arc::new(t),
             Err(_) => return status::INTERNAL,
         };
+        let driver = if flavor == abi::RT_CURRENT_THREAD {
+            // One thread drives the runtime (and every task on it) until shutdown.
+            let (tx, rx) = oneshot::channel::<()>();
+            let t = tokio.clone();
+            match std::thread::Builder::new()
+                .name("aster-iroh".into())
+                .spawn(move || {
+                    t.block_on(async move {
+                        let _ = rx.await;
+                    })
+                }) {
+                Ok(j) => Some((tx, j)),
+                Err(_) => return status::INTERNAL,
+            }
+        } else {
+            None
+        };
+        if flavor == abi::RT_CALLER_DRIVEN {
+            // The caller drains after every turn on its own thread: no eventfd wake-ups.
+            cq.fd_wake.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let rt = Box::new(aster_iroh_rt {
             shared: Arc::new(Shared::new(cq)),
             tokio: Some(tokio),
+            driver,
+            flavor,
         });
         *out = Box::into_raw(rt);
         status::OK
@@ -188,7 +268,12 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
         let objs = rt.shared.drain_handles();
         rt.shared.drain_ops();
         let timeout = Duration::from_millis(timeout_ms as u64);
-        if let Some(tokio) = rt.tokio.take() {
+        if let Some((stop, thread)) = rt.driver.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+        let tokio = rt.tokio.take().and_then(|t| Arc::try_unwrap(t).ok());
+        if let Some(tokio) = tokio {
             let endpoints: Vec<_> = objs
                 .iter()
                 .filter_map(|o| match o {
@@ -209,6 +294,39 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
         }
         rt.shared.cq.clear();
         rt.shared.drain_leases();
+        status::OK
+    })
+}
+
+/// Caller-driven runtime: runs ready tasks and polls the network once, then waits up to
+/// `timeout_us` for more (returning early once an event is queued). Call it from one thread
+/// only, never from inside a bridge callback; other flavours return INVALID_ARG.
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_turn(rt: *mut aster_iroh_rt, timeout_us: u32) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
+            return status::INVALID_ARG;
+        }
+        let Some(t) = r.tokio.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        let shared = r.shared.clone();
+        t.block_on(async move {
+            if timeout_us == 0 {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::select! {
+                    _ = shared.cq.notify.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_micros(timeout_us as u64)) => {}
+                }
+            }
+        });
         status::OK
     })
 }
@@ -387,16 +505,12 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
     })
 }
 
-/// Writes the 64-hex endpoint id plus NUL into `out[65]`.
+/// Writes the endpoint id (32-byte ed25519 public key) into `out[32]`.
 ///
 /// # Safety
-/// `rt` valid; `out` has 65 writable bytes.
+/// `rt` valid; `out` has 32 writable bytes.
 #[no_mangle]
-pub unsafe extern "C" fn aster_iroh_endpoint_id(
-    rt: *mut aster_iroh_rt,
-    ep: u64,
-    out: *mut c_char,
-) -> i32 {
+pub unsafe extern "C" fn aster_iroh_endpoint_id(rt: *mut aster_iroh_rt, ep: u64, out: *mut u8) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
@@ -405,9 +519,7 @@ pub unsafe extern "C" fn aster_iroh_endpoint_id(
             return status::INVALID_ARG;
         }
         let e = get_obj!(r, ep, Endpoint);
-        let s = e.endpoint.id().to_string();
-        std::ptr::copy_nonoverlapping(s.as_ptr(), out as *mut u8, 64);
-        *out.add(64) = 0;
+        std::ptr::copy_nonoverlapping(e.endpoint.id().as_bytes().as_ptr(), out, 32);
         status::OK
     })
 }
@@ -436,33 +548,46 @@ pub unsafe extern "C" fn aster_iroh_endpoint_secret(
     })
 }
 
-/// LF text address `id\nrelay_or_empty\naddr\naddr...` (§3.3) into `buf` (not NUL-terminated).
-/// `*out_len` receives the length; BUFFER_TOO_SMALL when `cap` is less (nothing written).
+/// The endpoint's address as bytes: id, relay URL (text, not NUL-terminated) and direct
+/// addresses. Lengths are written back; BUFFER_TOO_SMALL (nothing else written) when a
+/// capacity is short.
 ///
 /// # Safety
-/// `rt` valid; `buf` has `cap` writable bytes; `out_len` writable.
+/// `rt` valid; `out` valid, its buffers writable for their capacities.
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_endpoint_addr(
     rt: *mut aster_iroh_rt,
     ep: u64,
-    buf: *mut u8,
-    cap: usize,
-    out_len: *mut usize,
+    out: *mut aster_iroh_addr_out,
 ) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        if out_len.is_null() {
+        let Some(o) = out.as_mut() else {
+            return status::INVALID_ARG;
+        };
+        if (o.struct_size as usize) < std::mem::size_of::<aster_iroh_addr_out>() {
             return status::INVALID_ARG;
         }
         let e = get_obj!(r, ep, Endpoint);
-        let s = node::addr_text(&e.endpoint);
-        *out_len = s.len();
-        if cap < s.len() || buf.is_null() {
+        let (relay, ips) = node::addr_parts(&e.endpoint);
+        o.relay_len = relay.len();
+        o.addrs_len = ips.len();
+        if o.relay_cap < relay.len()
+            || o.addrs_cap < ips.len()
+            || (o.relay_url.is_null() && !relay.is_empty())
+            || (o.addrs.is_null() && !ips.is_empty())
+        {
             return status::BUFFER_TOO_SMALL;
         }
-        std::ptr::copy_nonoverlapping(s.as_ptr(), buf, s.len());
+        o.id.copy_from_slice(e.endpoint.id().as_bytes());
+        if !relay.is_empty() {
+            std::ptr::copy_nonoverlapping(relay.as_ptr(), o.relay_url, relay.len());
+        }
+        for (i, a) in ips.iter().enumerate() {
+            *o.addrs.add(i) = aster_iroh_sockaddr::from_std(a);
+        }
         status::OK
     })
 }
@@ -540,12 +665,9 @@ pub unsafe extern "C" fn aster_iroh_connect(
             return status::INVALID_ARG;
         }
         let e = get_obj!(r, ep, Endpoint);
-        let id: EndpointId = match opt_cstr(c.endpoint_id) {
-            Ok(Some(s)) => match s.parse() {
-                Ok(id) => id,
-                Err(_) => return status::PARSE,
-            },
-            _ => return status::INVALID_ARG,
+        let id = match EndpointId::from_bytes(&c.endpoint_id) {
+            Ok(id) => id,
+            Err(_) => return status::PARSE,
         };
         let mut addr = EndpointAddr::new(id);
         match opt_cstr(c.relay_url) {
@@ -560,13 +682,10 @@ pub unsafe extern "C" fn aster_iroh_connect(
             if c.addrs.is_null() {
                 return status::INVALID_ARG;
             }
-            for &p in std::slice::from_raw_parts(c.addrs, c.addrs_len) {
-                match opt_cstr(p) {
-                    Ok(Some(s)) => match s.parse::<std::net::SocketAddr>() {
-                        Ok(a) => addr = addr.with_ip_addr(a),
-                        Err(_) => return status::PARSE,
-                    },
-                    _ => return status::INVALID_ARG,
+            for a in std::slice::from_raw_parts(c.addrs, c.addrs_len) {
+                match a.to_std() {
+                    Some(a) => addr = addr.with_ip_addr(a),
+                    None => return status::INVALID_ARG,
                 }
             }
         }
@@ -732,6 +851,33 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
     })
 }
 
+/// Registers an op id for the attempt helpers; remembers the cancel receiver for `settle`.
+struct Registrar<'a> {
+    shared: &'a Shared,
+    kind: u32,
+    user_data: u64,
+    op: u64,
+    rx: Option<oneshot::Receiver<()>>,
+}
+
+impl<'a> Registrar<'a> {
+    fn new(r: &'a aster_iroh_rt, kind: u32, user_data: u64) -> Self {
+        Self {
+            shared: &r.shared,
+            kind,
+            user_data,
+            op: 0,
+            rx: None,
+        }
+    }
+    fn register(&mut self) -> u64 {
+        let (op, rx) = self.shared.register(self.kind, self.user_data, None);
+        self.op = op;
+        self.rx = Some(rx);
+        op
+    }
+}
+
 /// Opens a bidi stream. Beyond the peer's stream limit this waits for credit (never fails).
 /// OPEN_BI event: `h1` = send half, `h2` = recv half.
 ///
@@ -744,23 +890,49 @@ pub unsafe extern "C" fn aster_iroh_open_bi(
     user_data: u64,
     out_op: *mut u64,
 ) -> i32 {
+    aster_iroh_open_bi_send(
+        rt,
+        conn,
+        std::ptr::null(),
+        0,
+        0,
+        user_data,
+        out_op,
+        std::ptr::null_mut(),
+    )
+}
+
+/// Opens a bidi stream, writes `data` and (flags & SEND_FIN) finishes it: a whole request in
+/// one operation. OPEN_BI event (or inline outcome in `*now`, returning DONE).
+///
+/// # Safety
+/// `rt` valid; `data` readable for `len` bytes; `out_op`/`now` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_open_bi_send(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    data: *const u8,
+    len: usize,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+    now: *mut aster_iroh_event,
+) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
+        let Some(d) = slice(data, len) else {
+            return status::INVALID_ARG;
+        };
         let c = get_obj!(r, conn, Conn);
-        let shared = r.shared.clone();
-        r.submit(kind::OPEN_BI, user_data, out_op, async move {
-            match c.conn.open_bi().await {
-                Ok((s, rcv)) => {
-                    let (so, ro) = stream::spawn_pair(&shared, s, rcv);
-                    Completion::ok()
-                        .with_obj(0, Obj::Send(so))
-                        .with_obj(1, Obj::Recv(ro))
-                }
-                Err(e) => conn_error(&e),
-            }
-        })
+        let mut reg = Registrar::new(r, kind::OPEN_BI, user_data);
+        let attempt = stream::open_send(&c.conn, d, flags & abi::SEND_FIN != 0, || {
+            reg.register()
+        });
+        let (op, rx) = (reg.op, reg.rx.take());
+        r.settle(kind::OPEN_BI, user_data, out_op, now, attempt, op, rx)
     })
 }
 
@@ -780,14 +952,11 @@ pub unsafe extern "C" fn aster_iroh_accept_bi(
             return status::INVALID_ARG;
         };
         let c = get_obj!(r, conn, Conn);
-        let shared = r.shared.clone();
         r.submit(kind::ACCEPT_BI, user_data, out_op, async move {
             match c.conn.accept_bi().await {
                 Ok((s, rcv)) => {
-                    let (so, ro) = stream::spawn_pair(&shared, s, rcv);
-                    Completion::ok()
-                        .with_obj(0, Obj::Send(so))
-                        .with_obj(1, Obj::Recv(ro))
+                    let (so, ro) = stream::new_pair(s, rcv);
+                    Completion::ok().with_obj(0, so).with_obj(1, ro)
                 }
                 Err(e) => conn_error(&e),
             }
@@ -795,10 +964,132 @@ pub unsafe extern "C" fn aster_iroh_accept_bi(
     })
 }
 
+/// Continuous accept: one ACCEPT_BI event (status OK) per incoming bidi stream until the
+/// connection closes (terminal event with its status) or the op is cancelled (CANCELLED).
+/// At most `window` streams are delivered beyond the ones granted back with
+/// `aster_iroh_grant` (back-pressure: unaccepted streams stay in noq, limited by the
+/// connection's max_bidi_streams).
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_accept_bi_each(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    window: u32,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if window == 0 {
+            return status::INVALID_ARG;
+        }
+        let c = get_obj!(r, conn, Conn);
+        let sem = Arc::new(tokio::sync::Semaphore::new(window as usize));
+        let (op, rx) = r
+            .shared
+            .register(kind::ACCEPT_BI, user_data, Some(sem.clone()));
+        let shared = r.shared.clone();
+        r.shared.spawn_op(r.handle(), op, rx, async move {
+            loop {
+                match sem.acquire().await {
+                    Ok(p) => p.forget(),
+                    Err(_) => return Completion::err(status::INTERNAL, "credit closed"),
+                }
+                match c.conn.accept_bi().await {
+                    Ok((s, rcv)) => {
+                        let (so, ro) = stream::new_pair(s, rcv);
+                        if !shared.deliver(op, Completion::ok().with_obj(0, so).with_obj(1, ro)) {
+                            return Completion::ok(); // cancelled meanwhile; nothing to emit
+                        }
+                    }
+                    Err(e) => return conn_error(&e),
+                }
+            }
+        });
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
+    })
+}
+
+/// Continuous accept of connections on any served ALPN: one ACCEPT event (status OK) per
+/// connection until the endpoint closes or the op is cancelled; `window` as for
+/// `aster_iroh_accept_bi_each`.
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_accept_each(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    window: u32,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if window == 0 {
+            return status::INVALID_ARG;
+        }
+        let e = get_obj!(r, ep, Endpoint);
+        let sem = Arc::new(tokio::sync::Semaphore::new(window as usize));
+        let (op, rx) = r.shared.register(kind::ACCEPT, user_data, Some(sem.clone()));
+        let shared = r.shared.clone();
+        r.shared.spawn_op(r.handle(), op, rx, async move {
+            let mut accept_rx = e.accept_rx.lock().await;
+            loop {
+                match sem.acquire().await {
+                    Ok(p) => p.forget(),
+                    Err(_) => return Completion::err(status::INTERNAL, "credit closed"),
+                }
+                match accept_rx.recv().await {
+                    Some(conn) => {
+                        if !shared.deliver(op, node::accepted(conn)) {
+                            return Completion::ok();
+                        }
+                    }
+                    None => {
+                        return Completion::err(status::CONN_LOCALLY_CLOSED, "endpoint closed")
+                    }
+                }
+            }
+        });
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
+    })
+}
+
+/// Gives `n` more deliveries to a continuous accept op. NOT_FOUND once it ended.
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_grant(rt: *mut aster_iroh_rt, op: u64, n: u32) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if r.shared.grant(op, n) {
+            status::OK
+        } else {
+            status::NOT_FOUND
+        }
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Streams
 
-/// Copies `data` and writes it; WRITE completes once noq accepted all bytes.
+/// Writes `data` (copied); WRITE completes once noq accepted all bytes.
 ///
 /// # Safety
 /// `rt` valid; `data` readable for `len` bytes; `out_op` null or writable.
@@ -811,6 +1102,26 @@ pub unsafe extern "C" fn aster_iroh_write(
     user_data: u64,
     out_op: *mut u64,
 ) -> i32 {
+    aster_iroh_send(rt, send, data, len, 0, user_data, out_op, std::ptr::null_mut())
+}
+
+/// Writes `data` and (flags & SEND_FIN) finishes the stream. With `now`, an outcome known at
+/// once is written there and DONE returned (no event); else the WRITE event follows.
+///
+/// # Safety
+/// `rt` valid; `data` readable for `len` bytes; `out_op`/`now` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_send(
+    rt: *mut aster_iroh_rt,
+    send: u64,
+    data: *const u8,
+    len: usize,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+    now: *mut aster_iroh_event,
+) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
@@ -819,25 +1130,12 @@ pub unsafe extern "C" fn aster_iroh_write(
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        let data = Bytes::copy_from_slice(d);
-        let (tx, rx) = oneshot::channel();
-        let mut op = 0u64;
-        let st = r.submit(kind::WRITE, user_data, &mut op, async move {
-            match rx.await {
-                Ok(c) => c,
-                Err(_) => Completion::err(status::INTERNAL, "stream actor gone"),
-            }
+        let mut reg = Registrar::new(r, kind::WRITE, user_data);
+        let attempt = stream::write(&s, &r.shared, d, flags & abi::SEND_FIN != 0, || {
+            reg.register()
         });
-        if !out_op.is_null() {
-            *out_op = op;
-        }
-        // Queued synchronously, so writes, finish and reset keep submit order in the actor.
-        let _ = s.tx.send(SendCmd::Write {
-            op,
-            data,
-            reply: tx,
-        });
-        st
+        let (op, rx) = (reg.op, reg.rx.take());
+        r.settle(kind::WRITE, user_data, out_op, now, attempt, op, rx)
     })
 }
 
@@ -852,7 +1150,7 @@ pub unsafe extern "C" fn aster_iroh_finish(rt: *mut aster_iroh_rt, send: u64) ->
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        let _ = s.tx.send(SendCmd::Finish);
+        stream::finish(&s, &r.shared);
         status::OK
     })
 }
@@ -871,7 +1169,10 @@ pub unsafe extern "C" fn aster_iroh_reset(rt: *mut aster_iroh_rt, send: u64, cod
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        let _ = s.tx.send(SendCmd::Reset(code));
+        let op = stream::reset(&s, code);
+        if op != 0 {
+            r.shared.cancel(op);
+        }
         status::OK
     })
 }
@@ -892,12 +1193,8 @@ pub unsafe extern "C" fn aster_iroh_stopped(
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        let (tx, rx) = oneshot::channel();
-        let _ = s.tx.send(SendCmd::Stopped(tx));
+        let fut = stream::stopped(&s);
         r.submit(kind::STOPPED, user_data, out_op, async move {
-            let Ok(fut) = rx.await else {
-                return Completion::err(status::INTERNAL, "stream actor gone");
-            };
             match fut.await {
                 Ok(Some(code)) => {
                     Completion::status(status::STREAM_STOPPED).with_code(code.into_inner())
@@ -930,27 +1227,38 @@ pub unsafe extern "C" fn aster_iroh_read(
     user_data: u64,
     out_op: *mut u64,
 ) -> i32 {
+    aster_iroh_recv(rt, recv, max, 0, user_data, out_op, std::ptr::null_mut())
+}
+
+/// Like `aster_iroh_read`; with flags & RECV_TO_END reads until FIN (status FIN, the whole
+/// payload; TOO_LONG beyond `max` bytes). With `now`, an outcome known at once is written
+/// there and DONE returned (no event).
+///
+/// # Safety
+/// `rt` valid; `out_op`/`now` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_recv(
+    rt: *mut aster_iroh_rt,
+    recv: u64,
+    max: usize,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+    now: *mut aster_iroh_event,
+) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        if max == 0 {
+        let to_end = flags & abi::RECV_TO_END != 0;
+        if max == 0 && !to_end {
             return status::INVALID_ARG;
         }
         let s = get_obj!(r, recv, Recv);
-        let (tx, rx) = oneshot::channel();
-        let mut op = 0u64;
-        let st = r.submit(kind::READ, user_data, &mut op, async move {
-            match rx.await {
-                Ok(c) => c,
-                Err(_) => Completion::err(status::INTERNAL, "stream actor gone"),
-            }
-        });
-        if !out_op.is_null() {
-            *out_op = op;
-        }
-        let _ = s.tx.send(RecvCmd::Read { op, max, reply: tx });
-        st
+        let mut reg = Registrar::new(r, kind::READ, user_data);
+        let attempt = stream::read(&s, &r.shared, max, to_end, || reg.register());
+        let (op, rx) = (reg.op, reg.rx.take());
+        r.settle(kind::READ, user_data, out_op, now, attempt, op, rx)
     })
 }
 
@@ -968,7 +1276,10 @@ pub unsafe extern "C" fn aster_iroh_stop(rt: *mut aster_iroh_rt, recv: u64, code
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, recv, Recv);
-        let _ = s.tx.send(RecvCmd::Stop(code));
+        let op = stream::stop(&s, code);
+        if op != 0 {
+            r.shared.cancel(op);
+        }
         status::OK
     })
 }

@@ -196,23 +196,20 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
     )
 }
 
-pub fn addr_text(ep: &Endpoint) -> String {
-    // LF text form of §3.3: id, relay URL or empty, then direct addresses in EndpointAddr order.
+/// Relay URL (or empty) and direct addresses, in EndpointAddr order; the bound sockets
+/// when iroh reports no direct address yet.
+pub fn addr_parts(ep: &Endpoint) -> (String, Vec<std::net::SocketAddr>) {
     let addr: EndpointAddr = ep.addr();
-    let mut s = ep.id().to_string();
-    s.push('\n');
-    if let Some(r) = addr.relay_urls().next() {
-        s.push_str(&r.to_string());
-    }
+    let relay = addr
+        .relay_urls()
+        .next()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
     let mut ips: Vec<std::net::SocketAddr> = addr.ip_addrs().cloned().collect();
     if ips.is_empty() {
         ips = ep.bound_sockets();
     }
-    for a in ips {
-        s.push('\n');
-        s.push_str(&a.to_string());
-    }
-    s
+    (relay, ips)
 }
 
 pub struct ConnectParams {
@@ -267,15 +264,17 @@ pub async fn connect(ep: Arc<EndpointObj>, p: ConnectParams) -> Completion {
     }
 }
 
+pub fn accepted(conn: Connection) -> Completion {
+    let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
+    Completion::ok()
+        .with_data(payload)
+        .with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
+}
+
 pub async fn accept_next(ep: Arc<EndpointObj>) -> Completion {
     let mut rx = ep.accept_rx.lock().await;
     match rx.recv().await {
-        Some(conn) => {
-            let payload = id_alpn_payload(&conn.remote_id(), conn.alpn());
-            Completion::ok()
-                .with_data(payload)
-                .with_obj(0, Obj::Conn(Arc::new(ConnObj { conn })))
-        }
+        Some(conn) => accepted(conn),
         None => Completion::err(status::CONN_LOCALLY_CLOSED, "endpoint closed"),
     }
 }

@@ -169,7 +169,9 @@ pub fn conn_error(e: &ConnectionError) -> Completion {
 struct OpEntry {
     kind: u32,
     user_data: u64,
-    cancel: oneshot::Sender<()>,
+    cancel: Option<oneshot::Sender<()>>,
+    /// Multishot ops (continuous accept): credits for further deliveries (back-pressure).
+    credit: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 pub struct Shared {
@@ -256,8 +258,30 @@ impl Shared {
         });
     }
 
-    /// Registers an operation and runs `fut` on the runtime. Exactly one terminal event follows:
-    /// whoever removes the op-table entry (completion or `cancel`) emits it (§4.5).
+    /// Allocates an op id and registers it; exactly one terminal event follows, emitted by
+    /// whoever removes the entry (`complete` or `cancel`, §4.5). Returns the op and the
+    /// receiver that tells its task it was cancelled.
+    pub fn register(
+        &self,
+        kind: u32,
+        user_data: u64,
+        credit: Option<Arc<tokio::sync::Semaphore>>,
+    ) -> (u64, oneshot::Receiver<()>) {
+        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.ops).insert(
+            op,
+            OpEntry {
+                kind,
+                user_data,
+                cancel: Some(tx),
+                credit,
+            },
+        );
+        (op, rx)
+    }
+
+    /// Registers an operation and runs `fut` on the runtime.
     pub fn submit<F>(
         self: &Arc<Self>,
         rt: &tokio::runtime::Handle,
@@ -268,16 +292,22 @@ impl Shared {
     where
         F: Future<Output = Completion> + Send + 'static,
     {
-        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        lock(&self.ops).insert(
-            op,
-            OpEntry {
-                kind,
-                user_data,
-                cancel: tx,
-            },
-        );
+        let (op, rx) = self.register(kind, user_data, None);
+        self.spawn_op(rt, op, rx, fut);
+        op
+    }
+
+    /// Runs the future of a registered op; its result completes the op unless the op was
+    /// cancelled (then the future is dropped) or already completed by the future itself.
+    pub fn spawn_op<F>(
+        self: &Arc<Self>,
+        rt: &tokio::runtime::Handle,
+        op: u64,
+        rx: oneshot::Receiver<()>,
+        fut: F,
+    ) where
+        F: Future<Output = Completion> + Send + 'static,
+    {
         let shared = self.clone();
         rt.spawn(async move {
             let outcome = tokio::select! {
@@ -290,34 +320,78 @@ impl Shared {
             });
             shared.complete(op, c);
         });
-        op
     }
 
-    fn complete(&self, op: u64, c: Completion) {
-        let Some(entry) = lock(&self.ops).remove(&op) else {
-            return; // lost the race with cancel; created objects are dropped here
-        };
+    /// Turns a completion into an event record without queueing it (inline completion):
+    /// objects become handles, a payload becomes a lease.
+    pub fn event_of(&self, kind: u32, op: u64, user_data: u64, c: Completion) -> aster_iroh_event {
         let [o1, o2] = c.objs;
         let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
         let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
-        self.push_event(
-            entry.kind,
-            c.status,
+        let (data, len, lease) = match c.data {
+            Some(b) if !b.is_empty() => {
+                let (ptr, len) = (b.as_ptr(), b.len());
+                (ptr, len, lock(&self.leases).insert(b))
+            }
+            _ => (std::ptr::null(), 0, 0),
+        };
+        aster_iroh_event {
+            kind,
+            status: c.status,
             op,
-            entry.user_data,
+            user_data,
             h1,
             h2,
-            c.code,
-            c.data,
-        );
+            code: c.code,
+            data,
+            len,
+            lease,
+        }
+    }
+
+    /// Emits the op's terminal event. Returns the completion back when the op is no longer
+    /// pending (cancelled, or already completed).
+    pub fn complete(&self, op: u64, c: Completion) -> Option<Completion> {
+        let Some(entry) = lock(&self.ops).remove(&op) else {
+            return Some(c);
+        };
+        let ev = self.event_of(entry.kind, op, entry.user_data, c);
+        self.cq.push(ev);
+        None
+    }
+
+    /// A non-terminal event of a multishot op (status OK). Returns false once the op is gone
+    /// (cancelled): the objects are dropped and the producer stops. Pushed under the op-table
+    /// lock so it can never follow the op's terminal event.
+    pub fn deliver(&self, op: u64, c: Completion) -> bool {
+        let ops = lock(&self.ops);
+        let Some(entry) = ops.get(&op) else {
+            return false;
+        };
+        let ev = self.event_of(entry.kind, op, entry.user_data, c);
+        self.cq.push(ev);
+        true
+    }
+
+    /// Returns `n` delivery credits to a multishot op.
+    pub fn grant(&self, op: u64, n: u32) -> bool {
+        match lock(&self.ops).get(&op).and_then(|e| e.credit.clone()) {
+            Some(sem) => {
+                sem.add_permits(n as usize);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Cancels a pending op: emits CANCELLED now and makes the op task drop its future.
     pub fn cancel(&self, op: u64) -> bool {
-        let Some(entry) = lock(&self.ops).remove(&op) else {
+        let Some(mut entry) = lock(&self.ops).remove(&op) else {
             return false;
         };
-        let _ = entry.cancel.send(());
+        if let Some(tx) = entry.cancel.take() {
+            let _ = tx.send(());
+        }
         self.push_event(
             entry.kind,
             status::CANCELLED,

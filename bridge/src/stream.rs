@@ -1,85 +1,250 @@
-//! Per-stream actors (shared/reference/iroh-transport.md §4.5): one task owns each stream half
-//! and serves commands in submit order, `select!`ing so that `stop`/`reset` interrupt a pending
-//! read/write. At most one read and one write may be pending per half; a second one while the
-//! first is still an open operation completes with BUSY.
+//! Stream halves, shaped for many short streams (issue 8).
+//!
+//! Each half is a `noq` stream behind a mutex that any thread may lock. An operation first
+//! tries to make progress right where it was submitted (usually the C++ io thread): noq
+//! accepts a write into its send buffer, hands out buffered bytes, and opens a stream without
+//! waiting whenever flow control allows, so most operations complete inline (`Attempt::Done`)
+//! without crossing to a tokio worker. Only an operation that must wait becomes a future
+//! (`Attempt::Pending`) run by `Shared::spawn_op`; it polls the stream under the same mutex and
+//! completes straight into the completion queue. At most one read and one write may be pending
+//! per half; another one while the first is still an open operation completes with BUSY.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
-use iroh::endpoint::{ReadError, RecvStream, SendStream, StoppedError, VarInt, WriteError};
-use tokio::sync::{mpsc, oneshot};
+use iroh::endpoint::{Connection, ReadError, RecvStream, SendStream, VarInt, WriteError};
 
 use crate::abi::status;
-use crate::runtime::{conn_error, Completion, Shared};
+use crate::runtime::{conn_error, Completion, Obj, Shared};
 
-pub type StoppedFuture = Pin<Box<dyn Future<Output = Result<Option<VarInt>, StoppedError>> + Send>>;
+pub type OpFuture = Pin<Box<dyn Future<Output = Completion> + Send>>;
 
-pub enum SendCmd {
-    Write {
-        op: u64,
-        data: Bytes,
-        reply: oneshot::Sender<Completion>,
-    },
-    Finish,
-    Reset(VarInt),
-    Stopped(oneshot::Sender<StoppedFuture>),
+/// What an operation did when submitted.
+pub enum Attempt {
+    /// Completed inline; no task was spawned.
+    Done(Completion),
+    /// Must wait: run this future (it was registered as `op` already).
+    Pending(OpFuture),
 }
 
-pub enum RecvCmd {
-    Read {
-        op: u64,
-        max: usize,
-        reply: oneshot::Sender<Completion>,
-    },
-    Stop(VarInt),
+struct SendState {
+    s: SendStream,
+    /// Op id of the write in flight (0 = none; a cancelled op may linger: check the op table).
+    pending: u64,
+    /// FIN requested while a write was in flight: the write sends it when it completes.
+    fin_after: bool,
+}
+
+struct RecvState {
+    r: RecvStream,
+    pending: u64,
+    /// Bytes a read took from noq after its op had been cancelled: the next read returns them,
+    /// so a cancelled read loses no data.
+    stash: Option<Bytes>,
 }
 
 pub struct SendObj {
-    pub tx: mpsc::UnboundedSender<SendCmd>,
+    st: Mutex<SendState>,
 }
 
 pub struct RecvObj {
-    pub tx: mpsc::UnboundedSender<RecvCmd>,
+    st: Mutex<RecvState>,
 }
 
-pub fn spawn_pair(
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
+    (
+        Obj::Send(Arc::new(SendObj {
+            st: Mutex::new(SendState {
+                s: send,
+                pending: 0,
+                fin_after: false,
+            }),
+        })),
+        Obj::Recv(Arc::new(RecvObj {
+            st: Mutex::new(RecvState {
+                r: recv,
+                pending: 0,
+                stash: None,
+            }),
+        })),
+    )
+}
+
+fn noop_cx() -> Context<'static> {
+    Context::from_waker(Waker::noop())
+}
+
+pub fn read_error(e: ReadError) -> Completion {
+    match e {
+        ReadError::Reset(code) => Completion::err(
+            status::STREAM_RESET,
+            format!("stream reset by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
+        ReadError::ConnectionLost(e) => conn_error(&e),
+        e => Completion::err(status::INVALID_ARG, e.to_string()),
+    }
+}
+
+pub fn write_error(e: WriteError) -> Completion {
+    match e {
+        WriteError::Stopped(code) => Completion::err(
+            status::STREAM_STOPPED,
+            format!("stream stopped by peer: {code}"),
+        )
+        .with_code(code.into_inner()),
+        WriteError::ConnectionLost(e) => conn_error(&e),
+        e => Completion::err(status::INVALID_ARG, e.to_string()),
+    }
+}
+
+/// Writes as much of `data` as noq takes now (copied once, into noq's send buffer).
+/// Returns how many bytes were taken, or the error.
+fn write_now(s: &mut SendStream, data: &[u8]) -> Result<usize, WriteError> {
+    let mut cx = noop_cx();
+    let mut off = 0;
+    while off < data.len() {
+        match Pin::new(&mut *s).poll_write(&mut cx, &data[off..]) {
+            Poll::Ready(Ok(0)) => break,
+            Poll::Ready(Ok(n)) => off += n,
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => break,
+        }
+    }
+    Ok(off)
+}
+
+/// Polls `write_chunks` on the owned remainder (no second copy; write_chunks is cancel-safe
+/// and advances `rest` in place, noq-proto 0.16 `BytesArray::pop_chunk`).
+fn poll_write_rest(
+    s: &mut SendStream,
+    rest: &mut Bytes,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), WriteError>> {
+    while !rest.is_empty() {
+        let fut = s.write_chunks(std::slice::from_mut(rest));
+        tokio::pin!(fut);
+        match fut.poll(cx) {
+            Poll::Ready(Ok(_)) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    Poll::Ready(Ok(()))
+}
+
+/// Write (and FIN with `fin`). `register` allocates the op id when the write must wait.
+pub fn write(
+    obj: &Arc<SendObj>,
     shared: &Arc<Shared>,
-    send: SendStream,
-    recv: RecvStream,
-) -> (Arc<SendObj>, Arc<RecvObj>) {
-    let (stx, srx) = mpsc::unbounded_channel();
-    let (rtx, rrx) = mpsc::unbounded_channel();
-    tokio::spawn(send_actor(shared.clone(), send, srx));
-    tokio::spawn(recv_actor(shared.clone(), recv, rrx));
-    (Arc::new(SendObj { tx: stx }), Arc::new(RecvObj { tx: rtx }))
+    data: &[u8],
+    fin: bool,
+    register: impl FnOnce() -> u64,
+) -> Attempt {
+    let mut st = lock(&obj.st);
+    if st.pending != 0 && shared.op_pending(st.pending) {
+        return Attempt::Done(Completion::err(
+            status::BUSY,
+            "a write is already pending on this stream",
+        ));
+    }
+    st.pending = 0;
+    let off = match write_now(&mut st.s, data) {
+        Ok(n) => n,
+        Err(e) => return Attempt::Done(write_error(e)),
+    };
+    if off == data.len() {
+        if fin {
+            let _ = st.s.finish();
+        }
+        return Attempt::Done(Completion::ok());
+    }
+    let op = register();
+    st.pending = op;
+    st.fin_after = fin;
+    drop(st);
+    let mut rest = Bytes::copy_from_slice(&data[off..]);
+    let obj = obj.clone();
+    Attempt::Pending(Box::pin(async move {
+        let r = std::future::poll_fn(|cx| {
+            let mut st = lock(&obj.st);
+            poll_write_rest(&mut st.s, &mut rest, cx)
+        })
+        .await;
+        // Clear `pending` and apply a FIN asked for meanwhile under one lock, so a finish()
+        // racing this completion is either seen here or applied directly by finish().
+        let mut st = lock(&obj.st);
+        if st.pending == op {
+            st.pending = 0;
+            if std::mem::take(&mut st.fin_after) && r.is_ok() {
+                let _ = st.s.finish();
+            }
+        }
+        match r {
+            Ok(()) => Completion::ok(),
+            Err(e) => write_error(e),
+        }
+    }))
+}
+
+/// FIN after the data already written, or after the write in flight.
+pub fn finish(obj: &SendObj, shared: &Shared) {
+    let mut st = lock(&obj.st);
+    if st.pending != 0 && shared.op_pending(st.pending) {
+        st.fin_after = true;
+    } else {
+        let _ = st.s.finish();
+    }
+}
+
+/// RESET_STREAM(code); returns the op of an interrupted write (the caller cancels it).
+pub fn reset(obj: &SendObj, code: VarInt) -> u64 {
+    let mut st = lock(&obj.st);
+    let _ = st.s.reset(code);
+    st.fin_after = false;
+    std::mem::take(&mut st.pending)
+}
+
+pub fn stopped(
+    obj: &SendObj,
+) -> impl Future<Output = Result<Option<VarInt>, iroh::endpoint::StoppedError>> + Send + 'static
+{
+    lock(&obj.st).s.stopped()
+}
+
+/// STOP_SENDING(code); returns the op of an interrupted read (the caller cancels it).
+pub fn stop(obj: &RecvObj, code: VarInt) -> u64 {
+    let mut st = lock(&obj.st);
+    let _ = st.r.stop(code);
+    st.stash = None;
+    std::mem::take(&mut st.pending)
 }
 
 /// After the first chunk arrived, takes whatever more is already buffered (up to `max`)
 /// without waiting. noq hands out roughly one packet (~1.2 KB) per `read_chunk`, so without
-/// this a bulk transfer costs one completion-queue round trip per packet. A single chunk stays
-/// zero-copy; several are copied once into one buffer.
+/// this a bulk transfer costs one completion per packet. A single chunk stays zero-copy;
+/// several are copied once into one buffer.
 fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
     if first.len() >= max {
         return first;
     }
-    let mut waker_cx = Context::from_waker(Waker::noop());
+    let mut cx = noop_cx();
     let mut buf: Option<BytesMut> = None;
     let mut total = first.len();
-    loop {
-        let room = max - total;
-        if room == 0 {
-            break;
-        }
-        let fut = recv.read_chunk(room);
+    while total < max {
+        let fut = recv.read_chunk(max - total);
         tokio::pin!(fut);
-        match fut.as_mut().poll(&mut waker_cx) {
+        match fut.as_mut().poll(&mut cx) {
             Poll::Ready(Ok(Some(c))) => {
                 let b = buf.get_or_insert_with(|| {
-                    let mut b = BytesMut::with_capacity(max);
+                    let mut b = BytesMut::with_capacity(max.min(1 << 20));
                     b.extend_from_slice(&first);
                     b
                 });
@@ -96,181 +261,232 @@ fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
     }
 }
 
-fn read_completion(r: Result<Option<iroh::endpoint::Chunk>, ReadError>) -> Completion {
-    match r {
-        Ok(Some(chunk)) => Completion::ok().with_data(chunk.bytes),
-        Ok(None) => Completion::status(status::FIN),
-        Err(ReadError::Reset(code)) => Completion::err(
-            status::STREAM_RESET,
-            format!("stream reset by peer: {code}"),
-        )
-        .with_code(code.into_inner()),
-        Err(ReadError::ConnectionLost(e)) => conn_error(&e),
-        Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
-    }
+fn poll_chunk(
+    r: &mut RecvStream,
+    max: usize,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Option<iroh::endpoint::Chunk>, ReadError>> {
+    let fut = r.read_chunk(max);
+    tokio::pin!(fut);
+    fut.poll(cx)
 }
 
-fn write_completion(r: Result<(), WriteError>) -> Completion {
-    match r {
-        Ok(()) => Completion::ok(),
-        Err(WriteError::Stopped(code)) => Completion::err(
-            status::STREAM_STOPPED,
-            format!("stream stopped by peer: {code}"),
-        )
-        .with_code(code.into_inner()),
-        Err(WriteError::ConnectionLost(e)) => conn_error(&e),
-        Err(e) => Completion::err(status::INVALID_ARG, e.to_string()),
-    }
+/// Chunks collected by a read-to-end; one chunk stays zero-copy.
+struct ToEnd {
+    chunks: Vec<Bytes>,
+    total: usize,
+    limit: usize,
 }
 
-async fn recv_actor(
-    shared: Arc<Shared>,
-    mut recv: RecvStream,
-    mut rx: mpsc::UnboundedReceiver<RecvCmd>,
-) {
-    let mut next: Option<RecvCmd> = None;
-    let mut rx_open = true;
-    loop {
-        let cmd = match next.take() {
-            Some(c) => c,
-            None if rx_open => match rx.recv().await {
-                Some(c) => c,
-                None => break,
-            },
-            None => break,
-        };
-        match cmd {
-            RecvCmd::Stop(code) => {
-                let _ = recv.stop(code);
-            }
-            RecvCmd::Read { op, max, reply } => {
-                let mut reply = Some(reply);
-                let mut stop_code = None;
-                let mut done = None;
-                {
-                    let fut = recv.read_chunk(max);
-                    tokio::pin!(fut);
-                    loop {
-                        let Some(r) = reply.as_mut() else { break };
-                        tokio::select! {
-                            biased;
-                            c = rx.recv(), if rx_open => match c {
-                                None => rx_open = false,
-                                Some(RecvCmd::Stop(code)) => { stop_code = Some(code); break; }
-                                Some(RecvCmd::Read { op: op2, max: m2, reply: r2 }) => {
-                                    if shared.op_pending(op) {
-                                        let _ = r2.send(Completion::err(status::BUSY,
-                                            "a read is already pending on this stream"));
-                                    } else {
-                                        // The first read was cancelled; read_chunk is
-                                        // cancel-safe, so no data is lost by switching.
-                                        next = Some(RecvCmd::Read { op: op2, max: m2, reply: r2 });
-                                        break;
-                                    }
-                                }
-                            },
-                            _ = r.closed() => break,
-                            res = &mut fut => {
-                                done = Some(res);
-                                break;
-                            }
-                        }
+impl ToEnd {
+    /// Polls until FIN (Ready(Ok)), an error, or Pending.
+    fn poll(&mut self, r: &mut RecvStream, cx: &mut Context<'_>) -> Poll<Completion> {
+        loop {
+            match poll_chunk(r, usize::MAX, cx) {
+                Poll::Ready(Ok(Some(c))) => {
+                    self.total += c.bytes.len();
+                    if self.total > self.limit {
+                        let _ = r.stop(VarInt::from_u32(0));
+                        return Poll::Ready(Completion::err(
+                            status::TOO_LONG,
+                            format!("stream longer than {} bytes", self.limit),
+                        ));
                     }
+                    self.chunks.push(c.bytes);
                 }
-                if let Some(res) = done {
-                    let c = match res {
-                        Ok(Some(chunk)) => {
-                            Completion::ok().with_data(gather(&mut recv, chunk.bytes, max))
+                Poll::Ready(Ok(None)) => {
+                    let data = match self.chunks.len() {
+                        0 => Bytes::new(),
+                        1 => self.chunks.pop().unwrap_or_default(),
+                        _ => {
+                            let mut b = BytesMut::with_capacity(self.total);
+                            for c in &self.chunks {
+                                b.extend_from_slice(c);
+                            }
+                            b.freeze()
                         }
-                        other => read_completion(other),
                     };
-                    if let Some(r) = reply.take() {
-                        let _ = r.send(c);
-                    }
+                    return Poll::Ready(Completion::status(status::FIN).with_data(data));
                 }
-                if let Some(code) = stop_code {
-                    let _ = recv.stop(code);
-                    if let Some(r) = reply.take() {
-                        let _ =
-                            r.send(Completion::err(status::CANCELLED, "stream stopped locally"));
-                    }
-                }
+                Poll::Ready(Err(e)) => return Poll::Ready(read_error(e)),
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
-    // Dropping a partly read RecvStream sends STOP_SENDING 0 (noq 0.17 drop semantics).
 }
 
-async fn send_actor(
-    shared: Arc<Shared>,
-    mut send: SendStream,
-    mut rx: mpsc::UnboundedReceiver<SendCmd>,
-) {
-    let mut deferred: VecDeque<SendCmd> = VecDeque::new();
-    let mut rx_open = true;
-    loop {
-        let cmd = match deferred.pop_front() {
-            Some(c) => c,
-            None if rx_open => match rx.recv().await {
-                Some(c) => c,
-                None => break,
-            },
-            None => break,
+/// Read up to `max` bytes, or (to_end) everything until FIN, at most `max` bytes.
+/// A read-to-end completes with status FIN and the whole payload.
+pub fn read(
+    obj: &Arc<RecvObj>,
+    shared: &Arc<Shared>,
+    max: usize,
+    to_end: bool,
+    register: impl FnOnce() -> u64,
+) -> Attempt {
+    let mut st = lock(&obj.st);
+    if st.pending != 0 && shared.op_pending(st.pending) {
+        return Attempt::Done(Completion::err(
+            status::BUSY,
+            "a read is already pending on this stream",
+        ));
+    }
+    st.pending = 0;
+    let mut cx = noop_cx();
+    if to_end {
+        let mut acc = ToEnd {
+            chunks: Vec::new(),
+            total: 0,
+            limit: max,
         };
-        match cmd {
-            SendCmd::Finish => {
-                let _ = send.finish();
+        if let Some(b) = st.stash.take() {
+            acc.total = b.len();
+            acc.chunks.push(b);
+        }
+        if let Poll::Ready(c) = acc.poll(&mut st.r, &mut cx) {
+            return Attempt::Done(c);
+        }
+        let op = register();
+        st.pending = op;
+        drop(st);
+        let obj = obj.clone();
+        return Attempt::Pending(Box::pin(async move {
+            let c = std::future::poll_fn(|cx| {
+                let mut st = lock(&obj.st);
+                acc.poll(&mut st.r, cx)
+            })
+            .await;
+            let mut st = lock(&obj.st);
+            if st.pending == op {
+                st.pending = 0;
             }
-            SendCmd::Reset(code) => {
-                let _ = send.reset(code);
-            }
-            SendCmd::Stopped(reply) => {
-                let _ = reply.send(Box::pin(send.stopped()));
-            }
-            SendCmd::Write { op, data, reply } => {
-                let mut reply = Some(reply);
-                let mut reset_code = None;
-                {
-                    let fut = send.write_chunk(data);
-                    tokio::pin!(fut);
-                    loop {
-                        let Some(r) = reply.as_mut() else { break };
-                        tokio::select! {
-                            biased;
-                            c = rx.recv(), if rx_open => match c {
-                                None => rx_open = false,
-                                Some(SendCmd::Reset(code)) => { reset_code = Some(code); break; }
-                                Some(SendCmd::Write { op: op2, data: d2, reply: r2 }) => {
-                                    if shared.op_pending(op) {
-                                        let _ = r2.send(Completion::err(status::BUSY,
-                                            "a write is already pending on this stream"));
-                                    } else {
-                                        // The first write was cancelled (a prefix may have
-                                        // been sent: C++ resets the stream in that case).
-                                        deferred.push_front(SendCmd::Write { op: op2, data: d2, reply: r2 });
-                                        break;
-                                    }
-                                }
-                                // finish/stopped need the stream: run them after this write.
-                                Some(other) => deferred.push_back(other),
-                            },
-                            _ = r.closed() => break,
-                            res = &mut fut => {
-                                if let Some(r) = reply.take() { let _ = r.send(write_completion(res)); }
-                                break;
-                            }
-                        }
-                    }
+            c
+        }));
+    }
+    if let Some(mut b) = st.stash.take() {
+        if b.len() > max {
+            st.stash = Some(b.split_off(max));
+        }
+        return Attempt::Done(Completion::ok().with_data(b));
+    }
+    match poll_chunk(&mut st.r, max, &mut cx) {
+        Poll::Ready(Ok(Some(c))) => {
+            let data = gather(&mut st.r, c.bytes, max);
+            return Attempt::Done(Completion::ok().with_data(data));
+        }
+        Poll::Ready(Ok(None)) => return Attempt::Done(Completion::status(status::FIN)),
+        Poll::Ready(Err(e)) => return Attempt::Done(read_error(e)),
+        Poll::Pending => {}
+    }
+    let op = register();
+    st.pending = op;
+    drop(st);
+    let obj = obj.clone();
+    let shared = shared.clone();
+    Attempt::Pending(Box::pin(async move {
+        std::future::poll_fn(|cx| {
+            let mut st = lock(&obj.st);
+            let c = match poll_chunk(&mut st.r, max, cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(Some(c))) => {
+                    Completion::ok().with_data(gather(&mut st.r, c.bytes, max))
                 }
-                if let Some(code) = reset_code {
-                    let _ = send.reset(code);
-                    if let Some(r) = reply.take() {
-                        let _ = r.send(Completion::err(status::CANCELLED, "stream reset locally"));
-                    }
+                Poll::Ready(Ok(None)) => Completion::status(status::FIN),
+                Poll::Ready(Err(e)) => read_error(e),
+            };
+            if st.pending == op {
+                st.pending = 0;
+            }
+            // Completed under the stream lock: if `cancel` won the race, the bytes go back to
+            // the stream's stash instead of being lost.
+            if let Some(lost) = shared.complete(op, c) {
+                if lost.status == status::OK {
+                    st.stash = lost.data;
                 }
             }
+            Poll::Ready(Completion::ok()) // already completed; the wrapper finds no entry
+        })
+        .await
+    }))
+}
+
+/// Opens a bidi stream and writes `data` (then FIN with `fin`) before reporting it, so a
+/// request is one operation. The event carries the send half in h1 and the recv half in h2.
+pub fn open_send(
+    conn: &Connection,
+    data: &[u8],
+    fin: bool,
+    register: impl FnOnce() -> u64,
+) -> Attempt {
+    let mut cx = noop_cx();
+    let opened = {
+        let fut = conn.open_bi();
+        tokio::pin!(fut);
+        fut.poll(&mut cx)
+    };
+    match opened {
+        Poll::Ready(Ok((mut s, r))) => {
+            let off = match write_now(&mut s, data) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = s.reset(VarInt::from_u32(0));
+                    return Attempt::Done(write_error(e));
+                }
+            };
+            if off == data.len() {
+                if fin {
+                    let _ = s.finish();
+                }
+                let (so, ro) = new_pair(s, r);
+                return Attempt::Done(Completion::ok().with_obj(0, so).with_obj(1, ro));
+            }
+            let _ = register();
+            let rest = Bytes::copy_from_slice(&data[off..]);
+            Attempt::Pending(Box::pin(finish_open(s, r, rest, fin)))
+        }
+        Poll::Ready(Err(e)) => Attempt::Done(conn_error(&e)),
+        Poll::Pending => {
+            let _ = register();
+            let conn = conn.clone();
+            let rest = Bytes::copy_from_slice(data);
+            Attempt::Pending(Box::pin(async move {
+                match conn.open_bi().await {
+                    Ok((s, r)) => finish_open(s, r, rest, fin).await,
+                    Err(e) => conn_error(&e),
+                }
+            }))
         }
     }
-    // Dropping an unfinished SendStream finishes it (noq 0.17); C++ resets first on abnormal
-    // teardown so a truncated request never looks complete (§3.4 "Drop semantics").
+}
+
+/// Resets a send half that is dropped before its request was complete (a cancelled or failed
+/// open_bi_send): noq would FIN it on drop, and a truncated request must never look complete.
+struct ResetOnDrop(Option<SendStream>);
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.as_mut() {
+            let _ = s.reset(VarInt::from_u32(0));
+        }
+    }
+}
+
+async fn finish_open(s: SendStream, r: RecvStream, rest: Bytes, fin: bool) -> Completion {
+    let mut guard = ResetOnDrop(Some(s));
+    if !rest.is_empty() {
+        let Some(s) = guard.0.as_mut() else {
+            return Completion::err(status::INTERNAL, "stream gone");
+        };
+        if let Err(e) = s.write_chunk(rest).await {
+            return write_error(e); // the guard resets the stream
+        }
+    }
+    let Some(mut s) = guard.0.take() else {
+        return Completion::err(status::INTERNAL, "stream gone");
+    };
+    if fin {
+        let _ = s.finish();
+    }
+    let (so, ro) = new_pair(s, r);
+    Completion::ok().with_obj(0, so).with_obj(1, ro)
 }

@@ -10,7 +10,22 @@ Result<std::unique_ptr<BlockingRuntime>> BlockingRuntime::create(Runtime::Option
   if (!rt) return rt.status();
   b->runtime_.emplace(std::move(rt).value());
   b->work_.emplace(asio::make_work_guard(b->io_));
-  b->thread_ = std::thread([io = &b->io_] { io->run(); });
+  if (b->runtime_->shape() == Runtime::Shape::kSharedThread) {
+    // One thread for Asio and the bridge's tokio runtime: alternate between them, sleeping
+    // in the bridge (network or a queued event wakes it) when Asio had nothing to do.
+    b->thread_ = std::thread([self = b.get()] {
+      while (!self->io_.stopped()) {
+        const size_t ran = self->io_.poll();
+        if (!self->runtime_) {  // shut down (destructor): finish what is queued, plain Asio
+          self->io_.run();
+          break;
+        }
+        (void)self->runtime_->turn(ran ? std::chrono::microseconds(0) : Runtime::kTurnWait);
+      }
+    });
+  } else {
+    b->thread_ = std::thread([io = &b->io_] { io->run(); });
+  }
   return b;
 }
 

@@ -1,6 +1,6 @@
 // Runtime, Endpoint and Connection over the bridge C ABI (bridge/include/aster_iroh.h).
-// Coroutines copy what they need from `this` before the first suspension, so moving the
-// handle object while an operation is pending is harmless.
+// Coroutines copy what they need from `this` before the first suspension (detail::run_on),
+// so moving the handle object while an operation is pending is harmless.
 #include "aster/transport/endpoint.hpp"
 
 #include <cstdlib>
@@ -37,22 +37,49 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
   if (aster_iroh_abi_version() != ASTER_IROH_ABI_VERSION) {
     return Status(StatusCode::kFailedPrecondition, "aster_iroh library/header ABI mismatch");
   }
-  aster_iroh_runtime_cfg cfg{sizeof(aster_iroh_runtime_cfg), options.worker_threads};
+  aster_iroh_runtime_cfg cfg{};
+  cfg.struct_size = sizeof cfg;
+  cfg.worker_threads = options.worker_threads;
+  switch (options.shape) {
+    case Runtime::Shape::kCurrentThread:
+      cfg.flavor = ASTER_IROH_RT_CURRENT_THREAD;
+      break;
+    case Runtime::Shape::kMultiThread:
+      cfg.flavor = ASTER_IROH_RT_MULTI_THREAD;
+      break;
+    case Runtime::Shape::kSharedThread:
+      cfg.flavor = ASTER_IROH_RT_CALLER_DRIVEN;
+      break;
+  }
   aster_iroh_rt* rt = nullptr;
   if (int32_t st = aster_iroh_runtime_new(&cfg, &rt); st != ASTER_IROH_OK) {
     return detail::status_of_submit(st);
   }
   auto core = std::make_shared<RuntimeCore>(io, rt);
   core->start();
-  return Runtime(std::move(core));
+  return Runtime(std::move(core), options.shape);
 }
 
-Runtime::Runtime(std::shared_ptr<RuntimeCore> core) : core_(std::move(core)) {}
+Runtime::Runtime(std::shared_ptr<RuntimeCore> core, Shape shape)
+    : core_(std::move(core)), shape_(shape) {}
+
+Status Runtime::turn(std::chrono::microseconds wait) {
+  if (!core_) return Status(StatusCode::kFailedPrecondition, "runtime moved from");
+  const auto us = static_cast<uint32_t>(wait.count());
+  auto core = core_;  // a completion resumed by drain() may destroy this Runtime
+  Status st = detail::status_of_submit(core->with_rt(
+      [&](aster_iroh_rt* rt) { return aster_iroh_runtime_turn(rt, us); },
+      int32_t{ASTER_IROH_CANCELLED}));
+  // This flavour does not signal the event fd: drain here, on the same thread.
+  core->drain();
+  return st;
+}
 Runtime::Runtime(Runtime&&) noexcept = default;
 Runtime& Runtime::operator=(Runtime&& other) noexcept {
   if (this != &other) {
     if (core_) core_->shutdown(std::chrono::seconds(3));
     core_ = std::move(other.core_);
+    shape_ = other.shape_;
   }
   return *this;
 }
@@ -100,218 +127,271 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
   cfg.relay_url = config.relay_url.empty() ? nullptr : config.relay_url.c_str();
   cfg.alpns = alpns.data();
   cfg.alpns_len = alpns.size();
-  BridgeEvent ev = co_await core->async_op(
-      [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
+  BridgeEvent ev = co_await core->run(
+      [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
         return aster_iroh_endpoint_create(rt, &cfg, ud, op);
-      },
-      asio::use_awaitable);
+      });
   if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
   if (config.gate) core->set_gate(ev.h1, std::move(config.gate));
-  co_return Endpoint(core, ev.h1);
+  co_return Endpoint(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kEndpoint));
 }
 
 // ---- Endpoint -------------------------------------------------------------------------------
 
-Endpoint::Endpoint(std::shared_ptr<RuntimeCore> core, uint64_t handle)
-    : core_(std::move(core)), handle_(handle) {}
-Endpoint::Endpoint(Endpoint&& other) noexcept
-    : core_(std::move(other.core_)), handle_(std::exchange(other.handle_, 0)) {}
+Endpoint::Endpoint(detail::BridgeHandle handle) : handle_(std::move(handle)) {}
+Endpoint::Endpoint(Endpoint&& other) noexcept = default;
 Endpoint& Endpoint::operator=(Endpoint&& other) noexcept {
   if (this != &other) {
-    this->~Endpoint();
-    core_ = std::move(other.core_);
-    handle_ = std::exchange(other.handle_, 0);
+    stop_accepting();
+    handle_ = std::move(other.handle_);
+    incoming_ = std::move(other.incoming_);
   }
   return *this;
 }
 Endpoint::~Endpoint() {
-  if (core_ && handle_) {
-    // Gates live on the io thread; the map entry is dropped with the runtime at the latest.
-    uint64_t h = handle_;
-    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_endpoint_free(rt, h); }, int32_t{0});
+  stop_accepting();
+}
+
+void Endpoint::stop_accepting() {
+  if (incoming_) incoming_->close();
+  incoming_.reset();
+}
+
+Result<EndpointId> Endpoint::id() const {
+  EndpointId id;
+  ASTER_RETURN_IF_ERROR(detail::call_on(handle_, "endpoint", [&](aster_iroh_rt* rt, uint64_t h) {
+    return aster_iroh_endpoint_id(rt, h, id.bytes.data());
+  }));
+  return id;
+}
+
+namespace {
+SocketAddress socket_address_of(const aster_iroh_sockaddr& a) {
+  if (a.family == 6) {
+    asio::ip::address_v6::bytes_type b;
+    std::copy(a.ip, a.ip + 16, b.begin());
+    return SocketAddress(asio::ip::address_v6(b), a.port);
   }
-  handle_ = 0;
+  return SocketAddress(asio::ip::address_v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]}), a.port);
 }
 
-std::string Endpoint::id() const {
-  char out[65] = {};
-  if (!core_) return {};
-  core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_endpoint_id(rt, handle_, out); },
-                 int32_t{0});
-  return out;
+aster_iroh_sockaddr bridge_address_of(const SocketAddress& s) {
+  aster_iroh_sockaddr a{};
+  a.port = s.port();
+  if (s.address().is_v6()) {
+    auto b = s.address().to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip);
+    a.family = 6;
+  } else {
+    auto b = s.address().to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), a.ip);
+    a.family = 4;
+  }
+  return a;
 }
+}  // namespace
 
-std::string Endpoint::address_text() const {
-  if (!core_) return {};
-  std::string buf(512, '\0');
+Result<EndpointAddr> Endpoint::address() const {
+  std::string relay(256, '\0');
+  std::vector<aster_iroh_sockaddr> addrs(8);
+  aster_iroh_addr_out out{};
   for (int attempt = 0; attempt < 2; ++attempt) {
-    size_t len = 0;
-    int32_t st = core_->with_rt(
-        [&](aster_iroh_rt* rt) {
-          return aster_iroh_endpoint_addr(rt, handle_, buf.data(), buf.size(), &len);
-        },
-        int32_t{ASTER_IROH_NOT_FOUND});
-    if (st == ASTER_IROH_OK) {
-      buf.resize(len);
-      return buf;
-    }
-    if (st != ASTER_IROH_BUFFER_TOO_SMALL) return {};
-    buf.resize(len);
+    out = aster_iroh_addr_out{};
+    out.struct_size = sizeof out;
+    out.relay_url = relay.data();
+    out.relay_cap = relay.size();
+    out.addrs = addrs.data();
+    out.addrs_cap = addrs.size();
+    Status st = detail::call_on(handle_, "endpoint", [&](aster_iroh_rt* rt, uint64_t h) {
+      return aster_iroh_endpoint_addr(rt, h, &out);
+    });
+    if (st.is_ok()) break;
+    if (st.code() != StatusCode::kOutOfRange || attempt == 1) return st;  // BUFFER_TOO_SMALL
+    relay.resize(out.relay_len);
+    addrs.resize(out.addrs_len);
   }
-  return {};
+  EndpointAddr a;
+  std::copy(std::begin(out.id), std::end(out.id), a.id.bytes.begin());
+  a.relay_url.assign(relay.data(), out.relay_len);
+  for (size_t i = 0; i < out.addrs_len; ++i) {
+    a.direct_addresses.push_back(socket_address_of(addrs[i]));
+  }
+  return a;
 }
 
-EndpointAddr Endpoint::address() const {
-  // The bridge writes what iroh reports, so it always parses; an invalid endpoint gives {}.
-  auto parsed = EndpointAddr::from_node_addr_text(address_text());
-  return parsed ? *parsed : EndpointAddr{};
-}
-
-std::array<uint8_t, 32> Endpoint::secret_key() const {
+Result<std::array<uint8_t, 32>> Endpoint::secret_key() const {
   std::array<uint8_t, 32> key{};
-  if (core_) {
-    core_->with_rt(
-        [&](aster_iroh_rt* rt) { return aster_iroh_endpoint_secret(rt, handle_, key.data()); },
-        int32_t{0});
-  }
+  ASTER_RETURN_IF_ERROR(detail::call_on(handle_, "endpoint", [&](aster_iroh_rt* rt, uint64_t h) {
+    return aster_iroh_endpoint_secret(rt, h, key.data());
+  }));
   return key;
 }
 
 namespace {
-Connection connection_from(std::shared_ptr<RuntimeCore> core, const BridgeEvent& ev) {
-  std::string remote, alpn;
-  if (ev.payload.size() >= 32) {
-    remote = detail::hex(reinterpret_cast<const uint8_t*>(ev.payload.data()), 32);
-    alpn = ev.payload.substr(32);
-  }
-  return Connection(std::move(core), ev.h1, std::move(remote), std::move(alpn));
-}
+Connection connection_from(const std::shared_ptr<RuntimeCore>& core, const BridgeEvent& ev);
 }  // namespace
 
 asio::awaitable<Result<Connection>> Endpoint::connect(EndpointAddr peer, std::string alpn,
                                                       std::chrono::milliseconds timeout) {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "endpoint not valid");
-  const std::string id_hex = peer.id.to_hex();
-  std::vector<std::string> addr_text;
-  for (const auto& a : peer.direct_addresses) addr_text.push_back(to_string(a));
-  std::vector<const char*> addrs;
-  for (const auto& a : addr_text) addrs.push_back(a.c_str());
+  std::vector<aster_iroh_sockaddr> addrs;
+  for (const auto& a : peer.direct_addresses) addrs.push_back(bridge_address_of(a));
   aster_iroh_connect_cfg cfg{};
   cfg.struct_size = sizeof cfg;
   cfg.timeout_ms = static_cast<uint32_t>(timeout.count());
-  cfg.endpoint_id = id_hex.c_str();
+  std::copy(peer.id.bytes.begin(), peer.id.bytes.end(), cfg.endpoint_id);
   cfg.relay_url = peer.relay_url.empty() ? nullptr : peer.relay_url.c_str();
   cfg.addrs = addrs.data();
   cfg.addrs_len = addrs.size();
   cfg.alpn = {reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size()};
-  BridgeEvent ev = co_await core->async_op(
-      [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_connect(rt, h, &cfg, ud, op);
-      },
-      asio::use_awaitable);
+  auto core = handle_.core();
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(handle_, "endpoint",
+                              [&](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op,
+                                  aster_iroh_event*) {
+                                return aster_iroh_connect(rt, h, &cfg, ud, op);
+                              }));
   if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
   co_return connection_from(core, ev);
 }
 
 asio::awaitable<Result<Connection>> Endpoint::accept() {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "endpoint not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_accept_next(rt, h, ud, op);
-      },
-      asio::use_awaitable);
-  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  if (!handle_) co_return Status(StatusCode::kFailedPrecondition, "endpoint not valid");
+  auto core = handle_.core();
+  if (!incoming_) {
+    const uint64_t h = handle_.id();
+    incoming_ = core->start_inbox(
+        [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
+          return aster_iroh_accept_each(rt, h, window, ud, op);
+        },
+        [weak = std::weak_ptr<RuntimeCore>(core)](BridgeEvent&& ev) {
+          if (auto c = weak.lock()) (void)connection_from(c, ev);  // frees the handle
+        });
+  }
+  auto inbox = incoming_;  // the endpoint may be moved or destroyed while this waits
+  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
   co_return connection_from(core, ev);
 }
 
 asio::awaitable<Status> Endpoint::close() {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "endpoint not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_endpoint_close(rt, h, ud, op);
-      },
-      asio::use_awaitable);
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(
+          handle_, "endpoint",
+          [](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
+            return aster_iroh_endpoint_close(rt, h, ud, op);
+          }));
   co_return detail::status_of(ev);
 }
 
 // ---- Connection -----------------------------------------------------------------------------
 
-Connection::Connection(std::shared_ptr<RuntimeCore> core, uint64_t handle, std::string remote_id,
-                       std::string alpn)
-    : core_(std::move(core)),
-      handle_(handle),
-      remote_id_(std::move(remote_id)),
-      alpn_(std::move(alpn)) {}
-Connection::Connection(Connection&& other) noexcept
-    : core_(std::move(other.core_)),
-      handle_(std::exchange(other.handle_, 0)),
-      remote_id_(std::move(other.remote_id_)),
-      alpn_(std::move(other.alpn_)) {}
+namespace {
+Connection connection_from(const std::shared_ptr<RuntimeCore>& core, const BridgeEvent& ev) {
+  EndpointId remote;
+  std::string alpn;
+  if (ev.payload.size() >= 32) {
+    std::copy(ev.payload.begin(), ev.payload.begin() + 32, remote.bytes.begin());
+    alpn = ev.payload.substr(32);
+  }
+  return detail::HandleAccess::connection(
+      detail::BridgeHandle(core, ev.h1, detail::HandleKind::kConnection), remote, std::move(alpn));
+}
+}  // namespace
+
+Connection::Connection(detail::BridgeHandle handle, EndpointId remote_id, std::string alpn)
+    : handle_(std::move(handle)), remote_id_(remote_id), alpn_(std::move(alpn)) {}
+Connection::Connection(Connection&& other) noexcept = default;
 Connection& Connection::operator=(Connection&& other) noexcept {
   if (this != &other) {
-    this->~Connection();
-    core_ = std::move(other.core_);
-    handle_ = std::exchange(other.handle_, 0);
-    remote_id_ = std::move(other.remote_id_);
+    stop_accepting();
+    handle_ = std::move(other.handle_);
+    remote_id_ = other.remote_id_;
     alpn_ = std::move(other.alpn_);
+    incoming_ = std::move(other.incoming_);
   }
   return *this;
 }
 Connection::~Connection() {
-  if (core_ && handle_) {
-    uint64_t h = handle_;
-    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_conn_free(rt, h); }, int32_t{0});
-  }
-  handle_ = 0;
+  stop_accepting();
 }
 
-namespace {
-asio::awaitable<Result<BidiStream>> stream_op(std::shared_ptr<RuntimeCore> core, uint64_t h,
-                                              bool open) {
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "connection not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h, open](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return open ? aster_iroh_open_bi(rt, h, ud, op) : aster_iroh_accept_bi(rt, h, ud, op);
-      },
-      asio::use_awaitable);
-  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
-  co_return BidiStream{SendStream(core, ev.h1), RecvStream(core, ev.h2)};
+void Connection::stop_accepting() {
+  if (incoming_) incoming_->close();
+  incoming_.reset();
 }
-}  // namespace
+
+BidiStream Connection::bidi(uint64_t send, uint64_t recv) const {
+  return BidiStream{SendStream(detail::BridgeHandle(handle_.core(), send, detail::HandleKind::kSend)),
+                    RecvStream(detail::BridgeHandle(handle_.core(), recv, detail::HandleKind::kRecv))};
+}
 
 asio::awaitable<Result<BidiStream>> Connection::open_bi() {
-  return stream_op(core_, handle_, true);
+  return open_bi_with({});
 }
+
+asio::awaitable<Result<BidiStream>> Connection::open_bi_with(std::span<const uint8_t> data) {
+  const uint32_t flags = data.empty() ? 0 : ASTER_IROH_SEND_FIN;
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(handle_, "connection",
+                              [data, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
+                                            aster_iroh_op* op, aster_iroh_event* now) {
+                                return aster_iroh_open_bi_send(rt, h, data.data(), data.size(),
+                                                               flags, ud, op, now);
+                              }));
+  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  BidiStream s = bidi(ev.h1, ev.h2);
+  if (flags & ASTER_IROH_SEND_FIN) s.send.done_ = true;
+  co_return s;
+}
+
 asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
-  return stream_op(core_, handle_, false);
+  if (!handle_) co_return Status(StatusCode::kFailedPrecondition, "connection not valid");
+  if (!incoming_) {
+    const uint64_t h = handle_.id();
+    auto core = handle_.core();
+    incoming_ = core->start_inbox(
+        [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
+          return aster_iroh_accept_bi_each(rt, h, window, ud, op);
+        },
+        [weak = std::weak_ptr<RuntimeCore>(core)](BridgeEvent&& ev) {
+          // Nobody will serve this stream: reset and free both halves.
+          if (auto c = weak.lock()) {
+            c->with_rt(
+                [&](aster_iroh_rt* rt) {
+                  aster_iroh_reset(rt, ev.h1, SendStream::kResetOnDestroy);
+                  aster_iroh_send_free(rt, ev.h1);
+                  return aster_iroh_recv_free(rt, ev.h2);
+                },
+                int32_t{0});
+          }
+        });
+  }
+  auto inbox = incoming_;
+  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
+  co_return bidi(ev.h1, ev.h2);
+}
+
+size_t Connection::queued_incoming() const {
+  return incoming_ ? incoming_->queued() : 0;
 }
 
 Status Connection::close(uint64_t code, std::string_view reason) {
-  if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "connection not valid");
-  uint64_t h = handle_;
-  return detail::status_of_submit(core_->with_rt(
-      [&](aster_iroh_rt* rt) {
-        return aster_iroh_conn_close(rt, h, code, reinterpret_cast<const uint8_t*>(reason.data()),
-                                     reason.size());
-      },
-      int32_t{ASTER_IROH_CANCELLED}));
+  return detail::call_on(handle_, "connection", [&](aster_iroh_rt* rt, uint64_t h) {
+    return aster_iroh_conn_close(rt, h, code, reinterpret_cast<const uint8_t*>(reason.data()),
+                                 reason.size());
+  });
 }
 
 asio::awaitable<CloseInfo> Connection::closed() {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return CloseInfo{CloseKind::kOther, 0, "connection not valid"};
-  BridgeEvent ev = co_await core->async_op(
-      [h](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
+  auto r = co_await detail::run_on(
+      handle_, "connection",
+      [](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
         return aster_iroh_conn_closed(rt, h, ud, op);
-      },
-      asio::use_awaitable);
+      });
+  if (!r) co_return CloseInfo{CloseKind::kOther, 0, r.status().message()};
+  const BridgeEvent& ev = *r;
   CloseInfo info;
   info.code = ev.code;
   info.reason = ev.payload;

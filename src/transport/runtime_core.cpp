@@ -1,21 +1,13 @@
 // EventDispatcher part of RuntimeCore: waits on the bridge eventfd, drains the completion
-// queue and completes the awaiting operation matching each event's user_data (§4.3).
+// queue in batches and completes the awaiting operation matching each event's user_data
+// (bridge/include/aster_iroh.h "Model").
 #include "runtime_core.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace aster::transport::detail {
-
-std::string hex(const uint8_t* data, size_t len) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (size_t i = 0; i < len; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
-  return out;
-}
 
 namespace {
 StatusCode code_for(int32_t st) {
@@ -49,6 +41,8 @@ StatusCode code_for(int32_t st) {
       return StatusCode::kUnavailable;
     case ASTER_IROH_REJECTED_LOCALLY:
       return StatusCode::kPermissionDenied;
+    case ASTER_IROH_TOO_LONG:
+      return StatusCode::kResourceExhausted;
     default:
       return StatusCode::kInternal;
   }
@@ -78,6 +72,13 @@ Status status_of_submit(int32_t st) {
   return Status(code_for(st), aster_iroh_status_name(st));
 }
 
+BridgeEvent RuntimeCore::rejected(int32_t st) {
+  BridgeEvent ev;
+  ev.status = st;
+  ev.payload = st == ASTER_IROH_CANCELLED ? "runtime shut down" : "submit rejected";
+  return ev;
+}
+
 RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt)
     : executor_(io.get_executor()), fd_(io), rt_(rt) {}
 
@@ -102,13 +103,33 @@ void RuntimeCore::wait_readable() {
 
 void RuntimeCore::drain() {
   // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
-  // waiting again loses no wakeup (§4.3).
+  // waiting again loses no wakeup. Completions resumed inline below often queue new events
+  // (a request's reply), so the loop polls again until the queue is empty before it goes
+  // back to epoll.
   aster_iroh_event evs[128];
   for (;;) {
     size_t n = with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, 128); }, size_t{0});
+    if (n == 0) break;
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
-    if (n < 128) break;
   }
+}
+
+BridgeEvent RuntimeCore::take(const aster_iroh_event& e) {
+  BridgeEvent ev;
+  ev.kind = e.kind;
+  ev.status = e.status;
+  ev.h1 = e.h1;
+  ev.h2 = e.h2;
+  ev.code = e.code;
+  if (e.kind == ASTER_IROH_EV_READ && (e.status == ASTER_IROH_OK || e.status == ASTER_IROH_FIN)) {
+    ev.lease = e.lease;
+    ev.lease_data = e.data;
+    ev.lease_len = e.len;
+  } else {
+    if (e.len) ev.payload.assign(reinterpret_cast<const char*>(e.data), e.len);
+    release_lease(e.lease);
+  }
+  return ev;
 }
 
 void RuntimeCore::dispatch(const aster_iroh_event& e) {
@@ -117,20 +138,7 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
     release_lease(e.lease);
     return;
   }
-  BridgeEvent ev;
-  ev.kind = e.kind;
-  ev.status = e.status;
-  ev.h1 = e.h1;
-  ev.h2 = e.h2;
-  ev.code = e.code;
-  if (e.kind == ASTER_IROH_EV_READ && e.status == ASTER_IROH_OK) {
-    ev.lease = e.lease;
-    ev.lease_data = e.data;
-    ev.lease_len = e.len;
-  } else {
-    if (e.len) ev.payload.assign(reinterpret_cast<const char*>(e.data), e.len);
-    release_lease(e.lease);
-  }
+  BridgeEvent ev = take(e);
   auto it = pending_.find(e.user_data);
   if (it == pending_.end()) {
     // Only after shutdown() cancelled everything; nothing waits. Handles are reclaimed by
@@ -138,15 +146,21 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
     release_lease(ev.lease);
     return;
   }
+  if (it->second->continuous() && ev.status == ASTER_IROH_OK) {
+    // Stays registered. complete() may run user code that changes pending_ (or even shuts
+    // down and destroys this op), so nothing here touches `it` or the op afterwards.
+    it->second->complete(std::move(ev), false);
+    return;
+  }
   auto op = std::move(it->second);
   pending_.erase(it);
-  op->complete(std::move(ev));
+  op->complete(std::move(ev), false);
 }
 
 void RuntimeCore::answer_hook(const aster_iroh_event& e) {
   GateRequest req;
   if (e.len >= 32) {
-    req.remote_id = hex(e.data, 32);
+    std::memcpy(req.remote_id.bytes.data(), e.data, 32);
     req.alpn.assign(reinterpret_cast<const char*>(e.data) + 32, e.len - 32);
   }
   req.incoming = e.code == ASTER_IROH_HOOK_INCOMING;
@@ -170,9 +184,6 @@ void RuntimeCore::release_lease(uint64_t lease) {
 void RuntimeCore::set_gate(uint64_t endpoint, GateFunction gate) {
   gates_[endpoint] = std::move(gate);
 }
-void RuntimeCore::clear_gate(uint64_t endpoint) {
-  gates_.erase(endpoint);
-}
 
 void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   aster_iroh_rt* rt = nullptr;
@@ -188,14 +199,122 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   // Every awaiting operation gets exactly one completion: CANCELLED.
   auto pending = std::move(pending_);
   pending_.clear();
-  for (auto& [ud, op] : pending) {
-    BridgeEvent ev;
-    ev.status = ASTER_IROH_CANCELLED;
-    ev.payload = "runtime shut down";
-    op->complete(std::move(ev));
-  }
+  for (auto& [ud, op] : pending) op->complete(rejected(ASTER_IROH_CANCELLED), true);
   gates_.clear();
   aster_iroh_runtime_shutdown(rt, static_cast<uint32_t>(timeout.count()));
+}
+
+// ---- Continuous accept ----------------------------------------------------------------------
+
+namespace {
+// The continuous op's entry in the pending table: every event goes to the inbox.
+struct InboxOp final : RuntimeCore::PendingOp {
+  explicit InboxOp(std::weak_ptr<Inbox> inbox) : inbox(std::move(inbox)) {}
+  void complete(BridgeEvent ev, bool defer) override {
+    if (auto in = inbox.lock()) {
+      in->deliver(std::move(ev), defer);  // may destroy *this (see RuntimeCore::dispatch)
+    } else {
+      // The owner is gone (it cancelled the op): free what the event carries.
+      if (ev.status == ASTER_IROH_OK) discard(std::move(ev));
+    }
+  }
+  bool continuous() const override { return true; }
+  std::weak_ptr<Inbox> inbox;
+  std::function<void(BridgeEvent&&)> discard;
+};
+}  // namespace
+
+std::shared_ptr<Inbox> RuntimeCore::start_inbox(
+    std::function<int32_t(aster_iroh_rt*, uint32_t, uint64_t, aster_iroh_op*)> submit,
+    std::function<void(BridgeEvent&&)> discard) {
+  auto inbox = std::make_shared<Inbox>(shared_from_this(), discard);
+  const uint64_t user_data = next_user_data_++;
+  aster_iroh_op op = 0;
+  const int32_t st = with_rt(
+      [&](aster_iroh_rt* rt) { return submit(rt, Inbox::kWindow, user_data, &op); },
+      int32_t{ASTER_IROH_CANCELLED});
+  if (st != ASTER_IROH_OK) {
+    inbox->ended_ = status_of(rejected(st));
+    return inbox;
+  }
+  inbox->op_ = op;
+  auto entry = std::make_unique<InboxOp>(inbox);
+  entry->discard = std::move(discard);
+  pending_.emplace(user_data, std::move(entry));
+  return inbox;
+}
+
+Inbox::~Inbox() {
+  close();
+}
+
+void Inbox::close() {
+  if (op_ != 0 && !ended_) {
+    const aster_iroh_op op = op_;
+    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_cancel(rt, op); }, int32_t{0});
+  }
+  if (!ended_) ended_ = Status(StatusCode::kCancelled, "stopped accepting");
+  auto ready = std::move(ready_);
+  ready_.clear();
+  for (auto& ev : ready) discard_(std::move(ev));
+  if (auto w = std::move(waiter_)) w->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
+}
+
+void Inbox::deliver(BridgeEvent ev, bool defer) {
+  if (ev.status != ASTER_IROH_OK) {
+    if (!ended_) ended_ = status_of(ev);
+    if (auto w = std::move(waiter_)) w->complete(std::move(ev), defer);
+    return;
+  }
+  if (ended_) {  // closed locally; the bridge's CANCELLED is on its way
+    discard_(std::move(ev));
+    return;
+  }
+  if (auto w = std::move(waiter_)) {
+    grant();
+    w->complete(std::move(ev), defer);  // may resume the waiter here and destroy this inbox
+    return;
+  }
+  ready_.push_back(std::move(ev));
+}
+
+void Inbox::grant() {
+  const aster_iroh_op op = op_;
+  if (op == 0) return;
+  core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_grant(rt, op, 1); }, int32_t{0});
+}
+
+asio::awaitable<Result<BridgeEvent>> Inbox::next() {
+  auto self = shared_from_this();
+  if (!ready_.empty()) {
+    BridgeEvent ev = std::move(ready_.front());
+    ready_.pop_front();
+    grant();
+    co_return ev;
+  }
+  if (ended_) co_return *ended_;
+  if (waiter_) co_return Status(StatusCode::kFailedPrecondition, "an accept is already waiting");
+  BridgeEvent ev = co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
+      [this](auto handler) {
+        using Handler = decltype(handler);
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        if (slot.is_connected()) {
+          // Cancelling one accept does not stop accepting: the stream stays queued for the
+          // next caller.
+          slot.assign([weak = weak_from_this()](asio::cancellation_type) {
+            if (auto in = weak.lock()) {
+              if (auto w = std::move(in->waiter_)) {
+                w->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
+              }
+            }
+          });
+        }
+        waiter_ = std::make_unique<RuntimeCore::PendingOpImpl<Handler>>(std::move(handler),
+                                                                         core_->executor());
+      },
+      asio::use_awaitable);
+  if (ev.status != ASTER_IROH_OK) co_return status_of(ev);
+  co_return ev;
 }
 
 }  // namespace aster::transport::detail

@@ -1,19 +1,26 @@
 // Private: the bridge runtime plus the EventDispatcher that turns completion-queue events into
-// Asio completions (shared/reference/iroh-transport.md §§4.1-4.3;
-// asio example cpp20/operations/c_callback_wrapper.cpp for the hop from C to a handler).
+// Asio completions (bridge/include/aster_iroh.h; asio example
+// cpp20/operations/c_callback_wrapper.cpp for the hop from C to a handler).
 #pragma once
 
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
-#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -39,7 +46,6 @@ struct BridgeEvent {
 // e.g. "CONN_APP_CLOSED(403): not admitted".
 Status status_of(const BridgeEvent& ev);
 Status status_of_submit(int32_t st);
-std::string hex(const uint8_t* data, size_t len);
 
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:
@@ -59,61 +65,83 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   void start();
   void shutdown(std::chrono::milliseconds timeout);
+  // Completes every queued event's operation (normally run when the event fd is readable).
+  void drain();
   void release_lease(uint64_t lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
-  void clear_gate(uint64_t endpoint);
 
-  // Starts a bridge operation: `submit(rt, user_data, &op)` returns the submit status, and the
-  // handler gets the one terminal BridgeEvent. Must be called on the io thread.
-  template <typename Submit, typename Token>
-  auto async_op(Submit submit, Token&& token) {
-    return asio::async_initiate<Token, void(BridgeEvent)>(
-        [self = shared_from_this()](auto handler, Submit submit) mutable {
-          self->initiate(std::move(handler), std::move(submit));
+  // The one way every bridge operation runs: `submit(rt, user_data, &op, &now)` calls the
+  // bridge. An outcome known at once (ASTER_IROH_DONE) is returned without suspending;
+  // otherwise the coroutine waits for the op's one terminal event. Cancelling the awaiting
+  // coroutine cancels the bridge op (exactly one completion either way). Io thread only.
+  template <typename Submit>
+  asio::awaitable<BridgeEvent> run(Submit submit) {
+    const uint64_t user_data = next_user_data_++;
+    aster_iroh_op op_id = 0;
+    aster_iroh_event now{};
+    const int32_t st =
+        with_rt([&](aster_iroh_rt* rt) { return submit(rt, user_data, &op_id, &now); },
+                int32_t{ASTER_IROH_CANCELLED});
+    if (st == ASTER_IROH_DONE) co_return take(now);
+    if (st != ASTER_IROH_OK) co_return rejected(st);
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
+        [this, user_data, op_id](auto handler) {
+          wait_for(user_data, op_id, std::move(handler));
         },
-        token, std::move(submit));
+        asio::use_awaitable);
   }
 
- private:
+  // Starts a continuous accept (aster_iroh_accept_each / accept_bi_each) delivering into a
+  // new Inbox; `discard` frees what an event carries when nobody will take it.
+  std::shared_ptr<Inbox> start_inbox(
+      std::function<int32_t(aster_iroh_rt*, uint32_t window, uint64_t ud, aster_iroh_op*)> submit,
+      std::function<void(BridgeEvent&&)> discard);
+
+  // Turns an inline event into a BridgeEvent (READ payloads keep their lease).
+  BridgeEvent take(const aster_iroh_event& e);
+
+  // An awaiting operation in the pending table, keyed by user_data.
   struct PendingOp {
     virtual ~PendingOp() = default;
-    virtual void complete(BridgeEvent ev) = 0;
+    // `defer`: post the resumption instead of running it here (shutdown, close, cancel: the
+    // caller is in the middle of tearing something down).
+    virtual void complete(BridgeEvent ev, bool defer) = 0;
+    // Continuous ops stay registered until their terminal (non-OK) event.
+    virtual bool continuous() const { return false; }
   };
+
+ private:
+  friend class Inbox;
 
   template <typename Handler>
   struct PendingOpImpl final : PendingOp {
     PendingOpImpl(Handler h, asio::io_context::executor_type ex)
         : handler(std::move(h)), fallback(ex) {}
-    void complete(BridgeEvent ev) override {
+    void complete(BridgeEvent ev, bool defer) override {
       auto slot = asio::get_associated_cancellation_slot(handler);
       if (slot.is_connected()) slot.clear();
       auto ex = asio::get_associated_executor(handler, fallback);
-      // Post rather than call inline: the dispatcher is mid-drain, and the resumed coroutine
-      // may submit or destroy things.
-      asio::post(ex, [h = std::move(handler), ev = std::move(ev)]() mutable {
+      auto f = [h = std::move(handler), ev = std::move(ev)]() mutable {
         std::move(h)(std::move(ev));
-      });
+      };
+      // Dispatch: on the io thread the awaiting coroutine resumes right here, mid-drain, with
+      // no extra trip through the io_context queue. The drain holds its own copy of the batch
+      // and this entry is already out of the table, so the coroutine may submit, complete or
+      // destroy anything (including shutting down).
+      if (defer) {
+        asio::post(ex, std::move(f));
+      } else {
+        asio::dispatch(ex, std::move(f));
+      }
     }
     Handler handler;
     asio::io_context::executor_type fallback;
   };
 
-  template <typename Handler, typename Submit>
-  void initiate(Handler handler, Submit submit) {
-    auto op = std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_);
-    uint64_t user_data = next_user_data_++;
-    aster_iroh_op op_id = 0;
-    int32_t st = with_rt([&](aster_iroh_rt* rt) { return submit(rt, user_data, &op_id); },
-                         int32_t{ASTER_IROH_CANCELLED});
-    if (st != ASTER_IROH_OK) {
-      BridgeEvent ev;
-      ev.status = st;
-      ev.payload = st == ASTER_IROH_CANCELLED ? "runtime shut down" : "submit rejected";
-      op->complete(std::move(ev));
-      return;
-    }
-    auto slot = asio::get_associated_cancellation_slot(op->handler);
+  template <typename Handler>
+  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler) {
+    auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) {
       // Asio cancellation → aster_iroh_cancel: the bridge then emits the single CANCELLED
       // event (or NOT_FOUND if the op already completed, whose event is on its way).
@@ -124,11 +152,12 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
         }
       });
     }
-    pending_.emplace(user_data, std::move(op));
+    pending_.emplace(user_data,
+                     std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_));
   }
 
+  static BridgeEvent rejected(int32_t st);
   void wait_readable();
-  void drain();
   void dispatch(const aster_iroh_event& e);
   void answer_hook(const aster_iroh_event& e);
 
@@ -140,5 +169,65 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
 };
+
+// Objects a continuous accept delivered and nobody took yet, at most `kWindow` (the bridge
+// delivers no more until one is taken: back-pressure). Io thread only.
+class Inbox : public std::enable_shared_from_this<Inbox> {
+ public:
+  static constexpr uint32_t kWindow = Connection::kAcceptWindow;
+
+  Inbox(std::shared_ptr<RuntimeCore> core, std::function<void(BridgeEvent&&)> discard)
+      : core_(std::move(core)), discard_(std::move(discard)) {}
+  ~Inbox();
+
+  // The next delivered event, or the status that ended the accept (kCancelled once closed).
+  asio::awaitable<Result<BridgeEvent>> next();
+  // Stops accepting; undelivered objects are discarded (their handles freed).
+  void close();
+  size_t queued() const { return ready_.size(); }
+  // An event from the bridge (OK, or the terminal one).
+  void deliver(BridgeEvent ev, bool defer);
+
+ private:
+  friend class RuntimeCore;
+  void grant();                  // one more delivery for the bridge (an object was taken)
+
+  std::shared_ptr<RuntimeCore> core_;
+  std::function<void(BridgeEvent&&)> discard_;
+  aster_iroh_op op_ = 0;
+  std::deque<BridgeEvent> ready_;
+  std::optional<Status> ended_;
+  std::unique_ptr<RuntimeCore::PendingOp> waiter_;  // the one caller waiting in next()
+};
+
+// Builds public objects from bridge handles (their constructors are private).
+struct HandleAccess {
+  static Connection connection(BridgeHandle h, const EndpointId& remote, std::string alpn) {
+    return Connection(std::move(h), remote, std::move(alpn));
+  }
+};
+
+// The bridge handle every public object holds is a detail::BridgeHandle (stream.hpp); this
+// runs an op on it, failing with kFailedPrecondition when the handle is empty or moved from.
+template <typename Submit>
+asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_view what,
+                                           Submit submit) {
+  if (!h) co_return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
+  auto core = h.core();  // keeps the runtime alive across the suspension
+  const uint64_t id = h.id();
+  co_return co_await core->run(
+      [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
+        return submit(rt, id, ud, op, now);
+      });
+}
+
+// A synchronous bridge call on a handle.
+template <typename Call>
+Status call_on(const BridgeHandle& h, std::string_view what, Call call) {
+  if (!h) return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
+  const uint64_t id = h.id();
+  return status_of_submit(h.core()->with_rt([&](aster_iroh_rt* rt) { return call(rt, id); },
+                                            int32_t{ASTER_IROH_CANCELLED}));
+}
 
 }  // namespace aster::transport::detail

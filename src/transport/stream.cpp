@@ -1,183 +1,146 @@
-// Stream halves over the bridge's per-stream actors (§4.5).
+// Stream halves over the bridge (bridge/include/aster_iroh.h, bridge/src/stream.rs): writes,
+// reads and read-to-end usually complete inline (ASTER_IROH_DONE) without suspending.
 #include "aster/transport/stream.hpp"
-
-#include <asio/use_awaitable.hpp>
 
 #include "runtime_core.hpp"
 
 namespace aster::transport {
 
 using detail::BridgeEvent;
-using detail::RuntimeCore;
 
-// ---- Chunk ----------------------------------------------------------------------------------
-
-Chunk::Chunk(Chunk&& other) noexcept
-    : core_(std::move(other.core_)),
-      lease_(std::exchange(other.lease_, 0)),
-      data_(std::exchange(other.data_, nullptr)),
-      size_(std::exchange(other.size_, 0)),
-      fin_(other.fin_) {}
-Chunk& Chunk::operator=(Chunk&& other) noexcept {
-  if (this != &other) {
-    this->~Chunk();
-    core_ = std::move(other.core_);
-    lease_ = std::exchange(other.lease_, 0);
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    fin_ = other.fin_;
+namespace detail {
+void BridgeHandle::release() noexcept {
+  if (core_ && id_ != 0) {
+    const uint64_t h = id_;
+    const HandleKind kind = kind_;
+    core_->with_rt(
+        [&](aster_iroh_rt* rt) {
+          switch (kind) {
+            case HandleKind::kEndpoint:
+              return aster_iroh_endpoint_free(rt, h);
+            case HandleKind::kConnection:
+              return aster_iroh_conn_free(rt, h);
+            case HandleKind::kSend:
+              return aster_iroh_send_free(rt, h);
+            case HandleKind::kRecv:
+              return aster_iroh_recv_free(rt, h);
+            case HandleKind::kLease:
+              return aster_iroh_lease_release(rt, h);
+          }
+          return int32_t{0};
+        },
+        int32_t{0});
   }
-  return *this;
+  id_ = 0;
+  core_.reset();
 }
-Chunk::~Chunk() {
-  if (core_ && lease_) core_->release_lease(lease_);
-  lease_ = 0;
-}
+}  // namespace detail
 
 // ---- SendStream -----------------------------------------------------------------------------
 
-SendStream::SendStream(std::shared_ptr<RuntimeCore> core, uint64_t handle)
-    : core_(std::move(core)), handle_(handle) {}
-SendStream::SendStream(SendStream&& other) noexcept
-    : core_(std::move(other.core_)), handle_(std::exchange(other.handle_, 0)), done_(other.done_) {}
 SendStream& SendStream::operator=(SendStream&& other) noexcept {
   if (this != &other) {
-    release();
-    core_ = std::move(other.core_);
-    handle_ = std::exchange(other.handle_, 0);
+    abandon();
+    handle_ = std::move(other.handle_);
     done_ = other.done_;
   }
   return *this;
 }
+
 SendStream::~SendStream() {
-  release();
+  abandon();
 }
 
-void SendStream::release() {
-  if (core_ && handle_) {
-    uint64_t h = handle_;
-    bool reset = !done_;
-    core_->with_rt(
-        [&](aster_iroh_rt* rt) {
-          // Not finished: reset, or noq's drop would FIN a truncated request (§3.4).
-          if (reset) aster_iroh_reset(rt, h, kResetOnDestroy);
-          return aster_iroh_send_free(rt, h);
-        },
-        int32_t{0});
-  }
-  handle_ = 0;
+void SendStream::abandon() {
+  // Not finished: reset, or noq's drop would FIN a truncated request.
+  if (handle_ && !done_) (void)reset(kResetOnDestroy);
+  handle_.release();
 }
+
+namespace {
+asio::awaitable<Status> send(const detail::BridgeHandle& h, std::span<const uint8_t> data,
+                             uint32_t flags) {
+  auto ev = co_await detail::run_on(
+      h, "stream", [data, flags](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+                                 aster_iroh_event* now) {
+        return aster_iroh_send(rt, id, data.data(), data.size(), flags, ud, op, now);
+      });
+  if (!ev) co_return ev.status();
+  co_return detail::status_of(*ev);
+}
+}  // namespace
 
 asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h, data](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_write(rt, h, data.data(), data.size(), ud, op);
-      },
-      asio::use_awaitable);
-  co_return detail::status_of(ev);
+  return send(handle_, data, 0);
+}
+
+asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> data) {
+  if (handle_) done_ = true;
+  return send(handle_, data, ASTER_IROH_SEND_FIN);
 }
 
 Status SendStream::finish() {
-  if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  done_ = true;
-  uint64_t h = handle_;
-  return detail::status_of_submit(core_->with_rt(
-      [&](aster_iroh_rt* rt) { return aster_iroh_finish(rt, h); }, int32_t{ASTER_IROH_CANCELLED}));
+  if (handle_) done_ = true;
+  return detail::call_on(handle_, "stream",
+                         [](aster_iroh_rt* rt, uint64_t h) { return aster_iroh_finish(rt, h); });
 }
 
 Status SendStream::reset(uint64_t code) {
-  if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  done_ = true;
-  uint64_t h = handle_;
-  return detail::status_of_submit(
-      core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_reset(rt, h, code); },
-                     int32_t{ASTER_IROH_CANCELLED}));
+  if (handle_) done_ = true;
+  return detail::call_on(
+      handle_, "stream", [code](aster_iroh_rt* rt, uint64_t h) { return aster_iroh_reset(rt, h, code); });
 }
 
 asio::awaitable<Result<std::optional<uint64_t>>> SendStream::stopped() {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  BridgeEvent ev =
-      co_await core->async_op([h](aster_iroh_rt* rt, uint64_t ud,
-                                  aster_iroh_op* op) { return aster_iroh_stopped(rt, h, ud, op); },
-                              asio::use_awaitable);
-  if (ev.status == ASTER_IROH_OK) co_return std::optional<uint64_t>();
-  if (ev.status == ASTER_IROH_STREAM_STOPPED) co_return std::optional<uint64_t>(ev.code);
-  co_return detail::status_of(ev);
+  auto ev = co_await detail::run_on(
+      handle_, "stream",
+      [](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
+        return aster_iroh_stopped(rt, h, ud, op);
+      });
+  if (!ev) co_return ev.status();
+  if (ev->status == ASTER_IROH_OK) co_return std::optional<uint64_t>();
+  if (ev->status == ASTER_IROH_STREAM_STOPPED) co_return std::optional<uint64_t>(ev->code);
+  co_return detail::status_of(*ev);
 }
 
 // ---- RecvStream -----------------------------------------------------------------------------
 
-RecvStream::RecvStream(std::shared_ptr<RuntimeCore> core, uint64_t handle)
-    : core_(std::move(core)), handle_(handle) {}
-RecvStream::RecvStream(RecvStream&& other) noexcept
-    : core_(std::move(other.core_)), handle_(std::exchange(other.handle_, 0)) {}
-RecvStream& RecvStream::operator=(RecvStream&& other) noexcept {
-  if (this != &other) {
-    release();
-    core_ = std::move(other.core_);
-    handle_ = std::exchange(other.handle_, 0);
+asio::awaitable<Result<Chunk>> RecvStream::receive(size_t max, uint32_t flags) {
+  auto ev = co_await detail::run_on(
+      handle_, "stream", [max, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
+                                      aster_iroh_op* op, aster_iroh_event* now) {
+        return aster_iroh_recv(rt, h, max, flags, ud, op, now);
+      });
+  if (!ev) co_return ev.status();
+  if (ev->status != ASTER_IROH_OK && ev->status != ASTER_IROH_FIN) {
+    co_return detail::status_of(*ev);
   }
-  return *this;
-}
-RecvStream::~RecvStream() {
-  release();
-}
-
-void RecvStream::release() {
-  if (core_ && handle_) {
-    uint64_t h = handle_;
-    core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_recv_free(rt, h); }, int32_t{0});
-  }
-  handle_ = 0;
-}
-
-asio::awaitable<Result<Chunk>> RecvStream::read(size_t max) {
-  auto core = core_;
-  uint64_t h = handle_;
-  if (!core || !h) co_return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  BridgeEvent ev = co_await core->async_op(
-      [h, max](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_read(rt, h, max, ud, op);
-      },
-      asio::use_awaitable);
   Chunk c;
-  if (ev.status == ASTER_IROH_FIN) {
-    c.fin_ = true;
-    co_return c;
+  c.fin_ = ev->status == ASTER_IROH_FIN;
+  if (ev->lease != 0) {
+    c.lease_ = detail::BridgeHandle(handle_.core(), ev->lease, detail::HandleKind::kLease);
+    c.data_ = ev->lease_data;
+    c.size_ = ev->lease_len;
   }
-  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
-  c.core_ = core;
-  c.lease_ = ev.lease;
-  c.data_ = ev.lease_data;
-  c.size_ = ev.lease_len;
   co_return c;
 }
 
+asio::awaitable<Result<Chunk>> RecvStream::read(size_t max) {
+  return receive(max, 0);
+}
+
+asio::awaitable<Result<Chunk>> RecvStream::read_all(size_t limit) {
+  return receive(limit, ASTER_IROH_RECV_TO_END);
+}
+
 asio::awaitable<Result<std::vector<uint8_t>>> RecvStream::read_to_end(size_t limit) {
-  std::vector<uint8_t> out;
-  for (;;) {
-    Result<Chunk> r = co_await read();
-    if (!r) co_return r.status();
-    if (r->fin()) co_return out;
-    if (out.size() + r->size() > limit) {
-      co_return Status(StatusCode::kResourceExhausted,
-                       "stream longer than " + std::to_string(limit) + " bytes");
-    }
-    out.insert(out.end(), r->bytes().begin(), r->bytes().end());
-  }
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await read_all(limit));
+  co_return std::vector<uint8_t>(all.bytes().begin(), all.bytes().end());
 }
 
 Status RecvStream::stop(uint64_t code) {
-  if (!core_ || !handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
-  uint64_t h = handle_;
-  return detail::status_of_submit(
-      core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_stop(rt, h, code); },
-                     int32_t{ASTER_IROH_CANCELLED}));
+  return detail::call_on(
+      handle_, "stream", [code](aster_iroh_rt* rt, uint64_t h) { return aster_iroh_stop(rt, h, code); });
 }
 
 }  // namespace aster::transport

@@ -65,8 +65,9 @@ asio::awaitable<aster::Result<std::string>> echo_once(aster::transport::Runtime&
   EndpointConfig client_cfg;
   client_cfg.bind_v4 = "127.0.0.1:0";
   ASTER_CO_ASSIGN_OR_RETURN(Endpoint client, co_await rt.create_endpoint(std::move(client_cfg)));
+  ASTER_CO_ASSIGN_OR_RETURN(EndpointAddr server_addr, server.address());
   // Both sides at once; both endpoints outlive both coroutines.
-  auto [served, reply] = co_await (serve_one(server) && call_once(client, server.address()));
+  auto [served, reply] = co_await (serve_one(server) && call_once(client, server_addr));
   ASTER_CO_RETURN_IF_ERROR(served);
   co_return reply;
 }

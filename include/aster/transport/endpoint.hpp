@@ -16,11 +16,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "aster/status.hpp"
+#include "aster/transport/detail/bridge_handle.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "aster/transport/stream.hpp"
 
@@ -30,7 +32,7 @@ enum class RelayMode { kDisabled, kDefault, kStaging, kCustom };
 
 // Gate 0 (§3.4): asked after every handshake, incoming and outgoing, on every ALPN.
 struct GateRequest {
-  std::string remote_id;  // 64 hex
+  EndpointId remote_id;
   std::string alpn;
   bool incoming = true;
 };
@@ -78,51 +80,62 @@ struct CloseInfo {
   std::string reason;  // application close reason bytes, else a message
 };
 
+class Endpoint;
+class Runtime;
+
 class Connection {
  public:
   Connection() = default;
-  Connection(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle, std::string remote_id,
-             std::string alpn);
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&& other) noexcept;
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
   ~Connection();  // releases the handle; QUIC closes (code 0) once no stream uses it
 
-  bool valid() const { return handle_ != 0; }
-  const std::string& remote_id() const { return remote_id_; }
+  bool valid() const { return static_cast<bool>(handle_); }
+  const EndpointId& remote_id() const { return remote_id_; }
   const std::string& alpn() const { return alpn_; }
 
   asio::awaitable<Result<BidiStream>> open_bi();
+  // open_bi(), write `data` and FIN, as one operation (usually without suspending): the
+  // whole request of a unary call. Returns the stream for reading the response.
+  asio::awaitable<Result<BidiStream>> open_bi_with(std::span<const uint8_t> data);
+  // The next stream the peer opened. Incoming streams are accepted continuously in the
+  // background, at most kAcceptWindow (64) ahead of the callers of accept_bi()
+  // (back-pressure: beyond that, noq keeps them, bounded by EndpointConfig::max_bidi_streams).
   asio::awaitable<Result<BidiStream>> accept_bi();
+  // Streams accepted in the background and not yet taken by accept_bi(): at most
+  // kAcceptWindow (for tests and metrics).
+  static constexpr size_t kAcceptWindow = 64;
+  size_t queued_incoming() const;
   // Application close (e.g. 0 "normal close"). Sync.
   Status close(uint64_t code, std::string_view reason);
   // Completes once the connection is closed, saying by whom and why.
   asio::awaitable<CloseInfo> closed();
 
  private:
-  std::shared_ptr<detail::RuntimeCore> core_;
-  uint64_t handle_ = 0;
-  std::string remote_id_;
+  friend struct detail::HandleAccess;
+  Connection(detail::BridgeHandle handle, EndpointId remote_id, std::string alpn);
+  BidiStream bidi(uint64_t send, uint64_t recv) const;
+  void stop_accepting();
+
+  detail::BridgeHandle handle_;
+  EndpointId remote_id_;
   std::string alpn_;
+  std::shared_ptr<detail::Inbox> incoming_;
 };
 
 class Endpoint {
  public:
   Endpoint() = default;
-  Endpoint(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle);
   Endpoint(Endpoint&& other) noexcept;
   Endpoint& operator=(Endpoint&& other) noexcept;
-  Endpoint(const Endpoint&) = delete;
-  Endpoint& operator=(const Endpoint&) = delete;
   ~Endpoint();  // releases the handle (the bridge closes the endpoint in the background)
 
-  bool valid() const { return handle_ != 0; }
-  std::string id() const;            // 64 lowercase hex
-  std::string address_text() const;  // LF text form (§3.3); the CLI base64s it or makes tickets
-  // The same, parsed: what a peer dials (EndpointAddr::to_node_addr_b64 / AsterTicket).
-  EndpointAddr address() const;
-  std::array<uint8_t, 32> secret_key() const;
+  bool valid() const { return static_cast<bool>(handle_); }
+  Result<EndpointId> id() const;
+  // Where a peer dials us (id, relay URL, direct addresses), read from the bridge as bytes.
+  // Print it with to_node_addr_text()/to_node_addr_b64() or make an AsterTicket.
+  Result<EndpointAddr> address() const;
+  Result<std::array<uint8_t, 32>> secret_key() const;
 
   // Dials `peer` on `alpn`. A peer's gate-0 denial shows up as kUnavailable with message
   // "CONN_APP_CLOSED(403): not admitted", here or on the first stream operation;
@@ -130,21 +143,36 @@ class Endpoint {
   asio::awaitable<Result<Connection>> connect(
       EndpointAddr peer, std::string alpn,
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
-  // Next incoming connection on any served ALPN.
+  // Next incoming connection on any served ALPN (accepted continuously in the background,
+  // at most 64 ahead of the callers).
   asio::awaitable<Result<Connection>> accept();
   // Graceful close: waits for peers to acknowledge (≈3 s at most).
   asio::awaitable<Status> close();
 
  private:
-  std::shared_ptr<detail::RuntimeCore> core_;
-  uint64_t handle_ = 0;
+  friend class Runtime;
+  explicit Endpoint(detail::BridgeHandle handle);
+  void stop_accepting();
+
+  detail::BridgeHandle handle_;
+  std::shared_ptr<detail::Inbox> incoming_;
 };
 
 // Owns the bridge runtime (its tokio threads) and the event dispatcher on `io`.
 class Runtime {
  public:
+  // How the bridge runs iroh (docs/transport.md "Thread shape" has the measurements).
+  enum class Shape {
+    kCurrentThread,  // one tokio current_thread runtime on one bridge thread (default)
+    kMultiThread,    // a tokio multi-thread runtime with `worker_threads` workers
+    // tokio current_thread and Asio on one thread: the loop alternates io_context::poll()
+    // and turn() (BlockingRuntime does). Events from other threads to Asio wait up to
+    // kTurnWait while the loop sleeps in the bridge, so use it where iroh is the only source.
+    kSharedThread,
+  };
   struct Options {
-    uint32_t worker_threads = 2;  // tokio workers (2 cores in CI)
+    Shape shape = Shape::kCurrentThread;
+    uint32_t worker_threads = 2;  // kMultiThread only
   };
   static Result<Runtime> create(asio::io_context& io, Options options);
   static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }
@@ -157,14 +185,21 @@ class Runtime {
 
   asio::awaitable<Result<Endpoint>> create_endpoint(EndpointConfig config);
 
+  // kSharedThread: runs the bridge's ready tasks and network once, then waits up to `wait`
+  // for more. Call it from the io thread between io_context::poll() calls.
+  static constexpr std::chrono::microseconds kTurnWait{1000};
+  Status turn(std::chrono::microseconds wait);
+  Shape shape() const { return shape_; }
+
   // Completes every pending operation with kCancelled, closes all endpoints (bounded by
   // `timeout`) and stops the bridge; handles still alive become inert. Blocks; call it on the
   // io thread (or with the io_context stopped).
   void shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(3));
 
  private:
-  explicit Runtime(std::shared_ptr<detail::RuntimeCore> core);
+  Runtime(std::shared_ptr<detail::RuntimeCore> core, Shape shape);
   std::shared_ptr<detail::RuntimeCore> core_;
+  Shape shape_ = Shape::kCurrentThread;
 };
 
 }  // namespace aster::transport

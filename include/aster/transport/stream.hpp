@@ -1,4 +1,4 @@
-// Bidi stream halves over the iroh bridge (shared/reference/iroh-transport.md §§3.4, 4.4-4.5).
+// Bidi stream halves over the iroh bridge (bridge/include/aster_iroh.h).
 // Operations are asio::awaitable coroutines returning Status/Result; they must be started on
 // the io_context thread that runs the owning transport::Runtime. Cancelling the awaiting
 // coroutine (Asio cancellation slot) cancels the bridge operation: exactly one completion.
@@ -13,23 +13,19 @@
 #include <vector>
 
 #include "aster/status.hpp"
+#include "aster/transport/detail/bridge_handle.hpp"
 
 namespace aster::transport {
 
-namespace detail {
-class RuntimeCore;
-}
+class Connection;
+class RecvStream;
 
 // Bytes received by one read: a zero-copy lease on the bridge's buffer, released when the
-// Chunk is destroyed. `fin()` means the peer finished the stream (no bytes then).
+// Chunk is destroyed. `fin()` means the peer finished the stream (after these bytes, for
+// RecvStream::read_all; a plain read() with fin() carries no bytes).
 class Chunk {
  public:
   Chunk() = default;
-  Chunk(Chunk&& other) noexcept;
-  Chunk& operator=(Chunk&& other) noexcept;
-  Chunk(const Chunk&) = delete;
-  Chunk& operator=(const Chunk&) = delete;
-  ~Chunk();
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
   size_t size() const { return size_; }
@@ -37,32 +33,31 @@ class Chunk {
 
  private:
   friend class RecvStream;
-  std::shared_ptr<detail::RuntimeCore> core_;
-  uint64_t lease_ = 0;
+  detail::BridgeHandle lease_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool fin_ = false;
 };
 
 // Sending half. Destroying it without finish() resets the stream with kResetOnDestroy, so a
-// truncated request never looks complete to the peer (noq would FIN it on drop; §3.4).
+// truncated request never looks complete to the peer (noq would FIN it on drop).
 class SendStream {
  public:
   static constexpr uint64_t kResetOnDestroy = 0;
 
   SendStream() = default;
-  SendStream(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle);
-  SendStream(SendStream&& other) noexcept;
+  SendStream(SendStream&& other) noexcept = default;
   SendStream& operator=(SendStream&& other) noexcept;
-  SendStream(const SendStream&) = delete;
-  SendStream& operator=(const SendStream&) = delete;
   ~SendStream();
 
-  bool valid() const { return handle_ != 0; }
+  bool valid() const { return static_cast<bool>(handle_); }
 
-  // Copies `data` into the bridge; completes once QUIC accepted every byte (flow control
-  // throttles here). One write at a time per stream.
+  // Hands `data` to QUIC (copied once, into its send buffer); completes once QUIC accepted
+  // every byte (flow control throttles here), usually without suspending. One write at a
+  // time per stream.
   asio::awaitable<Status> write(std::span<const uint8_t> data);
+  // write() then FIN, as one operation.
+  asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data);
   // FIN after the writes already completed. Sync.
   Status finish();
   // RESET_STREAM(code): abandons unsent data.
@@ -72,9 +67,10 @@ class SendStream {
   asio::awaitable<Result<std::optional<uint64_t>>> stopped();
 
  private:
-  void release();
-  std::shared_ptr<detail::RuntimeCore> core_;
-  uint64_t handle_ = 0;
+  friend class Connection;
+  explicit SendStream(detail::BridgeHandle handle) : handle_(std::move(handle)) {}
+  void abandon();
+  detail::BridgeHandle handle_;
   bool done_ = false;  // finished or reset: nothing to do on destruction but free
 };
 
@@ -86,27 +82,26 @@ class RecvStream {
   static constexpr size_t kDefaultReadSize = 64 * 1024;
 
   RecvStream() = default;
-  RecvStream(std::shared_ptr<detail::RuntimeCore> core, uint64_t handle);
-  RecvStream(RecvStream&& other) noexcept;
-  RecvStream& operator=(RecvStream&& other) noexcept;
-  RecvStream(const RecvStream&) = delete;
-  RecvStream& operator=(const RecvStream&) = delete;
-  ~RecvStream();
 
-  bool valid() const { return handle_ != 0; }
+  bool valid() const { return static_cast<bool>(handle_); }
 
   // Up to `max` bytes, or a Chunk with fin() at the end of the stream. Errors: peer reset
   // (kAborted, message has the code), connection loss (kUnavailable), cancellation.
   asio::awaitable<Result<Chunk>> read(size_t max = kDefaultReadSize);
-  // Reads until FIN; kResourceExhausted if more than `limit` bytes arrive.
+  // Everything until FIN as one zero-copy Chunk (fin() set) in one operation;
+  // kResourceExhausted if more than `limit` bytes arrive. Not cancel-safe: a cancelled
+  // read_all may lose what it had read.
+  asio::awaitable<Result<Chunk>> read_all(size_t limit);
+  // The same, copied into a vector.
   asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit);
   // STOP_SENDING(code). Sync.
   Status stop(uint64_t code);
 
  private:
-  void release();
-  std::shared_ptr<detail::RuntimeCore> core_;
-  uint64_t handle_ = 0;
+  friend class Connection;
+  explicit RecvStream(detail::BridgeHandle handle) : handle_(std::move(handle)) {}
+  asio::awaitable<Result<Chunk>> receive(size_t max, uint32_t flags);
+  detail::BridgeHandle handle_;
 };
 
 struct BidiStream {

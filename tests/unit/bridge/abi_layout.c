@@ -15,7 +15,7 @@ _Static_assert(offsetof(aster_iroh_event, code) == 40, "event.code");
 _Static_assert(offsetof(aster_iroh_event, data) == 48, "event.data");
 _Static_assert(offsetof(aster_iroh_event, len) == 56, "event.len");
 _Static_assert(offsetof(aster_iroh_event, lease) == 64, "event.lease");
-_Static_assert(sizeof(aster_iroh_runtime_cfg) == 8, "runtime_cfg");
+_Static_assert(sizeof(aster_iroh_runtime_cfg) == 16, "runtime_cfg");
 _Static_assert(sizeof(aster_iroh_endpoint_cfg) == 88, "endpoint_cfg size");
 _Static_assert(offsetof(aster_iroh_endpoint_cfg, secret_key) == 8, "endpoint_cfg.secret_key");
 _Static_assert(offsetof(aster_iroh_endpoint_cfg, relay_mode) == 40, "endpoint_cfg.relay_mode");
@@ -25,12 +25,20 @@ _Static_assert(offsetof(aster_iroh_endpoint_cfg, bind_v4) == 56, "endpoint_cfg.b
 _Static_assert(offsetof(aster_iroh_endpoint_cfg, relay_url) == 64, "endpoint_cfg.relay_url");
 _Static_assert(offsetof(aster_iroh_endpoint_cfg, alpns) == 72, "endpoint_cfg.alpns");
 _Static_assert(offsetof(aster_iroh_endpoint_cfg, alpns_len) == 80, "endpoint_cfg.alpns_len");
-_Static_assert(sizeof(aster_iroh_connect_cfg) == 56, "connect_cfg size");
+_Static_assert(sizeof(aster_iroh_sockaddr) == 20, "sockaddr size");
+_Static_assert(offsetof(aster_iroh_sockaddr, port) == 16, "sockaddr.port");
+_Static_assert(offsetof(aster_iroh_sockaddr, family) == 18, "sockaddr.family");
+_Static_assert(sizeof(aster_iroh_connect_cfg) == 80, "connect_cfg size");
 _Static_assert(offsetof(aster_iroh_connect_cfg, endpoint_id) == 8, "connect_cfg.endpoint_id");
-_Static_assert(offsetof(aster_iroh_connect_cfg, relay_url) == 16, "connect_cfg.relay_url");
-_Static_assert(offsetof(aster_iroh_connect_cfg, addrs) == 24, "connect_cfg.addrs");
-_Static_assert(offsetof(aster_iroh_connect_cfg, addrs_len) == 32, "connect_cfg.addrs_len");
-_Static_assert(offsetof(aster_iroh_connect_cfg, alpn) == 40, "connect_cfg.alpn");
+_Static_assert(offsetof(aster_iroh_connect_cfg, relay_url) == 40, "connect_cfg.relay_url");
+_Static_assert(offsetof(aster_iroh_connect_cfg, addrs) == 48, "connect_cfg.addrs");
+_Static_assert(offsetof(aster_iroh_connect_cfg, addrs_len) == 56, "connect_cfg.addrs_len");
+_Static_assert(offsetof(aster_iroh_connect_cfg, alpn) == 64, "connect_cfg.alpn");
+_Static_assert(sizeof(aster_iroh_addr_out) == 88, "addr_out size");
+_Static_assert(offsetof(aster_iroh_addr_out, id) == 4, "addr_out.id");
+_Static_assert(offsetof(aster_iroh_addr_out, relay_url) == 40, "addr_out.relay_url");
+_Static_assert(offsetof(aster_iroh_addr_out, addrs) == 64, "addr_out.addrs");
+_Static_assert(offsetof(aster_iroh_addr_out, addrs_len) == 80, "addr_out.addrs_len");
 
 /* Called from the GoogleTest side so the object is linked and the header is used from C. */
 size_t aster_iroh_c_event_size(void) { return sizeof(aster_iroh_event); }

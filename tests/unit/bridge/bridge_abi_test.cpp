@@ -104,26 +104,37 @@ class Bridge {
     return ev ? ev->h1 : 0;
   }
 
-  std::string addr(uint64_t ep) {
-    char buf[512];
-    size_t len = 0;
-    EXPECT_EQ(aster_iroh_endpoint_addr(rt_, ep, buf, sizeof buf, &len), ASTER_IROH_OK);
-    return std::string(buf, len);
+  struct Addr {
+    uint8_t id[32];
+    std::string relay;
+    std::vector<aster_iroh_sockaddr> addrs;
+  };
+  Addr addr(uint64_t ep) {
+    Addr a;
+    char relay[256];
+    aster_iroh_sockaddr addrs[8];
+    aster_iroh_addr_out out{};
+    out.struct_size = sizeof out;
+    out.relay_url = relay;
+    out.relay_cap = sizeof relay;
+    out.addrs = addrs;
+    out.addrs_cap = 8;
+    EXPECT_EQ(aster_iroh_endpoint_addr(rt_, ep, &out), ASTER_IROH_OK);
+    std::memcpy(a.id, out.id, 32);
+    a.relay.assign(relay, out.relay_len);
+    a.addrs.assign(addrs, addrs + out.addrs_len);
+    return a;
   }
 
-  // Dials `to` (id + first direct address from its LF address text) on `alpn`.
+  // Dials `to` (id + first direct address) on `alpn`.
   uint64_t submit_connect(uint64_t from, uint64_t to, const std::string& alpn) {
-    std::string text = addr(to);
-    auto nl1 = text.find('\n');
-    auto nl2 = text.find('\n', nl1 + 1);
-    std::string id = text.substr(0, nl1);
-    std::string a = text.substr(nl2 + 1, text.find('\n', nl2 + 1) - nl2 - 1);
-    const char* addrs[] = {a.c_str()};
+    Addr a = addr(to);
+    EXPECT_FALSE(a.addrs.empty());
     aster_iroh_connect_cfg c{};
     c.struct_size = sizeof c;
     c.timeout_ms = 10000;
-    c.endpoint_id = id.c_str();
-    c.addrs = addrs;
+    std::memcpy(c.endpoint_id, a.id, 32);
+    c.addrs = a.addrs.data();
     c.addrs_len = 1;
     c.alpn = {reinterpret_cast<const uint8_t*>(alpn.data()), alpn.size()};
     uint64_t ud = next_ud_++;
@@ -158,7 +169,7 @@ TEST(BridgeAbi, Blake3KnownVector) {
 
 TEST(BridgeAbi, StaleAndFreedHandlesAreNotFound) {
   Bridge b;
-  char id[65];
+  uint8_t id[32];
   EXPECT_EQ(aster_iroh_endpoint_id(b.rt(), 0, id), ASTER_IROH_NOT_FOUND);
   EXPECT_EQ(aster_iroh_endpoint_id(b.rt(), 0xdeadbeef00000007ull, id), ASTER_IROH_NOT_FOUND);
   EXPECT_EQ(aster_iroh_conn_free(b.rt(), 12345), ASTER_IROH_NOT_FOUND);
@@ -169,7 +180,6 @@ TEST(BridgeAbi, StaleAndFreedHandlesAreNotFound) {
   uint64_t ep = b.endpoint({"test/1"});
   ASSERT_NE(ep, 0u);
   ASSERT_EQ(aster_iroh_endpoint_id(b.rt(), ep, id), ASTER_IROH_OK);
-  EXPECT_EQ(std::strlen(id), 64u);
   // Wrong kind for the handle → NOT_FOUND, not a crash.
   EXPECT_EQ(aster_iroh_conn_free(b.rt(), ep), ASTER_IROH_NOT_FOUND);
   EXPECT_EQ(aster_iroh_endpoint_free(b.rt(), ep), ASTER_IROH_OK);
@@ -194,30 +204,42 @@ TEST(BridgeAbi, InvalidArguments) {
   uint64_t ep = b.endpoint({"test/1"});
   aster_iroh_connect_cfg c{};
   c.struct_size = sizeof c;
-  c.endpoint_id = "zz-not-an-id";
   c.alpn = {reinterpret_cast<const uint8_t*>("x"), 1};
-  EXPECT_EQ(aster_iroh_connect(b.rt(), ep, &c, 1, nullptr), ASTER_IROH_PARSE);
-  char small[4];
-  size_t need = 0;
-  EXPECT_EQ(aster_iroh_endpoint_addr(b.rt(), ep, small, sizeof small, &need),
-            ASTER_IROH_BUFFER_TOO_SMALL);
-  EXPECT_GT(need, 64u);
+  auto own = b.addr(ep);
+  std::memcpy(c.endpoint_id, own.id, 32);
+  aster_iroh_sockaddr bad{};
+  bad.family = 5;  // neither 4 nor 6
+  c.addrs = &bad;
+  c.addrs_len = 1;
+  EXPECT_EQ(aster_iroh_connect(b.rt(), ep, &c, 1, nullptr), ASTER_IROH_INVALID_ARG);
+  aster_iroh_addr_out out{};
+  out.struct_size = sizeof out;  // no buffers: only the lengths come back
+  EXPECT_EQ(aster_iroh_endpoint_addr(b.rt(), ep, &out), ASTER_IROH_BUFFER_TOO_SMALL);
+  EXPECT_GE(out.addrs_len, 1u);
+  EXPECT_EQ(aster_iroh_recv(b.rt(), 77, 0, 0, 1, nullptr, nullptr), ASTER_IROH_INVALID_ARG);
+  EXPECT_EQ(aster_iroh_accept_bi_each(b.rt(), 77, 0, 1, nullptr), ASTER_IROH_INVALID_ARG);
 }
 
-TEST(BridgeAbi, AddressTextIsLoopback) {
+TEST(BridgeAbi, AddressIsLoopback) {
   Bridge b;
   uint64_t ep = b.endpoint({"test/1"});
-  std::string text = b.addr(ep);
-  char id[65];
+  auto a = b.addr(ep);
+  uint8_t id[32];
   ASSERT_EQ(aster_iroh_endpoint_id(b.rt(), ep, id), ASTER_IROH_OK);
-  EXPECT_EQ(text.rfind(std::string(id) + "\n\n127.0.0.1:", 0), 0u) << text;
+  EXPECT_EQ(std::memcmp(id, a.id, 32), 0);
+  EXPECT_TRUE(a.relay.empty());
+  ASSERT_EQ(a.addrs.size(), 1u);
+  EXPECT_EQ(a.addrs[0].family, 4);
+  const uint8_t loopback[4] = {127, 0, 0, 1};
+  EXPECT_EQ(std::memcmp(a.addrs[0].ip, loopback, 4), 0);
+  EXPECT_NE(a.addrs[0].port, 0);
 }
 
 TEST(BridgeAbi, SecretKeyRoundTrip) {
   Bridge b;
   uint64_t ep = b.endpoint({"test/1"});
   uint8_t key[32];
-  char id[65];
+  uint8_t id[32];
   ASSERT_EQ(aster_iroh_endpoint_secret(b.rt(), ep, key), ASTER_IROH_OK);
   ASSERT_EQ(aster_iroh_endpoint_id(b.rt(), ep, id), ASTER_IROH_OK);
   aster_iroh_endpoint_cfg cfg{};
@@ -229,9 +251,9 @@ TEST(BridgeAbi, SecretKeyRoundTrip) {
   ASSERT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, ud, nullptr), ASTER_IROH_OK);
   auto ev = b.wait(ud);
   ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
-  char id2[65];
+  uint8_t id2[32];
   ASSERT_EQ(aster_iroh_endpoint_id(b.rt(), ev->h1, id2), ASTER_IROH_OK);
-  EXPECT_STREQ(id, id2);
+  EXPECT_EQ(std::memcmp(id, id2, 32), 0);
 }
 
 TEST(BridgeAbi, PanicBecomesPanicEvent) {
@@ -364,6 +386,102 @@ TEST(BridgeAbi, LoopbackEchoFinAndBusy) {
   EXPECT_EQ(closed->status, ASTER_IROH_CONN_APP_CLOSED);
   EXPECT_EQ(closed->code, 7u);
   EXPECT_EQ(closed->data, reason);
+}
+
+TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+
+  // Continuous accept with a window of 2: three requests, the third waits for a grant.
+  uint64_t each = b.ud();
+  aster_iroh_op each_op = 0;
+  ASSERT_EQ(aster_iroh_accept_bi_each(b.rt(), p.server_conn, 2, each, &each_op), ASTER_IROH_OK);
+  std::vector<aster_iroh_handle> client_recv;
+  for (int i = 0; i < 3; ++i) {
+    const std::string req = "request " + std::to_string(i);
+    aster_iroh_event now{};
+    uint64_t ud = b.ud();
+    int32_t st = aster_iroh_open_bi_send(b.rt(), p.client_conn,
+                                         reinterpret_cast<const uint8_t*>(req.data()), req.size(),
+                                         ASTER_IROH_SEND_FIN, ud, nullptr, &now);
+    if (st == ASTER_IROH_DONE) {
+      ASSERT_EQ(now.status, ASTER_IROH_OK);
+      EXPECT_EQ(now.op, 0u);
+      client_recv.push_back(now.h2);
+      EXPECT_EQ(aster_iroh_send_free(b.rt(), now.h1), ASTER_IROH_OK);
+    } else {
+      ASSERT_EQ(st, ASTER_IROH_OK);
+      auto ev = b.wait(ud);
+      ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
+      client_recv.push_back(ev->h2);
+      EXPECT_EQ(aster_iroh_send_free(b.rt(), ev->h1), ASTER_IROH_OK);
+    }
+  }
+  std::vector<Event> accepted;
+  for (int i = 0; i < 2; ++i) {
+    auto ev = b.wait(each);
+    ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
+    accepted.push_back(*ev);
+  }
+  b.pump(200ms);
+  EXPECT_EQ(b.count(each), 0u);  // window exhausted: the third stream waits
+  ASSERT_EQ(aster_iroh_grant(b.rt(), each_op, 1), ASTER_IROH_OK);
+  auto third = b.wait(each);
+  ASSERT_TRUE(third && third->status == ASTER_IROH_OK);
+  accepted.push_back(*third);
+
+  // Server: read to end in one op, answer with write + FIN in one op.
+  for (auto& a : accepted) {
+    uint64_t r = b.ud();
+    aster_iroh_event now{};
+    int32_t st = aster_iroh_recv(b.rt(), a.h2, 1024, ASTER_IROH_RECV_TO_END, r, nullptr, &now);
+    std::string body;
+    if (st == ASTER_IROH_DONE) {
+      ASSERT_EQ(now.status, ASTER_IROH_FIN);
+      body.assign(reinterpret_cast<const char*>(now.data), now.len);
+      if (now.lease) EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+    } else {
+      ASSERT_EQ(st, ASTER_IROH_OK);
+      auto ev = b.wait(r);
+      ASSERT_TRUE(ev);
+      ASSERT_EQ(ev->status, ASTER_IROH_FIN);
+      body = ev->data;
+    }
+    EXPECT_EQ(body.rfind("request ", 0), 0u) << body;
+    uint64_t w = b.ud();
+    st = aster_iroh_send(b.rt(), a.h1, reinterpret_cast<const uint8_t*>(body.data()), body.size(),
+                         ASTER_IROH_SEND_FIN, w, nullptr, nullptr);
+    ASSERT_EQ(st, ASTER_IROH_OK);  // now == NULL: always an event
+    auto wev = b.wait(w);
+    ASSERT_TRUE(wev && wev->status == ASTER_IROH_OK);
+  }
+  // Client: read-to-end over the limit is TOO_LONG; within it the echo comes back whole.
+  for (size_t i = 0; i < client_recv.size(); ++i) {
+    uint64_t r = b.ud();
+    size_t limit = i == 0 ? 3 : 1024;
+    ASSERT_EQ(aster_iroh_recv(b.rt(), client_recv[i], limit, ASTER_IROH_RECV_TO_END, r, nullptr,
+                              nullptr),
+              ASTER_IROH_OK);
+    auto ev = b.wait(r);
+    ASSERT_TRUE(ev);
+    if (i == 0) {
+      EXPECT_EQ(ev->status, ASTER_IROH_TOO_LONG);
+    } else {
+      EXPECT_EQ(ev->status, ASTER_IROH_FIN);
+      EXPECT_EQ(ev->data.rfind("request ", 0), 0u);
+    }
+  }
+  // Cancelling the continuous accept ends it with exactly one CANCELLED event.
+  ASSERT_EQ(aster_iroh_cancel(b.rt(), each_op), ASTER_IROH_OK);
+  auto end = b.wait(each);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->status, ASTER_IROH_CANCELLED);
+  b.pump(100ms);
+  EXPECT_EQ(b.count(each), 0u);
+  EXPECT_EQ(aster_iroh_grant(b.rt(), each_op, 1), ASTER_IROH_NOT_FOUND);
 }
 
 TEST(BridgeAbi, ResetIsSeenByReader) {

@@ -25,7 +25,10 @@ inline EndpointConfig loopback(std::vector<std::string> alpns, uint32_t max_bidi
   return c;
 }
 
-inline EndpointAddr address_of(const Endpoint& ep) { return ep.address(); }
+inline EndpointAddr address_of(const Endpoint& ep) {
+  auto a = ep.address();
+  return a ? *a : EndpointAddr{};
+}
 
 // Counts down to zero, then wakes the coroutine waiting in wait().
 class Latch {

@@ -87,7 +87,7 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> run_admission(
   asio::co_spawn(co_await asio::this_coro::executor, serve(served, script), asio::detached);
   // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
   const ConsumerAdmissionRequest request;
-  const auto producer_address = served->address();
+  ASTER_CO_ASSIGN_OR_RETURN(const auto producer_address, served->address());
   auto response =
       co_await request_consumer_admission(consumer, producer_address, request, options);
   script->kept.clear();

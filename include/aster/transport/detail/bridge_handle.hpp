@@ -1,0 +1,52 @@
+// Implementation detail of the transport's public handles: one owned bridge handle (a
+// generational u64 from bridge/include/aster_iroh.h) plus the runtime it belongs to. Move-only;
+// destroying it frees the handle in the bridge. Endpoint, Connection, SendStream, RecvStream
+// and Chunk each hold one instead of repeating the move/release code.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+namespace aster::transport::detail {
+
+class RuntimeCore;
+class Inbox;
+struct HandleAccess;  // src/transport/runtime_core.hpp: builds public objects from handles
+
+enum class HandleKind : uint8_t { kEndpoint, kConnection, kSend, kRecv, kLease };
+
+class BridgeHandle {
+ public:
+  BridgeHandle() = default;
+  BridgeHandle(std::shared_ptr<RuntimeCore> core, uint64_t id, HandleKind kind) noexcept
+      : core_(std::move(core)), id_(id), kind_(kind) {}
+  BridgeHandle(BridgeHandle&& other) noexcept
+      : core_(std::move(other.core_)), id_(std::exchange(other.id_, 0)), kind_(other.kind_) {}
+  BridgeHandle& operator=(BridgeHandle&& other) noexcept {
+    if (this != &other) {
+      release();
+      core_ = std::move(other.core_);
+      id_ = std::exchange(other.id_, 0);
+      kind_ = other.kind_;
+    }
+    return *this;
+  }
+  BridgeHandle(const BridgeHandle&) = delete;
+  BridgeHandle& operator=(const BridgeHandle&) = delete;
+  ~BridgeHandle() { release(); }
+
+  explicit operator bool() const { return core_ && id_ != 0; }
+  uint64_t id() const { return id_; }
+  const std::shared_ptr<RuntimeCore>& core() const { return core_; }
+
+  // Frees the bridge handle now (no-op when empty).
+  void release() noexcept;
+
+ private:
+  std::shared_ptr<RuntimeCore> core_;
+  uint64_t id_ = 0;
+  HandleKind kind_ = HandleKind::kEndpoint;
+};
+
+}  // namespace aster::transport::detail
