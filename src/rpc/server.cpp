@@ -17,6 +17,8 @@ struct Server::State {
   Dispatcher dispatcher;
   trust::OpenGateOffer offer;
   transport::Endpoint endpoint;
+  // Our own address, read once when the endpoint starts (the getters below cannot fail then).
+  transport::EndpointAddr own_address;
   bool closed = false;
 };
 
@@ -42,7 +44,8 @@ asio::awaitable<Status> Server::start() {
   config.bind_v4 = s.options.bind_v4;
   transport::apply_relay_mode_from_env(config);
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
-  const std::string rpc_address = s.endpoint.address().to_node_addr_b64();
+  ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
+  const std::string rpc_address = s.own_address.to_node_addr_b64();
   for (const contract::ServiceDesc* desc : s.dispatcher.services()) {
     ASTER_CO_ASSIGN_OR_RETURN(auto artifacts, contract::build_contract_artifacts(*desc));
     trust::ServiceSummary summary;
@@ -103,7 +106,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
     while (true) {
       auto stream = co_await conn.accept_bi();
       if (!stream.is_ok()) break;  // connection closed or lost
-      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), conn.remote_id()),
+      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), conn.remote_id().to_hex()),
                      asio::detached);
     }
   } catch (...) {
@@ -119,7 +122,7 @@ asio::awaitable<void> Server::close() {
 }
 
 std::string Server::address() const {
-  auto addr = state_->endpoint.address();
+  const auto& addr = state_->own_address;
   transport::AsterTicket ticket;
   ticket.id = addr.id;
   ticket.direct_addresses = addr.direct_addresses;
@@ -130,10 +133,10 @@ std::string Server::address() const {
 }
 
 std::string Server::endpoint_addr_b64() const {
-  return state_->endpoint.address().to_node_addr_b64();
+  return state_->own_address.to_node_addr_b64();
 }
 
-std::string Server::endpoint_id() const { return state_->endpoint.id(); }
+std::string Server::endpoint_id() const { return state_->own_address.id.to_hex(); }
 
 const std::vector<trust::ServiceSummary>& Server::services() const {
   return state_->offer.services;

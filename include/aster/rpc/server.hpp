@@ -50,7 +50,7 @@ class Server {
   // Stops accepting and closes the endpoint (in-flight calls end with their streams).
   asio::awaitable<void> close();
 
-  // Valid after start().
+  // Known once start() succeeded; empty before.
   std::string address() const;           // aster1… ticket
   std::string endpoint_addr_b64() const;  // base64 NodeAddr (0.1.2's endpoint_addr_b64)
   std::string endpoint_id() const;        // 64 hex
