@@ -1,5 +1,6 @@
-// Borderless tables with a bold header row (0.1.2 shell style, cli-and-shell.md §6). Bold only
-// when writing to a terminal and NO_COLOR is unset, so piped output stays plain text.
+// Borderless tables with a bold header row, the 0.1.2 shell style
+// (aster-rpc@0972ac9:cli/aster_cli/shell/display.py `Display`). Bold only when writing to a
+// terminal and NO_COLOR is unset, so piped output stays plain text.
 #pragma once
 
 #include <string>

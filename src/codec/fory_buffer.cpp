@@ -1,4 +1,4 @@
-// Byte-level Fory XLANG primitives (fory-xlang.md §4, §5.2).
+// Byte-level Fory XLANG primitives (pyfory 0.16.0 python/pyfory/buffer.pxi, meta/metastring.py).
 #include "aster/codec/detail/fory_buffer.hpp"
 
 #include "aster/codec/type_desc.hpp"
@@ -94,7 +94,8 @@ inline bool all_ascii(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-// §4.3: header = (byte_len << 2) | encoding, as varuint64; encoding follows CPython's kind.
+// pyfory.cc `write_python_string`: header = (byte_len << 2) | encoding, as varuint64; encoding
+// follows CPython's kind.
 void ForyWriter::put_string(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   if (all_ascii(p, s.size())) {  // ASCII is LATIN1 with identical bytes
@@ -131,9 +132,9 @@ void ForyWriter::put_string(std::string_view s) {
   }
 }
 
-// §5.2: first occurrence in this message → literal; later → back-reference by id. The key is
-// the EncodedMetaString object of the registered type (pyfory dedups per object), except that
-// all empty strings share pyfory's EMPTY_META_STRING_BYTES singleton.
+// `MetaStringResolver`: first occurrence in this message → literal; later → back-reference by
+// id. The key is the EncodedMetaString object of the registered type (pyfory dedups per object),
+// except that all empty strings share pyfory's EMPTY_META_STRING_BYTES singleton.
 const void* ForyWriter::meta_key(const EncodedMetaString& meta) {
   static const int kEmptyKey = 0;  // pyfory's EMPTY_META_STRING_BYTES singleton
   return meta.bytes.empty() ? static_cast<const void*>(&kEmptyKey) : &meta;
@@ -421,7 +422,7 @@ std::string pack(std::string_view chars, int bits, char special1, char special2)
 
 }  // namespace
 
-// `compute_encoding` of pyfory's MetaStringEncoder (§5.2), ASCII only (pyfory's non-ASCII
+// `compute_encoding` of pyfory's MetaStringEncoder (metastring.py), ASCII only (pyfory's non-ASCII
 // letter handling crashes its own encoder, so no Aster name contains them).
 EncodedMetaString encode_meta_string(std::string_view s, bool is_namespace) {
   EncodedMetaString m;

@@ -41,7 +41,7 @@ bool read_root_prefix(ForyReader& r) {
     r.fail("unknown header bits 0x" + std::to_string(header));
     return false;
   }
-  // pyfory 0.16 does not check bit 1 (xlang) on read (§1); neither do we.
+  // pyfory 0.16 does not check bit 1 (xlang) on read (python/pyfory/serialization.pyx); nor do we.
   if (header & 0x01) {  // None root: pyfory writes 03 fd (and its reader stops at the header)
     if (r.remaining() > 0 && r.peek_u8() == kNullFlag) r.skip(1);
     return false;

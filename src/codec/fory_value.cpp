@@ -1,6 +1,6 @@
 // Dynamic Fory codec: aster::Value + TypeDesc → the bytes the static path writes, and back.
 // Untyped positions (kAny, `list`/`dict` without parameters) follow pyfory's untyped rules
-// (fory-xlang.md §4.5, §4.6).
+// (pyfory 0.16.0 python/pyfory/collection.pxi `CollectionSerializer`, `MapSerializer`).
 #include <cmath>
 #include <limits>
 
@@ -321,7 +321,7 @@ class ValueWriter {
       open = false;
     };
     for (const auto& [k, val] : entries) {
-      if (k.is_null() || val.is_null()) {  // single-entry null chunk (§4.6)
+      if (k.is_null() || val.is_null()) {  // single-entry null chunk (collection.pxi)
         close();
         if (k.is_null() && val.is_null()) {
           w_.put_u8(kMapKeyHasNull | kMapValueHasNull);
@@ -349,8 +349,8 @@ class ValueWriter {
     close();
   }
 
-  // Untyped dict (§4.6): chunk header without DECL bits, key and value type info after the size
-  // byte; a new chunk whenever the key or value Python type changes.
+  // Untyped dict (`MapSerializer`): chunk header without DECL bits, key and value type info after
+  // the size byte; a new chunk whenever the key or value Python type changes.
   void untyped_map(const Value::Map& entries) {
     w_.put_varuint32(static_cast<uint32_t>(entries.size()));
     size_t size_pos = 0;
@@ -780,7 +780,7 @@ Status encode_value_root(const Value& value, const TypeDesc& type, ForyWriter& w
   w.put_u8(0x02);
   if (value.is_null()) {
     w.reset();
-    w.put_u8(0x03);  // None root (§1): header bit 0 + NULL flag
+    w.put_u8(0x03);  // None root (serialization.pyx): header bit 0 + NULL flag
     w.put_u8(kNullFlag);
     return {};
   }

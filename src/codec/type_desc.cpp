@@ -1,5 +1,5 @@
-// TypeDesc/StructDesc/EnumDesc: derived wire data (field order §5.4, struct hash §5.3, meta
-// strings §5.2 of fory-xlang.md).
+// TypeDesc/StructDesc/EnumDesc: derived wire data (field order, struct hash, meta strings), as
+// pyfory 0.16.0 computes them (python/pyfory/struct.py, meta/metastring.py).
 #include "aster/codec/type_desc.hpp"
 
 #include <algorithm>
@@ -105,7 +105,7 @@ WireName WireName::from_tag(std::string_view tag) {
 
 namespace {
 
-// Field groups of pyfory's group_fields (§5.4), in wire order.
+// Field groups of pyfory's group_fields (struct.py), in wire order.
 enum class FieldGroup { kPrimitive, kNullablePrimitive, kBuiltin, kList, kSet, kMap, kOther };
 
 bool is_compressed(ForyTypeId id) {
@@ -155,7 +155,8 @@ FieldGroup group_of(const FieldDesc& f) {
   }
 }
 
-// Type id in the fingerprint: 0 for structs, enums and untyped fields (§5.3).
+// Type id in the fingerprint: 0 for structs, enums and untyped fields (struct.py
+// `compute_struct_fingerprint`).
 int fingerprint_type_id(const FieldDesc& f) {
   const TypeDesc& t = f.type->unwrapped();
   if (is_untyped(t) || t.kind == TypeKind::kStruct || t.kind == TypeKind::kEnum) return 0;
@@ -203,7 +204,7 @@ void StructDesc::finalize() {
     root_prefix_.assign(reinterpret_cast<const char*>(w.bytes().data()), w.size());
   }
 
-  // Wire order (§5.4).
+  // Wire order (struct.py `group_fields`).
   wire_order_ = by_name;
   auto key = [&](uint32_t i) {
     const FieldDesc& f = fields_[i];

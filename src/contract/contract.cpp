@@ -139,7 +139,7 @@ void collect_structs(const TypeDesc* t, const std::function<void(const StructDes
   collect_structs(t->element.get(), visit);
 }
 
-// `_classify_type` of the manifest (sheet §6.2).
+// `_classify_type` of the manifest (aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py).
 struct Classified {
   std::string kind;
   bool nullable = false;
@@ -293,7 +293,7 @@ FieldSchema field_schema_for(const FieldDesc& f) {
 Result<TypeDef> type_def_for(const StructDesc& desc, const std::set<std::string>& self_refs,
                              const std::map<std::string, TypeHash>& hashes) {
   TypeDef td;
-  td.kind = TypeDefKind::kMessage;  // 0.1.2 never emits ENUM or UNION TypeDefs (§4)
+  td.kind = TypeDefKind::kMessage;  // 0.1.2 never emits ENUM or UNION (identity.py)
   td.package = desc.wire_name().ns;
   td.name = desc.wire_name().name;
   int32_t id = 0;
@@ -429,7 +429,7 @@ Result<ContractArtifacts> build_contract_artifacts(const ServiceDesc& service) {
     md.response_type = method_type_hash(m.response.get(), hashes);
     md.idempotent = m.is_idempotent;
     md.default_timeout = m.timeout_seconds.value_or(0.0);
-    sc.methods.push_back(std::move(md));  // requires: never in the 0.1.2 contract (§0)
+    sc.methods.push_back(std::move(md));  // requires: never in 0.1.2's contract (docs/contract.md)
   }
   out.contract_bytes = canonical_bytes(sc);
   out.contract_id = to_hex(blake3(out.contract_bytes));

@@ -512,7 +512,7 @@ Status parse_object(const json& j, const std::string& path, const ManifestLimits
   }
   ASTER_RETURN_IF_ERROR(st);
   ASTER_RETURN_IF_ERROR(r.string("scoped", m.scoped));
-  if (m.scoped == "stream") m.scoped = "session";  // legacy spelling (sheet §2)
+  if (m.scoped == "stream") m.scoped = "session";  // legacy alias (0.1.2 decorators.py)
   if (m.scoped != "shared" && m.scoped != "session") {
     return r.error("scoped", "expected \"shared\" or \"session\", got \"" + m.scoped + "\"");
   }

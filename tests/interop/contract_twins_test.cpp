@@ -208,7 +208,8 @@ TEST_F(ContractTwins, AsterForyCommandRoundTripsPyforyBytes) {
   EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
 }
 
-// The PEP 563 trap (sheet §4): under `from __future__ import annotations` 0.1.2 hashes
+// The PEP 563 trap (aster-rpc@0972ac9:bindings/python/aster/decorators.py reads the raw return
+// annotation; docs/contract.md): under `from __future__ import annotations` 0.1.2 hashes
 // response types as zero bytes. The publisher script must refuse such a module loudly rather
 // than hand us a contract_id that silently differs.
 TEST_F(ContractTwins, PythonEmptyTypeTrapFailsLoudly) {

@@ -26,11 +26,13 @@
 // Rules:
 // - ASTER_MESSAGE / ASTER_ENUM go in the namespace of the type (found by ADL), after it.
 // - Fields are listed in the Python declaration order; contracts number them 1-based in this
-//   order (d.fields()); the Fory wire order is derived (§5.4 of fory-xlang.md).
+//   order (d.fields()); the Fory wire order is derived (pyfory 0.16.0
+//   python/pyfory/struct.py `group_fields`).
 // - The field name is the Python name, verbatim; it enters the struct hash, the wire order and
 //   JSON. ASTER_FIELD(m) uses the member's spelling; ASTER_FIELD_AS(m, "pyName") overrides it.
 //
-// C++ type → Python annotation → TypeKind (fory-xlang.md §3):
+// C++ type → Python annotation → TypeKind (pyfory 0.16.0 python/pyfory/registry.py
+// `_initialize_common`, types.py `TypeId`):
 //   bool→bool; int64_t→int (VARINT64); int32_t→pyfory.int32 (VARINT32); int16_t→int16;
 //   int8_t→int8; uint8_t/uint16_t→uint8/uint16; uint32_t→pyfory.uint32 (VAR_UINT32);
 //   uint64_t→pyfory.uint64 (VAR_UINT64); Fixed<int32_t|int64_t|uint32_t|uint64_t>→fixed_*;

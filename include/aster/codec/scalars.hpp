@@ -1,5 +1,6 @@
-// Scalar C++ types with a Python meaning of their own (fory-xlang.md §3): bytes, fixed-width
-// and tagged integers, date and timestamp.
+// Scalar C++ types with a Python meaning of their own (pyfory 0.16.0 python/pyfory/types.py
+// `TypeId`, registry.py `_initialize_common`): bytes, fixed-width and tagged integers, date and
+// timestamp.
 #pragma once
 
 #include <chrono>
@@ -20,7 +21,7 @@ struct Bytes : std::vector<uint8_t> {
   }
 };
 
-// Integer encodings other than pyfory's default for the width (§3).
+// Integer encodings other than pyfory's default for the width (pyfory types.py `TypeId`).
 template <typename T>
 struct Fixed {
   static_assert(std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||

@@ -9,11 +9,13 @@
 //   for (const FieldDesc& f : d.fields())          // declaration order (contract numbering)
 //     f.name;                                      // Python name, verbatim ("callId")
 //     f.type->kind;                                // TypeKind::kString, ...
-//     f.type->fory_type_id();                      // 21 (STRING), fory-xlang.md §3
-//   d.wire_order();                                // indices in Fory field order (§5.4)
-//   d.struct_hash();                               // int32 written after the type name (§5.3)
+//     f.type->fory_type_id();                      // 21 (STRING), pyfory `TypeId`
+//   d.wire_order();                                // indices in Fory field order
+//   d.struct_hash();                               // int32 written after the type name
 //
-// Sheet: ../shared/reference/fory-xlang.md (cited as §n below).
+// Sources: pyfory 0.16.0 (apache/fory, tag v0.16.0), python/pyfory/: types.py `TypeId`,
+// struct.py `group_fields` (wire order) and `compute_struct_fingerprint` (struct hash),
+// meta/metastring.py (meta strings); user guide: docs/codec.md.
 #pragma once
 
 #include <cstddef>
@@ -28,7 +30,7 @@ namespace aster::codec {
 class StructDesc;
 class EnumDesc;
 
-// pyfory 0.16.0 `TypeId` values (§3). Only the ones Aster messages use are named.
+// pyfory 0.16.0 `TypeId` values (types.py). Only the ones Aster messages use are named.
 enum class ForyTypeId : uint8_t {
   kUnknown = 0,
   kBool = 1,
@@ -63,7 +65,8 @@ enum class ForyTypeId : uint8_t {
 };
 
 // What a value of the type is. The integer kinds map 1:1 to pyfory's wire ids, because the
-// encoding (fixed, varint, tagged) is part of the Python annotation (§3: `int` = VARINT64).
+// encoding (fixed, varint, tagged) is part of the Python annotation (`int` = VARINT64:
+// registry.py `_initialize_common`).
 enum class TypeKind : uint8_t {
   kBool,
   kInt8,
@@ -92,12 +95,12 @@ enum class TypeKind : uint8_t {
   kOptional,      // element = inner type; makes a field nullable (Optional[T])
   kEnum,          // NAMED_ENUM, travels as ordinal
   kStruct,        // NAMED_STRUCT
-  kAny,           // no declared type: the value carries its own type info (§4.5 untyped)
+  kAny,           // no declared type: the value carries its own type info (collection.pxi)
 };
 
 std::string_view type_kind_name(TypeKind kind);
 
-// The id pyfory writes for a value of this kind (§3). kOptional/kAny → kUnknown.
+// The id pyfory writes for a value of this kind (types.py). kOptional/kAny → kUnknown.
 constexpr ForyTypeId fory_type_id_of(TypeKind kind) {
   switch (kind) {
     case TypeKind::kBool: return ForyTypeId::kBool;
@@ -142,7 +145,7 @@ struct TypeDesc {
   const StructDesc* struct_type = nullptr;  // kStruct
   const EnumDesc* enum_type = nullptr;      // kEnum
 
-  // The id pyfory writes/hashes for this type (§3). kOptional answers for its inner type.
+  // The id pyfory writes/hashes for this type (types.py). kOptional answers for its inner type.
   ForyTypeId fory_type_id() const;
   // kOptional → inner type; anything else → itself.
   const TypeDesc& unwrapped() const { return kind == TypeKind::kOptional ? *element : *this; }
@@ -170,7 +173,8 @@ struct FieldDesc {
   const FieldAccess* access = nullptr;  // set by declare.hpp for C++ structs
 };
 
-// A wire tag "ns/Name" splits at the last '/'; no '/' means namespace "" (§1).
+// A wire tag "ns/Name" splits at the last '/'; no '/' means namespace ""
+// (aster-rpc@0972ac9:bindings/python/aster/codec.py `ForyCodec.__init__`).
 struct WireName {
   std::string ns;
   std::string name;
@@ -178,7 +182,7 @@ struct WireName {
   std::string tag() const { return ns.empty() ? name : ns + "/" + name; }
 };
 
-// Meta string bytes as pyfory writes them (§5.2): encoding id + packed payload, plus the
+// Meta string bytes as pyfory writes them (metastring.py): encoding id + packed payload, plus the
 // 8-byte hash used when the payload exceeds 16 bytes.
 struct EncodedMetaString {
   uint8_t encoding = 0;
@@ -187,7 +191,7 @@ struct EncodedMetaString {
 };
 
 // A named struct (NAMED_STRUCT 29). Fields stay in declaration order; derived data (Fory wire
-// order §5.4, struct hash §5.3, meta strings §5.2) is computed once by finalize().
+// order, struct hash, meta strings) is computed once by finalize().
 class StructDesc {
  public:
   StructDesc() = default;
@@ -196,7 +200,7 @@ class StructDesc {
   const WireName& wire_name() const { return wire_name_; }
   std::string tag() const { return wire_name_.tag(); }
   const std::vector<FieldDesc>& fields() const { return fields_; }
-  // Indices into fields() in the order pyfory writes them (§5.4).
+  // Indices into fields() in the order pyfory writes them (struct.py `group_fields`).
   const std::vector<uint32_t>& wire_order() const { return wire_order_; }
   int32_t struct_hash() const { return hash_; }
   std::string_view fingerprint() const { return fingerprint_; }
@@ -223,7 +227,8 @@ class StructDesc {
   std::string root_prefix_;
 };
 
-// A named enum (NAMED_ENUM 26): member names in declaration order; ordinal = index (§6).
+// A named enum (NAMED_ENUM 26): member names in declaration order; ordinal = index
+// (pyfory serialization.pyx `EnumSerializer`).
 // An enum known only by its Python member *values* (a 0.1.2 manifest's `enum_values`) also
 // has `json_values`: the JSON text of each member's value ("1", "\"red\""), which is how JSON
 // mode writes and reads it (Python's `json.dumps` of an IntEnum is its value); its members are

@@ -1,6 +1,8 @@
 // Reading canonical TypeDef bytes back (the `types/<hash>.bin` blobs of a published contract
-// collection, sheet §7) — for tools that need the schema of a type a manifest merely names
-// (aster fory --types). Peers' canonical bytes are never needed for identity (CI §11.4.4.1):
+// collection, aster-rpc@0972ac9:bindings/python/aster/contract/publication.py
+// `build_collection`) — for tools that need the schema of a type a manifest merely names
+// (aster fory --types). Peers' canonical bytes are never needed for identity
+// (aster-rpc@0972ac9:ffi_spec/Aster-ContractIdentity.md, 11.4.4.1):
 // this is a bounded, defensive reader, not part of contract_id computation.
 #pragma once
 

@@ -1,5 +1,5 @@
 // CanonicalWriter: the byte primitives of Aster's canonical contract encoding, exactly as
-// aster-rpc 0.1.2 writes them (core/src/canonical.rs; contract-identity sheet §1). These are
+// aster-rpc 0.1.2 writes them (aster-rpc@0972ac9:core/src/canonical.rs). These are
 // *not* Fory payload encodings: no header, no type meta, no ref flags, and strings are always
 // UTF-8 with encoding tag 2, whatever their content.
 #pragma once
@@ -21,10 +21,10 @@ class CanonicalWriter {
 
   // Unsigned LEB128, low group first.
   void write_uvarint(uint64_t value);
-  // ZigZag then uvarint: ids, version, enum values (i32) — sheet §1.
+  // ZigZag then uvarint: ids, version, enum values (i32) — canonical.rs.
   void write_zigzag_i32(int32_t value);
   void write_zigzag_i64(int64_t value);
-  // uvarint((utf8_len << 2) | 2) + the bytes as given (no normalization: sheet §2).
+  // uvarint((utf8_len << 2) | 2) + the bytes as given (no normalization: core/src/contract.rs).
   void write_string(std::string_view utf8);
   // uvarint(len) + raw bytes. Hash fields are written with whatever length they have.
   void write_bytes(std::span<const uint8_t> data);

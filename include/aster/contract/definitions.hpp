@@ -1,5 +1,5 @@
-// The canonical contract structures of aster-rpc 0.1.2 (core/src/contract.rs; contract-identity
-// sheet §2) and their canonical bytes. Field order, sorting and zero values follow the shipped
+// The canonical contract structures of aster-rpc 0.1.2 (aster-rpc@0972ac9:core/src/contract.rs
+// `write_*`) and their canonical bytes. Field order, sorting and zero values follow the shipped
 // Rust writer, not the spec where they differ (no `alpn` field; names emitted as given).
 #pragma once
 
@@ -13,7 +13,7 @@
 
 namespace aster::contract {
 
-// ── Enumerations (normative numeric values, sheet §2) ───────────────────────
+// ── Enumerations (normative numeric values, core/src/contract.rs) ───────────
 enum class TypeKind : uint8_t { kPrimitive = 0, kRef = 1, kSelfRef = 2, kAny = 3 };
 enum class ContainerKind : uint8_t { kNone = 0, kList = 1, kSet = 2, kMap = 3 };
 enum class TypeDefKind : uint8_t { kMessage = 0, kEnum = 1, kUnion = 2 };
@@ -108,7 +108,7 @@ std::vector<uint8_t> canonical_bytes(const ServiceContract& contract);
 // NFC normalization (ICU). Invalid UTF-8 is returned unchanged: the canonical bytes of a name
 // are its bytes as given, and only sort keys use this.
 std::string nfc_normalize(std::string_view utf8);
-// Strict "less" by Unicode code points of the NFC forms (sheet §2, method order).
+// Strict "less" by Unicode code points of the NFC forms (contract.rs, method order).
 bool nfc_codepoint_less(std::string_view a, std::string_view b);
 
 }  // namespace aster::contract

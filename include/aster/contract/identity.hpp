@@ -1,6 +1,7 @@
 // Type hashes and contract_id: unkeyed BLAKE3-256 of canonical bytes, no domain separation
-// (contract-identity sheet §3). BLAKE3 is `aster_iroh_blake3` from the
-// bridge crate's hash-only product (CMake target aster::blake3; docs/architecture.md), not iroh.
+// (aster-rpc@0972ac9:core/src/contract.rs `compute_type_hash`/`compute_contract_id`). BLAKE3 is
+// `aster_iroh_blake3` from the bridge crate's hash-only product (CMake target aster::blake3;
+// docs/architecture.md), not iroh.
 #pragma once
 
 #include <span>

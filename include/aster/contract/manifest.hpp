@@ -1,7 +1,8 @@
 // manifest.json: the readable, unhashed description of one service contract that a 0.1.2
 // producer publishes (collection entry `manifest.json` and registry key `manifests/<cid>`).
-// Sheet §6. The writer reproduces 0.1.2's runtime writer — `json.dumps(asdict(m), indent=2)`
-// in `ContractManifest.to_json`, fed by `build_collection` — key for key and in its key order.
+// aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py. The writer reproduces 0.1.2's
+// runtime writer — `json.dumps(asdict(m), indent=2)` in `ContractManifest.to_json`, fed by
+// `build_collection` — key for key and in its key order.
 // (`aster contract gen` writes a different form: integer serialization modes, vcs fields,
 // arrays; the parser accepts it.)
 //
@@ -22,7 +23,7 @@
 
 namespace aster::contract {
 
-// One field of the v1 field schema (sheet §6.2; 0.1.2 `build_field_v1`). Conditional keys are
+// One field of the v1 field schema (0.1.2 manifest.py `build_field_v1`). Conditional keys are
 // written only when set, in 0.1.2's order.
 struct FieldSchema {
   std::string name;
@@ -67,7 +68,7 @@ struct ContractManifest {
   std::string service;
   int32_t version = 1;
   std::string contract_id;
-  std::string canonical_encoding = "fory-xlang/0.15";  // a label (sheet §6.1)
+  std::string canonical_encoding = "fory-xlang/0.15";  // a label only
   int64_t type_count = 0;
   std::vector<std::string> type_hashes;  // hex, sorted
   int64_t method_count = 0;

@@ -1,6 +1,7 @@
 // Declaring an Aster service once in C++: the same declaration gives the contract_id, the
 // canonical type blobs and manifest.json (here), and later drives server dispatch and the typed
-// client (src/rpc). Everything that enters the 0.1.2 contract is here (sheet §0, §4): service
+// client (src/rpc). Everything that enters the 0.1.2 contract is here
+// (aster-rpc@0972ac9:bindings/python/aster/contract/identity.py `from_service_info`): service
 // name, version, scope, serialization modes, and per method its name, pattern, request and
 // response types, idempotent flag and timeout. `requires` is kept for the runtime's capability
 // check but, as in 0.1.2, never enters the contract.

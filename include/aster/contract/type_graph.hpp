@@ -1,6 +1,6 @@
 // TypeGraph: the reference graph of named message types reachable from a service's methods, and
-// the order in which their TypeDefs are hashed (contract-identity sheet §5; CI §11.3.4 and
-// Appendix B).
+// the order in which their TypeDefs are hashed (section 11.3.4 and Appendix B of
+// aster-rpc@0972ac9:ffi_spec/Aster-ContractIdentity.md; docs/contract.md).
 //
 // We implement the *spec* algorithm, which reproduces vectors B.1–B.4:
 //  - Tarjan SCCs over nodes and successors in NFC code-point order, processed leaves first;
@@ -11,7 +11,8 @@
 // A field whose edge is a back edge becomes SELF_REF with self_ref_name = the target's name;
 // every other reference is REF with the target's hash, already known at that point.
 // 0.1.2 differs (reverse post-order, Python module.qualname names) but cannot run an XLANG
-// service with a recursive type at all (sheet §0), so no interop is lost.
+// service with a recursive type at all (RecursionError in bindings/python/aster/decorators.py
+// `_validate_xlang_tags_for_service`), so no interop is lost.
 #pragma once
 
 #include <functional>

@@ -1,4 +1,4 @@
-// Blocking facade for scripts, tests and the CLI (shared/DESIGN.md "Async model"): an
+// Blocking facade for scripts, tests and the CLI (docs/transport.md, "Layers"): an
 // io_context on a background thread plus a transport::Runtime; run() co_spawns an awaitable
 // there and waits on asio::use_future.
 #pragma once

@@ -1,5 +1,6 @@
 // How a user names a peer, exactly as aster-rpc 0.1.2 prints and parses it
-// (shared/reference/iroh-transport.md §3.3, trust-and-admission.md §6):
+// (aster-rpc@0972ac9:bindings/python/aster/runtime.py `_coerce_node_addr`, core/src/ticket.rs,
+// bindings/python/rust/src/net.rs `to_bytes`/`from_bytes`):
 //   * `aster1…`  — base58 (Bitcoin alphabet) compact ticket, core/src/ticket.rs v1;
 //   * 64 hex     — a bare endpoint id (ed25519 public key);
 //   * otherwise  — standard base64 of the NodeAddr text `id LF relay-url-or-empty LF addr…`.

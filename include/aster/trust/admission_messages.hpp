@@ -1,5 +1,6 @@
 // The consumer admission exchange's two JSON messages on ALPN `aster.consumer_admission`
-// (shared/reference/trust-and-admission.md §1): one compact JSON request written by the consumer
+// (aster-rpc@0972ac9:bindings/python/aster/trust/consumer.py, runtime.py
+// `AsterClient._run_admission`): one compact JSON request written by the consumer
 // on a bidi stream it opens and FINs; one compact JSON reply from the producer.
 #pragma once
 

@@ -4,7 +4,8 @@ service, nested types, enums, lists, sets, maps, optionals, bytes, nested generi
 timeouts, idempotency, versions and serialization modes.
 
 Deliberately NO `from __future__ import annotations`: under PEP 563 0.1.2 hashes every
-response type as 32 zero bytes (contract-identity sheet §4). contract_publish.py checks it.
+response type as 32 zero bytes (aster-rpc@0972ac9:bindings/python/aster/contract/identity.py
+`_resolve_type_hash`). contract_publish.py checks it.
 """
 import enum
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from aster import service, rpc, server_stream, client_stream, bidi_stream, wire_
 from aster.rpc_types import SerializationMode
 
 
-# ── 1. Echo: vector D of the sheet (§10) ─────────────────────────────────────
+# ── 1. Echo: "vector D" of the unit tests (tests/unit/contract/service_contract_test.cpp) ──
 @wire_type("demo/EchoRequest")
 @dataclass
 class EchoRequest:

@@ -7,7 +7,7 @@ Usage: python contract_publish.py <out_dir>
 Writes <out_dir>/<Service>.manifest.json, <out_dir>/<Service>/types/<hash>.bin and prints a
 JSON summary {service: {contract_id, type_hashes, contract_hex}} on stdout.
 Exits non-zero (loudly) if any method hashes to zero bytes or a type resolved to no fields,
-i.e. if Python silently hashed an empty/unresolved type (PEP 563 trap, sheet §4).
+i.e. if Python silently hashed an empty/unresolved type (PEP 563 trap, see aster_twins_pep563.py).
 """
 import json
 import os

@@ -1,5 +1,8 @@
-// The canonical vectors of aster-rpc 0.1.2 (contract-identity sheet §10): micro vectors,
-// structures A.2–A.6, cycles B.1–B.4 through TypeGraph, and the four golden contracts.
+// The canonical vectors of aster-rpc 0.1.2 (copied into vectors/ from
+// aster-rpc@0972ac9:tests/python/conformance/canonical/, see vectors/README.md; golden contracts
+// from conformance/vectors/contract-identity.json): micro vectors, structures A.2–A.6, cycles
+// B.1–B.4 through TypeGraph (names from ffi_spec/Aster-ContractIdentity.md Appendices A and B),
+// and the four golden contracts.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -112,7 +115,7 @@ TEST(CanonicalVectors, ScopeAndNfcContracts) {
   expect_vector("micro.scope.stream", canonical_bytes(session));
   EXPECT_EQ(contract_id(session),
             "e0c2d24e5a5b10bef763917a4e10b07b7c280aeac2486ed8d2a253335bf333ea");
-  // Names are emitted as given: NFD stays NFD (sheet §2).
+  // Names are emitted as given: NFD stays NFD (docs/compatibility.md).
   expect_vector("micro.nfc.nfc_name", canonical_bytes(empty_service("caf\u00e9")));
   expect_vector("micro.nfc.nfd_name", canonical_bytes(empty_service("cafe\u0301")));
   EXPECT_EQ(nfc_normalize("cafe\u0301"), "caf\u00e9");
@@ -373,7 +376,8 @@ TEST(CanonicalReader, RejectsTruncatedAndTrailingInput) {
 namespace aster::contract {
 namespace {
 
-// Methods sort by the code points of their NFC forms, but names are written as given (sheet §2):
+// Methods sort by the code points of their NFC forms, but names are written as given
+// (aster-rpc@0972ac9:core/src/contract.rs; docs/contract.md):
 // NFD "e\u0301a" sorts as NFC "\u00e9a" (U+00E9 > 'f'), so "f" comes first.
 TEST(CanonicalOrder, MethodsSortByNfcCodePoints) {
   ServiceContract sc;

@@ -1,5 +1,6 @@
-// ServiceDesc → contract_id/manifest, against the sheet's end-to-end vector D (§10), which
-// the 0.1.2 pipeline produces for the same service.
+// ServiceDesc → contract_id/manifest, against "vector D": the contract_id the 0.1.2 pipeline
+// produces for the same service, the Echo twin of tests/interop/py/aster_twins.py (the interop
+// suite checks that id against aster-rpc 0.1.2 itself, tests/interop/contract_twins_test.cpp).
 #include <gtest/gtest.h>
 
 #include "aster/contract/contract.hpp"
@@ -130,7 +131,8 @@ TEST(ServiceContract, RejectsDuplicateMethodsAndConflictingTags) {
 }
 
 TEST(ServiceContract, SelfReferentialTypeUsesSelfRef) {
-  // 0.1.2 cannot declare this (RecursionError, sheet §0); we follow the spec (B.1 shape).
+  // 0.1.2 cannot declare this (RecursionError, docs/compatibility.md); we follow the spec (B.1 shape,
+  // aster-rpc@0972ac9:ffi_spec/Aster-ContractIdentity.md Appendix B).
   auto node = std::make_unique<codec::StructDesc>();
   node->set_wire_name({"example", "TreeNode"});
   node->set_fields({{"value", scalar(CK::kString)},

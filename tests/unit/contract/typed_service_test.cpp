@@ -1,5 +1,6 @@
 // The typed declaration path (ASTER_MESSAGE + unary<Req, Resp>) gives vector D's contract_id
-// (sheet §10 D), the id aster-rpc 0.1.2 computes for the same Python service.
+// (the Echo twin of tests/interop/py/aster_twins.py), the id aster-rpc 0.1.2 computes for the
+// same Python service.
 #include <gtest/gtest.h>
 
 #include "aster/contract/contract.hpp"

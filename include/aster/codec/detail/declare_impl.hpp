@@ -1,7 +1,7 @@
 // Implementation of declare.hpp: the type mapping (TypeOf), the static Fory codec (Codec<T>)
 // and the static ↔ Value bridge. Included by declare.hpp; not for direct use.
 //
-// Positions (fory-xlang.md §6): a value is written
+// Positions (pyfory 0.16.0 python/pyfory/struct.pxi `_write_field_value`): a value is written
 //   - in a struct field:     bare data; named structs and untyped values add their type info;
 //                            Optional adds a ff/fd flag first;
 //   - as a declared element: bare data (structs: hash + fields, no type id);
@@ -292,7 +292,8 @@ struct Codec<std::unique_ptr<T>> {
   }
 };
 
-// Reads the ref/null flag of a nullable slot (§2): true = a value follows.
+// Reads the ref/null flag of a nullable slot (pyfory serialization.pyx `MapRefResolver`):
+// true = a value follows.
 inline bool read_presence_flag(ForyReader& r) {
   uint8_t flag = r.get_u8();
   if (flag == kNotNullValueFlag || flag == kRefValueFlag) return true;
@@ -304,7 +305,8 @@ inline bool read_presence_flag(ForyReader& r) {
   return false;
 }
 
-// Field position (§6): Optional → flag; named structs/untyped → type info; then data.
+// Field position (pyfory struct.pxi): Optional → flag; named structs/untyped → type info;
+// then data.
 template <typename M>
 void write_in_field(ForyWriter& w, const M& v) {
   if constexpr (Codec<M>::kNullable) {
@@ -333,7 +335,8 @@ void read_in_field(ForyReader& r, M& v) {
   }
 }
 
-// Element type info (non-declared element headers, §4.5): accepted when a writer sent it.
+// Element type info (non-declared element headers, pyfory collection.pxi
+// `CollectionSerializer`): accepted when a writer sent it.
 template <typename E>
 void check_element_type_info(ForyReader& r) {
   if constexpr (Codec<E>::kNullable) check_element_type_info<typename Codec<E>::Inner>(r);
@@ -395,7 +398,7 @@ struct CollectionCodec {
   }
   static void write_data(ForyWriter& w, const C& c) {
     w.put_varuint32(static_cast<uint32_t>(c.size()));
-    if (c.empty()) return;  // §4.5: no element header for an empty collection
+    if (c.empty()) return;  // pyfory collection.pxi: no element header when empty
     bool has_null = false;
     if constexpr (Codec<E>::kNullable) {
       for (const auto& e : c) has_null |= Codec<E>::is_null(e);
@@ -469,7 +472,7 @@ struct MapCodec {
       r.fail("expected map type id 24, found " + std::to_string(int(id)));
   }
   // Chunks of ≤255 entries with header 0x24; an entry with a None value is written alone as
-  // 0x14 + key and closes the current chunk (§4.6).
+  // 0x14 + key and closes the current chunk (pyfory collection.pxi `MapSerializer.write`).
   static void write_data(ForyWriter& w, const M& m) {
     w.put_varuint32(static_cast<uint32_t>(m.size()));
     size_t size_pos = 0;
@@ -600,7 +603,7 @@ struct Codec<std::unordered_map<K, V, H, Eq, A>>
 template <typename E>
 struct Codec<E, std::enable_if_t<DeclaredEnum<E>>> {
   static constexpr bool kNullable = false;
-  static constexpr bool kTypeInfoInField = false;  // enum fields are bare ordinals (§6)
+  static constexpr bool kTypeInfoInField = false;  // bare ordinals (pyfory EnumSerializer)
   static TypeRef desc() { return TypeDesc::enum_ref(enum_desc<E>()); }
   static void write_type_info(ForyWriter& w) {
     const EnumDesc& d = enum_desc<E>();
@@ -664,7 +667,7 @@ bool read_known_root_prefix(ForyReader& r, std::span<const uint8_t> data, const 
 template <typename T>
 struct Codec<T, std::enable_if_t<DeclaredMessage<T>>> {
   static constexpr bool kNullable = false;
-  static constexpr bool kTypeInfoInField = true;  // NAMED_STRUCT fields are dynamic (§6)
+  static constexpr bool kTypeInfoInField = true;  // NAMED_STRUCT fields are dynamic (struct.pxi)
   static TypeRef desc() { return TypeDesc::struct_ref(struct_desc<T>()); }
   static void write_type_info(ForyWriter& w) {
     const StructDesc& d = struct_desc<T>();

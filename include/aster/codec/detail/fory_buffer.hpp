@@ -1,6 +1,7 @@
 // ForyWriter / ForyReader: the byte-level primitives of Fory XLANG as pyfory 0.16.0 writes
-// them (fory-xlang.md §4): little-endian fixed ints, PVL varints, zig-zag, tagged ints,
-// strings by CPython kind, meta strings with per-message dedup (§5.2).
+// them (apache/fory v0.16.0: python/pyfory/buffer.pxi, cpp/fory/util/buffer.h): little-endian
+// fixed ints, PVL varints, zig-zag, tagged ints, strings by CPython kind, meta strings with
+// per-message dedup (python/pyfory/meta/metastring.py, serialization.pyx `MetaStringResolver`).
 //
 // Both use a sticky error so the hot path stays branch-light: after the first failure every
 // read returns zero and ok() is false; callers check ok() at loop and allocation points.
@@ -20,16 +21,16 @@
 
 namespace aster::codec {
 
-// Deepest nesting the reader accepts (pyfory's own max_depth is 50, §1).
+// Deepest nesting the reader accepts (pyfory's own max_depth is 50: python/pyfory/_fory.py).
 inline constexpr int kMaxDecodeDepth = 64;
 
-// Null/ref flags (§2).
+// Null/ref flags (python/pyfory/serialization.pyx `MapRefResolver.write_ref_or_null`).
 inline constexpr uint8_t kNullFlag = 0xfd;         // -3
 inline constexpr uint8_t kRefFlag = 0xfe;          // -2, never written with ref=False
 inline constexpr uint8_t kNotNullValueFlag = 0xff; // -1
 inline constexpr uint8_t kRefValueFlag = 0x00;     // 0, accepted as "value follows"
 
-// Collection element header bits (§4.5) and map chunk header bits (§4.6).
+// Collection element header bits and map chunk header bits (python/pyfory/collection.pxi).
 inline constexpr uint8_t kCollTrackingRef = 0x01;
 inline constexpr uint8_t kCollHasNull = 0x02;
 inline constexpr uint8_t kCollDeclElementType = 0x04;
@@ -101,7 +102,8 @@ class ForyWriter {
     }
     data_[size_++] = static_cast<uint8_t>(v);
   }
-  // PVL: at most 9 bytes; the 9th carries bits 56..63 whole (§4.1).
+  // PVL: at most 9 bytes; the 9th carries bits 56..63 whole (cpp/fory/util/buffer.h
+  // `put_var_uint64`).
   void put_varuint64(uint64_t v) {
     reserve(9);
     if (v < 0x80) {  // the common case for lengths, counts and small ints
@@ -148,14 +150,15 @@ class ForyWriter {
       put_fixed<uint64_t>(v);
     }
   }
-  // A Python str (§4.3): chooses LATIN1 / UTF16 / UTF8 as CPython's string kind would.
+  // A Python str (python/pyfory/cpp/pyfory.cc `write_python_string`): chooses LATIN1 / UTF16 /
+  // UTF8 as CPython's string kind would.
   // Input must be valid UTF-8, otherwise the writer fails.
   void put_string(std::string_view utf8);
   void put_binary(const uint8_t* p, size_t n) {
     put_varuint32(static_cast<uint32_t>(n));
     put_bytes(p, n);
   }
-  // One meta string (§5.2). `key` identifies the owning registered type's object: pyfory
+  // One meta string (metastring.py). `key` identifies the owning registered type's object: pyfory
   // deduplicates by object, not content; empty strings share one key.
   void put_meta_string(const EncodedMetaString& meta);
   // NAMED_STRUCT / NAMED_ENUM type info: id + namespace + typename.
@@ -175,7 +178,7 @@ class ForyWriter {
   size_t size_ = 0;
   size_t capacity_ = 0;
   static const void* meta_key(const EncodedMetaString& meta);
-  // Meta-string objects written so far in this message; id = index (§5.2).
+  // Meta-string objects written so far in this message; id = index (`MetaStringResolver`).
   static constexpr size_t kInlineMetaIds = 8;
   std::array<const void*, kInlineMetaIds> meta_inline_{};
   std::vector<const void*> meta_overflow_;
@@ -349,9 +352,9 @@ class ForyReader {
   std::string error_;
 };
 
-// MurmurHash3_x64_128 (seed) → first 64-bit word h1 (§5.3).
+// MurmurHash3_x64_128 (seed) → first 64-bit word h1 (python/pyfory/struct.py).
 uint64_t murmur3_x64_128_h1(std::string_view data, uint32_t seed);
-// Meta string encoding (§5.2) for a namespace or a typename.
+// Meta string encoding (python/pyfory/meta/metastring.py) for a namespace or a typename.
 EncodedMetaString encode_meta_string(std::string_view text, bool is_namespace);
 // Inverse, for readers.
 Result<std::string> decode_meta_string(uint8_t encoding, std::string_view bytes, bool is_namespace);
