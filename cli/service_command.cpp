@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "aster/hex.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "aster/trust/consumer_admission.hpp"
 #include "commands.hpp"
@@ -60,7 +61,7 @@ Status run_service_ls(const ServiceLsOptions& options, const CommandContext& con
   ASTER_ASSIGN_OR_RETURN(auto response, admit_to_producer(*address, {}, admission));
   if (!response.admitted) {
     return Status(StatusCode::kPermissionDenied,
-                  "admission denied by " + address->id.to_hex().substr(0, 16) + "…");
+                  "admission denied by " + short_id(address->id.to_hex()));
   }
   if (options.json) {
     nlohmann::ordered_json doc = nlohmann::ordered_json::object();

@@ -9,6 +9,8 @@
 
 #include <asio/ip/address.hpp>
 
+#include "aster/hex.hpp"
+
 namespace aster::transport {
 namespace {
 
@@ -118,13 +120,10 @@ Result<EndpointId> EndpointId::from_hex(std::string_view hex) {
   if (!is_hex_id(hex)) {
     return invalid("endpoint id must be 64 hex characters, got " + quoted(hex));
   }
+  auto bytes = ::aster::from_hex(hex);
+  if (!bytes.is_ok() || bytes->size() != 32) return invalid("endpoint id is not valid hex");
   EndpointId id;
-  size_t written = 0;
-  if (sodium_hex2bin(id.bytes.data(), id.bytes.size(), hex.data(), hex.size(), nullptr, &written,
-                     nullptr) != 0 ||
-      written != 32) {
-    return invalid("endpoint id is not valid hex");
-  }
+  std::copy(bytes->begin(), bytes->end(), id.bytes.begin());
   return id;
 }
 
@@ -133,11 +132,7 @@ bool EndpointId::is_valid_public_key() const {
   return sodium_ready && crypto_core_ed25519_is_valid_point(bytes.data()) == 1;
 }
 
-std::string EndpointId::to_hex() const {
-  char out[65];
-  sodium_bin2hex(out, sizeof out, bytes.data(), bytes.size());
-  return std::string(out, 64);
-}
+std::string EndpointId::to_hex() const { return ::aster::to_hex(bytes); }
 
 std::string EndpointAddr::to_node_addr_text() const {
   std::string text = id.to_hex();

@@ -1,5 +1,7 @@
 #include "aster/trust/consumer_admission.hpp"
 
+#include "aster/hex.hpp"
+
 #include <algorithm>
 #include <random>
 
@@ -16,7 +18,7 @@ namespace {
 using std::chrono::milliseconds;
 
 std::string short_id(const transport::EndpointAddr& producer) {
-  return producer.id.to_hex().substr(0, 16) + "…";
+  return ::aster::short_id(producer.id.to_hex());
 }
 
 // One attempt: the reply, or why there is none. `closed_before_reply` marks the 0.1.2 race

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aster/contract/definitions.hpp"
+#include "aster/hex.hpp"
 #include "aster/status.hpp"
 
 namespace aster::contract {
@@ -25,7 +26,8 @@ std::string contract_id(const ServiceContract& contract);
 // BLAKE3 of the primitive's name ("int64", "float64", "string", "bool", "binary").
 TypeHash primitive_stand_in_hash(std::string_view primitive_name);
 
-std::string to_hex(std::span<const uint8_t> bytes);
-Result<std::vector<uint8_t>> from_hex(std::string_view hex);
+// Hex of hashes and ids: the project's one encoder (aster/hex.hpp), named here too.
+using ::aster::from_hex;
+using ::aster::to_hex;
 
 }  // namespace aster::contract

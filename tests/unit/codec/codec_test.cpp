@@ -2,6 +2,8 @@
 // message vectors are checked in tests/unit/wire/messages_test.cpp).
 #include <gtest/gtest.h>
 
+#include "aster/hex.hpp"
+
 #include "aster/codec/fory.hpp"
 #include "aster/codec/json.hpp"
 
@@ -12,15 +14,7 @@ using aster::codec::fory_decode;
 using aster::codec::fory_encode;
 using aster::codec::struct_desc;
 
-std::string hex(std::span<const uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
+std::string hex(std::span<const uint8_t> b) { return aster::to_hex(b); }
 
 std::string meta_hex(std::string_view s, bool ns) {
   auto m = aster::codec::encode_meta_string(s, ns);

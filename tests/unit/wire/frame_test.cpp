@@ -2,6 +2,8 @@
 // conformance/vectors/framing.json, its size limits, and zstd with the decompression cap.
 #include <gtest/gtest.h>
 
+#include "aster/hex.hpp"
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -14,15 +16,7 @@ namespace {
 using namespace aster::wire;
 using aster::StatusCode;
 
-std::string hex(std::span<const uint8_t> b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
-}
+std::string hex(std::span<const uint8_t> b) { return aster::to_hex(b); }
 std::vector<uint8_t> unhex(std::string_view s) {
   std::vector<uint8_t> out;
   for (size_t i = 0; i + 1 < s.size(); i += 2)
