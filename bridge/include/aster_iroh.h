@@ -3,7 +3,8 @@
  * tests/unit/bridge/abi_layout.c compiles this header as C and checks the same numbers.
  * Every symbol is prefixed aster_iroh_. No Rust allocation is ever freed by the caller.
  *
- * Model (shared/reference/iroh-transport.md §§3-4):
+ * Model (docs/transport.md "Layers"; the completion queue keeps the shape of aster-rpc 0.1.2's
+ * own C ABI, aster-rpc@0972ac9:ffi/iroh_ffi.h, without its leaks and double events):
  *  - Objects are opaque generational uint64_t handles (0 = none). A stale or doubly freed
  *    handle yields ASTER_IROH_NOT_FOUND, never a crash. Freeing a handle while an operation
  *    runs on it is safe.
@@ -43,7 +44,8 @@ uint32_t aster_iroh_abi_version(void);
  * Defined by the hash-only product (bridge/src/blake3_only.rs, CMake aster::blake3). */
 int32_t aster_iroh_blake3(const uint8_t *data, size_t len, uint8_t *out);
 
-/* ---- status codes (§4.6). 0/1 are outcomes; failures start at 1000. ---- */
+/* ---- status codes (CONN_* mirror noq-proto 0.16.0 src/connection/mod.rs ConnectionError).
+ * 0/1 are outcomes; failures start at 1000. ---- */
 enum aster_iroh_status {
   ASTER_IROH_OK = 0,
   ASTER_IROH_FIN = 1,                  /* read reached the end of the stream */

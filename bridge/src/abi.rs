@@ -5,8 +5,9 @@
 use std::mem::{offset_of, size_of};
 use std::os::raw::c_char;
 
-/// Status codes (shared/reference/iroh-transport.md §4.6). 0 and 1 are outcomes; failures
-/// start at 1000 so they never look like errno values.
+/// Status codes (`aster_iroh_status` in include/aster_iroh.h; CONN_* mirror noq-proto 0.16.0
+/// src/connection/mod.rs `ConnectionError`). 0 and 1 are outcomes; failures start at 1000 so
+/// they never look like errno values.
 pub mod status {
     pub const OK: i32 = 0;
     pub const FIN: i32 = 1;
@@ -78,7 +79,8 @@ pub mod kind {
     pub const WRITE: u32 = 9;
     pub const STOPPED: u32 = 10;
     pub const DEBUG: u32 = 99;
-    /// Pushed without a request: gate-0 `after_handshake` asks C++ (§3.4 "Gate 0").
+    /// Pushed without a request: gate-0 `after_handshake` asks C++
+    /// (iroh 0.97.0 src/endpoint/hooks.rs; docs/transport.md, "Gate 0").
     pub const HOOK: u32 = 100;
 }
 

@@ -1,5 +1,5 @@
 //! Completion queue: a mutex-protected deque woken through an eventfd
-//! (shared/reference/iroh-transport.md §4.3).
+//! (docs/transport.md "Layers").
 //!
 //! A producer pushes and, if `armed` was false, sets it and writes 1 to the eventfd: one
 //! syscall per burst. `poll` drains; when it leaves the queue empty it clears the eventfd

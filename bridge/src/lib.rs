@@ -2,7 +2,7 @@
 //! This crate holds no Aster logic (framing, codec, tickets, trust live in C++). The C header
 //! is `include/aster_iroh.h`; every exported symbol is prefixed `aster_iroh_`.
 //!
-//! Shape (shared/reference/iroh-transport.md §§3–4): opaque generational u64 handles, every
+//! Shape (docs/transport.md "Layers"): opaque generational u64 handles, every
 //! asynchronous call returns at once with an op id and later yields exactly one terminal event
 //! on the completion queue, errors travel as status + message in the event, every entry point
 //! runs under `catch_unwind`, and C++ never frees a Rust allocation (payloads are leases).
@@ -119,7 +119,8 @@ impl aster_iroh_rt {
     }
 }
 
-/// Runs an entry point body under `catch_unwind`; a panic becomes PANIC (§4.6).
+/// Runs an entry point body under `catch_unwind`; a panic becomes PANIC
+/// (docs/transport.md "Layers").
 fn guard(f: impl FnOnce() -> i32) -> i32 {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(status::PANIC)
 }
@@ -426,7 +427,8 @@ pub unsafe extern "C" fn aster_iroh_debug_op(
 // Endpoint
 
 /// Binds an endpoint; the ENDPOINT_CREATE event carries the endpoint handle in `h1`.
-/// Never waits for a relay (`online()`), so it completes offline (§3.2).
+/// Never waits for a relay (`online()`), so it completes offline (`online()` waits for a
+/// home relay: iroh 0.97.0 src/endpoint.rs `Endpoint::online`).
 ///
 /// # Safety
 /// `rt` valid; `cfg` valid for the call; `out_op` null or writable.
@@ -805,7 +807,8 @@ pub unsafe extern "C" fn aster_iroh_conn_close(
     })
 }
 
-/// Completes when the connection is closed; status/code/payload describe why (§4.6).
+/// Completes when the connection is closed; status/code/payload describe why (`aster_iroh_status`,
+/// include/aster_iroh.h).
 ///
 /// # Safety
 /// `rt` valid; `out_op` null or writable.

@@ -1,4 +1,5 @@
-//! Endpoint ("node" in the reference sheet §3.1), connections and the gate-0 hook.
+//! Endpoint ("node" in 0.1.2: `IrohNode`, aster-rpc@0972ac9:bindings/python/aster/runtime.py),
+//! connections and the gate-0 hook.
 //! Only the Aster ALPNs are served now; the Router leaves room for blobs/docs/gossip handlers
 //! (added by the registry work) next to the queue handlers registered here.
 
@@ -18,9 +19,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::abi::{kind, status};
 use crate::runtime::{conn_error, Completion, Obj, Shared};
 
-/// 0.1.2's accept queue capacity (`core/` `ASTER_QUEUE_CAPACITY`, §4.5).
+/// 0.1.2's accept queue capacity (aster-rpc@0972ac9:core/src/lib.rs `ASTER_QUEUE_CAPACITY`).
 const ACCEPT_QUEUE: usize = 256;
-/// 0.1.2 gate-0 reply timeout; on expiry the connection is accepted (§3.2, parity).
+/// 0.1.2 gate-0 reply timeout; on expiry the connection is accepted (parity with
+/// aster-rpc@0972ac9:core/src/lib.rs `CoreHooksAdapter`).
 pub const DEFAULT_HOOK_TIMEOUT_MS: u32 = 5000;
 
 pub struct EndpointObj {
@@ -66,7 +68,8 @@ impl ProtocolHandler for QueueHandler {
 }
 
 /// Gate 0: `after_handshake` runs for incoming and outgoing connections on every ALPN; it
-/// pushes a HOOK event and waits for `hook_respond`, accepting after the timeout (§3.4).
+/// pushes a HOOK event and waits for `hook_respond`, accepting after the timeout (iroh 0.97.0
+/// src/endpoint/hooks.rs; 0.1.2: aster-rpc@0972ac9:core/src/lib.rs `CoreHooksAdapter`).
 #[derive(Debug)]
 struct GateHook {
     shared: Weak<Shared>,
@@ -156,7 +159,8 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
         };
     }
     if p.max_bidi_streams > 0 || p.idle_timeout_ms > 0 {
-        // Per-endpoint settings, not wire format; iroh's defaults otherwise stay (§2.4), and
+        // Per-endpoint settings, not wire format; iroh's defaults otherwise stay (noq-proto
+        // 0.16.0 src/config/transport.rs, iroh 0.97.0 src/endpoint/quic.rs), and
         // with both fields 0 no transport config is set at all (0.1.2 parity).
         let mut t = QuicTransportConfig::builder();
         if p.max_bidi_streams > 0 {

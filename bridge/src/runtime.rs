@@ -1,5 +1,5 @@
 //! Runtime state shared by every entry point: handle table, lease table, operation table and
-//! the completion queue (shared/reference/iroh-transport.md §§4.1–4.5).
+//! the completion queue (docs/transport.md "Layers").
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +19,7 @@ use crate::node::{ConnObj, EndpointObj, HookObj};
 use crate::stream::{RecvObj, SendObj};
 
 /// Everything a handle can name. Ops clone the `Arc`, so freeing a handle while an op runs on
-/// it is safe (§4.5).
+/// it is safe (include/aster_iroh.h, "Model").
 #[derive(Clone)]
 pub enum Obj {
     Endpoint(Arc<EndpointObj>),
@@ -139,7 +139,8 @@ impl Completion {
     }
 }
 
-/// Maps a noq connection error onto §4.6. Application close carries the peer's code and its
+/// Maps a noq connection error (noq-proto 0.16.0 src/connection/mod.rs `ConnectionError`) onto
+/// `aster_iroh_status` (include/aster_iroh.h). Application close carries the peer's code and its
 /// reason bytes verbatim (e.g. 403 `not admitted`); the rest carry a message.
 pub fn conn_error(e: &ConnectionError) -> Completion {
     match e {
@@ -259,7 +260,7 @@ impl Shared {
     }
 
     /// Allocates an op id and registers it; exactly one terminal event follows, emitted by
-    /// whoever removes the entry (`complete` or `cancel`, §4.5). Returns the op and the
+    /// whoever removes the entry (`complete` or `cancel`). Returns the op and the
     /// receiver that tells its task it was cancelled.
     pub fn register(
         &self,
@@ -412,7 +413,7 @@ impl Shared {
 }
 
 /// Polls the inner future under `catch_unwind`, so a panic inside iroh becomes a PANIC event
-/// instead of a lost operation (§4.6).
+/// instead of a lost operation (docs/transport.md "Layers").
 struct CatchUnwind<F>(Pin<Box<F>>);
 
 impl<F: Future> Future for CatchUnwind<F> {

@@ -18,7 +18,9 @@ namespace twins {
 
 using aster::codec::Bytes;
 
-// ── 1. Echo (vector D) ────────────────────────────────────────────────────────
+// ── 1. Echo ──────────────────────────────────────────────────────────────────────────
+// The Echo twin of tests/interop/py/aster_twins.py; contract_twins_test.cpp checks that its
+// contract_id equals the one aster-rpc 0.1.2 computes for the Python class.
 struct EchoRequest {
   std::string message;
 };

@@ -28,7 +28,8 @@ namespace aster::codec {
 namespace detail {
 Status writer_status(const ForyWriter& w);
 Status reader_status(const ForyReader& r, std::span<const uint8_t> data);
-// Header byte (§1) + root flag; returns false if the root is None.
+// Header byte (pyfory 0.16.0 pyfory/serialization.pyx Fory._serialize) + root flag; returns
+// false if the root is None.
 bool read_root_prefix(ForyReader& r);
 }  // namespace detail
 
@@ -36,7 +37,8 @@ bool read_root_prefix(ForyReader& r);
 template <DeclaredMessage T>
 Status fory_encode_to(const T& value, ForyWriter& w) {
   w.reset();
-  // Header 0x02 (xlang bit, §1), root flag ff, NAMED_STRUCT type info, hash: precomputed.
+  // Header 0x02 (xlang bit; pyfory 0.16.0 pyfory/serialization.pyx Fory._serialize), root
+  // flag ff, NAMED_STRUCT type info, hash: precomputed.
   const StructDesc& desc = struct_desc<T>();
   w.put_struct_root_prefix(desc);
   detail::write_struct_body(w, desc, &value);

@@ -1,5 +1,5 @@
-// The C++ face of the iroh bridge on standalone Asio (shared/DESIGN.md "Async model";
-// shared/reference/iroh-transport.md §§3-4).
+// The C++ face of the iroh bridge on standalone Asio (docs/transport.md; the bridge's C ABI is
+// bridge/include/aster_iroh.h).
 //
 // Runtime owns the bridge runtime and an EventDispatcher that watches the bridge's eventfd
 // as an asio::posix::stream_descriptor on an io_context and completes awaiting operations.
@@ -30,7 +30,8 @@ namespace aster::transport {
 
 enum class RelayMode { kDisabled, kDefault, kStaging, kCustom };
 
-// Gate 0 (§3.4): asked after every handshake, incoming and outgoing, on every ALPN.
+// Gate 0 (iroh 0.97.0 src/endpoint/hooks.rs `after_handshake`): asked after every handshake,
+// incoming and outgoing, on every ALPN.
 struct GateRequest {
   EndpointId remote_id;
   std::string alpn;

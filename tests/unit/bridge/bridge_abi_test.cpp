@@ -518,7 +518,8 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
 }
 
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
-  // 0.1.2 parity (§3.2): a verdict not given within the hook timeout admits the peer.
+  // 0.1.2 parity (aster-rpc@0972ac9:core/src/lib.rs CoreHooksAdapter): a verdict not given
+  // within the hook timeout admits the peer.
   Bridge b;
   uint64_t server = b.endpoint({"test/1"});
   aster_iroh_endpoint_cfg cfg{};

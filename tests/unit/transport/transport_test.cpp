@@ -301,8 +301,9 @@ TEST(Transport, ContinuousAcceptUnderBackPressureStaysBounded) {
 }
 
 TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
-  // UNVERIFIED in the reference sheet (§6.1 "101st open_bi pending"): with the peer's default
-  // limit of 100, the 101st open_bi must stay pending until a stream is fully closed.
+  // Not confirmed from source before this test (docs/transport.md, "Build notes"; the default
+  // is noq-proto 0.16.0 src/config/transport.rs): with the peer's default limit of 100, the
+  // 101st open_bi must stay pending until a stream is fully closed.
   auto b = blocking();
   ASSERT_TRUE(b);
   auto ok = b->run_for(
@@ -433,7 +434,8 @@ TEST(Transport, GateDenyIsSeenAsApplicationClose403) {
         auto cfg = loopback({kAlpn, "aster.consumer_admission"});
         cfg.gate = [&asked](const GateRequest& r) {
           asked.push_back(r);
-          // 0.1.2 always lets the admission ALPN through and denies the rest (§3.4).
+          // 0.1.2 always lets the admission ALPN through and denies the rest
+          // (aster-rpc@0972ac9:bindings/python/aster/trust/hooks.py MeshEndpointHook.should_allow).
           return r.alpn == "aster.consumer_admission" ? GateVerdict::admit()
                                                       : GateVerdict::deny(403, "not admitted");
         };
