@@ -15,7 +15,7 @@
 
 namespace aster::transport::testing {
 
-// Loopback only: 127.0.0.1:0, relays/portmapper/address lookup off (DESIGN.md "Test setup").
+// Loopback only: 127.0.0.1:0, relays/portmapper/address lookup off (docs/architecture.md "Test setup").
 inline EndpointConfig loopback(std::vector<std::string> alpns, uint32_t max_bidi = 0) {
   EndpointConfig c;
   c.alpns = std::move(alpns);
