@@ -61,12 +61,18 @@ function(aster_install_parts)
                 ${CMAKE_CURRENT_BINARY_DIR}/asterConfigVersion.cmake
           DESTINATION ${ASTER_INSTALL_CMAKEDIR})
 
-  # pkg-config: every archive in link order (highest part first), then what they need.
+  # pkg-config: every archive in link order (a part before the parts it links), then what they
+  # need. The order is the dependency graph of docs/architecture.md, highest first.
   set(ASTER_PC_LIBS "")
-  list(REVERSE _libs)
-  foreach(l ${_libs})
-    string(APPEND ASTER_PC_LIBS " -l${l}")
+  foreach(part registry rpc trust transport contract wire byte_stream codec)
+    if(aster_${part} IN_LIST _libs)
+      string(APPEND ASTER_PC_LIBS " -laster_${part}")
+      list(REMOVE_ITEM _libs aster_${part})
+    endif()
   endforeach()
+  if(_libs)
+    message(FATAL_ERROR "aster.pc: place ${_libs} in the link order in cmake/AsterInstall.cmake")
+  endif()
   # Relocatable: the prefix is found from the .pc file's own directory, so the tree works
   # wherever `cmake --install --prefix` put it.
   file(RELATIVE_PATH ASTER_PC_PREFIX_FROM_PCDIR "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
