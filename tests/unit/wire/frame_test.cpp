@@ -17,12 +17,7 @@ using namespace aster::wire;
 using aster::StatusCode;
 
 std::string hex(std::span<const uint8_t> b) { return aster::to_hex(b); }
-std::vector<uint8_t> unhex(std::string_view s) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(s.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+std::vector<uint8_t> unhex(std::string_view s) { return aster::from_hex(s).value(); }
 nlohmann::json vectors() {
   std::ifstream in(std::string(ASTER_TEST_DATA_DIR) + "/framing.json");
   return nlohmann::json::parse(in);

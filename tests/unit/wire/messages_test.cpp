@@ -19,12 +19,7 @@ using aster::codec::struct_desc;
 namespace protocol = aster::wire;
 
 std::string hex(std::span<const uint8_t> b) { return aster::to_hex(b); }
-std::vector<uint8_t> unhex(std::string_view s) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i + 1 < s.size(); i += 2)
-    out.push_back(static_cast<uint8_t>(std::stoi(std::string(s.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+std::vector<uint8_t> unhex(std::string_view s) { return aster::from_hex(s).value(); }
 
 nlohmann::json vectors() {
   std::ifstream in(std::string(ASTER_TEST_DATA_DIR) + "/protocol-payloads.json");
