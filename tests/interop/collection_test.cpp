@@ -7,9 +7,8 @@
 // pyfory bytes → our decode → JSON equal to Python's view; that JSON → our encode → pyfory's
 // bytes. Also the `aster fory` input hardening of issue 13 point 6 that needs a real collection.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "aster/contract/collection.hpp"
 #include "aster/contract/identity.hpp"
 #include "aster/contract/manifest_types.hpp"
+#include "reference_peer.hpp"
 
 namespace fs = std::filesystem;
 using aster::contract::ManifestTypes;
@@ -37,17 +37,11 @@ std::string q(const std::string& s) {
   return out + "'";
 }
 
-// Runs a command with bash (process substitution), stdout and stderr together.
+// Runs a command with bash (process substitution), stdout and stderr together, through the
+// interop harness's runner (timeout included).
 ShellRun run_shell(const std::string& cmd) {
-  ShellRun run;
-  FILE* pipe = popen(("bash -c " + q(cmd) + " 2>&1").c_str(), "r");
-  if (!pipe) return run;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) run.output.append(buf, n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  auto r = aster::interop::run_command({"bash", "-c", cmd + " 2>&1"}, std::chrono::seconds(120));
+  return {r.exit_code, r.out + r.err};
 }
 
 class Collections : public ::testing::Test {

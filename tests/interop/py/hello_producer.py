@@ -11,14 +11,13 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aster import AsterServer
 from aster.codec import wire_type
 from aster.decorators import rpc, server_stream, service
+from peer_lifetime import wait_until_stopped
 
 
 @wire_type("demo.hello/HelloRequest")
@@ -85,12 +84,7 @@ async def main() -> None:
             "services": summaries,
         }
         print(json.dumps(info), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
-        await stop.wait()
+        await wait_until_stopped()
 
 
 if __name__ == "__main__":

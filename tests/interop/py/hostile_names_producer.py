@@ -7,13 +7,12 @@ serves until stdin closes or SIGTERM. Run with ASTER_RELAY_MODE=disabled in a lo
 """
 import asyncio
 import json
-import signal
-import sys
 from dataclasses import dataclass
 
 from aster import AsterServer
 from aster.codec import wire_type
 from aster.decorators import rpc, service
+from peer_lifetime import wait_until_stopped
 
 HOSTILE_NAME = "Evil\x1b]0;pwned\x07\x1b[2J\r\nForged  v9  shared  \u202egnp.exe"
 
@@ -39,12 +38,7 @@ async def main() -> None:
         ]
         print(json.dumps({"ticket": srv.address, "node_addr_b64": srv.endpoint_addr_b64,
                           "services": summaries}), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
-        await stop.wait()
+        await wait_until_stopped()
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ and serves until stdin closes or SIGTERM.
 """
 import asyncio
 import json
-import signal
-import sys
 
 from aster import AsterServer
 from aster.interceptors.deadline import DeadlineInterceptor
 
 from hello_producer import HelloService, MissionControl
+from peer_lifetime import wait_until_stopped
 from rpc_test_service import CallCapture, RpcTest
 
 
@@ -22,12 +21,7 @@ async def main() -> None:
     ) as srv:
         print(json.dumps({"ticket": srv.address, "node_addr_b64": srv.endpoint_addr_b64,
                           "endpoint_id": srv.endpoint_id}), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        loop.add_reader(sys.stdin.fileno(), lambda: stop.set() if not sys.stdin.read(1) else None)
-        await stop.wait()
+        await wait_until_stopped()
 
 
 if __name__ == "__main__":
