@@ -16,6 +16,8 @@
 #include "aster/codec/declare.hpp"
 #include "aster/codec/value.hpp"
 #include "aster/contract/service.hpp"
+#include "aster/rpc/service_client.hpp"
+#include "aster/rpc/session_client.hpp"
 
 namespace mission {
 
@@ -111,6 +113,26 @@ struct MissionControl {
             .method(client_stream<MetricPoint, IngestResult>("ingestMetrics"));
     return desc;
   }
+
+  // The typed consumer: `auto mc = co_await client.client<mission::MissionControl>();`.
+  class Client : public aster::rpc::ServiceClient {
+   public:
+    using ServiceClient::ServiceClient;
+    asio::awaitable<StatusResponse> getStatus(StatusRequest req, aster::rpc::CallOptions o = {}) {
+      return unary<StatusResponse>("getStatus", std::move(req), std::move(o));
+    }
+    asio::awaitable<SubmitLogResult> submitLog(LogEntry entry, aster::rpc::CallOptions o = {}) {
+      return unary<SubmitLogResult>("submitLog", std::move(entry), std::move(o));
+    }
+    asio::awaitable<aster::rpc::ServerStream<LogEntry>> tailLogs(TailRequest req,
+                                                                 aster::rpc::CallOptions o = {}) {
+      return server_stream<LogEntry>("tailLogs", std::move(req), std::move(o));
+    }
+    asio::awaitable<aster::rpc::ClientStreamWriter<MetricPoint, IngestResult>> ingestMetrics(
+        aster::rpc::CallOptions o = {}) {
+      return client_stream<IngestResult, MetricPoint>("ingestMetrics", std::move(o));
+    }
+  };
 };
 
 // Session-scoped service: one instance per consumer session.
@@ -125,6 +147,22 @@ struct AgentSession {
                                         .method(bidi_stream<Command, CommandResult>("runCommand"));
     return desc;
   }
+
+  // One session: `auto agent = co_await client.session<mission::AgentSession>();`.
+  class Session : public aster::rpc::SessionClient {
+   public:
+    using SessionClient::SessionClient;
+    asio::awaitable<Assignment> register_agent(Heartbeat hb, aster::rpc::CallOptions o = {}) {
+      return unary<Assignment>("register", std::move(hb), std::move(o));
+    }
+    asio::awaitable<Assignment> heartbeat(Heartbeat hb, aster::rpc::CallOptions o = {}) {
+      return unary<Assignment>("heartbeat", std::move(hb), std::move(o));
+    }
+    asio::awaitable<aster::rpc::SessionBidiStream<Command, CommandResult>> runCommand(
+        aster::rpc::CallOptions o = {}) {
+      return bidi<CommandResult, Command>("runCommand", std::move(o));
+    }
+  };
 };
 
 }  // namespace mission
