@@ -6,6 +6,7 @@
 #include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "session_server.hpp"
 
 namespace aster::rpc {
 namespace {
@@ -168,11 +169,24 @@ Status Dispatcher::add(ServiceImpl impl) {
     }
   }
   auto key = std::make_pair(d.name(), static_cast<int64_t>(d.version()));
-  if (services_.count(key) != 0) {
+  if (services_.count(key) != 0 || sessions_.count(key) != 0) {
     return Status(StatusCode::kAlreadyExists,
                   d.name() + " v" + std::to_string(d.version()) + " is already served");
   }
   auto it = services_.emplace(key, std::move(impl)).first;
+  order_.push_back(&it->second.desc());
+  return Status::ok();
+}
+
+Status Dispatcher::add(SessionServiceImpl impl) {
+  ASTER_RETURN_IF_ERROR(impl.check());
+  const auto& d = impl.desc();
+  auto key = std::make_pair(d.name(), static_cast<int64_t>(d.version()));
+  if (services_.count(key) != 0 || sessions_.count(key) != 0) {
+    return Status(StatusCode::kAlreadyExists,
+                  d.name() + " v" + std::to_string(d.version()) + " is already served");
+  }
+  auto it = sessions_.emplace(key, std::move(impl)).first;
   order_.push_back(&it->second.desc());
   return Status::ok();
 }
@@ -208,7 +222,19 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
     co_await reject(StatusCode::kInvalidArgument, "Missing service name");
     co_return;
   }
-  auto it = services_.find(std::make_pair(header->service, header->version));
+  auto key = std::make_pair(header->service, header->version);
+  if (auto session = sessions_.find(key); session != sessions_.end()) {
+    // A session-scoped service: only session streams (method "") (0.1.2 server.py).
+    if (!header->method.empty()) {
+      co_await reject(StatusCode::kFailedPrecondition,
+                      "'" + header->service + "' is session-scoped: open a session stream "
+                      "(method='') instead of calling method '" + header->method + "' directly");
+      co_return;
+    }
+    co_await serve_session(session->second, stream, reader, *header, std::move(peer));
+    co_return;
+  }
+  auto it = services_.find(key);
   if (it == services_.end()) {
     co_await reject(StatusCode::kNotFound, "Service '" + header->service + "' v" +
                                                std::to_string(header->version) + " not found");
