@@ -13,6 +13,40 @@ namespace aster::rpc {
 
 namespace flags = wire::flags;
 
+namespace {
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Trailers after which a 0.1.2 producer (and ours) stops serving the session stream: the
+// stream-level rejections of the session's HEADER (server.py `_handle_stream`) and the
+// session-ending errors of session.py `_session_loop`. A 0.1.2 producer then neither answers
+// nor closes the stream, so the session must not wait for more.
+bool ends_session(const Status& st) {
+  const std::string& m = st.message();
+  switch (st.code()) {
+    case StatusCode::kUnimplemented:
+      return starts_with(m, "Method not found: ");
+    case StatusCode::kInternal:
+      return starts_with(m, "Invalid CallHeader") || starts_with(m, "Handler missing: ") ||
+             starts_with(m, "First frame must have HEADER flag") ||
+             starts_with(m, "Invalid StreamHeader") ||
+             starts_with(m, "Session service class not found");
+    case StatusCode::kFailedPrecondition:
+      return m == "Expected CALL frame" || m.find("' is shared: ") != std::string::npos ||
+             m.find("' is session-scoped: ") != std::string::npos;
+    case StatusCode::kResourceExhausted:
+      return starts_with(m, "metadata ") && m.find(" exceeds limit of ") != std::string::npos;
+    case StatusCode::kNotFound:
+      return starts_with(m, "Service '") && m.find("' v") != std::string::npos;
+    case StatusCode::kInvalidArgument:
+      return m == "Missing service name" || starts_with(m, "Unsupported serialization mode: ");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> AsyncMutex::lock() {
   if (!locked_) {
     locked_ = true;
@@ -191,6 +225,9 @@ asio::awaitable<SessionStream::Event> SessionStream::next_event() {
         co_return Event{std::nullopt,
                         deadline_hit_ ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
                                       : Status(StatusCode::kCancelled, "cancelled")};
+      }
+      if (ends_session(st)) {
+        broken_ = Status(StatusCode::kUnavailable, "session ended by the producer: " + st.message());
       }
       co_return Event{std::nullopt, st};
     }

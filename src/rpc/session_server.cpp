@@ -14,6 +14,7 @@
 #include <deque>
 
 #include "aster/rpc/dispatcher.hpp"
+#include "aster/transport/deadline.hpp"
 #include "aster/wire/compression.hpp"
 
 namespace aster::rpc {
@@ -122,6 +123,8 @@ struct InboxState {
   std::deque<std::optional<Frame>> frames;
   size_t bytes = 0;
   bool ended = false;      // the pump queued the end
+  bool eof = false;        // ... because the consumer finished (or reset) its side
+  bool stopping = false;   // Inbox::stop() cancels the pump
   bool pump_done = false;  // the pump coroutine finished
   Signal arrived;          // the session loop waits here: frame queued, or notify()
   Signal space;            // the pump waits here when the queue is full
@@ -134,7 +137,10 @@ asio::awaitable<void> pump_frames(std::shared_ptr<InboxState> st, wire::FrameRea
         co_await st->space.wait();
       }
       auto frame = co_await reader.next();
-      if (!frame.is_ok() || !frame->has_value()) break;
+      if (!frame.is_ok() || !frame->has_value()) {
+        st->eof = !st->stopping;
+        break;
+      }
       st->bytes += (*frame)->payload.size();
       st->frames.push_back(std::move(*frame));
       st->arrived.notify();
@@ -185,6 +191,7 @@ class Inbox {
 
   // Stops the pump and waits until it finished (it borrows the FrameReader).
   asio::awaitable<void> stop() {
+    st_->stopping = true;
     stop_.emit(asio::cancellation_type::terminal);
     st_->space.notify();
     while (!st_->pump_done) co_await wait();
@@ -474,6 +481,23 @@ asio::awaitable<void> Session::run(void* self, CallContext base) {
   }
 }
 
+// After a session-ending error: what the consumer still writes is read and dropped (up to a
+// bound), so that its pending writes succeed and it reads our trailer and FIN instead of
+// failing on STOP_SENDING. A 0.1.2 producer never stops reading a session stream.
+constexpr size_t kDrainLimit = 64u << 20;
+constexpr std::chrono::seconds kDrainTimeout{10};
+
+asio::awaitable<bool> drain(transport::ByteStream& stream) {
+  std::vector<uint8_t> buf(64 * 1024);
+  size_t total = 0;
+  while (total < kDrainLimit) {
+    auto n = co_await stream.read_some(buf);
+    if (!n.is_ok() || *n == 0) break;
+    total += *n;
+  }
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_session(const SessionServiceImpl& service,
@@ -509,6 +533,9 @@ asio::awaitable<void> serve_session(const SessionServiceImpl& service,
     co_return;
   }
   (void)co_await stream.finish();
+  if (!session.inbox().state()->eof) {
+    (void)co_await transport::with_deadline(drain(stream), kDrainTimeout);
+  }
 }
 
 Status SessionServiceImpl::check() const {
