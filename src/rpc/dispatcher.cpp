@@ -222,6 +222,28 @@ asio::awaitable<void> drain_or_stop(transport::ByteStream& stream, StreamRequest
   if (!source.complete()) (void)stream.stop(0);
 }
 
+// How long a rejected call's remaining input is read and dropped (see reject_call).
+constexpr std::chrono::seconds kRejectedInputGrace{10};
+
+// An early rejection (after the header was decoded): the trailer, then the consumer's input
+// is read and dropped until its FIN (at most kRejectedInputGrace). Stopping the receive side
+// at once (dropping the stream) makes a 0.1.2 consumer still writing a client stream or bidi
+// call, or finishing a server-stream request, fail with "sending stopped by peer" before it
+// reads the trailer; seen in rpc_interop_test's unknown-method cases.
+asio::awaitable<void> reject_call(transport::ByteStream& stream, wire::FrameReader& reader,
+                                  Status status, bool json) {
+  co_await write_trailer(stream, std::move(status), json);
+  const auto end = std::chrono::steady_clock::now() + kRejectedInputGrace;
+  while (true) {
+    auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    auto run = co_await transport::with_deadline(reader.next(), left);
+    if (run.deadline_exceeded || !run.value.is_ok()) break;
+    if (!run.value->has_value()) co_return;  // FIN: all input read
+  }
+  (void)stream.stop(0);
+}
+
 asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
                                   wire::FrameReader& reader, CallContext& ctx) {
   auto request = co_await read_request(reader);
@@ -369,7 +391,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
   }
   const bool json = header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   auto reject = [&](StatusCode code, std::string message) {
-    return write_trailer(stream, Status(code, std::move(message)), json);
+    return reject_call(stream, reader, Status(code, std::move(message)), json);
   };
   if (header->service.empty()) {
     co_await reject(StatusCode::kInvalidArgument, "Missing service name");
