@@ -6,6 +6,7 @@
 #include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "deadline_rule.hpp"
 #include "session_server.hpp"
 
 namespace aster::rpc {
@@ -13,12 +14,6 @@ namespace {
 
 using wire::Frame;
 namespace flags = wire::flags;
-
-int64_t now_epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // One trailer, then FIN. Failures are ignored: the consumer may be gone (0.1.2 logs them).
 asio::awaitable<void> write_trailer(transport::ByteStream& stream, Status status,
@@ -46,14 +41,6 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& re
     if (!payload.is_ok()) co_return Status(StatusCode::kUnknown, payload.status().message());
     co_return std::move(*payload);
   }
-}
-
-std::chrono::milliseconds handler_budget(const CallContext& ctx) {
-  if (!ctx.deadline) return kMaxHandlerTimeout;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      *ctx.deadline - std::chrono::system_clock::now());
-  if (left < std::chrono::milliseconds(0)) left = std::chrono::milliseconds(0);
-  return std::min<std::chrono::milliseconds>(left, kMaxHandlerTimeout);
 }
 
 // Data frames of a server stream; checks the deadline before each item as 0.1.2 does.
@@ -351,12 +338,12 @@ Status ServiceImpl::check() const {
 }
 
 Status Dispatcher::add(ServiceImpl impl) {
-  ASTER_RETURN_IF_ERROR(impl.check());
   const auto& d = impl.desc();
   if (d.scope() != contract::ScopeKind::kShared) {
-    return Status(StatusCode::kUnimplemented,
-                  d.name() + ": session-scoped services are not served yet");
+    return Status(StatusCode::kInvalidArgument,
+                  d.name() + " is session-scoped: bind it with SessionImpl (session_impl.hpp)");
   }
+  ASTER_RETURN_IF_ERROR(impl.check());
   auto key = std::make_pair(d.name(), static_cast<int64_t>(d.version()));
   if (services_.count(key) != 0 || sessions_.count(key) != 0) {
     return Status(StatusCode::kAlreadyExists,
@@ -451,21 +438,10 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
                     "Unsupported serialization mode: " + std::to_string(mode));
     co_return;
   }
-  // 0.1.2's DeadlineInterceptor (interceptors/deadline.py): 5 s skew message first, then any
-  // deadline at or before now.
-  if (header->deadline_epoch_ms != 0) {
-    const int64_t now = now_epoch_ms();
-    if (now > header->deadline_epoch_ms + 5000) {
-      co_await reject(StatusCode::kDeadlineExceeded,
-                      "deadline already expired on receipt (now=" + std::to_string(now) +
-                          ", deadline=" + std::to_string(header->deadline_epoch_ms) +
-                          ", skew_tolerance=5000ms)");
-      co_return;
-    }
-    if (now >= header->deadline_epoch_ms) {
-      co_await reject(StatusCode::kDeadlineExceeded, "deadline exceeded");
-      co_return;
-    }
+  // 0.1.2's DeadlineInterceptor (deadline_rule.hpp).
+  if (Status expired = expired_deadline(header->deadline_epoch_ms); !expired.is_ok()) {
+    co_await reject(expired.code(), expired.message());
+    co_return;
   }
 
   CallContext ctx;

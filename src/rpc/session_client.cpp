@@ -45,6 +45,15 @@ bool ends_session(const Status& st) {
   }
 }
 
+// A data frame; 0.1.2 compresses Fory payloads over the threshold, JSON senders never.
+Status append_data(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
+  if (!json && payload.size() > wire::kCompressionThreshold) {
+    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(payload));
+    return wire::append_frame(out, flags::kCompressed, packed);
+  }
+  return wire::append_frame(out, 0, payload);
+}
+
 }  // namespace
 
 asio::awaitable<void> AsyncMutex::lock() {
@@ -99,9 +108,9 @@ asio::awaitable<Result<std::shared_ptr<SessionStream>>> SessionStream::open(
                                            id, json);
 }
 
-asio::awaitable<Status> SessionStream::begin_call(const std::string& method,
-                                                  std::span<const uint8_t> request,
-                                                  const CallOptions& options) {
+asio::awaitable<Status> SessionStream::begin_call(
+    const std::string& method, std::optional<std::span<const uint8_t>> request,
+    const CallOptions& options) {
   co_await call_lock_.lock();
   if (closed_) {
     call_lock_.unlock();
@@ -133,16 +142,7 @@ asio::awaitable<Status> SessionStream::begin_call(const std::string& method,
   Status framed = Status::ok();
   auto encoded = wire::encode_message(h, json_);
   framed = encoded.is_ok() ? wire::append_frame(out, flags::kCall, *encoded) : encoded.status();
-  if (framed.is_ok()) {
-    // 0.1.2 compresses Fory payloads over the threshold; JSON senders never compress.
-    if (!json_ && request.size() > wire::kCompressionThreshold) {
-      auto packed = wire::zstd_compress(request);
-      framed = packed.is_ok() ? wire::append_frame(out, flags::kCompressed, *packed)
-                              : packed.status();
-    } else {
-      framed = wire::append_frame(out, 0, request);
-    }
-  }
+  if (framed.is_ok() && request) framed = append_data(out, *request, json_);
   if (!framed.is_ok()) {
     end_call();
     co_return Status(StatusCode::kInvalidArgument, framed.message());
@@ -180,6 +180,8 @@ void SessionStream::end_call() {
     deadline_.reset();
   }
   in_call_ = false;
+  input_open_ = false;
+  bidi_ = false;
   cancel_sent_ = false;
   deadline_hit_ = false;
   ++call_seq_;
@@ -220,8 +222,10 @@ asio::awaitable<SessionStream::Event> SessionStream::next_event() {
                                "undecodable trailer: " + rpc_status.status().message());
       if (cancel_sent_) {
         // Whatever ended the call before the producer saw our CANCEL is dropped: the
-        // CANCELLED trailer that answers the CANCEL ends it (spec SS §5.5).
-        if (st.code() != StatusCode::kCancelled) continue;
+        // CANCELLED trailer that answers the CANCEL ends it (spec SS §5.5). Except in bidi:
+        // a 0.1.2 producer ends a cancelled bidi call with OK when its handler yields no
+        // more (session.py `_dispatch_bidi_stream`), so any trailer ends it.
+        if (st.code() != StatusCode::kCancelled && !bidi_) continue;
         co_return Event{std::nullopt,
                         deadline_hit_ ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
                                       : Status(StatusCode::kCancelled, "cancelled")};
@@ -278,6 +282,82 @@ asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> SessionStream::next
   }
   end_call();
   if (ev.end.is_ok()) co_return std::optional<std::vector<uint8_t>>();
+  co_return ev.end;
+}
+
+asio::awaitable<Result<uint64_t>> SessionStream::start_input_call(const std::string& method,
+                                                                 const CallOptions& options,
+                                                                 bool bidi) {
+  auto self = shared_from_this();
+  ASTER_CO_RETURN_IF_ERROR(co_await begin_call(method, std::nullopt, options));
+  input_open_ = true;
+  bidi_ = bidi;
+  co_return call_seq_;
+}
+
+Status SessionStream::input_state(uint64_t call) const {
+  if (!in_call_ || call != call_seq_) {
+    return Status(StatusCode::kFailedPrecondition, "the call has ended");
+  }
+  if (cancel_sent_) {
+    return deadline_hit_ ? Status(StatusCode::kDeadlineExceeded, "deadline exceeded")
+                         : Status(StatusCode::kCancelled, "cancelled");
+  }
+  if (!broken_.is_ok()) return broken_;
+  if (!input_open_) return Status(StatusCode::kFailedPrecondition, "input already ended");
+  return Status::ok();
+}
+
+asio::awaitable<Status> SessionStream::write_item(uint64_t call,
+                                                  std::span<const uint8_t> request) {
+  ASTER_CO_RETURN_IF_ERROR(input_state(call));
+  std::vector<uint8_t> out;
+  Status framed = append_data(out, request, json_);
+  if (!framed.is_ok()) co_return Status(StatusCode::kInvalidArgument, framed.message());
+  auto self = shared_from_this();
+  co_await write_lock_.lock();
+  Status sent = co_await stream_->write(out);
+  write_lock_.unlock();
+  if (!sent.is_ok()) {
+    if (broken_.is_ok()) {
+      broken_ = Status(StatusCode::kUnavailable, "session stream failed: " + sent.message());
+    }
+    co_return broken_;
+  }
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> SessionStream::end_input(uint64_t call) {
+  ASTER_CO_RETURN_IF_ERROR(input_state(call));
+  input_open_ = false;
+  // End of input inside a session is an OK trailer in the session's codec (0.1.2
+  // `_call_client_stream`), never FIN.
+  auto ok = wire::encode_message(wire::RpcStatus{}, json_);
+  if (!ok.is_ok()) co_return ok.status();
+  std::vector<uint8_t> out;
+  ASTER_CO_RETURN_IF_ERROR(wire::append_frame(out, flags::kTrailer, *ok));
+  auto self = shared_from_this();
+  co_await write_lock_.lock();
+  Status sent = co_await stream_->write(out);
+  write_lock_.unlock();
+  if (!sent.is_ok() && broken_.is_ok()) {
+    broken_ = Status(StatusCode::kUnavailable, "session stream failed: " + sent.message());
+  }
+  co_return sent.is_ok() ? Status::ok() : broken_;
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> SessionStream::finish_input_call(uint64_t call) {
+  auto self = shared_from_this();
+  if (!in_call_ || call != call_seq_) {
+    co_return Status(StatusCode::kFailedPrecondition, "the call has ended");
+  }
+  if (input_open_ && !cancel_sent_ && broken_.is_ok()) (void)co_await end_input(call);
+  Event ev = co_await next_event();
+  end_call();
+  if (ev.data) co_return std::move(*ev.data);
+  if (ev.end.is_ok()) {
+    co_return Status(StatusCode::kInternal, "session client-stream call ended without a response");
+  }
   co_return ev.end;
 }
 
@@ -342,6 +422,77 @@ asio::awaitable<Result<RawSessionServerStream>> RawSession::server_stream(std::s
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   ASTER_CO_RETURN_IF_ERROR(co_await s_->start_server_stream(method, *payload, options));
   co_return RawSessionServerStream(s_, m->response);
+}
+
+asio::awaitable<Result<RawSessionClientStream>> RawSession::client_stream(std::string method,
+                                                                          CallOptions options) {
+  ASTER_CO_ASSIGN_OR_RETURN(
+      const contract::MethodDesc* m,
+      detail::declared_method(*desc_, method, contract::MethodPattern::kClientStream));
+  ASTER_CO_ASSIGN_OR_RETURN(uint64_t call,
+                            co_await s_->start_input_call(method, options, /*bidi=*/false));
+  co_return RawSessionClientStream(s_, call, m->request, m->response);
+}
+
+asio::awaitable<Result<RawSessionBidi>> RawSession::bidi(std::string method, CallOptions options) {
+  ASTER_CO_ASSIGN_OR_RETURN(
+      const contract::MethodDesc* m,
+      detail::declared_method(*desc_, method, contract::MethodPattern::kBidiStream));
+  ASTER_CO_ASSIGN_OR_RETURN(uint64_t call,
+                            co_await s_->start_input_call(method, options, /*bidi=*/true));
+  co_return RawSessionBidi(s_, call, m->request, m->response);
+}
+
+asio::awaitable<Status> RawSessionClientStream::write(const Value& request) {
+  auto payload = encode_value_payload(request, *request_, s_->json());
+  if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
+  co_return co_await s_->write_item(call_, *payload);
+}
+
+asio::awaitable<Result<Value>> RawSessionClientStream::finish() {
+  done_ = true;
+  ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await s_->finish_input_call(call_));
+  auto value = decode_value_payload(bytes, *response_, s_->json());
+  if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
+  co_return std::move(*value);
+}
+
+asio::awaitable<void> RawSessionClientStream::cancel() {
+  if (done_) co_return;
+  done_ = true;
+  co_await s_->cancel();
+  (void)co_await s_->finish_input_call(call_);
+}
+
+asio::awaitable<Status> RawSessionBidi::write(const Value& request) {
+  auto payload = encode_value_payload(request, *request_, s_->json());
+  if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
+  co_return co_await s_->write_item(call_, *payload);
+}
+
+asio::awaitable<Result<std::optional<Value>>> RawSessionBidi::next() {
+  if (done_) co_return std::optional<Value>();
+  auto bytes = co_await s_->next_item();
+  if (!bytes.is_ok() || !bytes->has_value()) done_ = true;
+  if (!bytes.is_ok()) co_return bytes.status();
+  if (!bytes->has_value()) co_return std::optional<Value>();
+  auto value = decode_value_payload(**bytes, *response_, s_->json());
+  if (!value.is_ok()) {
+    done_ = true;
+    s_->abandon_call();
+    co_return Status(StatusCode::kInternal, value.status().message());
+  }
+  co_return std::optional<Value>(std::move(*value));
+}
+
+asio::awaitable<void> RawSessionBidi::cancel() {
+  if (done_) co_return;
+  co_await s_->cancel();
+  while (true) {
+    auto r = co_await s_->next_item();
+    if (!r.is_ok() || !r->has_value()) break;
+  }
+  done_ = true;
 }
 
 asio::awaitable<Result<std::optional<Value>>> RawSessionServerStream::next() {

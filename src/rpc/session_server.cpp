@@ -4,6 +4,8 @@
 // in docs/compatibility.md ("Session-scoped services").
 #include "session_server.hpp"
 
+#include "deadline_rule.hpp"
+
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
@@ -70,34 +72,6 @@ Status validate_metadata(const wire::CallHeader& h) {
                   limit_message("metadata total bytes", kMaxMetadataTotalBytes, total));
   }
   return Status::ok();
-}
-
-int64_t now_epoch_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// 0.1.2's DeadlineInterceptor, run per CALL (interceptors/deadline.py): the 5 s skew message
-// first, then any deadline at or before now.
-Status expired_deadline(int64_t deadline_ms) {
-  if (deadline_ms == 0) return Status::ok();
-  const int64_t now = now_epoch_ms();
-  if (now > deadline_ms + 5000) {
-    return Status(StatusCode::kDeadlineExceeded,
-                  "deadline already expired on receipt (now=" + std::to_string(now) +
-                      ", deadline=" + std::to_string(deadline_ms) + ", skew_tolerance=5000ms)");
-  }
-  if (now >= deadline_ms) return Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
-  return Status::ok();
-}
-
-std::chrono::milliseconds handler_budget(const CallContext& ctx) {
-  if (!ctx.deadline) return kMaxHandlerTimeout;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      *ctx.deadline - std::chrono::system_clock::now());
-  if (left < std::chrono::milliseconds(0)) left = std::chrono::milliseconds(0);
-  return std::min<std::chrono::milliseconds>(left, kMaxHandlerTimeout);
 }
 
 // Wakes one waiting coroutine (single-threaded use).
@@ -226,6 +200,67 @@ struct CallState {
   }
 };
 
+// The requests of a client-stream or bidi call: data frames between its CALL and the
+// consumer's end-of-input TRAILER, handed over by the session's watcher loop (which also sees
+// the CANCEL, CALL or end that can interrupt the call) and taken by the handler's
+// ServerReader.
+class SessionInput final : public RequestSource {
+ public:
+  SessionInput(const asio::any_io_executor& ex, std::shared_ptr<InboxState> inbox)
+      : arrived_(ex), inbox_(std::move(inbox)) {}
+
+  asio::awaitable<std::optional<std::vector<uint8_t>>> next() override {
+    while (items_.empty() && !ended_) co_await arrived_.wait();
+    if (items_.empty()) co_return std::nullopt;
+    std::vector<uint8_t> item = std::move(items_.front());
+    items_.pop_front();
+    inbox_->arrived.notify();  // room for the watcher to hand over more
+    co_return std::move(item);
+  }
+  // A request the handler's reader could not decode: 0.1.2 answers INTERNAL in a session.
+  void fail(Status status) override {
+    end_with(Status(StatusCode::kInternal, status.message()));
+  }
+
+  // For the watcher.
+  bool accepting() const { return !ended_ && items_.size() < kInboxMaxFrames; }
+  void deliver(std::vector<uint8_t> item) {
+    items_.push_back(std::move(item));
+    arrived_.notify();
+  }
+  void end() {
+    ended_ = true;
+    arrived_.notify();
+  }
+  void end_with(Status status) {
+    if (failure_.is_ok()) failure_ = std::move(status);
+    end();
+  }
+  void complete() {
+    complete_ = true;
+    end();
+  }
+  bool ended() const { return ended_; }
+  bool is_complete() const { return complete_; }  // the consumer's end-of-input was read
+  const Status& failure() const { return failure_; }
+  size_t delivered = 0;
+
+ private:
+  Signal arrived_;
+  std::shared_ptr<InboxState> inbox_;
+  std::deque<std::vector<uint8_t>> items_;
+  bool ended_ = false;
+  bool complete_ = false;
+  Status failure_;
+};
+
+// What a call does with frames that arrive while its handler runs.
+enum class Input {
+  kNone,      // unary: any frame interrupts the call (0.1.2 `_read_cancel_frame`)
+  kDropData,  // server stream: stray data frames are dropped
+  kFeed,      // client stream / bidi: data frames and the end-of-input TRAILER feed the input
+};
+
 class Session {
  public:
   Session(const SessionServiceImpl& service, transport::ByteStream& stream,
@@ -252,13 +287,22 @@ class Session {
   asio::awaitable<After> unary(const SessionMethodBinding& m, void* self, CallContext& ctx);
   asio::awaitable<After> server_stream(const SessionMethodBinding& m, void* self,
                                        CallContext& ctx);
+  asio::awaitable<After> client_stream(const SessionMethodBinding& m, void* self,
+                                       CallContext& ctx);
+  asio::awaitable<After> bidi(const SessionMethodBinding& m, void* self, CallContext& ctx);
+  // Hands one frame at the head of the inbox to `input` (kFeed calls); false when it must
+  // wait (input full) or the frame interrupts the call.
+  bool feed(SessionInput& input, CallState& call, bool client_stream);
+  // After a streaming call ended without reading the consumer's end of input: drops the
+  // rest of that input up to its TRAILER (stops at a CALL, CANCEL or the end).
+  asio::awaitable<void> skip_input();
   // The request frame of a unary / server-stream call; nullopt after answering its absence.
   asio::awaitable<std::optional<std::vector<uint8_t>>> request(After& after);
-  // Runs `op` while watching the inbox and the deadline; `streaming`: data frames that arrive
-  // meanwhile are dropped (0.1.2 server-stream) instead of interrupting (0.1.2 unary).
+  // Runs `op` while watching the inbox and the deadline.
   template <typename T>
   asio::awaitable<T> watched(asio::awaitable<T> op, CallState& call,
-                             std::chrono::milliseconds budget, bool streaming);
+                             std::chrono::milliseconds budget, Input mode,
+                             SessionInput* input = nullptr, bool client_stream = false);
 
   const SessionServiceImpl& service_;
   transport::ByteStream& stream_;
@@ -269,7 +313,9 @@ class Session {
 
 template <typename T>
 asio::awaitable<T> Session::watched(asio::awaitable<T> op, CallState& call,
-                                    std::chrono::milliseconds budget, bool streaming) {
+                                    std::chrono::milliseconds budget, Input mode,
+                                    SessionInput* input, bool client_stream) {
+  const bool streaming = mode != Input::kNone;
   struct Run {
     bool done = false;
     bool deadline = false;
@@ -294,9 +340,17 @@ asio::awaitable<T> Session::watched(asio::awaitable<T> op, CallState& call,
     if (call.interrupt == Interrupt::kNone) {
       if (run->deadline) {
         call.interrupt = Interrupt::kDeadline;
+        if (input != nullptr) input->end();
         call.stop_handler();
       } else if (!inbox_.empty()) {
         const auto& head = inbox_.front();
+        if (mode == Input::kFeed && feed(*input, call, client_stream)) continue;
+        if (mode == Input::kFeed && call.interrupt == Interrupt::kNone && head &&
+            !head->has(flags::kCall) && !head->has(flags::kCancel)) {
+          // Input full: wait until the handler takes some.
+          co_await inbox_.wait();
+          continue;
+        }
         if (!head) {
           // The consumer finished mid-call: 0.1.2 answers a unary call with
           // FAILED_PRECONDITION before it sees the end; a stream just ends.
@@ -310,6 +364,7 @@ asio::awaitable<T> Session::watched(asio::awaitable<T> op, CallState& call,
           (void)inbox_.pop();  // a stray data frame during a server stream: dropped, as 0.1.2
           continue;
         }
+        if (input != nullptr) input->end();
         call.stop_handler();
       }
     }
@@ -317,6 +372,7 @@ asio::awaitable<T> Session::watched(asio::awaitable<T> op, CallState& call,
     co_await inbox_.wait();
   }
   timer.cancel();
+  if (input != nullptr) input->end();
   if (!run->result) {
     co_return T(Status(StatusCode::kInternal, "handler ended with an exception"));
   }
@@ -356,7 +412,7 @@ asio::awaitable<Session::After> Session::unary(const SessionMethodBinding& m, vo
   if (!request_bytes) co_return after;
   CallState call;
   auto result = co_await watched(m.unary(self, std::move(*request_bytes), ctx), call,
-                                 handler_budget(ctx), /*streaming=*/false);
+                                 handler_budget(ctx), Input::kNone);
   switch (call.interrupt) {
     case Interrupt::kNone:
       break;
@@ -413,11 +469,104 @@ asio::awaitable<Session::After> Session::server_stream(const SessionMethodBindin
   CallState call;
   SessionSink sink(*this, call);
   Status st = co_await watched(m.server_stream(self, std::move(*request_bytes), ctx, sink), call,
-                               handler_budget(ctx), /*streaming=*/true);
+                               handler_budget(ctx), Input::kDropData);
   if (call.write_failed || call.interrupt == Interrupt::kClosed) co_return After::kEnd;
   if (call.interrupt != Interrupt::kNone) st = call.interrupt_status();
   Status written = co_await write_trailer(st);
   co_return written.is_ok() ? After::kNextCall : After::kEnd;
+}
+
+bool Session::feed(SessionInput& input, CallState& call, bool client_stream) {
+  const auto& head = inbox_.front();
+  if (!head || head->has(flags::kCall) || head->has(flags::kCancel)) return false;
+  if (head->has(flags::kTrailer)) {
+    std::optional<Frame> eoi = inbox_.pop();
+    // Client stream: OK ends input; non-OK or undecodable fails the call (0.1.2
+    // `_dispatch_client_stream`). Bidi takes any trailer as the end (`_dispatch_bidi_stream`).
+    if (client_stream) {
+      auto status = wire::decode_rpc_status(eoi->payload);
+      if (!status.is_ok()) {
+        input.end_with(Status(StatusCode::kInternal, "malformed EoI trailer"));
+      } else if (status->code != 0) {
+        input.end_with(Status(StatusCode::kInternal, "client sent non-OK EoI trailer (code=" +
+                                                         std::to_string(status->code) + ")"));
+      }
+    }
+    input.complete();
+    return true;
+  }
+  if (input.ended()) {
+    (void)inbox_.pop();  // input already failed: the rest of it is dropped
+    return true;
+  }
+  if (!input.accepting()) return false;
+  std::optional<Frame> frame = inbox_.pop();
+  if (client_stream && input.delivered >= kMaxClientStreamItems) {
+    input.end_with(Status(StatusCode::kResourceExhausted,
+                          "client stream exceeded " + std::to_string(kMaxClientStreamItems) +
+                              " items"));
+    return true;
+  }
+  auto payload = wire::data_payload(std::move(*frame));
+  if (!payload.is_ok()) {
+    input.end_with(Status(StatusCode::kInternal, payload.status().message()));
+    return true;
+  }
+  ++input.delivered;
+  input.deliver(std::move(*payload));
+  (void)call;
+  return true;
+}
+
+asio::awaitable<void> Session::skip_input() {
+  while (true) {
+    co_await inbox_.peek();
+    const auto& head = inbox_.front();
+    if (!head || head->has(flags::kCall) || head->has(flags::kCancel)) co_return;
+    const bool end = head->has(flags::kTrailer);
+    (void)inbox_.pop();
+    if (end) co_return;
+  }
+}
+
+asio::awaitable<Session::After> Session::client_stream(const SessionMethodBinding& m, void* self,
+                                                       CallContext& ctx) {
+  CallState call;
+  SessionInput input(ex_, inbox_.state());
+  auto result = co_await watched(m.client_stream(self, input, ctx), call, handler_budget(ctx),
+                                 Input::kFeed, &input, /*client_stream=*/true);
+  if (call.interrupt == Interrupt::kClosed) co_return After::kEnd;
+  Status written;
+  if (call.interrupt != Interrupt::kNone) {
+    written = co_await write_trailer(call.interrupt_status());
+  } else if (!input.failure().is_ok()) {
+    written = co_await write_trailer(input.failure());
+  } else if (!result.is_ok()) {
+    written = co_await write_trailer(result.status());
+  } else {
+    written = co_await write_data(*result);  // success: the response frame alone
+  }
+  if (!written.is_ok()) co_return After::kEnd;
+  if (call.interrupt == Interrupt::kNone && !input.is_complete()) co_await skip_input();
+  co_return After::kNextCall;
+}
+
+asio::awaitable<Session::After> Session::bidi(const SessionMethodBinding& m, void* self,
+                                              CallContext& ctx) {
+  CallState call;
+  SessionInput input(ex_, inbox_.state());
+  SessionSink sink(*this, call);
+  Status st = co_await watched(m.bidi(self, input, ctx, sink), call, handler_budget(ctx),
+                               Input::kFeed, &input, /*client_stream=*/false);
+  if (call.write_failed || call.interrupt == Interrupt::kClosed) co_return After::kEnd;
+  if (call.interrupt != Interrupt::kNone) {
+    st = call.interrupt_status();
+  } else if (!input.failure().is_ok()) {
+    st = Status(StatusCode::kInternal, "bidi stream reader error: " + input.failure().message());
+  }
+  if (!(co_await write_trailer(st)).is_ok()) co_return After::kEnd;
+  if (call.interrupt == Interrupt::kNone && !input.is_complete()) co_await skip_input();
+  co_return After::kNextCall;
 }
 
 asio::awaitable<void> Session::run(void* self, CallContext base) {
@@ -464,9 +613,13 @@ asio::awaitable<void> Session::run(void* self, CallContext base) {
       // Rejected before the handler; the session stays. Unlike 0.1.2 (which then reads the
       // call's request frame as a stray frame and ends the session) we skip that frame.
       if (!(co_await write_trailer(expired)).is_ok()) co_return;
-      co_await inbox_.peek();
-      const auto& head = inbox_.front();
-      if (head && !head->has(flags::kCall) && !head->has(flags::kCancel)) (void)inbox_.pop();
+      if (m->client_stream || m->bidi) {
+        co_await skip_input();
+      } else {
+        co_await inbox_.peek();
+        const auto& head = inbox_.front();
+        if (head && !head->has(flags::kCall) && !head->has(flags::kCancel)) (void)inbox_.pop();
+      }
       continue;
     }
     After after = After::kEnd;
@@ -474,6 +627,10 @@ asio::awaitable<void> Session::run(void* self, CallContext base) {
       after = co_await unary(*m, self, ctx);
     } else if (m->server_stream) {
       after = co_await server_stream(*m, self, ctx);
+    } else if (m->client_stream) {
+      after = co_await client_stream(*m, self, ctx);
+    } else if (m->bidi) {
+      after = co_await bidi(*m, self, ctx);
     } else {
       co_await write_trailer(Status(StatusCode::kInternal, "Handler missing: " + ctx.method));
     }

@@ -44,7 +44,11 @@ struct SessionTest {
             .method(contract::unary<FailRequest, EchoReply>("fail"))
             .method(contract::unary<SlowRequest, EchoReply>("slow"))
             .method(contract::unary<EchoRequest, EchoReply>("crash"))
-            .method(contract::server_stream<CountRequest, CountItem>("count"));
+            .method(contract::server_stream<CountRequest, CountItem>("count"))
+            // Adds every item's n to the session's total; replies with the total.
+            .method(contract::client_stream<AddRequest, Total>("sum"))
+            // Each request echoed as it arrives; a message "fail:<code>" raises that code.
+            .method(contract::bidi_stream<EchoRequest, EchoReply>("chat"));
     return desc;
   }
 
@@ -69,6 +73,13 @@ struct SessionTest {
     asio::awaitable<rpc::SessionServerStream<CountItem>> count(CountRequest r,
                                                                rpc::CallOptions o = {}) {
       return server_stream<CountItem>("count", std::move(r), std::move(o));
+    }
+    asio::awaitable<rpc::SessionClientStreamWriter<AddRequest, Total>> sum(
+        rpc::CallOptions o = {}) {
+      return client_stream<Total, AddRequest>("sum", std::move(o));
+    }
+    asio::awaitable<rpc::SessionBidiStream<EchoRequest, EchoReply>> chat(rpc::CallOptions o = {}) {
+      return bidi<EchoReply, EchoRequest>("chat", std::move(o));
     }
   };
 };
@@ -134,6 +145,34 @@ inline rpc::SessionImpl<SessionTestState> make_session_test_impl() {
           }
           const CountItem item{i};
           ASTER_CO_RETURN_IF_ERROR(co_await out.write(item));
+        }
+        co_return Status::ok();
+      });
+  impl.client_stream<AddRequest, Total>(
+      "sum", [](State& self, rpc::ServerReader<AddRequest>& in,
+                rpc::CallContext&) -> asio::awaitable<Total> {
+        ++self.calls;
+        while (true) {
+          std::optional<AddRequest> item = co_await in.next();
+          if (!item) break;
+          self.total += item->n;
+        }
+        co_return Total{self.total, self.calls, self.peer};
+      });
+  impl.bidi<EchoRequest, EchoReply>(
+      "chat", [](State& self, rpc::ServerReader<EchoRequest>& in, rpc::CallContext& ctx,
+                 rpc::ServerWriter<EchoReply>& out) -> asio::awaitable<Status> {
+        ++self.calls;
+        while (true) {
+          std::optional<EchoRequest> item = co_await in.next();
+          if (!item) break;
+          if (item->message.rfind("fail:", 0) == 0) {
+            co_return Status(static_cast<StatusCode>(std::stoi(item->message.substr(5))),
+                             item->message);
+          }
+          const EchoReply reply{item->message, item->data,
+                                std::string(ctx.find_metadata("x-echo").value_or("")), self.peer};
+          ASTER_CO_RETURN_IF_ERROR(co_await out.write(reply));
         }
         co_return Status::ok();
       });

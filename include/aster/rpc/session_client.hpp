@@ -7,6 +7,10 @@
 //   auto ack = co_await agent.register_agent(std::move(req));   // CALL + request → response
 //   auto ticks = co_await agent.watch(std::move(w));            // server stream in the session
 //   while (auto t = co_await ticks.next()) { ... }
+//   auto up = co_await agent.ingest();                          // client stream: write()…,
+//   co_await up.write(m); Ack a = co_await up.finish();         //   then TRAILER(OK) → answer
+//   auto run = co_await agent.run_command();                    // bidi: write(), next(),
+//   co_await run.write(c); co_await run.done_writing();         //   done_writing()
 //   co_await agent.close();                                     // FIN: the producer drops it
 //
 // where AgentSession declares `class Session : public aster::rpc::SessionClient` with one
@@ -84,7 +88,18 @@ class SessionStream : public std::enable_shared_from_this<SessionStream> {
   asio::awaitable<Status> start_server_stream(const std::string& method,
                                               std::span<const uint8_t> request,
                                               const CallOptions& options);
-  // The next item of the server stream in flight; nullopt after its OK trailer.
+  // CALL alone: a client-stream or bidi call, whose requests follow with write_item() and
+  // end with end_input() (TRAILER(OK); the consumer's FIN would close the session). Returns
+  // the call's number for write_item / end_input.
+  asio::awaitable<Result<uint64_t>> start_input_call(const std::string& method,
+                                                     const CallOptions& options, bool bidi);
+  // One request of call `call` (a data frame). Fails once the call ended or was cancelled.
+  asio::awaitable<Status> write_item(uint64_t call, std::span<const uint8_t> request);
+  // The end of call `call`'s input (TRAILER(OK)), once.
+  asio::awaitable<Status> end_input(uint64_t call);
+  // A client stream's answer: ends the input if still open, then the response frame.
+  asio::awaitable<Result<std::vector<uint8_t>>> finish_input_call(uint64_t call);
+  // The next item of the server stream / bidi call in flight; nullopt after its OK trailer.
   asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> next_item();
   // Ends the streaming call in the background (cancel, then drain to the CANCELLED trailer);
   // the next call waits for that.
@@ -100,8 +115,11 @@ class SessionStream : public std::enable_shared_from_this<SessionStream> {
     std::optional<std::vector<uint8_t>> data;  // a response payload
     Status end;                                // the call's end (when !data)
   };
-  asio::awaitable<Status> begin_call(const std::string& method, std::span<const uint8_t> request,
+  // CALL (+ the request frame when `request`), under the call lock held until end_call().
+  asio::awaitable<Status> begin_call(const std::string& method,
+                                     std::optional<std::span<const uint8_t>> request,
                                      const CallOptions& options);
+  Status input_state(uint64_t call) const;
   asio::awaitable<Event> next_event();
   void end_call();
   asio::awaitable<void> send_cancel();
@@ -114,6 +132,8 @@ class SessionStream : public std::enable_shared_from_this<SessionStream> {
   AsyncMutex call_lock_;   // one call at a time
   AsyncMutex write_lock_;  // CANCEL may be written while a call writes
   bool in_call_ = false;
+  bool input_open_ = false;  // a client-stream / bidi call has not sent its end of input
+  bool bidi_ = false;        // the call in flight is a bidi call
   bool cancel_sent_ = false;
   bool deadline_hit_ = false;
   bool closed_ = false;
@@ -171,6 +191,114 @@ class SessionServerStream {
   bool done_ = false;
 };
 
+// A client stream inside a session: `co_await w.write(req); …; Resp r = co_await w.finish();`.
+template <typename Req, typename Resp>
+class SessionClientStreamWriter {
+ public:
+  SessionClientStreamWriter(std::shared_ptr<SessionStream> s, uint64_t call)
+      : s_(std::move(s)), call_(call) {}
+  SessionClientStreamWriter(SessionClientStreamWriter&& o) noexcept
+      : s_(std::move(o.s_)), call_(o.call_), done_(o.done_) {
+    o.done_ = true;
+  }
+  SessionClientStreamWriter& operator=(SessionClientStreamWriter&&) = delete;
+  ~SessionClientStreamWriter() {
+    if (s_ && !done_) s_->abandon_call();
+  }
+  // Sends one request. Throws RpcError once the call was cancelled or ended.
+  asio::awaitable<void> write(const Req& request) {
+    auto bytes = encode_payload(request, s_->json());
+    if (!bytes.is_ok()) throw RpcError(StatusCode::kInvalidArgument, bytes.status().message());
+    Status st = co_await s_->write_item(call_, *bytes);
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // Ends the input (TRAILER(OK)) and returns the producer's response. Throws RpcError.
+  asio::awaitable<Resp> finish() {
+    done_ = true;
+    auto bytes = co_await s_->finish_input_call(call_);
+    if (!bytes.is_ok()) throw RpcError(bytes.status());
+    auto value = decode_payload<Resp>(*bytes, s_->json());
+    if (!value.is_ok()) throw RpcError(StatusCode::kInternal, value.status().message());
+    co_return std::move(*value);
+  }
+  // Cancels the call (CANCEL) and waits for the producer's CANCELLED.
+  asio::awaitable<void> cancel() {
+    if (done_) co_return;
+    done_ = true;
+    co_await s_->cancel();
+    (void)co_await s_->finish_input_call(call_);
+  }
+
+ private:
+  std::shared_ptr<SessionStream> s_;
+  uint64_t call_;
+  bool done_ = false;
+};
+
+// A bidi call inside a session: write() and next() may be awaited concurrently;
+// done_writing() ends the input; the producer may end the call first.
+template <typename Req, typename Resp>
+class SessionBidiStream {
+ public:
+  SessionBidiStream(std::shared_ptr<SessionStream> s, uint64_t call)
+      : s_(std::move(s)), call_(call) {}
+  SessionBidiStream(SessionBidiStream&& o) noexcept
+      : s_(std::move(o.s_)), call_(o.call_), done_(o.done_) {
+    o.done_ = true;
+  }
+  SessionBidiStream& operator=(SessionBidiStream&&) = delete;
+  ~SessionBidiStream() {
+    if (s_ && !done_) s_->abandon_call();
+  }
+  // Sends one request. Throws RpcError once the call was cancelled or ended.
+  asio::awaitable<void> write(const Req& request) {
+    auto bytes = encode_payload(request, s_->json());
+    if (!bytes.is_ok()) throw RpcError(StatusCode::kInvalidArgument, bytes.status().message());
+    Status st = co_await s_->write_item(call_, *bytes);
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // Ends the input (TRAILER(OK)); responses keep coming. Throws RpcError.
+  asio::awaitable<void> done_writing() {
+    Status st = co_await s_->end_input(call_);
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // The next response; nullopt after the producer's OK trailer. Throws RpcError.
+  asio::awaitable<std::optional<Resp>> next() {
+    if (done_) co_return std::nullopt;
+    auto bytes = co_await s_->next_item();
+    if (!bytes.is_ok()) {
+      done_ = true;
+      throw RpcError(bytes.status());
+    }
+    if (!bytes->has_value()) {
+      done_ = true;
+      co_return std::nullopt;
+    }
+    auto value = decode_payload<Resp>(**bytes, s_->json());
+    if (!value.is_ok()) {
+      done_ = true;
+      s_->abandon_call();
+      throw RpcError(StatusCode::kInternal, value.status().message());
+    }
+    co_return std::move(*value);
+  }
+  // Cancels the call (CANCEL) and waits for the producer's CANCELLED.
+  asio::awaitable<void> cancel() {
+    if (done_) co_return;
+    co_await s_->cancel();
+    while (true) {
+      auto r = co_await s_->next_item();
+      if (!r.is_ok() || !r->has_value()) break;
+    }
+    done_ = true;
+  }
+
+ private:
+  std::shared_ptr<SessionStream> s_;
+  uint64_t call_;
+  bool done_ = false;
+};
+
 // Base of typed session stubs: `class Session : public aster::rpc::SessionClient`.
 class SessionClient {
  public:
@@ -211,6 +339,23 @@ class SessionClient {
     co_return SessionServerStream<Resp>(s_);
   }
 
+  template <typename Resp, typename Req>
+  asio::awaitable<SessionClientStreamWriter<Req, Resp>> client_stream(std::string method,
+                                                                       CallOptions options = {}) {
+    checked<Req, Resp>(method, contract::MethodPattern::kClientStream);
+    auto call = co_await s_->start_input_call(method, options, /*bidi=*/false);
+    if (!call.is_ok()) throw RpcError(call.status());
+    co_return SessionClientStreamWriter<Req, Resp>(s_, *call);
+  }
+
+  template <typename Resp, typename Req>
+  asio::awaitable<SessionBidiStream<Req, Resp>> bidi(std::string method, CallOptions options = {}) {
+    checked<Req, Resp>(method, contract::MethodPattern::kBidiStream);
+    auto call = co_await s_->start_input_call(method, options, /*bidi=*/true);
+    if (!call.is_ok()) throw RpcError(call.status());
+    co_return SessionBidiStream<Req, Resp>(s_, *call);
+  }
+
  private:
   template <typename Req, typename Resp>
   void checked(const std::string& method, contract::MethodPattern p) const {
@@ -249,6 +394,59 @@ class RawSessionServerStream {
   bool done_ = false;
 };
 
+// A client stream of a RawSession: write()…, then finish() → the response.
+class RawSessionClientStream {
+ public:
+  RawSessionClientStream(std::shared_ptr<SessionStream> s, uint64_t call, codec::TypeRef request,
+                         codec::TypeRef response)
+      : s_(std::move(s)), call_(call), request_(std::move(request)), response_(std::move(response)) {}
+  RawSessionClientStream(RawSessionClientStream&& o) noexcept
+      : s_(std::move(o.s_)), call_(o.call_), request_(std::move(o.request_)),
+        response_(std::move(o.response_)), done_(o.done_) {
+    o.done_ = true;
+  }
+  RawSessionClientStream& operator=(RawSessionClientStream&&) = delete;
+  ~RawSessionClientStream() {
+    if (s_ && !done_) s_->abandon_call();
+  }
+  asio::awaitable<Status> write(const Value& request);
+  asio::awaitable<Result<Value>> finish();
+  asio::awaitable<void> cancel();
+
+ private:
+  std::shared_ptr<SessionStream> s_;
+  uint64_t call_;
+  codec::TypeRef request_, response_;
+  bool done_ = false;
+};
+
+// A bidi call of a RawSession: write(), done_writing(), next() until nullopt.
+class RawSessionBidi {
+ public:
+  RawSessionBidi(std::shared_ptr<SessionStream> s, uint64_t call, codec::TypeRef request,
+                 codec::TypeRef response)
+      : s_(std::move(s)), call_(call), request_(std::move(request)), response_(std::move(response)) {}
+  RawSessionBidi(RawSessionBidi&& o) noexcept
+      : s_(std::move(o.s_)), call_(o.call_), request_(std::move(o.request_)),
+        response_(std::move(o.response_)), done_(o.done_) {
+    o.done_ = true;
+  }
+  RawSessionBidi& operator=(RawSessionBidi&&) = delete;
+  ~RawSessionBidi() {
+    if (s_ && !done_) s_->abandon_call();
+  }
+  asio::awaitable<Status> write(const Value& request);
+  asio::awaitable<Status> done_writing() { return s_->end_input(call_); }
+  asio::awaitable<Result<std::optional<Value>>> next();
+  asio::awaitable<void> cancel();
+
+ private:
+  std::shared_ptr<SessionStream> s_;
+  uint64_t call_;
+  codec::TypeRef request_, response_;
+  bool done_ = false;
+};
+
 // A session by method name with aster::Value payloads, types from a run-time ServiceDesc.
 class RawSession {
  public:
@@ -265,6 +463,9 @@ class RawSession {
                                        CallOptions options = {});
   asio::awaitable<Result<RawSessionServerStream>> server_stream(std::string method, Value request,
                                                                 CallOptions options = {});
+  asio::awaitable<Result<RawSessionClientStream>> client_stream(std::string method,
+                                                                CallOptions options = {});
+  asio::awaitable<Result<RawSessionBidi>> bidi(std::string method, CallOptions options = {});
   asio::awaitable<void> cancel() { return s_->cancel(); }
   asio::awaitable<Status> close() { return s_->close(); }
 

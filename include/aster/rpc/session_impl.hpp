@@ -19,6 +19,10 @@
 //   impl.server_stream<WatchRequest, Tick>(
 //       "watch", [](Agent& self, WatchRequest req, aster::rpc::CallContext& ctx,
 //                   aster::rpc::ServerWriter<Tick>& out) -> asio::awaitable<aster::Status> {...});
+//   impl.client_stream<Metric, Ack>("ingest", [](Agent& self, ServerReader<Metric>& in,
+//                                                CallContext& ctx) -> asio::awaitable<Ack> {...});
+//   impl.bidi<Command, Result>("run", [](Agent& self, ServerReader<Command>& in, CallContext& ctx,
+//                                        ServerWriter<Result>& out) -> asio::awaitable<Status> {...});
 //   impl.on_close([](Agent& self) { ... });   // optional (0.1.2's on_session_close)
 //   server.add(std::move(impl));
 //
@@ -29,7 +33,8 @@
 //
 // Errors, as 0.1.2's SessionServer: a non-OK Result or a thrown aster::RpcError travels as
 // that code and message; any other exception is INTERNAL with its what(); an undecodable
-// request is INTERNAL "Decode error: …". All of these keep the session open.
+// request is INTERNAL "Decode error: …". All of these keep the session open. Readers and
+// writers are the stateless ones (service_impl.hpp: ServerReader, ServerWriter).
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -63,6 +68,11 @@ struct SessionMethodBinding {
   std::function<asio::awaitable<Status>(void* self, std::vector<uint8_t>, CallContext&,
                                         ResponseSink&)>
       server_stream;
+  std::function<asio::awaitable<Result<std::vector<uint8_t>>>(void* self, RequestSource&,
+                                                              CallContext&)>
+      client_stream;
+  std::function<asio::awaitable<Status>(void* self, RequestSource&, CallContext&, ResponseSink&)>
+      bidi;
 };
 
 namespace detail {
@@ -81,6 +91,35 @@ struct BoundToInstance {
   }
 };
 
+// Awaits a unary or client-stream handler (returning Result<Resp> or Resp) and encodes its
+// response; errors and escaped exceptions become the call's status, the session's way.
+template <typename Resp, typename R>
+asio::awaitable<Result<std::vector<uint8_t>>> session_response(asio::awaitable<R> call,
+                                                              bool json) {
+  static_assert(std::is_same_v<R, Result<Resp>> || std::is_same_v<R, Resp>,
+                "handler must return Resp or Result<Resp>");
+  Status failed;
+  std::optional<Resp> response;
+  try {
+    if constexpr (std::is_same_v<R, Result<Resp>>) {
+      Result<Resp> r = co_await std::move(call);
+      if (r.is_ok()) {
+        response.emplace(std::move(*r));
+      } else {
+        failed = r.status();
+      }
+    } else {
+      response.emplace(co_await std::move(call));
+    }
+  } catch (...) {
+    failed = session_status_of_exception(std::current_exception());
+  }
+  if (!failed.is_ok()) co_return failed;
+  auto encoded = encode_payload(*response, json);
+  if (!encoded.is_ok()) co_return Status(StatusCode::kInternal, encoded.status().message());
+  co_return std::move(*encoded);
+}
+
 template <typename T, typename Req, typename Resp, typename F>
 asio::awaitable<Result<std::vector<uint8_t>>> run_session_unary(std::shared_ptr<F> handler,
                                                                void* self,
@@ -91,28 +130,36 @@ asio::awaitable<Result<std::vector<uint8_t>>> run_session_unary(std::shared_ptr<
     co_return Status(StatusCode::kInternal, "Decode error: " + request.status().message());
   }
   BoundToInstance<T, F> bound{handler.get(), static_cast<T*>(self)};
-  Status failed;
-  std::optional<Resp> response;
+  using R = typename std::invoke_result_t<BoundToInstance<T, F>&, Req, CallContext&>::value_type;
+  co_return co_await session_response<Resp, R>(bound(std::move(*request), ctx), ctx.json);
+}
+
+template <typename T, typename Req, typename Resp, typename F>
+asio::awaitable<Result<std::vector<uint8_t>>> run_session_client_stream(std::shared_ptr<F> handler,
+                                                                       void* self,
+                                                                       RequestSource& source,
+                                                                       CallContext& ctx) {
+  ServerReader<Req> reader(source, ctx.json);
+  BoundToInstance<T, F> bound{handler.get(), static_cast<T*>(self)};
+  using R = typename std::invoke_result_t<BoundToInstance<T, F>&, ServerReader<Req>&,
+                                          CallContext&>::value_type;
+  co_return co_await session_response<Resp, R>(bound(reader, ctx), ctx.json);
+}
+
+template <typename T, typename Req, typename Resp, typename F>
+asio::awaitable<Status> run_session_bidi(std::shared_ptr<F> handler, void* self,
+                                         RequestSource& source, CallContext& ctx,
+                                         ResponseSink& sink) {
+  ServerReader<Req> reader(source, ctx.json);
+  ServerWriter<Resp> writer(sink, ctx.json);
+  BoundToInstance<T, F> bound{handler.get(), static_cast<T*>(self)};
+  Status result;
   try {
-    using R = typename std::invoke_result_t<BoundToInstance<T, F>&, Req, CallContext&>::value_type;
-    if constexpr (std::is_same_v<R, Result<Resp>>) {
-      Result<Resp> r = co_await bound(std::move(*request), ctx);
-      if (r.is_ok()) {
-        response.emplace(std::move(*r));
-      } else {
-        failed = r.status();
-      }
-    } else {
-      static_assert(std::is_same_v<R, Resp>, "unary handler must return Resp or Result<Resp>");
-      response.emplace(co_await bound(std::move(*request), ctx));
-    }
+    result = co_await bound(reader, ctx, writer);
   } catch (...) {
-    failed = session_status_of_exception(std::current_exception());
+    result = session_status_of_exception(std::current_exception());
   }
-  if (!failed.is_ok()) co_return failed;
-  auto encoded = encode_payload(*response, ctx.json);
-  if (!encoded.is_ok()) co_return Status(StatusCode::kInternal, encoded.status().message());
-  co_return std::move(*encoded);
+  co_return result;
 }
 
 template <typename T, typename Req, typename Resp, typename F>
@@ -229,6 +276,34 @@ class SessionImpl : public SessionServiceImpl {
                           ResponseSink& sink) {
       return detail::run_session_server_stream<T, Req, Resp, F>(h, self, std::move(bytes), ctx,
                                                                 sink);
+    };
+    bindings_.emplace(std::string(method), std::move(b));
+    return *this;
+  }
+
+  // Handler: (T&, ServerReader<Req>&, CallContext&) -> asio::awaitable<Result<Resp>> (or Resp).
+  // Input ends at the consumer's TRAILER(OK); success is the response frame alone.
+  template <typename Req, typename Resp, typename F>
+  SessionImpl& client_stream(std::string_view method, F handler) {
+    SessionMethodBinding b;
+    if (!bind<Req, Resp>(method, contract::MethodPattern::kClientStream, b)) return *this;
+    auto h = std::make_shared<F>(std::move(handler));
+    b.client_stream = [h](void* self, RequestSource& source, CallContext& ctx) {
+      return detail::run_session_client_stream<T, Req, Resp, F>(h, self, source, ctx);
+    };
+    bindings_.emplace(std::string(method), std::move(b));
+    return *this;
+  }
+
+  // Handler: (T&, ServerReader<Req>&, CallContext&, ServerWriter<Resp>&) ->
+  // asio::awaitable<Status>. The call ends (TRAILER) when the handler returns.
+  template <typename Req, typename Resp, typename F>
+  SessionImpl& bidi(std::string_view method, F handler) {
+    SessionMethodBinding b;
+    if (!bind<Req, Resp>(method, contract::MethodPattern::kBidiStream, b)) return *this;
+    auto h = std::make_shared<F>(std::move(handler));
+    b.bidi = [h](void* self, RequestSource& source, CallContext& ctx, ResponseSink& sink) {
+      return detail::run_session_bidi<T, Req, Resp, F>(h, self, source, ctx, sink);
     };
     bindings_.emplace(std::string(method), std::move(b));
     return *this;

@@ -48,6 +48,25 @@ async def main(address: str) -> None:
     results["crash"] = await run_case(lambda: s.crash(EchoRequest(message="x")))
     results["after_errors"] = await run_case(lambda: add(s, 0))
 
+    # Client stream and bidi inside the session: the stub sends the items, then TRAILER(OK).
+    async def items_of(values):
+        for v in values:
+            yield v
+
+    async def sum_of(values):
+        t = await s.sum(items_of([AddRequest(n=v) for v in values]))
+        return {"total": t.total, "calls": t.calls}
+
+    async def chat(messages, **kw):
+        replies = await s.chat(items_of([EchoRequest(message=m) for m in messages]), **kw)
+        return [r.message + r.metadata for r in replies]
+
+    results["client_stream"] = await run_case(lambda: sum_of([10, 20, 30]))
+    results["client_stream_empty"] = await run_case(lambda: sum_of([]))
+    results["bidi"] = await run_case(lambda: chat(["a", "b", "c"], metadata={"x-echo": "!"}))
+    results["bidi_error"] = await run_case(lambda: chat(["a", "fail:9", "c"]))
+    results["after_streams"] = await run_case(lambda: add(s, 0))
+
     big = "".join(chr(ord("a") + i % 26) for i in range(4 * 1024 * 1024))
 
     async def echo(req, **kw):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from aster.codec import wire_type
-from aster.decorators import rpc, server_stream, service
+from aster.decorators import bidi_stream, client_stream, rpc, server_stream, service
 from aster.status import RpcError, StatusCode
 
 from rpc_test_service import (CountItem, CountRequest, EchoReply, EchoRequest, FailRequest,
@@ -75,6 +75,25 @@ class SessionTest:
             if req.delay_ms:
                 await asyncio.sleep(req.delay_ms / 1000)
             yield CountItem(i=i)
+
+
+    @client_stream
+    async def sum(self, reqs: AsyncIterator[AddRequest]) -> Total:
+        self.calls += 1
+        async for req in reqs:
+            self.total += req.n
+        return Total(total=self.total, calls=self.calls, peer=self.peer)
+
+    @bidi_stream
+    async def chat(self, reqs: AsyncIterator[EchoRequest]) -> AsyncIterator[EchoReply]:
+        self.calls += 1
+        ctx = _call.get()
+        md = (ctx.metadata or {}) if ctx is not None else {}
+        async for req in reqs:
+            if req.message.startswith("fail:"):
+                raise RpcError(StatusCode(int(req.message[5:])), req.message)
+            yield EchoReply(message=req.message, data=req.data, metadata=md.get("x-echo", ""),
+                            peer=self.peer)
 
 
 # A consumer-side declaration with a method the producer does not have (UNIMPLEMENTED).

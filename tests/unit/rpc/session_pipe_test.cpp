@@ -15,7 +15,7 @@
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
 #include "coroutine_test_support.hpp"
-#include "pipe_channel.hpp"
+#include "rpc_pipe_channel.hpp"
 #include "session_test_service.hpp"
 
 namespace {
@@ -28,6 +28,12 @@ using aster::rpc::CallOptions;
 using aster::rpc::Dispatcher;
 namespace wire = aster::wire;
 namespace flags = aster::wire::flags;
+
+asio::awaitable<void> serve_pipe_end(const Dispatcher* d,
+                                     std::unique_ptr<aster::transport::ByteStream> end,
+                                     std::string peer) {
+  co_await d->serve_stream(*end, std::move(peer));
+}
 
 struct Fixture {
   Dispatcher dispatcher;
@@ -187,7 +193,9 @@ TEST_P(SessionPipe, DeadlineEndsTheCallNotTheSession) {
     CountRequest endless{1000000, -1, 5};
     auto items = co_await s.count(std::move(endless), o);
     st = co_await status_of_call([&]() -> asio::awaitable<void> {
-      while (co_await items.next()) {
+      while (true) {
+        std::optional<CountItem> item = co_await items.next();  // named: GCC 12, docs/rpc.md
+        if (!item) break;
       }
     });
     EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded);
@@ -240,6 +248,87 @@ TEST_P(SessionPipe, CancelMidCall) {
   });
 }
 
+TEST_P(SessionPipe, ClientStreamAndBidiInASession) {
+  Fixture f;
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto s = co_await f.open(io, GetParam());
+    auto up = co_await s.sum();
+    for (int64_t n : {1, 2, 3}) {
+      AddRequest item{n};
+      co_await up.write(item);
+    }
+    auto total = co_await up.finish();
+    EXPECT_EQ(total.total, 6);
+    // An empty client stream is fine too.
+    auto none = co_await s.sum();
+    EXPECT_EQ((co_await none.finish()).total, 6);
+    // Bidi: responses as requests arrive, then the producer's OK trailer after our end of input.
+    CallOptions o;
+    o.metadata.emplace_back("x-echo", "md");
+    auto chat = co_await s.chat(o);
+    std::vector<std::string> got;
+    for (const char* m : {"a", "b", "c"}) {
+      EchoRequest req{m, ""};
+      co_await chat.write(req);
+      auto reply = co_await chat.next();
+      EXPECT_TRUE(reply.has_value());
+      if (reply) got.push_back(reply->message + reply->metadata);
+    }
+    co_await chat.done_writing();
+    EXPECT_FALSE((co_await chat.next()).has_value());
+    EXPECT_EQ(got, (std::vector<std::string>{"amd", "bmd", "cmd"}));
+    // State is shared with the other patterns of the session.
+    AddRequest four{4};
+    auto after = co_await s.add(std::move(four));
+    EXPECT_EQ(after.total, 10);
+    EXPECT_EQ(after.calls, 4);
+  });
+}
+
+TEST_P(SessionPipe, ClientStreamAndBidiErrorsKeepTheSession) {
+  Fixture f;
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    auto s = co_await f.open(io, GetParam());
+    // The handler fails after two items; the producer ends the call while we still write.
+    auto chat = co_await s.chat();
+    EchoRequest first{"a", ""};
+    co_await chat.write(first);
+    EchoRequest bad{"fail:7", ""};
+    co_await chat.write(bad);
+    EchoRequest ignored{"b", ""};
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
+      co_await chat.write(ignored);
+      while (true) {
+        std::optional<EchoReply> r = co_await chat.next();
+        if (!r) break;
+      }
+    });
+    EXPECT_EQ(st.code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(st.message(), "fail:7");
+    // Cancel a client stream in the middle of its input.
+    auto up = co_await s.sum();
+    AddRequest one{1};
+    co_await up.write(one);
+    co_await up.cancel();
+    // Cancel a bidi call waiting for input.
+    auto idle_chat = co_await s.chat();
+    co_await idle_chat.cancel();
+    // Deadline on a client stream that never ends its input.
+    CallOptions o;
+    o.timeout = std::chrono::milliseconds(50);
+    auto slow_up = co_await s.sum(o);
+    co_await slow_up.write(one);
+    co_await sleep_ms(100);
+    st = co_await status_of_call([&]() -> asio::awaitable<void> { (void)co_await slow_up.finish(); });
+    EXPECT_EQ(st.code(), StatusCode::kDeadlineExceeded);
+    // The session still serves: (items a cancelled sum read before its cancel did count).
+    AddRequest zero{0};
+    auto t = co_await s.add(std::move(zero));
+    AddRequest five{5};
+    EXPECT_EQ((co_await s.add(std::move(five))).total, t.total + 5);
+  });
+}
+
 TEST_P(SessionPipe, CloseEndsTheInstance) {
   Fixture f;
   run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
@@ -288,6 +377,30 @@ TEST_P(SessionPipe, RawSessionByMethodName) {
       ++n;
     }
     EXPECT_EQ(n, 3u);
+    auto up = co_await raw->client_stream("sum");
+    EXPECT_TRUE(up.is_ok()) << up.status().to_string();
+    if (up.is_ok()) {
+      EXPECT_TRUE((co_await up->write(add)).is_ok());
+      auto summed = co_await up->finish();
+      EXPECT_TRUE(summed.is_ok()) << summed.status().to_string();
+      if (summed.is_ok()) {
+        EXPECT_EQ(summed->as_struct().find("total")->as_int(), 12);
+      }
+    }
+    auto chat = co_await raw->bidi("chat");
+    EXPECT_TRUE(chat.is_ok()) << chat.status().to_string();
+    if (chat.is_ok()) {
+      auto hello = aster::Value::make_struct("test.rpc/EchoRequest", {{"message", "r"}, {"data", ""}});
+      EXPECT_TRUE((co_await chat->write(hello)).is_ok());
+      EXPECT_TRUE((co_await chat->done_writing()).is_ok());
+      auto reply = co_await chat->next();
+      EXPECT_TRUE(reply.is_ok() && reply->has_value());
+      if (reply.is_ok() && reply->has_value()) {
+        EXPECT_EQ((*reply)->as_struct().find("message")->as_string(), "r");
+      }
+      auto end = co_await chat->next();
+      EXPECT_TRUE(end.is_ok() && !end->has_value());
+    }
     EXPECT_TRUE((co_await raw->close()).is_ok());
   });
 }
@@ -401,6 +514,69 @@ TEST(SessionFrames, UnarySuccessIsTheResponseFrameAloneAndIdleCancelIsAcknowledg
     // FIN at a call boundary closes the session: the producer finishes its side.
     co_await p.finish();
     EXPECT_FALSE((co_await p.next()).has_value());
+  });
+}
+
+TEST(SessionFrames, ClientStreamInputEndsWithAnOkTrailer) {
+  Fixture f;
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    RawPeer p(io, f);
+    co_await p.send(flags::kHeader, open_header("SessionTest"));
+    auto ok = wire::encode_message(wire::RpcStatus{}, false).value();
+    co_await p.send(flags::kCall, call("sum"));
+    {
+      auto bytes = payload(AddRequest{2});
+      co_await p.send(0, std::move(bytes));
+    }
+    {
+      auto bytes = payload(AddRequest{3});
+      co_await p.send(0, std::move(bytes));
+    }
+    co_await p.send(flags::kTrailer, ok);
+    auto reply = co_await p.next();  // the response frame alone, no trailer
+    EXPECT_TRUE(reply.has_value());
+    if (!reply) co_return;
+    EXPECT_EQ(reply->flags, 0);
+    EXPECT_EQ(aster::rpc::decode_payload<Total>(reply->payload, false).value().total, 5);
+    // A non-OK end of input fails the call with INTERNAL; the session stays.
+    co_await p.send(flags::kCall, call("sum"));
+    auto cancelled = wire::encode_message(wire::RpcStatus{1, "", {}, {}}, false).value();
+    co_await p.send(flags::kTrailer, cancelled);
+    auto st = co_await p.trailer();
+    EXPECT_EQ(st.code, 13);
+    EXPECT_EQ(st.message, "client sent non-OK EoI trailer (code=1)");
+    // Bidi: items, then our end of input, then the producer's OK trailer.
+    co_await p.send(flags::kCall, call("chat"));
+    {
+      auto bytes = payload(EchoRequest{"x", ""});
+      co_await p.send(0, std::move(bytes));
+    }
+    EXPECT_EQ((co_await p.next())->flags, 0);
+    co_await p.send(flags::kTrailer, ok);
+    EXPECT_EQ((co_await p.trailer()).code, 0);
+    // A bidi handler that ends early: its trailer comes at once, and the rest of that call's
+    // input up to its end is dropped before the next CALL.
+    co_await p.send(flags::kCall, call("chat"));
+    {
+      auto bytes = payload(EchoRequest{"fail:9", ""});
+      co_await p.send(0, std::move(bytes));
+    }
+    EXPECT_EQ((co_await p.trailer()).code, 9);
+    {
+      auto bytes = payload(EchoRequest{"late", ""});
+      co_await p.send(0, std::move(bytes));
+    }
+    co_await p.send(flags::kTrailer, ok);
+    co_await p.send(flags::kCall, call("add"));
+    {
+      auto bytes = payload(AddRequest{1});
+      co_await p.send(0, std::move(bytes));
+    }
+    auto added = co_await p.next();
+    EXPECT_TRUE(added.has_value());
+    if (added) {
+      EXPECT_EQ(aster::rpc::decode_payload<Total>(added->payload, false).value().total, 6);
+    }
   });
 }
 
@@ -592,6 +768,34 @@ TEST(SessionFrames, RequestProblemsKeepTheSession) {
   });
 }
 
+TEST(SessionFrames, AStuckSessionDoesNotHoldUpOthers) {
+  Fixture f;
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    // A consumer that starts a client stream and floods it without ever ending its input…
+    RawPeer stuck(io, f);
+    co_await stuck.send(flags::kHeader, open_header("SessionTest"));
+    co_await stuck.send(flags::kCall, call("sum"));
+    auto item = payload(AddRequest{1});
+    for (int i = 0; i < 200; ++i) co_await stuck.send(0, item);
+    // …and one that sends a header, then nothing.
+    RawPeer silent(io, f);
+    co_await silent.send(flags::kHeader, open_header("SessionTest"));
+    // Another session is served meanwhile.
+    auto s = co_await f.open(io, false);
+    AddRequest two{2};
+    EXPECT_EQ((co_await s.add(std::move(two))).total, 2);
+    co_await s.close();
+    // The stuck one is still alive: ending its input gets its answer.
+    auto ok = wire::encode_message(wire::RpcStatus{}, false).value();
+    co_await stuck.send(flags::kTrailer, ok);
+    auto reply = co_await stuck.next();
+    EXPECT_TRUE(reply.has_value());
+    if (reply) {
+      EXPECT_EQ(aster::rpc::decode_payload<Total>(reply->payload, false).value().total, 200);
+    }
+  });
+}
+
 TEST(SessionFrames, FactoryFailureIsInternal) {
   static const aster::contract::ServiceDesc tiny =
       aster::contract::ServiceDesc("Tiny")
@@ -620,6 +824,9 @@ TEST(SessionBinding, IncompleteOrMisscopedImplementationsAreRefused) {
   EXPECT_NE(d.add(std::move(partial)).message().find("has no handler"), std::string::npos);
   aster::rpc::SessionImpl<SessionTestState> shared(RpcTest::descriptor());
   EXPECT_NE(shared.check().message().find("not session-scoped"), std::string::npos);
+  aster::rpc::ServiceImpl stateless(SessionTest::descriptor());
+  EXPECT_NE(d.add(std::move(stateless)).message().find("bind it with SessionImpl"),
+            std::string::npos);
   EXPECT_TRUE(d.add(make_session_test_impl()).is_ok());
   EXPECT_EQ(d.add(make_session_test_impl()).code(), StatusCode::kAlreadyExists);
 }
