@@ -399,8 +399,9 @@ asio::awaitable<Status> BidiCall::close_send() {
   send_closed_ = true;
   auto fin = co_await within(deadline_, stream_->finish());
   if (!fin) co_return fail(deadline_status());
-  if (fin->is_ok() || final_.is_ok()) co_return *fin;
-  co_return final_;
+  if (fin->is_ok()) co_return Status::ok();
+  if (!final_.is_ok()) co_return final_;
+  co_return Status(StatusCode::kUnavailable, "producer stopped reading: " + fin->message());
 }
 
 asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> BidiCall::next() {
