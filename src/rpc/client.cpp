@@ -115,6 +115,22 @@ asio::awaitable<std::shared_ptr<Channel>> Client::channel_for(
   co_return channel;
 }
 
+asio::awaitable<std::shared_ptr<SessionStream>> Client::open_session(
+    const contract::ServiceDesc& desc) {
+  if (desc.scope() != contract::ScopeKind::kSession) {
+    throw std::invalid_argument("'" + desc.name() +
+                                "' is not session-scoped: use client<Service>() or transport()");
+  }
+  const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
+  auto channel = co_await channel_for(summary);
+  auto stream = co_await channel->open_stream();
+  if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
+  auto session = co_await SessionStream::open(std::move(*stream), summary.name, summary.version,
+                                              uses_json(summary));
+  if (!session.is_ok()) throw RpcError(StatusCode::kUnavailable, session.status().message());
+  co_return std::move(*session);
+}
+
 bool Client::uses_json(const trust::ServiceSummary& summary) {
   const auto& m = summary.serialization_modes;
   return !m.empty() && std::find(m.begin(), m.end(), "xlang") == m.end() &&

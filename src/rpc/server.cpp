@@ -36,6 +36,12 @@ Server& Server::add(ServiceImpl impl) {
   return *this;
 }
 
+Server& Server::add(SessionServiceImpl impl) {
+  Status st = state_->dispatcher.add(std::move(impl));
+  if (!st.is_ok()) throw std::invalid_argument(st.to_string());
+  return *this;
+}
+
 asio::awaitable<Status> Server::start() {
   auto& s = *state_;
   transport::EndpointConfig config;

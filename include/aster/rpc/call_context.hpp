@@ -22,6 +22,7 @@ struct CallContext {
   Metadata metadata;    // as sent (0.1.2 keeps at most 64 entries)
   std::optional<std::chrono::system_clock::time_point> deadline;
   bool json = false;  // serializationMode 3
+  std::string session_id;  // inside a session: the session's id (its StreamHeader callId)
 
   // The value of `key`; the last duplicate wins, as 0.1.2's dict(zip(keys, values)).
   std::optional<std::string_view> find_metadata(std::string_view key) const {

@@ -23,6 +23,7 @@
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/raw_transport.hpp"
 #include "aster/rpc/service_client.hpp"
+#include "aster/rpc/session_client.hpp"
 #include "aster/transport/endpoint.hpp"
 #include "aster/trust/admission_messages.hpp"
 
@@ -67,6 +68,22 @@ class Client {
     co_return RawTransport(std::move(channel), desc, summary.version, uses_json(summary));
   }
 
+  // Opens a session with a session-scoped service (session_client.hpp): one new stream on
+  // the service's connection, at the version the producer offered. Throws LookupError when
+  // not offered, std::invalid_argument when the declaration is not session-scoped, RpcError
+  // when the stream cannot be opened.
+  template <typename Service>
+  asio::awaitable<typename Service::Session> session() {
+    const contract::ServiceDesc& desc = Service::descriptor();
+    auto stream = co_await open_session(desc);
+    co_return typename Service::Session(std::move(stream), desc);
+  }
+  // The same by method name with aster::Value payloads.
+  asio::awaitable<RawSession> session(const contract::ServiceDesc& desc) {
+    auto stream = co_await open_session(desc);
+    co_return RawSession(std::move(stream), desc);
+  }
+
   // Closes the cached connections (0.1.2: close(0, "normal close")).
   void close();
 
@@ -75,6 +92,7 @@ class Client {
  private:
   // 0.1.2 switches to JSON only when the producer lists modes without "xlang" but with "json".
   static bool uses_json(const trust::ServiceSummary& summary);
+  asio::awaitable<std::shared_ptr<SessionStream>> open_session(const contract::ServiceDesc& desc);
   std::shared_ptr<State> state_;
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aster/rpc/service_impl.hpp"
+#include "aster/rpc/session_impl.hpp"
 #include "aster/status.hpp"
 #include "aster/transport/byte_stream.hpp"
 
@@ -20,6 +21,8 @@ namespace aster::rpc {
 
 // 0.1.2's handler budget cap (aster-rpc@0972ac9:bindings/python/aster/limits.py).
 inline constexpr std::chrono::seconds kMaxHandlerTimeout{300};
+// 0.1.2's cap on the items of one client stream; more → RESOURCE_EXHAUSTED (limits.py).
+inline constexpr size_t kMaxClientStreamItems = 100000;
 // 0.1.2 keeps this many metadata entries on a stateless call (server.py `_validated_metadata`).
 inline constexpr size_t kMaxMetadataEntries = 64;
 
@@ -28,6 +31,8 @@ class Dispatcher {
   // Registers a service under (name, version). kInvalidArgument when its bindings are
   // incomplete (ServiceImpl::check) or the pair is taken.
   Status add(ServiceImpl impl);
+  // Registers a session-scoped service (one instance per session stream, session_impl.hpp).
+  Status add(SessionServiceImpl impl);
   const std::vector<const contract::ServiceDesc*>& services() const { return order_; }
 
   // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
@@ -36,6 +41,7 @@ class Dispatcher {
 
  private:
   std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
+  std::map<std::pair<std::string, int64_t>, SessionServiceImpl> sessions_;
   std::vector<const contract::ServiceDesc*> order_;
 };
 

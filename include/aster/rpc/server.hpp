@@ -42,6 +42,8 @@ class Server {
   // Adds a service before start(). Throws std::invalid_argument when the binding is
   // incomplete, its shape is not served, or (name, version) is taken.
   Server& add(ServiceImpl impl);
+  // A session-scoped service: one instance per session (SessionImpl<T>, session_impl.hpp).
+  Server& add(SessionServiceImpl impl);
 
   // Creates the endpoint and the admission offer (contract ids of the added services).
   asio::awaitable<Status> start();
