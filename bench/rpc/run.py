@@ -255,7 +255,9 @@ class Bench:
                                 ready=lambda l: m.group(0) if (m := re.search(r"aster1\S+", l)) else None,
                                 log_path=self.log_path("mc-ours-producer"))
         try:
-            argv = [self.python, os.path.join(up, "examples/python/mission_control/benchmark.py"),
+            # As a module from the checkout's root: run as a script, its directory would come
+            # first on sys.path and its types.py would shadow the standard library's `types`.
+            argv = [self.python, "-m", "examples.python.mission_control.benchmark",
                     producer.value]
             rc, out, err = run_client(argv, env, 600, cwd=up)
         finally:
@@ -496,6 +498,9 @@ def main():
     if args.smoke:
         args.rounds, args.seconds, args.stream_items = 1, 0.05, 50
         args.bulk_kib, args.transport_requests, args.transport_mib = 64, 200, 1
+    rows_given = any(a == "--rows" or a.startswith("--rows=") for a in sys.argv[1:])
+    if args.smoke and not rows_given:
+        args.rows = ",".join(RPC_ROWS)  # benchmark.py has fixed counts (~20 s): not a smoke
     args.rows = [r for r in args.rows.split(",") if r]
     if args.upstream is None:
         args.upstream = os.path.join(args.build, "bench/rpc/aster-rpc-0972ac9")
