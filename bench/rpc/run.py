@@ -31,8 +31,8 @@ import tempfile
 import time
 
 SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UPSTREAM_COMMIT = "0972ac9740f4bbb2d1a8ef504915ca1a89518572"  # aster-rpc 0.1.2
-UPSTREAM_GIT = "https://github.com/aster-rpc/aster-rpc.git"
+# aster-rpc's examples/python/mission_control at 0972ac9 (0.1.2), vendored unchanged.
+UPSTREAM_DIR = os.path.join(SOURCE_DIR, "tests/interop/upstream")
 DEFAULT_VENV = os.path.expanduser("~/.cache/aster/venv-aster-0.1.2")
 
 LABELS = {
@@ -433,33 +433,6 @@ def markdown(args, med, goal_list, load_before, load_after):
     return "\n".join(out)
 
 
-def fetch_upstream(dest, source):
-    """examples/python/mission_control of aster-rpc at UPSTREAM_COMMIT into `dest` (outside the
-    netns: this is the only step that may use the network, and only when `source` is a URL)."""
-    if os.path.isdir(os.path.join(dest, "examples/python/mission_control")):
-        return True
-    path = "examples/python/mission_control"
-    os.makedirs(dest, exist_ok=True)
-    try:
-        if os.path.isdir(source):  # a local clone or mirror
-            archive = subprocess.run(["git", "-C", source, "archive", UPSTREAM_COMMIT, path],
-                                     check=True, capture_output=True).stdout
-            subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
-        else:
-            work = dest + ".git"
-            subprocess.run(["git", "init", "-q", work], check=True)
-            subprocess.run(["git", "-C", work, "fetch", "-q", "--depth", "1", source,
-                            UPSTREAM_COMMIT], check=True)
-            archive = subprocess.run(["git", "-C", work, "archive", "FETCH_HEAD", path],
-                                     check=True, capture_output=True).stdout
-            subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
-            shutil.rmtree(work, ignore_errors=True)
-    except (subprocess.CalledProcessError, OSError) as e:
-        log(f"upstream mission_control not fetched from {source}: {e}")
-        return False
-    return True
-
-
 def find_mc_producer(build):
     d = os.path.join(build, "examples/mission_control")
     if not os.path.isdir(d):
@@ -483,10 +456,9 @@ def main():
     p.add_argument("--transport-requests", type=int, default=20000)
     p.add_argument("--transport-mib", type=int, default=256)
     p.add_argument("--rows", default=",".join(RPC_ROWS + MC_ROWS))
-    p.add_argument("--upstream", help="directory holding examples/python/mission_control of "
-                   "aster-rpc at 0972ac9 (default: <build>/bench/rpc/aster-rpc-0972ac9, fetched "
-                   "from --upstream-git when missing)")
-    p.add_argument("--upstream-git", default=os.environ.get("ASTER_UPSTREAM_GIT", UPSTREAM_GIT))
+    p.add_argument("--upstream", default=UPSTREAM_DIR,
+                   help="directory holding examples/python/mission_control of aster-rpc at "
+                   "0972ac9 (default: the copy vendored in tests/interop/upstream)")
     p.add_argument("--mc-producer", help="our C++ mission_control producer (default: found in "
                    "<build>/examples/mission_control)")
     p.add_argument("--smoke", action="store_true",
@@ -502,14 +474,10 @@ def main():
     if args.smoke and not rows_given:
         args.rows = ",".join(RPC_ROWS)  # benchmark.py has fixed counts (~20 s): not a smoke
     args.rows = [r for r in args.rows.split(",") if r]
-    if args.upstream is None:
-        args.upstream = os.path.join(args.build, "bench/rpc/aster-rpc-0972ac9")
     if args.mc_producer is None:
         args.mc_producer = find_mc_producer(args.build)
 
     if os.environ.get("ASTER_IN_NETNS") != "1":
-        if any(r in MC_ROWS for r in args.rows) and not args.smoke:
-            fetch_upstream(args.upstream, args.upstream_git)
         netns = os.path.join(SOURCE_DIR, "scripts/netns-run")
         os.execv(netns, [netns, sys.executable, os.path.abspath(__file__)] + sys.argv[1:])
 
