@@ -5,7 +5,8 @@
 //   aster_rpc_bench local                 producer and consumer in this process, one runtime
 // Client options: --seconds S (each measured phase, default 2), --stream-items N (per server
 // stream call, default 10000), --bulk-kib K (upload payload, default 1024), --bulk-in-flight N
-// (default 4). Prints one JSON object:
+// (default 4), --only unary1,unary64,stream,bulk (a subset of the phases, for profiling).
+// Prints one JSON object:
 //   {"unary1": {"rps", "p50_us", "p99_us", "calls"}, "unary64": {...},
 //    "stream_msgs_per_s", "bulk_mbps", "errors", "first_error"}
 // Workloads (the same in bench/rpc/rpc_bench.py and grpc_bench.cpp): unary echo of a 64-byte
@@ -53,6 +54,17 @@ struct Settings {
   int64_t stream_items = 10000;
   size_t bulk_kib = 1024;
   int bulk_in_flight = 4;
+  std::string only;  // comma-separated phases to run (profiling); empty = all
+  bool wants(std::string_view phase) const {
+    if (only.empty()) return true;
+    std::string_view rest = only;
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      if (rest.substr(0, comma) == phase) return true;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    return false;
+  }
 };
 
 struct Latency {
@@ -204,10 +216,10 @@ asio::awaitable<Figures> run_client(transport::Runtime& rt, std::string address,
     Settings warm = s;
     warm.seconds = std::min(0.2, s.seconds);
     (void)co_await unary_phase(svc, 8, warm, f);  // warm-up: connection, allocator, caches
-    f.unary1 = co_await unary_phase(svc, 1, s, f);
-    f.unary64 = co_await unary_phase(svc, 64, s, f);
-    f.stream_msgs_per_s = co_await stream_phase(svc, s, f);
-    f.bulk_mbps = co_await bulk_phase(svc, s, f);
+    if (s.wants("unary1")) f.unary1 = co_await unary_phase(svc, 1, s, f);
+    if (s.wants("unary64")) f.unary64 = co_await unary_phase(svc, 64, s, f);
+    if (s.wants("stream")) f.stream_msgs_per_s = co_await stream_phase(svc, s, f);
+    if (s.wants("bulk")) f.bulk_mbps = co_await bulk_phase(svc, s, f);
     client.close();
   } catch (const std::exception& e) {
     note_error(f, e);
@@ -336,7 +348,7 @@ int main(int argc, char** argv) {
   auto usage = [&] {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
-                 "[--bulk-kib K] [--bulk-in-flight N]\n",
+                 "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk]\n",
                  argv[0]);
     return 2;
   };
@@ -363,6 +375,8 @@ int main(int argc, char** argv) {
       s.bulk_kib = std::strtoul(v, nullptr, 10);
     } else if (a == "--bulk-in-flight") {
       s.bulk_in_flight = std::max(1, std::atoi(v));
+    } else if (a == "--only") {
+      s.only = v;
     } else {
       return usage();
     }
