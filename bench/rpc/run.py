@@ -3,7 +3,7 @@
 table (or --json). See bench/README.md for what each row means.
 
     bench/rpc/run.py [--build build/release] [--rounds 3] [--seconds 2] [--json] [--rows a,b]
-                     [--smoke] [--upstream DIR] [--mc-producer PATH]
+                     [--smoke] [--upstream DIR] [--mc-producer PATH] [--render FILE]
 
 Runs itself inside scripts/netns-run (loopback only). Rows (keys for --rows):
   cpp-cpp        C++ consumer -> C++ producer, two processes (aster_rpc_bench client / serve)
@@ -464,9 +464,18 @@ def main():
     p.add_argument("--smoke", action="store_true",
                    help="tiny counts, one round: checks that every row still runs (ctest)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--render", metavar="FILE",
+                   help="print the markdown tables of a saved --json output and exit")
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args()
     args.build = os.path.abspath(args.build)
+    if args.render:
+        with open(args.render) as f:
+            saved = json.load(f)
+        args.rounds, args.seconds = saved["rounds"], saved["seconds"]
+        print(markdown(args, saved["medians"], saved["goals"], saved["loadavg"]["before"],
+                       saved["loadavg"]["after"]))
+        return 0
     if args.smoke:
         args.rounds, args.seconds, args.stream_items = 1, 0.05, 50
         args.bulk_kib, args.transport_requests, args.transport_mib = 64, 200, 1
