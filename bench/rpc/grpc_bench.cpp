@@ -183,7 +183,9 @@ void issue_upload(aster_bench::RpcBench::Stub* stub, Phase* p, const std::string
   stub->async()->Upload(&call->ctx, &call->req, &call->resp,
                         [stub, p, payload, call](grpc::Status st) {
                           bool again = Clock::now() < p->end;
-                          if (st.ok() && static_cast<size_t>(call->resp.size()) == payload->size()) {
+                          const bool whole =
+                              static_cast<size_t>(call->resp.size()) == payload->size();
+                          if (st.ok() && whole) {
                             std::lock_guard lock(p->mu);
                             p->bytes += payload->size();
                           } else {

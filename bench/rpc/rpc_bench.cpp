@@ -245,8 +245,9 @@ std::string json_escape(const std::string& s) {
 void print_json(const Figures& f) {
   auto lat = [](const Latency& l) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "{\"rps\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, \"calls\": %zu}",
-                  l.rps, l.p50_us, l.p99_us, l.calls);
+    std::snprintf(buf, sizeof buf,
+                  "{\"rps\": %.1f, \"p50_us\": %.1f, \"p99_us\": %.1f, \"calls\": %zu}", l.rps,
+                  l.p50_us, l.p99_us, l.calls);
     return std::string(buf);
   };
   std::printf(

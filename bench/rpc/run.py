@@ -94,8 +94,8 @@ class Producer:
                 self.proc.stdin.close()
             except OSError:
                 pass
-            try:
-                self.proc.wait(timeout=3)
+            try:  # ours and rpc_bench.py stop at EOF; upstream's server needs SIGTERM
+                self.proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGTERM)
                 try:
@@ -251,8 +251,10 @@ class Bench:
             exe = self.args.mc_producer
             if not exe or not os.path.exists(exe):
                 raise RowFailed("not yet: no C++ mission_control producer in this build")
-            producer = Producer([exe], env,
-                                ready=lambda l: m.group(0) if (m := re.search(r"aster1\S+", l)) else None,
+            def ticket(line):
+                m = re.search(r"aster1\S+", line)
+                return m.group(0) if m else None
+            producer = Producer([exe], env, ready=ticket,
                                 log_path=self.log_path("mc-ours-producer"))
         try:
             # As a module from the checkout's root: run as a script, its directory would come
@@ -385,8 +387,8 @@ def markdown(args, med, goal_list, load_before, load_after):
     out = []
     out.append(f"medians of {args.rounds} interleaved round(s), {args.seconds:g} s per phase; "
                f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after\n")
-    out.append("| pair | unary ×1 req/s | ×1 p50 µs | ×1 p99 µs | unary ×64 req/s | ×64 p50 µs "
-               "| ×64 p99 µs | server stream msgs/s | bulk MB/s | load |")
+    out.append("| pair | unary ×1 req/s | ×1 p50 µs | ×1 p99 µs | unary ×64 req/s "
+               "| ×64 p50 µs | ×64 p99 µs | server stream msgs/s | bulk MB/s | load |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for k in RPC_ROWS + ["raw-iroh"]:
         if k not in med:
@@ -396,8 +398,9 @@ def markdown(args, med, goal_list, load_before, load_after):
             out.append(f"| {LABELS[k]} | {f['error']} |||||||||")
             continue
         if k in ("transport", "raw-iroh"):
-            cells = ["—", fmt(f.get("rtt_p50_us")) + " (RTT)", fmt(f.get("rtt_p99_us")) + " (RTT)",
-                     fmt(f.get("unary64_rps")), "—", "—", "—", fmt(f.get("bulk_mbps"))]
+            cells = ["—", fmt(f.get("rtt_p50_us")) + " (RTT)",
+                     fmt(f.get("rtt_p99_us")) + " (RTT)", fmt(f.get("unary64_rps")),
+                     "—", "—", "—", fmt(f.get("bulk_mbps"))]
         else:
             cells = [fmt(f.get(m)) for m in ("unary1_rps", "unary1_p50_us", "unary1_p99_us",
                                              "unary64_rps", "unary64_p50_us", "unary64_p99_us",
@@ -406,10 +409,11 @@ def markdown(args, med, goal_list, load_before, load_after):
         out.append(f"| {LABELS[k]}{note} | " + " | ".join(cells) + f" | {f['loadavg']:.1f} |")
     mc = [k for k in MC_ROWS if k in med]
     if mc:
-        out.append("\nupstream mission_control/benchmark.py (its Python 0.1.2 client, unchanged):\n")
-        out.append("| producer | proxy getStatus req/s | p50 µs | p99 µs | typed getStatus req/s "
-                   "| typed submitLog req/s | typed 100 concurrent req/s | client stream 10k msgs/s "
-                   "| load |")
+        out.append("\nupstream mission_control/benchmark.py "
+                   "(its Python 0.1.2 client, unchanged):\n")
+        out.append("| producer | proxy getStatus req/s | p50 µs | p99 µs "
+                   "| typed getStatus req/s | typed submitLog req/s | typed 100 concurrent req/s "
+                   "| client stream 10k msgs/s | load |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for k in mc:
             f = med[k]
