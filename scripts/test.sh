@@ -32,8 +32,14 @@ for preset in "${presets[@]}"; do
     fuzz) labels="-L fuzz-smoke" ;;
   esac
   stamp "ctest ($preset) ${labels}"
+  matrix="$root/build/$preset/interop-matrix.txt"
+  rm -f "$matrix"
   # shellcheck disable=SC2086
-  scripts/netns-run ctest --preset "$preset" $labels -j2 --timeout 600 || status=1
+  ASTER_INTEROP_MATRIX_FILE="$matrix" \
+    scripts/netns-run ctest --preset "$preset" $labels -j2 --timeout 600 || status=1
+  if [ "$preset" = default ]; then
+    tests/interop/print_matrix.py "$matrix" || status=1
+  fi
 done
 stamp "done (status $status)"
 exit $status
