@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: builds the native `aster` tool and the C++ hello example, starts our
-# C++ HelloService producer on loopback, calls it with our C++ consumer and lists it with
-# `aster service ls`; then does the same listing against the real Python aster-rpc 0.1.2
-# producer. Everything runs inside a loopback-only network namespace with relays off.
+# C++ HelloService producer on loopback, calls it with our C++ consumer, lists it with
+# `aster service ls` and calls it with `aster call`; then does the same against the real
+# Python aster-rpc 0.1.2 producer. Everything runs inside a loopback-only network namespace with relays off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -43,6 +43,9 @@ echo
 echo "\$ aster service ls <ticket>"
 "$aster" service ls "$cpp_ticket"
 echo
+echo "\$ aster call <ticket> HelloService.say_hello '{\"name\": \"World\"}'"
+"$aster" call "$cpp_ticket" HelloService.say_hello '{"name": "World"}'
+echo
 echo "== a Python aster-rpc 0.1.2 producer is serving HelloService and MissionControl at"
 echo "   $py_ticket"
 echo
@@ -51,3 +54,6 @@ echo "\$ hello_consumer <ticket>        # the same C++ client against the Python
 echo
 echo "\$ aster service ls --json <ticket>"
 "$aster" service ls --json "$py_ticket"
+echo
+echo "\$ aster call <ticket> HelloService.say_hello '{\"name\": \"Python\"}'"
+"$aster" call "$py_ticket" HelloService.say_hello '{"name": "Python"}'
