@@ -169,8 +169,9 @@ Result<FoundTypes> find_types(const LocalDescriptions& local, const trust::Servi
                         std::to_string(offered.version) + " is contract " + m.contract_id +
                         ", the producer offers " + offered.contract_id);
     }
-    return FoundTypes{std::make_shared<ManifestTypes>(std::vector<ContractManifest>{m}, local.blobs),
-                      "the command line"};
+    return FoundTypes{
+        std::make_shared<ManifestTypes>(std::vector<ContractManifest>{m}, local.blobs),
+        "the command line"};
   }
   const char* home = std::getenv("HOME");
   if (home == nullptr || *home == '\0' || offered.contract_id.empty() ||
@@ -297,7 +298,8 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
   if (!value.is_ok()) {
     co_return Status(StatusCode::kInvalidArgument,
                      "request for " + offered.name + "." + m.name +
-                         (m.request->struct_type ? " (" + m.request->struct_type->tag() + ")" : "") +
+                         (m.request->struct_type ? " (" + m.request->struct_type->tag() + ")"
+                                                 : "") +
                          ": " + value.status().message());
   }
   auto print = [&](const Value& reply) -> Status {

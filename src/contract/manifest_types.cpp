@@ -282,7 +282,8 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
   ASTER_ASSIGN_OR_RETURN(TypeRef request, type_of(m->request_wire_tag, m->request_type, "request"));
   ASTER_ASSIGN_OR_RETURN(TypeRef response,
                          type_of(m->response_wire_tag, m->response_type, "response"));
-  MethodDesc desc = contract::method_desc(m->name, *pattern, std::move(request), std::move(response));
+  MethodDesc desc =
+      contract::method_desc(m->name, *pattern, std::move(request), std::move(response));
   desc.is_idempotent = m->idempotent;
   if (m->timeout && *m->timeout > 0) desc.timeout_seconds = *m->timeout;
   return desc;

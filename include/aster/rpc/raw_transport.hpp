@@ -13,7 +13,8 @@
 //   auto types = std::make_shared<contract::ManifestTypes>(collection);  // or manifests + blobs
 //   ASTER_CO_ASSIGN_OR_RETURN(auto raw, rpc::RawTransport::from_manifest(channel, types,
 //                                                                        "Catalog", 2));
-//   ASTER_CO_ASSIGN_OR_RETURN(Value item, types->from_json("demo.catalog/Item", R"({"name":"x"})"));
+//   ASTER_CO_ASSIGN_OR_RETURN(Value item,
+//                             types->from_json("demo.catalog/Item", R"({"name":"x"})"));
 //   Result<Value> reply = co_await raw.unary("echo", std::move(item));
 #pragma once
 
