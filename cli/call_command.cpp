@@ -456,9 +456,10 @@ void add_call_command(CLI::App& app, CommandContext& context) {
   call->add_option("ADDR", options->address,
                    "Producer address: aster1… ticket, base64 NodeAddr or 64-hex endpoint id")
       ->required();
-  call->add_option("METHOD", options->target, "Service.method, e.g. Catalog.echo")->required();
+  call->add_option("SERVICE.METHOD", options->target, "The method to call, e.g. Catalog.echo")
+      ->required();
   call->add_option("JSON", options->payload,
-                   "The request as a JSON object (default: {}); - reads it from stdin")
+                   "The request as a JSON object; - reads it from stdin")
       ->capture_default_str();
   call->add_option("--version", options->version,
                    "Service version to call (default: the one the producer offers; needed when "
@@ -479,8 +480,8 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       ->type_name("DIR")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow
   call->add_option("--serialization", options->serialization,
-                   "auto: Fory XLANG when the service's description is found, else JSON as "
-                   "0.1.2; xlang: require the description; json: JSON mode")
+                   "How to encode: auto (Fory XLANG when the service's description is found, "
+                   "else JSON as 0.1.2), xlang or json")
       ->type_name("MODE")
       ->capture_default_str();
   call->add_option("--timeout", options->timeout,
@@ -499,7 +500,7 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"
       "  aster call \"$ADDR\" Catalog.echo --version 2 --collection coll/Catalog.v2 \\\n"
       "      '{\"name\": \"drill\", \"kind\": 5, \"blob\": \"AAE=\", \"dims\": {\"width\": 1.5}}'\n"
-      "  aster call \"$ADDR\" Catalog.list --collection coll/Catalog.v2 - < request.json\n"
+      "  aster call \"$ADDR\" Catalog.list --version 2 --collection coll/Catalog.v2 - < req.json\n"
       "\n"
       "Output: the reply as 2-space JSON; a server stream prints each item as it arrives.\n"
       "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
