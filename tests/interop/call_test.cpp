@@ -253,6 +253,29 @@ TEST_F(AsterCall, AManifestOfAnotherContractIsRefused) {
       << r.err;
 }
 
+TEST_F(AsterCall, ReadsTheRequestFromStdin) {
+  const std::string cmd = "printf '%s' '{\"item\":{\"name\":\"piped\"},\"count\":1}' | " +
+                          kAster + " call " + ticket() + " Catalog.list --version 2 " +
+                          "--collection " + collection(2) + " -";
+  auto r = run_command({"bash", "-c", cmd});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto items = documents(r.out);
+  ASSERT_EQ(items.size(), 1u) << r.out;
+  EXPECT_EQ(items[0]["name"], "piped-0");
+}
+
+TEST(AsterCallNoPeer, AnUnreachableProducerIsOneErrorLine) {
+  // A valid ed25519 key nothing listens for (relays off: no way to reach it).
+  const std::string id = "b83c22e4c752a1831a21fe131444864bb8510567856421edd6f313322c20c1d7";
+  auto r = run_command({kAster, "call", id, "HelloService.say_hello", "--timeout", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+  auto bad = run_command({kAster, "call", "aster1notbase58!", "HelloService.say_hello"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.rfind("Error: invalid producer address: ", 0), 0u) << bad.err;
+}
+
 // Where both can make the call (a v1 service, no bytes), our output is 0.1.2's, byte for byte.
 TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
   const char* venv = std::getenv("ASTER_REFERENCE_VENV");
