@@ -161,7 +161,9 @@ TEST_F(AsterCall, UnknownServiceAndMethodAreNamed) {
             "Catalog v1)\n");
   auto m = call({"Catalog.nope", "--version", "2", "--collection", collection(2)});
   EXPECT_EQ(m.exit_code, 1);
-  EXPECT_EQ(m.err, "Error: Catalog v2 has no method 'nope' (methods: echo, fail, list)\n");
+  EXPECT_EQ(m.err,
+            "Error: Catalog v2 has no method 'nope' (methods: collect, echo, fail, list, "
+            "shout)\n");
   // Without a description the producer answers: 0.1.2's UNIMPLEMENTED trailer.
   auto j = call({"Catalog.nope", "--version", "1"});
   EXPECT_EQ(j.exit_code, 1);

@@ -1,6 +1,6 @@
 """A real aster-rpc 0.1.2 producer for `aster call` (tests/interop/call_test.cpp): a Catalog
-service at version 2 whose messages hold nested types, an enum, bytes, lists and an Optional,
-plus Catalog version 1 with flat types.
+service at version 2 whose messages hold nested types, an enum, bytes, lists and an Optional
+(all four patterns), plus Catalog version 1 with flat types.
 
 Usage: python call_producer.py <collections_dir>
 Writes each service's collection as 0.1.2 publishes it (`build_collection`, the entries of the
@@ -25,7 +25,7 @@ from aster.codec import wire_type
 from aster.contract.identity import (ServiceContract, build_type_graph, canonical_xlang_bytes,
                                      compute_type_hash, resolve_with_cycles)
 from aster.contract.publication import build_collection
-from aster.decorators import rpc, server_stream, service
+from aster.decorators import bidi_stream, client_stream, rpc, server_stream, service
 from aster.status import RpcError, StatusCode
 
 from peer_lifetime import wait_until_stopped
@@ -100,6 +100,18 @@ class CatalogV2:
     @rpc
     async def fail(self, req: FailRequest) -> Item:
         raise RpcError(StatusCode(req.code), req.message)
+
+    @client_stream()
+    async def collect(self, parts: AsyncIterator[Part]) -> Item:
+        got = [p async for p in parts]
+        return Item(name=f"collected {len(got)}", kind=Kind.KIT, parts=got, blob=bytes([len(got)]))
+
+    @bidi_stream()
+    async def shout(self, parts: AsyncIterator[Part]) -> AsyncIterator[Part]:
+        async for p in parts:
+            if p.count < 0:
+                raise RpcError(StatusCode.OUT_OF_RANGE, f"negative count for {p.sku}")
+            yield Part(sku=p.sku.upper(), count=p.count * 10)
 
 
 @wire_type("demo.catalog.v1/Greeting")
