@@ -158,7 +158,7 @@ TEST_F(AsterCall, UnknownServiceAndMethodAreNamed) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
             "Error: service 'Nope' is not offered by the producer (offered: Catalog v2, "
-            "Catalog v1)\n");
+            "Catalog v1, Counter v1)\n");
   auto m = call({"Catalog.nope", "--version", "2", "--collection", collection(2)});
   EXPECT_EQ(m.exit_code, 1);
   EXPECT_EQ(m.err,
@@ -253,6 +253,12 @@ TEST_F(AsterCall, AManifestOfAnotherContractIsRefused) {
   EXPECT_NE(r.err.find("the producer offers " + service(1)["contract_id"].get<std::string>()),
             std::string::npos)
       << r.err;
+}
+
+TEST_F(AsterCall, SessionScopedServicesAreRefusedClearly) {
+  auto r = call({"Counter.add", R"({"times":2})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error: 'Counter' is session-scoped: aster call does not open sessions yet\n");
 }
 
 TEST_F(AsterCall, ReadsTheRequestFromStdin) {

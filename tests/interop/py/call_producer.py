@@ -1,6 +1,6 @@
 """A real aster-rpc 0.1.2 producer for `aster call` (tests/interop/call_test.cpp): a Catalog
 service at version 2 whose messages hold nested types, an enum, bytes, lists and an Optional
-(all four patterns), plus Catalog version 1 with flat types.
+(all four patterns), plus Catalog version 1 with flat types and a session-scoped Counter.
 
 Usage: python call_producer.py <collections_dir>
 Writes each service's collection as 0.1.2 publishes it (`build_collection`, the entries of the
@@ -139,7 +139,18 @@ class CatalogV1:
             yield Reply(text=f"{req.name} {i}")
 
 
-SERVICES = [CatalogV2, CatalogV1]
+@service(name="Counter", version=1, scoped="session")
+class Counter:
+    def __init__(self, peer: str | None = None) -> None:
+        self.total = 0
+
+    @rpc
+    async def add(self, req: Greeting) -> Reply:
+        self.total += req.times
+        return Reply(text=str(self.total))
+
+
+SERVICES = [CatalogV2, CatalogV1, Counter]
 
 
 def publish(svc_class, out_dir):
