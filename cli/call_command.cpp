@@ -10,6 +10,8 @@
 // at hand, we fall back to 0.1.2's untyped JSON mode and say so on stderr.
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -106,8 +108,13 @@ CallRequest check_usage(const CallCommandOptions& o) {
     if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
     throw UsageError("invalid JSON payload: " + escape_for_terminal(what));
   }
-  if (!r.payload.is_object()) {
-    throw UsageError("the JSON payload must be an object (the request message), got " +
+  // An array is a list of requests, for client-stream and bidi methods.
+  const bool items = r.payload.is_array() &&
+                     std::all_of(r.payload.begin(), r.payload.end(),
+                                 [](const auto& item) { return item.is_object(); });
+  if (!r.payload.is_object() && !items) {
+    throw UsageError("the JSON payload must be an object (the request), or an array of objects "
+                     "(the requests of a client-stream or bidi call), got " +
                      std::string(r.payload.type_name()));
   }
   if (o.serialization != "auto" && o.serialization != "xlang" && o.serialization != "json") {
@@ -293,14 +300,36 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
     co_return method.status();
   }
   const contract::MethodDesc& m = **method;
-  auto value = found.types->request_from_json(
-      *found.types->find_manifest(offered.name, offered.version), m.name, request.payload_text);
-  if (!value.is_ok()) {
+  const bool streams_requests = m.pattern == contract::MethodPattern::kClientStream ||
+                                m.pattern == contract::MethodPattern::kBidiStream;
+  if (request.payload.is_array() && !streams_requests) {
     co_return Status(StatusCode::kInvalidArgument,
-                     "request for " + offered.name + "." + m.name +
-                         (m.request->struct_type ? " (" + m.request->struct_type->tag() + ")"
-                                                 : "") +
-                         ": " + value.status().message());
+                     offered.name + "." + m.name + " is a " +
+                         std::string(contract::method_pattern_name(m.pattern)) +
+                         " method: it takes one request (a JSON object), not an array");
+  }
+  // One request, or each element of the array (client stream, bidi), with declared defaults.
+  std::vector<Value> requests;
+  const auto& manifest = *found.types->find_manifest(offered.name, offered.version);
+  const std::string request_type =
+      m.request->struct_type ? " (" + m.request->struct_type->tag() + ")" : "";
+  auto add_request = [&](const std::string& text, const std::string& where) -> Status {
+    auto value = found.types->request_from_json(manifest, m.name, text);
+    if (!value.is_ok()) {
+      return Status(StatusCode::kInvalidArgument, "request" + where + " for " + offered.name +
+                                                      "." + m.name + request_type + ": " +
+                                                      value.status().message());
+    }
+    requests.push_back(std::move(value).value());
+    return Status::ok();
+  };
+  if (request.payload.is_array()) {
+    for (size_t i = 0; i < request.payload.size(); ++i) {
+      ASTER_CO_RETURN_IF_ERROR(
+          add_request(request.payload[i].dump(), " [" + std::to_string(i) + "]"));
+    }
+  } else {
+    ASTER_CO_RETURN_IF_ERROR(add_request(request.payload_text, ""));
   }
   auto print = [&](const Value& reply) -> Status {
     ASTER_ASSIGN_OR_RETURN(std::string compact,
@@ -311,12 +340,12 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
   };
   switch (m.pattern) {
     case contract::MethodPattern::kUnary: {
-      auto reply = co_await raw.unary(m.name, std::move(*value), call_options);
+      auto reply = co_await raw.unary(m.name, std::move(requests.front()), call_options);
       if (!reply.is_ok()) co_return rpc_failure(reply.status());
       co_return print(*reply);
     }
     case contract::MethodPattern::kServerStream: {
-      auto stream = co_await raw.server_stream(m.name, std::move(*value), call_options);
+      auto stream = co_await raw.server_stream(m.name, std::move(requests.front()), call_options);
       if (!stream.is_ok()) co_return rpc_failure(stream.status());
       while (true) {
         auto item = co_await stream->next();
@@ -325,14 +354,46 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
         ASTER_CO_RETURN_IF_ERROR(print(**item));
       }
     }
-    case contract::MethodPattern::kClientStream:
-    case contract::MethodPattern::kBidiStream:
-      break;
+    case contract::MethodPattern::kClientStream: {
+      auto call = co_await raw.client_stream(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const Value& item : requests) {
+        // A refused write means the producer ended the call: finish() reads its trailer.
+        if (!(co_await call->write(item)).is_ok()) break;
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return print(*reply);
+    }
+    case contract::MethodPattern::kBidiStream: {
+      auto call = co_await raw.bidi(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      // Requests go out while replies are read and printed: the producer may answer before it
+      // has read everything (and QUIC flow control would stall a writer nobody reads for).
+      auto write_all = [&]() -> asio::awaitable<Status> {
+        for (const Value& item : requests) {
+          if (!(co_await call->write(item)).is_ok()) co_return Status::ok();  // see the trailer
+        }
+        co_return co_await call->done_writing();
+      };
+      auto read_all = [&]() -> asio::awaitable<Status> {
+        while (true) {
+          auto item = co_await call->next();
+          if (!item.is_ok()) {
+            call->cancel();
+            co_return rpc_failure(item.status());
+          }
+          if (!item->has_value()) co_return Status::ok();
+          ASTER_CO_RETURN_IF_ERROR(print(**item));
+        }
+      };
+      using namespace asio::experimental::awaitable_operators;
+      auto [written, read] = co_await (write_all() && read_all());
+      (void)written;
+      co_return read;
+    }
   }
-  co_return Status(StatusCode::kUnimplemented,
-                   offered.name + "." + m.name + " is a " +
-                       std::string(contract::method_pattern_name(m.pattern)) +
-                       " method: aster call does not make client-stream or bidi calls yet");
+  co_return Status(StatusCode::kInternal, "unknown method pattern");
 }
 
 // 0.1.2's mode: the payload goes as JSON text (serializationMode 3) and each reply is printed
@@ -343,6 +404,11 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
                                           const trust::ServiceSummary& offered,
                                           const CallRequest& request,
                                           const rpc::CallOptions& call_options) {
+  if (request.payload.is_array()) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "a list of requests needs the service's description (--collection DIR or "
+                     "--manifest FILE): without it the method's pattern is unknown");
+  }
   std::shared_ptr<rpc::Channel> channel;
   try {
     channel = co_await client.channel_for(offered);
@@ -459,7 +525,8 @@ void add_call_command(CLI::App& app, CommandContext& context) {
   call->add_option("SERVICE.METHOD", options->target, "The method to call, e.g. Catalog.echo")
       ->required();
   call->add_option("JSON", options->payload,
-                   "The request as a JSON object; - reads it from stdin")
+                   "The request as a JSON object (an array of objects: the requests of a "
+                   "client-stream or bidi call); - reads it from stdin")
       ->capture_default_str();
   call->add_option("--version", options->version,
                    "Service version to call (default: the one the producer offers; needed when "
@@ -502,7 +569,7 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       "      '{\"name\": \"drill\", \"kind\": 5, \"blob\": \"AAE=\", \"dims\": {\"width\": 1.5}}'\n"
       "  aster call \"$ADDR\" Catalog.list --version 2 --collection coll/Catalog.v2 - < req.json\n"
       "\n"
-      "Output: the reply as 2-space JSON; a server stream prints each item as it arrives.\n"
+      "Output: the reply as 2-space JSON; server-stream and bidi replies print as they arrive.\n"
       "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
       "Types come from --collection/--manifest/--types, else from aster-cli 0.1.2's manifest\n"
       "cache (~/.aster/cache/manifests/<contract_id>.json); without them the call is made in\n"

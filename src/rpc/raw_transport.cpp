@@ -139,9 +139,8 @@ asio::awaitable<Result<std::optional<Value>>> RawBidiStream::next() {
 
 asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string method,
                                                                      CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kClientStream));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kClientStream));
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
@@ -151,9 +150,8 @@ asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string
 
 asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
                                                           CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kBidiStream));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kBidiStream));
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,

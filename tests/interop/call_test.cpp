@@ -273,6 +273,49 @@ TEST_F(AsterCall, SessionScopedServicesAreRefusedClearly) {
   EXPECT_EQ(r.err, "Error: 'Counter' is session-scoped: aster call does not open sessions yet\n");
 }
 
+TEST_F(AsterCall, ClientStreamSendsEachElementOfAnArray) {
+  auto r = call({"Catalog.collect", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b"}])"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json reply = json::parse(r.out);
+  EXPECT_EQ(reply["name"], "collected 2");
+  EXPECT_EQ(reply["blob"], "Ag==");
+  EXPECT_EQ(reply["parts"], json::parse(R"([{"sku":"a","count":1},{"sku":"b","count":0}])"));
+  // One object is a stream of one request, as 0.1.2's aster call sends it.
+  auto one = call({"Catalog.collect", "--version", "2", "--collection", collection(2),
+                   R"({"sku":"x"})"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(json::parse(one.out)["name"], "collected 1");
+}
+
+TEST_F(AsterCall, BidiPrintsEveryReply) {
+  auto r = call({"Catalog.shout", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b","count":2}])"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto items = documents(r.out);
+  ASSERT_EQ(items.size(), 2u) << r.out;
+  EXPECT_EQ(items[0], json::parse(R"({"sku":"A","count":10})"));
+  EXPECT_EQ(items[1], json::parse(R"({"sku":"B","count":20})"));
+  auto e = call({"Catalog.shout", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b","count":-1}])"});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_EQ(documents(e.out).size(), 1u) << e.out;
+  EXPECT_EQ(e.err, "Error: [OUT_OF_RANGE] negative count for b\n");
+}
+
+TEST_F(AsterCall, AnArrayIsOnlyForStreamsOfRequests) {
+  auto r = call({"Catalog.echo", "--version", "2", "--collection", collection(2), "[{}]"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "Error: Catalog.echo is a unary method: it takes one request (a JSON object), not an "
+            "array\n");
+  auto untyped = call({"Catalog.greet", "--version", "1", "[{}]"});
+  EXPECT_EQ(untyped.exit_code, 1);
+  EXPECT_NE(untyped.err.find("a list of requests needs the service's description"),
+            std::string::npos)
+      << untyped.err;
+}
+
 TEST_F(AsterCall, ReadsTheRequestFromStdin) {
   const std::string cmd = "printf '%s' '{\"item\":{\"name\":\"piped\"},\"count\":1}' | " +
                           kAster + " call " + ticket() + " Catalog.list --version 2 " +
