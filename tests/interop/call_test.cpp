@@ -256,17 +256,6 @@ TEST_F(AsterCall, AManifestOfAnotherContractIsRefused) {
       << r.err;
 }
 
-// Until the RPC runtime makes client-stream and bidi calls (branch `patterns`).
-TEST_F(AsterCall, ClientStreamAndBidiAreRefusedClearly) {
-  for (const std::string method : {"collect", "shout"}) {
-    auto r = call({"Catalog." + method, "--version", "2", "--collection", collection(2), "{}"});
-    EXPECT_EQ(r.exit_code, 1);
-    EXPECT_NE(r.err.find("aster call does not make client-stream or bidi calls yet"),
-              std::string::npos)
-        << r.err;
-  }
-}
-
 TEST_F(AsterCall, SessionScopedServicesAreRefusedClearly) {
   auto r = call({"Counter.add", R"({"times":2})"});
   EXPECT_EQ(r.exit_code, 1);
