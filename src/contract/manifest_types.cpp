@@ -248,6 +248,116 @@ Result<Value> ManifestTypes::decode(std::string_view name, std::span<const uint8
   return codec::fory_decode_value(fory_bytes, *type);
 }
 
+const ContractManifest* ManifestTypes::find_manifest(std::string_view service,
+                                                     int32_t version) const {
+  for (const auto& m : manifests_) {
+    if (m.service == service && m.version == version) return &m;
+  }
+  return nullptr;
+}
+
+Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
+                                              std::string_view method) {
+  const MethodDescriptor* m = manifest.find_method(method);
+  const std::string where = manifest.service + " v" + std::to_string(manifest.version);
+  if (m == nullptr) {
+    return Status(StatusCode::kNotFound, where + " has no method " + std::string(method));
+  }
+  auto pattern = parse_method_pattern(m->pattern);
+  if (!pattern) {
+    return Status(StatusCode::kInvalidArgument,
+                  where + "." + m->name + ": unknown pattern " + m->pattern);
+  }
+  // The wire tag names one type; the class name may be shared by two (find_type refuses it).
+  auto type_of = [&](const std::string& tag, const std::string& class_name,
+                     const char* role) -> Result<TypeRef> {
+    const std::string& name = tag.empty() ? class_name : tag;
+    auto type = find_type(name);
+    if (!type.is_ok()) {
+      return Status(type.status().code(), where + "." + m->name + " " + role + " type " + name +
+                                              ": " + type.status().message());
+    }
+    return type;
+  };
+  ASTER_ASSIGN_OR_RETURN(TypeRef request, type_of(m->request_wire_tag, m->request_type, "request"));
+  ASTER_ASSIGN_OR_RETURN(TypeRef response,
+                         type_of(m->response_wire_tag, m->response_type, "response"));
+  MethodDesc desc =
+      contract::method_desc(m->name, *pattern, std::move(request), std::move(response));
+  desc.is_idempotent = m->idempotent;
+  if (m->timeout && *m->timeout > 0) desc.timeout_seconds = *m->timeout;
+  return desc;
+}
+
+namespace {
+
+// The JSON a missing field takes, when the manifest states one we can use (see
+// request_from_json); nullopt: leave the type's zero value.
+std::optional<nlohmann::json> manifest_default(const FieldSchema& f) {
+  if (f.default_kind == "empty_list") return nlohmann::json::array();
+  if (f.default_kind == "empty_map") return nlohmann::json::object();
+  if (f.default_kind != "value") return std::nullopt;  // none (required), factory
+  const nlohmann::json& d = f.default_value;
+  if (d.is_null()) return f.nullable ? std::optional<nlohmann::json>(d) : std::nullopt;
+  const std::string& k = f.kind;
+  const bool fits = (k == "string" && d.is_string()) ||
+                    (k == "int" && (d.is_number_integer() || d.is_number_unsigned())) ||
+                    (k == "float" && d.is_number()) || (k == "bool" && d.is_boolean()) ||
+                    (k == "enum" && (d.is_number() || d.is_string())) ||
+                    (k == "list" && d.is_array()) || (k == "map" && d.is_object());
+  if (fits) return d;
+  if (k == "bytes" && d == "b''") return nlohmann::json("");  // str(b"") → empty base64
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Value> ManifestTypes::request_from_json(const ContractManifest& manifest,
+                                               std::string_view method, std::string_view json) {
+  ASTER_ASSIGN_OR_RETURN(MethodDesc desc, method_desc(manifest, method));
+  const MethodDescriptor& m = *manifest.find_method(method);
+  nlohmann::ordered_json doc;
+  try {
+    doc = nlohmann::ordered_json::parse(json);
+  } catch (const nlohmann::json::exception&) {
+    return codec::json_decode_value(json, *desc.request);  // its error names the offset
+  }
+  if (!doc.is_object()) return codec::json_decode_value(json, *desc.request);
+  // The defaults are spliced into the caller's text, which the codec then reads as strictly
+  // as any (repeated keys, number ranges): nlohmann's re-dump would hide both.
+  std::string added;
+  for (const FieldSchema& f : m.fields) {
+    if (doc.contains(f.name)) continue;
+    auto d = manifest_default(f);
+    if (!d) continue;
+    added += (added.empty() && doc.empty() ? "" : ",") + nlohmann::json(f.name).dump() + ":" +
+             d->dump();
+  }
+  if (added.empty()) return codec::json_decode_value(json, *desc.request);
+  const auto close = json.find_last_of('}');  // the object's end: only whitespace follows
+  std::string text(json.substr(0, close));
+  text += added;
+  text += json.substr(close);
+  return codec::json_decode_value(text, *desc.request);
+}
+
+Result<ServiceDesc> ManifestTypes::service_desc(std::string_view service, int32_t version) {
+  const ContractManifest* manifest = find_manifest(service, version);
+  if (manifest == nullptr) {
+    return Status(StatusCode::kNotFound, "no manifest for " + std::string(service) + " v" +
+                                             std::to_string(version));
+  }
+  ServiceDesc desc(manifest->service);
+  desc.version(manifest->version);
+  desc.scope(manifest->scoped == "session" ? ScopeKind::kSession : ScopeKind::kShared);
+  desc.serialization_modes(manifest->serialization_modes);
+  for (const auto& m : manifest->methods) {
+    ASTER_ASSIGN_OR_RETURN(MethodDesc method, method_desc(*manifest, m.name));
+    desc.method(std::move(method));
+  }
+  return desc;
+}
+
 Result<const codec::StructDesc*> ManifestTypes::define(const std::string& canonical,
                                                        const std::string& needed_by) {
   auto entry = entries_.find(canonical);

@@ -70,6 +70,7 @@ asio::awaitable<void> Client::connect() {
   const trust::ConsumerAdmissionRequest open_gate;  // empty credential (dev mode)
   trust::ConsumerAdmissionOptions admission;
   admission.timeout = s.options.admission_timeout;  // retries the 0.1.2 close race inside it
+  admission.debug = s.options.debug;
   auto reply =
       co_await trust::request_consumer_admission(s.endpoint, *producer, open_gate, admission);
   if (!reply.is_ok()) throw ConnectionError(reply.status().message());
@@ -129,6 +130,16 @@ asio::awaitable<std::shared_ptr<SessionStream>> Client::open_session(
                                               uses_json(summary));
   if (!session.is_ok()) throw RpcError(StatusCode::kUnavailable, session.status().message());
   co_return std::move(*session);
+}
+
+asio::awaitable<RawTransport> Client::transport(std::shared_ptr<contract::ManifestTypes> types,
+                                                const std::string& service, int32_t version) {
+  const trust::ServiceSummary& summary = find_service(service, version);
+  auto channel = co_await channel_for(summary);
+  auto raw = RawTransport::from_manifest(std::move(channel), std::move(types), service, version,
+                                         uses_json(summary));
+  if (!raw.is_ok()) throw LookupError(raw.status().message());
+  co_return std::move(raw).value();
 }
 
 bool Client::uses_json(const trust::ServiceSummary& summary) {

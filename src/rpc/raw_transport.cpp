@@ -1,9 +1,72 @@
 #include "aster/rpc/raw_transport.hpp"
 
+#include <map>
+
 #include "aster/rpc/payload.hpp"
 #include "aster/rpc/service_client.hpp"
 
 namespace aster::rpc {
+
+struct RawTransport::ManifestBinding {
+  std::shared_ptr<contract::ManifestTypes> types;
+  contract::ServiceDesc desc;
+  std::map<std::string, Status, std::less<>> unresolved;  // method → why it has no types
+};
+
+Result<RawTransport> RawTransport::from_manifest(std::shared_ptr<Channel> channel,
+                                                 std::shared_ptr<contract::ManifestTypes> types,
+                                                 std::string_view service, int32_t version,
+                                                 bool json) {
+  if (!types) return Status(StatusCode::kInvalidArgument, "no manifest types");
+  const contract::ContractManifest* manifest = types->find_manifest(service, version);
+  if (manifest == nullptr) {
+    return Status(StatusCode::kNotFound, "no manifest for " + std::string(service) + " v" +
+                                             std::to_string(version));
+  }
+  auto binding = std::make_shared<ManifestBinding>();
+  binding->desc = contract::ServiceDesc(manifest->service);
+  binding->desc.version(manifest->version)
+      .scope(manifest->scoped == "session" ? contract::ScopeKind::kSession
+                                           : contract::ScopeKind::kShared);
+  binding->desc.serialization_modes(manifest->serialization_modes);
+  for (const auto& m : manifest->methods) {
+    auto method = types->method_desc(*manifest, m.name);
+    if (method.is_ok()) {
+      binding->desc.method(std::move(method).value());
+    } else {
+      binding->unresolved.emplace(m.name, method.status());
+    }
+  }
+  binding->types = std::move(types);
+  RawTransport transport(std::move(channel), binding->desc, version, json);
+  transport.binding_ = std::move(binding);
+  return transport;
+}
+
+Result<const contract::MethodDesc*> RawTransport::method(std::string_view name) const {
+  if (binding_) {
+    if (auto it = binding_->unresolved.find(name); it != binding_->unresolved.end()) {
+      return it->second;
+    }
+  }
+  const contract::MethodDesc* m = desc_->find_method(name);
+  if (m == nullptr) {
+    return Status(StatusCode::kUnimplemented,
+                  desc_->name() + " declares no method " + std::string(name));
+  }
+  return m;
+}
+
+Result<const contract::MethodDesc*> RawTransport::method(std::string_view name,
+                                                         contract::MethodPattern pattern) const {
+  ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, method(name));
+  if (m->pattern != pattern) {
+    return Status(StatusCode::kInvalidArgument,
+                  desc_->name() + "." + m->name + " is a " +
+                      std::string(contract::method_pattern_name(m->pattern)) + " method");
+  }
+  return m;
+}
 
 asio::awaitable<Result<std::optional<Value>>> RawServerStream::next() {
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_.next());
@@ -18,9 +81,8 @@ asio::awaitable<Result<std::optional<Value>>> RawServerStream::next() {
 
 asio::awaitable<Result<Value>> RawTransport::unary(std::string method, Value request,
                                                    CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kUnary));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kUnary));
   auto payload = encode_value_payload(request, *m->request, json_);
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
@@ -34,9 +96,8 @@ asio::awaitable<Result<Value>> RawTransport::unary(std::string method, Value req
 asio::awaitable<Result<RawServerStream>> RawTransport::server_stream(std::string method,
                                                                      Value request,
                                                                      CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kServerStream));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kServerStream));
   auto payload = encode_value_payload(request, *m->request, json_);
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
@@ -78,9 +139,8 @@ asio::awaitable<Result<std::optional<Value>>> RawBidiStream::next() {
 
 asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string method,
                                                                      CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kClientStream));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kClientStream));
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
@@ -90,9 +150,8 @@ asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string
 
 asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
                                                           CallOptions options) {
-  ASTER_CO_ASSIGN_OR_RETURN(
-      const contract::MethodDesc* m,
-      detail::declared_method(*desc_, method, contract::MethodPattern::kBidiStream));
+  ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m,
+                            this->method(method, contract::MethodPattern::kBidiStream));
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,

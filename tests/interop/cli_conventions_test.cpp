@@ -37,7 +37,8 @@ void expect_usage_error(const std::vector<std::string>& args, std::string_view n
 
 TEST(CliExitCodes, HelpAndVersionSucceed) {
   for (auto args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"service", "ls", "--help"}, {"fory", "decode", "--help"}, {"--version"}}) {
+           {"--help"}, {"service", "ls", "--help"}, {"fory", "decode", "--help"}, {"call", "--help"},
+           {"--version"}}) {
     auto result = aster(args);
     EXPECT_EQ(result.exit_code, 0) << args[0] << "\n" << result.err;
     EXPECT_FALSE(result.out.empty());

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -34,9 +35,18 @@ std::vector<char*> to_argv(const std::vector<std::string>& args) {
   return argv;
 }
 
+// The environment with `extra` ("NAME=value") set: an entry replaces the inherited one of the
+// same name (getenv would otherwise find the inherited one first).
 std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   std::vector<std::string> env;
-  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    const bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {
+      return name_of(x) == name_of(entry);
+    });
+    if (!replaced) env.push_back(entry);
+  }
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
 }

@@ -41,6 +41,7 @@
 #include "aster/contract/collection.hpp"
 #include "aster/contract/definitions.hpp"
 #include "aster/contract/manifest.hpp"
+#include "aster/contract/service_desc.hpp"
 #include "aster/status.hpp"
 
 namespace aster::contract {
@@ -63,6 +64,31 @@ class ManifestTypes {
   Result<std::string> to_json(std::string_view name, const Value& value);
   Result<std::vector<uint8_t>> encode(std::string_view name, const Value& value);
   Result<Value> decode(std::string_view name, std::span<const uint8_t> fory_bytes);
+
+  // The services themselves, for the raw transport and `aster call` (rpc/raw_transport.hpp
+  // `RawTransport::from_manifest`): a method's pattern, timeout, idempotency and its request
+  // and response types, found by wire tag (else class name). The TypeRefs point into this
+  // object's registry: it must outlive the descriptions.
+  //
+  //   const ContractManifest* m = types.find_manifest("Catalog", 2);
+  //   ASTER_ASSIGN_OR_RETURN(MethodDesc echo, types.method_desc(*m, "echo"));
+  //
+  // The loaded manifest of (service, version), or nullptr.
+  const ContractManifest* find_manifest(std::string_view service, int32_t version) const;
+  const std::vector<ContractManifest>& manifests() const { return manifests_; }
+  // kNotFound: `manifest` has no such method, or a type the method needs is not described
+  // (the message names it); kInvalidArgument: an unknown pattern.
+  Result<MethodDesc> method_desc(const ContractManifest& manifest, std::string_view method);
+  // Every method of (service, version); fails on the first method that method_desc refuses.
+  Result<ServiceDesc> service_desc(std::string_view service, int32_t version);
+  // A request of `method` from JSON, the request's missing fields taking the defaults the
+  // producer declares (the manifest's default_value / default_kind) instead of the type's zero:
+  // a 0.1.2 producer reading JSON fills missing keys from its dataclass defaults, and a Fory
+  // request carries every field, so the sender has to. Nested messages have no defaults in a
+  // 0.1.2 manifest (TypeDefs carry none): their missing fields get zero values. Defaults the
+  // manifest writes only as Python text (`"b'\x01'"`, a datetime) are not used either.
+  Result<Value> request_from_json(const ContractManifest& manifest, std::string_view method,
+                                  std::string_view json);
 
   // Canonical tags ("ns/Name") of every struct either source describes, sorted.
   std::vector<std::string> type_tags() const;

@@ -15,6 +15,7 @@
 
 #include <asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +32,8 @@ namespace aster::rpc {
 
 struct ClientOptions {
   std::chrono::milliseconds admission_timeout{10000};
+  // Called with each admission debug line (retries); `aster -v` prints them.
+  std::function<void(std::string_view)> debug;
 };
 
 class Client {
@@ -84,14 +87,22 @@ class Client {
     co_return RawSession(std::move(stream), desc);
   }
 
+  // Raw transport for an offered service whose types come from what the producer publishes
+  // (RawTransport::from_manifest). Throws LookupError when (service, version) is not offered,
+  // or `types` holds no manifest for it.
+  asio::awaitable<RawTransport> transport(std::shared_ptr<contract::ManifestTypes> types,
+                                          const std::string& service, int32_t version);
+
+  // JSON mode for `summary` the way 0.1.2 chooses it: only when the producer lists modes
+  // without "xlang" but with "json".
+  static bool uses_json(const trust::ServiceSummary& summary);
+
   // Closes the cached connections (0.1.2: close(0, "normal close")).
   void close();
 
   struct State;  // implementation (client.cpp)
 
  private:
-  // 0.1.2 switches to JSON only when the producer lists modes without "xlang" but with "json".
-  static bool uses_json(const trust::ServiceSummary& summary);
   asio::awaitable<std::shared_ptr<SessionStream>> open_session(const contract::ServiceDesc& desc);
   std::shared_ptr<State> state_;
 };

@@ -6,6 +6,16 @@
 //   rpc::RawTransport raw(channel, desc, /*version=*/1);
 //   Result<Value> reply = co_await raw.unary("say_hello",
 //       Value::make_struct("demo.hello/HelloRequest", {{"name", "World"}}));
+//
+// When no C++ type exists, the description comes from what the producer publishes — its
+// manifest and type blobs (contract::ManifestTypes) — as `aster call` does:
+//
+//   auto types = std::make_shared<contract::ManifestTypes>(collection);  // or manifests + blobs
+//   ASTER_CO_ASSIGN_OR_RETURN(auto raw, rpc::RawTransport::from_manifest(channel, types,
+//                                                                        "Catalog", 2));
+//   ASTER_CO_ASSIGN_OR_RETURN(Value item,
+//                             types->from_json("demo.catalog/Item", R"({"name":"x"})"));
+//   Result<Value> reply = co_await raw.unary("echo", std::move(item));
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -14,6 +24,7 @@
 #include <string>
 
 #include "aster/codec/value.hpp"
+#include "aster/contract/manifest_types.hpp"
 #include "aster/contract/service_desc.hpp"
 #include "aster/rpc/call.hpp"
 #include "aster/status.hpp"
@@ -74,6 +85,21 @@ class RawTransport {
                int64_t version, bool json = false)
       : channel_(std::move(channel)), desc_(&desc), version_(version), json_(json) {}
 
+  // The service (name, version) as `types` describes it (its manifest; nested types from the
+  // type blobs). The transport shares `types`. A method whose types are not described stays
+  // known: calling it fails with the reason (kNotFound, naming the type). kNotFound when
+  // `types` has no manifest of (service, version).
+  static Result<RawTransport> from_manifest(std::shared_ptr<Channel> channel,
+                                            std::shared_ptr<contract::ManifestTypes> types,
+                                            std::string_view service, int32_t version,
+                                            bool json = false);
+
+  const contract::ServiceDesc& descriptor() const { return *desc_; }
+  int64_t version() const { return version_; }
+  bool json() const { return json_; }
+  // The described method, or the reason it cannot be called (kNotFound / kInvalidArgument).
+  Result<const contract::MethodDesc*> method(std::string_view name) const;
+
   asio::awaitable<Result<Value>> unary(std::string method, Value request,
                                        CallOptions options = {});
   asio::awaitable<Result<RawServerStream>> server_stream(std::string method, Value request,
@@ -83,7 +109,12 @@ class RawTransport {
   asio::awaitable<Result<RawBidiStream>> bidi(std::string method, CallOptions options = {});
 
  private:
+  struct ManifestBinding;  // from_manifest: the types, the description, unresolved methods
+  Result<const contract::MethodDesc*> method(std::string_view name,
+                                            contract::MethodPattern pattern) const;
+
   std::shared_ptr<Channel> channel_;
+  std::shared_ptr<const ManifestBinding> binding_;
   const contract::ServiceDesc* desc_;
   int64_t version_;
   bool json_;

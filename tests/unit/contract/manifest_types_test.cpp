@@ -95,5 +95,90 @@ TEST(ManifestTypes, TypeDefsDescribeNestedStructsAndSets) {
   EXPECT_EQ(inner_desc.fields()[0].type->kind, CK::kSet);  // the manifest alone says "string"
 }
 
+// The service as the raw transport needs it (issue 10, point 3): patterns, timeouts and types
+// by wire tag, from the manifest alone when the types are flat.
+ContractManifest catalog_manifest() {
+  auto m = parse_manifest(R"({"v":1,"service":"Catalog","version":2,"contract_id":")" +
+                          std::string(64, 'c') + R"(","scoped":"shared","methods":[
+    {"name":"greet","pattern":"unary","request_type":"Greeting","response_type":"Reply",
+     "request_wire_tag":"demo/Greeting","response_wire_tag":"demo/Reply","timeout":2.5,
+     "idempotent":true,
+     "fields":[{"name":"name","kind":"string","default_kind":"value","default_value":"anon"},
+               {"name":"times","kind":"int","default_kind":"value","default_value":1},
+               {"name":"tags","kind":"list","item_kind":"string","default_kind":"empty_list"},
+               {"name":"blob","kind":"bytes","default_kind":"value","default_value":"b''"},
+               {"name":"raw","kind":"bytes","default_kind":"value","default_value":"b'\\x01'"},
+               {"name":"kind","kind":"enum","ref_name":"Kind","enum_values":[1,2,5],
+                "default_kind":"value","default_value":5},
+               {"name":"note","kind":"string","nullable":true,"default_kind":"value",
+                "default_value":null},
+               {"name":"must","kind":"int","required":true,"default_kind":"none"}],
+     "response_fields":[{"name":"text","kind":"string"}]},
+    {"name":"watch","pattern":"server_stream","request_type":"Greeting","response_type":"Reply",
+     "request_wire_tag":"demo/Greeting","response_wire_tag":"demo/Reply"},
+    {"name":"nested","pattern":"unary","request_type":"Outer","response_type":"Reply",
+     "request_wire_tag":"demo/Outer","response_wire_tag":"demo/Reply",
+     "fields":[{"name":"inner","kind":"ref","ref_name":"Inner","wire_tag":"demo/Inner"}]}]})");
+  EXPECT_TRUE(m.is_ok()) << m.status().to_string();
+  return m.is_ok() ? *m : ContractManifest{};
+}
+
+TEST(ManifestTypes, MethodDescFromTheManifest) {
+  ManifestTypes types({catalog_manifest()}, {});
+  const ContractManifest* m = types.find_manifest("Catalog", 2);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(types.find_manifest("Catalog", 1), nullptr);
+  auto greet = types.method_desc(*m, "greet");
+  ASSERT_TRUE(greet.is_ok()) << greet.status().to_string();
+  EXPECT_EQ(greet->pattern, MethodPattern::kUnary);
+  EXPECT_EQ(greet->request->struct_type->tag(), "demo/Greeting");
+  EXPECT_EQ(greet->response->struct_type->tag(), "demo/Reply");
+  EXPECT_EQ(greet->timeout_seconds, 2.5);
+  EXPECT_TRUE(greet->is_idempotent);
+  auto watch = types.method_desc(*m, "watch");
+  ASSERT_TRUE(watch.is_ok()) << watch.status().to_string();
+  EXPECT_EQ(watch->pattern, MethodPattern::kServerStream);
+  auto nope = types.method_desc(*m, "nope");
+  EXPECT_EQ(nope.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(nope.status().message(), "Catalog v2 has no method nope");
+  // A nested type only the type blobs describe: named, with the method.
+  auto nested = types.method_desc(*m, "nested");
+  EXPECT_EQ(nested.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(nested.status().message().rfind("Catalog v2.nested request type demo/Outer: ", 0), 0u)
+      << nested.status().message();
+  // The whole service fails on that method; the raw transport keeps the others callable.
+  EXPECT_EQ(types.service_desc("Catalog", 2).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(types.service_desc("Catalog", 3).status().message(), "no manifest for Catalog v3");
+}
+
+TEST(ManifestTypes, RequestsTakeTheDefaultsTheManifestDeclares) {
+  ManifestTypes types({catalog_manifest()}, {});
+  const ContractManifest& m = *types.find_manifest("Catalog", 2);
+  auto v = types.request_from_json(m, "greet", R"({"must": 3})");
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  const Value::Struct& s = v->as_struct();
+  EXPECT_EQ(s.find("name")->as_string(), "anon");
+  EXPECT_EQ(s.find("times")->as_int(), 1);
+  EXPECT_TRUE(s.find("tags")->as_list().empty());
+  EXPECT_TRUE(s.find("blob")->as_bytes().empty());
+  EXPECT_TRUE(s.find("raw")->as_bytes().empty());  // Python text default: the zero value
+  EXPECT_EQ(*s.find("kind"), Value("5"));           // member named by its value, ordinal 2
+  EXPECT_TRUE(s.find("note")->is_null());
+  EXPECT_EQ(s.find("must")->as_int(), 3);
+  // Given fields win; an empty object gets every default.
+  auto given = types.request_from_json(m, "greet", R"({"times": 4, "name": "x"})");
+  ASSERT_TRUE(given.is_ok()) << given.status().to_string();
+  EXPECT_EQ(given->as_struct().find("times")->as_int(), 4);
+  EXPECT_EQ(given->as_struct().find("must")->as_int(), 0);  // required, absent: zero
+  auto empty = types.request_from_json(m, "greet", " { } ");
+  ASSERT_TRUE(empty.is_ok()) << empty.status().to_string();
+  EXPECT_EQ(empty->as_struct().find("name")->as_string(), "anon");
+  // The caller's text is still read strictly.
+  EXPECT_FALSE(types.request_from_json(m, "greet", R"({"times": 1, "times": 2})").is_ok());
+  EXPECT_FALSE(types.request_from_json(m, "greet", R"({"nope": 1})").is_ok());
+  EXPECT_FALSE(types.request_from_json(m, "greet", R"({"name": )").is_ok());
+  EXPECT_EQ(types.request_from_json(m, "nope", "{}").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace aster::contract

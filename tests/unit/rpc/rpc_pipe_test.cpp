@@ -7,6 +7,7 @@
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
 
+#include "aster/contract/contract.hpp"
 #include "aster/rpc/dispatcher.hpp"
 #include "aster/rpc/raw_transport.hpp"
 #include "aster/transport/memory_pipe.hpp"
@@ -460,6 +461,82 @@ TEST(RpcRaw, ValueCallsByMethodName) {
       EXPECT_EQ(got, (std::vector<int64_t>{0, 1, 2}));
     });
   }
+}
+
+// Issue 10, point 3: no C++ type on the consumer side — the types come from what the producer
+// publishes (its manifest and type blobs), as `aster call` gets them.
+TEST(RpcRaw, FromTheProducersManifest) {
+  Fixture f;
+  auto artifacts = aster::contract::build_contract_artifacts(RpcTest::descriptor());
+  ASSERT_TRUE(artifacts.is_ok()) << artifacts.status().to_string();
+  std::vector<aster::contract::TypeBlob> blobs;
+  for (const auto& t : artifacts->types) blobs.push_back({t.hash, t.type_def});
+  auto types = std::make_shared<aster::contract::ManifestTypes>(
+      std::vector<aster::contract::ContractManifest>{artifacts->manifest}, std::move(blobs));
+  for (bool json : {false, true}) {
+    run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+      auto raw = aster::rpc::RawTransport::from_manifest(
+          std::make_shared<PipeChannel>(io.get_executor(), f.dispatcher), types, "RpcTest", 1,
+          json);
+      EXPECT_TRUE(raw.is_ok()) << raw.status().to_string();
+      if (!raw.is_ok()) co_return;
+      EXPECT_EQ(raw->descriptor().methods().size(), RpcTest::descriptor().methods().size());
+      auto echo = raw->method("echo");
+      EXPECT_TRUE(echo.is_ok());
+      auto request = types->request_from_json(*types->find_manifest("RpcTest", 1), "echo",
+                                              R"({"message":"from manifest"})");
+      EXPECT_TRUE(request.is_ok()) << request.status().to_string();
+      if (!request.is_ok()) co_return;
+      auto reply = co_await raw->unary("echo", std::move(*request));
+      EXPECT_TRUE(reply.is_ok()) << reply.status().to_string();
+      if (!reply.is_ok()) co_return;
+      auto text = types->to_json("test.rpc/EchoReply", *reply);
+      EXPECT_TRUE(text.is_ok());
+      EXPECT_EQ(*text,
+                R"({"message":"from manifest","data":"","metadata":"","peer":"peer-under-test"})");
+
+      auto count = types->from_json("test.rpc/CountRequest", R"({"n":2,"fail_at":-1})");
+      EXPECT_TRUE(count.is_ok());
+      auto stream = co_await raw->server_stream("count", std::move(*count));
+      EXPECT_TRUE(stream.is_ok()) << stream.status().to_string();
+      if (!stream.is_ok()) co_return;
+      int items = 0;
+      while (true) {
+        auto item = co_await stream->next();
+        EXPECT_TRUE(item.is_ok());
+        if (!item.is_ok() || !item->has_value()) break;
+        ++items;
+      }
+      EXPECT_EQ(items, 2);
+      auto nope = aster::Value::make_struct("test.rpc/EchoRequest", {});
+      EXPECT_EQ((co_await raw->unary("nope", nope)).status().code(), StatusCode::kUnimplemented);
+    });
+  }
+  EXPECT_EQ(aster::rpc::RawTransport::from_manifest(nullptr, types, "RpcTest", 2).status().code(),
+            StatusCode::kNotFound);
+}
+
+// A method whose types the manifest cannot describe stays known and says why when called.
+TEST(RpcRaw, FromAManifestWithoutTheNestedTypes) {
+  auto m = aster::contract::parse_manifest(R"({"v":1,"service":"S","version":1,"contract_id":")" +
+                                           std::string(64, 'a') + R"(","methods":[
+    {"name":"flat","pattern":"unary","request_type":"A","response_type":"A",
+     "request_wire_tag":"p/A","response_wire_tag":"p/A","fields":[{"name":"n","kind":"int"}],
+     "response_fields":[{"name":"n","kind":"int"}]},
+    {"name":"deep","pattern":"unary","request_type":"B","response_type":"A",
+     "request_wire_tag":"p/B","response_wire_tag":"p/A",
+     "fields":[{"name":"inner","kind":"ref","wire_tag":"p/Inner","ref_name":"Inner"}]}]})");
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  auto types = std::make_shared<aster::contract::ManifestTypes>(
+      std::vector<aster::contract::ContractManifest>{*m});
+  auto raw = aster::rpc::RawTransport::from_manifest(nullptr, types, "S", 1);
+  ASSERT_TRUE(raw.is_ok()) << raw.status().to_string();
+  EXPECT_TRUE(raw->method("flat").is_ok());
+  auto deep = raw->method("deep");
+  EXPECT_EQ(deep.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(deep.status().message().find("p/Inner"), std::string::npos)
+      << deep.status().message();
+  EXPECT_EQ(raw->method("none").status().code(), StatusCode::kUnimplemented);
 }
 
 }  // namespace

@@ -1,0 +1,593 @@
+// `aster call ADDR Service.method [JSON]` — one call by name, as aster-cli 0.1.2's `aster call`
+// (aster-rpc@0972ac9:cli/aster_cli/contract.py `_call_command`): the same arguments, the reply
+// as 2-space JSON (`json.dumps(result, indent=2)`), failures as `Error: …` on stderr, exit 1.
+//
+// Where ours differs (docs/cli.md "aster call"): 0.1.2 always sends JSON mode and version 1;
+// we encode with Fory XLANG from the types the producer publishes (its manifest and type blobs,
+// contract::ManifestTypes, through rpc::RawTransport::from_manifest), so bytes, enums and nested
+// messages travel; we call the version the producer offers (`--version N` when it offers
+// several); and server streams print each item as it arrives. Without a published description
+// at hand, we fall back to 0.1.2's untyped JSON mode and say so on stderr.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "aster/codec/json.hpp"
+#include "aster/contract/collection.hpp"
+#include "aster/contract/manifest.hpp"
+#include "aster/contract/manifest_types.hpp"
+#include "aster/rpc/client.hpp"
+#include "aster/rpc/errors.hpp"
+#include "aster/rpc/raw_transport.hpp"
+#include "aster/transport/blocking.hpp"
+#include "aster/transport/endpoint_addr.hpp"
+#include "commands.hpp"
+#include "seconds_option.hpp"
+#include "terminal_text.hpp"
+
+namespace aster::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using contract::ContractManifest;
+using contract::ManifestTypes;
+
+constexpr size_t kMaxPayloadBytes = 64u << 20;  // as `aster fory`: input on stdin is capped
+constexpr size_t kMaxManifestBytes = 8u << 20;
+// 0.1.2's shell keeps fetched manifests here for 30 days, keyed by contract id
+// (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_MANIFEST_CACHE_DIR`,
+// `_MANIFEST_CACHE_MAX_AGE_DAYS`).
+constexpr auto kManifestCacheMaxAge = std::chrono::hours(24 * 30);
+
+struct CallCommandOptions {
+  std::string address;
+  std::string target;  // Service.method
+  std::string payload = "{}";
+  int32_t version = 0;  // 0: the one version offered
+  std::vector<std::string> collections;
+  std::vector<std::string> manifests;
+  std::vector<std::string> types_dirs;
+  std::string serialization = "auto";
+  std::string timeout = "10";
+  std::string deadline;
+  bool json = false;  // 0.1.2's --json: the output is always JSON
+};
+
+// What the command line says, checked before anything is attempted (usage errors, exit 2).
+struct CallRequest {
+  std::string service;
+  std::string method;
+  nlohmann::ordered_json payload;
+  std::string payload_text;
+};
+
+Result<std::string> read_stdin_capped() {
+  std::string out;
+  char buf[64 * 1024];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) {
+    out.append(buf, n);
+    if (out.size() > kMaxPayloadBytes) {
+      return Status(StatusCode::kInvalidArgument,
+                    fmt::format("stdin: more than {} MiB", kMaxPayloadBytes >> 20));
+    }
+  }
+  if (std::ferror(stdin)) return Status(StatusCode::kUnavailable, "stdin: read failed");
+  return out;
+}
+
+CallRequest check_usage(const CallCommandOptions& o) {
+  CallRequest r;
+  const auto dot = o.target.rfind('.');  // service names have no dots; 0.1.2 rsplits too
+  if (dot == std::string::npos || dot == 0 || dot + 1 == o.target.size()) {
+    throw UsageError("method must be Service.method (got '" + escape_for_terminal(o.target) +
+                     "')");
+  }
+  r.service = o.target.substr(0, dot);
+  r.method = o.target.substr(dot + 1);
+  if (o.payload == "-") {
+    auto text = read_stdin_capped();
+    if (!text.is_ok()) throw UsageError("JSON payload: " + text.status().message());
+    r.payload_text = std::move(*text);
+  } else {
+    r.payload_text = o.payload;
+  }
+  try {
+    r.payload = nlohmann::ordered_json::parse(r.payload_text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 2: …"
+    std::string what = e.what();
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    throw UsageError("invalid JSON payload: " + escape_for_terminal(what));
+  }
+  // An array is a list of requests, for client-stream and bidi methods.
+  const bool items = r.payload.is_array() &&
+                     std::all_of(r.payload.begin(), r.payload.end(),
+                                 [](const auto& item) { return item.is_object(); });
+  if (!r.payload.is_object() && !items) {
+    throw UsageError("the JSON payload must be an object (the request), or an array of objects "
+                     "(the requests of a client-stream or bidi call), got " +
+                     std::string(r.payload.type_name()));
+  }
+  if (o.serialization != "auto" && o.serialization != "xlang" && o.serialization != "json") {
+    throw UsageError("--serialization must be auto, xlang or json");
+  }
+  return r;
+}
+
+Status with_context(const Status& st, const std::string& context) {
+  return Status(st.code(), context + ": " + st.message());
+}
+
+// Descriptions given on the command line: collections, manifest files, type blob directories.
+struct LocalDescriptions {
+  std::vector<ContractManifest> manifests;
+  std::vector<contract::TypeBlob> blobs;
+};
+
+Result<LocalDescriptions> load_local(const CallCommandOptions& o) {
+  LocalDescriptions out;
+  for (const auto& dir : o.collections) {
+    auto c = contract::read_collection(dir);
+    if (!c.is_ok()) return with_context(c.status(), "--collection " + dir);
+    out.manifests.push_back(std::move(c->manifest));
+    for (auto& b : c->types) out.blobs.push_back(std::move(b));
+  }
+  for (const auto& file : o.manifests) {
+    auto text = contract::read_file_capped(file, kMaxManifestBytes);
+    if (!text.is_ok()) return with_context(text.status(), "--manifest " + file);
+    auto parsed = contract::parse_manifest_file(*text);
+    if (!parsed.is_ok()) return with_context(parsed.status(), "--manifest " + file);
+    for (auto& m : *parsed) out.manifests.push_back(std::move(m));
+  }
+  for (const auto& dir : o.types_dirs) {
+    auto more = contract::read_type_blobs(dir);
+    if (!more.is_ok()) return with_context(more.status(), "--types " + dir);
+    for (auto& b : *more) out.blobs.push_back(std::move(b));
+  }
+  return out;
+}
+
+// Where the types of the chosen service came from, for the debug line and errors.
+struct FoundTypes {
+  std::shared_ptr<ManifestTypes> types;
+  std::string source;
+};
+
+// The manifest of the offered service: from the command line, else from 0.1.2's shell cache.
+// A manifest for the same name and version but another contract id describes another contract:
+// refused rather than used to encode (the producer would misread every field).
+Result<FoundTypes> find_types(const LocalDescriptions& local, const trust::ServiceSummary& offered,
+                              const CommandContext& context) {
+  for (const auto& m : local.manifests) {
+    if (m.service != offered.name || m.version != offered.version) continue;
+    if (!m.contract_id.empty() && !offered.contract_id.empty() &&
+        m.contract_id != offered.contract_id) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "the manifest given for " + offered.name + " v" +
+                        std::to_string(offered.version) + " is contract " + m.contract_id +
+                        ", the producer offers " + offered.contract_id);
+    }
+    return FoundTypes{
+        std::make_shared<ManifestTypes>(std::vector<ContractManifest>{m}, local.blobs),
+        "the command line"};
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0' || offered.contract_id.empty() ||
+      offered.contract_id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return FoundTypes{};
+  }
+  const fs::path cached =
+      fs::path(home) / ".aster" / "cache" / "manifests" / (offered.contract_id + ".json");
+  std::error_code ec;
+  const auto mtime = fs::last_write_time(cached, ec);
+  if (ec) return FoundTypes{};
+  if (fs::file_time_type::clock::now() - mtime > kManifestCacheMaxAge) {
+    context.debug("ignoring " + cached.string() + ": older than 30 days");
+    return FoundTypes{};
+  }
+  auto text = contract::read_file_capped(cached, kMaxManifestBytes);
+  if (!text.is_ok()) return with_context(text.status(), cached.string());
+  auto parsed = contract::parse_manifest(*text);
+  if (!parsed.is_ok()) return with_context(parsed.status(), cached.string());
+  if (parsed->service != offered.name || parsed->version != offered.version) {
+    return Status(StatusCode::kFailedPrecondition,
+                  cached.string() + " describes " + parsed->service + " v" +
+                      std::to_string(parsed->version) + ", not " + offered.name + " v" +
+                      std::to_string(offered.version));
+  }
+  return FoundTypes{std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}),
+                    cached.string()};
+}
+
+// The codec's compact JSON (Python's json.dumps conventions) as 0.1.2 prints a result:
+// `json.dumps(result, indent=2)`, ASCII only.
+Result<std::string> indented(std::string_view compact) {
+  try {
+    return nlohmann::ordered_json::parse(compact).dump(2, ' ', /*ensure_ascii=*/true);
+  } catch (const nlohmann::json::exception& e) {
+    return Status(StatusCode::kDataLoss, std::string("reply is not JSON: ") + e.what());
+  }
+}
+
+void print_item(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);  // stream items appear as they arrive
+}
+
+// A failed call: 0.1.2 prints str(RpcError) = "[CODE] message".
+Status rpc_failure(const Status& st) {
+  return Status(st.code(), "[" + std::string(status_code_name(st.code())) + "] " + st.message());
+}
+
+std::string versions_of(const std::vector<trust::ServiceSummary>& services,
+                        const std::string& name) {
+  std::string out;
+  for (const auto& s : services) {
+    if (s.name == name) out += (out.empty() ? "" : ", ") + std::to_string(s.version);
+  }
+  return out;
+}
+
+Result<const trust::ServiceSummary*> choose_service(const rpc::Client& client,
+                                                    const std::string& name, int32_t version) {
+  const auto& services = client.services();
+  const std::string versions = versions_of(services, name);
+  if (versions.empty()) {
+    std::string offered;
+    for (const auto& s : services) {
+      offered += (offered.empty() ? "" : ", ") + s.name + " v" + std::to_string(s.version);
+    }
+    return Status(StatusCode::kNotFound,
+                  "service '" + name + "' is not offered by the producer (offered: " +
+                      (offered.empty() ? "none" : offered) + ")");
+  }
+  const trust::ServiceSummary* chosen = nullptr;
+  int matches = 0;
+  for (const auto& s : services) {
+    if (s.name != name || (version != 0 && s.version != version)) continue;
+    chosen = &s;
+    ++matches;
+  }
+  if (version != 0 && chosen == nullptr) {
+    return Status(StatusCode::kNotFound, "service '" + name + "' v" + std::to_string(version) +
+                                             " is not offered (versions offered: " + versions +
+                                             ")");
+  }
+  if (matches > 1) {
+    return Status(StatusCode::kInvalidArgument, "the producer offers '" + name +
+                                                    "' in versions " + versions +
+                                                    ": choose one with --version N");
+  }
+  return chosen;
+}
+
+// Typed call: the request is encoded from the service's description (Fory XLANG, or JSON mode
+// shaped by the types when the producer speaks only JSON).
+asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSummary& offered,
+                                   FoundTypes found, const CallRequest& request, bool json,
+                                   const rpc::CallOptions& call_options) {
+  std::shared_ptr<rpc::Channel> channel;
+  try {
+    channel = co_await client.channel_for(offered);
+  } catch (const std::exception& e) {
+    co_return Status(StatusCode::kUnavailable, e.what());
+  }
+  ASTER_CO_ASSIGN_OR_RETURN(auto raw,
+                            rpc::RawTransport::from_manifest(std::move(channel), found.types,
+                                                             offered.name, offered.version, json));
+  auto method = raw.method(request.method);
+  if (!method.is_ok()) {
+    if (method.status().code() == StatusCode::kUnimplemented) {
+      std::string names;
+      for (const auto& m : found.types->find_manifest(offered.name, offered.version)->methods) {
+        names += (names.empty() ? "" : ", ") + m.name;
+      }
+      co_return Status(StatusCode::kNotFound, offered.name + " v" +
+                                                  std::to_string(offered.version) +
+                                                  " has no method '" + request.method +
+                                                  "' (methods: " + names + ")");
+    }
+    co_return method.status();
+  }
+  const contract::MethodDesc& m = **method;
+  const bool streams_requests = m.pattern == contract::MethodPattern::kClientStream ||
+                                m.pattern == contract::MethodPattern::kBidiStream;
+  if (request.payload.is_array() && !streams_requests) {
+    co_return Status(StatusCode::kInvalidArgument,
+                     offered.name + "." + m.name + " is a " +
+                         std::string(contract::method_pattern_name(m.pattern)) +
+                         " method: it takes one request (a JSON object), not an array");
+  }
+  // One request, or each element of the array (client stream, bidi), with declared defaults.
+  std::vector<Value> requests;
+  const auto& manifest = *found.types->find_manifest(offered.name, offered.version);
+  const std::string request_type =
+      m.request->struct_type ? " (" + m.request->struct_type->tag() + ")" : "";
+  auto add_request = [&](const std::string& text, const std::string& where) -> Status {
+    auto value = found.types->request_from_json(manifest, m.name, text);
+    if (!value.is_ok()) {
+      return Status(StatusCode::kInvalidArgument, "request" + where + " for " + offered.name +
+                                                      "." + m.name + request_type + ": " +
+                                                      value.status().message());
+    }
+    requests.push_back(std::move(value).value());
+    return Status::ok();
+  };
+  if (request.payload.is_array()) {
+    for (size_t i = 0; i < request.payload.size(); ++i) {
+      ASTER_CO_RETURN_IF_ERROR(
+          add_request(request.payload[i].dump(), " [" + std::to_string(i) + "]"));
+    }
+  } else {
+    ASTER_CO_RETURN_IF_ERROR(add_request(request.payload_text, ""));
+  }
+  auto print = [&](const Value& reply) -> Status {
+    ASTER_ASSIGN_OR_RETURN(std::string compact,
+                           codec::json_encode_value(reply, m.response.get()));
+    ASTER_ASSIGN_OR_RETURN(std::string text, indented(compact));
+    print_item(text);
+    return Status::ok();
+  };
+  switch (m.pattern) {
+    case contract::MethodPattern::kUnary: {
+      auto reply = co_await raw.unary(m.name, std::move(requests.front()), call_options);
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return print(*reply);
+    }
+    case contract::MethodPattern::kServerStream: {
+      auto stream = co_await raw.server_stream(m.name, std::move(requests.front()), call_options);
+      if (!stream.is_ok()) co_return rpc_failure(stream.status());
+      while (true) {
+        auto item = co_await stream->next();
+        if (!item.is_ok()) co_return rpc_failure(item.status());
+        if (!item->has_value()) co_return Status::ok();
+        ASTER_CO_RETURN_IF_ERROR(print(**item));
+      }
+    }
+    case contract::MethodPattern::kClientStream: {
+      auto call = co_await raw.client_stream(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const Value& item : requests) {
+        // A refused write means the producer ended the call: finish() reads its trailer.
+        if (!(co_await call->write(item)).is_ok()) break;
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return print(*reply);
+    }
+    case contract::MethodPattern::kBidiStream: {
+      auto call = co_await raw.bidi(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      // Requests go out while replies are read and printed: the producer may answer before it
+      // has read everything (and QUIC flow control would stall a writer nobody reads for).
+      auto write_all = [&]() -> asio::awaitable<Status> {
+        for (const Value& item : requests) {
+          if (!(co_await call->write(item)).is_ok()) co_return Status::ok();  // see the trailer
+        }
+        co_return co_await call->done_writing();
+      };
+      auto read_all = [&]() -> asio::awaitable<Status> {
+        while (true) {
+          auto item = co_await call->next();
+          if (!item.is_ok()) {
+            call->cancel();
+            co_return rpc_failure(item.status());
+          }
+          if (!item->has_value()) co_return Status::ok();
+          ASTER_CO_RETURN_IF_ERROR(print(**item));
+        }
+      };
+      using namespace asio::experimental::awaitable_operators;
+      auto [written, read] = co_await (write_all() && read_all());
+      (void)written;
+      co_return read;
+    }
+  }
+  co_return Status(StatusCode::kInternal, "unknown method pattern");
+}
+
+// 0.1.2's mode: the payload goes as JSON text (serializationMode 3) and each reply is printed
+// as the producer wrote it. Without a description we do not know the method's pattern, so the
+// call is read like a server stream: every reply frame is printed until the trailer (a unary
+// reply is one item).
+asio::awaitable<Status> untyped_json_call(rpc::Client& client,
+                                          const trust::ServiceSummary& offered,
+                                          const CallRequest& request,
+                                          const rpc::CallOptions& call_options) {
+  if (request.payload.is_array()) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "a list of requests needs the service's description (--collection DIR or "
+                     "--manifest FILE): without it the method's pattern is unknown");
+  }
+  std::shared_ptr<rpc::Channel> channel;
+  try {
+    channel = co_await client.channel_for(offered);
+  } catch (const std::exception& e) {
+    co_return Status(StatusCode::kUnavailable, e.what());
+  }
+  const std::string body = request.payload.dump(-1, ' ', /*ensure_ascii=*/true);
+  const std::vector<uint8_t> bytes(body.begin(), body.end());
+  auto stream = co_await channel->open_stream();
+  if (!stream.is_ok()) co_return rpc_failure(stream.status());
+  const rpc::CallTarget target{offered.name, offered.version, request.method, /*json=*/true};
+  auto call = co_await rpc::ServerStreamCall::start(std::move(*stream), target, bytes,
+                                                    call_options);
+  if (!call.is_ok()) co_return rpc_failure(call.status());
+  while (true) {
+    auto item = co_await call->next();
+    if (!item.is_ok()) co_return rpc_failure(item.status());
+    if (!item->has_value()) co_return Status::ok();
+    const auto& payload = **item;
+    ASTER_CO_ASSIGN_OR_RETURN(
+        std::string text,
+        indented(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size())));
+    print_item(text);
+  }
+}
+
+asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
+                                    const CallRequest& request, LocalDescriptions local,
+                                    const CommandContext& context) {
+  rpc::ClientOptions client_options;
+  client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
+  client_options.debug = [&context](std::string_view line) { context.debug(line); };
+  rpc::Client client(runtime, o.address, client_options);
+  try {
+    co_await client.connect();
+  } catch (const PermissionError& e) {
+    co_return Status(StatusCode::kPermissionDenied, e.what());
+  } catch (const std::invalid_argument& e) {
+    co_return Status(StatusCode::kInvalidArgument, std::string("invalid producer address: ") +
+                                                       e.what());
+  } catch (const std::exception& e) {
+    co_return Status(StatusCode::kUnavailable, e.what());
+  }
+  ASTER_CO_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
+                            choose_service(client, request.service, o.version));
+  if (offered->pattern == "session") {
+    co_return Status(StatusCode::kUnimplemented,
+                     "'" + offered->name + "' is session-scoped: aster call does not open "
+                     "sessions yet");
+  }
+  rpc::CallOptions call_options;
+  if (!o.deadline.empty()) {
+    call_options.timeout = saturating_milliseconds(parse_seconds(o.deadline).value());
+  }
+  FoundTypes found;
+  if (o.serialization != "json" || !local.manifests.empty()) {
+    ASTER_CO_ASSIGN_OR_RETURN(found, find_types(local, *offered, context));
+  }
+  if (found.types) {
+    context.debug("types of " + offered->name + " v" + std::to_string(offered->version) +
+                  " from " + found.source);
+    const bool json = o.serialization == "json" || rpc::Client::uses_json(*offered);
+    Status st = co_await typed_call(client, *offered, std::move(found), request, json,
+                                    call_options);
+    client.close();
+    co_return st;
+  }
+  if (o.serialization == "xlang") {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "no description of " + offered->name + " v" +
+                         std::to_string(offered->version) +
+                         " for Fory XLANG: give its collection (--collection DIR) or manifest "
+                         "(--manifest FILE)");
+  }
+  if (o.serialization == "auto") {
+    // Said on stderr so that stdout stays the reply alone.
+    std::fputs(
+        fmt::format("note: no published description of {} v{} found (--collection/--manifest, or "
+                    "0.1.2's ~/.aster/cache/manifests); calling in JSON mode as aster-cli "
+                    "0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
+                    escape_for_terminal(offered->name), offered->version)
+            .c_str(),
+        stderr);
+  }
+  Status st = co_await untyped_json_call(client, *offered, request, call_options);
+  client.close();
+  co_return st;
+}
+
+Status run_call(const CallCommandOptions& o, const CallRequest& request,
+                const CommandContext& context) {
+  if (o.address.empty()) {
+    return Status(StatusCode::kInvalidArgument, "no producer address");
+  }
+  if (auto address = transport::parse_endpoint_addr(o.address); !address.is_ok()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "invalid producer address: " + address.status().message());
+  }
+  ASTER_ASSIGN_OR_RETURN(auto local, load_local(o));
+  ASTER_ASSIGN_OR_RETURN(auto runtime, transport::BlockingRuntime::create());
+  auto& blocking = *runtime;
+  return blocking.run(run_call_on(blocking.runtime(), o, request, std::move(local), context));
+}
+
+}  // namespace
+
+void add_call_command(CLI::App& app, CommandContext& context) {
+  auto options = std::make_shared<CallCommandOptions>();
+  auto* call = app.add_subcommand(
+      "call", "Call a method of a producer's service by name, with a JSON request");
+  call->add_option("ADDR", options->address,
+                   "Producer address: aster1… ticket, base64 NodeAddr or 64-hex endpoint id")
+      ->required();
+  call->add_option("SERVICE.METHOD", options->target, "The method to call, e.g. Catalog.echo")
+      ->required();
+  call->add_option("JSON", options->payload,
+                   "The request as a JSON object (an array of objects: the requests of a "
+                   "client-stream or bidi call); - reads it from stdin")
+      ->capture_default_str();
+  call->add_option("--version", options->version,
+                   "Service version to call (default: the one the producer offers; needed when "
+                   "it offers several)")
+      ->type_name("N")
+      ->check(CLI::Range(1, INT32_MAX));
+  call->add_option("--collection", options->collections,
+                   "The service's published collection directory (manifest.json, types/); "
+                   "repeatable")
+      ->type_name("DIR")
+      ->allow_extra_args(false);  // one value per occurrence: JSON may follow
+  call->add_option("--manifest", options->manifests,
+                   "A manifest.json (one object or an array); repeatable")
+      ->type_name("FILE")
+      ->allow_extra_args(false);  // one value per occurrence: JSON may follow
+  call->add_option("--types", options->types_dirs,
+                   "A directory of type blobs (<hash>.bin) for nested types; repeatable")
+      ->type_name("DIR")
+      ->allow_extra_args(false);  // one value per occurrence: JSON may follow
+  call->add_option("--serialization", options->serialization,
+                   "How to encode: auto (Fory XLANG when the service's description is found, "
+                   "else JSON as 0.1.2), xlang or json")
+      ->type_name("MODE")
+      ->capture_default_str();
+  call->add_option("--timeout", options->timeout,
+                   "Seconds to wait for the connection and the admission reply")
+      ->type_name("SECONDS")
+      ->capture_default_str()
+      ->check(seconds_in_range());
+  call->add_option("--deadline", options->deadline,
+                   "Seconds the call may take (sent to the producer and enforced here; default: "
+                   "none, as 0.1.2)")
+      ->type_name("SECONDS")
+      ->check(seconds_in_range());
+  call->add_flag("--json", options->json, "Accepted for 0.1.2 compatibility: output is JSON");
+  call->footer(
+      "Examples:\n"
+      "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"
+      "  aster call \"$ADDR\" Catalog.echo --version 2 --collection coll/Catalog.v2 \\\n"
+      "      '{\"name\": \"drill\", \"kind\": 5, \"blob\": \"AAE=\", \"dims\": {\"width\": 1.5}}'\n"
+      "  aster call \"$ADDR\" Catalog.list --version 2 --collection coll/Catalog.v2 - < req.json\n"
+      "\n"
+      "Output: the reply as 2-space JSON; server-stream and bidi replies print as they arrive.\n"
+      "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
+      "Types come from --collection/--manifest/--types, else from aster-cli 0.1.2's manifest\n"
+      "cache (~/.aster/cache/manifests/<contract_id>.json); without them the call is made in\n"
+      "JSON mode as aster-cli 0.1.2 makes it (a note on stderr says so).\n"
+      "\n"
+      "Exit status: 0 success; 1 the call or the connection failed (`Error: …` on stderr,\n"
+      "RPC errors as `Error: [CODE] message`); 2 usage error (bad Service.method or JSON).");
+  call->callback([options, &context] {
+    const CallRequest request = check_usage(*options);
+    const Status st = run_call(*options, request, context);
+    if (st.is_ok()) {
+      context.exit_code = kExitOk;
+      return;
+    }
+    // 0.1.2's `aster call` prints `Error: …` (capital E), not our `error: …`.
+    fmt::print(stderr, "Error: {}\n", escape_for_terminal(st.message()));
+    context.exit_code = kExitFailure;
+  });
+}
+
+}  // namespace aster::cli

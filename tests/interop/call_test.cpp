@@ -1,0 +1,358 @@
+// Our `aster call` (issue 10, point 7) against a real aster-rpc 0.1.2 producer
+// (py/call_producer.py): Catalog v2 with nested messages, an enum whose values are not its
+// ordinals, bytes, lists and an Optional, encoded with Fory from the collection 0.1.2
+// publishes; Catalog v1 with flat types; unary and server stream; errors and usage errors; the
+// JSON-mode fallback; 0.1.2's shell manifest cache; and the same output as aster-cli 0.1.2's own
+// `aster call` where both can make the call.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "reference_peer.hpp"
+
+namespace aster::interop {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kAster = std::string(ASTER_BINARY_DIR) + "/cli/aster";
+
+size_t lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }
+
+// Concatenated 2-space JSON documents, one per stream item: each ends with "}" at column 0.
+std::vector<json> documents(const std::string& out) {
+  std::vector<json> docs;
+  size_t start = 0;
+  while (start < out.size()) {
+    size_t end = out.find("\n}\n", start);
+    if (end == std::string::npos) break;
+    docs.push_back(json::parse(out.substr(start, end + 2 - start)));
+    start = end + 3;
+  }
+  return docs;
+}
+
+class AsterCall : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new fs::path(fs::temp_directory_path() /
+                        ("aster-call-" + std::to_string(getpid())));
+    fs::create_directories(*dir_ / "collections");
+    fs::create_directories(*dir_ / "home");
+    peer_ = new ReferencePeer("call_producer.py", {(*dir_ / "collections").string()});
+  }
+  static void TearDownTestSuite() {
+    delete peer_;
+    peer_ = nullptr;
+    fs::remove_all(*dir_);
+    delete dir_;
+  }
+
+  static std::string ticket() { return peer_->ready_info()["ticket"]; }
+  static const json& service(int version) {
+    for (const auto& s : peer_->ready_info()["services"]) {
+      if (s["version"] == version) return s;
+    }
+    throw std::runtime_error("no Catalog v" + std::to_string(version));
+  }
+  static std::string collection(int version) { return service(version)["collection"]; }
+
+  // `aster call TICKET args…` with HOME pointing at an empty directory (no manifest cache)
+  // unless `env` says otherwise.
+  static CommandResult call(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), {kAster, "call", ticket()});
+    if (env.empty()) env.push_back("HOME=" + (*dir_ / "home").string());
+    return run_command(args, std::chrono::seconds(60), env);
+  }
+
+  static fs::path* dir_;
+  static ReferencePeer* peer_;
+};
+fs::path* AsterCall::dir_ = nullptr;
+ReferencePeer* AsterCall::peer_ = nullptr;
+
+TEST_F(AsterCall, ForyFromTheCollectionCarriesNestedTypesEnumsBytesAndListsToVersion2) {
+  auto r = call({"Catalog.echo", "--version", "2", "--collection", collection(2),
+                 R"({"name":"drill","kind":5,"blob":"AAE=","tags":["a"],)"
+                 R"("dims":{"width":1.5,"height":2},"parts":[{"sku":"s","count":3}],)"
+                 R"("note":"hé"})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  // 0.1.2's format: json.dumps(result, indent=2), ASCII only.
+  EXPECT_EQ(r.out.rfind("{\n  \"name\": \"echo:drill\",\n  \"kind\": 5,\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\"note\": \"H\\u00c9\""), std::string::npos) << r.out;
+  const json reply = json::parse(r.out);
+  EXPECT_EQ(reply["kind"], 5);                 // Kind.KIT: by value, its ordinal 2 travelled
+  EXPECT_EQ(reply["blob"], "AAEA/w==");        // b"\x00\x01" + b"\x00\xff", base64
+  EXPECT_EQ(reply["tags"], json({"a", "seen"}));
+  EXPECT_EQ(reply["dims"], json({{"width", 3.0}, {"height", 4.0}}));
+  EXPECT_EQ(reply["parts"], json::parse(R"([{"sku":"s","count":3},{"sku":"extra","count":1}])"));
+  EXPECT_EQ(reply["note"], "HÉ");
+}
+
+TEST_F(AsterCall, ServerStreamPrintsEveryItem) {
+  auto r = call({"Catalog.list", "--version", "2", "--collection", collection(2),
+                 R"({"item":{"name":"n"},"count":3})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto items = documents(r.out);
+  ASSERT_EQ(items.size(), 3u) << r.out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(items[i]["name"], "n-" + std::to_string(i));
+    EXPECT_EQ(items[i]["kind"], 2);
+    EXPECT_EQ(items[i]["parts"][0]["count"], i);
+    EXPECT_TRUE(items[i]["note"].is_null());
+  }
+}
+
+TEST_F(AsterCall, AStreamErrorAfterItemsPrintsTheItemsThenTheError) {
+  auto r = call({"Catalog.list", "--version", "2", "--collection", collection(2),
+                 R"({"item":{"name":"n"},"count":3,"fail_at":1})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(documents(r.out).size(), 1u) << r.out;
+  EXPECT_EQ(r.err, "Error: [FAILED_PRECONDITION] failed at 1\n");
+}
+
+TEST_F(AsterCall, RpcErrorsAreOneErrorLineAndExit1) {
+  for (auto [code, name] : std::vector<std::pair<int, std::string>>{
+           {5, "NOT_FOUND"}, {7, "PERMISSION_DENIED"}, {3, "INVALID_ARGUMENT"}}) {
+    auto r = call({"Catalog.fail", "--version", "2", "--collection", collection(2),
+                   R"({"code":)" + std::to_string(code) + R"(,"message":"no way"})"});
+    EXPECT_EQ(r.exit_code, 1) << name;
+    EXPECT_EQ(r.err, "Error: [" + name + "] no way\n");
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+}
+
+TEST_F(AsterCall, MissingFieldsTakeTheDefaultsTheManifestDeclares) {
+  // Greeting.times defaults to 1 (a Fory request carries every field: a zero would say 0);
+  // ListRequest.fail_at defaults to -1.
+  auto r = call({"Catalog.greet", "--version", "1", "--collection", collection(1),
+                 R"({"name":"y"})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["text"], "hello y");
+  auto s = call({"Catalog.list", "--version", "2", "--collection", collection(2),
+                 R"({"count":2})"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(documents(s.out).size(), 2u) << s.out;
+}
+
+TEST_F(AsterCall, SeveralVersionsOfferedNeedVersion) {
+  auto r = call({"Catalog.greet", R"({"name":"x"})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("versions 2, 1: choose one with --version N"), std::string::npos) << r.err;
+  auto v3 = call({"Catalog.greet", "--version", "3"});
+  EXPECT_EQ(v3.exit_code, 1);
+  EXPECT_NE(v3.err.find("'Catalog' v3 is not offered (versions offered: 2, 1)"),
+            std::string::npos)
+      << v3.err;
+}
+
+TEST_F(AsterCall, UnknownServiceAndMethodAreNamed) {
+  auto r = call({"Nope.x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "Error: service 'Nope' is not offered by the producer (offered: Catalog v2, "
+            "Catalog v1, Counter v1)\n");
+  auto m = call({"Catalog.nope", "--version", "2", "--collection", collection(2)});
+  EXPECT_EQ(m.exit_code, 1);
+  EXPECT_EQ(m.err,
+            "Error: Catalog v2 has no method 'nope' (methods: collect, echo, fail, list, "
+            "shout)\n");
+  // Without a description the producer answers: 0.1.2's UNIMPLEMENTED trailer.
+  auto j = call({"Catalog.nope", "--version", "1"});
+  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_NE(j.err.find("Error: [UNIMPLEMENTED]"), std::string::npos) << j.err;
+}
+
+TEST_F(AsterCall, ARequestThatDoesNotFitTheTypeIsRefusedBeforeSending) {
+  auto r = call({"Catalog.echo", "--version", "2", "--collection", collection(2),
+                 R"({"nam":1})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("Error: request for Catalog.echo (demo.catalog/Item)"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("'nam'"), std::string::npos) << r.err;
+  auto e = call({"Catalog.echo", "--version", "2", "--collection", collection(2),
+                 R"({"kind":"KIT"})"});  // a 0.1.2 manifest lists enum values, not names
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_NE(e.err.find("kind"), std::string::npos) << e.err;
+}
+
+TEST_F(AsterCall, UsageErrorsExit2) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"Catalog.greet", R"({"name":"x")"},  // not JSON
+           {"Catalog.greet", "[1,2]"},           // not an object
+           {"Catalog", "{}"},                    // no method
+           {"Catalog.", "{}"},
+           {"Catalog.greet", "--version", "0"},
+           {"Catalog.greet", "--serialization", "yaml"},
+           {"Catalog.greet", "--deadline", "nan"}}) {
+    auto r = call(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << "\n" << r.err;
+    EXPECT_EQ(lines(r.err), 1u) << r.err;
+    EXPECT_NE(r.err.find("(see 'aster call --help')"), std::string::npos) << r.err;
+  }
+  auto none = run_command({kAster, "call"});
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  auto json_error = call({"Catalog.greet", R"({"name":)"});
+  EXPECT_NE(json_error.err.find("error: invalid JSON payload: "), std::string::npos)
+      << json_error.err;
+}
+
+TEST_F(AsterCall, WithoutADescriptionItCallsInJsonModeAs012AndSaysSo) {
+  auto r = call({"Catalog.greet", "--version", "1", R"({"name":"x","times":2})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\n  \"text\": \"hello x hello x\"\n}\n");
+  EXPECT_EQ(r.err.rfind("note: no published description of Catalog v1 found", 0), 0u) << r.err;
+  auto s = call({"Catalog.count", "--version", "1", R"({"name":"x","times":2})"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(documents(s.out).size(), 2u) << s.out;
+  // 0.1.2's JSON path cannot carry bytes: its producer fails to write Catalog v2's reply.
+  auto b = call({"Catalog.echo", "--version", "2", R"({"name":"x"})"});
+  EXPECT_EQ(b.exit_code, 1);
+  EXPECT_NE(b.err.find("Error: [UNKNOWN] Object of type bytes is not JSON serializable"),
+            std::string::npos)
+      << b.err;
+  // --serialization xlang refuses to guess.
+  auto x = call({"Catalog.greet", "--version", "1", "--serialization", "xlang"});
+  EXPECT_EQ(x.exit_code, 1);
+  EXPECT_NE(x.err.find("--collection DIR"), std::string::npos) << x.err;
+}
+
+TEST_F(AsterCall, ReadsTheManifestCacheOf012sShell) {
+  const fs::path home = *dir_ / "cache-home";
+  const fs::path cache = home / ".aster" / "cache" / "manifests";
+  fs::create_directories(cache);
+  fs::copy_file(fs::path(collection(1)) / "manifest.json",
+                cache / (service(1)["contract_id"].get<std::string>() + ".json"),
+                fs::copy_options::overwrite_existing);
+  auto r = call({"-v", "Catalog.greet", "--version", "1", R"({"name":"y"})"},
+                {"HOME=" + home.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["text"], "hello y");  // the declared default, times=1
+  EXPECT_NE(r.err.find("debug: types of Catalog v1 from " + cache.string()), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+}
+
+TEST_F(AsterCall, AManifestOfAnotherContractIsRefused) {
+  std::ifstream in(fs::path(collection(1)) / "manifest.json");
+  json manifest = json::parse(in);
+  manifest["contract_id"] = std::string(64, '0');
+  const fs::path file = *dir_ / "stale-manifest.json";
+  std::ofstream(file) << manifest.dump(2);
+  auto r = call({"Catalog.greet", "--version", "1", "--manifest", file.string(), "{}"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is contract 0000"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the producer offers " + service(1)["contract_id"].get<std::string>()),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(AsterCall, SessionScopedServicesAreRefusedClearly) {
+  auto r = call({"Counter.add", R"({"times":2})"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error: 'Counter' is session-scoped: aster call does not open sessions yet\n");
+}
+
+TEST_F(AsterCall, ClientStreamSendsEachElementOfAnArray) {
+  auto r = call({"Catalog.collect", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b"}])"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json reply = json::parse(r.out);
+  EXPECT_EQ(reply["name"], "collected 2");
+  EXPECT_EQ(reply["blob"], "Ag==");
+  EXPECT_EQ(reply["parts"], json::parse(R"([{"sku":"a","count":1},{"sku":"b","count":0}])"));
+  // One object is a stream of one request, as 0.1.2's aster call sends it.
+  auto one = call({"Catalog.collect", "--version", "2", "--collection", collection(2),
+                   R"({"sku":"x"})"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(json::parse(one.out)["name"], "collected 1");
+}
+
+TEST_F(AsterCall, BidiPrintsEveryReply) {
+  auto r = call({"Catalog.shout", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b","count":2}])"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto items = documents(r.out);
+  ASSERT_EQ(items.size(), 2u) << r.out;
+  EXPECT_EQ(items[0], json::parse(R"({"sku":"A","count":10})"));
+  EXPECT_EQ(items[1], json::parse(R"({"sku":"B","count":20})"));
+  auto e = call({"Catalog.shout", "--version", "2", "--collection", collection(2),
+                 R"([{"sku":"a","count":1},{"sku":"b","count":-1}])"});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_EQ(documents(e.out).size(), 1u) << e.out;
+  EXPECT_EQ(e.err, "Error: [OUT_OF_RANGE] negative count for b\n");
+}
+
+TEST_F(AsterCall, AnArrayIsOnlyForStreamsOfRequests) {
+  auto r = call({"Catalog.echo", "--version", "2", "--collection", collection(2), "[{}]"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "Error: Catalog.echo is a unary method: it takes one request (a JSON object), not an "
+            "array\n");
+  auto untyped = call({"Catalog.greet", "--version", "1", "[{}]"});
+  EXPECT_EQ(untyped.exit_code, 1);
+  EXPECT_NE(untyped.err.find("a list of requests needs the service's description"),
+            std::string::npos)
+      << untyped.err;
+}
+
+TEST_F(AsterCall, ReadsTheRequestFromStdin) {
+  const std::string cmd = "printf '%s' '{\"item\":{\"name\":\"piped\"},\"count\":1}' | " +
+                          kAster + " call " + ticket() + " Catalog.list --version 2 " +
+                          "--collection " + collection(2) + " -";
+  auto r = run_command({"bash", "-c", cmd});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto items = documents(r.out);
+  ASSERT_EQ(items.size(), 1u) << r.out;
+  EXPECT_EQ(items[0]["name"], "piped-0");
+}
+
+TEST(AsterCallNoPeer, AnUnreachableProducerIsOneErrorLine) {
+  // A valid ed25519 key nothing listens for (relays off: no way to reach it).
+  const std::string id = "b83c22e4c752a1831a21fe131444864bb8510567856421edd6f313322c20c1d7";
+  auto r = run_command({kAster, "call", id, "HelloService.say_hello", "--timeout", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
+  auto bad = run_command({kAster, "call", "aster1notbase58!", "HelloService.say_hello"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err.rfind("Error: invalid producer address: ", 0), 0u) << bad.err;
+}
+
+// Where both can make the call (a v1 service, no bytes), our output is 0.1.2's, byte for byte.
+TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
+  const char* venv = std::getenv("ASTER_REFERENCE_VENV");
+  ASSERT_NE(venv, nullptr);
+  // A producer offering only v1, which 0.1.2 can call.
+  ReferencePeer hello("hello_producer.py", {});
+  const std::string addr = hello.ready_info()["ticket"];
+  const std::string request = R"({"name": "Zoë \"quoted\" \\ \u263a"})";
+  auto theirs = run_command({std::string(venv) + "/bin/aster", "call", addr,
+                             "HelloService.say_hello", request});
+  auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", request},
+                          std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(ours.out, theirs.out);
+  auto their_error = run_command({std::string(venv) + "/bin/aster", "call", addr,
+                                  "HelloService.nope", "{}"});
+  auto our_error = run_command({kAster, "call", addr, "HelloService.nope", "{}"},
+                               std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
+  EXPECT_EQ(their_error.exit_code, 1);
+  EXPECT_EQ(our_error.exit_code, 1);
+  // Both: `Error: [UNIMPLEMENTED] …` (ours after the JSON-mode note).
+  EXPECT_EQ(their_error.err.rfind("Error: [UNIMPLEMENTED]", 0), 0u) << their_error.err;
+  EXPECT_NE(our_error.err.find("\nError: [UNIMPLEMENTED]"), std::string::npos) << our_error.err;
+}
+
+}  // namespace
+}  // namespace aster::interop
