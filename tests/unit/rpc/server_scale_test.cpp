@@ -161,4 +161,50 @@ TEST(ServerScale, CallsBeyondTheProducersStreamLimitQueueAndComplete) {
   rt->run(server.close());
 }
 
+TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
+  // 500 coroutines each ask the client for the service and call it at once: the first one dials
+  // the aster/1 connection, the others wait for it instead of dialling their own.
+  constexpr int kCallers = 500;
+  auto rt = aster::transport::BlockingRuntime::create().value();
+  aster::Server server(rt->runtime(), {.bind_v4 = "127.0.0.1:0"});
+  server.add(aster::testing::make_rpc_test_impl());
+  ASSERT_TRUE(rt->run(server.start()).is_ok());
+  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  struct Seen {
+    int ok = 0;
+    size_t connections = 0;
+  };
+  Seen seen = rt->run([&]() -> asio::awaitable<Seen> {
+    Seen out;
+    aster::Client client(rt->runtime(), server.address());
+    co_await client.connect();
+    auto ex = co_await asio::this_coro::executor;
+    int pending = kCallers;
+    asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+    for (int i = 0; i < kCallers; ++i) {
+      asio::co_spawn(
+          ex,
+          [&]() -> asio::awaitable<void> {
+            auto svc = co_await client.client<RpcTest>();
+            aster::testing::EchoRequest req{"x", ""};
+            auto reply = co_await svc.echo(std::move(req));
+            if (reply.message == "x") ++out.ok;
+            if (--pending == 0) all_done.cancel();
+          },
+          asio::detached);
+    }
+    std::error_code ec;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    out.connections = server.load().connections;
+    client.close();
+    co_return out;
+  }());
+  EXPECT_EQ(seen.ok, kCallers);
+  // The one aster/1 connection, plus the admission connection if the producer has not seen it
+  // close yet.
+  EXPECT_LE(seen.connections, 2u);
+  EXPECT_GE(seen.connections, 1u);
+  rt->run(server.close());
+}
+
 }  // namespace
