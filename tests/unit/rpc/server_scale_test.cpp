@@ -166,7 +166,9 @@ TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
   // the aster/1 connection, the others wait for it instead of dialling their own.
   constexpr int kCallers = 500;
   auto rt = aster::transport::BlockingRuntime::create().value();
-  aster::Server server(rt->runtime(), {.bind_v4 = "127.0.0.1:0"});
+  aster::rpc::ServerOptions options;
+  options.bind_v4 = "127.0.0.1:0";
+  aster::Server server(rt->runtime(), options);
   server.add(aster::testing::make_rpc_test_impl());
   ASSERT_TRUE(rt->run(server.start()).is_ok());
   asio::co_spawn(rt->io(), server.serve(), asio::detached);

@@ -178,7 +178,9 @@ TEST(ServerSoak, ManyConsumersMixedPatterns) {
   const int consumers = env_int("ASTER_SOAK_CONSUMERS", 200);
   const auto duration = std::chrono::seconds(env_int("ASTER_SOAK_SECONDS", 5));
   auto rt = aster::transport::BlockingRuntime::create().value();
-  aster::Server server(rt->runtime(), {.bind_v4 = "127.0.0.1:0"});
+  aster::rpc::ServerOptions options;
+  options.bind_v4 = "127.0.0.1:0";
+  aster::Server server(rt->runtime(), options);
   server.add(aster::testing::make_rpc_test_impl());
   ASSERT_TRUE(rt->run(server.start()).is_ok());
   asio::co_spawn(rt->io(), server.serve(), asio::detached);
