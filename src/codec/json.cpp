@@ -17,6 +17,18 @@
 namespace aster::codec {
 namespace {
 
+// A missing field takes the declared C++ member initializer when there is one (the Python
+// dataclass default: a JSON request without "level" gets "info", as 0.1.2's producer would),
+// else the zero value of its type.
+Value field_default(const FieldDesc& f) {
+  if (f.access != nullptr && f.access->default_value != nullptr) return f.access->default_value();
+  return default_value(*f.type);
+}
+
+}  // namespace
+
+namespace {
+
 using K = Value::Kind;
 
 // ---- writing (Python json.dumps, ensure_ascii=True, separators=(",", ":")) ------------------
@@ -270,7 +282,7 @@ class JsonWriter {
             out += ':';
             const Value* fv = s.find(f.name);
             if (fv) value(*fv, f.type.get());
-            else value(default_value(*f.type), f.type.get());
+            else value(field_default(f), f.type.get());
           }
         } else {
           for (const auto& [n, e] : s.fields) {
@@ -608,7 +620,7 @@ class JsonReader {
     s.type = d.tag();
     for (const FieldDesc& f : d.fields()) {
       auto it = j.find(f.name);
-      if (it == j.end()) s.fields.emplace_back(f.name, default_value(*f.type));
+      if (it == j.end()) s.fields.emplace_back(f.name, field_default(f));
       else s.fields.emplace_back(f.name, read(*it, *f.type, here + "." + f.name));
     }
     return Value(std::move(s));
@@ -714,7 +726,7 @@ Value default_value(const TypeDesc& t) {
       if (depth > 8) return Value(std::move(s));
       ++depth;
       for (const FieldDesc& f : t.struct_type->fields())
-        s.fields.emplace_back(f.name, default_value(*f.type));
+        s.fields.emplace_back(f.name, field_default(f));
       --depth;
       return Value(std::move(s));
     }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "aster/codec/declare.hpp"  // FieldAccess::default_value
+#include "aster/codec/value.hpp"
 #include "aster/contract/identity.hpp"
 
 namespace aster::contract {
@@ -223,6 +225,52 @@ Classified classify(const TypeDesc& outer) {
   return c;
 }
 
+// A C++ member initializer stands for the Python dataclass default (`status: str = "idle"`),
+// which 0.1.2 reports in manifest.json (aster-rpc@0972ac9:bindings/python/aster/contract/
+// manifest.py `_field_default`). An aster::Value member initialized to an empty list or dict
+// stands for a bare `list` / `dict` annotation, which 0.1.2 reports as list[str] / dict[str,str]
+// (the contract TypeDef is ANY either way).
+void apply_declared_default(const TypeDesc& t, const aster::Value& v, FieldSchema& s,
+                            Classified& c) {
+  using VK = aster::Value::Kind;
+  switch (t.kind) {
+    case CKind::kString:
+      if (v.kind() == VK::kString) s.default_value = v.as_string();
+      break;
+    case CKind::kBool:
+      if (v.kind() == VK::kBool) s.default_value = v.as_bool();
+      break;
+    case CKind::kFloat32:
+    case CKind::kFloat64:
+      if (v.kind() == VK::kFloat && v.as_float() != 0.0) s.default_value = v.as_float();
+      break;
+    case CKind::kEnum:
+      if (t.enum_type && v.kind() == VK::kString) {
+        s.default_value = display_name(t.enum_type->wire_name()) + "." + v.as_string();
+      }
+      break;
+    case CKind::kAny:
+      if (v.kind() == VK::kList) {
+        c.kind = "list";
+        c.item_kind = "string";
+        c.item_nullable = false;
+        s.default_kind = "empty_list";
+      } else if (v.kind() == VK::kMap) {
+        c.kind = "map";
+        c.key_kind = "string";
+        c.value_kind = "string";
+        c.value_nullable = false;
+        s.default_kind = "empty_map";
+      }
+      s.kind = c.kind;
+      break;
+    default:  // the integer kinds
+      if (v.kind() == VK::kInt) s.default_value = v.as_int();
+      if (v.kind() == VK::kUint) s.default_value = v.as_uint();
+      break;
+  }
+}
+
 }  // namespace
 
 FieldSchema field_schema_for(const FieldDesc& f) {
@@ -275,6 +323,9 @@ FieldSchema field_schema_for(const FieldDesc& f) {
     default:
       s.default_value = 0;
       break;  // the integer kinds
+  }
+  if (f.access != nullptr && f.access->default_value != nullptr) {
+    apply_declared_default(t, f.access->default_value(), s, c);
   }
   s.ref_name = c.ref_name;
   s.wire_tag = c.wire_tag;

@@ -75,6 +75,20 @@ std::string reference_python() {
 
 ReferencePeer::ReferencePeer(const std::string& script, const std::vector<std::string>& args,
                              std::chrono::seconds ready_timeout) {
+  PeerCommand command;
+  command.argv = {reference_python(), "-u",
+                  std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/" + script};
+  command.argv.insert(command.argv.end(), args.begin(), args.end());
+  start(command, script, ready_timeout);
+}
+
+ReferencePeer::ReferencePeer(const PeerCommand& command, std::chrono::seconds ready_timeout)
+    : interrupt_to_stop_(true) {
+  start(command, command.argv.empty() ? std::string() : command.argv.back(), ready_timeout);
+}
+
+void ReferencePeer::start(const PeerCommand& command, const std::string& label,
+                          std::chrono::seconds ready_timeout) {
   int in_pipe[2];
   int out_pipe[2];
   if (pipe2(in_pipe, O_CLOEXEC) != 0 || pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -84,17 +98,17 @@ ReferencePeer::ReferencePeer(const std::string& script, const std::vector<std::s
   int err_fd = mkstemp(stderr_template);
   stderr_path_ = stderr_template;
 
-  std::vector<std::string> command = {reference_python(), "-u",
-                                      std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/" + script};
-  command.insert(command.end(), args.begin(), args.end());
-  auto env = environment_with({"ASTER_RELAY_MODE=disabled", "PYTHONUNBUFFERED=1"});
+  std::vector<std::string> extra = {"ASTER_RELAY_MODE=disabled", "PYTHONUNBUFFERED=1"};
+  extra.insert(extra.end(), command.env.begin(), command.env.end());
+  auto env = environment_with(extra);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  auto argv = to_argv(command);
+  if (!command.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, command.cwd.c_str());
+  auto argv = to_argv(command.argv);
   auto envp = to_argv(env);
   int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -103,9 +117,9 @@ ReferencePeer::ReferencePeer(const std::string& script, const std::vector<std::s
   close(err_fd);
   stdin_fd_ = in_pipe[1];
   stdout_fd_ = out_pipe[0];
-  if (rc != 0) throw std::runtime_error("cannot start " + command[0] + ": " + strerror(rc));
+  if (rc != 0) throw std::runtime_error("cannot start " + command.argv[0] + ": " + strerror(rc));
 
-  // Read the first stdout line: the JSON readiness record.
+  // Read the first stdout line: the readiness record.
   std::string line;
   const auto deadline = Clock::now() + ready_timeout;
   while (line.find('\n') == std::string::npos) {
@@ -115,7 +129,7 @@ ReferencePeer::ReferencePeer(const std::string& script, const std::vector<std::s
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
       pid_ = -1;
-      throw std::runtime_error("reference peer " + script + " not ready in time; stderr:\n" +
+      throw std::runtime_error("reference peer " + label + " not ready in time; stderr:\n" +
                                read_file(stderr_path_));
     }
     char buf[4096];
@@ -123,17 +137,23 @@ ReferencePeer::ReferencePeer(const std::string& script, const std::vector<std::s
     if (n <= 0) {
       waitpid(pid_, nullptr, 0);
       pid_ = -1;
-      throw std::runtime_error("reference peer " + script + " exited before ready; stderr:\n" +
+      throw std::runtime_error("reference peer " + label + " exited before ready; stderr:\n" +
                                read_file(stderr_path_));
     }
     line.append(buf, static_cast<size_t>(n));
   }
-  info_ = nlohmann::json::parse(line.substr(0, line.find('\n')));
+  line = line.substr(0, line.find('\n'));
+  if (!line.empty() && line.front() == '{') {
+    info_ = nlohmann::json::parse(line);
+  } else {
+    info_ = nlohmann::json{{"line", line}};
+  }
 }
 
 ReferencePeer::~ReferencePeer() {
   if (pid_ > 0) {
     close(stdin_fd_);  // our scripts stop when stdin closes
+    if (interrupt_to_stop_) kill(pid_, SIGINT);  // upstream programs stop on Ctrl+C
     if (wait_with_timeout(pid_, std::chrono::seconds(10)) == -SIGKILL) {
       // Logged for the test output: the peer did not stop cleanly.
       fprintf(stderr, "reference peer %d killed after 10 s\n", static_cast<int>(pid_));

@@ -19,12 +19,23 @@ struct CommandResult {
   std::string err;
 };
 
+// A program that is not ours (e.g. upstream's own examples, tests/interop/upstream/): its
+// argv, working directory and extra environment. Its first stdout line is the readiness
+// record: JSON, or plain text (then ready_info() is {"line": <text>}). Stopped with SIGINT.
+struct PeerCommand {
+  std::vector<std::string> argv;
+  std::string cwd;
+  std::vector<std::string> env;
+};
+
 class ReferencePeer {
  public:
   // `script` is relative to tests/interop/py/. Throws std::runtime_error (with the peer's stderr)
   // when it exits or stays silent for `ready_timeout` instead of printing its JSON line.
   ReferencePeer(const std::string& script, const std::vector<std::string>& args,
                 std::chrono::seconds ready_timeout = std::chrono::seconds(60));
+  explicit ReferencePeer(const PeerCommand& command,
+                         std::chrono::seconds ready_timeout = std::chrono::seconds(60));
   ~ReferencePeer();
   ReferencePeer(const ReferencePeer&) = delete;
   ReferencePeer& operator=(const ReferencePeer&) = delete;
@@ -33,6 +44,10 @@ class ReferencePeer {
   pid_t pid() const { return pid_; }
 
  private:
+  void start(const PeerCommand& command, const std::string& label,
+             std::chrono::seconds ready_timeout);
+
+  bool interrupt_to_stop_ = false;
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;

@@ -79,3 +79,28 @@ TEST(JsonMode, StrictLikePython) {
 }
 
 }  // namespace
+
+namespace defaults_test {
+enum class Level { kDebug, kInfo };
+ASTER_ENUM(Level, "defaults/Level", ASTER_ENUMERATOR(kDebug, "DEBUG"),
+           ASTER_ENUMERATOR(kInfo, "INFO"));
+struct Tail {
+  std::string agent_id;
+  std::string level = "info";
+  int64_t limit = 100;
+  Level min = Level::kInfo;
+};
+ASTER_MESSAGE(Tail, "defaults/Tail", ASTER_FIELD(agent_id), ASTER_FIELD(level),
+              ASTER_FIELD(limit), ASTER_FIELD(min))
+}  // namespace defaults_test
+
+// A JSON request that leaves fields out gets the declared member initializers, as a 0.1.2
+// producer gives the dataclass defaults (`level: str = "info"`), not zero values.
+TEST(JsonMode, MissingFieldsTakeDeclaredDefaults) {
+  auto t = aster::codec::json_decode<defaults_test::Tail>(R"({"agent_id":"a"})");
+  ASSERT_TRUE(t.is_ok()) << t.status().to_string();
+  EXPECT_EQ(t->agent_id, "a");
+  EXPECT_EQ(t->level, "info");
+  EXPECT_EQ(t->limit, 100);
+  EXPECT_EQ(t->min, defaults_test::Level::kInfo);
+}

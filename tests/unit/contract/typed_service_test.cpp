@@ -49,3 +49,46 @@ TEST(TypedService, VectorDFromDeclarations) {
 
 }  // namespace
 }  // namespace aster::contract
+
+namespace defaults_manifest {
+struct Status {
+  std::string status = "idle";
+  int64_t uptime = 7;
+  bool accepted = true;
+  double load = 0.5;
+  aster::Value tags = aster::Value::Map{};
+  aster::Value caps = aster::Value::List{};
+  aster::Value anything;
+};
+ASTER_MESSAGE(Status, "defaults/Status", ASTER_FIELD(status), ASTER_FIELD(uptime),
+              ASTER_FIELD(accepted), ASTER_FIELD(load), ASTER_FIELD(tags), ASTER_FIELD(caps),
+              ASTER_FIELD(anything))
+}  // namespace defaults_manifest
+
+namespace aster::contract {
+namespace {
+
+// Member initializers are the manifest's defaults, as 0.1.2 reports dataclass defaults; an
+// aster::Value initialized to a map/list is a bare dict/list (tests/interop/
+// mission_control_test.cpp checks the same against the real 0.1.2 for upstream's example).
+TEST(TypedService, ManifestReportsMemberInitializers) {
+  std::vector<FieldSchema> f;
+  for (const auto& field : codec::struct_desc<defaults_manifest::Status>().fields())
+    f.push_back(field_schema_for(field));
+  ASSERT_EQ(f.size(), 7u);
+  EXPECT_EQ(f[0].default_value, "idle");
+  EXPECT_EQ(f[1].default_value, 7);
+  EXPECT_EQ(f[2].default_value, true);
+  EXPECT_EQ(f[3].default_value, 0.5);
+  EXPECT_EQ(f[4].kind, "map");
+  EXPECT_EQ(f[4].default_kind, "empty_map");
+  EXPECT_EQ(f[4].key_kind, "string");
+  EXPECT_EQ(f[5].kind, "list");
+  EXPECT_EQ(f[5].default_kind, "empty_list");
+  EXPECT_EQ(f[5].item_kind, "string");
+  EXPECT_EQ(f[6].kind, "string");
+  EXPECT_EQ(f[6].default_value, nullptr);
+}
+
+}  // namespace
+}  // namespace aster::contract

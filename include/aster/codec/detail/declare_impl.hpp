@@ -30,6 +30,10 @@ struct FieldAccess {
   void (*read)(ForyReader& r, void* object);
   Value (*to_value)(const void* object);
   Status (*from_value)(const Value& v, void* object);
+  // The member of a value-initialized object (`T{}`): what a manifest reports as the field's
+  // default, as 0.1.2 reports the dataclass default (contract/manifest.py). Null when T is not
+  // default-constructible.
+  Value (*default_value)();
 };
 
 // Untyped values (aster::Value in a struct, or `list`/`dict` without parameters): written with
@@ -719,8 +723,19 @@ Status field_from_value(const Value& x, void* o) {
   return Codec<typename D::Member>::from_value(x, static_cast<typename D::Class*>(o)->*Ptr);
 }
 template <auto Ptr>
+Value field_default() {
+  using D = FieldDecl<Ptr>;
+  if constexpr (std::is_default_constructible_v<typename D::Class>) {
+    const typename D::Class object{};
+    return Codec<typename D::Member>::to_value(object.*Ptr);
+  } else {
+    return Value();
+  }
+}
+template <auto Ptr>
 inline constexpr FieldAccess kFieldAccess{&field_write<Ptr>, &field_read<Ptr>,
-                                          &field_to_value<Ptr>, &field_from_value<Ptr>};
+                                          &field_to_value<Ptr>, &field_from_value<Ptr>,
+                                          &field_default<Ptr>};
 
 template <typename T>
 struct StaticStructStorage {
