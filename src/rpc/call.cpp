@@ -13,20 +13,37 @@ namespace {
 
 namespace flags = wire::flags;
 
-// The request frames: HEADER then one data frame (compressed past the threshold in Fory mode).
+// Appends one data frame, zstd-compressed past the threshold in Fory mode (0.1.2's
+// `encode_compressed`; JSON senders never compress).
+Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
+  if (!json && payload.size() > wire::kCompressionThreshold) {
+    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(payload));
+    return wire::append_frame(out, flags::kCompressed, packed);
+  }
+  return wire::append_frame(out, 0, payload);
+}
+
+// The request frames: HEADER then one data frame.
 Result<std::vector<uint8_t>> request_frames(const CallTarget& target, const std::string& call_id,
                                             std::span<const uint8_t> request,
                                             const CallOptions& options) {
   std::vector<uint8_t> out;
   auto header = encode_call_header(target, call_id, options);
   ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kHeader, header));
-  if (!target.json && request.size() > wire::kCompressionThreshold) {
-    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(request));
-    ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kCompressed, packed));
-  } else {
-    ASTER_RETURN_IF_ERROR(wire::append_frame(out, 0, request));
-  }
+  ASTER_RETURN_IF_ERROR(append_data_frame(out, request, target.json));
   return out;
+}
+
+// Runs `op` unless `deadline` passes first (nullopt then; the operation was cancelled).
+template <typename T>
+asio::awaitable<std::optional<T>> within(std::optional<std::chrono::steady_clock::time_point> deadline,
+                                         asio::awaitable<T> op) {
+  if (!deadline) co_return std::optional<T>(co_await std::move(op));
+  auto left = *deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) co_return std::nullopt;
+  auto run = co_await transport::with_deadline(std::move(op), left);
+  if (run.deadline_exceeded) co_return std::nullopt;
+  co_return std::optional<T>(std::move(run.value));
 }
 
 // What one received frame means for the call: a payload, the end (OK trailer), or an error.
@@ -58,6 +75,29 @@ Result<Received> interpret(Result<std::optional<wire::Frame>> frame) {
 
 Status deadline_status() { return Status(StatusCode::kDeadlineExceeded, "deadline exceeded"); }
 
+// Reads the one response of a unary or client-stream call up to its OK trailer; STOP_SENDING 1
+// after an error, as 0.1.2's client does.
+asio::awaitable<Result<std::vector<uint8_t>>> read_single_response(wire::FrameReader& reader,
+                                                                 transport::ByteStream& stream) {
+  std::optional<std::vector<uint8_t>> response;
+  while (true) {
+    auto got = interpret(co_await reader.next());
+    if (!got.is_ok()) {
+      (void)stream.stop(1);
+      co_return got.status();
+    }
+    if (got->ended) break;
+    if (!got->payload) continue;
+    if (response) {
+      (void)stream.stop(1);
+      co_return Status(StatusCode::kInternal, "call got more than one response");
+    }
+    response = std::move(got->payload);
+  }
+  if (!response) co_return Status(StatusCode::kInternal, "OK trailer without a response");
+  co_return std::move(*response);
+}
+
 asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStream& stream,
                                                            const CallTarget& target,
                                                            std::span<const uint8_t> request,
@@ -67,25 +107,22 @@ asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStre
   // 0.1.2 writes the request in one write, then finishes.
   Status sent = co_await stream.write_and_finish(*frames);
   wire::FrameReader reader(stream);
-  std::optional<std::vector<uint8_t>> response;
-  while (true) {
-    auto got = interpret(co_await reader.next());
-    if (!got.is_ok()) {
-      (void)stream.stop(1);
-      // A refused write means the producer stopped reading; its trailer (if any) says why.
-      if (!sent.is_ok() && got.status().code() == StatusCode::kUnavailable) co_return sent;
-      co_return got.status();
-    }
-    if (got->ended) break;
-    if (!got->payload) continue;
-    if (response) {
-      (void)stream.stop(1);
-      co_return Status(StatusCode::kInternal, "unary call got more than one response");
-    }
-    response = std::move(got->payload);
+  auto response = co_await read_single_response(reader, stream);
+  // A refused write means the producer stopped reading; its trailer (if any) says why.
+  if (!response.is_ok() && !sent.is_ok() &&
+      response.status().code() == StatusCode::kUnavailable) {
+    co_return sent;
   }
-  if (!response) co_return Status(StatusCode::kInternal, "OK trailer without a response");
-  co_return std::move(*response);
+  co_return response;
+}
+
+// The HEADER frame of a streaming call, written on its own as 0.1.2 does.
+asio::awaitable<Status> write_header(transport::ByteStream& stream, const CallTarget& target,
+                                     const CallOptions& options) {
+  std::vector<uint8_t> out;
+  ASTER_CO_RETURN_IF_ERROR(
+      wire::append_frame(out, flags::kHeader, encode_call_header(target, new_call_id(), options)));
+  co_return co_await stream.write(out);
 }
 
 }  // namespace
@@ -217,3 +254,175 @@ Result<const contract::MethodDesc*> declared_method(const contract::ServiceDesc&
 }
 
 }  // namespace aster::rpc::detail
+
+namespace aster::rpc {
+
+// ---- client stream ----------------------------------------------------------------------------
+
+asio::awaitable<Result<ClientStreamCall>> ClientStreamCall::start(
+    std::unique_ptr<transport::ByteStream> stream, const CallTarget& target,
+    const CallOptions& options) {
+  ClientStreamCall call;
+  // A refused write shows up again as the reader's error or trailer; read that instead.
+  (void)co_await write_header(*stream, target, options);
+  call.reader_ = std::make_unique<wire::FrameReader>(*stream);
+  call.stream_ = std::move(stream);
+  call.json_ = target.json;
+  if (options.timeout) call.deadline_ = std::chrono::steady_clock::now() + *options.timeout;
+  co_return call;
+}
+
+ClientStreamCall::~ClientStreamCall() {
+  if (stream_ && !done_) {
+    (void)stream_->reset(1);
+    (void)stream_->stop(1);
+  }
+}
+
+void ClientStreamCall::cancel() {
+  if (!stream_ || done_) return;
+  (void)stream_->reset(1);
+  (void)stream_->stop(1);
+  done_ = true;
+  if (!outcome_) outcome_ = Status(StatusCode::kCancelled, "call cancelled");
+}
+
+asio::awaitable<void> ClientStreamCall::read_outcome() {
+  auto response = co_await within(deadline_, read_single_response(*reader_, *stream_));
+  if (!response) {
+    cancel();
+    outcome_ = deadline_status();
+  } else {
+    outcome_ = std::move(*response);
+  }
+  done_ = true;
+}
+
+asio::awaitable<Status> ClientStreamCall::write(std::span<const uint8_t> request) {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (done_) {
+    if (outcome_ && !outcome_->is_ok()) co_return outcome_->status();
+    co_return Status::ok();  // answered already: the producer wants no more input
+  }
+  std::vector<uint8_t> frame;
+  Status framed = append_data_frame(frame, request, json_);
+  if (!framed.is_ok()) {
+    cancel();
+    outcome_ = framed;
+    co_return framed;
+  }
+  auto sent = co_await within(deadline_, stream_->write(frame));
+  if (!sent) {
+    cancel();
+    outcome_ = deadline_status();
+    co_return deadline_status();
+  }
+  if (sent->is_ok()) co_return Status::ok();
+  // The producer stopped reading or the stream broke: its trailer (if any) says why.
+  co_await read_outcome();
+  co_return outcome_->is_ok() ? Status::ok() : outcome_->status();
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> ClientStreamCall::finish() {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (!done_) {
+    auto fin = co_await within(deadline_, stream_->finish());
+    if (!fin) {
+      cancel();
+      outcome_ = deadline_status();
+    } else {
+      co_await read_outcome();  // a refused FIN shows up as the reader's error or trailer
+    }
+  }
+  if (!outcome_) co_return Status(StatusCode::kFailedPrecondition, "finish() already returned");
+  Result<std::vector<uint8_t>> out = std::move(*outcome_);
+  outcome_ = Status(StatusCode::kFailedPrecondition, "finish() already returned");
+  co_return out;
+}
+
+// ---- bidi -------------------------------------------------------------------------------------
+
+asio::awaitable<Result<BidiCall>> BidiCall::start(std::unique_ptr<transport::ByteStream> stream,
+                                                   const CallTarget& target,
+                                                   const CallOptions& options) {
+  BidiCall call;
+  (void)co_await write_header(*stream, target, options);
+  call.reader_ = std::make_unique<wire::FrameReader>(*stream);
+  call.stream_ = std::move(stream);
+  call.json_ = target.json;
+  if (options.timeout) call.deadline_ = std::chrono::steady_clock::now() + *options.timeout;
+  co_return call;
+}
+
+BidiCall::~BidiCall() {
+  // Anything short of "OK trailer read and input closed" leaves the producer a half-open
+  // stream: abandon both directions.
+  if (stream_ && !(done_ && final_.is_ok() && send_closed_)) {
+    (void)stream_->reset(1);
+    (void)stream_->stop(1);
+  }
+}
+
+Status BidiCall::fail(Status status) {
+  if (!done_ || final_.is_ok()) {
+    final_ = status;
+    (void)stream_->reset(1);
+    (void)stream_->stop(1);
+    done_ = true;
+    send_closed_ = true;
+  }
+  return final_;
+}
+
+void BidiCall::cancel() {
+  if (stream_ && !(done_ && !final_.is_ok())) (void)fail(Status(StatusCode::kCancelled, "call cancelled"));
+}
+
+asio::awaitable<Status> BidiCall::write(std::span<const uint8_t> request) {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (!final_.is_ok()) co_return final_;
+  if (send_closed_) co_return Status(StatusCode::kFailedPrecondition, "input already closed");
+  std::vector<uint8_t> frame;
+  Status framed = append_data_frame(frame, request, json_);
+  if (!framed.is_ok()) co_return fail(framed);
+  auto sent = co_await within(deadline_, stream_->write(frame));
+  if (!sent) co_return fail(deadline_status());
+  if (sent->is_ok()) co_return Status::ok();
+  if (!final_.is_ok()) co_return final_;
+  co_return Status(StatusCode::kUnavailable, "producer stopped reading: " + sent->message());
+}
+
+asio::awaitable<Status> BidiCall::close_send() {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (!final_.is_ok()) co_return final_;
+  if (send_closed_) co_return Status::ok();
+  send_closed_ = true;
+  auto fin = co_await within(deadline_, stream_->finish());
+  if (!fin) co_return fail(deadline_status());
+  if (fin->is_ok()) co_return Status::ok();
+  if (!final_.is_ok()) co_return final_;
+  co_return Status(StatusCode::kUnavailable, "producer stopped reading: " + fin->message());
+}
+
+asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> BidiCall::next() {
+  if (!stream_) co_return Status(StatusCode::kFailedPrecondition, "no call");
+  if (!final_.is_ok()) co_return final_;
+  if (done_) co_return std::optional<std::vector<uint8_t>>();
+  while (true) {
+    // Frames already buffered need no read, hence no deadline timer.
+    std::optional<Result<std::optional<wire::Frame>>> frame = reader_->buffered();
+    if ((*frame).is_ok() && !(*frame)->has_value()) {
+      frame = co_await within(deadline_, reader_->next());
+      if (!frame) co_return fail(deadline_status());
+    }
+    auto got = interpret(std::move(*frame));
+    if (!got.is_ok()) co_return fail(got.status());
+    if (got->ended) {
+      done_ = true;
+      co_return std::optional<std::vector<uint8_t>>();
+    }
+    if (got->payload) co_return std::move(got->payload);
+  }
+}
+
+}  // namespace aster::rpc

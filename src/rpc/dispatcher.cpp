@@ -35,6 +35,9 @@ Result<std::vector<uint8_t>> request_payload(Frame frame) { return wire::data_pa
 // that; the call is answered and abandoned.
 asio::awaitable<Result<std::optional<Frame>>> next_frame_within(
     wire::FrameReader& reader, std::chrono::steady_clock::duration bound) {
+  // A frame already buffered (the request usually arrives with the header) needs no timer.
+  Result<std::optional<Frame>> ready = reader.buffered();
+  if (!ready.is_ok() || ready->has_value()) co_return ready;
   auto run = co_await transport::with_deadline(reader.next(), bound);
   if (run.deadline_exceeded) co_return Status(StatusCode::kDeadlineExceeded, "read timed out");
   co_return std::move(run.value);
@@ -114,6 +117,168 @@ class StreamSink final : public ResponseSink {
   Status write_error_;
 };
 
+// The response and the OK trailer in one write, then FIN (unary and client-stream success).
+asio::awaitable<void> write_response(transport::ByteStream& stream,
+                                     const std::vector<uint8_t>& payload, bool json) {
+  std::vector<uint8_t> out;
+  Status framed;
+  if (!json && payload.size() > wire::kCompressionThreshold) {
+    auto packed = wire::zstd_compress(payload);
+    framed = packed.is_ok() ? wire::append_frame(out, flags::kCompressed, *packed)
+                            : packed.status();
+  } else {
+    framed = wire::append_frame(out, 0, payload);
+  }
+  auto ok = wire::encode_message(wire::RpcStatus{}, json);
+  if (framed.is_ok() && ok.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
+  if (!framed.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kUnknown, framed.message()), false);
+    co_return;
+  }
+  (void)co_await stream.write_and_finish(out);
+}
+
+// The request payloads of a client-stream or bidi call, read from the stream as the handler
+// asks for them (0.1.2 buffers a client stream before its handler runs and feeds bidi through
+// a queue; aster-rpc@0972ac9:bindings/python/aster/server.py `_handle_client_stream`,
+// `_bidi_reader`). Input ends at FIN or at a TRAILER frame; CANCEL frames are skipped. Reads
+// give up at the call's deadline.
+class StreamRequestSource final : public RequestSource {
+ public:
+  StreamRequestSource(wire::FrameReader& reader, bool json, bool client_stream,
+                      std::chrono::steady_clock::time_point end)
+      : reader_(&reader), json_(json), client_stream_(client_stream), end_(end) {}
+
+  asio::awaitable<std::optional<std::vector<uint8_t>>> next() override {
+    while (!ended_) {
+      auto left = end_ - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) {
+        deadline_hit_ = true;
+        ended_ = true;
+        break;
+      }
+      // Frames already buffered need no read, hence no deadline timer.
+      Result<std::optional<Frame>> got = reader_->buffered();
+      if (got.is_ok() && !got->has_value()) {
+        auto run = co_await transport::with_deadline(reader_->next(), left);
+        if (run.deadline_exceeded) {
+          deadline_hit_ = true;
+          ended_ = true;
+          break;
+        }
+        got = std::move(run.value);
+      }
+      if (!got.is_ok()) {
+        end_with(Status(StatusCode::kUnknown, got.status().message()), false);
+        break;
+      }
+      if (!got->has_value()) {
+        ended_ = complete_ = true;  // FIN
+        break;
+      }
+      Frame f = std::move(**got);
+      if (f.has(flags::kTrailer)) {
+        ended_ = complete_ = true;
+        // Client stream: an OK trailer is end of input, a non-OK one fails the call; an
+        // undecodable one still ends input. Bidi takes any trailer as the end.
+        if (client_stream_) {
+          auto eoi = wire::decode_rpc_status(f.payload);
+          if (eoi.is_ok() && eoi->code != 0) {
+            end_with(Status(StatusCode::kInternal, "client sent non-OK EoI trailer (code=" +
+                                                       std::to_string(eoi->code) + ")"),
+                     true);
+          }
+        }
+        break;
+      }
+      if (f.has(flags::kCancel)) continue;  // ignored on stateless streams
+      if (client_stream_ && items_ >= kMaxClientStreamItems) {
+        end_with(Status(StatusCode::kResourceExhausted,
+                        "client stream exceeded " + std::to_string(kMaxClientStreamItems) +
+                            " items"),
+                 true);
+        break;
+      }
+      ++items_;
+      auto payload = wire::data_payload(std::move(f));
+      if (!payload.is_ok()) {
+        end_with(Status(StatusCode::kUnknown, payload.status().message()), false);
+        break;
+      }
+      co_return std::move(*payload);
+    }
+    co_return std::nullopt;
+  }
+
+  void fail(Status status) override { end_with(std::move(status), false); }
+
+  // Why input failed (OK when it did not), and whether 0.1.2 writes that trailer in the
+  // stream's mode (item limit, non-OK end of input) or always in Fory (decode errors).
+  const Status& failure() const { return failure_; }
+  bool failure_in_stream_mode() const { return failure_in_stream_mode_; }
+  bool deadline_hit() const { return deadline_hit_; }
+  // The consumer ended its input (FIN or trailer) and every frame up to there was read.
+  bool complete() const { return complete_; }
+
+ private:
+  void end_with(Status status, bool in_stream_mode) {
+    if (failure_.is_ok()) {
+      failure_ = std::move(status);
+      failure_in_stream_mode_ = in_stream_mode;
+    }
+    ended_ = true;
+  }
+
+  wire::FrameReader* reader_;
+  bool json_;
+  bool client_stream_;
+  std::chrono::steady_clock::time_point end_;
+  size_t items_ = 0;
+  bool ended_ = false;
+  bool complete_ = false;
+  bool deadline_hit_ = false;
+  Status failure_;
+  bool failure_in_stream_mode_ = false;
+};
+
+// After the trailer: input the handler left unread is read and dropped until the consumer's
+// end, as 0.1.2 does (it reads a whole client stream before the handler, and its bidi reader
+// runs until FIN), so a consumer still writing is not cut off. When input failed or the
+// deadline passed there is nothing worth reading: STOP_SENDING.
+asio::awaitable<void> drain_or_stop(transport::ByteStream& stream, StreamRequestSource& source) {
+  if (source.failure().is_ok() && !source.deadline_hit()) {
+    // Named, not `while (co_await source.next())`: GCC 12 corrupts the frame when the
+    // awaited temporary dies in the loop condition (crashed in rpc_stream_patterns_test).
+    while (true) {
+      std::optional<std::vector<uint8_t>> dropped = co_await source.next();
+      if (!dropped) break;
+    }
+  }
+  if (!source.complete()) (void)stream.stop(0);
+}
+
+// How long a rejected call's remaining input is read and dropped (see reject_call).
+constexpr std::chrono::seconds kRejectedInputGrace{10};
+
+// An early rejection (after the header was decoded): the trailer, then the consumer's input
+// is read and dropped until its FIN (at most kRejectedInputGrace). Stopping the receive side
+// at once (dropping the stream) makes a 0.1.2 consumer still writing a client stream or bidi
+// call, or finishing a server-stream request, fail with "sending stopped by peer" before it
+// reads the trailer; seen in rpc_interop_test's unknown-method cases.
+asio::awaitable<void> reject_call(transport::ByteStream& stream, wire::FrameReader& reader,
+                                  Status status, bool json) {
+  co_await write_trailer(stream, std::move(status), json);
+  const auto end = std::chrono::steady_clock::now() + kRejectedInputGrace;
+  while (true) {
+    auto left = end - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    auto run = co_await transport::with_deadline(reader.next(), left);
+    if (run.deadline_exceeded || !run.value.is_ok()) break;
+    if (!run.value->has_value()) co_return;  // FIN: all input read
+  }
+  (void)stream.stop(0);
+}
+
 asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
                                   wire::FrameReader& reader, CallContext& ctx,
                                   std::chrono::milliseconds read_bound) {
@@ -135,24 +300,7 @@ asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream&
     co_await write_trailer(stream, run.value.status(), false);
     co_return;
   }
-  // The response and the OK trailer in one write, then FIN.
-  std::vector<uint8_t> out;
-  const std::vector<uint8_t>& payload = *run.value;
-  Status framed;
-  if (!ctx.json && payload.size() > wire::kCompressionThreshold) {
-    auto packed = wire::zstd_compress(payload);
-    framed = packed.is_ok() ? wire::append_frame(out, flags::kCompressed, *packed)
-                            : packed.status();
-  } else {
-    framed = wire::append_frame(out, 0, payload);
-  }
-  auto ok = wire::encode_message(wire::RpcStatus{}, ctx.json);
-  if (framed.is_ok() && ok.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
-  if (!framed.is_ok()) {
-    co_await write_trailer(stream, Status(StatusCode::kUnknown, framed.message()), false);
-    co_return;
-  }
-  (void)co_await stream.write_and_finish(out);
+  co_await write_response(stream, *run.value, ctx.json);
 }
 
 asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
@@ -174,6 +322,57 @@ asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::Byt
   co_await write_trailer(stream, st, st.is_ok() && ctx.json);
 }
 
+asio::awaitable<void> serve_client_stream(const MethodBinding& m, transport::ByteStream& stream,
+                                          wire::FrameReader& reader, CallContext& ctx) {
+  const auto budget = handler_budget(ctx);
+  StreamRequestSource source(reader, ctx.json, /*client_stream=*/true,
+                             std::chrono::steady_clock::now() + budget);
+  // 0.1.2 bounds the handler with wait_for(min(remaining, 300 s)); here reading the input is
+  // inside that budget too (0.1.2 reads it first, unbounded).
+  auto run = co_await transport::with_deadline(m.client_stream(source, ctx), budget);
+  if (run.deadline_exceeded || source.deadline_hit()) {
+    co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
+                           false);
+    (void)stream.stop(0);
+    co_return;
+  }
+  if (!source.failure().is_ok()) {
+    co_await write_trailer(stream, source.failure(), source.failure_in_stream_mode() && ctx.json);
+  } else if (!run.value.is_ok()) {
+    co_await write_trailer(stream, run.value.status(), false);  // Fory even on JSON streams
+  } else {
+    co_await write_response(stream, *run.value, ctx.json);
+  }
+  co_await drain_or_stop(stream, source);
+}
+
+asio::awaitable<void> serve_bidi(const MethodBinding& m, transport::ByteStream& stream,
+                                 wire::FrameReader& reader, CallContext& ctx) {
+  const auto end = std::chrono::steady_clock::now() + handler_budget(ctx);
+  // 0.1.2 checks the deadline between response items; here reads give up at it as well.
+  StreamRequestSource source(reader, ctx.json, /*client_stream=*/false, end);
+  StreamSink sink(stream, ctx.json, end);
+  Status st = co_await m.bidi(source, ctx, sink);
+  if (!sink.write_error().is_ok()) {
+    // The consumer stopped reading or went away: nothing more can be delivered.
+    (void)stream.reset(0);
+    (void)stream.stop(0);
+    co_return;
+  }
+  bool stream_mode = st.is_ok() && ctx.json;
+  if (sink.deadline_hit() || source.deadline_hit()) {
+    st = Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
+    stream_mode = false;
+  } else if (!source.failure().is_ok()) {
+    // 0.1.2 takes an unreadable request as the end of bidi input and may then end the call
+    // OK; the failure is reported instead (docs/compatibility.md).
+    st = source.failure();
+    stream_mode = source.failure_in_stream_mode() && ctx.json;
+  }
+  co_await write_trailer(stream, st, stream_mode);
+  co_await drain_or_stop(stream, source);
+}
+
 }  // namespace
 
 Status ServiceImpl::check() const {
@@ -193,13 +392,6 @@ Status Dispatcher::add(ServiceImpl impl) {
   if (d.scope() != contract::ScopeKind::kShared) {
     return Status(StatusCode::kUnimplemented,
                   d.name() + ": session-scoped services are not served yet");
-  }
-  for (const auto& m : d.methods()) {
-    if (m.pattern != contract::MethodPattern::kUnary &&
-        m.pattern != contract::MethodPattern::kServerStream) {
-      return Status(StatusCode::kUnimplemented,
-                    d.name() + "." + m.name + ": client-stream and bidi are not served yet");
-    }
   }
   auto key = std::make_pair(d.name(), static_cast<int64_t>(d.version()));
   if (services_.count(key) != 0) {
@@ -243,7 +435,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
   }
   const bool json = header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   auto reject = [&](StatusCode code, std::string message) {
-    return write_trailer(stream, Status(code, std::move(message)), json);
+    return reject_call(stream, reader, Status(code, std::move(message)), json);
   };
   if (header->service.empty()) {
     co_await reject(StatusCode::kInvalidArgument, "Missing service name");
@@ -312,8 +504,12 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
   try {
     if (method->unary) {
       co_await serve_unary(*method, stream, reader, ctx, request_read_timeout_);
-    } else {
+    } else if (method->server_stream) {
       co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_);
+    } else if (method->client_stream) {
+      co_await serve_client_stream(*method, stream, reader, ctx);
+    } else {
+      co_await serve_bidi(*method, stream, reader, ctx);
     }
   } catch (...) {
     // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.

@@ -1,7 +1,8 @@
 // RpcTest: the service the RPC unit tests (over the in-memory pipe) and the interop tests (our
 // producer against 0.1.2's Python consumer, tests/interop/py/rpc_test_consumer.py, which
-// declares the same service) exercise. Covers every status a handler can send, deadlines,
-// metadata, payload sizes and server streams.
+// declares the same service: tests/interop/py/rpc_test_service.py) exercise. Covers every
+// status a handler can send, deadlines, metadata and payload sizes in all four stateless
+// patterns.
 #pragma once
 
 #include <asio/steady_timer.hpp>
@@ -67,7 +68,24 @@ struct RpcTest {
             .method(contract::unary<EchoRequest, EchoReply>("echo"))
             .method(contract::unary<FailRequest, EchoReply>("fail"))
             .method(contract::unary<SlowRequest, EchoReply>("slow"))
-            .method(contract::server_stream<CountRequest, CountItem>("count"));
+            .method(contract::server_stream<CountRequest, CountItem>("count"))
+            // The echo reply twice.
+            .method(contract::server_stream<EchoRequest, EchoReply>("echo_stream"))
+            // One item, then the requested error.
+            .method(contract::server_stream<FailRequest, CountItem>("fail_stream"))
+            // messages joined by "|", data concatenated, metadata "x-echo", peer.
+            .method(contract::client_stream<EchoRequest, EchoReply>("collect"))
+            // The first item's code and message as the error ("no items" reply without one).
+            .method(contract::client_stream<FailRequest, EchoReply>("collect_fail"))
+            // Sleeps for the sum of the items' ms, then replies "slept".
+            .method(contract::client_stream<SlowRequest, EchoReply>("collect_slow"))
+            // Each request echoed as it arrives.
+            .method(contract::bidi_stream<EchoRequest, EchoReply>("chat"))
+            // Code 0 items echoed (message), the first other code raised.
+            .method(contract::bidi_stream<FailRequest, EchoReply>("chat_fail"))
+            // Reads one CountRequest, sends its items (as `count`) and ends the call without
+            // waiting for the consumer's end of input.
+            .method(contract::bidi_stream<CountRequest, CountItem>("chat_count"));
     return desc;
   }
 
@@ -86,6 +104,36 @@ struct RpcTest {
     asio::awaitable<rpc::ServerStream<CountItem>> count(CountRequest r, rpc::CallOptions o = {}) {
       return server_stream<CountItem>("count", std::move(r), std::move(o));
     }
+    asio::awaitable<rpc::ServerStream<EchoReply>> echo_stream(EchoRequest r,
+                                                              rpc::CallOptions o = {}) {
+      return server_stream<EchoReply>("echo_stream", std::move(r), std::move(o));
+    }
+    asio::awaitable<rpc::ServerStream<CountItem>> fail_stream(FailRequest r,
+                                                              rpc::CallOptions o = {}) {
+      return server_stream<CountItem>("fail_stream", std::move(r), std::move(o));
+    }
+    asio::awaitable<rpc::ClientStreamWriter<EchoRequest, EchoReply>> collect(
+        rpc::CallOptions o = {}) {
+      return client_stream<EchoReply, EchoRequest>("collect", std::move(o));
+    }
+    asio::awaitable<rpc::ClientStreamWriter<FailRequest, EchoReply>> collect_fail(
+        rpc::CallOptions o = {}) {
+      return client_stream<EchoReply, FailRequest>("collect_fail", std::move(o));
+    }
+    asio::awaitable<rpc::ClientStreamWriter<SlowRequest, EchoReply>> collect_slow(
+        rpc::CallOptions o = {}) {
+      return client_stream<EchoReply, SlowRequest>("collect_slow", std::move(o));
+    }
+    asio::awaitable<rpc::BidiStream<EchoRequest, EchoReply>> chat(rpc::CallOptions o = {}) {
+      return bidi<EchoReply, EchoRequest>("chat", std::move(o));
+    }
+    asio::awaitable<rpc::BidiStream<FailRequest, EchoReply>> chat_fail(rpc::CallOptions o = {}) {
+      return bidi<EchoReply, FailRequest>("chat_fail", std::move(o));
+    }
+    asio::awaitable<rpc::BidiStream<CountRequest, CountItem>> chat_count(
+        rpc::CallOptions o = {}) {
+      return bidi<CountItem, CountRequest>("chat_count", std::move(o));
+    }
   };
 };
 
@@ -95,12 +143,38 @@ inline int& rpc_test_abandoned_streams() {
   return n;
 }
 
+inline EchoReply echo_reply(EchoRequest req, const rpc::CallContext& ctx) {
+  return EchoReply{std::move(req.message), std::move(req.data),
+                   std::string(ctx.find_metadata("x-echo").value_or("")), ctx.peer};
+}
+
+// `count`'s items: req.n of them, req.delay_ms apart, FAILED_PRECONDITION at req.fail_at.
+inline asio::awaitable<Status> write_count_items(CountRequest req,
+                                                 rpc::ServerWriter<CountItem>& out) {
+  for (int64_t i = 0; i < req.n; ++i) {
+    if (i == req.fail_at) {
+      co_return Status(StatusCode::kFailedPrecondition, "failed at " + std::to_string(i));
+    }
+    if (req.delay_ms > 0) {
+      asio::steady_timer t(co_await asio::this_coro::executor,
+                           std::chrono::milliseconds(req.delay_ms));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    const CountItem item{i};
+    Status st = co_await out.write(item);
+    if (!st.is_ok()) {
+      if (st.code() != StatusCode::kDeadlineExceeded) ++rpc_test_abandoned_streams();
+      co_return st;
+    }
+  }
+  co_return Status::ok();
+}
+
 inline rpc::ServiceImpl make_rpc_test_impl() {
   rpc::ServiceImpl impl(RpcTest::descriptor());
   impl.unary<EchoRequest, EchoReply>(
       "echo", [](EchoRequest req, rpc::CallContext& ctx) -> asio::awaitable<Result<EchoReply>> {
-        co_return EchoReply{std::move(req.message), std::move(req.data),
-                            std::string(ctx.find_metadata("x-echo").value_or("")), ctx.peer};
+        co_return echo_reply(std::move(req), ctx);
       });
   impl.unary<FailRequest, EchoReply>(
       "fail", [](FailRequest req, rpc::CallContext&) -> asio::awaitable<EchoReply> {
@@ -115,24 +189,79 @@ inline rpc::ServiceImpl make_rpc_test_impl() {
         co_return EchoReply{"slept", "", "", ""};
       });
   impl.server_stream<CountRequest, CountItem>(
-      "count",
-      [](CountRequest req, rpc::CallContext&,
-         rpc::ServerWriter<CountItem>& out) -> asio::awaitable<Status> {
-        for (int64_t i = 0; i < req.n; ++i) {
-          if (i == req.fail_at) co_return Status(StatusCode::kFailedPrecondition, "failed at " + std::to_string(i));
-          if (req.delay_ms > 0) {
-            asio::steady_timer t(co_await asio::this_coro::executor,
-                                 std::chrono::milliseconds(req.delay_ms));
-            co_await t.async_wait(asio::use_awaitable);
-          }
-          const CountItem item{i};
-          Status st = co_await out.write(item);
-          if (!st.is_ok()) {
-            if (st.code() != StatusCode::kDeadlineExceeded) ++rpc_test_abandoned_streams();
-            co_return st;
-          }
+      "count", [](CountRequest req, rpc::CallContext&,
+                  rpc::ServerWriter<CountItem>& out) -> asio::awaitable<Status> {
+        co_return co_await write_count_items(req, out);
+      });
+  impl.server_stream<EchoRequest, EchoReply>(
+      "echo_stream", [](EchoRequest req, rpc::CallContext& ctx,
+                        rpc::ServerWriter<EchoReply>& out) -> asio::awaitable<Status> {
+        const EchoReply reply = echo_reply(std::move(req), ctx);
+        for (int i = 0; i < 2; ++i) ASTER_CO_RETURN_IF_ERROR(co_await out.write(reply));
+        co_return Status::ok();
+      });
+  impl.server_stream<FailRequest, CountItem>(
+      "fail_stream", [](FailRequest req, rpc::CallContext&,
+                        rpc::ServerWriter<CountItem>& out) -> asio::awaitable<Status> {
+        const CountItem first{0};
+        ASTER_CO_RETURN_IF_ERROR(co_await out.write(first));
+        co_return Status(static_cast<StatusCode>(req.code), req.message);
+      });
+  impl.client_stream<EchoRequest, EchoReply>(
+      "collect", [](rpc::ServerReader<EchoRequest>& in,
+                    rpc::CallContext& ctx) -> asio::awaitable<Result<EchoReply>> {
+        EchoRequest all;
+        bool first = true;
+        while (auto item = co_await in.next()) {
+          all.message += (first ? "" : "|") + item->message;
+          all.data += item->data;
+          first = false;
+        }
+        co_return echo_reply(std::move(all), ctx);
+      });
+  impl.client_stream<FailRequest, EchoReply>(
+      "collect_fail",
+      [](rpc::ServerReader<FailRequest>& in, rpc::CallContext&) -> asio::awaitable<EchoReply> {
+        // Fails on the first item without reading the rest: the dispatcher still takes the
+        // remaining input, as 0.1.2 (which reads it all before the handler) would.
+        auto item = co_await in.next();
+        if (!item) co_return EchoReply{"no items", "", "", ""};
+        throw RpcError(static_cast<StatusCode>(item->code), item->message);
+      });
+  impl.client_stream<SlowRequest, EchoReply>(
+      "collect_slow", [](rpc::ServerReader<SlowRequest>& in,
+                         rpc::CallContext&) -> asio::awaitable<Result<EchoReply>> {
+        int64_t ms = 0;
+        while (auto item = co_await in.next()) ms += item->ms;
+        asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+        co_await t.async_wait(asio::use_awaitable);
+        co_return EchoReply{"slept", "", "", ""};
+      });
+  impl.bidi<EchoRequest, EchoReply>(
+      "chat", [](rpc::ServerReader<EchoRequest>& in, rpc::CallContext& ctx,
+                 rpc::ServerWriter<EchoReply>& out) -> asio::awaitable<Status> {
+        while (auto item = co_await in.next()) {
+          const EchoReply reply = echo_reply(std::move(*item), ctx);
+          ASTER_CO_RETURN_IF_ERROR(co_await out.write(reply));
         }
         co_return Status::ok();
+      });
+  impl.bidi<FailRequest, EchoReply>(
+      "chat_fail", [](rpc::ServerReader<FailRequest>& in, rpc::CallContext&,
+                      rpc::ServerWriter<EchoReply>& out) -> asio::awaitable<Status> {
+        while (auto item = co_await in.next()) {
+          if (item->code != 0) co_return Status(static_cast<StatusCode>(item->code), item->message);
+          const EchoReply reply{item->message, "", "", ""};
+          ASTER_CO_RETURN_IF_ERROR(co_await out.write(reply));
+        }
+        co_return Status::ok();
+      });
+  impl.bidi<CountRequest, CountItem>(
+      "chat_count", [](rpc::ServerReader<CountRequest>& in, rpc::CallContext&,
+                       rpc::ServerWriter<CountItem>& out) -> asio::awaitable<Status> {
+        auto req = co_await in.next();
+        if (!req) co_return Status::ok();
+        co_return co_await write_count_items(*req, out);
       });
   return impl;
 }

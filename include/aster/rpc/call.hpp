@@ -1,8 +1,11 @@
 // The consumer side of one stateless call on ALPN `aster/1`, independent of QUIC: what 0.1.2's
-// IrohTransport does per call (aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py):
-// HEADER + request + FIN, then data frames until the mandatory trailer. A non-OK trailer is
-// the call's status; end of stream before the trailer is UNAVAILABLE. Byte-level (payloads in
-// the stream's mode); typed and Value forms sit on top (service_client.hpp, raw_client.hpp).
+// IrohTransport / IrohBidiChannel do per call
+// (aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py): HEADER, the request data
+// frame(s), FIN; then data frames until the mandatory trailer. A non-OK trailer is the call's
+// status; end of stream before the trailer is UNAVAILABLE. Byte-level (payloads in the
+// stream's mode); typed and Value forms sit on top (service_client.hpp, raw_transport.hpp).
+// CallOptions::timeout is enforced locally on every operation: past it the call is abandoned
+// (RESET_STREAM 1 + STOP_SENDING 1) and the operation returns DEADLINE_EXCEEDED.
 #pragma once
 
 #include <asio/awaitable.hpp>
@@ -72,6 +75,75 @@ class ServerStreamCall {
   std::unique_ptr<wire::FrameReader> reader_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   bool done_ = false;
+};
+
+// A client-streaming call in progress: write() each request, then finish() for the response.
+class ClientStreamCall {
+ public:
+  // Opens the call: writes the HEADER frame (callId a UUID4).
+  static asio::awaitable<Result<ClientStreamCall>> start(
+      std::unique_ptr<transport::ByteStream> stream, const CallTarget& target,
+      const CallOptions& options);
+
+  ClientStreamCall() = default;
+  ClientStreamCall(ClientStreamCall&&) noexcept = default;
+  ClientStreamCall& operator=(ClientStreamCall&&) noexcept = default;
+  ~ClientStreamCall();
+
+  // Sends one request (one data frame, zstd past 4096 bytes in Fory mode). When the producer
+  // stops reading, returns the status it ended the call with; after it answered early with OK,
+  // further writes are dropped and return OK (finish() then gives that answer).
+  asio::awaitable<Status> write(std::span<const uint8_t> request);
+  // Ends the input (FIN) and returns the response payload, decompressed.
+  asio::awaitable<Result<std::vector<uint8_t>>> finish();
+  // Abandons the call (RESET_STREAM 1, STOP_SENDING 1).
+  void cancel();
+
+ private:
+  asio::awaitable<void> read_outcome();
+
+  std::unique_ptr<transport::ByteStream> stream_;
+  std::unique_ptr<wire::FrameReader> reader_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool json_ = false;
+  bool done_ = false;                                // the outcome is known (or cancelled)
+  std::optional<Result<std::vector<uint8_t>>> outcome_;
+};
+
+// A bidi call in progress. write() and next() may run concurrently (one of each at a time);
+// the producer may end the call (trailer) before close_send().
+class BidiCall {
+ public:
+  // Opens the call: writes the HEADER frame (callId a UUID4).
+  static asio::awaitable<Result<BidiCall>> start(std::unique_ptr<transport::ByteStream> stream,
+                                                 const CallTarget& target,
+                                                 const CallOptions& options);
+
+  BidiCall() = default;
+  BidiCall(BidiCall&&) noexcept = default;
+  BidiCall& operator=(BidiCall&&) noexcept = default;
+  ~BidiCall();
+
+  // Sends one request. Fails when the call was cancelled, timed out or the producer stopped
+  // reading (the call's status when a non-OK trailer was already read).
+  asio::awaitable<Status> write(std::span<const uint8_t> request);
+  // Ends the input (FIN); the responses keep coming.
+  asio::awaitable<Status> close_send();
+  // The next response payload; nullopt after the producer's OK trailer.
+  asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> next();
+  // Abandons the call (RESET_STREAM 1, STOP_SENDING 1).
+  void cancel();
+
+ private:
+  Status fail(Status status);
+
+  std::unique_ptr<transport::ByteStream> stream_;
+  std::unique_ptr<wire::FrameReader> reader_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool json_ = false;
+  bool send_closed_ = false;
+  bool done_ = false;  // trailer read, failed or cancelled
+  Status final_;       // the call's status once it failed
 };
 
 // For a header: the StreamHeader fields of `target` + `options`.

@@ -20,6 +20,8 @@ namespace aster::rpc {
 
 // 0.1.2's handler budget cap (aster-rpc@0972ac9:bindings/python/aster/limits.py).
 inline constexpr std::chrono::seconds kMaxHandlerTimeout{300};
+// 0.1.2's cap on the items of one client stream; more → RESOURCE_EXHAUSTED (limits.py).
+inline constexpr size_t kMaxClientStreamItems = 100000;
 // 0.1.2 keeps this many metadata entries on a stateless call (server.py `_validated_metadata`).
 inline constexpr size_t kMaxMetadataEntries = 64;
 // How long a call may take to deliver its header and its request frame (unary and server

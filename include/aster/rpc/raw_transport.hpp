@@ -34,6 +34,39 @@ class RawServerStream {
   bool json_;
 };
 
+class RawClientStream {
+ public:
+  RawClientStream(ClientStreamCall call, codec::TypeRef request, codec::TypeRef response, bool json)
+      : call_(std::move(call)), request_(std::move(request)), response_(std::move(response)),
+        json_(json) {}
+  asio::awaitable<Status> write(const Value& request);
+  // Ends the input; the producer's response.
+  asio::awaitable<Result<Value>> finish();
+  void cancel() { call_.cancel(); }
+
+ private:
+  ClientStreamCall call_;
+  codec::TypeRef request_, response_;
+  bool json_;
+};
+
+class RawBidiStream {
+ public:
+  RawBidiStream(BidiCall call, codec::TypeRef request, codec::TypeRef response, bool json)
+      : call_(std::move(call)), request_(std::move(request)), response_(std::move(response)),
+        json_(json) {}
+  asio::awaitable<Status> write(const Value& request);
+  asio::awaitable<Status> done_writing() { return call_.close_send(); }
+  // The next response; nullopt after the producer's OK trailer.
+  asio::awaitable<Result<std::optional<Value>>> next();
+  void cancel() { call_.cancel(); }
+
+ private:
+  BidiCall call_;
+  codec::TypeRef request_, response_;
+  bool json_;
+};
+
 class RawTransport {
  public:
   // `desc` is borrowed and must outlive the transport.
@@ -45,6 +78,9 @@ class RawTransport {
                                        CallOptions options = {});
   asio::awaitable<Result<RawServerStream>> server_stream(std::string method, Value request,
                                                          CallOptions options = {});
+  asio::awaitable<Result<RawClientStream>> client_stream(std::string method,
+                                                         CallOptions options = {});
+  asio::awaitable<Result<RawBidiStream>> bidi(std::string method, CallOptions options = {});
 
  private:
   std::shared_ptr<Channel> channel_;

@@ -16,6 +16,13 @@
 //   HelloRequest req{"World"};
 //   HelloResponse r = co_await hello.say_hello(std::move(req));
 //
+// Streaming methods return the call in progress:
+//   server stream:  ServerStream<Resp>            next() until nullopt
+//   client stream:  ClientStreamWriter<Req, Resp> write(req)…, then finish() → Resp
+//   bidi:           BidiStream<Req, Resp>         write(req), done_writing(), next()
+// declared as `return client_stream<Summary, Chunk>("upload", std::move(o));` and
+// `return bidi<ChatMessage, ChatMessage>("chat", std::move(o));`.
+//
 // Name request objects instead of writing `co_await f(Type{...})`: GCC 12 destroys a braced
 // aggregate temporary inside a co_await expression twice (reproduced with plain Asio; fixed in
 // later GCC), so every call site here and in the tests uses a named variable.
@@ -72,6 +79,73 @@ class ServerStream {
   bool json_;
 };
 
+// A client stream's input, then its one response:
+// `co_await w.write(chunk); …; Summary s = co_await w.finish();`.
+template <typename Req, typename Resp>
+class ClientStreamWriter {
+ public:
+  ClientStreamWriter(ClientStreamCall call, bool json) : call_(std::move(call)), json_(json) {}
+  // Sends one request. Throws RpcError when the call already failed (the producer's status).
+  asio::awaitable<void> write(const Req& request) {
+    auto bytes = encode_payload(request, json_);
+    if (!bytes.is_ok()) throw RpcError(StatusCode::kInvalidArgument, bytes.status().message());
+    Status st = co_await call_.write(*bytes);
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // Ends the input and returns the producer's response. Throws RpcError.
+  asio::awaitable<Resp> finish() {
+    auto bytes = co_await call_.finish();
+    if (!bytes.is_ok()) throw RpcError(bytes.status());
+    auto value = decode_payload<Resp>(*bytes, json_);
+    if (!value.is_ok()) throw RpcError(StatusCode::kInternal, value.status().message());
+    co_return std::move(*value);
+  }
+  // Abandons the call.
+  void cancel() { call_.cancel(); }
+
+ private:
+  ClientStreamCall call_;
+  bool json_;
+};
+
+// A bidi call: write() and next() may be awaited concurrently; the producer may end the call
+// before done_writing().
+template <typename Req, typename Resp>
+class BidiStream {
+ public:
+  BidiStream(BidiCall call, bool json) : call_(std::move(call)), json_(json) {}
+  // Sends one request. Throws RpcError.
+  asio::awaitable<void> write(const Req& request) {
+    auto bytes = encode_payload(request, json_);
+    if (!bytes.is_ok()) throw RpcError(StatusCode::kInvalidArgument, bytes.status().message());
+    Status st = co_await call_.write(*bytes);
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // Ends the input (FIN); responses keep coming. Throws RpcError.
+  asio::awaitable<void> done_writing() {
+    Status st = co_await call_.close_send();
+    if (!st.is_ok()) throw RpcError(st);
+  }
+  // The next response; nullopt after the producer's OK trailer. Throws RpcError.
+  asio::awaitable<std::optional<Resp>> next() {
+    auto bytes = co_await call_.next();
+    if (!bytes.is_ok()) throw RpcError(bytes.status());
+    if (!bytes->has_value()) co_return std::nullopt;
+    auto value = decode_payload<Resp>(**bytes, json_);
+    if (!value.is_ok()) {
+      call_.cancel();
+      throw RpcError(StatusCode::kInternal, value.status().message());
+    }
+    co_return std::move(*value);
+  }
+  // Abandons the call (both directions).
+  void cancel() { call_.cancel(); }
+
+ private:
+  BidiCall call_;
+  bool json_;
+};
+
 class ServiceClient {
  public:
   ServiceClient(std::shared_ptr<Channel> channel, const contract::ServiceDesc& desc,
@@ -108,6 +182,27 @@ class ServiceClient {
                                                  options);
     if (!call.is_ok()) throw RpcError(call.status());
     co_return ServerStream<Resp>(std::move(*call), json_);
+  }
+
+  template <typename Resp, typename Req>
+  asio::awaitable<ClientStreamWriter<Req, Resp>> client_stream(std::string method,
+                                                                CallOptions options = {}) {
+    checked<Req, Resp>(method, contract::MethodPattern::kClientStream);
+    auto stream = co_await channel_->open_stream();
+    if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
+    auto call = co_await ClientStreamCall::start(std::move(*stream), target(method), options);
+    if (!call.is_ok()) throw RpcError(call.status());
+    co_return ClientStreamWriter<Req, Resp>(std::move(*call), json_);
+  }
+
+  template <typename Resp, typename Req>
+  asio::awaitable<BidiStream<Req, Resp>> bidi(std::string method, CallOptions options = {}) {
+    checked<Req, Resp>(method, contract::MethodPattern::kBidiStream);
+    auto stream = co_await channel_->open_stream();
+    if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
+    auto call = co_await BidiCall::start(std::move(*stream), target(method), options);
+    if (!call.is_ok()) throw RpcError(call.status());
+    co_return BidiStream<Req, Resp>(std::move(*call), json_);
   }
 
  private:

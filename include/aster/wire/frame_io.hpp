@@ -31,6 +31,9 @@ class FrameReader {
   // limit, reported before the body is read), kInvalidArgument (len == 0), kDataLoss (stream
   // ended inside a frame body), or the stream's own read error after the prefix.
   asio::awaitable<Result<std::optional<Frame>>> next();
+  // The next frame if its bytes are already buffered, without reading (nullopt: next() must
+  // read). Lets callers skip per-read machinery such as a deadline timer.
+  Result<std::optional<Frame>> buffered() { return decoder_.next(); }
 
  private:
   transport::ByteStream* stream_;

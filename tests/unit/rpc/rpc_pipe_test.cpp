@@ -13,6 +13,7 @@
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
 #include "coroutine_test_support.hpp"
+#include "rpc_pipe_channel.hpp"
 #include "rpc_test_service.hpp"
 
 namespace {
@@ -28,22 +29,6 @@ asio::awaitable<void> serve_one(const Dispatcher* d,
                                 std::unique_ptr<aster::transport::ByteStream> end) {
   co_await d->serve_stream(*end, "peer-under-test");
 }
-
-// A Channel whose streams are pipes served by a Dispatcher on the same io_context.
-class PipeChannel final : public aster::rpc::Channel {
- public:
-  PipeChannel(asio::any_io_executor ex, const Dispatcher& d) : ex_(std::move(ex)), d_(&d) {}
-  asio::awaitable<aster::Result<std::unique_ptr<aster::transport::ByteStream>>> open_stream()
-      override {
-    auto [client, server] = aster::transport::make_memory_pipe(ex_);
-    asio::co_spawn(ex_, serve_one(d_, std::move(server)), asio::detached);
-    co_return std::move(client);
-  }
-
- private:
-  asio::any_io_executor ex_;
-  const Dispatcher* d_;
-};
 
 struct Fixture {
   Dispatcher dispatcher;
