@@ -294,6 +294,58 @@ TEST_F(ServerAbuse, NeverEndingRequestStreamIsAnsweredAndStopped) {
   expect_no_calls_left();
 }
 
+TEST_F(ServerAbuse, NeverEndingClientStreamGetsResourceExhausted) {
+  // A client stream that keeps sending items: item 100,001 ends the call with 0.1.2's
+  // RESOURCE_EXHAUSTED, after which the producer stops reading (the writer is refused).
+  struct Outcome {
+    Reply reply;
+    size_t frames = 0;
+    bool writer_refused = false;
+  };
+  constexpr size_t kGiveUpAfter = 400000;  // frames; the writer stops here if never refused
+  Outcome out = rt_->run([&]() -> asio::awaitable<Outcome> {
+    Outcome o;
+    auto stream = aster::transport::make_quic_byte_stream((co_await conn_->open_bi()).value());
+    bool replied = false;
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer reply_done(ex, asio::steady_timer::time_point::max());
+    asio::co_spawn(
+        ex,
+        [&]() -> asio::awaitable<void> {
+          o.reply = co_await read_reply(*stream);
+          replied = true;
+          reply_done.cancel();
+        },
+        asio::detached);
+    const Bytes header = header_bytes("collect");
+    (void)co_await stream->write(header);
+    Bytes batch;
+    const Bytes item = echo_request_bytes();
+    for (int i = 0; i < 1000; ++i) batch.insert(batch.end(), item.begin(), item.end());
+    while (!replied && o.frames < kGiveUpAfter) {
+      Status st = co_await stream->write(batch);
+      if (!st.is_ok()) {
+        o.writer_refused = true;
+        break;
+      }
+      o.frames += 1000;
+    }
+    std::error_code ec;
+    if (!replied) co_await reply_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    // The producer stops reading after its trailer: further writes are refused.
+    for (int i = 0; i < 1000 && !o.writer_refused; ++i) {
+      Status st = co_await stream->write(batch);
+      if (!st.is_ok()) o.writer_refused = true;
+    }
+    co_return o;
+  }());
+  expect_trailer(out.reply, StatusCode::kResourceExhausted, "client stream exceeded 100000 items");
+  EXPECT_GE(out.frames, 100000u);
+  EXPECT_TRUE(out.writer_refused);
+  expect_normal_call_works();
+  expect_no_calls_left();
+}
+
 TEST_F(ServerAbuse, ManyAbusersAtOnceAndNormalCallsAllGetTheirStatus) {
   // Every kind above, 20 of each, interleaved with 100 normal calls on another client.
   struct Tally {

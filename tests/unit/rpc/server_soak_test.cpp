@@ -3,7 +3,8 @@
 // because an iroh endpoint costs ≈4.5 MB and 200 of them in one test process cost 0.9 GB and
 // 7 s to start) calling mixed patterns for a while — unary, large
 // (compressed) unary, handler errors with several codes, server streams read to the end,
-// cancelled mid-stream or failing part way, and deadlines that expire. Every call must end
+// cancelled mid-stream or failing part way, deadlines that expire, client streams (complete and
+// failing) and bidi calls (complete, failing, abandoned). Every call must end
 // with the outcome its kind expects; afterwards the producer holds no connection and no call.
 // ctest runs 5 s; ASTER_SOAK_SECONDS=30 (and ASTER_SOAK_CONSUMERS) for the long run, which is
 // meant for the asan preset.
@@ -42,10 +43,25 @@ int env_int(const char* name, int fallback) {
   return v != nullptr && std::atoi(v) > 0 ? std::atoi(v) : fallback;
 }
 
-enum Kind { kEcho, kBigEcho, kFail, kStream, kStreamCancel, kStreamFail, kDeadline, kKinds };
+enum Kind {
+  kEcho,
+  kBigEcho,
+  kFail,
+  kStream,
+  kStreamCancel,
+  kStreamFail,
+  kDeadline,
+  kCollect,
+  kCollectFail,
+  kChat,
+  kChatFail,
+  kChatCancel,
+  kKinds
+};
 constexpr std::array<const char*, kKinds> kKindNames = {
-    "unary", "unary 8 KiB", "handler error", "server stream", "stream cancelled",
-    "stream error", "deadline"};
+    "unary",         "unary 8 KiB",          "handler error", "server stream",
+    "stream cancelled", "stream error",      "deadline",      "client stream",
+    "client stream error", "bidi",           "bidi error",    "bidi cancelled"};
 
 struct Tally {
   std::array<long, kKinds> ok{};
@@ -126,6 +142,66 @@ asio::awaitable<bool> one_call(RpcTest::Client& svc, Kind k, std::mt19937& rng, 
         }
         why = "no deadline error";
         co_return false;
+      }
+      case kCollect: {  // client stream: 5 items, one joined reply
+        auto call = co_await svc.collect();
+        std::string expect;
+        for (int i = 0; i < 5; ++i) {
+          const EchoRequest item{std::to_string(i), "d"};
+          co_await call.write(item);
+          expect += (i == 0 ? "" : "|") + std::to_string(i);
+        }
+        auto reply = co_await call.finish();
+        co_return reply.message == expect && reply.data == "ddddd";
+      }
+      case kCollectFail: {  // client stream whose handler fails on the first item
+        auto call = co_await svc.collect_fail();
+        const FailRequest item{9, "planned"};
+        try {
+          co_await call.write(item);
+          co_await call.write(item);
+          (void)co_await call.finish();
+        } catch (const aster::RpcError& e) {
+          co_return e.code() == StatusCode::kFailedPrecondition;
+        }
+        why = "no error";
+        co_return false;
+      }
+      case kChat: {  // bidi: 3 round trips, then end of input and the OK trailer
+        auto call = co_await svc.chat();
+        for (int i = 0; i < 3; ++i) {
+          const EchoRequest item{"c" + std::to_string(i), ""};
+          co_await call.write(item);
+          auto reply = co_await call.next();
+          if (!reply || reply->message != item.message) co_return false;
+        }
+        co_await call.done_writing();
+        auto end = co_await call.next();
+        co_return !end.has_value();
+      }
+      case kChatFail: {  // bidi: one echoed item, then the handler's error
+        auto call = co_await svc.chat_fail();
+        const FailRequest ok_item{0, "fine"};
+        const FailRequest bad_item{5, "planned"};
+        co_await call.write(ok_item);
+        auto first = co_await call.next();
+        if (!first || first->message != "fine") co_return false;
+        try {
+          co_await call.write(bad_item);
+          auto more = co_await call.next();
+          why = more ? "an item instead of the error" : "OK instead of the error";
+        } catch (const aster::RpcError& e) {
+          co_return e.code() == StatusCode::kNotFound;
+        }
+        co_return false;
+      }
+      case kChatCancel: {  // bidi abandoned mid-conversation
+        auto call = co_await svc.chat();
+        const EchoRequest item{"bye", ""};
+        co_await call.write(item);
+        auto reply = co_await call.next();
+        call.cancel();
+        co_return reply && reply->message == "bye";
       }
       case kKinds:
         break;
