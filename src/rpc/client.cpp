@@ -1,6 +1,10 @@
 #include "aster/rpc/client.hpp"
 
 #include <algorithm>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -38,7 +42,14 @@ struct Client::State {
   transport::Endpoint endpoint;
   trust::ConsumerAdmissionResponse admission;
   bool connected = false;
-  std::map<std::string, std::shared_ptr<QuicChannel>> channels;
+  // One aster/1 connection per channel address. While the first caller connects, `connecting`
+  // is set and everyone else asking for that address waits on it, so that many calls started at
+  // once share one connection instead of each dialling its own.
+  struct ChannelSlot {
+    std::shared_ptr<QuicChannel> channel;
+    std::shared_ptr<asio::steady_timer> connecting;
+  };
+  std::map<std::string, ChannelSlot> channels;
 };
 
 Client::Client(transport::Runtime& runtime, std::string address, ClientOptions options)
@@ -104,15 +115,30 @@ asio::awaitable<std::shared_ptr<Channel>> Client::channel_for(
   if (it == summary.channels.end()) {
     throw LookupError("service '" + summary.name + "' has no channel 'rpc'");
   }
-  if (auto cached = s.channels.find(it->second); cached != s.channels.end()) {
-    co_return cached->second;
+  const std::string key = it->second;
+  while (true) {
+    auto cached = s.channels.find(key);
+    if (cached == s.channels.end()) break;
+    if (cached->second.channel) co_return cached->second.channel;
+    if (!cached->second.connecting) break;
+    auto connecting = cached->second.connecting;  // another call is dialling: wait for it
+    std::error_code ignored;
+    co_await connecting->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
-  auto addr = transport::parse_endpoint_addr(it->second);
+  auto addr = transport::parse_endpoint_addr(key);
   if (!addr.is_ok()) throw ConnectionError("bad rpc channel address: " + addr.status().message());
+  auto connecting = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor,
+                                                         asio::steady_timer::time_point::max());
+  s.channels[key].connecting = connecting;
   auto conn = co_await s.endpoint.connect(*addr, "aster/1");
-  if (!conn.is_ok()) throw ConnectionError(conn.status().message());
+  if (!conn.is_ok()) {
+    s.channels.erase(key);
+    connecting->cancel();  // the waiters dial themselves
+    throw ConnectionError(conn.status().message());
+  }
   auto channel = std::make_shared<QuicChannel>(std::move(*conn));
-  s.channels.emplace(it->second, channel);
+  s.channels[key] = State::ChannelSlot{channel, nullptr};
+  connecting->cancel();  // the waiters find the channel
   co_return channel;
 }
 
@@ -150,7 +176,9 @@ bool Client::uses_json(const trust::ServiceSummary& summary) {
 
 void Client::close() {
   if (!state_) return;
-  for (auto& [addr, channel] : state_->channels) channel->close();
+  for (auto& [addr, slot] : state_->channels) {
+    if (slot.channel) slot.channel->close();
+  }
   state_->channels.clear();
 }
 

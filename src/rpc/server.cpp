@@ -2,7 +2,11 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/this_coro.hpp>
+#include <atomic>
+#include <list>
 #include <stdexcept>
 
 #include "aster/contract/contract.hpp"
@@ -20,12 +24,15 @@ struct Server::State {
   // Our own address, read once when the endpoint starts (the getters below cannot fail then).
   transport::EndpointAddr own_address;
   bool closed = false;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> calls{0};
 };
 
 Server::Server(transport::Runtime& runtime, ServerOptions options)
     : state_(std::make_shared<State>()) {
   state_->runtime = &runtime;
   state_->options = std::move(options);
+  state_->dispatcher.set_request_read_timeout(state_->options.request_read_timeout);
 }
 
 Server::~Server() = default;
@@ -48,6 +55,8 @@ asio::awaitable<Status> Server::start() {
   config.alpns = {std::string(kRpcAlpn), std::string(trust::kConsumerAdmissionAlpn)};
   config.secret_key = s.options.secret_key;
   config.bind_v4 = s.options.bind_v4;
+  config.max_bidi_streams = s.options.max_concurrent_calls;
+  config.idle_timeout = s.options.idle_timeout;
   transport::apply_relay_mode_from_env(config);
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
   ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
@@ -85,15 +94,38 @@ asio::awaitable<void> Server::serve() {
 
 namespace {
 
+// Counts one connection or call in State for as long as it lives (Server::load).
+class LoadCount {
+ public:
+  explicit LoadCount(std::atomic<size_t>& n) : n_(&n) { ++*n_; }
+  ~LoadCount() { --*n_; }
+  LoadCount(const LoadCount&) = delete;
+  LoadCount& operator=(const LoadCount&) = delete;
+
+ private:
+  std::atomic<size_t>* n_;
+};
+
+// The calls running on one connection: each has a cancellation signal, emitted when the
+// connection ends so that no handler keeps running for a consumer that is gone (0.1.2 cancels
+// a connection's stream tasks the same way: aster-rpc@0972ac9:bindings/python/aster/server.py
+// `_handle_connection`, its `finally`).
+struct ConnectionCalls {
+  std::list<asio::cancellation_signal> signals;
+};
+
 asio::awaitable<void> serve_rpc_stream(std::shared_ptr<Server::State> s,
                                        transport::BidiStream stream, std::string peer) {
+  LoadCount counted(s->calls);
   auto bytes = transport::make_quic_byte_stream(std::move(stream));
   co_await s->dispatcher.serve_stream(*bytes, std::move(peer));
 }
 
 asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
                                        transport::Connection conn) {
+  LoadCount counted(s->connections);
   auto ex = co_await asio::this_coro::executor;
+  auto calls = std::make_shared<ConnectionCalls>();
   try {
     if (conn.alpn() == trust::kConsumerAdmissionAlpn) {
       // One stream per admission connection, as 0.1.2 serves it.
@@ -109,15 +141,20 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
       (void)conn.close(0, "unexpected alpn");
       co_return;
     }
+    const std::string peer = conn.remote_id().to_hex();
     while (true) {
       auto stream = co_await conn.accept_bi();
       if (!stream.is_ok()) break;  // connection closed or lost
-      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), conn.remote_id().to_hex()),
-                     asio::detached);
+      auto call = calls->signals.emplace(calls->signals.end());
+      // The signal is dropped only once the call's coroutine has completed.
+      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer),
+                     asio::bind_cancellation_slot(
+                         call->slot(), [calls, call](std::exception_ptr) { calls->signals.erase(call); }));
     }
   } catch (...) {
     // Cancellation at shutdown.
   }
+  for (auto& call : calls->signals) call.emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace
@@ -147,5 +184,7 @@ std::string Server::endpoint_id() const { return state_->own_address.id.to_hex()
 const std::vector<trust::ServiceSummary>& Server::services() const {
   return state_->offer.services;
 }
+
+ServerLoad Server::load() const { return ServerLoad{state_->connections, state_->calls}; }
 
 }  // namespace aster::rpc

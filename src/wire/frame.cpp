@@ -70,7 +70,12 @@ Result<std::optional<Frame>> FrameDecoder::next() {
                    buf_.begin() + static_cast<std::ptrdiff_t>(pos_ + 4 + len));
   pos_ += 4 + static_cast<size_t>(len);
   if (pos_ == buf_.size()) {
-    buf_.clear();
+    // Everything consumed: don't keep a big frame's capacity while the stream idles.
+    if (buf_.capacity() > 64 * 1024) {
+      std::vector<uint8_t>().swap(buf_);
+    } else {
+      buf_.clear();
+    }
     pos_ = 0;
   }
   return std::optional<Frame>(std::move(f));

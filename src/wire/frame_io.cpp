@@ -1,5 +1,7 @@
 #include "aster/wire/frame_io.hpp"
 
+#include <algorithm>
+
 #include "aster/wire/compression.hpp"
 
 namespace aster::wire {
@@ -16,8 +18,16 @@ asio::awaitable<Result<std::optional<Frame>>> FrameReader::next() {
       }
       co_return std::optional<Frame>();  // EOF inside or before the prefix: clean end
     }
-    if (buf_.empty()) buf_.resize(kReadSize);
-    Result<size_t> n = co_await stream_->read_some(buf_);
+    // Inside a body the remaining size is known; between frames only a small read is posted.
+    const size_t want =
+        decoder_.in_body() ? std::clamp(decoder_.body_remaining(), kIdleReadSize, kReadSize)
+                           : kIdleReadSize;
+    if (buf_.size() < want) {
+      buf_.resize(want);
+    } else if (buf_.size() > want && !decoder_.in_body()) {
+      std::vector<uint8_t>(want).swap(buf_);  // give the big buffer back while waiting
+    }
+    Result<size_t> n = co_await stream_->read_some(std::span<uint8_t>(buf_.data(), want));
     if (!n.is_ok()) {
       // 0.1.2 treats any failure while reading the prefix as end of stream.
       if (!decoder_.in_body()) {

@@ -25,6 +25,11 @@ inline constexpr std::chrono::seconds kMaxHandlerTimeout{300};
 inline constexpr size_t kMaxClientStreamItems = 100000;
 // 0.1.2 keeps this many metadata entries on a stateless call (server.py `_validated_metadata`).
 inline constexpr size_t kMaxMetadataEntries = 64;
+// How long a call may take to deliver its header and its request frame (unary and server
+// stream). 0.1.2 defines this value as DEFAULT_FRAME_READ_TIMEOUT_S but never applies it, so a
+// 0.1.2 producer waits for a silent consumer until the connection dies; we bound it
+// (docs/rpc.md "Bounds on a call's input").
+inline constexpr std::chrono::seconds kDefaultRequestReadTimeout{30};
 
 class Dispatcher {
  public:
@@ -34,6 +39,10 @@ class Dispatcher {
   // Registers a session-scoped service (one instance per session stream, session_impl.hpp).
   Status add(SessionServiceImpl impl);
   const std::vector<const contract::ServiceDesc*>& services() const { return order_; }
+  // The bound on reading a call's header and request (kDefaultRequestReadTimeout).
+  void set_request_read_timeout(std::chrono::milliseconds timeout) {
+    request_read_timeout_ = timeout;
+  }
 
   // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
   // endpoint id for CallContext::peer.
@@ -43,6 +52,7 @@ class Dispatcher {
   std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
   std::map<std::pair<std::string, int64_t>, SessionServiceImpl> sessions_;
   std::vector<const contract::ServiceDesc*> order_;
+  std::chrono::milliseconds request_read_timeout_ = kDefaultRequestReadTimeout;
 };
 
 }  // namespace aster::rpc

@@ -30,6 +30,24 @@ struct ServerOptions {
   std::optional<std::array<uint8_t, 32>> secret_key;
   std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
   // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
+
+  // Calls (bidi streams) one consumer connection may have open at once. iroh's default, which
+  // 0.1.2 keeps, is 100; a consumer past the limit waits for credit (its calls queue), it does
+  // not fail. Each open call may buffer up to one frame (16 MiB) plus the 1.25 MB stream window,
+  // so this bounds what one connection can make us hold (docs/rpc.md "Concurrent calls").
+  uint32_t max_concurrent_calls = kDefaultMaxConcurrentCalls;
+  static constexpr uint32_t kDefaultMaxConcurrentCalls = 1024;
+  // The bound on receiving a call's header and request (Dispatcher::set_request_read_timeout).
+  std::chrono::milliseconds request_read_timeout = kDefaultRequestReadTimeout;
+  // QUIC idle timeout; 0 = iroh's 30 s. For tests that want a dead consumer noticed sooner
+  // (keep it above iroh's 5 s keep-alive).
+  std::chrono::milliseconds idle_timeout{0};
+};
+
+// What the producer holds right now (Server::load): for tests and monitoring.
+struct ServerLoad {
+  size_t connections = 0;  // open aster/1 and admission connections
+  size_t calls = 0;        // aster/1 streams being served
 };
 
 class Server {
@@ -50,6 +68,8 @@ class Server {
   // Accepts connections until close(); each stream is served concurrently.
   asio::awaitable<void> serve();
   // Stops accepting and closes the endpoint (in-flight calls end with their streams).
+  // A connection that closes or is lost cancels the calls still running on it (as 0.1.2
+  // cancels its stream tasks): their handlers see Asio cancellation at their next co_await.
   asio::awaitable<void> close();
 
   // Known once start() succeeded; empty before.
@@ -57,6 +77,7 @@ class Server {
   std::string endpoint_addr_b64() const;  // base64 NodeAddr (0.1.2's endpoint_addr_b64)
   std::string endpoint_id() const;        // 64 hex
   const std::vector<trust::ServiceSummary>& services() const;
+  ServerLoad load() const;
 
   struct State;  // implementation (server.cpp)
 

@@ -18,7 +18,11 @@ namespace aster::wire {
 // Borrows the stream; at most one next() at a time.
 class FrameReader {
  public:
+  // Reads ask for up to kReadSize bytes inside a frame body, but only kIdleReadSize while
+  // waiting for a new frame: a call waiting for its response holds a read buffer the whole
+  // time, and 10,000 open calls with 64 KiB each on both sides held 1.4 GB (issue 10, scale).
   static constexpr size_t kReadSize = 64 * 1024;
+  static constexpr size_t kIdleReadSize = 4 * 1024;
 
   explicit FrameReader(transport::ByteStream& stream, uint32_t max_frame_size = kMaxFrameSize)
       : stream_(&stream), decoder_(max_frame_size) {}
