@@ -143,11 +143,20 @@ namespace detail {
 Status status_of_exception(std::exception_ptr e);
 bool same_type(const codec::TypeRef& a, const codec::TypeRef& b);
 
+// How a call's failures become its status: stateless calls follow 0.1.2's `normalize_error`
+// (escaped exceptions and unencodable responses are UNKNOWN); sessions map them to INTERNAL
+// (session_impl.hpp).
+struct ErrorStatuses {
+  Status (*of_exception)(std::exception_ptr);
+  StatusCode encode_failure;
+};
+inline constexpr ErrorStatuses kStatelessErrors{&status_of_exception, StatusCode::kUnknown};
+
 // Awaits a unary or client-stream handler's call (returning Result<Resp> or Resp) and encodes
 // its response; errors and escaped exceptions become the call's status.
 template <typename Resp, typename R>
-asio::awaitable<Result<std::vector<uint8_t>>> encoded_response(asio::awaitable<R> call,
-                                                              bool json) {
+asio::awaitable<Result<std::vector<uint8_t>>> encoded_response(
+    asio::awaitable<R> call, bool json, ErrorStatuses errors = kStatelessErrors) {
   static_assert(std::is_same_v<R, Result<Resp>> || std::is_same_v<R, Resp>,
                 "handler must return Resp or Result<Resp>");
   Status failed;
@@ -164,11 +173,11 @@ asio::awaitable<Result<std::vector<uint8_t>>> encoded_response(asio::awaitable<R
       response.emplace(co_await std::move(call));
     }
   } catch (...) {
-    failed = status_of_exception(std::current_exception());
+    failed = errors.of_exception(std::current_exception());
   }
   if (!failed.is_ok()) co_return failed;
   auto encoded = encode_payload(*response, json);
-  if (!encoded.is_ok()) co_return Status(StatusCode::kUnknown, encoded.status().message());
+  if (!encoded.is_ok()) co_return Status(errors.encode_failure, encoded.status().message());
   co_return std::move(*encoded);
 }
 

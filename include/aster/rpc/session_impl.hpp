@@ -91,34 +91,9 @@ struct BoundToInstance {
   }
 };
 
-// Awaits a unary or client-stream handler (returning Result<Resp> or Resp) and encodes its
-// response; errors and escaped exceptions become the call's status, the session's way.
-template <typename Resp, typename R>
-asio::awaitable<Result<std::vector<uint8_t>>> session_response(asio::awaitable<R> call,
-                                                              bool json) {
-  static_assert(std::is_same_v<R, Result<Resp>> || std::is_same_v<R, Resp>,
-                "handler must return Resp or Result<Resp>");
-  Status failed;
-  std::optional<Resp> response;
-  try {
-    if constexpr (std::is_same_v<R, Result<Resp>>) {
-      Result<Resp> r = co_await std::move(call);
-      if (r.is_ok()) {
-        response.emplace(std::move(*r));
-      } else {
-        failed = r.status();
-      }
-    } else {
-      response.emplace(co_await std::move(call));
-    }
-  } catch (...) {
-    failed = session_status_of_exception(std::current_exception());
-  }
-  if (!failed.is_ok()) co_return failed;
-  auto encoded = encode_payload(*response, json);
-  if (!encoded.is_ok()) co_return Status(StatusCode::kInternal, encoded.status().message());
-  co_return std::move(*encoded);
-}
+// A session's failures: escaped exceptions and unencodable responses are INTERNAL.
+inline constexpr ErrorStatuses kSessionErrors{&session_status_of_exception,
+                                              StatusCode::kInternal};
 
 template <typename T, typename Req, typename Resp, typename F>
 asio::awaitable<Result<std::vector<uint8_t>>> run_session_unary(std::shared_ptr<F> handler,
@@ -131,7 +106,8 @@ asio::awaitable<Result<std::vector<uint8_t>>> run_session_unary(std::shared_ptr<
   }
   BoundToInstance<T, F> bound{handler.get(), static_cast<T*>(self)};
   using R = typename std::invoke_result_t<BoundToInstance<T, F>&, Req, CallContext&>::value_type;
-  co_return co_await session_response<Resp, R>(bound(std::move(*request), ctx), ctx.json);
+  co_return co_await encoded_response<Resp, R>(bound(std::move(*request), ctx), ctx.json,
+                                               kSessionErrors);
 }
 
 template <typename T, typename Req, typename Resp, typename F>
@@ -143,7 +119,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> run_session_client_stream(std::sha
   BoundToInstance<T, F> bound{handler.get(), static_cast<T*>(self)};
   using R = typename std::invoke_result_t<BoundToInstance<T, F>&, ServerReader<Req>&,
                                           CallContext&>::value_type;
-  co_return co_await session_response<Resp, R>(bound(reader, ctx), ctx.json);
+  co_return co_await encoded_response<Resp, R>(bound(reader, ctx), ctx.json, kSessionErrors);
 }
 
 template <typename T, typename Req, typename Resp, typename F>
