@@ -30,6 +30,7 @@
 #include "aster/transport/blocking.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "commands.hpp"
+#include "peer_catalog.hpp"
 #include "seconds_option.hpp"
 #include "terminal_text.hpp"
 
@@ -41,20 +42,13 @@ using contract::ContractManifest;
 using contract::ManifestTypes;
 
 constexpr size_t kMaxPayloadBytes = 64u << 20;  // as `aster fory`: input on stdin is capped
-constexpr size_t kMaxManifestBytes = 8u << 20;
-// 0.1.2's shell keeps fetched manifests here for 30 days, keyed by contract id
-// (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_MANIFEST_CACHE_DIR`,
-// `_MANIFEST_CACHE_MAX_AGE_DAYS`).
-constexpr auto kManifestCacheMaxAge = std::chrono::hours(24 * 30);
 
 struct CallCommandOptions {
   std::string address;
   std::string target;  // Service.method
   std::string payload = "{}";
   int32_t version = 0;  // 0: the one version offered
-  std::vector<std::string> collections;
-  std::vector<std::string> manifests;
-  std::vector<std::string> types_dirs;
+  DescriptionFlags descriptions;  // --collection, --manifest, --types
   std::string serialization = "auto";
   std::string timeout = "10";
   std::string deadline;
@@ -123,91 +117,6 @@ CallRequest check_usage(const CallCommandOptions& o) {
   return r;
 }
 
-Status with_context(const Status& st, const std::string& context) {
-  return Status(st.code(), context + ": " + st.message());
-}
-
-// Descriptions given on the command line: collections, manifest files, type blob directories.
-struct LocalDescriptions {
-  std::vector<ContractManifest> manifests;
-  std::vector<contract::TypeBlob> blobs;
-};
-
-Result<LocalDescriptions> load_local(const CallCommandOptions& o) {
-  LocalDescriptions out;
-  for (const auto& dir : o.collections) {
-    auto c = contract::read_collection(dir);
-    if (!c.is_ok()) return with_context(c.status(), "--collection " + dir);
-    out.manifests.push_back(std::move(c->manifest));
-    for (auto& b : c->types) out.blobs.push_back(std::move(b));
-  }
-  for (const auto& file : o.manifests) {
-    auto text = contract::read_file_capped(file, kMaxManifestBytes);
-    if (!text.is_ok()) return with_context(text.status(), "--manifest " + file);
-    auto parsed = contract::parse_manifest_file(*text);
-    if (!parsed.is_ok()) return with_context(parsed.status(), "--manifest " + file);
-    for (auto& m : *parsed) out.manifests.push_back(std::move(m));
-  }
-  for (const auto& dir : o.types_dirs) {
-    auto more = contract::read_type_blobs(dir);
-    if (!more.is_ok()) return with_context(more.status(), "--types " + dir);
-    for (auto& b : *more) out.blobs.push_back(std::move(b));
-  }
-  return out;
-}
-
-// Where the types of the chosen service came from, for the debug line and errors.
-struct FoundTypes {
-  std::shared_ptr<ManifestTypes> types;
-  std::string source;
-};
-
-// The manifest of the offered service: from the command line, else from 0.1.2's shell cache.
-// A manifest for the same name and version but another contract id describes another contract:
-// refused rather than used to encode (the producer would misread every field).
-Result<FoundTypes> find_types(const LocalDescriptions& local, const trust::ServiceSummary& offered,
-                              const CommandContext& context) {
-  for (const auto& m : local.manifests) {
-    if (m.service != offered.name || m.version != offered.version) continue;
-    if (!m.contract_id.empty() && !offered.contract_id.empty() &&
-        m.contract_id != offered.contract_id) {
-      return Status(StatusCode::kFailedPrecondition,
-                    "the manifest given for " + offered.name + " v" +
-                        std::to_string(offered.version) + " is contract " + m.contract_id +
-                        ", the producer offers " + offered.contract_id);
-    }
-    return FoundTypes{
-        std::make_shared<ManifestTypes>(std::vector<ContractManifest>{m}, local.blobs),
-        "the command line"};
-  }
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0' || offered.contract_id.empty() ||
-      offered.contract_id.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    return FoundTypes{};
-  }
-  const fs::path cached =
-      fs::path(home) / ".aster" / "cache" / "manifests" / (offered.contract_id + ".json");
-  std::error_code ec;
-  const auto mtime = fs::last_write_time(cached, ec);
-  if (ec) return FoundTypes{};
-  if (fs::file_time_type::clock::now() - mtime > kManifestCacheMaxAge) {
-    context.debug("ignoring " + cached.string() + ": older than 30 days");
-    return FoundTypes{};
-  }
-  auto text = contract::read_file_capped(cached, kMaxManifestBytes);
-  if (!text.is_ok()) return with_context(text.status(), cached.string());
-  auto parsed = contract::parse_manifest(*text);
-  if (!parsed.is_ok()) return with_context(parsed.status(), cached.string());
-  if (parsed->service != offered.name || parsed->version != offered.version) {
-    return Status(StatusCode::kFailedPrecondition,
-                  cached.string() + " describes " + parsed->service + " v" +
-                      std::to_string(parsed->version) + ", not " + offered.name + " v" +
-                      std::to_string(offered.version));
-  }
-  return FoundTypes{std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}),
-                    cached.string()};
-}
-
 // The codec's compact JSON (Python's json.dumps conventions) as 0.1.2 prints a result:
 // `json.dumps(result, indent=2)`, ASCII only.
 Result<std::string> indented(std::string_view compact) {
@@ -227,48 +136,6 @@ void print_item(const std::string& text) {
 // A failed call: 0.1.2 prints str(RpcError) = "[CODE] message".
 Status rpc_failure(const Status& st) {
   return Status(st.code(), "[" + std::string(status_code_name(st.code())) + "] " + st.message());
-}
-
-std::string versions_of(const std::vector<trust::ServiceSummary>& services,
-                        const std::string& name) {
-  std::string out;
-  for (const auto& s : services) {
-    if (s.name == name) out += (out.empty() ? "" : ", ") + std::to_string(s.version);
-  }
-  return out;
-}
-
-Result<const trust::ServiceSummary*> choose_service(const rpc::Client& client,
-                                                    const std::string& name, int32_t version) {
-  const auto& services = client.services();
-  const std::string versions = versions_of(services, name);
-  if (versions.empty()) {
-    std::string offered;
-    for (const auto& s : services) {
-      offered += (offered.empty() ? "" : ", ") + s.name + " v" + std::to_string(s.version);
-    }
-    return Status(StatusCode::kNotFound,
-                  "service '" + name + "' is not offered by the producer (offered: " +
-                      (offered.empty() ? "none" : offered) + ")");
-  }
-  const trust::ServiceSummary* chosen = nullptr;
-  int matches = 0;
-  for (const auto& s : services) {
-    if (s.name != name || (version != 0 && s.version != version)) continue;
-    chosen = &s;
-    ++matches;
-  }
-  if (version != 0 && chosen == nullptr) {
-    return Status(StatusCode::kNotFound, "service '" + name + "' v" + std::to_string(version) +
-                                             " is not offered (versions offered: " + versions +
-                                             ")");
-  }
-  if (matches > 1) {
-    return Status(StatusCode::kInvalidArgument, "the producer offers '" + name +
-                                                    "' in versions " + versions +
-                                                    ": choose one with --version N");
-  }
-  return chosen;
 }
 
 // Typed call: the request is encoded from the service's description (Fory XLANG, or JSON mode
@@ -453,7 +320,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     co_return Status(StatusCode::kUnavailable, e.what());
   }
   ASTER_CO_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
-                            choose_service(client, request.service, o.version));
+                            choose_service(client.services(), request.service, o.version, "--version N"));
   if (offered->pattern == "session") {
     co_return Status(StatusCode::kUnimplemented,
                      "'" + offered->name + "' is session-scoped: aster call does not open "
@@ -465,7 +332,8 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   }
   FoundTypes found;
   if (o.serialization != "json" || !local.manifests.empty()) {
-    ASTER_CO_ASSIGN_OR_RETURN(found, find_types(local, *offered, context));
+    ASTER_CO_ASSIGN_OR_RETURN(
+        found, find_types(local, *offered, [&context](std::string_view l) { context.debug(l); }));
   }
   if (found.types) {
     context.debug("types of " + offered->name + " v" + std::to_string(offered->version) +
@@ -507,7 +375,7 @@ Status run_call(const CallCommandOptions& o, const CallRequest& request,
     return Status(StatusCode::kInvalidArgument,
                   "invalid producer address: " + address.status().message());
   }
-  ASTER_ASSIGN_OR_RETURN(auto local, load_local(o));
+  ASTER_ASSIGN_OR_RETURN(auto local, load_local(o.descriptions));
   ASTER_ASSIGN_OR_RETURN(auto runtime, transport::BlockingRuntime::create());
   auto& blocking = *runtime;
   return blocking.run(run_call_on(blocking.runtime(), o, request, std::move(local), context));
@@ -533,16 +401,16 @@ void add_call_command(CLI::App& app, CommandContext& context) {
                    "it offers several)")
       ->type_name("N")
       ->check(CLI::Range(1, INT32_MAX));
-  call->add_option("--collection", options->collections,
+  call->add_option("--collection", options->descriptions.collections,
                    "The service's published collection directory (manifest.json, types/); "
                    "repeatable")
       ->type_name("DIR")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow
-  call->add_option("--manifest", options->manifests,
+  call->add_option("--manifest", options->descriptions.manifests,
                    "A manifest.json (one object or an array); repeatable")
       ->type_name("FILE")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow
-  call->add_option("--types", options->types_dirs,
+  call->add_option("--types", options->descriptions.types_dirs,
                    "A directory of type blobs (<hash>.bin) for nested types; repeatable")
       ->type_name("DIR")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow

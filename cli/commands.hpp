@@ -38,11 +38,14 @@ struct CommandContext {
   void debug(std::string_view line) const;
 };
 
-// `aster service ls` (cli/service_command.cpp).
+// `aster service ls|describe` (cli/service_command.cpp).
 void add_service_commands(CLI::App& app, CommandContext& context);
 
 // `aster call ADDR Service.method [JSON]` (cli/call_command.cpp).
 void add_call_command(CLI::App& app, CommandContext& context);
+
+// `aster shell [PEER]` (cli/shell_command.cpp).
+void add_shell_command(CLI::App& app, CommandContext& context);
 
 // `aster fory decode|encode` (cli/fory_command.cpp).
 void add_fory_commands(CLI::App& app, CommandContext& context);

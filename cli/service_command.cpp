@@ -10,6 +10,8 @@
 #include "aster/trust/consumer_admission.hpp"
 #include "commands.hpp"
 #include "peer_admission.hpp"
+#include "peer_catalog.hpp"
+#include "shell_display.hpp"
 #include "seconds_option.hpp"
 #include "terminal_text.hpp"
 #include "text_table.hpp"
@@ -75,6 +77,67 @@ Status run_service_ls(const ServiceLsOptions& options, const CommandContext& con
   return Status::ok();
 }
 
+struct ServiceDescribeOptions {
+  std::string address;
+  std::string service;
+  int32_t version = 0;
+  bool json = false;
+  DescriptionFlags descriptions;
+  std::string timeout = "10";
+};
+
+// `aster service describe ADDR Service`: the offered summary and, when a description is found
+// (peer_catalog.hpp), the contract tree the shell's `describe` prints.
+Status run_service_describe(const ServiceDescribeOptions& o, const CommandContext& context) {
+  std::string address = o.address;
+  if (address.empty()) {
+    if (const char* env = std::getenv("ASTER_ENDPOINT_ADDR")) address = env;
+  }
+  ASTER_ASSIGN_OR_RETURN(auto local, load_local(o.descriptions));
+  const DebugSink debug = [&context](std::string_view line) { context.debug(line); };
+  ASTER_ASSIGN_OR_RETURN(
+      auto peer, PeerConnection::connect(
+                     address, saturating_milliseconds(parse_seconds(o.timeout).value()), debug));
+  ASTER_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
+                         choose_service(peer->services(), o.service, o.version, "--version N"));
+  ASTER_ASSIGN_OR_RETURN(FoundTypes found, find_types(local, *offered, debug));
+  const contract::ContractManifest* manifest =
+      found.types ? found.types->find_manifest(offered->name,
+                                               static_cast<int32_t>(offered->version))
+                  : nullptr;
+  if (o.json) {
+    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+    doc["service"] = offered->to_json();
+    doc["described_by"] = found.source.empty() ? nlohmann::ordered_json(nullptr)
+                                               : nlohmann::ordered_json(found.source);
+    doc["manifest"] = manifest ? contract::to_json(*manifest) : nlohmann::ordered_json(nullptr);
+    std::cout << doc.dump(2) << "\n";
+    return Status::ok();
+  }
+  ShellService s;
+  s.name = s.vfs_name = offered->name;
+  s.version = offered->version;
+  s.scope = offered->pattern;
+  s.contract_id = offered->contract_id;
+  if (manifest != nullptr) {
+    s.described_by = found.source;
+    for (const auto& m : manifest->methods) {
+      s.methods.push_back(ShellMethod{m.name, m.pattern, m.request_type, m.response_type,
+                                      m.timeout, m.fields});
+    }
+    for (const auto& h : manifest->type_hashes) s.types.emplace_back("type", h);
+  }
+  ShellDisplay(false, stdout_wants_style()).contract_tree(s);
+  std::cout << "scope: " << escape_for_terminal(offered->pattern) << "\n";
+  if (manifest == nullptr) {
+    std::cout << "methods: unknown (no published description found: give --collection DIR or "
+                 "--manifest FILE, or let ~/.aster/cache/manifests/ hold it)\n";
+  } else {
+    std::cout << "described by: " << escape_for_terminal(found.source) << "\n";
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 void add_service_commands(CLI::App& app, CommandContext& context) {
@@ -104,6 +167,47 @@ void add_service_commands(CLI::App& app, CommandContext& context) {
       "  ASTER_RELAY_MODE     disabled | default | staging | <relay URL> (default: default)\n"
       "  NO_COLOR             Set to print the table without bold headers");
   ls->callback([options, &context] { context.finish(run_service_ls(*options, context)); });
+
+  auto d = std::make_shared<ServiceDescribeOptions>();
+  auto* describe = service->add_subcommand(
+      "describe", "Show one service's contract: methods, their patterns, request fields, types");
+  describe->add_option("ADDR", d->address,
+                       "Producer address: aster1… ticket, base64 NodeAddr or 64-hex endpoint id")
+      ->required();
+  describe->add_option("SERVICE", d->service, "The service's name, e.g. Catalog")->required();
+  describe->add_option("--version", d->version,
+                       "Service version (default: the one offered; needed when it offers several)")
+      ->type_name("N")
+      ->check(CLI::Range(1, INT32_MAX));
+  describe->add_flag("--json", d->json,
+                     "Print one JSON object: the offered summary (service), where the manifest "
+                     "came from (described_by) and the manifest itself (or null)");
+  describe->add_option("--collection", d->descriptions.collections,
+                       "The service's published collection directory; repeatable")
+      ->type_name("DIR");
+  describe->add_option("--manifest", d->descriptions.manifests,
+                       "A manifest.json (one object or an array); repeatable")
+      ->type_name("FILE");
+  describe->add_option("--types", d->descriptions.types_dirs,
+                       "A directory of type blobs (<hash>.bin); repeatable")
+      ->type_name("DIR");
+  describe->add_option("--timeout", d->timeout,
+                       "Seconds to wait for the connection and the admission reply")
+      ->type_name("SECONDS")
+      ->capture_default_str()
+      ->check(seconds_in_range());
+  describe->footer(
+      "Examples:\n"
+      "  aster service describe aster18Q2DCaQe… HelloService\n"
+      "  aster service describe \"$ADDR\" Catalog --version 2 --collection coll/Catalog.v2\n"
+      "  aster service describe --json \"$ADDR\" Catalog --version 1 | jq .manifest.methods\n"
+      "\n"
+      "The manifest comes from --collection/--manifest, else from the cache that aster-cli\n"
+      "0.1.2's shell fills (~/.aster/cache/manifests/<contract_id>.json); without one, only\n"
+      "the offered summary is shown.\n"
+      "\n"
+      "Exit status: 0 success; 1 unreachable, refused, or no such service/version; 2 usage.");
+  describe->callback([d, &context] { context.finish(run_service_describe(*d, context)); });
 }
 
 }  // namespace aster::cli

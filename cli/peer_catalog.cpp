@@ -1,0 +1,202 @@
+#include "peer_catalog.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "aster/rpc/errors.hpp"
+#include "aster/transport/endpoint_addr.hpp"
+
+namespace aster::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using contract::ContractManifest;
+using contract::ManifestTypes;
+
+constexpr size_t kMaxManifestBytes = 8u << 20;
+// 0.1.2's shell keeps fetched manifests here for 30 days, keyed by contract id
+// (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_MANIFEST_CACHE_DIR`,
+// `_MANIFEST_CACHE_MAX_AGE_DAYS`).
+constexpr auto kManifestCacheMaxAge = std::chrono::hours(24 * 30);
+
+Status with_context(const Status& st, const std::string& context) {
+  return Status(st.code(), context + ": " + st.message());
+}
+
+std::string name_version(const trust::ServiceSummary& s) {
+  return s.name + " v" + std::to_string(s.version);
+}
+
+Result<std::optional<FoundTypes>> from_shell_cache(const trust::ServiceSummary& offered,
+                                                   const DebugSink& debug) {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0' || offered.contract_id.empty() ||
+      offered.contract_id.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return std::optional<FoundTypes>();
+  }
+  const fs::path cached =
+      fs::path(home) / ".aster" / "cache" / "manifests" / (offered.contract_id + ".json");
+  std::error_code ec;
+  const auto mtime = fs::last_write_time(cached, ec);
+  if (ec) return std::optional<FoundTypes>();
+  if (fs::file_time_type::clock::now() - mtime > kManifestCacheMaxAge) {
+    if (debug) debug("ignoring " + cached.string() + ": older than 30 days");
+    return std::optional<FoundTypes>();
+  }
+  auto text = contract::read_file_capped(cached, kMaxManifestBytes);
+  if (!text.is_ok()) return with_context(text.status(), cached.string());
+  auto parsed = contract::parse_manifest(*text);
+  if (!parsed.is_ok()) return with_context(parsed.status(), cached.string());
+  if (parsed->service != offered.name || parsed->version != offered.version) {
+    return Status(StatusCode::kFailedPrecondition,
+                  cached.string() + " describes " + parsed->service + " v" +
+                      std::to_string(parsed->version) + ", not " + name_version(offered));
+  }
+  return std::optional<FoundTypes>(FoundTypes{
+      std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}), cached.string()});
+}
+
+// ── The network manifest fetch plugs in here ───────────────────────────────────────────────
+// 0.1.2 reads the producer's registry document (admission's registry_namespace) over
+// iroh-docs: `manifests/<contract_id>`, else `contracts/<contract_id>` → ArtifactRef → the blob
+// collection's `manifest.json` (aster-rpc@0972ac9:cli/aster_cli/shell/app.py
+// `_fetch_manifests`), then caches it under ~/.aster/cache/manifests/. When src/registry
+// provides that reader, call it here (and write the cache as 0.1.2 does). Until then nothing is
+// fetched and the caller falls back (the shell lists the service without methods; `aster call`
+// calls in JSON mode as 0.1.2 does).
+Result<std::optional<FoundTypes>> fetch_published_manifest(const trust::ServiceSummary& offered,
+                                                          const DebugSink& debug) {
+  if (debug) debug("no registry reader yet: " + name_version(offered) + " is not fetched");
+  return std::optional<FoundTypes>();
+}
+
+}  // namespace
+
+Result<LocalDescriptions> load_local(const DescriptionFlags& flags) {
+  LocalDescriptions out;
+  for (const auto& dir : flags.collections) {
+    auto c = contract::read_collection(dir);
+    if (!c.is_ok()) return with_context(c.status(), "--collection " + dir);
+    out.manifests.push_back(std::move(c->manifest));
+    for (auto& b : c->types) out.blobs.push_back(std::move(b));
+  }
+  for (const auto& file : flags.manifests) {
+    auto text = contract::read_file_capped(file, kMaxManifestBytes);
+    if (!text.is_ok()) return with_context(text.status(), "--manifest " + file);
+    auto parsed = contract::parse_manifest_file(*text);
+    if (!parsed.is_ok()) return with_context(parsed.status(), "--manifest " + file);
+    for (auto& m : *parsed) out.manifests.push_back(std::move(m));
+  }
+  for (const auto& dir : flags.types_dirs) {
+    auto more = contract::read_type_blobs(dir);
+    if (!more.is_ok()) return with_context(more.status(), "--types " + dir);
+    for (auto& b : *more) out.blobs.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<FoundTypes> find_types(const LocalDescriptions& local,
+                              const trust::ServiceSummary& offered, const DebugSink& debug) {
+  for (const auto& m : local.manifests) {
+    if (m.service != offered.name || m.version != offered.version) continue;
+    if (!m.contract_id.empty() && !offered.contract_id.empty() &&
+        m.contract_id != offered.contract_id) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "the manifest given for " + name_version(offered) + " is contract " +
+                        m.contract_id + ", the producer offers " + offered.contract_id);
+    }
+    return FoundTypes{
+        std::make_shared<ManifestTypes>(std::vector<ContractManifest>{m}, local.blobs),
+        "the command line"};
+  }
+  ASTER_ASSIGN_OR_RETURN(auto cached, from_shell_cache(offered, debug));
+  if (cached) {
+    // Type blobs given on the command line still describe nested types of a cached manifest.
+    if (!local.blobs.empty()) {
+      cached->types = std::make_shared<ManifestTypes>(cached->types->manifests(), local.blobs);
+    }
+    return std::move(*cached);
+  }
+  ASTER_ASSIGN_OR_RETURN(auto fetched, fetch_published_manifest(offered, debug));
+  if (fetched) return std::move(*fetched);
+  return FoundTypes{};
+}
+
+Result<const trust::ServiceSummary*> choose_service(
+    const std::vector<trust::ServiceSummary>& services, const std::string& name,
+    int32_t version, std::string_view version_hint) {
+  std::string versions;
+  for (const auto& s : services) {
+    if (s.name == name) versions += (versions.empty() ? "" : ", ") + std::to_string(s.version);
+  }
+  if (versions.empty()) {
+    std::string offered;
+    for (const auto& s : services) offered += (offered.empty() ? "" : ", ") + name_version(s);
+    return Status(StatusCode::kNotFound,
+                  "service '" + name + "' is not offered by the producer (offered: " +
+                      (offered.empty() ? "none" : offered) + ")");
+  }
+  const trust::ServiceSummary* chosen = nullptr;
+  int matches = 0;
+  for (const auto& s : services) {
+    if (s.name != name || (version != 0 && s.version != version)) continue;
+    chosen = &s;
+    ++matches;
+  }
+  if (version != 0 && chosen == nullptr) {
+    return Status(StatusCode::kNotFound, "service '" + name + "' v" + std::to_string(version) +
+                                             " is not offered (versions offered: " + versions +
+                                             ")");
+  }
+  if (matches > 1) {
+    return Status(StatusCode::kInvalidArgument,
+                  "the producer offers '" + name + "' in versions " + versions +
+                      ": choose one with " + std::string(version_hint));
+  }
+  return chosen;
+}
+
+Result<std::unique_ptr<PeerConnection>> PeerConnection::connect(
+    const std::string& address, std::chrono::milliseconds timeout, DebugSink debug) {
+  if (address.empty()) return Status(StatusCode::kInvalidArgument, "no producer address");
+  if (auto parsed = transport::parse_endpoint_addr(address); !parsed.is_ok()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "invalid producer address: " + parsed.status().message());
+  }
+  std::unique_ptr<PeerConnection> peer(new PeerConnection());
+  ASTER_ASSIGN_OR_RETURN(peer->runtime_, transport::BlockingRuntime::create());
+  rpc::ClientOptions options;
+  options.admission_timeout = timeout;
+  options.debug = std::move(debug);
+  peer->client_ = std::make_unique<rpc::Client>(peer->runtime_->runtime(), address, options);
+  auto& client = *peer->client_;
+  Status st = peer->runtime_->run([&client]() -> asio::awaitable<Status> {
+    try {
+      co_await client.connect();
+    } catch (const PermissionError& e) {
+      co_return Status(StatusCode::kPermissionDenied, e.what());
+    } catch (const std::invalid_argument& e) {
+      co_return Status(StatusCode::kInvalidArgument,
+                       std::string("invalid producer address: ") + e.what());
+    } catch (const std::exception& e) {
+      co_return Status(StatusCode::kUnavailable, e.what());
+    }
+    co_return Status::ok();
+  }());
+  if (!st.is_ok()) return st;
+  return peer;
+}
+
+PeerConnection::~PeerConnection() {
+  if (runtime_ && client_) {
+    // The client's connections belong to the io thread: close and drop them there.
+    runtime_->run([this]() -> asio::awaitable<void> {
+      client_->close();
+      client_.reset();
+      co_return;
+    }());
+  }
+}
+
+}  // namespace aster::cli

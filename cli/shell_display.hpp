@@ -1,0 +1,54 @@
+// The shell's output, in aster-cli 0.1.2's shell style (aster-rpc@0972ac9:
+// cli/aster_cli/shell/display.py `Display`): dim info, green success, red `error:`, yellow
+// `warning:`, 2-space highlighted JSON, borderless tables with bold headers, the contract tree.
+// Colour only on a terminal with NO_COLOR unset. `--json` (raw) mode: info and decoration
+// vanish, tables and trees are one-line JSON, values 2-space JSON, stream items one per line.
+// Text from the producer is escaped (terminal_text.hpp) outside JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shell_peer.hpp"
+
+namespace aster::cli {
+
+class ShellDisplay {
+ public:
+  ShellDisplay(bool raw, bool colour) : raw_(raw), colour_(colour) {}
+  bool raw() const { return raw_; }
+  bool colour() const { return colour_; }
+
+  // `code` is an SGR parameter list ("1;36", "38;2;120;166;255"); no-op without colour.
+  std::string style(const std::string& text, const std::string& code) const;
+
+  void print(const std::string& line) const;  // plain line (suppressed in raw mode)
+  void info(const std::string& message) const;
+  void success(const std::string& message) const;
+  void error(const std::string& message) const;  // also in raw mode (as 0.1.2)
+  void warning(const std::string& message) const;
+
+  void json_value(const Json& value) const;
+  void stream_item(size_t index, const Json& value) const;
+  void result(const Json& value, double elapsed_ms) const;
+
+  void welcome(const std::string& peer, size_t services, size_t blobs) const;
+  void directory_listing(const std::vector<std::pair<std::string, std::string>>& dirs) const;
+  void service_table(const std::vector<ShellService>& services) const;
+  void method_table(const ShellService& service) const;
+  void blob_table(const std::vector<ShellBlob>& blobs, bool entries) const;
+  void doc_table(const std::vector<ShellDocEntry>& docs) const;
+  void contract_tree(const ShellService& service) const;
+
+ private:
+  std::string highlighted(const Json& value, int indent) const;
+  bool raw_;
+  bool colour_;
+};
+
+std::string method_signature(const ShellMethod& m);
+std::string format_size(uint64_t bytes);
+// JSON for a method's metadata (`ls <method>`, raw tables).
+Json method_json(const ShellMethod& m);
+
+}  // namespace aster::cli

@@ -1,0 +1,466 @@
+// `aster shell PEER`: a producer reached through consumer admission (PeerConnection), its
+// services described by the manifests peer_catalog finds, calls made with the raw transport
+// (stateless) or a raw session, requests built from JSON with the manifest's types
+// (ManifestTypes::request_from_json: nested structs, enums, bytes as base64, optionals, lists,
+// maps) at the version the producer offers.
+#include <asio/experimental/awaitable_operators.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <set>
+
+#include "aster/codec/json.hpp"
+#include "aster/rpc/raw_transport.hpp"
+#include "aster/rpc/session_client.hpp"
+#include "aster/transport/endpoint_addr.hpp"
+#include "shell_interrupt.hpp"
+#include "shell_peer.hpp"
+
+namespace aster::cli {
+namespace {
+
+using rpc::RawTransport;
+
+Status rpc_failure(const Status& st) {
+  if (st.code() == StatusCode::kCancelled && st.message() == "cancelled") return st;
+  return Status(st.code(), "[" + std::string(status_code_name(st.code())) + "] " + st.message());
+}
+
+Result<Json> to_json(const Value& v, const codec::TypeDesc* type) {
+  ASTER_ASSIGN_OR_RETURN(std::string text, codec::json_encode_value(v, type));
+  try {
+    return Json::parse(text);
+  } catch (const std::exception& e) {
+    return Status(StatusCode::kDataLoss, std::string("reply is not JSON: ") + e.what());
+  }
+}
+
+// Peer name as 0.1.2 shows it (`_resolve_peer_arg`): `<eid8>... (ticket)` for an aster1
+// ticket, else the first 16 characters of the endpoint id and `…`.
+std::string peer_display(const std::string& address) {
+  auto parsed = transport::parse_endpoint_addr(address);
+  if (!parsed.is_ok()) return address.substr(0, 16);
+  const std::string id = parsed->id.to_hex();
+  if (address.rfind("aster1", 0) == 0) return id.substr(0, 8) + "... (ticket)";
+  return id.substr(0, 16) + "…";
+}
+
+// The replies of a bidi call, printed as they arrive (a function, not a lambda: the coroutine
+// outlives the expression that starts it, and its parameters live in its frame).
+asio::awaitable<Status> read_replies(rpc::RawBidiStream* call, const codec::TypeDesc* type,
+                                     ItemSink sink, std::shared_ptr<std::atomic<bool>> done) {
+  Status end;
+  while (true) {
+    auto item = co_await call->next();
+    if (!item.is_ok()) {
+      end = rpc_failure(item.status());
+      break;
+    }
+    if (!item->has_value()) break;
+    auto j = to_json(**item, type);
+    if (!j.is_ok()) {
+      end = j.status();
+      break;
+    }
+    sink(*j);
+  }
+  done->store(true);
+  co_return end;
+}
+
+struct ServiceBinding {
+  trust::ServiceSummary summary;
+  FoundTypes found;
+};
+
+class LiveTarget : public CallTarget {
+ public:
+  LiveTarget(PeerConnection& peer, ServiceBinding binding)
+      : peer_(peer), b_(std::move(binding)) {}
+
+  Result<Json> unary(const std::string& method, const Json& request) override {
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
+      ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, raw.method(method));
+      ASTER_CO_ASSIGN_OR_RETURN(Value req, build(method, request));
+      auto reply = co_await raw.unary(method, std::move(req));
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return to_json(*reply, m->response.get());
+    }());
+  }
+
+  Status server_stream(const std::string& method, const Json& request,
+                       const ItemSink& sink) override {
+    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
+             ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
+             ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, raw.method(method));
+             ASTER_CO_ASSIGN_OR_RETURN(Value req, build(method, request));
+             auto stream = co_await raw.server_stream(method, std::move(req));
+             if (!stream.is_ok()) co_return rpc_failure(stream.status());
+             while (true) {
+               auto item = co_await stream->next();
+               if (!item.is_ok()) co_return rpc_failure(item.status());
+               if (!item->has_value()) co_return true;
+               ASTER_CO_ASSIGN_OR_RETURN(Json j, to_json(**item, m->response.get()));
+               sink(j);
+             }
+           }())
+        .status();
+  }
+
+  Result<Json> client_stream(const std::string& method,
+                             const std::vector<Json>& requests) override {
+    std::vector<Value> values;
+    for (const auto& r : requests) {
+      ASTER_ASSIGN_OR_RETURN(Value v, build(method, r));
+      values.push_back(std::move(v));
+    }
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
+      ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, raw.method(method));
+      auto call = co_await raw.client_stream(method);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const Value& v : values) {
+        if (!(co_await call->write(v)).is_ok()) break;  // the trailer says why
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return to_json(*reply, m->response.get());
+    }());
+  }
+
+  Status bidi(const std::string& method, const std::optional<Json>& first,
+              const LineSource& lines, const LineParser& parse, const ItemSink& sink) override {
+    auto& blocking = peer_.blocking();
+    // Open the call on the io thread and keep it there; replies are read by a coroutine that
+    // runs while this thread reads the user's lines and sends each one.
+    std::optional<RawTransport> raw;
+    std::optional<rpc::RawBidiStream> call;
+    const contract::MethodDesc* m = nullptr;
+    auto opened = run_interruptible<bool>(blocking, [&]() -> asio::awaitable<Result<bool>> {
+      ASTER_CO_ASSIGN_OR_RETURN(auto t, co_await transport());
+      raw.emplace(std::move(t));
+      ASTER_CO_ASSIGN_OR_RETURN(m, raw->method(method));
+      auto c = co_await raw->bidi(method);
+      if (!c.is_ok()) co_return rpc_failure(c.status());
+      call.emplace(std::move(*c));
+      co_return true;
+    }());
+    if (!opened.is_ok()) return opened.status();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    auto reader = asio::co_spawn(blocking.io(), read_replies(&*call, m->response.get(), sink, done),
+                                 asio::use_future);
+    auto send = [&](const Json& request) -> Status {
+      ASTER_ASSIGN_OR_RETURN(Value v, build(method, request));
+      return blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call->write(v); }());
+    };
+    Status input;
+    if (first) input = send(*first);
+    while (input.is_ok() && !done->load()) {
+      auto line = lines([&] { return done->load(); });
+      if (!line) break;
+      auto request = parse(*line);
+      if (!request.is_ok()) {
+        input = request.status();
+        break;
+      }
+      Status sent = send(*request);
+      if (!sent.is_ok()) break;  // the producer ended the call: the reader has its status
+    }
+    const bool interrupted = take_interrupt();
+    if (interrupted || !input.is_ok()) {
+      blocking.run([&]() -> asio::awaitable<void> {
+        call->cancel();
+        co_return;
+      }());
+    } else {
+      blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call->done_writing(); }());
+    }
+    Status end;
+    while (reader.wait_for(std::chrono::milliseconds(30)) != std::future_status::ready) {
+      if (take_interrupt()) {
+        blocking.run([&]() -> asio::awaitable<void> {
+          call->cancel();
+          co_return;
+        }());
+      }
+    }
+    try {
+      end = reader.get();
+    } catch (const std::exception& e) {
+      end = Status(StatusCode::kCancelled, "cancelled");
+    }
+    // Drop the call and the transport on the io thread that owns them.
+    blocking.run([&]() -> asio::awaitable<void> {
+      call.reset();
+      raw.reset();
+      co_return;
+    }());
+    if (!input.is_ok()) return input;
+    if (interrupted) return Status(StatusCode::kCancelled, "cancelled");
+    return end;
+  }
+
+ protected:
+  asio::awaitable<Result<RawTransport>> transport() {
+    std::shared_ptr<rpc::Channel> channel;
+    try {
+      channel = co_await peer_.client().channel_for(b_.summary);
+    } catch (const std::exception& e) {
+      co_return Status(StatusCode::kUnavailable, e.what());
+    }
+    co_return RawTransport::from_manifest(std::move(channel), b_.found.types, b_.summary.name,
+                                          static_cast<int32_t>(b_.summary.version),
+                                          rpc::Client::uses_json(b_.summary));
+  }
+
+  Result<Value> build(const std::string& method, const Json& request) {
+    const auto* manifest =
+        b_.found.types->find_manifest(b_.summary.name, static_cast<int32_t>(b_.summary.version));
+    auto v = b_.found.types->request_from_json(*manifest, method, request.dump());
+    if (!v.is_ok()) return Status(StatusCode::kInvalidArgument, "request for " + b_.summary.name +
+                                                                    "." + method + ": " +
+                                                                    v.status().message());
+    return v;
+  }
+
+  PeerConnection& peer_;
+  ServiceBinding b_;
+};
+
+// A session: one stream, calls in sequence on one instance (rpc::RawSession).
+class LiveSession : public LiveTarget {
+ public:
+  LiveSession(PeerConnection& peer, ServiceBinding binding, contract::ServiceDesc desc)
+      : LiveTarget(peer, std::move(binding)), desc_(std::move(desc)) {}
+  ~LiveSession() override { (void)close(); }
+
+  Status open() {
+    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
+             std::shared_ptr<rpc::Channel> channel;
+             try {
+               channel = co_await peer_.client().channel_for(b_.summary);
+             } catch (const std::exception& e) {
+               co_return Status(StatusCode::kUnavailable, e.what());
+             }
+             auto s = co_await rpc::RawSession::open(*channel, desc_, b_.summary.version,
+                                                     rpc::Client::uses_json(b_.summary));
+             if (!s.is_ok()) co_return s.status();
+             session_.emplace(std::move(*s));
+             co_return true;
+           }())
+        .status();
+  }
+
+  Result<Json> unary(const std::string& method, const Json& request) override {
+    ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, find(method));
+    ASTER_ASSIGN_OR_RETURN(Value req, build(method, request));
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      auto reply = co_await session_->unary(method, std::move(req));
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return to_json(*reply, m->response.get());
+    }());
+  }
+
+  Status server_stream(const std::string& method, const Json& request,
+                       const ItemSink& sink) override {
+    ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, find(method));
+    ASTER_ASSIGN_OR_RETURN(Value req, build(method, request));
+    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
+             auto stream = co_await session_->server_stream(method, std::move(req));
+             if (!stream.is_ok()) co_return rpc_failure(stream.status());
+             while (true) {
+               auto item = co_await stream->next();
+               if (!item.is_ok()) co_return rpc_failure(item.status());
+               if (!item->has_value()) co_return true;
+               ASTER_CO_ASSIGN_OR_RETURN(Json j, to_json(**item, m->response.get()));
+               sink(j);
+             }
+           }())
+        .status();
+  }
+
+  Result<Json> client_stream(const std::string& method,
+                             const std::vector<Json>& requests) override {
+    ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, find(method));
+    std::vector<Value> values;
+    for (const auto& r : requests) {
+      ASTER_ASSIGN_OR_RETURN(Value v, build(method, r));
+      values.push_back(std::move(v));
+    }
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      auto call = co_await session_->client_stream(method);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const Value& v : values) {
+        if (!(co_await call->write(v)).is_ok()) break;
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return to_json(*reply, m->response.get());
+    }());
+  }
+
+  Status bidi(const std::string& method, const std::optional<Json>& first,
+              const LineSource& lines, const LineParser& parse, const ItemSink& sink) override {
+    // Inside a session, requests are collected first (like a client stream), then sent while
+    // the replies print: a session runs one call at a time on one stream.
+    ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, find(method));
+    std::vector<Value> values;
+    if (first) {
+      ASTER_ASSIGN_OR_RETURN(Value v, build(method, *first));
+      values.push_back(std::move(v));
+    }
+    while (auto line = lines({})) {
+      ASTER_ASSIGN_OR_RETURN(Json j, parse(*line));
+      ASTER_ASSIGN_OR_RETURN(Value v, build(method, j));
+      values.push_back(std::move(v));
+    }
+    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
+             auto call = co_await session_->bidi(method);
+             if (!call.is_ok()) co_return rpc_failure(call.status());
+             for (const Value& v : values) {
+               if (!(co_await call->write(v)).is_ok()) break;
+             }
+             (void)co_await call->done_writing();
+             while (true) {
+               auto item = co_await call->next();
+               if (!item.is_ok()) co_return rpc_failure(item.status());
+               if (!item->has_value()) co_return true;
+               ASTER_CO_ASSIGN_OR_RETURN(Json j, to_json(**item, m->response.get()));
+               sink(j);
+             }
+           }())
+        .status();
+  }
+
+  Status close() override {
+    if (!session_) return Status::ok();
+    Status st = peer_.blocking().run([&]() -> asio::awaitable<Status> {
+      Status s = co_await session_->close();
+      session_.reset();
+      co_return s;
+    }());
+    return st;
+  }
+
+ private:
+  Result<const contract::MethodDesc*> find(const std::string& method) {
+    for (const auto& m : desc_.methods()) {
+      if (m.name == method) return &m;
+    }
+    return Status(StatusCode::kNotFound, b_.summary.name + " has no method '" + method + "'");
+  }
+
+  contract::ServiceDesc desc_;
+  std::optional<rpc::RawSession> session_;
+};
+
+class LivePeer : public ShellPeer {
+ public:
+  LivePeer(std::unique_ptr<PeerConnection> peer, LocalDescriptions local, LivePeerOptions options)
+      : peer_(std::move(peer)), local_(std::move(local)), options_(std::move(options)) {}
+
+  Status load() {
+    services_.clear();
+    bindings_.clear();
+    for (const auto& summary : peer_->services()) {
+      ShellService s;
+      s.name = summary.name;
+      s.version = summary.version;
+      s.scope = summary.pattern;
+      s.contract_id = summary.contract_id;
+      auto found = find_types(local_, summary, options_.debug);
+      if (!found.is_ok()) {
+        // A manifest that does not match the offered contract: say so, list without methods.
+        std::fprintf(stderr, "warning: %s\n", found.status().message().c_str());
+        found = FoundTypes{};
+      }
+      if (found->types) {
+        s.described_by = found->source;
+        if (const auto* m = found->types->find_manifest(summary.name,
+                                                        static_cast<int32_t>(summary.version))) {
+          for (const auto& md : m->methods) {
+            s.methods.push_back(ShellMethod{md.name, md.pattern, md.request_type,
+                                            md.response_type, md.timeout, md.fields});
+          }
+          for (const auto& h : m->type_hashes) s.types.emplace_back("", h);
+          std::sort(s.methods.begin(), s.methods.end(),
+                    [](const auto& a, const auto& b) { return a.name < b.name; });
+        }
+      }
+      services_.push_back(std::move(s));
+      bindings_.push_back(ServiceBinding{summary, std::move(*found)});
+    }
+    // Type names for `describe`: the request/response types, with the hashes listed after.
+    for (auto& s : services_) {
+      std::vector<std::pair<std::string, std::string>> types;
+      std::set<std::string> seen;
+      for (const auto& m : s.methods) {
+        for (const auto& t : {m.request_type, m.response_type}) {
+          if (!t.empty() && seen.insert(t).second) types.emplace_back(t, "");
+        }
+      }
+      for (auto& [name, hash] : s.types) types.emplace_back("type", hash);
+      s.types = std::move(types);
+    }
+    assign_vfs_names(services_);
+    return Status::ok();
+  }
+
+  std::string display_name() const override { return peer_display(options_.address); }
+  const std::vector<ShellService>& services() const override { return services_; }
+  Status refresh() override { return load(); }
+  // Blobs and registry documents come with the registry reader (src/registry, issue 11).
+  std::vector<ShellBlob> blobs() const override { return {}; }
+  std::vector<ShellBlob> collection_entries(const std::string&) const override { return {}; }
+  std::vector<ShellDocEntry> docs() const override { return {}; }
+
+  Result<std::unique_ptr<CallTarget>> stateless(const ShellService& service) override {
+    ASTER_ASSIGN_OR_RETURN(const ServiceBinding* b, binding(service));
+    return std::unique_ptr<CallTarget>(std::make_unique<LiveTarget>(*peer_, *b));
+  }
+
+  Result<std::unique_ptr<CallTarget>> open_session(const ShellService& service) override {
+    ASTER_ASSIGN_OR_RETURN(const ServiceBinding* b, binding(service));
+    ASTER_ASSIGN_OR_RETURN(auto desc, b->found.types->service_desc(
+                                          b->summary.name, static_cast<int32_t>(b->summary.version)));
+    auto session = std::make_unique<LiveSession>(*peer_, *b, std::move(desc));
+    ASTER_RETURN_IF_ERROR(session->open());
+    return std::unique_ptr<CallTarget>(std::move(session));
+  }
+
+ private:
+  Result<const ServiceBinding*> binding(const ShellService& service) const {
+    for (const auto& b : bindings_) {
+      if (b.summary.name != service.name || b.summary.version != service.version) continue;
+      if (!b.found.types) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "no description of " + service.name + " v" +
+                          std::to_string(service.version) +
+                          " found: give its --collection DIR or --manifest FILE, or let the "
+                          "manifest cache (~/.aster/cache/manifests/) hold it");
+      }
+      return &b;
+    }
+    return Status(StatusCode::kNotFound, "service '" + service.name + "' is not offered");
+  }
+
+  std::unique_ptr<PeerConnection> peer_;
+  LocalDescriptions local_;
+  LivePeerOptions options_;
+  std::vector<ShellService> services_;
+  std::vector<ServiceBinding> bindings_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ShellPeer>> connect_live_peer(const LivePeerOptions& options) {
+  ASTER_ASSIGN_OR_RETURN(auto local, load_local(options.descriptions));
+  ASTER_ASSIGN_OR_RETURN(auto peer,
+                         PeerConnection::connect(options.address, options.timeout, options.debug));
+  auto live = std::make_unique<LivePeer>(std::move(peer), std::move(local), options);
+  ASTER_RETURN_IF_ERROR(live->load());
+  return std::unique_ptr<ShellPeer>(std::move(live));
+}
+
+}  // namespace aster::cli
