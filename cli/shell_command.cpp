@@ -319,17 +319,26 @@ class Shell {
     return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
   }
 
-  // Prompt parts between '\1' markers are escape sequences (libedit does not count them).
-  std::string colour(const std::string& text, const std::string& sgr) const {
-    if (!display_.colour()) return text;
-    return "\1\033[" + sgr + "m\1" + text + "\1\033[0m\1";
+  // A coloured prompt for libedit: each escape sequence between '\1' markers (not counted as
+  // width). libedit 3.1 mishandles two marked sequences in a row and a marked sequence at the
+  // very end, so every segment starts with its own reset and the last reset precedes a space.
+  std::string coloured_prompt(const std::vector<std::pair<std::string, std::string>>& parts,
+                              const std::string& tail) const {
+    std::string out;
+    for (const auto& [text, sgr] : parts) {
+      out += display_.colour() ? "\1\033[0;" + sgr + "m\1" + text : text;
+    }
+    if (display_.colour()) out += "\1\033[0m\1";
+    return out + tail;
   }
 
   std::string prompt() const {
     // 0.1.2's SHELL_STYLE: peer #78A6FF bold, ':' #666666, path #61D6C2, '$' #E6C06B.
-    return colour(escape_for_terminal(peer_.display_name()), "1;38;2;120;166;255") +
-           colour(":", "38;2;102;102;102") + colour(escape_for_terminal(cwd_), "38;2;97;214;194") +
-           colour("$ ", "38;2;230;192;107");
+    return coloured_prompt({{escape_for_terminal(peer_.display_name()), "1;38;2;120;166;255"},
+                            {":", "38;2;102;102;102"},
+                            {escape_for_terminal(cwd_), "38;2;97;214;194"},
+                            {"$", "38;2;230;192;107"}},
+                           " ");
   }
 
   LineEnd read_line(const std::string& prompt_text, std::string& line) {
@@ -582,7 +591,7 @@ class Shell {
     }
     auto parsed = parse_call_args(tokenize(t));
     if (!parsed.is_ok()) return parsed.status();
-    if (parsed->contains("_positional")) {
+    if (parsed->contains("_positional") || parsed->contains("_arg0")) {
       return Status(StatusCode::kInvalidArgument,
                     "enter a JSON object or key=value arguments, got: " + t);
     }
@@ -768,8 +777,9 @@ class Shell {
     const std::string saved_cwd = cwd_;
     cwd_ = "/services/" + service->vfs_name;
     in_session_ = service;
-    const std::string sub_prompt = colour(escape_for_terminal(service->vfs_name), "38;2;230;192;107") +
-                                   colour("~", "38;2;102;102;102") + " ";
+    const std::string sub_prompt = coloured_prompt(
+        {{escape_for_terminal(service->vfs_name), "38;2;230;192;107"}, {"~", "38;2;102;102;102"}},
+        " ");
     while (true) {
       std::string line;
       const auto end = read_line(sub_prompt, line);

@@ -1,0 +1,615 @@
+"""`aster shell` and `aster service ls/describe` used the way a person and a script use them
+(issue 11): the shell runs in a real terminal (tmux: send-keys, capture-pane) for completion,
+prompting, streams, Ctrl-C and the session subshell; piped stdin for the scripting interface;
+and the one-shot commands as a script calls them. `Demo*` needs nothing else; `Live*` runs
+against a real aster-rpc 0.1.2 producer (tests/interop/py/call_producer.py) from the reference
+venv. Nothing asserts timings: every wait is "until this text appears" with a generous bound.
+
+Usage: python test_shell.py [unittest args]   (env ASTER_BIN, ASTER_REFERENCE_VENV)
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+ASTER = os.environ.get("ASTER_BIN", os.path.join(SOURCE, "build/default/cli/aster"))
+VENV = os.environ.get("ASTER_REFERENCE_VENV", "")
+WAIT = 30  # seconds: an upper bound for text to appear, never a measured expectation
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def env_with(**extra):
+    env = dict(os.environ)
+    env["ASTER_RELAY_MODE"] = "disabled"
+    env.update(extra)
+    return env
+
+
+class Terminal:
+    """One `aster` process in a 120x40 tmux pane on a private tmux server."""
+
+    def __init__(self, args, env):
+        self.socket = "aster-test-" + uuid.uuid4().hex[:10]
+        cmd = " ".join(shlex_quote(a) for a in [ASTER] + args)
+        envs = " ".join(f"{k}={shlex_quote(v)}" for k, v in env.items()
+                        if k in ("HOME", "NO_COLOR", "ASTER_RELAY_MODE", "TERM", "LANG", "LC_ALL"))
+        self.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t",
+                  f"env {envs} {cmd}")
+        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket] + list(args), check=False,
+                              capture_output=True, text=True).stdout
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "t", *keys)
+
+    def type(self, text):
+        self.tmux("send-keys", "-t", "t", "-l", text)
+
+    def line(self, text):
+        self.type(text)
+        self.keys("Enter")
+
+    def screen(self, colours=False):
+        args = ["capture-pane", "-p", "-t", "t", "-S", "-2000"] + (["-e"] if colours else [])
+        return self.tmux(*args)
+
+    def wait_for(self, pattern, after=0, timeout=WAIT):
+        """Waits until `pattern` (regex) appears in the screen text after offset `after`;
+        returns the offset just past the match."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            m = re.search(pattern, text[after:], re.M)
+            if m:
+                return after + m.end()
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {pattern!r}; screen:\n{text}")
+
+    def dead(self):
+        out = self.tmux("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}")
+        parts = out.split()
+        return (parts[0] == "1", int(parts[1]) if len(parts) > 1 and parts[1] else None)
+
+    def wait_exit(self, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            dead, status = self.dead()
+            if dead:
+                return status
+            time.sleep(0.05)
+        raise AssertionError("the shell did not exit; screen:\n" + self.screen())
+
+    def close(self):
+        self.tmux("kill-server")
+
+
+def shlex_quote(s):
+    import shlex
+    return shlex.quote(s)
+
+
+def run_piped(args, stdin, env, timeout=60):
+    return subprocess.run([ASTER] + args, input=stdin, capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+class ShellTestBase(unittest.TestCase):
+    def setUp(self):
+        self.home = tempfile.mkdtemp(prefix="aster-shell-home-")
+        self.terminals = []
+
+    def tearDown(self):
+        for t in self.terminals:
+            t.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def env(self, **extra):
+        return env_with(HOME=self.home, TERM="xterm-256color", LANG="C.UTF-8", **extra)
+
+    def terminal(self, args, **extra):
+        t = Terminal(args, self.env(**extra))
+        self.terminals.append(t)
+        return t
+
+
+class DemoShell(ShellTestBase):
+    def start(self, **extra):
+        t = self.terminal(["shell", "--demo"], **extra)
+        t.wait_for(r"demo:/\$")
+        return t
+
+    def test_listing_and_navigation(self):
+        t = self.start()
+        at = t.wait_for(r"Connected to demo")
+        t.line("ls")
+        at = t.wait_for(r"services/\s+RPC services", at)
+        t.line("cd services")
+        at = t.wait_for(r"demo:/services\$", at)
+        t.line("ls")
+        at = t.wait_for(r"Analytics \(session\)\s+3\s+v1\s+session", at)
+        at = t.wait_for(r"FileStore\s+5\s+v2\s+shared", at)
+        t.line("cd HelloWorld")
+        t.line("ls")
+        at = t.wait_for(r"sayHello\s+unary\s+\(HelloRequest\) ->HelloResponse\s+30.0s", at)
+        t.line("pwd")
+        at = t.wait_for(r"^/services/HelloWorld$", at)
+        t.line("describe")
+        at = t.wait_for(r"└── greeting: string = \"Hello\"", at)
+        t.line("cd /blobs/HelloWorld.v1")
+        t.line("ls")
+        at = t.wait_for(r"contract.bin\s+1.2 MB", at)
+        t.line("cd ..")
+        at = t.wait_for(r"demo:/blobs\$", at)
+
+    def test_invoke_unary_with_arguments_and_elapsed_time(self):
+        t = self.start()
+        t.line("cd /services/HelloWorld")
+        t.line('./sayHello name="World"')
+        at = t.wait_for(r"-> HelloWorld.sayHello\(name='World'\)")
+        at = t.wait_for(r"\(\d+ms\)", at)
+        at = t.wait_for(r'"message": "Hello, World!"', at)
+        t.line("sayHello Ann greeting=Hi")  # bare method name, 0.1.2's stray word rule
+        at = t.wait_for(r'"message"', at)
+        t.line("invoke sayHello '{\"name\": \"J\", \"greeting\": \"Yo\"}'")
+        at = t.wait_for(r'"message": "Yo, J!"', at)
+
+    def test_tab_completion_of_commands_paths_methods_and_fields(self):
+        t = self.start()
+        t.type("cd serv")
+        t.keys("Tab")
+        at = t.wait_for(r"demo:/\$ cd services/")
+        t.keys("Tab")  # several candidates: listed
+        at = t.wait_for(r"services/Analytics/\s+services/FileStore/\s+services/HelloWorld/", at)
+        t.type("He")
+        t.keys("Tab")
+        at = t.wait_for(r"cd services/HelloWorld/", at)
+        t.keys("Enter")
+        at = t.wait_for(r"demo:/services/HelloWorld\$", at)
+        t.type("./sayH")
+        t.keys("Tab")
+        at = t.wait_for(r" \./sayHello", at)
+        t.type("gr")
+        t.keys("Tab")
+        at = t.wait_for(r"^ greeting=", at)
+        t.type("Hey na")
+        t.keys("Tab")
+        at = t.wait_for(r"^Hey name=", at)
+        t.type("Zed")
+        t.keys("Enter")
+        at = t.wait_for(r'"message": "Hey, Zed!"', at)
+        t.type("desc")
+        t.keys("Tab")
+        at = t.wait_for(r"\$ describe", at)
+
+    def test_prompting_for_each_field(self):
+        t = self.start()
+        t.line("cd /services/HelloWorld")
+        t.line("./sayHello")
+        at = t.wait_for(r"Enter arguments \(Ctrl\+C to cancel\):")
+        at = t.wait_for(r"▸ name \(string\):", at)
+        t.line("Ann")
+        at = t.wait_for(r"▸ greeting \(string\) \[Hello\]:", at)
+        t.keys("Enter")  # the default
+        at = t.wait_for(r'"message": "Hello, Ann!"', at)
+        t.line("./sayHello")
+        at = t.wait_for(r"▸ name \(string\):", at)
+        t.keys("Enter")
+        at = t.wait_for(r"error: name is required", at)
+        t.line("./sayHello")
+        at = t.wait_for(r"▸ name \(string\):", at)
+        t.keys("C-c")
+        at = t.wait_for(r"\(cancelled\)", at)
+        t.wait_for(r"demo:/services/HelloWorld\$$", at)
+
+    def test_ctrl_c_cancels_a_stream_and_twice_at_the_prompt_exits(self):
+        t = self.start()
+        t.line("cd /services/HelloWorld")
+        t.line("./streamGreetings names='[\"a\"]'")
+        at = t.wait_for(r"#0")
+        t.keys("C-c")
+        at = t.wait_for(r"\(cancelled\)", at)
+        at = t.wait_for(r"\(\d items, \d+ms\)", at)
+        self.assertNotIn("#4", t.screen())
+        t.line("./sayHello World")  # still running
+        at = t.wait_for(r'"message": "Hello, World!"', at)
+        t.keys("C-c")
+        at = t.wait_for(r"Press Ctrl\+C again to exit", at)
+        t.keys("C-c")
+        at = t.wait_for(r"Disconnecting\.\.\.", at)
+        self.assertEqual(t.wait_exit(), 0)
+
+    def test_ctrl_d_exits(self):
+        t = self.start()
+        t.keys("C-d")
+        t.wait_for(r"Disconnecting\.\.\.")
+        self.assertEqual(t.wait_exit(), 0)
+
+    def test_server_stream_items_arrive_one_by_one(self):
+        t = self.start()
+        t.line("cd /services/FileStore")
+        t.line("./list")
+        at = t.wait_for(r"#0 \{")
+        at = t.wait_for(r"#4 \{", at)
+        at = t.wait_for(r"\(5 items, \d+ms\)", at)
+
+    def test_client_stream_and_bidi_take_lines(self):
+        t = self.start()
+        t.line("cd /services/FileStore")
+        t.line("./upload")
+        at = t.wait_for(r"Enter values \(JSON, one per line\)\. Empty line to send:")
+        at = t.wait_for(r"  >", at)
+        t.line('{"data": "AAE="}')
+        t.line("data=x size=2")
+        t.line("not json {")
+        at = t.wait_for(r"error: enter a JSON object or key=value arguments", at)
+        t.keys("Enter")
+        at = t.wait_for(r'"received": 2', at)
+        t.line("./sync")
+        at = t.wait_for(r"Bidi stream open", at)
+        at = t.wait_for(r"⇢", at)
+        t.line('{"k": 1}')
+        at = t.wait_for(r'#0 \{\s+"echo": \{\s+"k": 1', at)
+        t.line("k=2")
+        at = t.wait_for(r'#1 \{\s+"echo": \{\s+"k": 2', at)
+        t.keys("Enter")
+        at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+
+    def test_session_subshell(self):
+        t = self.start()
+        t.line("cd /services")
+        t.line("session HelloWorld")
+        at = t.wait_for(r"warning: HelloWorld is not session-scoped \(scoped=shared\)")
+        t.line("cd Analytics")
+        t.line("./getMetrics")
+        at = t.wait_for(r"error: 'Analytics' is session-scoped: use  cd /services && session Analytics", at)
+        t.line("session")
+        at = t.wait_for(r"Session opened: Analytics", at)
+        at = t.wait_for(r"Analytics~$", at)
+        t.line("getMetrics window=5")
+        at = t.wait_for(r'"session_calls": 1', at)
+        t.line("./getMetrics")
+        at = t.wait_for(r'"session_calls": 2', at)
+        t.line("help")
+        at = t.wait_for(r"watchMetrics\s+server_stream\s+WatchRequest", at)
+        t.line("nothing")
+        at = t.wait_for(r"error: unknown method: nothing \(try 'help'\)", at)
+        t.keys("C-c")  # re-prompts, stays in the session
+        at = t.wait_for(r"Analytics~$", at)
+        t.line("end")
+        at = t.wait_for(r"Session closed: Analytics", at)
+        t.wait_for(r"demo:/services/Analytics\$$", at)
+
+    def test_bad_input_gives_one_line_and_the_shell_keeps_running(self):
+        t = self.start()
+        t.line("cd /nope")
+        at = t.wait_for(r"error: no such path: /nope")
+        t.line("frobnicate")
+        at = t.wait_for(r"error: unknown command: frobnicate \(try 'help'\)", at)
+        t.line("describe")
+        at = t.wait_for(r"error: 'describe' is not available at /", at)
+        t.line("cd /services/HelloWorld/sayHello")
+        at = t.wait_for(r"error: /services/HelloWorld/sayHello is not a directory", at)
+        t.line("cd /services/HelloWorld")
+        t.line("./nosuch")
+        at = t.wait_for(r"error: no method 'nosuch' in HelloWorld \(methods: sayHello, streamGreetings\)", at)
+        t.line("./sayHello a=1 a.b=2")
+        at = t.wait_for(r"error: 'a' is a value, not an object: cannot set 'a.b'", at)
+        t.line("ls")
+        at = t.wait_for(r"streamGreetings\s+server_stream", at)
+
+    def test_history_is_kept_in_prompt_toolkits_format(self):
+        t = self.start()
+        t.line("cd /services")
+        t.line("ls")
+        t.wait_for(r"HelloWorld\s+2")
+        t.line("exit")
+        self.assertEqual(t.wait_exit(), 0)
+        with open(os.path.join(self.home, ".aster", "shell_history")) as f:
+            history = f.read()
+        self.assertRegex(history, r"\n# \d{4}-\d\d-\d\d [\d:.]+\n\+cd /services\n")
+        self.assertIn("\n+ls\n", history)
+        t2 = self.start()
+        t2.keys("Up")
+        t2.wait_for(r"demo:/\$ exit$")
+        t2.keys("Up")
+        t2.wait_for(r"demo:/\$ ls$")
+
+    def test_prompt_colours_and_no_color(self):
+        t = self.start()
+        coloured = t.screen(colours=True)
+        self.assertIn("\x1b[", coloured)
+        self.assertIn("38;2;120;166;255", coloured)  # 0.1.2's peer colour #78A6FF
+        t2 = self.start(NO_COLOR="1")
+        t2.line("cd /services")
+        t2.line("ls")
+        t2.wait_for(r"HelloWorld\s+2")
+        plain = t2.screen(colours=True)
+        self.assertIsNone(ANSI.search(plain), plain)
+
+    def test_piped_stdin_runs_lines_without_a_prompt_and_exits_at_eof(self):
+        r = run_piped(["shell", "--demo"],
+                      "cd /services/HelloWorld\n./sayHello name=Pipe\nfrobnicate\npwd\n", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("demo:/", r.stdout)  # no prompt
+        self.assertIn('"message": "Hello, Pipe!"', r.stdout)
+        self.assertIn("error: unknown command: frobnicate (try 'help')", r.stdout)
+        self.assertIn("/services/HelloWorld\n", r.stdout)
+        self.assertTrue(r.stdout.rstrip().endswith("Disconnecting..."))
+        self.assertIsNone(ANSI.search(r.stdout))
+
+    def test_json_raw_mode_for_scripts(self):
+        r = run_piped(["shell", "--demo", "--json"],
+                      "ls /services\ncd /services/HelloWorld\n./sayHello name=J\n"
+                      "./streamGreetings names='[\"a\"]'\n", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        services = json.loads(lines[0])
+        self.assertEqual([s["name"] for s in services], ["Analytics", "FileStore", "HelloWorld"])
+        rest = "\n".join(lines[1:])
+        decoder = json.JSONDecoder()
+        docs, pos = [], 0
+        while pos < len(rest):
+            while pos < len(rest) and rest[pos].isspace():
+                pos += 1
+            if pos >= len(rest):
+                break
+            doc, pos = decoder.raw_decode(rest, pos)
+            docs.append(doc)
+        self.assertEqual(docs[0]["message"], "J".join(["Hello, ", "!"]))
+        self.assertEqual([d["index"] for d in docs[1:]], [0, 1, 2, 3, 4])
+
+    def test_no_peer_means_the_demo(self):
+        r = run_piped(["shell"], "ls /services\n", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Connected to demo", r.stdout)
+        self.assertIn("Analytics (session)", r.stdout)
+
+
+class ProducerFixture:
+    """call_producer.py under aster-rpc 0.1.2: Catalog v2 (nested, enum, bytes; all four
+    patterns), Catalog v1 (flat), Counter v1 (session-scoped)."""
+
+    def __init__(self):
+        if not VENV:
+            raise unittest.SkipTest("ASTER_REFERENCE_VENV is not set")
+        self.dir = tempfile.mkdtemp(prefix="aster-shell-peer-")
+        os.makedirs(os.path.join(self.dir, "collections"))
+        self.proc = subprocess.Popen(
+            [os.path.join(VENV, "bin/python"), "-u",
+             os.path.join(SOURCE, "tests/interop/py/call_producer.py"),
+             os.path.join(self.dir, "collections")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env_with(PYTHONUNBUFFERED="1"),
+            cwd=os.path.join(SOURCE, "tests/interop/py"))
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("call_producer.py did not start")
+        self.info = json.loads(line)
+
+    def service(self, name, version):
+        for s in self.info["services"]:
+            if s["name"] == name and s["version"] == version:
+                return s
+        raise KeyError((name, version))
+
+    def fill_cache(self, home, *services):
+        """What aster-cli 0.1.2's shell leaves after fetching the registry."""
+        cache = os.path.join(home, ".aster", "cache", "manifests")
+        os.makedirs(cache, exist_ok=True)
+        for name, version in services:
+            s = self.service(name, version)
+            shutil.copy(os.path.join(s["collection"], "manifest.json"),
+                        os.path.join(cache, s["contract_id"] + ".json"))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class LivePeer(ShellTestBase):
+    @classmethod
+    def setUpClass(cls):
+        cls.peer = ProducerFixture()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.peer.fill_cache(self.home, ("Catalog", 1), ("Counter", 1))
+
+    def ticket(self):
+        return self.peer.info["ticket"]
+
+    def v2(self):
+        return ["--collection", self.peer.service("Catalog", 2)["collection"]]
+
+    def test_service_ls_and_describe_one_shot(self):
+        r = run_piped(["service", "ls", self.ticket()], "", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"Counter \(session\)\s+v1\s+session")
+        r = run_piped(["service", "describe", self.ticket(), "Catalog", "--version", "2"] + self.v2(),
+                      "", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"Catalog v2\n")
+        self.assertRegex(r.stdout, r"echo \(unary\)\s+\(Item\) ->Item")
+        self.assertRegex(r.stdout, r"shout \(bidi_stream\)")
+        self.assertRegex(r.stdout, r"kind: enum Kind = 1")
+        r = run_piped(["service", "describe", "--json", self.ticket(), "Counter"], "", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        doc = json.loads(r.stdout)
+        self.assertEqual(doc["service"]["pattern"], "session")
+        self.assertTrue(doc["described_by"].endswith(".json"))
+        self.assertEqual([m["name"] for m in doc["manifest"]["methods"]], ["add"])
+        # Errors: one line, exit 1; usage: exit 2.
+        r = run_piped(["service", "describe", self.ticket(), "Nope"], "", self.env())
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.count("\n"), 1)
+        self.assertIn("error: service 'Nope' is not offered by the producer (offered: ", r.stderr)
+        r = run_piped(["service", "describe", self.ticket(), "Catalog"], "", self.env())
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("choose one with --version N", r.stderr)
+        r = run_piped(["service", "describe", self.ticket()], "", self.env())
+        self.assertEqual(r.returncode, 2)
+        r = run_piped(["service", "describe", "--help"], "", self.env())
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Examples:", r.stdout)
+
+    def test_piped_json_every_pattern_typed_from_the_manifest(self):
+        script = "\n".join([
+            "ls /services",
+            "cd /services/Catalog@v2",
+            # nested struct by dotted path, enum by value, bytes as base64, list, optional
+            "./echo name=drill kind=5 blob=AAE= dims.width=1.5 tags='[\"a\"]' note=hi",
+            "./list item.name=x count=3",
+            "./collect",
+            '{"sku": "a", "count": 1}',
+            "sku=b count=2",
+            "",
+            "./shout",
+            "sku=q count=3",
+            "",
+            "cd /services/Catalog@v1",
+            "./greet World times=2",
+            "./fail code=9",
+        ]) + "\n"
+        r = run_piped(["shell", "--json", self.ticket()] + self.v2(), script, self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        first, rest = out.split("\n", 1)
+        names = sorted(s["name"] for s in json.loads(first))
+        self.assertEqual(names, ["Catalog@v1", "Catalog@v2", "Counter"])
+        docs, pos, decoder = [], 0, json.JSONDecoder()
+        while True:
+            while pos < len(rest) and rest[pos].isspace():
+                pos += 1
+            if pos >= len(rest) or rest[pos] not in "{[":
+                break
+            doc, pos = decoder.raw_decode(rest, pos)
+            docs.append(doc)
+        echo = docs[0]
+        self.assertEqual(echo["name"], "echo:drill")
+        self.assertEqual(echo["kind"], 5)
+        self.assertEqual(echo["blob"], "AAEA/w==")
+        self.assertEqual(echo["tags"], ["a", "seen"])
+        self.assertEqual(echo["dims"], {"width": 3.0, "height": 0.0})
+        self.assertEqual(echo["note"], "HI")
+        self.assertEqual([d["name"] for d in docs[1:4]], ["x-0", "x-1", "x-2"])
+        self.assertEqual(docs[4]["name"], "collected 2")
+        self.assertEqual(docs[5], {"sku": "Q", "count": 30})
+        self.assertEqual(docs[6], {"text": "hello World hello World"})
+        self.assertIn("error: RPC failed: [UNAVAILABLE] ", rest[pos:])
+
+    def test_terminal_session_listing_describe_invoke_and_split_bidi(self):
+        t = self.terminal(["shell", self.ticket()] + self.v2())
+        eid8 = self.ticket() and None
+        at = t.wait_for(r"\.\.\. \(ticket\):/\$")
+        t.line("cd services")
+        t.line("ls")
+        at = t.wait_for(r"Catalog@v1\s+2\s+v1\s+shared", at)
+        at = t.wait_for(r"Counter \(session\)\s+1\s+v1\s+session", at)
+        t.line("describe Catalog@v2")
+        at = t.wait_for(r"├── dims: Dimensions", at)
+        t.line("cd Catalog@v2")
+        t.line("./echo name=t kind=2")
+        at = t.wait_for(r'"name": "echo:t"', at)
+        t.line("./list item.name=s count=2")
+        at = t.wait_for(r"\(2 items, \d+ms\)", at)
+        # bidi: each reply prints while the input is still open
+        t.line("./shout")
+        at = t.wait_for(r"⇢", at)
+        t.line("sku=a count=1")
+        at = t.wait_for(r'#0 \{\s+"sku": "A",\s+"count": 10', at)
+        t.line("sku=b count=2")
+        at = t.wait_for(r'#1 \{\s+"sku": "B",\s+"count": 20', at)
+        t.line("sku=c count=-1")  # the producer ends the call with an error
+        at = t.wait_for(r"error: RPC failed: \[OUT_OF_RANGE\] negative count for c", at)
+        at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+        t.line("cd /services")
+        t.line("session Counter")
+        at = t.wait_for(r"Counter~$", at)
+        t.line("add times=2")
+        at = t.wait_for(r'"text": "2"', at)
+        t.line("add times=3")
+        at = t.wait_for(r'"text": "5"', at)
+        t.line("end")
+        at = t.wait_for(r"Session closed: Counter", at)
+        t.line("session Counter")  # a new session starts from zero
+        at = t.wait_for(r"Counter~$", at)
+        t.line("add times=4")
+        at = t.wait_for(r'"text": "4"', at)
+        t.line("end")
+        t.line("cd Catalog@v1")
+        t.line("./greet")
+        at = t.wait_for(r"▸ name \(string\):", at)
+        t.line("Pat")
+        at = t.wait_for(r"▸ times \(int\) \[1\]:", at)
+        t.line("3")
+        at = t.wait_for(r'"text": "hello Pat hello Pat hello Pat"', at)
+
+    def test_bad_input_against_a_live_peer(self):
+        t = self.terminal(["shell", self.ticket()] + self.v2())
+        at = t.wait_for(r"\(ticket\):/\$")
+        t.line("cd /services/Catalog@v2")
+        t.line("./echo kind=7")
+        at = t.wait_for(r"error: request for Catalog.echo:", at)
+        t.line("./echo nosuchfield=1")
+        at = t.wait_for(r"error: request for Catalog.echo:", at)
+        t.line("./echo blob=***")
+        at = t.wait_for(r"error: request for Catalog.echo:", at)
+        t.line("./nosuch")
+        at = t.wait_for(r"error: no method 'nosuch' in Catalog@v2", at)
+        t.line("describe Nope")
+        at = t.wait_for(r"error: no contract found for Nope", at)
+        t.line("./echo name=still-alive")
+        at = t.wait_for(r'"name": "echo:still-alive"', at)
+
+    def test_a_peer_that_goes_away_mid_stream(self):
+        own = ProducerFixture()
+        try:
+            t = self.terminal(["shell", own.info["ticket"], "--collection",
+                               own.service("Catalog", 2)["collection"]])
+            at = t.wait_for(r"\(ticket\):/\$")
+            t.line("cd /services/Catalog@v2")
+            t.line("./shout")
+            at = t.wait_for(r"⇢", at)
+            t.line("sku=a count=1")
+            at = t.wait_for(r'#0 \{', at)
+            own.proc.kill()
+            own.proc.wait()
+            t.line("sku=b count=2")
+            at = t.wait_for(r"error: RPC failed: \[\w+\]", at)
+            at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+            t.line("pwd")
+            at = t.wait_for(r"^/services/Catalog@v2$", at)
+        finally:
+            own.stop()
+
+    def test_unreachable_peer_is_one_line_exit_1(self):
+        r = run_piped(["shell", "not-an-address"], "", self.env())
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertTrue(r.stderr.startswith("error: invalid producer address"), r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
