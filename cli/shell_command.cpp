@@ -523,16 +523,17 @@ class Shell {
   }
 
   void describe(const std::vector<std::string>& args) {
+    // The named service, else the one whose directory we are in (0.1.2 ignores the name there).
     auto node = vfs_.resolve(cwd_, ".");
     const ShellService* service = nullptr;
-    if (node && node->kind == NodeKind::kService) {
-      service = node->service;
-    } else if (!args.empty()) {
+    if (!args.empty()) {
       service = vfs_.find_service(args[0]);
       if (service == nullptr) {
         display_.error("no contract found for " + args[0]);
         return;
       }
+    } else if (node && node->kind == NodeKind::kService) {
+      service = node->service;
     } else {
       display_.error("usage: describe <service>");
       return;
@@ -547,7 +548,7 @@ class Shell {
     for (const auto& f : m.fields) {
       std::string p = "  ▸ " + f.name + " (" + field_kind(f) + ")";
       const bool has_default = f.default_kind == "value" && !f.default_value.is_null();
-      if (has_default) {
+      if (has_default && f.default_value != Json("")) {
         p += " [" + (f.default_value.is_string() ? f.default_value.get<std::string>()
                                                  : f.default_value.dump()) + "]";
       }

@@ -34,6 +34,26 @@ struct Cell {
   bool right = false;
 };
 
+// json.dumps(value) with Python's default separators (", ", ": "), ASCII only: what 0.1.2's
+// raw mode prints for tables and stream items.
+std::string python_dumps(const Json& v) {
+  if (v.is_object()) {
+    std::string s = "{";
+    bool first = true;
+    for (const auto& [k, x] : v.items()) {
+      s += (first ? "" : ", ") + Json(k).dump(-1, ' ', true) + ": " + python_dumps(x);
+      first = false;
+    }
+    return s + "}";
+  }
+  if (v.is_array()) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + python_dumps(v[i]);
+    return s + "]";
+  }
+  return v.dump(-1, ' ', true);
+}
+
 }  // namespace
 
 std::string ShellDisplay::style(const std::string& text, const std::string& code) const {
@@ -99,7 +119,7 @@ void ShellDisplay::json_value(const Json& value) const {
 
 void ShellDisplay::stream_item(size_t index, const Json& value) const {
   if (raw_) {
-    out(value.dump(-1, ' ', true) + "\n");  // one item per line for scripts
+    out(python_dumps(value) + "\n");  // one item per line for scripts
     return;
   }
   out(style("#" + std::to_string(index), kDim) + " " +
@@ -175,7 +195,7 @@ void ShellDisplay::directory_listing(
     for (const auto& [name, detail] : dirs) {
       entries.push_back({{"name", name}, {"kind", "dir"}, {"detail", detail}});
     }
-    out(entries.dump(-1, ' ', true) + "\n");
+    out(python_dumps(entries) + "\n");
     return;
   }
   for (const auto& [name, detail] : dirs) {
@@ -193,7 +213,7 @@ void ShellDisplay::service_table(const std::vector<ShellService>& services) cons
                       {"version", s.version},
                       {"scoped", s.scope}});
     }
-    out(rows.dump(-1, ' ', true) + "\n");
+    out(python_dumps(rows) + "\n");
     return;
   }
   std::vector<std::vector<Cell>> rows;
@@ -264,7 +284,7 @@ void ShellDisplay::method_table(const ShellService& service) const {
                       {"signature", method_signature(m)},
                       {"timeout", m.timeout ? Json(*m.timeout) : Json(nullptr)}});
     }
-    out(rows.dump(-1, ' ', true) + "\n");
+    out(python_dumps(rows) + "\n");
     return;
   }
   if (service.methods.empty()) {
@@ -299,7 +319,7 @@ void ShellDisplay::blob_table(const std::vector<ShellBlob>& blobs, bool entries)
                       {"size", b.size},
                       {"is_collection", b.is_collection}});
     }
-    out(rows.dump(-1, ' ', true) + "\n");
+    out(python_dumps(rows) + "\n");
     return;
   }
   std::vector<std::vector<Cell>> rows;
@@ -319,7 +339,7 @@ void ShellDisplay::doc_table(const std::vector<ShellDocEntry>& docs) const {
     for (const auto& e : docs) {
       rows.push_back({{"key", e.key}, {"author", e.author}, {"hash", e.hash}, {"size", e.size}});
     }
-    out(rows.dump(-1, ' ', true) + "\n");
+    out(python_dumps(rows) + "\n");
     return;
   }
   std::vector<std::vector<Cell>> rows;
@@ -340,7 +360,7 @@ void ShellDisplay::contract_tree(const ShellService& s) const {
     for (const auto& [name, hash] : s.types) types.push_back({{"name", name}, {"hash", hash}});
     Json doc = {{"name", s.name},       {"version", s.version}, {"contract_id", s.contract_id},
                 {"scoped", s.scope},    {"methods", methods},   {"types", types}};
-    out(doc.dump(-1, ' ', true) + "\n");
+    out(python_dumps(doc) + "\n");
     return;
   }
   std::string t = style(escape_for_terminal(s.name), kCyanBold) + " v" +
