@@ -529,7 +529,7 @@ class LivePeer(ShellTestBase):
         at = t.wait_for(r"\.\.\. \(ticket\):/\$")
         t.line("cd services")
         t.line("ls")
-        at = t.wait_for(r"Catalog@v1\s+2\s+v1\s+shared", at)
+        at = t.wait_for(r"Catalog@v1\s+3\s+v1\s+shared", at)
         at = t.wait_for(r"Counter \(session\)\s+1\s+v1\s+session", at)
         t.line("describe Catalog@v2")
         at = t.wait_for(r"├── dims: Dimensions", at)
@@ -586,6 +586,38 @@ class LivePeer(ShellTestBase):
         at = t.wait_for(r"error: no contract found for Nope", at)
         t.line("./echo name=still-alive")
         at = t.wait_for(r'"name": "echo:still-alive"', at)
+
+    def test_ctrl_c_cancels_live_calls(self):
+        t = self.terminal(["shell", self.ticket()] + self.v2(), NO_COLOR="1")
+        at = t.wait_for(r"\(ticket\):/\$")
+        t.line("cd /services/Catalog@v1")
+        t.line("./ticks times=100000")
+        at = t.wait_for(r'"text": "tick 2"', at)
+        t.keys("C-c")
+        at = t.wait_for(r"\(cancelled\)", at)
+        at = t.wait_for(r"\(\d+ items, \d+ms\)", at)
+        t.line("cd /services/Catalog@v2")
+        t.line("./shout")
+        at = t.wait_for(r"⇢", at)
+        t.keys("C-c")
+        at = t.wait_for(r"\(cancelled\)", at)
+        at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+        t.line("./echo name=after")
+        at = t.wait_for(r'"name": "echo:after"', at)
+
+    def test_a_manifest_of_another_contract_is_refused(self):
+        src = os.path.join(self.peer.service("Catalog", 1)["collection"], "manifest.json")
+        with open(src) as f:
+            manifest = json.load(f)
+        manifest["contract_id"] = "00" * 32
+        wrong = os.path.join(self.home, "wrong.json")
+        with open(wrong, "w") as f:
+            json.dump(manifest, f)
+        r = run_piped(["shell", self.ticket(), "--manifest", wrong],
+                      "cd /services/Catalog@v1\nls\n./greet name=x\n", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning: the manifest given for Catalog v1 is contract 0000", r.stderr)
+        self.assertIn("error: no methods known for Catalog v1", r.stdout)
 
     def test_a_peer_that_goes_away_mid_stream(self):
         own = ProducerFixture()

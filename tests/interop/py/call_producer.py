@@ -138,6 +138,13 @@ class CatalogV1:
         for i in range(req.times):
             yield Reply(text=f"{req.name} {i}")
 
+    @server_stream
+    async def ticks(self, req: Greeting) -> AsyncIterator[Reply]:
+        # A slow stream, for cancelling one from the shell (tests/shell/test_shell.py).
+        for i in range(req.times):
+            await asyncio.sleep(0.1)
+            yield Reply(text=f"tick {i}")
+
 
 @service(name="Counter", version=1, scoped="session")
 class Counter:
