@@ -320,7 +320,8 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     co_return Status(StatusCode::kUnavailable, e.what());
   }
   ASTER_CO_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
-                            choose_service(client.services(), request.service, o.version, "--version N"));
+                            choose_service(client.services(), request.service, o.version,
+                                           "--version N"));
   if (offered->pattern == "session") {
     co_return Status(StatusCode::kUnimplemented,
                      "'" + offered->name + "' is session-scoped: aster call does not open "

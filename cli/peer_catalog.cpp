@@ -57,7 +57,7 @@ Result<std::optional<FoundTypes>> from_shell_cache(const trust::ServiceSummary& 
       std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}), cached.string()});
 }
 
-// ── The network manifest fetch plugs in here ───────────────────────────────────────────────
+// ── The network manifest fetch plugs in here ──
 // 0.1.2 reads the producer's registry document (admission's registry_namespace) over
 // iroh-docs: `manifests/<contract_id>`, else `contracts/<contract_id>` → ArtifactRef → the blob
 // collection's `manifest.json` (aster-rpc@0972ac9:cli/aster_cli/shell/app.py

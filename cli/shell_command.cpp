@@ -38,7 +38,7 @@ struct ShellOptions {
   std::string timeout = "10";
 };
 
-// ── Virtual filesystem ──────────────────────────────────────────────────────────────────
+// ── Virtual filesystem ──
 
 enum class NodeKind { kRoot, kServices, kService, kMethod, kBlobs, kCollection, kEntry, kDocs,
                       kDocEntry, kGossip };
@@ -200,7 +200,7 @@ class Vfs {
   ShellPeer& peer_;
 };
 
-// ── The shell ───────────────────────────────────────────────────────────────────────────
+// ── The shell ──
 
 struct CommandSpec {
   std::string name;
@@ -229,16 +229,6 @@ bool valid_at(const CommandSpec& spec, const std::string& cwd) {
   return std::any_of(spec.contexts.begin(), spec.contexts.end(), [&](const std::string& glob) {
     return ::fnmatch(glob.c_str(), cwd.c_str(), 0) == 0;
   });
-}
-
-std::string field_kind(const contract::FieldSchema& f) {
-  if (f.kind == "list") return "list[" + (f.item_ref ? *f.item_ref : f.item_kind.value_or("string")) + "]";
-  if (f.kind == "map") {
-    return "map[" + f.key_kind.value_or("string") + ", " +
-           (f.value_ref ? *f.value_ref : f.value_kind.value_or("string")) + "]";
-  }
-  if ((f.kind == "ref" || f.kind == "enum") && f.ref_name) return *f.ref_name;
-  return f.kind;
 }
 
 std::string summarize_args(const Json& payload) {
@@ -516,7 +506,8 @@ class Shell {
       display_.print("");
       display_.print(display_.style("Direct invocation:", "1"));
       for (const auto& m : node->service->methods) {
-        display_.print("  " + display_.style(fmt::format("./{:14s}", escape_for_terminal(m.name)), "32") +
+        const std::string name = fmt::format("./{:14s}", escape_for_terminal(m.name));
+        display_.print("  " + display_.style(name, "32") +
                        " " + escape_for_terminal(method_signature(m)));
       }
     }
@@ -612,7 +603,8 @@ class Shell {
     if (st.code() == StatusCode::kUnavailable) {
       display_.error("RPC failed: " + msg + " (the connection may have dropped; try: refresh)");
     } else if (st.code() == StatusCode::kPermissionDenied) {
-      display_.error("RPC failed: permission denied for " + service.name + "." + method + ": " + msg);
+      display_.error("RPC failed: permission denied for " + service.name + "." + method + ": " +
+                     msg);
     } else {
       display_.error("RPC failed: " + msg);
     }
@@ -758,7 +750,8 @@ class Shell {
       return;
     }
     if (!service->session_scoped()) {
-      display_.warning(service->vfs_name + " is not session-scoped (scoped=" + service->scope + ")");
+      display_.warning(service->vfs_name + " is not session-scoped (scoped=" + service->scope +
+                       ")");
       display_.info("Session subshell is designed for session-scoped services.");
       display_.info("Shared services don't maintain per-connection state.");
       return;
@@ -771,7 +764,8 @@ class Shell {
     }
     std::unique_ptr<CallTarget> target = std::move(*opened);
     display_.print("");
-    display_.print(display_.style("Session opened: " + escape_for_terminal(service->vfs_name), "1;36"));
+    const std::string shown = escape_for_terminal(service->vfs_name);
+    display_.print(display_.style("Session opened: " + shown, "1;36"));
     display_.info("This is a dedicated session -- state persists across calls.");
     display_.info("Type 'end' to close the session and return to the main shell.");
     display_.print("");
@@ -827,7 +821,7 @@ class Shell {
     in_session_ = nullptr;
     cwd_ = saved_cwd;
     if (!closed.is_ok()) display_.warning("closing the session: " + closed.message());
-    display_.print(display_.style("Session closed: " + escape_for_terminal(service->vfs_name), "2"));
+    display_.print(display_.style("Session closed: " + shown, "2"));
   }
 
   // ── Completion (0.1.2's ShellCompleter, case-insensitive) ──

@@ -218,13 +218,10 @@ void ShellDisplay::service_table(const std::vector<ShellService>& services) cons
   }
   std::vector<std::vector<Cell>> rows;
   for (const auto& s : services) {
-    std::string name = escape_for_terminal(s.vfs_name);
-    Cell name_cell{name, kCyanBold};
-    if (s.session_scoped()) {
-      // Styled in two parts: the suffix is yellow as 0.1.2's `[yellow](session)[/yellow]`.
-      name_cell = {name + " (session)", ""};
-      name_cell.text = name + " (session)";
-    }
+    const std::string name = escape_for_terminal(s.vfs_name);
+    // A session-scoped name is coloured after layout (below): cyan, then a yellow "(session)".
+    const Cell name_cell =
+        s.session_scoped() ? Cell{name + " (session)", ""} : Cell{name, kCyanBold};
     rows.push_back({name_cell,
                     {s.described_by.empty() ? "?" : std::to_string(s.methods.size()), "", true},
                     {"v" + std::to_string(s.version), kDim, true},
@@ -238,7 +235,8 @@ void ShellDisplay::service_table(const std::vector<ShellService>& services) cons
       const std::string plain = s.session_scoped() ? name + " (session)" : "";
       if (!plain.empty()) {
         if (auto at = table.find(plain); at != std::string::npos) {
-          table.replace(at, plain.size(), style(name, kCyanBold) + " " + style("(session)", kYellow));
+          table.replace(at, plain.size(),
+                        style(name, kCyanBold) + " " + style("(session)", kYellow));
         }
       }
     }
@@ -253,6 +251,20 @@ std::string method_signature(const ShellMethod& m) {
   if (!m.request_type.empty()) return "(" + m.request_type + ") ->…";
   if (!m.response_type.empty()) return "() ->" + m.response_type;
   return "";
+}
+
+std::string field_kind(const contract::FieldSchema& f) {
+  std::string kind = f.kind;
+  if (f.kind == "ref" && f.ref_name) kind = *f.ref_name;
+  if (f.kind == "enum" && f.ref_name) kind = "enum " + *f.ref_name;
+  if (f.kind == "list") {
+    kind = "list[" + (f.item_ref ? *f.item_ref : f.item_kind.value_or("string")) + "]";
+  }
+  if (f.kind == "map") {
+    kind = "map[" + f.key_kind.value_or("string") + ", " +
+           (f.value_ref ? *f.value_ref : f.value_kind.value_or("string")) + "]";
+  }
+  return f.nullable ? "optional " + kind : kind;
 }
 
 std::string format_size(uint64_t bytes) {
@@ -382,15 +394,7 @@ void ShellDisplay::contract_tree(const ShellService& s) const {
       const std::string fstem = stem + (last ? "    " : "│   ");
       for (size_t k = 0; k < m.fields.size(); ++k) {
         const auto& f = m.fields[k];
-        std::string kind = f.kind;
-        if (f.kind == "ref" && f.ref_name) kind = *f.ref_name;
-        if (f.kind == "enum" && f.ref_name) kind = "enum " + *f.ref_name;
-        if (f.kind == "list") kind = "list[" + (f.item_ref ? *f.item_ref : f.item_kind.value_or("string")) + "]";
-        if (f.kind == "map") {
-          kind = "map[" + f.key_kind.value_or("string") + ", " +
-                 (f.value_ref ? *f.value_ref : f.value_kind.value_or("string")) + "]";
-        }
-        if (f.nullable) kind = "optional " + kind;
+        const std::string kind = field_kind(f);
         std::string extra = f.required ? " required" : "";
         if (f.default_kind == "value" && !f.default_value.is_null()) {
           extra += " = " + f.default_value.dump(-1, ' ', true);
@@ -405,9 +409,10 @@ void ShellDisplay::contract_tree(const ShellService& s) const {
     t += "└── " + style("types", kBold) + "\n";
     for (size_t i = 0; i < s.types.size(); ++i) {
       const auto& [name, hash] = s.types[i];
+      const std::string short_hash = hash.size() > 12 ? hash.substr(0, 12) + "…" : hash;
       t += std::string("    ") + (i + 1 == s.types.size() ? "└── " : "├── ") +
            style(escape_for_terminal(name), kMagenta) +
-           (hash.empty() ? "" : "  " + style(escape_for_terminal(hash.size() > 12 ? hash.substr(0, 12) + "…" : hash), kDim)) +
+           (hash.empty() ? "" : "  " + style(escape_for_terminal(short_hash), kDim)) +
            "\n";
     }
   }

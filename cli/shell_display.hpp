@@ -47,6 +47,9 @@ class ShellDisplay {
 };
 
 std::string method_signature(const ShellMethod& m);
+// A field's type as the shell shows it: `string`, `list[Part]`, `map[string, int]`,
+// `enum Kind`, `Dimensions`, `optional …`.
+std::string field_kind(const contract::FieldSchema& f);
 std::string format_size(uint64_t bytes);
 // JSON for a method's metadata (`ls <method>`, raw tables).
 Json method_json(const ShellMethod& m);

@@ -152,7 +152,8 @@ class LiveTarget : public CallTarget {
                                  asio::use_future);
     auto send = [&](const Json& request) -> Status {
       ASTER_ASSIGN_OR_RETURN(Value v, build(method, request));
-      return blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call->write(v); }());
+      return blocking.run(
+          [&]() -> asio::awaitable<Status> { co_return co_await call->write(v); }());
     };
     Status input;
     if (first) input = send(*first);
@@ -174,7 +175,9 @@ class LiveTarget : public CallTarget {
         co_return;
       }());
     } else {
-      blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call->done_writing(); }());
+      // A failed end of input means the call already ended: the reader reports how.
+      (void)blocking.run(
+          [&]() -> asio::awaitable<Status> { co_return co_await call->done_writing(); }());
     }
     Status end;
     while (reader.wait_for(std::chrono::milliseconds(30)) != std::future_status::ready) {
@@ -422,8 +425,8 @@ class LivePeer : public ShellPeer {
 
   Result<std::unique_ptr<CallTarget>> open_session(const ShellService& service) override {
     ASTER_ASSIGN_OR_RETURN(const ServiceBinding* b, binding(service));
-    ASTER_ASSIGN_OR_RETURN(auto desc, b->found.types->service_desc(
-                                          b->summary.name, static_cast<int32_t>(b->summary.version)));
+    const auto version = static_cast<int32_t>(b->summary.version);
+    ASTER_ASSIGN_OR_RETURN(auto desc, b->found.types->service_desc(b->summary.name, version));
     auto session = std::make_unique<LiveSession>(*peer_, *b, std::move(desc));
     ASTER_RETURN_IF_ERROR(session->open());
     return std::unique_ptr<CallTarget>(std::move(session));
