@@ -6,6 +6,8 @@
 
 #include "help_format.hpp"
 #include "seconds_option.hpp"
+#include "shell_call_args.hpp"
+#include "shell_line_editor.hpp"
 #include "terminal_text.hpp"
 
 namespace aster::cli {
@@ -95,3 +97,59 @@ TEST(HelpFormatter, SpeaksPlainWords) {
 
 }  // namespace
 }  // namespace aster::cli
+
+// `aster shell`'s command lines and call arguments, as aster-cli 0.1.2's shell reads them
+// (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_tokenize`, commands.py `_parse_call_args`).
+TEST(ShellTokenize, PosixQuotingAsShlex) {
+  using aster::cli::tokenize;
+  EXPECT_EQ(tokenize(R"(./sayHello name="World" x='a b' c\ d)"),
+            (std::vector<std::string>{"./sayHello", "name=World", "x=a b", "c d"}));
+  EXPECT_EQ(tokenize(R"(tags='["a","b"]')"), (std::vector<std::string>{R"(tags=["a","b"])"}));
+  EXPECT_EQ(tokenize(R"(a "b\"c" '')"), (std::vector<std::string>{"a", "b\"c", ""}));
+  // Unbalanced quotes: a plain whitespace split, as 0.1.2 falls back on shlex's ValueError.
+  EXPECT_EQ(tokenize(R"(say "hi there)"), (std::vector<std::string>{"say", "\"hi", "there"}));
+  EXPECT_TRUE(tokenize("   ").empty());
+}
+
+TEST(ShellCallArgs, KeyValueJsonDottedAndPositional) {
+  using aster::cli::Json;
+  using aster::cli::parse_call_args;
+  EXPECT_EQ(*parse_call_args({}), Json::object());
+  EXPECT_EQ(parse_call_args({"name=World", "count=5", "ok=true", "tags=[1,2]"})->dump(),
+            R"({"name":"World","count":5,"ok":true,"tags":[1,2]})");
+  EXPECT_EQ(parse_call_args({"a.b=1", "a.c.d=x"})->dump(), R"({"a":{"b":1,"c":{"d":"x"}}})");
+  EXPECT_EQ(parse_call_args({R"({"name":)", R"("J"})"})->dump(), R"({"name":"J"})");
+  EXPECT_EQ(parse_call_args({"msg=hello", "big", "world"})->dump(),
+            R"({"msg":"hello big world"})");  // stray words continue the last value
+  EXPECT_EQ(parse_call_args({"World"})->dump(), R"({"_positional":"World"})");
+  EXPECT_EQ(parse_call_args({"5"})->dump(), R"({"_positional":5})");
+  EXPECT_EQ(parse_call_args({"a", "b"})->dump(), R"({"_arg0":"a","_arg1":"b"})");
+  EXPECT_EQ(parse_call_args({R"(name='quoted')"})->dump(), R"({"name":"quoted"})");
+  auto clash = parse_call_args({"a=1", "a.b=2"});
+  ASSERT_FALSE(clash.is_ok());
+  EXPECT_EQ(clash.status().message(), "'a' is a value, not an object: cannot set 'a.b'");
+}
+
+TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
+  using aster::cli::Json;
+  aster::cli::ShellMethod m;
+  m.fields.resize(3);
+  m.fields[0].name = "name";
+  m.fields[0].kind = "string";
+  m.fields[1].name = "times";
+  m.fields[1].kind = "int";
+  m.fields[2].name = "code";
+  m.fields[2].kind = "string";
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"_positional", "Pat"}}, m).dump(),
+            R"({"name":"Pat"})");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"times", 2}, {"_arg0", "a"}, {"_arg1", "b"}}, m).dump(),
+            R"({"times":2,"name":"a","code":"b"})");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", 123}, {"times", 4}}, m).dump(),
+            R"({"code":"123","times":4})");
+}
+
+TEST(ShellLineEditor, LastWordIsAfterTheLastUnquotedSpace) {
+  EXPECT_EQ(aster::cli::last_word("cd serv"), "serv");
+  EXPECT_EQ(aster::cli::last_word("./m a='x y"), "a='x y");
+  EXPECT_EQ(aster::cli::last_word("ls "), "");
+}
