@@ -720,8 +720,18 @@ class Shell {
       };
       std::optional<Json> first;
       if (!payload.empty()) first = payload;
-      Status st = target->bidi(m->name, first, lines, parse,
-                               [&](const Json& item) { display_.stream_item(count++, item); });
+      // Replies arrive while the input prompt is showing: on a terminal, each one replaces the
+      // prompt line and the prompt is drawn again after it.
+      const bool redraw = interactive_ && !display_.raw();
+      Status st = target->bidi(m->name, first, lines, parse, [&](const Json& item) {
+        if (redraw) std::fputs("\r\033[K", stdout);
+        display_.stream_item(count++, item);
+        if (redraw) {
+          std::fputs("  ⇢ ", stdout);
+          std::fflush(stdout);
+        }
+      });
+      if (redraw) std::fputs("\r\033[K", stdout);  // a prompt drawn after the last reply
       if (!st.is_ok()) report(st, service, m->name);
       display_.info(fmt::format("(bidi stream closed, {:.0f}ms)", ms_since(t0)));
       return;
