@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -707,9 +708,11 @@ class Shell {
       for (int i = 0; i < 40; ++i) rule += "─";
       display_.info(rule);
       size_t count = 0;
+      std::atomic<bool> prompt_redrawn{false};  // our prompt is the last thing on the screen
       LineSource lines = [&](const std::function<bool()>& stop) -> std::optional<std::string> {
         std::string line;
         const auto end = read_input(line, "  ⇢ ", stop);
+        prompt_redrawn = false;
         if (end == LineInput::End::kInterrupted) raise_interrupt();
         if (end != LineInput::End::kLine || trim(line).empty()) return std::nullopt;
         return line;
@@ -729,9 +732,10 @@ class Shell {
         if (redraw) {
           std::fputs("  ⇢ ", stdout);
           std::fflush(stdout);
+          prompt_redrawn = true;
         }
       });
-      if (redraw) std::fputs("\r\033[K", stdout);  // a prompt drawn after the last reply
+      if (prompt_redrawn) std::fputs("\r\033[K", stdout);  // drawn after the last reply
       if (!st.is_ok()) report(st, service, m->name);
       display_.info(fmt::format("(bidi stream closed, {:.0f}ms)", ms_since(t0)));
       return;
