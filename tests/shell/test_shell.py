@@ -610,10 +610,10 @@ class LivePeer(ShellTestBase):
         at = t.wait_for(r"\(\d+ items, \d+ms\)", at)
         t.line("cd /services/Catalog@v2")
         t.line("./shout")
-        at = t.wait_for(r"⇢", at)
+        before = at  # the lines after this one may be redrawn: search from here
+        t.wait_for(r"⇢", before)
         t.keys("C-c")
-        at = t.wait_for(r"\(cancelled\)", at)
-        at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+        at = t.wait_for(r"\(cancelled\)\s+\(bidi stream closed, \d+ms\)", before)
         t.line("./echo name=after")
         at = t.wait_for(r'"name": "echo:after"', at)
 
