@@ -105,6 +105,12 @@ class Terminal:
 
     def close(self):
         self.tmux("kill-server")
+        socket = os.path.join(os.environ.get("TMUX_TMPDIR", "/tmp"), f"tmux-{os.getuid()}",
+                              self.socket)
+        try:
+            os.remove(socket)  # tmux 3.3a leaves it behind after kill-server
+        except OSError:
+            pass
 
 
 def shlex_quote(s):
