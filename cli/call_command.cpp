@@ -24,6 +24,9 @@
 #include "aster/contract/collection.hpp"
 #include "aster/contract/manifest.hpp"
 #include "aster/contract/manifest_types.hpp"
+#include "aster/contract/canonical_reader.hpp"
+#include "aster/registry/registry.hpp"
+#include "aster/transport/content.hpp"
 #include "aster/rpc/client.hpp"
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/raw_transport.hpp"
@@ -59,6 +62,7 @@ struct CallCommandOptions {
   std::string timeout = "10";
   std::string deadline;
   bool json = false;  // 0.1.2's --json: the output is always JSON
+  bool no_registry = false;  // do not read the producer's registry
 };
 
 // What the command line says, checked before anything is attempted (usage errors, exit 2).
@@ -204,8 +208,79 @@ Result<FoundTypes> find_types(const LocalDescriptions& local, const trust::Servi
                       std::to_string(parsed->version) + ", not " + offered.name + " v" +
                       std::to_string(offered.version));
   }
-  return FoundTypes{std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}),
-                    cached.string()};
+  std::vector<contract::TypeBlob> blobs;
+  const fs::path types_dir = registry::type_cache_dir(home);
+  if (!parsed->type_hashes.empty() && fs::is_directory(types_dir, ec)) {
+    // Type blobs the registry fetch saved beside the manifest (nested types).
+    for (const auto& h : parsed->type_hashes) {
+      const fs::path file = types_dir / (h + ".bin");
+      auto bytes = contract::read_file_capped(file, kMaxManifestBytes);
+      if (!bytes.is_ok()) continue;
+      auto hash = transport::parse_hex32(h);
+      auto def = contract::read_type_def(
+          {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
+      if (hash.is_ok() && def.is_ok()) blobs.push_back(contract::TypeBlob{*hash, std::move(*def)});
+    }
+  }
+  return FoundTypes{
+      std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}, std::move(blobs)),
+      cached.string()};
+}
+
+// The description of `offered` from the producer's registry: its manifest (`manifests/<id>`,
+// else the collection's) and the type blobs of its collection, for nested types. The manifest
+// goes to 0.1.2's cache, the type blobs beside it (registry::save_type_blob_to_cache).
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
+                                                        const trust::ServiceSummary& offered,
+                                                        const CommandContext& context) {
+  if (client.registry_namespace().empty()) {
+    co_return Status(StatusCode::kNotFound, "the producer publishes no registry");
+  }
+  registry::FetchOptions options;
+  options.debug = [&context](std::string_view line) { context.debug(line); };
+  ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await client.join_registry(options));
+  ASTER_CO_ASSIGN_OR_RETURN(std::string text, co_await reader.manifest(offered.contract_id));
+  auto parsed = contract::parse_manifest(text);
+  if (!parsed.is_ok()) co_return with_context(parsed.status(), "the registry's manifest");
+  if (parsed->service != offered.name || parsed->version != offered.version) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "the registry's manifest describes " + parsed->service + " v" +
+                         std::to_string(parsed->version) + ", not " + offered.name + " v" +
+                         std::to_string(offered.version));
+  }
+  const char* home_env = std::getenv("HOME");
+  const std::string home = home_env != nullptr ? home_env : "";
+  std::vector<contract::TypeBlob> blobs;
+  if (!parsed->type_hashes.empty()) {
+    auto entries = co_await reader.collection(offered.contract_id);
+    if (!entries.is_ok()) {
+      context.debug("type blobs: " + entries.status().message());
+    } else {
+      for (const auto& [name, bytes] : *entries) {
+        if (!name.starts_with("types/") || !name.ends_with(".bin")) continue;
+        const std::string hash_hex = name.substr(6, name.size() - 10);
+        auto hash = transport::parse_hex32(hash_hex);
+        auto def = contract::read_type_def(bytes);
+        if (!hash.is_ok() || !def.is_ok()) {
+          co_return Status(StatusCode::kDataLoss, "the registry's " + name + ": " +
+                                                      (hash.is_ok() ? def.status() : hash.status())
+                                                          .message());
+        }
+        blobs.push_back(contract::TypeBlob{*hash, std::move(*def)});
+        if (!home.empty()) {
+          Status saved = registry::save_type_blob_to_cache(home, hash_hex, bytes);
+          if (!saved.is_ok()) context.debug("not cached: " + saved.message());
+        }
+      }
+    }
+  }
+  if (!home.empty()) {
+    Status saved = registry::save_manifest_to_cache(home, offered.contract_id, text);
+    if (!saved.is_ok()) context.debug("not cached: " + saved.message());
+  }
+  co_return FoundTypes{
+      std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}, std::move(blobs)),
+      "the producer's registry"};
 }
 
 // The codec's compact JSON (Python's json.dumps conventions) as 0.1.2 prints a result:
@@ -441,6 +516,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   rpc::ClientOptions client_options;
   client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
   client_options.debug = [&context](std::string_view line) { context.debug(line); };
+  client_options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
   rpc::Client client(runtime, o.address, client_options);
   try {
     co_await client.connect();
@@ -467,6 +543,18 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   if (o.serialization != "json" || !local.manifests.empty()) {
     ASTER_CO_ASSIGN_OR_RETURN(found, find_types(local, *offered, context));
   }
+  std::string registry_error;
+  if (!found.types && o.serialization != "json" && !o.no_registry) {
+    // Not on the command line nor in the cache: the producer's registry (0.1.2's shell does
+    // this, aster_cli/shell/app.py `_fetch_manifests`), then cached as the shell caches it.
+    auto fetched = co_await fetch_from_registry(client, *offered, context);
+    if (fetched.is_ok()) {
+      found = std::move(*fetched);
+    } else {
+      registry_error = fetched.status().message();
+      context.debug("registry: " + registry_error);
+    }
+  }
   if (found.types) {
     context.debug("types of " + offered->name + " v" + std::to_string(offered->version) +
                   " from " + found.source);
@@ -481,13 +569,15 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
                      "no description of " + offered->name + " v" +
                          std::to_string(offered->version) +
                          " for Fory XLANG: give its collection (--collection DIR) or manifest "
-                         "(--manifest FILE)");
+                         "(--manifest FILE)" +
+                         (registry_error.empty() ? std::string()
+                                                 : "; the producer's registry: " + registry_error));
   }
   if (o.serialization == "auto") {
     // Said on stderr so that stdout stays the reply alone.
     std::fputs(
-        fmt::format("note: no published description of {} v{} found (--collection/--manifest, or "
-                    "0.1.2's ~/.aster/cache/manifests); calling in JSON mode as aster-cli "
+        fmt::format("note: no published description of {} v{} found (--collection/--manifest, "
+                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry); calling in JSON mode as aster-cli "
                     "0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
                     escape_for_terminal(offered->name), offered->version)
             .c_str(),
@@ -538,6 +628,8 @@ void add_call_command(CLI::App& app, CommandContext& context) {
                    "repeatable")
       ->type_name("DIR")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow
+  call->add_flag("--no-registry", options->no_registry,
+                 "Do not fetch the service's description from the producer's registry");
   call->add_option("--manifest", options->manifests,
                    "A manifest.json (one object or an array); repeatable")
       ->type_name("FILE")
@@ -572,8 +664,9 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       "Output: the reply as 2-space JSON; server-stream and bidi replies print as they arrive.\n"
       "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
       "Types come from --collection/--manifest/--types, else from aster-cli 0.1.2's manifest\n"
-      "cache (~/.aster/cache/manifests/<contract_id>.json); without them the call is made in\n"
-      "JSON mode as aster-cli 0.1.2 makes it (a note on stderr says so).\n"
+      "cache (~/.aster/cache/manifests/<contract_id>.json), else from the producer's registry\n"
+      "(then cached there, type blobs in ~/.aster/cache/types/); without them the call is made\n"
+      "in JSON mode as aster-cli 0.1.2 makes it (a note on stderr says so).\n"
       "\n"
       "Exit status: 0 success; 1 the call or the connection failed (`Error: …` on stderr,\n"
       "RPC errors as `Error: [CODE] message`); 2 usage error (bad Service.method or JSON).");

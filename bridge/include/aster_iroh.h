@@ -380,6 +380,11 @@ int32_t aster_iroh_doc_join(aster_iroh_rt *rt, aster_iroh_handle ep,
 int32_t aster_iroh_doc_query(aster_iroh_rt *rt, aster_iroh_handle doc, const uint8_t *key,
                              size_t key_len, uint32_t prefix, uint64_t limit,
                              uint64_t user_data, aster_iroh_op *out_op);
+/* The iroh-blobs ticket text ("blob…") for hash at this endpoint's address, HashSeq format
+ * when hash_seq != 0, into out (not NUL-terminated); *out_len = its length. BUFFER_TOO_SMALL
+ * (only *out_len written) when cap is short. Sync. */
+int32_t aster_iroh_blob_ticket(aster_iroh_rt *rt, aster_iroh_handle ep, const uint8_t *hash,
+                               uint32_t hash_seq, uint8_t *out, size_t cap, size_t *out_len);
 /* Namespace id into out[32] (sync). */
 int32_t aster_iroh_doc_id(aster_iroh_rt *rt, aster_iroh_handle doc, uint8_t *out);
 int32_t aster_iroh_doc_free(aster_iroh_rt *rt, aster_iroh_handle doc);

@@ -81,6 +81,18 @@ pub async fn spawn(
     ))
 }
 
+/// A peer named by id only: the addresses this endpoint already knows for it (from the
+/// connection that found it), as 0.1.2 does (`join_and_subscribe_namespace`: `remote_info`).
+async fn known_addr(endpoint: &Endpoint, peer: EndpointAddr) -> EndpointAddr {
+    if !peer.is_empty() {
+        return peer;
+    }
+    match endpoint.remote_info(peer.id).await {
+        Some(info) => EndpointAddr::from_parts(info.id(), info.into_addrs().map(|a| a.into_addr())),
+        None => peer,
+    }
+}
+
 fn store_err(what: &str, e: impl std::fmt::Display) -> Completion {
     Completion::err(status::STORE, format!("{what}: {e}"))
 }
@@ -165,6 +177,7 @@ pub async fn download(
     timeout: Option<Duration>,
 ) -> Completion {
     let id = peer.id;
+    let peer = known_addr(&endpoint, peer).await;
     if !peer.is_empty() {
         c.lookup.add_endpoint_info(peer);
     }
@@ -264,11 +277,13 @@ pub const JOIN_SYNC_FAILED: u64 = 4;
 /// DocTicket naming the peer); the bounded wait is ours (0.1.2's shell waits in Python).
 pub async fn doc_join(
     c: Arc<ContentNode>,
+    endpoint: Endpoint,
     ns: [u8; 32],
     peer: EndpointAddr,
     wait: Duration,
 ) -> Completion {
     let peer_id = peer.id;
+    let peer = known_addr(&endpoint, peer).await;
     if !peer.is_empty() {
         c.lookup.add_endpoint_info(peer.clone());
     }

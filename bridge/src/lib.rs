@@ -1658,13 +1658,13 @@ pub unsafe extern "C" fn aster_iroh_doc_join(
             Ok(a) => a,
             Err(st) => return st,
         };
-        let (_, content) = get_content!(r, ep);
+        let (e, content) = get_content!(r, ep);
         let wait = Duration::from_millis(c.timeout_ms as u64);
         r.submit(
             kind::DOC_JOIN,
             user_data,
             out_op,
-            content::doc_join(content, ns, addr, wait),
+            content::doc_join(content, e.endpoint.clone(), ns, addr, wait),
         )
     })
 }
@@ -1731,4 +1731,52 @@ pub unsafe extern "C" fn aster_iroh_doc_id(rt: *mut aster_iroh_rt, doc: u64, out
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_doc_free(rt: *mut aster_iroh_rt, doc: u64) -> i32 {
     free_kind(rt, doc, |o| matches!(o, Obj::Doc(_)))
+}
+
+/// Writes the iroh-blobs ticket (`blob…` text) for `hash` at this endpoint's current address
+/// (`hash_seq` != 0: HashSeq format) into `out` (not NUL-terminated); `*out_len` = its length.
+/// BUFFER_TOO_SMALL (only `*out_len` written) when `cap` is short. Sync.
+///
+/// # Safety
+/// `rt` valid; `hash` 32 bytes; `out` writable for `cap`; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_ticket(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    hash: *const u8,
+    hash_seq: u32,
+    out: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        use iroh_tickets::Ticket;
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        if out_len.is_null() {
+            return status::INVALID_ARG;
+        }
+        let (e, _) = get_content!(r, ep);
+        let format = if hash_seq != 0 {
+            iroh_blobs::BlobFormat::HashSeq
+        } else {
+            iroh_blobs::BlobFormat::Raw
+        };
+        let t = iroh_blobs::ticket::BlobTicket::new(
+            e.endpoint.addr(),
+            iroh_blobs::Hash::from_bytes(h),
+            format,
+        )
+        .serialize();
+        *out_len = t.len();
+        if cap < t.len() || (out.is_null() && !t.is_empty()) {
+            return status::BUFFER_TOO_SMALL;
+        }
+        std::ptr::copy_nonoverlapping(t.as_ptr(), out, t.len());
+        status::OK
+    })
 }

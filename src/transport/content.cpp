@@ -197,6 +197,26 @@ asio::awaitable<Result<std::vector<CollectionEntry>>> list_collection(const Endp
   co_return out;
 }
 
+Result<std::string> blob_ticket(const Endpoint& ep, const ContentHash& hash, bool collection) {
+  std::string out(512, '\0');
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    size_t len = 0;
+    Status st = detail::call_on(ContentAccess::handle(ep), "endpoint",
+                                [&](aster_iroh_rt* rt, uint64_t h) {
+                                  return aster_iroh_blob_ticket(
+                                      rt, h, hash.data(), collection ? 1 : 0,
+                                      reinterpret_cast<uint8_t*>(out.data()), out.size(), &len);
+                                });
+    if (st.is_ok()) {
+      out.resize(len);
+      return out;
+    }
+    if (st.code() != StatusCode::kOutOfRange || attempt == 1) return st;  // BUFFER_TOO_SMALL
+    out.resize(len);
+  }
+  return Status(StatusCode::kInternal, "blob ticket");
+}
+
 asio::awaitable<Result<Doc>> create_doc(const Endpoint& ep) {
   const auto& handle = ContentAccess::handle(ep);
   auto core = handle.core();

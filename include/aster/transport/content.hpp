@@ -93,6 +93,8 @@ asio::awaitable<Status> download_blob(const Endpoint& ep, const EndpointAddr& pe
 // The entries of a local collection.
 asio::awaitable<Result<std::vector<CollectionEntry>>> list_collection(const Endpoint& ep,
                                                                       const ContentHash& hash);
+// The iroh-blobs ticket ("blob…") for `hash` at this endpoint's current address.
+Result<std::string> blob_ticket(const Endpoint& ep, const ContentHash& hash, bool collection);
 asio::awaitable<Result<Doc>> create_doc(const Endpoint& ep);
 asio::awaitable<Result<AuthorId>> create_author(const Endpoint& ep);
 // Joins `ns` read-only with `peer` as sync peer and waits up to `wait` for the first sync.
