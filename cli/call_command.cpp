@@ -577,8 +577,8 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     // Said on stderr so that stdout stays the reply alone.
     std::fputs(
         fmt::format("note: no published description of {} v{} found (--collection/--manifest, "
-                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry); calling in JSON mode as aster-cli "
-                    "0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
+                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry); calling in "
+                    "JSON mode as aster-cli 0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
                     escape_for_terminal(offered->name), offered->version)
             .c_str(),
         stderr);

@@ -90,7 +90,7 @@ enum aster_iroh_event_kind {
   ASTER_IROH_EV_BLOB_ADD = 20,        /* payload = hash[32] (blob, or collection root) */
   ASTER_IROH_EV_BLOB_READ = 21,       /* payload = the blob's bytes */
   ASTER_IROH_EV_BLOB_DOWNLOAD = 22,
-  ASTER_IROH_EV_COLLECTION_LIST = 23, /* payload = packed entries (see aster_iroh_collection_list) */
+  ASTER_IROH_EV_COLLECTION_LIST = 23, /* payload = packed entries (aster_iroh_collection_list) */
   ASTER_IROH_EV_DOC_CREATE = 24,      /* h1 = doc; payload = namespace id[32] */
   ASTER_IROH_EV_AUTHOR_CREATE = 25,   /* payload = author id[32] */
   ASTER_IROH_EV_DOC_SET = 26,         /* payload = content hash[32] */

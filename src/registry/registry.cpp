@@ -117,7 +117,8 @@ asio::awaitable<Result<Publication>> publish_contracts(
     const transport::Endpoint& endpoint, std::span<const contract::ContractArtifacts> services,
     PublishOptions options) {
   ASTER_CO_ASSIGN_OR_RETURN(transport::Doc doc, co_await transport::create_doc(endpoint));
-  ASTER_CO_ASSIGN_OR_RETURN(transport::AuthorId author, co_await transport::create_author(endpoint));
+  ASTER_CO_ASSIGN_OR_RETURN(transport::AuthorId author,
+                            co_await transport::create_author(endpoint));
   const std::string author_hex = transport::to_hex(author);
   Publication out;
   for (const auto& service : services) {
@@ -227,7 +228,9 @@ Result<std::string> checked_manifest(std::vector<uint8_t> bytes, std::string_vie
   } catch (const nlohmann::json::exception& e) {
     return Status(StatusCode::kDataLoss, std::string(where) + " is not JSON: " + e.what());
   }
-  if (!j.is_object()) return Status(StatusCode::kDataLoss, std::string(where) + " is not an object");
+  if (!j.is_object()) {
+    return Status(StatusCode::kDataLoss, std::string(where) + " is not an object");
+  }
   auto it = j.find("contract_id");
   if (it != j.end() && it->is_string() && it->get<std::string>() != contract_id) {
     return Status(StatusCode::kDataLoss, std::string(where) + " describes contract " +
@@ -371,7 +374,9 @@ Status save_manifest_to_cache(const std::filesystem::path& home, std::string_vie
   }
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return Status(StatusCode::kUnavailable, path.parent_path().string() + ": " + ec.message());
+  if (ec) {
+    return Status(StatusCode::kUnavailable, path.parent_path().string() + ": " + ec.message());
+  }
   const auto tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -390,7 +395,8 @@ std::filesystem::path type_cache_dir(const std::filesystem::path& home) {
 Status save_type_blob_to_cache(const std::filesystem::path& home, std::string_view hash_hex,
                                std::span<const uint8_t> bytes) {
   if (hash_hex.size() != 64 || !is_hex_id(hash_hex)) {
-    return Status(StatusCode::kInvalidArgument, "type hash is not 64 hex: " + std::string(hash_hex));
+    return Status(StatusCode::kInvalidArgument,
+                  "type hash is not 64 hex: " + std::string(hash_hex));
   }
   const auto dir = type_cache_dir(home);
   std::error_code ec;
@@ -400,7 +406,8 @@ Status save_type_blob_to_cache(const std::filesystem::path& home, std::string_vi
   const auto tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     if (!out) return Status(StatusCode::kUnavailable, "cannot write " + tmp);
   }
   std::filesystem::rename(tmp, path, ec);

@@ -41,7 +41,9 @@ Result<std::array<uint8_t, 32>> parse_hex32(std::string_view hex) {
   }
   for (size_t i = 0; i < 32; ++i) {
     const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status(StatusCode::kInvalidArgument, "not hex: " + std::string(hex));
+    if (hi < 0 || lo < 0) {
+      return Status(StatusCode::kInvalidArgument, "not hex: " + std::string(hex));
+    }
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
   return out;

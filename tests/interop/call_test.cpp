@@ -340,7 +340,8 @@ TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
   const std::string request = R"({"name": "Zoë \"quoted\" \\ \u263a"})";
   auto theirs = run_command({std::string(venv) + "/bin/aster", "call", addr,
                              "HelloService.say_hello", request});
-  auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", "--no-registry", request},
+  auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", "--no-registry",
+                           request},
                           std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
   ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
   ASSERT_EQ(ours.exit_code, 0) << ours.err;

@@ -37,7 +37,8 @@ std::string read_text(const fs::path& p) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("aster-registry-" + std::to_string(getpid()) + "-" + name);
+  fs::path d = fs::temp_directory_path() /
+               ("aster-registry-" + std::to_string(getpid()) + "-" + name);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

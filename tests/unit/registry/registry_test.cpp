@@ -79,7 +79,9 @@ TEST(ManifestCache, WritesWhat012sShellWritesAndRefusesNonHexIds) {
   std::ifstream in(home / ".aster" / "cache" / "manifests" / (cid + ".json"));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // json.dumps(manifest, indent=2) (ensure_ascii)
-  EXPECT_EQ(text, "{\n  \"v\": 1,\n  \"service\": \"S\",\n  \"timeout\": 2.5,\n  \"x\": \"\\u00e9\"\n}");
+  EXPECT_EQ(text,
+            "{\n  \"v\": 1,\n  \"service\": \"S\",\n  \"timeout\": 2.5,\n  \"x\": "
+            "\"\\u00e9\"\n}");
   EXPECT_EQ(manifest_cache_path(home, "../etc").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(save_manifest_to_cache(home, cid, "not json").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(save_type_blob_to_cache(home, "zz", {}).code(), StatusCode::kInvalidArgument);
