@@ -11,6 +11,18 @@
 # which also keeps absolute paths out of panic messages) through `cargo rustc` puts the
 # checkout into the fingerprint: switching checkouts rebuilds only this crate (≈1 min), and
 # an unchanged checkout stays fresh (≈0.5 s).
+#
+# Cargo locks the target dir only while it builds; the copy below happens after that lock is
+# gone, so checkout B's build could replace release/libaster_iroh.a between A's build and A's
+# copy, and A would link B's code (observed: a worktree linked another branch's bridge and its
+# tests crashed). One lock file held for build + copy serializes them; it is released when this
+# script's process ends (GUARD PROCESS).
+file(MAKE_DIRECTORY "${CARGO_TARGET_DIR}")
+file(LOCK "${CARGO_TARGET_DIR}/.aster-bridge-build.lock" GUARD PROCESS TIMEOUT 3600
+     RESULT_VARIABLE lock_rc)
+if(NOT lock_rc EQUAL 0)
+  message(FATAL_ERROR "could not lock ${CARGO_TARGET_DIR} for the bridge build: ${lock_rc}")
+endif()
 if(NOT TARGET_ARGS)
   set(TARGET_ARGS --lib)
 endif()

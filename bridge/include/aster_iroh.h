@@ -282,6 +282,16 @@ int32_t aster_iroh_accept_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t
                              aster_iroh_op *out_op);
 #define ASTER_IROH_SEND_FIN 1u    /* send/open_bi_send: FIN after the data */
 #define ASTER_IROH_RECV_TO_END 1u /* recv: read until FIN (at most max bytes) in one op */
+/* open_bi_send: when the peer's stream limit is reached, complete BUSY at once (inline)
+ * instead of waiting for credit, so the caller can rebuild time-dependent bytes after waiting. */
+#define ASTER_IROH_OPEN_NOWAIT 2u
+/* recv (plain read): when the FIN already arrived behind the bytes read, report it with them
+ * (status FIN + payload) instead of on the next read; the stream then ends without the
+ * STOP_SENDING noq sends for a recv half dropped before its FIN was read. */
+#define ASTER_IROH_RECV_FIN_WITH_DATA 2u
+/* recv: when nothing can be read yet, complete BUSY at once (inline) instead of waiting; lets
+ * a caller skip arming a timer for bytes that are already here. */
+#define ASTER_IROH_RECV_NOWAIT 4u
 /* open_bi + write + (SEND_FIN) finish as one operation: OPEN_BI event or inline (DONE). */
 int32_t aster_iroh_open_bi_send(aster_iroh_rt *rt, aster_iroh_handle conn, const uint8_t *data,
                                 size_t len, uint32_t flags, uint64_t user_data,

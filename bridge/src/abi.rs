@@ -103,6 +103,12 @@ pub const EP_CONTENT: u32 = 8;
 pub const SEND_FIN: u32 = 1;
 /// `aster_iroh_recv`: read until FIN (at most `max` bytes) in one operation.
 pub const RECV_TO_END: u32 = 1;
+/// `aster_iroh_open_bi_send`: complete BUSY at once instead of waiting for stream credit.
+pub const OPEN_NOWAIT: u32 = 2;
+/// `aster_iroh_recv` (plain read): report FIN with the last bytes when it is already known.
+pub const RECV_FIN_WITH_DATA: u32 = 2;
+/// `aster_iroh_recv`: complete BUSY at once (inline) instead of waiting for bytes.
+pub const RECV_NOWAIT: u32 = 4;
 
 pub const RT_MULTI_THREAD: u32 = 0;
 pub const RT_CURRENT_THREAD: u32 = 1;

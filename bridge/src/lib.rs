@@ -931,7 +931,7 @@ pub unsafe extern "C" fn aster_iroh_open_bi_send(
         };
         let c = get_obj!(r, conn, Conn);
         let mut reg = Registrar::new(r, kind::OPEN_BI, user_data);
-        let attempt = stream::open_send(&c.conn, d, flags & abi::SEND_FIN != 0, || {
+        let attempt = stream::open_send(&c.conn, d, flags, || {
             reg.register()
         });
         let (op, rx) = (reg.op, reg.rx.take());
@@ -1259,7 +1259,7 @@ pub unsafe extern "C" fn aster_iroh_recv(
         }
         let s = get_obj!(r, recv, Recv);
         let mut reg = Registrar::new(r, kind::READ, user_data);
-        let attempt = stream::read(&s, &r.shared, max, to_end, || reg.register());
+        let attempt = stream::read(&s, &r.shared, max, flags, || reg.register());
         let (op, rx) = (reg.op, reg.rx.take());
         r.settle(kind::READ, user_data, out_op, now, attempt, op, rx)
     })

@@ -231,10 +231,14 @@ pub fn stop(obj: &RecvObj, code: VarInt) -> u64 {
 /// without waiting. noq hands out roughly one packet (~1.2 KB) per `read_chunk`, so without
 /// this a bulk transfer costs one completion per packet. A single chunk stays zero-copy;
 /// several are copied once into one buffer.
-fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
+///
+/// Returns the bytes and whether the stream's FIN was seen right behind them (then noq
+/// regards the stream as read to its end: dropping it sends no STOP_SENDING).
+fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> (Bytes, bool) {
     if first.len() >= max {
-        return first;
+        return (first, false);
     }
+    let mut fin = false;
     let mut cx = noop_cx();
     let mut buf: Option<BytesMut> = None;
     let mut total = first.len();
@@ -251,13 +255,29 @@ fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> Bytes {
                 b.extend_from_slice(&c.bytes);
                 total += c.bytes.len();
             }
-            // FIN, errors and "nothing buffered" are reported by the next read.
+            Poll::Ready(Ok(None)) => {
+                fin = true;
+                break;
+            }
+            // Errors and "nothing buffered" are reported by the next read.
             _ => break,
         }
     }
-    match buf {
+    let data = match buf {
         Some(b) => b.freeze(),
         None => first,
+    };
+    (data, fin)
+}
+
+/// The completion of a plain read of `data`: with `fin_with_data`, a FIN seen right behind
+/// the bytes is reported with them (status FIN); otherwise the next read reports it (noq
+/// keeps answering "finished").
+fn read_completion((data, fin): (Bytes, bool), fin_with_data: bool) -> Completion {
+    if fin && fin_with_data {
+        Completion::status(status::FIN).with_data(data)
+    } else {
+        Completion::ok().with_data(data)
     }
 }
 
@@ -321,9 +341,15 @@ pub fn read(
     obj: &Arc<RecvObj>,
     shared: &Arc<Shared>,
     max: usize,
-    to_end: bool,
+    flags: u32,
     register: impl FnOnce() -> u64,
 ) -> Attempt {
+    let to_end = flags & crate::abi::RECV_TO_END != 0;
+    let fin_with_data = flags & crate::abi::RECV_FIN_WITH_DATA != 0;
+    let nowait = flags & crate::abi::RECV_NOWAIT != 0;
+    let would_wait = || {
+        Attempt::Done(Completion::err(status::BUSY, "nothing to read yet (RECV_NOWAIT)"))
+    };
     let mut st = lock(&obj.st);
     if st.pending != 0 && shared.op_pending(st.pending) {
         return Attempt::Done(Completion::err(
@@ -345,6 +371,17 @@ pub fn read(
         }
         if let Poll::Ready(c) = acc.poll(&mut st.r, &mut cx) {
             return Attempt::Done(c);
+        }
+        if nowait {
+            // What was gathered goes back for the next read.
+            if !acc.chunks.is_empty() {
+                let mut b = BytesMut::with_capacity(acc.total);
+                for c in &acc.chunks {
+                    b.extend_from_slice(c);
+                }
+                st.stash = Some(b.freeze());
+            }
+            return would_wait();
         }
         let op = register();
         st.pending = op;
@@ -371,11 +408,12 @@ pub fn read(
     }
     match poll_chunk(&mut st.r, max, &mut cx) {
         Poll::Ready(Ok(Some(c))) => {
-            let data = gather(&mut st.r, c.bytes, max);
-            return Attempt::Done(Completion::ok().with_data(data));
+            let got = gather(&mut st.r, c.bytes, max);
+            return Attempt::Done(read_completion(got, fin_with_data));
         }
         Poll::Ready(Ok(None)) => return Attempt::Done(Completion::status(status::FIN)),
         Poll::Ready(Err(e)) => return Attempt::Done(read_error(e)),
+        Poll::Pending if nowait => return would_wait(),
         Poll::Pending => {}
     }
     let op = register();
@@ -389,7 +427,7 @@ pub fn read(
             let c = match poll_chunk(&mut st.r, max, cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(Some(c))) => {
-                    Completion::ok().with_data(gather(&mut st.r, c.bytes, max))
+                    read_completion(gather(&mut st.r, c.bytes, max), fin_with_data)
                 }
                 Poll::Ready(Ok(None)) => Completion::status(status::FIN),
                 Poll::Ready(Err(e)) => read_error(e),
@@ -399,8 +437,9 @@ pub fn read(
             }
             // Completed under the stream lock: if `cancel` won the race, the bytes go back to
             // the stream's stash instead of being lost.
+            // A lost FIN needs no stash: noq keeps reporting the end to the next read.
             if let Some(lost) = shared.complete(op, c) {
-                if lost.status == status::OK {
+                if lost.status == status::OK || lost.status == status::FIN {
                     st.stash = lost.data;
                 }
             }
@@ -415,9 +454,10 @@ pub fn read(
 pub fn open_send(
     conn: &Connection,
     data: &[u8],
-    fin: bool,
+    flags: u32,
     register: impl FnOnce() -> u64,
 ) -> Attempt {
+    let fin = flags & crate::abi::SEND_FIN != 0;
     let mut cx = noop_cx();
     let opened = {
         let fut = conn.open_bi();
@@ -445,6 +485,10 @@ pub fn open_send(
             Attempt::Pending(Box::pin(finish_open(s, r, rest, fin)))
         }
         Poll::Ready(Err(e)) => Attempt::Done(conn_error(&e)),
+        Poll::Pending if flags & crate::abi::OPEN_NOWAIT != 0 => Attempt::Done(Completion::err(
+            status::BUSY,
+            "no stream credit now (the peer's stream limit is reached)",
+        )),
         Poll::Pending => {
             let _ = register();
             let conn = conn.clone();

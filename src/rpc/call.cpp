@@ -17,8 +17,7 @@ namespace flags = wire::flags;
 // `encode_compressed`; JSON senders never compress).
 Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
   if (!json && payload.size() > wire::kCompressionThreshold) {
-    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(payload));
-    return wire::append_frame(out, flags::kCompressed, packed);
+    return wire::append_compressed_frame(out, 0, payload);
   }
   return wire::append_frame(out, 0, payload);
 }
@@ -29,6 +28,7 @@ Result<std::vector<uint8_t>> request_frames(const CallTarget& target, const std:
                                             const CallOptions& options) {
   std::vector<uint8_t> out;
   auto header = encode_call_header(target, call_id, options);
+  out.reserve(header.size() + request.size() + 2 * wire::kFramePrefixSize + 64);
   ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kHeader, header));
   ASTER_RETURN_IF_ERROR(append_data_frame(out, request, target.json));
   return out;
@@ -98,14 +98,9 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_single_response(wire::FrameRe
   co_return std::move(*response);
 }
 
-asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStream& stream,
-                                                           const CallTarget& target,
-                                                           std::span<const uint8_t> request,
-                                                           const CallOptions& options) {
-  auto frames = request_frames(target, "", request, options);
-  if (!frames.is_ok()) co_return frames.status();
-  // 0.1.2 writes the request in one write, then finishes.
-  Status sent = co_await stream.write_and_finish(*frames);
+// The response of a unary call whose request went out with status `sent`.
+asio::awaitable<Result<std::vector<uint8_t>>> unary_response(transport::ByteStream& stream,
+                                                           Status sent) {
   wire::FrameReader reader(stream);
   auto response = co_await read_single_response(reader, stream);
   // A refused write means the producer stopped reading; its trailer (if any) says why.
@@ -114,6 +109,34 @@ asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStre
     co_return sent;
   }
   co_return response;
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStream& stream,
+                                                           const CallTarget& target,
+                                                           std::span<const uint8_t> request,
+                                                           const CallOptions& options) {
+  auto frames = request_frames(target, "", request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  // 0.1.2 writes the request in one write, then finishes.
+  Status sent = co_await stream.write_and_finish(*frames);
+  co_return co_await unary_response(stream, std::move(sent));
+}
+
+Status open_failed(const Status& st) { return Status(StatusCode::kUnavailable, st.message()); }
+
+// A unary call on a stream opened with its request. `would_wait` when the peer had no stream
+// credit (nothing was sent); `stream` holds the stream once open, for the caller's deadline.
+asio::awaitable<Result<std::vector<uint8_t>>> unary_opened_with(
+    Channel& channel, std::span<const uint8_t> frames,
+    std::unique_ptr<transport::ByteStream>& stream, bool& would_wait) {
+  auto opened = co_await channel.open_stream_with(frames);
+  if (!opened.is_ok()) co_return open_failed(opened.status());
+  if (!opened->stream) {
+    would_wait = true;
+    co_return Status(StatusCode::kUnavailable, "no stream credit");
+  }
+  stream = std::move(opened->stream);
+  co_return co_await unary_response(*stream, std::move(opened->sent));
 }
 
 // The HEADER frame of a streaming call, written on its own as 0.1.2 does.
@@ -175,6 +198,64 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& 
     co_return deadline_status();
   }
   co_return std::move(run.value);
+}
+
+asio::awaitable<Result<OpenedStream>> Channel::open_stream_with(
+    std::span<const uint8_t> request) {
+  ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await open_stream());
+  Status sent = co_await stream->write_and_finish(request);
+  co_return OpenedStream{std::move(stream), std::move(sent)};
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
+                                                       const CallTarget& target,
+                                                       std::span<const uint8_t> request,
+                                                       const CallOptions& options) {
+  auto frames = request_frames(target, "", request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  std::unique_ptr<transport::ByteStream> stream;
+  bool would_wait = false;
+  Result<std::vector<uint8_t>> response;
+  if (!options.timeout) {
+    response = co_await unary_opened_with(channel, *frames, stream, would_wait);
+  } else {
+    auto run = co_await transport::with_deadline(
+        unary_opened_with(channel, *frames, stream, would_wait), *options.timeout);
+    if (run.deadline_exceeded) {
+      if (stream) {
+        (void)stream->reset(1);
+        (void)stream->stop(1);
+      }
+      co_return deadline_status();
+    }
+    response = std::move(run.value);
+  }
+  if (!would_wait) co_return response;
+  // The peer's stream limit is reached: wait for credit, then send a header built now.
+  auto opened = co_await channel.open_stream();
+  if (!opened.is_ok()) co_return open_failed(opened.status());
+  co_return co_await call_unary(**opened, target, request, options);
+}
+
+asio::awaitable<Result<ServerStreamCall>> ServerStreamCall::start(
+    Channel& channel, const CallTarget& target, std::span<const uint8_t> request,
+    const CallOptions& options) {
+  auto frames = request_frames(target, new_call_id(), request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  auto opened = co_await channel.open_stream_with(*frames);
+  if (!opened.is_ok()) co_return open_failed(opened.status());
+  if (!opened->stream) {
+    // The peer's stream limit is reached: wait for credit, then send a header built now.
+    auto stream = co_await channel.open_stream();
+    if (!stream.is_ok()) co_return open_failed(stream.status());
+    co_return co_await start(std::move(*stream), target, request, options);
+  }
+  // A refused write shows up again as the reader's error or trailer; read that instead.
+  ServerStreamCall call;
+  call.reader_ = std::make_unique<wire::FrameReader>(*opened->stream);
+  call.stream_ = std::move(opened->stream);
+  if (options.timeout) call.deadline_ = std::chrono::steady_clock::now() + *options.timeout;
+  co_return call;
 }
 
 asio::awaitable<Result<ServerStreamCall>> ServerStreamCall::start(

@@ -25,6 +25,13 @@ class QuicChannel final : public Channel {
     ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn_.open_bi());
     co_return transport::make_quic_byte_stream(std::move(stream));
   }
+  // open + write + FIN in one bridge operation, usually completed without suspending.
+  asio::awaitable<Result<OpenedStream>> open_stream_with(
+      std::span<const uint8_t> request) override {
+    ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn_.try_open_bi_with(request));
+    if (!stream) co_return OpenedStream{};
+    co_return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+  }
   void close() {
     if (conn_.valid()) (void)conn_.close(0, "normal close");
   }

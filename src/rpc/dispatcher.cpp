@@ -109,11 +109,10 @@ class StreamSink final : public ResponseSink {
 asio::awaitable<void> write_response(transport::ByteStream& stream,
                                      const std::vector<uint8_t>& payload, bool json) {
   std::vector<uint8_t> out;
+  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + 16);  // + the OK trailer
   Status framed;
   if (!json && payload.size() > wire::kCompressionThreshold) {
-    auto packed = wire::zstd_compress(payload);
-    framed = packed.is_ok() ? wire::append_frame(out, flags::kCompressed, *packed)
-                            : packed.status();
+    framed = wire::append_compressed_frame(out, 0, payload);
   } else {
     framed = wire::append_frame(out, 0, payload);
   }

@@ -85,9 +85,8 @@ asio::awaitable<Result<Value>> RawTransport::unary(std::string method, Value req
                             this->method(method, contract::MethodPattern::kUnary));
   auto payload = encode_value_payload(request, *m->request, json_);
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
-  ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
-  ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_unary(*stream, target, *payload, options));
+  ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_unary(*channel_, target, *payload, options));
   auto value = decode_value_payload(bytes, *m->response, json_);
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
@@ -100,10 +99,9 @@ asio::awaitable<Result<RawServerStream>> RawTransport::server_stream(std::string
                             this->method(method, contract::MethodPattern::kServerStream));
   auto payload = encode_value_payload(request, *m->request, json_);
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
-  ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel_->open_stream());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(
-      auto call, co_await ServerStreamCall::start(std::move(stream), target, *payload, options));
+      auto call, co_await ServerStreamCall::start(*channel_, target, *payload, options));
   co_return RawServerStream(std::move(call), m->response, json_);
 }
 

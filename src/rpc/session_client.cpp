@@ -48,8 +48,7 @@ bool ends_session(const Status& st) {
 // A data frame; 0.1.2 compresses Fory payloads over the threshold, JSON senders never.
 Status append_data(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
   if (!json && payload.size() > wire::kCompressionThreshold) {
-    ASTER_ASSIGN_OR_RETURN(auto packed, wire::zstd_compress(payload));
-    return wire::append_frame(out, flags::kCompressed, packed);
+    return wire::append_compressed_frame(out, 0, payload);
   }
   return wire::append_frame(out, 0, payload);
 }

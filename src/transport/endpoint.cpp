@@ -348,6 +348,24 @@ asio::awaitable<Result<BidiStream>> Connection::open_bi_with(std::span<const uin
   co_return s;
 }
 
+asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_with(
+    std::span<const uint8_t> data) {
+  const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | (data.empty() ? 0 : ASTER_IROH_SEND_FIN);
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(handle_, "connection",
+                              [data, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
+                                            aster_iroh_op* op, aster_iroh_event* now) {
+                                return aster_iroh_open_bi_send(rt, h, data.data(), data.size(),
+                                                               flags, ud, op, now);
+                              }));
+  if (ev.status == ASTER_IROH_BUSY) co_return std::optional<BidiStream>();
+  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  BidiStream s = bidi(ev.h1, ev.h2);
+  if (flags & ASTER_IROH_SEND_FIN) s.send.done_ = true;
+  co_return std::optional<BidiStream>(std::move(s));
+}
+
 asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
   if (!handle_) co_return Status(StatusCode::kFailedPrecondition, "connection not valid");
   if (!incoming_) {

@@ -77,8 +77,11 @@ asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
 }
 
 asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> data) {
-  if (handle_) done_ = true;
-  return send(handle_, data, ASTER_IROH_SEND_FIN);
+  // Finished only once the write went through: a failed or cancelled one leaves the stream to
+  // be reset on destruction, so a truncated message never ends with a FIN.
+  Status st = co_await send(handle_, data, ASTER_IROH_SEND_FIN);
+  if (st.is_ok() && handle_) done_ = true;
+  co_return st;
 }
 
 Status SendStream::finish() {
@@ -114,21 +117,47 @@ asio::awaitable<Result<Chunk>> RecvStream::receive(size_t max, uint32_t flags) {
         return aster_iroh_recv(rt, h, max, flags, ud, op, now);
       });
   if (!ev) co_return ev.status();
-  if (ev->status != ASTER_IROH_OK && ev->status != ASTER_IROH_FIN) {
-    co_return detail::status_of(*ev);
-  }
+  co_return chunk_of(*ev);
+}
+
+Result<Chunk> RecvStream::chunk_of(const BridgeEvent& ev) const {
+  if (ev.status != ASTER_IROH_OK && ev.status != ASTER_IROH_FIN) return detail::status_of(ev);
   Chunk c;
-  c.fin_ = ev->status == ASTER_IROH_FIN;
-  if (ev->lease != 0) {
-    c.lease_ = detail::BridgeHandle(handle_.core(), ev->lease, detail::HandleKind::kLease);
-    c.data_ = ev->lease_data;
-    c.size_ = ev->lease_len;
+  c.fin_ = ev.status == ASTER_IROH_FIN;
+  if (ev.lease != 0) {
+    c.lease_ = detail::BridgeHandle(handle_.core(), ev.lease, detail::HandleKind::kLease);
+    c.data_ = ev.lease_data;
+    c.size_ = ev.lease_len;
   }
-  co_return c;
+  return c;
+}
+
+Result<std::optional<Chunk>> RecvStream::try_read_with_fin(size_t max) {
+  if (!handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
+  auto core = handle_.core();
+  const uint64_t id = handle_.id();
+  aster_iroh_op op = 0;
+  aster_iroh_event now{};
+  const int32_t st = core->with_rt(
+      [&](aster_iroh_rt* rt) {
+        return aster_iroh_recv(rt, id, max,
+                               ASTER_IROH_RECV_FIN_WITH_DATA | ASTER_IROH_RECV_NOWAIT, 0, &op,
+                               &now);
+      },
+      int32_t{ASTER_IROH_CANCELLED});
+  if (st != ASTER_IROH_DONE) return detail::status_of_submit(st);
+  BridgeEvent ev = core->take(now);
+  if (ev.status == ASTER_IROH_BUSY) return std::optional<Chunk>();
+  ASTER_ASSIGN_OR_RETURN(Chunk c, chunk_of(ev));
+  return std::optional<Chunk>(std::move(c));
 }
 
 asio::awaitable<Result<Chunk>> RecvStream::read(size_t max) {
   return receive(max, 0);
+}
+
+asio::awaitable<Result<Chunk>> RecvStream::read_with_fin(size_t max) {
+  return receive(max, ASTER_IROH_RECV_FIN_WITH_DATA);
 }
 
 asio::awaitable<Result<Chunk>> RecvStream::read_all(size_t limit) {

@@ -35,14 +35,33 @@ Result<std::vector<uint8_t>> encode_frame(uint8_t flags, std::span<const uint8_t
   return out;
 }
 
-void FrameDecoder::feed(std::span<const uint8_t> bytes) {
-  if (!status_.is_ok() || bytes.empty()) return;
+void FrameDecoder::compact() {
   // Drop consumed bytes before growing, so the buffer holds at most one frame plus one read.
   if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
+}
+
+void FrameDecoder::feed(std::span<const uint8_t> bytes) {
+  if (!status_.is_ok() || bytes.empty()) return;
+  compact();
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
+}
+
+std::span<uint8_t> FrameDecoder::prepare(size_t n) {
+  commit(0);  // a previous prepare() never committed: forget it
+  compact();
+  const size_t old = buf_.size();
+  buf_.resize(old + n);
+  prepared_ = n;
+  return {buf_.data() + old, n};
+}
+
+void FrameDecoder::commit(size_t k) {
+  if (k > prepared_) k = prepared_;
+  buf_.resize(buf_.size() - (prepared_ - k));
+  prepared_ = 0;
 }
 
 static uint32_t read_len(const uint8_t* p) {
@@ -52,7 +71,7 @@ static uint32_t read_len(const uint8_t* p) {
 
 Result<std::optional<Frame>> FrameDecoder::next() {
   if (!status_.is_ok()) return status_;
-  if (buffered() < 4) return std::optional<Frame>();
+  if (prepared_ != 0 || buffered() < 4) return std::optional<Frame>();
   const uint32_t len = read_len(buf_.data() + pos_);
   if (len == 0) {
     status_ = Status(StatusCode::kInvalidArgument, "zero-length frame");
@@ -72,7 +91,7 @@ Result<std::optional<Frame>> FrameDecoder::next() {
   if (pos_ == buf_.size()) {
     // Everything consumed: don't keep a big frame's capacity while the stream idles.
     if (buf_.capacity() > 64 * 1024) {
-      std::vector<uint8_t>().swap(buf_);
+      decltype(buf_)().swap(buf_);
     } else {
       buf_.clear();
     }

@@ -6,6 +6,28 @@
 
 namespace aster::wire {
 
+size_t FrameReader::read_size() const {
+  // Inside a body the remaining size is known; between frames only a small read is posted.
+  return decoder_.in_body()
+             ? std::clamp(decoder_.body_remaining(), kIdleReadSize, kReadSize)
+             : kIdleReadSize;
+}
+
+Status FrameReader::take_read(Result<size_t> n) {
+  if (!n.is_ok()) {
+    decoder_.commit(0);
+    // 0.1.2 treats any failure while reading the prefix as end of stream.
+    if (!decoder_.in_body()) {
+      ended_ = true;
+      return Status::ok();
+    }
+    return std::move(n).take_status();
+  }
+  decoder_.commit(*n);
+  if (*n == 0) ended_ = true;
+  return Status::ok();
+}
+
 asio::awaitable<Result<std::optional<Frame>>> FrameReader::next() {
   while (true) {
     ASTER_CO_ASSIGN_OR_RETURN(std::optional<Frame> frame, decoder_.next());
@@ -18,29 +40,26 @@ asio::awaitable<Result<std::optional<Frame>>> FrameReader::next() {
       }
       co_return std::optional<Frame>();  // EOF inside or before the prefix: clean end
     }
-    // Inside a body the remaining size is known; between frames only a small read is posted.
-    const size_t want =
-        decoder_.in_body() ? std::clamp(decoder_.body_remaining(), kIdleReadSize, kReadSize)
-                           : kIdleReadSize;
-    if (buf_.size() < want) {
-      buf_.resize(want);
-    } else if (buf_.size() > want && !decoder_.in_body()) {
-      std::vector<uint8_t>(want).swap(buf_);  // give the big buffer back while waiting
+    // Read straight into the decoder's buffer.
+    std::span<uint8_t> room = decoder_.prepare(read_size());
+    reading_ = true;
+    Result<size_t> n = co_await stream_->read_some(room);
+    reading_ = false;
+    ASTER_CO_RETURN_IF_ERROR(take_read(std::move(n)));
+  }
+}
+
+Result<std::optional<Frame>> FrameReader::buffered() {
+  while (true) {
+    ASTER_ASSIGN_OR_RETURN(std::optional<Frame> frame, decoder_.next());
+    if (frame || ended_ || reading_) return frame;  // at the end, next() says how it ended
+    std::span<uint8_t> room = decoder_.prepare(read_size());
+    Result<std::optional<size_t>> n = stream_->read_some_now(room);
+    if (n.is_ok() && !n->has_value()) {
+      decoder_.commit(0);
+      return std::optional<Frame>();  // would wait
     }
-    Result<size_t> n = co_await stream_->read_some(std::span<uint8_t>(buf_.data(), want));
-    if (!n.is_ok()) {
-      // 0.1.2 treats any failure while reading the prefix as end of stream.
-      if (!decoder_.in_body()) {
-        ended_ = true;
-        co_return std::optional<Frame>();
-      }
-      co_return std::move(n).take_status();
-    }
-    if (*n == 0) {
-      ended_ = true;
-      continue;
-    }
-    decoder_.feed(std::span<const uint8_t>(buf_.data(), *n));
+    ASTER_RETURN_IF_ERROR(take_read(n.is_ok() ? Result<size_t>(**n) : Result<size_t>(n.status())));
   }
 }
 
@@ -63,8 +82,9 @@ asio::awaitable<Status> FrameWriter::write_and_finish(uint8_t flags,
 asio::awaitable<Status> FrameWriter::write_data(std::span<const uint8_t> payload, bool compress,
                                                 size_t threshold) {
   if (compress && payload.size() > threshold) {
-    ASTER_CO_ASSIGN_OR_RETURN(auto packed, zstd_compress(payload));
-    co_return co_await write(flags::kCompressed, packed);
+    std::vector<uint8_t> bytes;
+    ASTER_CO_RETURN_IF_ERROR(append_compressed_frame(bytes, 0, payload));
+    co_return co_await stream_->write(bytes);
   }
   co_return co_await write(0, payload);
 }

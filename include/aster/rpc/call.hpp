@@ -38,11 +38,25 @@ struct CallTarget {
   bool json = false;  // serializationMode 3 instead of 0 (XLANG)
 };
 
+// A stream opened together with the whole request of a call (Channel::open_stream_with).
+struct OpenedStream {
+  std::unique_ptr<transport::ByteStream> stream;  // null: not opened, nothing sent
+  Status sent;  // the request write; a refused one is explained by the producer's trailer
+};
+
 // Where calls get their streams: one new bidi stream per stateless call.
 class Channel {
  public:
   virtual ~Channel() = default;
   virtual asio::awaitable<Result<std::unique_ptr<transport::ByteStream>>> open_stream() = 0;
+  // Opens a stream and sends `request` and FIN, as one operation where the transport can (a
+  // unary or server-stream call is then one trip to QUIC instead of two). When the stream could
+  // open only after waiting for the peer's stream credit, returns a null stream having sent
+  // nothing: the caller then waits in open_stream() and builds its request anew, because a
+  // header's deadline starts when the stream opens (docs/rpc.md "Concurrent calls"). The
+  // default opens with open_stream() and writes.
+  virtual asio::awaitable<Result<OpenedStream>> open_stream_with(
+      std::span<const uint8_t> request);
 };
 
 // A UUID4 as 0.1.2 puts in callId for streaming calls.
@@ -53,6 +67,12 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& 
                                                        const CallTarget& target,
                                                        std::span<const uint8_t> request,
                                                        const CallOptions& options);
+// One unary call on a new stream of `channel`, opened with the request
+// (Channel::open_stream_with). An open that fails is UNAVAILABLE.
+asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
+                                                       const CallTarget& target,
+                                                       std::span<const uint8_t> request,
+                                                       const CallOptions& options);
 
 // A server-streaming call in progress: next() yields payloads, nullopt after the OK trailer.
 class ServerStreamCall {
@@ -60,6 +80,12 @@ class ServerStreamCall {
   static asio::awaitable<Result<ServerStreamCall>> start(
       std::unique_ptr<transport::ByteStream> stream, const CallTarget& target,
       std::span<const uint8_t> request, const CallOptions& options);
+  // The same on a new stream of `channel`, opened with the request. An open that fails is
+  // UNAVAILABLE.
+  static asio::awaitable<Result<ServerStreamCall>> start(Channel& channel,
+                                                         const CallTarget& target,
+                                                         std::span<const uint8_t> request,
+                                                         const CallOptions& options);
 
   ServerStreamCall() = default;
   ServerStreamCall(ServerStreamCall&&) noexcept = default;

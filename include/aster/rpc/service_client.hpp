@@ -161,9 +161,7 @@ class ServiceClient {
     checked<Req, Resp>(method, contract::MethodPattern::kUnary);
     auto payload = encode_payload(request, json_);
     if (!payload.is_ok()) throw RpcError(StatusCode::kInvalidArgument, payload.status().message());
-    auto stream = co_await channel_->open_stream();
-    if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
-    auto bytes = co_await call_unary(**stream, target(method), *payload, options);
+    auto bytes = co_await call_unary(*channel_, target(method), *payload, options);
     if (!bytes.is_ok()) throw RpcError(bytes.status());
     auto response = decode_payload<Resp>(*bytes, json_);
     if (!response.is_ok()) throw RpcError(StatusCode::kInternal, response.status().message());
@@ -176,10 +174,7 @@ class ServiceClient {
     checked<Req, Resp>(method, contract::MethodPattern::kServerStream);
     auto payload = encode_payload(request, json_);
     if (!payload.is_ok()) throw RpcError(StatusCode::kInvalidArgument, payload.status().message());
-    auto stream = co_await channel_->open_stream();
-    if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
-    auto call = co_await ServerStreamCall::start(std::move(*stream), target(method), *payload,
-                                                 options);
+    auto call = co_await ServerStreamCall::start(*channel_, target(method), *payload, options);
     if (!call.is_ok()) throw RpcError(call.status());
     co_return ServerStream<Resp>(std::move(*call), json_);
   }

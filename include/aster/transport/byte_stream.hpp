@@ -14,6 +14,7 @@
 #include <asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -29,6 +30,13 @@ class ByteStream {
   // stream). Errors: kAborted (peer reset, or we stopped), kUnavailable (connection lost),
   // kCancelled.
   virtual asio::awaitable<Result<size_t>> read_some(std::span<uint8_t> buf) = 0;
+  // read_some() if it can complete without waiting; nullopt (nothing consumed) when it would
+  // wait. Lets a reader skip arming a timer for bytes that are already here. The default
+  // always says "would wait".
+  virtual Result<std::optional<size_t>> read_some_now(std::span<uint8_t> buf) {
+    (void)buf;
+    return std::optional<size_t>();
+  }
   // Reads until end of stream; kResourceExhausted when more than `limit` bytes arrive.
   virtual asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit) = 0;
   // Completes when every byte was accepted (flow control / back-pressure waits here).

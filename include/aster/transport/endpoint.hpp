@@ -103,6 +103,11 @@ class Connection {
   // open_bi(), write `data` and FIN, as one operation (usually without suspending): the
   // whole request of a unary call. Returns the stream for reading the response.
   asio::awaitable<Result<BidiStream>> open_bi_with(std::span<const uint8_t> data);
+  // The same, but only while the peer grants stream credit: nullopt at once (nothing sent)
+  // when open_bi() would have to wait for it. For requests whose bytes depend on when the
+  // stream opens (an RPC header's deadline): the caller waits with open_bi() and rebuilds them.
+  asio::awaitable<Result<std::optional<BidiStream>>> try_open_bi_with(
+      std::span<const uint8_t> data);
   // The next stream the peer opened. Incoming streams are accepted continuously in the
   // background, at most kAcceptWindow (64) ahead of the callers of accept_bi()
   // (back-pressure: beyond that, noq keeps them, bounded by EndpointConfig::max_bidi_streams).

@@ -17,12 +17,16 @@
 
 namespace aster::transport {
 
+namespace detail {
+struct BridgeEvent;
+}  // namespace detail
+
 class Connection;
 class RecvStream;
 
 // Bytes received by one read: a zero-copy lease on the bridge's buffer, released when the
 // Chunk is destroyed. `fin()` means the peer finished the stream (after these bytes, for
-// RecvStream::read_all; a plain read() with fin() carries no bytes).
+// RecvStream::read_all and read_with_fin; a plain read() with fin() carries no bytes).
 class Chunk {
  public:
   Chunk() = default;
@@ -88,6 +92,13 @@ class RecvStream {
   // Up to `max` bytes, or a Chunk with fin() at the end of the stream. Errors: peer reset
   // (kAborted, message has the code), connection loss (kUnavailable), cancellation.
   asio::awaitable<Result<Chunk>> read(size_t max = kDefaultReadSize);
+  // Like read(), but when the FIN already arrived right behind the bytes it comes with them
+  // (a Chunk with bytes and fin()). A stream read to its FIN this way ends cleanly; one
+  // dropped before its FIN was read makes noq send STOP_SENDING (an extra frame).
+  asio::awaitable<Result<Chunk>> read_with_fin(size_t max = kDefaultReadSize);
+  // read_with_fin() without waiting: nullopt when nothing can be read yet (no operation stays
+  // behind). Sync.
+  Result<std::optional<Chunk>> try_read_with_fin(size_t max = kDefaultReadSize);
   // Everything until FIN as one zero-copy Chunk (fin() set) in one operation;
   // kResourceExhausted if more than `limit` bytes arrive. Not cancel-safe: a cancelled
   // read_all may lose what it had read.
@@ -101,6 +112,7 @@ class RecvStream {
   friend class Connection;
   explicit RecvStream(detail::BridgeHandle handle) : handle_(std::move(handle)) {}
   asio::awaitable<Result<Chunk>> receive(size_t max, uint32_t flags);
+  Result<Chunk> chunk_of(const detail::BridgeEvent& ev) const;
   detail::BridgeHandle handle_;
 };
 

@@ -17,6 +17,11 @@ namespace aster::wire {
 inline constexpr int kZstdLevel = 3;
 
 Result<std::vector<uint8_t>> zstd_compress(std::span<const uint8_t> data, int level = kZstdLevel);
+// Appends one frame carrying zstd(payload), flags | COMPRESSED, compressed in place (no
+// separate compressed buffer). The same bytes as append_frame(out, flags | COMPRESSED,
+// zstd_compress(payload)).
+Status append_compressed_frame(std::vector<uint8_t>& out, uint8_t flags,
+                               std::span<const uint8_t> payload);
 // kResourceExhausted past `limit` output bytes; kInvalidArgument for corrupt or truncated input.
 Result<std::vector<uint8_t>> zstd_decompress(std::span<const uint8_t> data,
                                              size_t limit = kMaxDecompressedSize);

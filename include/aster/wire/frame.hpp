@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <utility>
+#include <memory>
 #include <vector>
 
 #include "aster/status.hpp"
@@ -58,6 +60,11 @@ class FrameDecoder {
   explicit FrameDecoder(uint32_t max_frame_size = kMaxFrameSize) : max_(max_frame_size) {}
 
   void feed(std::span<const uint8_t> bytes);
+  // Room for up to `n` more bytes at the end of the buffer, for a read straight into it (no
+  // copy through a separate read buffer, no zero fill); then commit(k) with the k bytes read.
+  // In between, next() yields nothing and nothing else may be fed or prepared.
+  std::span<uint8_t> prepare(size_t n);
+  void commit(size_t k);
   // The next whole frame; nullopt when more bytes are needed.
   Result<std::optional<Frame>> next();
 
@@ -66,14 +73,36 @@ class FrameDecoder {
   // as an error; `in_body()` tells the two apart.
   bool partial() const { return buffered() > 0; }
   bool in_body() const { return buffered() >= 4 && status_.is_ok(); }
-  size_t buffered() const { return buf_.size() - pos_; }
+  size_t buffered() const { return buf_.size() - prepared_ - pos_; }
   // Bytes still needed to complete the current frame (0 when none is started).
   size_t body_remaining() const;
 
  private:
+  // Like std::allocator, but resize() leaves new bytes uninitialised (prepare()).
+  template <typename T>
+  struct UninitAllocator : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+      using other = UninitAllocator<U>;
+    };
+    UninitAllocator() = default;
+    template <typename U>
+    UninitAllocator(const UninitAllocator<U>&) noexcept {}
+    template <typename U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+  };
+  void compact();
+
   uint32_t max_;
-  std::vector<uint8_t> buf_;
+  std::vector<uint8_t, UninitAllocator<uint8_t>> buf_;
   size_t pos_ = 0;
+  size_t prepared_ = 0;  // bytes at the end handed out by prepare() and not committed yet
   Status status_;
 };
 

@@ -31,15 +31,21 @@ class FrameReader {
   // limit, reported before the body is read), kInvalidArgument (len == 0), kDataLoss (stream
   // ended inside a frame body), or the stream's own read error after the prefix.
   asio::awaitable<Result<std::optional<Frame>>> next();
-  // The next frame if its bytes are already buffered, without reading (nullopt: next() must
-  // read). Lets callers skip per-read machinery such as a deadline timer.
-  Result<std::optional<Frame>> buffered() { return decoder_.next(); }
+  // The next frame if its bytes are already here — buffered, or readable from the stream
+  // without waiting (ByteStream::read_some_now) — else nullopt: next() must wait. Lets callers
+  // skip per-read machinery such as a deadline timer (a request usually arrives whole).
+  Result<std::optional<Frame>> buffered();
 
  private:
+  size_t read_size() const;
+  // Takes the outcome of a read into the decoder's prepared space. Not OK: a read failure
+  // inside a frame body, to report.
+  Status take_read(Result<size_t> n);
+
   transport::ByteStream* stream_;
   FrameDecoder decoder_;
-  std::vector<uint8_t> buf_;
   bool ended_ = false;
+  bool reading_ = false;  // next() waits in a read into the decoder's buffer
 };
 
 // Borrows the stream; one write at a time. Each frame goes out in one stream write.

@@ -161,6 +161,55 @@ TEST(ServerScale, CallsBeyondTheProducersStreamLimitQueueAndComplete) {
   rt->run(server.close());
 }
 
+TEST(ServerScale, QueuedCallsDeadlinesStartWhenTheirStreamOpens) {
+  // A call's request goes out with its stream in one operation only while the producer grants
+  // stream credit; a call that has to wait for credit builds its header (deadlineEpochMs) once
+  // its stream is open, so waiting in the queue does not use up its timeout (docs/rpc.md
+  // "Concurrent calls"). 24 calls of 200 ms through 2 streams take ≈2.4 s; each has 2 s.
+  constexpr int kCalls = 24;
+  auto rt = aster::transport::BlockingRuntime::create().value();
+  aster::rpc::ServerOptions options;
+  options.bind_v4 = "127.0.0.1:0";
+  options.max_concurrent_calls = 2;
+  aster::Server server(rt->runtime(), options);
+  server.add(aster::testing::make_rpc_test_impl());
+  ASSERT_TRUE(rt->run(server.start()).is_ok());
+  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+
+  Tally t = rt->run([&]() -> asio::awaitable<Tally> {
+    Tally t;
+    aster::Client client(rt->runtime(), server.address());
+    co_await client.connect();
+    auto svc = co_await client.client<RpcTest>();
+    auto ex = co_await asio::this_coro::executor;
+    int pending = kCalls;
+    asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
+    for (int i = 0; i < kCalls; ++i) {
+      asio::co_spawn(
+          ex,
+          [&]() -> asio::awaitable<void> {
+            aster::rpc::CallOptions o;
+            o.timeout = std::chrono::seconds(2);
+            SlowRequest req{200};
+            try {
+              auto reply = co_await svc.slow(std::move(req), std::move(o));
+              if (reply.message == "slept") ++t.ok;
+            } catch (const aster::RpcError& e) {
+              if (t.failed++ == 0) t.first_error = e.status().to_string();
+            }
+            if (--pending == 0) all_done.cancel();
+          },
+          asio::detached);
+    }
+    std::error_code ec;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_return t;
+  }());
+  EXPECT_EQ(t.failed, 0) << t.first_error;
+  EXPECT_EQ(t.ok, kCalls);
+  rt->run(server.close());
+}
+
 TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
   // 500 coroutines each ask the client for the service and call it at once: the first one dials
   // the aster/1 connection, the others wait for it instead of dialling their own.

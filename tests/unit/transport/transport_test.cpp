@@ -333,6 +333,10 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
             asio::detached);
         co_await sleep_for(300ms);
         CO_REQUIRE(!opened);  // pending, not failed
+        // The no-wait form answers at once instead: no credit, nothing opened or sent.
+        auto no_credit = co_await p->conn.try_open_bi_with(as_bytes("y"));
+        CO_REQUIRE_OK(no_credit);
+        CO_REQUIRE(!no_credit->has_value());
         // Close streams on both sides. noq announces new credit (MAX_STREAMS) only once more
         // than 1/8 of the limit was freed (noq-proto streams/state.rs queue_max_stream_id), so
         // closing one stream is not enough: close 20.
@@ -350,6 +354,47 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
         }
         co_await latch.wait();
         CO_REQUIRE(extra && *extra);
+        auto with_credit = co_await p->conn.try_open_bi_with(as_bytes("y"));
+        CO_REQUIRE_OK(with_credit);
+        CO_REQUIRE(with_credit->has_value());
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
+TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        // open + "hello" + FIN in one operation: one STREAM frame carrying the FIN.
+        auto s = co_await p->conn.open_bi_with(as_bytes("hello"));
+        CO_REQUIRE_OK(s);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        auto in = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in);
+        auto req = co_await in->recv.read_with_fin(64);
+        CO_REQUIRE_OK(req);
+        CO_REQUIRE(req->fin());
+        CO_REQUIRE(std::string(req->bytes().begin(), req->bytes().end()) == "hello");
+        // Nothing sent back yet: the no-wait read says so and leaves no operation behind.
+        auto nothing = s->recv.try_read_with_fin(64);
+        CO_REQUIRE_OK(nothing);
+        CO_REQUIRE(!nothing->has_value());
+        CO_REQUIRE(co_await in->send.write_and_finish(as_bytes("world")));
+        auto back = co_await s->recv.read_with_fin(64);
+        CO_REQUIRE_OK(back);
+        CO_REQUIRE(back->fin());
+        CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == "world");
+        // After the end, reads keep reporting it.
+        auto after = s->recv.try_read_with_fin(64);
+        CO_REQUIRE_OK(after);
+        CO_REQUIRE(after->has_value() && (*after)->fin() && (*after)->size() == 0);
         co_return true;
       }(&b->runtime()),
       60s);

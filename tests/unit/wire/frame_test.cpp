@@ -4,6 +4,7 @@
 
 #include "aster/hex.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -189,6 +190,60 @@ TEST(WireCompression, BombIsCappedAndCorruptInputIsAnError) {
   auto ok = zstd_compress(text).value();
   ok.resize(ok.size() / 2);
   EXPECT_FALSE(zstd_decompress(ok).is_ok());
+}
+
+TEST(WireFrame, PrepareAndCommitReadStraightIntoTheDecoder) {
+  // What FrameReader does: read into prepare()'s room, commit() what arrived.
+  std::vector<uint8_t> wire;
+  ASSERT_TRUE(append_frame(wire, flags::kHeader, std::vector<uint8_t>{1, 2, 3}).is_ok());
+  ASSERT_TRUE(append_frame(wire, 0, std::vector<uint8_t>(5000, 7)).is_ok());
+  FrameDecoder d;
+  std::vector<Frame> got;
+  size_t off = 0;
+  for (size_t step : {2u, 900u, 4096u, 4096u}) {
+    auto room = d.prepare(step);
+    ASSERT_EQ(room.size(), step);
+    EXPECT_FALSE(d.next().value().has_value());  // nothing while a read is outstanding
+    const size_t k = std::min(step, wire.size() - off);
+    std::copy_n(wire.begin() + static_cast<std::ptrdiff_t>(off), k, room.begin());
+    off += k;
+    d.commit(k);
+    while (auto f = d.next().value()) got.push_back(std::move(*f));
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].flags, flags::kHeader);
+  EXPECT_EQ(got[0].payload, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(got[1].payload, std::vector<uint8_t>(5000, 7));
+  EXPECT_EQ(d.buffered(), 0u);
+  // A prepare() never committed is forgotten by the next one.
+  (void)d.prepare(10);
+  (void)d.prepare(3);
+  d.commit(0);
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(WireCompression, CompressedFrameInPlaceIsTheSameBytes) {
+  // Reused contexts and in-place compression write exactly what a fresh ZSTD_compress and
+  // append_frame would, for every payload, again and again.
+  std::mt19937 rng(7);
+  for (size_t size : {4097u, 100000u, 1u << 20}) {
+    std::vector<uint8_t> data(size);
+    for (auto& b : data) b = static_cast<uint8_t>(rng() % (size == 100000u ? 4 : 256));
+    for (int round = 0; round < 2; ++round) {
+      std::vector<uint8_t> in_place{9, 9};  // appended after existing bytes
+      ASSERT_TRUE(append_compressed_frame(in_place, flags::kTrailer, data).is_ok());
+      std::vector<uint8_t> classic{9, 9};
+      ASSERT_TRUE(
+          append_frame(classic, flags::kTrailer | flags::kCompressed, zstd_compress(data).value())
+              .is_ok());
+      EXPECT_EQ(in_place, classic);
+      FrameDecoder d;
+      d.feed(std::span<const uint8_t>(in_place).subspan(2));
+      auto f = d.next().value();
+      ASSERT_TRUE(f.has_value());
+      EXPECT_EQ(data_payload(std::move(*f)).value(), data);
+    }
+  }
 }
 
 }  // namespace
