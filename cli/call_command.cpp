@@ -53,6 +53,7 @@ struct CallCommandOptions {
   std::string timeout = "10";
   std::string deadline;
   bool json = false;  // 0.1.2's --json: the output is always JSON
+  bool no_registry = false;  // do not read the producer's registry
 };
 
 // What the command line says, checked before anything is attempted (usage errors, exit 2).
@@ -308,6 +309,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   rpc::ClientOptions client_options;
   client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
   client_options.debug = [&context](std::string_view line) { context.debug(line); };
+  client_options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
   rpc::Client client(runtime, o.address, client_options);
   try {
     co_await client.connect();
@@ -336,6 +338,19 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     ASTER_CO_ASSIGN_OR_RETURN(
         found, find_types(local, *offered, [&context](std::string_view l) { context.debug(l); }));
   }
+  std::string registry_error;
+  if (!found.types && o.serialization != "json" && !o.no_registry) {
+    // Not on the command line nor in the cache: the producer's registry (0.1.2's shell does
+    // this, aster_cli/shell/app.py `_fetch_manifests`), then cached as the shell caches it.
+    const DebugSink debug = [&context](std::string_view l) { context.debug(l); };
+    auto fetched = co_await fetch_from_registry(client, *offered, debug);
+    if (fetched.is_ok()) {
+      found = std::move(*fetched);
+    } else {
+      registry_error = fetched.status().message();
+      context.debug("registry: " + registry_error);
+    }
+  }
   if (found.types) {
     context.debug("types of " + offered->name + " v" + std::to_string(offered->version) +
                   " from " + found.source);
@@ -350,14 +365,16 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
                      "no description of " + offered->name + " v" +
                          std::to_string(offered->version) +
                          " for Fory XLANG: give its collection (--collection DIR) or manifest "
-                         "(--manifest FILE)");
+                         "(--manifest FILE)" +
+                         (registry_error.empty() ? std::string()
+                                                 : "; the producer's registry: " + registry_error));
   }
   if (o.serialization == "auto") {
     // Said on stderr so that stdout stays the reply alone.
     std::fputs(
-        fmt::format("note: no published description of {} v{} found (--collection/--manifest, or "
-                    "0.1.2's ~/.aster/cache/manifests); calling in JSON mode as aster-cli "
-                    "0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
+        fmt::format("note: no published description of {} v{} found (--collection/--manifest, "
+                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry); calling in "
+                    "JSON mode as aster-cli 0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
                     escape_for_terminal(offered->name), offered->version)
             .c_str(),
         stderr);
@@ -407,6 +424,8 @@ void add_call_command(CLI::App& app, CommandContext& context) {
                    "repeatable")
       ->type_name("DIR")
       ->allow_extra_args(false);  // one value per occurrence: JSON may follow
+  call->add_flag("--no-registry", options->no_registry,
+                 "Do not fetch the service's description from the producer's registry");
   call->add_option("--manifest", options->descriptions.manifests,
                    "A manifest.json (one object or an array); repeatable")
       ->type_name("FILE")
@@ -441,8 +460,9 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       "Output: the reply as 2-space JSON; server-stream and bidi replies print as they arrive.\n"
       "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
       "Types come from --collection/--manifest/--types, else from aster-cli 0.1.2's manifest\n"
-      "cache (~/.aster/cache/manifests/<contract_id>.json); without them the call is made in\n"
-      "JSON mode as aster-cli 0.1.2 makes it (a note on stderr says so).\n"
+      "cache (~/.aster/cache/manifests/<contract_id>.json), else from the producer's registry\n"
+      "(then cached there, type blobs in ~/.aster/cache/types/); without them the call is made\n"
+      "in JSON mode as aster-cli 0.1.2 makes it (a note on stderr says so).\n"
       "\n"
       "Exit status: 0 success; 1 the call or the connection failed (`Error: …` on stderr,\n"
       "RPC errors as `Error: [CODE] message`); 2 usage error (bad Service.method or JSON).");

@@ -4,7 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "aster/contract/canonical_reader.hpp"
+#include "aster/registry/registry.hpp"
 #include "aster/rpc/errors.hpp"
+#include "aster/transport/content.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 
 namespace aster::cli {
@@ -53,22 +56,24 @@ Result<std::optional<FoundTypes>> from_shell_cache(const trust::ServiceSummary& 
                   cached.string() + " describes " + parsed->service + " v" +
                       std::to_string(parsed->version) + ", not " + name_version(offered));
   }
-  return std::optional<FoundTypes>(FoundTypes{
-      std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}), cached.string()});
-}
-
-// ── The network manifest fetch plugs in here ──
-// 0.1.2 reads the producer's registry document (admission's registry_namespace) over
-// iroh-docs: `manifests/<contract_id>`, else `contracts/<contract_id>` → ArtifactRef → the blob
-// collection's `manifest.json` (aster-rpc@0972ac9:cli/aster_cli/shell/app.py
-// `_fetch_manifests`), then caches it under ~/.aster/cache/manifests/. When src/registry
-// provides that reader, call it here (and write the cache as 0.1.2 does). Until then nothing is
-// fetched and the caller falls back (the shell lists the service without methods; `aster call`
-// calls in JSON mode as 0.1.2 does).
-Result<std::optional<FoundTypes>> fetch_published_manifest(const trust::ServiceSummary& offered,
-                                                          const DebugSink& debug) {
-  if (debug) debug("no registry reader yet: " + name_version(offered) + " is not fetched");
-  return std::optional<FoundTypes>();
+  std::vector<contract::TypeBlob> blobs;
+  const fs::path types_dir = registry::type_cache_dir(home);
+  if (!parsed->type_hashes.empty() && fs::is_directory(types_dir, ec)) {
+    // Type blobs a registry fetch saved beside the manifest (fetch_from_registry): nested
+    // types of a cached manifest stay describable on the next call.
+    for (const auto& h : parsed->type_hashes) {
+      auto bytes = contract::read_file_capped(types_dir / (h + ".bin"), kMaxManifestBytes);
+      if (!bytes.is_ok()) continue;
+      auto hash = transport::parse_hex32(h);
+      auto def = contract::read_type_def(
+          {reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()});
+      if (hash.is_ok() && def.is_ok()) blobs.push_back(contract::TypeBlob{*hash, std::move(*def)});
+    }
+  }
+  return std::optional<FoundTypes>(
+      FoundTypes{std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed},
+                                                 std::move(blobs)),
+                 cached.string()});
 }
 
 }  // namespace
@@ -118,9 +123,61 @@ Result<FoundTypes> find_types(const LocalDescriptions& local,
     }
     return std::move(*cached);
   }
-  ASTER_ASSIGN_OR_RETURN(auto fetched, fetch_published_manifest(offered, debug));
-  if (fetched) return std::move(*fetched);
   return FoundTypes{};
+}
+
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
+                                                        const trust::ServiceSummary& offered,
+                                                        const DebugSink& debug) {
+  if (client.registry_namespace().empty()) {
+    co_return Status(StatusCode::kNotFound, "the producer publishes no registry");
+  }
+  registry::FetchOptions options;
+  options.debug = [&debug](std::string_view line) {
+    if (debug) debug(line);
+  };
+  ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await client.join_registry(options));
+  ASTER_CO_ASSIGN_OR_RETURN(std::string text, co_await reader.manifest(offered.contract_id));
+  auto parsed = contract::parse_manifest(text);
+  if (!parsed.is_ok()) co_return with_context(parsed.status(), "the registry's manifest");
+  if (parsed->service != offered.name || parsed->version != offered.version) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "the registry's manifest describes " + parsed->service + " v" +
+                         std::to_string(parsed->version) + ", not " + name_version(offered));
+  }
+  const char* home_env = std::getenv("HOME");
+  const std::string home = home_env != nullptr ? home_env : "";
+  std::vector<contract::TypeBlob> blobs;
+  if (!parsed->type_hashes.empty()) {
+    auto entries = co_await reader.collection(offered.contract_id);
+    if (!entries.is_ok()) {
+      if (debug) debug("type blobs: " + entries.status().message());
+    } else {
+      for (const auto& [name, bytes] : *entries) {
+        if (!name.starts_with("types/") || !name.ends_with(".bin")) continue;
+        const std::string hash_hex = name.substr(6, name.size() - 10);
+        auto hash = transport::parse_hex32(hash_hex);
+        auto def = contract::read_type_def(bytes);
+        if (!hash.is_ok() || !def.is_ok()) {
+          co_return Status(StatusCode::kDataLoss,
+                           "the registry's " + name + ": " +
+                               (hash.is_ok() ? def.status() : hash.status()).message());
+        }
+        blobs.push_back(contract::TypeBlob{*hash, std::move(*def)});
+        if (!home.empty()) {
+          Status saved = registry::save_type_blob_to_cache(home, hash_hex, bytes);
+          if (!saved.is_ok() && debug) debug("not cached: " + saved.message());
+        }
+      }
+    }
+  }
+  if (!home.empty()) {
+    Status saved = registry::save_manifest_to_cache(home, offered.contract_id, text);
+    if (!saved.is_ok() && debug) debug("not cached: " + saved.message());
+  }
+  co_return FoundTypes{
+      std::make_shared<ManifestTypes>(std::vector<ContractManifest>{*parsed}, std::move(blobs)),
+      "the producer's registry"};
 }
 
 Result<const trust::ServiceSummary*> choose_service(
@@ -168,7 +225,9 @@ Result<std::unique_ptr<PeerConnection>> PeerConnection::connect(
   ASTER_ASSIGN_OR_RETURN(peer->runtime_, transport::BlockingRuntime::create());
   rpc::ClientOptions options;
   options.admission_timeout = timeout;
-  options.debug = std::move(debug);
+  options.debug = debug;
+  options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
+  peer->debug_ = std::move(debug);
   peer->client_ = std::make_unique<rpc::Client>(peer->runtime_->runtime(), address, options);
   auto& client = *peer->client_;
   Status st = peer->runtime_->run([&client]() -> asio::awaitable<Status> {
@@ -186,6 +245,19 @@ Result<std::unique_ptr<PeerConnection>> PeerConnection::connect(
   }());
   if (!st.is_ok()) return st;
   return peer;
+}
+
+Result<FoundTypes> PeerConnection::find_types(const LocalDescriptions& local,
+                                              const trust::ServiceSummary& offered,
+                                              bool use_registry) {
+  ASTER_ASSIGN_OR_RETURN(FoundTypes found, cli::find_types(local, offered, debug_));
+  if (found.types || !use_registry) return found;
+  auto fetched = runtime_->run(fetch_from_registry(*client_, offered, debug_));
+  if (fetched.is_ok()) return std::move(*fetched);
+  // No description anywhere: the caller lists the service without methods (the shell) or says
+  // what it could not find; the registry's reason goes to the debug line.
+  if (debug_) debug_("registry: " + fetched.status().message());
+  return FoundTypes{};
 }
 
 PeerConnection::~PeerConnection() {

@@ -6,8 +6,9 @@
 //   1. descriptions given on the command line (--collection / --manifest / --types);
 //   2. aster-cli 0.1.2's shell cache, ~/.aster/cache/manifests/<contract_id>.json
 //      (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_load_cached_manifests`);
-//   3. the producer's registry over iroh-docs — NOT YET: see the marked place in
-//      peer_catalog.cpp (`fetch_published_manifest`), where src/registry plugs in.
+//   3. the producer's registry over iroh-docs (fetch_from_registry: `manifests/<cid>`, else the
+//      collection's manifest.json; aster-rpc@0972ac9:cli/aster_cli/shell/app.py
+//      `_fetch_manifests`), then cached where 0.1.2's shell caches it.
 #pragma once
 
 #include <functional>
@@ -48,11 +49,20 @@ struct FoundTypes {
   std::string source;
 };
 
-// The manifest of `offered`: from `local`, else 0.1.2's shell cache, else (later) the network.
+// The manifest of `offered`: from `local`, else 0.1.2's shell cache (with type blobs a registry
+// fetch saved beside it). The network is PeerConnection::find_types / fetch_from_registry.
 // A manifest for the same name and version but another contract id describes another contract:
 // refused (kFailedPrecondition) rather than used to encode.
 Result<FoundTypes> find_types(const LocalDescriptions& local,
                               const trust::ServiceSummary& offered, const DebugSink& debug);
+
+// The description of `offered` from the producer's registry (admission's registry_namespace):
+// its manifest and the type blobs of its collection (nested types). The manifest goes to 0.1.2's
+// cache, the type blobs beside it (registry::save_type_blob_to_cache). Runs on the io thread;
+// `client` must have been created with ClientOptions::serve_content.
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
+                                                        const trust::ServiceSummary& offered,
+                                                        const DebugSink& debug);
 
 // The offered summary for `name` (and `version`, 0 = the only one offered). Errors list what
 // is offered; `version_hint` is how the user picks a version (e.g. "--version N").
@@ -75,10 +85,16 @@ class PeerConnection {
   rpc::Client& client() { return *client_; }
   const std::vector<trust::ServiceSummary>& services() const { return client_->services(); }
 
+  // cli::find_types, then (use_registry) the producer's registry. A registry that cannot be read
+  // is not an error: the result has no types and the reason goes to the debug sink.
+  Result<FoundTypes> find_types(const LocalDescriptions& local,
+                                const trust::ServiceSummary& offered, bool use_registry = true);
+
  private:
   PeerConnection() = default;
   std::unique_ptr<transport::BlockingRuntime> runtime_;
   std::unique_ptr<rpc::Client> client_;
+  DebugSink debug_;
 };
 
 }  // namespace aster::cli

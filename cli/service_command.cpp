@@ -82,6 +82,7 @@ struct ServiceDescribeOptions {
   std::string service;
   int32_t version = 0;
   bool json = false;
+  bool no_registry = false;
   DescriptionFlags descriptions;
   std::string timeout = "10";
 };
@@ -100,7 +101,7 @@ Status run_service_describe(const ServiceDescribeOptions& o, const CommandContex
                      address, saturating_milliseconds(parse_seconds(o.timeout).value()), debug));
   ASTER_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
                          choose_service(peer->services(), o.service, o.version, "--version N"));
-  ASTER_ASSIGN_OR_RETURN(FoundTypes found, find_types(local, *offered, debug));
+  ASTER_ASSIGN_OR_RETURN(FoundTypes found, peer->find_types(local, *offered, !o.no_registry));
   const contract::ContractManifest* manifest =
       found.types ? found.types->find_manifest(offered->name,
                                                static_cast<int32_t>(offered->version))
@@ -182,6 +183,8 @@ void add_service_commands(CLI::App& app, CommandContext& context) {
   describe->add_flag("--json", d->json,
                      "Print one JSON object: the offered summary (service), where the manifest "
                      "came from (described_by) and the manifest itself (or null)");
+  describe->add_flag("--no-registry", d->no_registry,
+                     "Do not read the manifest from the producer's registry");
   describe->add_option("--collection", d->descriptions.collections,
                        "The service's published collection directory; repeatable")
       ->type_name("DIR");

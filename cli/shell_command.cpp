@@ -35,6 +35,7 @@ struct ShellOptions {
   std::string peer;
   bool demo = false;
   bool json = false;
+  bool no_registry = false;
   DescriptionFlags descriptions;
   std::string timeout = "10";
 };
@@ -935,6 +936,7 @@ Status run_shell(const ShellOptions& o, const CommandContext& context, int& exit
     live.timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
     live.descriptions = o.descriptions;
     live.debug = [&context](std::string_view line) { context.debug(line); };
+    live.use_registry = !o.no_registry;
     ASTER_ASSIGN_OR_RETURN(peer, connect_live_peer(live));
   }
   Shell shell(*peer, o.json);
@@ -954,6 +956,8 @@ void add_shell_command(CLI::App& app, CommandContext& context) {
   shell->add_flag("--demo", options->demo, "Explore the offline demo peer (no network)");
   shell->add_flag("--json", options->json,
                   "Raw mode for scripts: values as JSON, tables as one-line JSON, no decoration");
+  shell->add_flag("--no-registry", options->no_registry,
+                  "Do not fetch manifests from the producer's registry (flags and cache only)");
   shell->add_option("--collection", options->descriptions.collections,
                     "A service's published collection directory (manifest.json, types/); "
                     "repeatable")

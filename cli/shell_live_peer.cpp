@@ -372,7 +372,7 @@ class LivePeer : public ShellPeer {
       s.version = summary.version;
       s.scope = summary.pattern;
       s.contract_id = summary.contract_id;
-      auto found = find_types(local_, summary, options_.debug);
+      auto found = peer_->find_types(local_, summary, options_.use_registry);
       if (!found.is_ok()) {
         // A manifest that does not match the offered contract: say so, list without methods.
         std::fprintf(stderr, "warning: %s\n", found.status().message().c_str());

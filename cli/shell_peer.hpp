@@ -104,6 +104,7 @@ struct LivePeerOptions {
   std::chrono::milliseconds timeout{10000};
   DescriptionFlags descriptions;
   DebugSink debug;
+  bool use_registry = true;  // read manifests from the producer's registry when not cached
 };
 // Connects and admits; kInvalidArgument / kPermissionDenied / kUnavailable as PeerConnection.
 Result<std::unique_ptr<ShellPeer>> connect_live_peer(const LivePeerOptions& options);

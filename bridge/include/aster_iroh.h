@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 3u
+#define ASTER_IROH_ABI_VERSION 4u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -87,6 +87,16 @@ enum aster_iroh_event_kind {
   ASTER_IROH_EV_READ = 8,            /* OK + payload, or FIN (+ whole payload: read to end) */
   ASTER_IROH_EV_WRITE = 9,
   ASTER_IROH_EV_STOPPED = 10,        /* OK (all acked) or STREAM_STOPPED + code */
+  ASTER_IROH_EV_BLOB_ADD = 20,        /* payload = hash[32] (blob, or collection root) */
+  ASTER_IROH_EV_BLOB_READ = 21,       /* payload = the blob's bytes */
+  ASTER_IROH_EV_BLOB_DOWNLOAD = 22,
+  ASTER_IROH_EV_COLLECTION_LIST = 23, /* payload = packed entries (aster_iroh_collection_list) */
+  ASTER_IROH_EV_DOC_CREATE = 24,      /* h1 = doc; payload = namespace id[32] */
+  ASTER_IROH_EV_AUTHOR_CREATE = 25,   /* payload = author id[32] */
+  ASTER_IROH_EV_DOC_SET = 26,         /* payload = content hash[32] */
+  ASTER_IROH_EV_DOC_OPEN_SYNC = 27,
+  ASTER_IROH_EV_DOC_JOIN = 28,        /* h1 = doc; code = ASTER_IROH_JOIN_* flags */
+  ASTER_IROH_EV_DOC_QUERY = 29,       /* payload = packed entries (see aster_iroh_doc_query) */
   ASTER_IROH_EV_DEBUG = 99,
   /* Pushed without a request (op = 0): gate-0 after_handshake asks for a verdict.
    * h1 = endpoint, h2 = invocation (answer with aster_iroh_hook_respond),
@@ -158,6 +168,10 @@ int32_t aster_iroh_debug_op(aster_iroh_rt *rt, uint32_t panic, uint64_t user_dat
 #define ASTER_IROH_EP_SECRET_KEY 1u /* use cfg.secret_key instead of generating one */
 #define ASTER_IROH_EP_GATE 2u       /* install the gate-0 hook (HOOK events) */
 #define ASTER_IROH_EP_PORTMAPPER 4u /* UPnP/NAT-PMP/PCP; off unless set */
+/* Serve iroh-blobs (in-memory store, ALPN /iroh-bytes/4), iroh-gossip (/iroh-gossip/1) and
+ * iroh-docs (in memory, /iroh-sync/1) on the same endpoint, as 0.1.2 nodes do
+ * (aster-rpc@0972ac9:core/src/lib.rs CoreNode::finalize). Needed by the blob and doc calls. */
+#define ASTER_IROH_EP_CONTENT 8u
 
 enum aster_iroh_relay_mode {
   ASTER_IROH_RELAY_DISABLED = 0,
@@ -312,6 +326,78 @@ int32_t aster_iroh_recv(aster_iroh_rt *rt, aster_iroh_handle recv, size_t max, u
 int32_t aster_iroh_stop(aster_iroh_rt *rt, aster_iroh_handle recv, uint64_t code);
 /* Dropping a partly read recv half sends STOP_SENDING 0 (noq). */
 int32_t aster_iroh_recv_free(aster_iroh_rt *rt, aster_iroh_handle recv);
+
+/* ---- blobs and docs (endpoints created with ASTER_IROH_EP_CONTENT, else INVALID_ARG) ----
+ * Generic operations on the endpoint's iroh-blobs store and iroh-docs engine (bridge/src/
+ * content.rs). Hashes, namespace and author ids are 32 raw bytes. Errors: STORE (store or
+ * engine), NOT_FOUND (blob absent or partial, collection not local), TOO_LONG, TIMEOUT,
+ * CONNECT_FAILED (download), each with a message payload. Packed payloads are little endian. */
+
+/* Adds a raw blob; tag (NULL/empty = none) keeps it from GC. Event BLOB_ADD. */
+int32_t aster_iroh_blob_add(aster_iroh_rt *rt, aster_iroh_handle ep, const uint8_t *data,
+                            size_t len, const aster_iroh_bytes *tag, uint64_t user_data,
+                            aster_iroh_op *out_op);
+/* Adds n named blobs and an iroh-blobs Collection over them (a HashSeq whose first child is
+ * the names blob), names in the given order; tag (HashSeq) keeps it. Event BLOB_ADD with the
+ * collection root hash. */
+int32_t aster_iroh_blob_add_collection(aster_iroh_rt *rt, aster_iroh_handle ep,
+                                       const aster_iroh_bytes *names,
+                                       const aster_iroh_bytes *datas, size_t n,
+                                       const aster_iroh_bytes *tag, uint64_t user_data,
+                                       aster_iroh_op *out_op);
+/* Reads a complete local blob of at most max bytes. Event BLOB_READ. */
+int32_t aster_iroh_blob_read(aster_iroh_rt *rt, aster_iroh_handle ep, const uint8_t *hash,
+                             size_t max, uint64_t user_data, aster_iroh_op *out_op);
+/* Downloads a blob (hash_seq = 0) or a HashSeq and all its children (hash_seq != 0) from the
+ * peer `peer` names (its alpn is ignored; timeout_ms bounds the download, 0 = none).
+ * Event BLOB_DOWNLOAD. */
+int32_t aster_iroh_blob_download(aster_iroh_rt *rt, aster_iroh_handle ep,
+                                 const aster_iroh_connect_cfg *peer, const uint8_t *hash,
+                                 uint32_t hash_seq, uint64_t user_data, aster_iroh_op *out_op);
+/* Lists a local Collection. Event COLLECTION_LIST, payload: u32 count, then per entry
+ * u32 name_len, name, hash[32], u64 size. */
+int32_t aster_iroh_collection_list(aster_iroh_rt *rt, aster_iroh_handle ep,
+                                   const uint8_t *hash, uint64_t user_data,
+                                   aster_iroh_op *out_op);
+/* Creates a document we can write. Event DOC_CREATE (h1 = doc, payload = namespace id). */
+int32_t aster_iroh_doc_create(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
+                              aster_iroh_op *out_op);
+/* Creates an author. Event AUTHOR_CREATE (payload = author id). */
+int32_t aster_iroh_author_create(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t user_data,
+                                 aster_iroh_op *out_op);
+/* Sets a non-empty key to value as author. Event DOC_SET (payload = content hash). */
+int32_t aster_iroh_doc_set(aster_iroh_rt *rt, aster_iroh_handle doc, const uint8_t *author,
+                           const uint8_t *key, size_t key_len, const uint8_t *value,
+                           size_t value_len, uint64_t user_data, aster_iroh_op *out_op);
+/* Opens the document for sync with any peer that knows its namespace (what iroh-docs'
+ * Doc::share does besides making a ticket). Event DOC_OPEN_SYNC. */
+int32_t aster_iroh_doc_open_sync(aster_iroh_rt *rt, aster_iroh_handle doc, uint64_t user_data,
+                                 aster_iroh_op *out_op);
+/* Joins namespace[32] read-only with the peer `peer` names as sync peer (alpn ignored), then
+ * waits up to peer->timeout_ms (0 = not at all) for the first sync with it to finish and the
+ * content it announced to arrive. Event DOC_JOIN: h1 = doc, code = flags below (status OK
+ * even when the wait ran out), payload = the sync error text with JOIN_SYNC_FAILED. */
+#define ASTER_IROH_JOIN_SYNC_FINISHED 1u
+#define ASTER_IROH_JOIN_CONTENT_READY 2u
+#define ASTER_IROH_JOIN_SYNC_FAILED 4u
+int32_t aster_iroh_doc_join(aster_iroh_rt *rt, aster_iroh_handle ep,
+                            const aster_iroh_connect_cfg *peer, const uint8_t *namespace_id,
+                            uint64_t user_data, aster_iroh_op *out_op);
+/* Entries whose key equals (prefix = 0) or starts with (prefix != 0) key, all authors, at
+ * most limit (0 = all). Event DOC_QUERY, payload: u32 count, then per entry author[32],
+ * u32 key_len, key, content_hash[32], u64 content_len, u64 timestamp (µs). Read an entry's
+ * content with aster_iroh_blob_read on the endpoint (docs keep it in the blob store). */
+int32_t aster_iroh_doc_query(aster_iroh_rt *rt, aster_iroh_handle doc, const uint8_t *key,
+                             size_t key_len, uint32_t prefix, uint64_t limit,
+                             uint64_t user_data, aster_iroh_op *out_op);
+/* The iroh-blobs ticket text ("blob…") for hash at this endpoint's address, HashSeq format
+ * when hash_seq != 0, into out (not NUL-terminated); *out_len = its length. BUFFER_TOO_SMALL
+ * (only *out_len written) when cap is short. Sync. */
+int32_t aster_iroh_blob_ticket(aster_iroh_rt *rt, aster_iroh_handle ep, const uint8_t *hash,
+                               uint32_t hash_seq, uint8_t *out, size_t cap, size_t *out_len);
+/* Namespace id into out[32] (sync). */
+int32_t aster_iroh_doc_id(aster_iroh_rt *rt, aster_iroh_handle doc, uint8_t *out);
+int32_t aster_iroh_doc_free(aster_iroh_rt *rt, aster_iroh_handle doc);
 
 #ifdef __cplusplus
 }

@@ -78,6 +78,16 @@ pub mod kind {
     pub const READ: u32 = 8;
     pub const WRITE: u32 = 9;
     pub const STOPPED: u32 = 10;
+    pub const BLOB_ADD: u32 = 20;
+    pub const BLOB_READ: u32 = 21;
+    pub const BLOB_DOWNLOAD: u32 = 22;
+    pub const COLLECTION_LIST: u32 = 23;
+    pub const DOC_CREATE: u32 = 24;
+    pub const AUTHOR_CREATE: u32 = 25;
+    pub const DOC_SET: u32 = 26;
+    pub const DOC_OPEN_SYNC: u32 = 27;
+    pub const DOC_JOIN: u32 = 28;
+    pub const DOC_QUERY: u32 = 29;
     pub const DEBUG: u32 = 99;
     /// Pushed without a request: gate-0 `after_handshake` asks C++
     /// (iroh 0.97.0 src/endpoint/hooks.rs; docs/transport.md, "Gate 0").
@@ -87,6 +97,7 @@ pub mod kind {
 pub const EP_SECRET_KEY: u32 = 1;
 pub const EP_GATE: u32 = 2;
 pub const EP_PORTMAPPER: u32 = 4;
+pub const EP_CONTENT: u32 = 8;
 
 /// `aster_iroh_send` / `aster_iroh_open_bi_send`: FIN after the data.
 pub const SEND_FIN: u32 = 1;

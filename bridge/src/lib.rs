@@ -12,6 +12,7 @@
 #![cfg(feature = "iroh")]
 
 mod abi;
+mod content;
 mod cq;
 mod node;
 mod runtime;
@@ -36,14 +37,14 @@ pub use abi::{
     aster_iroh_runtime_cfg,
 };
 use abi::{
-    kind, status, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
+    kind, status, EP_CONTENT, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
     RELAY_DISABLED, RELAY_STAGING,
 };
 use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -496,6 +497,7 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
             max_bidi_streams: c.max_bidi_streams,
             idle_timeout_ms: c.idle_timeout_ms,
             alpns,
+            content: c.flags & EP_CONTENT != 0,
         };
         let weak = Arc::downgrade(&r.shared);
         r.submit(
@@ -643,6 +645,24 @@ pub unsafe extern "C" fn aster_iroh_endpoint_free(rt: *mut aster_iroh_rt, ep: u6
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+/// The peer a connect config names: id, optional relay URL, direct addresses.
+unsafe fn peer_addr(c: &aster_iroh_connect_cfg) -> Result<EndpointAddr, i32> {
+    let id = EndpointId::from_bytes(&c.endpoint_id).map_err(|_| status::PARSE)?;
+    let mut addr = EndpointAddr::new(id);
+    if let Some(s) = opt_cstr(c.relay_url)? {
+        addr = addr.with_relay_url(node::parse_relay(s).map_err(|_| status::PARSE)?);
+    }
+    if c.addrs_len > 0 {
+        if c.addrs.is_null() {
+            return Err(status::INVALID_ARG);
+        }
+        for a in std::slice::from_raw_parts(c.addrs, c.addrs_len) {
+            addr = addr.with_ip_addr(a.to_std().ok_or(status::INVALID_ARG)?);
+        }
+    }
+    Ok(addr)
+}
+
 /// Dials `cfg->endpoint_id` at the given relay/direct addresses on one ALPN. CONNECT event:
 /// `h1` = connection, payload = remote id[32] + ALPN.
 ///
@@ -667,30 +687,10 @@ pub unsafe extern "C" fn aster_iroh_connect(
             return status::INVALID_ARG;
         }
         let e = get_obj!(r, ep, Endpoint);
-        let id = match EndpointId::from_bytes(&c.endpoint_id) {
-            Ok(id) => id,
-            Err(_) => return status::PARSE,
+        let addr = match peer_addr(c) {
+            Ok(a) => a,
+            Err(st) => return st,
         };
-        let mut addr = EndpointAddr::new(id);
-        match opt_cstr(c.relay_url) {
-            Ok(None) => {}
-            Ok(Some(s)) => match node::parse_relay(s) {
-                Ok(u) => addr = addr.with_relay_url(u),
-                Err(_) => return status::PARSE,
-            },
-            Err(e) => return e,
-        }
-        if c.addrs_len > 0 {
-            if c.addrs.is_null() {
-                return status::INVALID_ARG;
-            }
-            for a in std::slice::from_raw_parts(c.addrs, c.addrs_len) {
-                match a.to_std() {
-                    Some(a) => addr = addr.with_ip_addr(a),
-                    None => return status::INVALID_ARG,
-                }
-            }
-        }
         let alpn = match slice(c.alpn.ptr, c.alpn.len) {
             Some(s) if !s.is_empty() => s.to_vec(),
             _ => return status::INVALID_ARG,
@@ -1292,4 +1292,491 @@ pub unsafe extern "C" fn aster_iroh_stop(rt: *mut aster_iroh_rt, recv: u64, code
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_recv_free(rt: *mut aster_iroh_rt, recv: u64) -> i32 {
     free_kind(rt, recv, |o| matches!(o, Obj::Recv(_)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blobs and docs (endpoints created with ASTER_IROH_EP_CONTENT; src/content.rs)
+
+macro_rules! get_content {
+    ($rt:expr, $h:expr) => {
+        match $rt.shared.get($h) {
+            Some(Obj::Endpoint(e)) => match e.content.clone() {
+                Some(c) => (e, c),
+                None => return status::INVALID_ARG,
+            },
+            _ => return status::NOT_FOUND,
+        }
+    };
+}
+
+unsafe fn hash32(p: *const u8) -> Option<[u8; 32]> {
+    if p.is_null() {
+        return None;
+    }
+    let mut a = [0u8; 32];
+    std::ptr::copy_nonoverlapping(p, a.as_mut_ptr(), 32);
+    Some(a)
+}
+
+unsafe fn opt_bytes(b: *const aster_iroh_bytes) -> Result<Option<Vec<u8>>, i32> {
+    match b.as_ref() {
+        None => Ok(None),
+        Some(b) if b.len == 0 => Ok(None),
+        Some(b) => slice(b.ptr, b.len)
+            .map(|s| Some(s.to_vec()))
+            .ok_or(status::INVALID_ARG),
+    }
+}
+
+/// Adds `data` as a raw blob (tagged `tag` when given). BLOB_ADD event, payload = hash[32].
+///
+/// # Safety
+/// `rt` valid; `data` readable for `len`; `tag` null or valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_add(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    data: *const u8,
+    len: usize,
+    tag: *const aster_iroh_bytes,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(d) = slice(data, len) else {
+            return status::INVALID_ARG;
+        };
+        let tag = match opt_bytes(tag) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let (_, c) = get_content!(r, ep);
+        let d = d.to_vec();
+        r.submit(kind::BLOB_ADD, user_data, out_op, content::blob_add(c, d, tag))
+    })
+}
+
+/// Adds `n` named blobs and an iroh-blobs Collection over them (names in the given order),
+/// tagged `tag` (HashSeq) when given. BLOB_ADD event, payload = the collection root hash[32].
+///
+/// # Safety
+/// `rt` valid; `names`/`datas` arrays of `n`; `tag` null or valid; `out_op` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_blob_add_collection(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    names: *const aster_iroh_bytes,
+    datas: *const aster_iroh_bytes,
+    n: usize,
+    tag: *const aster_iroh_bytes,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if n > 0 && (names.is_null() || datas.is_null()) {
+            return status::INVALID_ARG;
+        }
+        let mut entries = Vec::with_capacity(n);
+        for i in 0..n {
+            let nb = &*names.add(i);
+            let db = &*datas.add(i);
+            let Some(name) = slice(nb.ptr, nb.len) else {
+                return status::INVALID_ARG;
+            };
+            let Ok(name) = std::str::from_utf8(name) else {
+                return status::INVALID_ARG;
+            };
+            let Some(d) = slice(db.ptr, db.len) else {
+                return status::INVALID_ARG;
+            };
+            entries.push((name.to_owned(), d.to_vec()));
+        }
+        let tag = match opt_bytes(tag) {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let (_, c) = get_content!(r, ep);
+        r.submit(
+            kind::BLOB_ADD,
+            user_data,
+            out_op,
+            content::add_collection(c, entries, tag),
+        )
+    })
+}
+
+/// Reads a complete local blob (at most `max` bytes, else TOO_LONG; NOT_FOUND when absent or
+/// partial). BLOB_READ event, payload = the bytes.
+///
+/// # Safety
+/// `rt` valid; `hash` 32 readable bytes; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_read(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    hash: *const u8,
+    max: usize,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        let (_, c) = get_content!(r, ep);
+        r.submit(
+            kind::BLOB_READ,
+            user_data,
+            out_op,
+            content::blob_read(c, iroh_blobs::Hash::from_bytes(h), max),
+        )
+    })
+}
+
+/// Downloads a blob (`hash_seq` = 0) or a HashSeq with all its children (`hash_seq` != 0)
+/// from the peer `cfg` names (alpn ignored; timeout_ms bounds the whole download).
+/// BLOB_DOWNLOAD event.
+///
+/// # Safety
+/// `rt` valid; `cfg` valid; `hash` 32 readable bytes; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_download(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    cfg: *const aster_iroh_connect_cfg,
+    hash: *const u8,
+    hash_seq: u32,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(c) = cfg.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
+            return status::INVALID_ARG;
+        }
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        let addr = match peer_addr(c) {
+            Ok(a) => a,
+            Err(st) => return st,
+        };
+        let timeout = (c.timeout_ms > 0).then(|| Duration::from_millis(c.timeout_ms as u64));
+        let (e, content) = get_content!(r, ep);
+        let format = if hash_seq != 0 {
+            iroh_blobs::BlobFormat::HashSeq
+        } else {
+            iroh_blobs::BlobFormat::Raw
+        };
+        r.submit(
+            kind::BLOB_DOWNLOAD,
+            user_data,
+            out_op,
+            content::download(
+                content,
+                e.endpoint.clone(),
+                iroh_blobs::Hash::from_bytes(h),
+                format,
+                addr,
+                timeout,
+            ),
+        )
+    })
+}
+
+/// Lists a local iroh-blobs Collection. COLLECTION_LIST event, payload = u32 count, then per
+/// entry u32 name_len, name, hash[32], u64 size (little endian).
+///
+/// # Safety
+/// `rt` valid; `hash` 32 readable bytes; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_collection_list(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    hash: *const u8,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        let (_, c) = get_content!(r, ep);
+        r.submit(
+            kind::COLLECTION_LIST,
+            user_data,
+            out_op,
+            content::collection_list(c, iroh_blobs::Hash::from_bytes(h)),
+        )
+    })
+}
+
+/// Creates a document (we hold its write capability). DOC_CREATE event: h1 = doc,
+/// payload = namespace id[32].
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_doc_create(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let (_, c) = get_content!(r, ep);
+        r.submit(kind::DOC_CREATE, user_data, out_op, content::doc_create(c))
+    })
+}
+
+/// Creates an author. AUTHOR_CREATE event, payload = author id[32].
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_author_create(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let (_, c) = get_content!(r, ep);
+        r.submit(kind::AUTHOR_CREATE, user_data, out_op, content::author_create(c))
+    })
+}
+
+/// Sets `key` to `value` by `author`. DOC_SET event, payload = content hash[32].
+///
+/// # Safety
+/// `rt` valid; `author` 32 bytes; key/value readable; `out_op` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_doc_set(
+    rt: *mut aster_iroh_rt,
+    doc: u64,
+    author: *const u8,
+    key: *const u8,
+    key_len: usize,
+    value: *const u8,
+    value_len: usize,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(a) = hash32(author) else {
+            return status::INVALID_ARG;
+        };
+        let (Some(k), Some(v)) = (slice(key, key_len), slice(value, value_len)) else {
+            return status::INVALID_ARG;
+        };
+        if k.is_empty() {
+            return status::INVALID_ARG;
+        }
+        let d = get_obj!(r, doc, Doc);
+        let (k, v) = (k.to_vec(), v.to_vec());
+        r.submit(kind::DOC_SET, user_data, out_op, content::doc_set(d, a, k, v))
+    })
+}
+
+/// Opens the document for sync with any peer that knows its namespace. DOC_OPEN_SYNC event.
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_doc_open_sync(
+    rt: *mut aster_iroh_rt,
+    doc: u64,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let d = get_obj!(r, doc, Doc);
+        r.submit(kind::DOC_OPEN_SYNC, user_data, out_op, content::doc_open_sync(d))
+    })
+}
+
+/// Joins `namespace` read-only with the peer `cfg` names as sync peer, then waits up to
+/// cfg.timeout_ms (0 = no wait) for the first sync with it and the content it announced.
+/// DOC_JOIN event: h1 = doc; code = ASTER_IROH_JOIN_* flags; payload = the sync error, if any.
+///
+/// # Safety
+/// `rt` valid; `cfg` valid; `namespace` 32 bytes; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_doc_join(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    cfg: *const aster_iroh_connect_cfg,
+    namespace: *const u8,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(c) = cfg.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
+            return status::INVALID_ARG;
+        }
+        let Some(ns) = hash32(namespace) else {
+            return status::INVALID_ARG;
+        };
+        let addr = match peer_addr(c) {
+            Ok(a) => a,
+            Err(st) => return st,
+        };
+        let (e, content) = get_content!(r, ep);
+        let wait = Duration::from_millis(c.timeout_ms as u64);
+        r.submit(
+            kind::DOC_JOIN,
+            user_data,
+            out_op,
+            content::doc_join(content, e.endpoint.clone(), ns, addr, wait),
+        )
+    })
+}
+
+/// Entries whose key equals (`prefix` = 0) or starts with (`prefix` != 0) `key`, across
+/// authors, at most `limit` (0 = all). DOC_QUERY event, payload = u32 count, then per entry
+/// author[32], u32 key_len, key, content_hash[32], u64 content_len, u64 timestamp.
+///
+/// # Safety
+/// `rt` valid; `key` readable; `out_op` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_doc_query(
+    rt: *mut aster_iroh_rt,
+    doc: u64,
+    key: *const u8,
+    key_len: usize,
+    prefix: u32,
+    limit: u64,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(k) = slice(key, key_len) else {
+            return status::INVALID_ARG;
+        };
+        let d = get_obj!(r, doc, Doc);
+        let k = k.to_vec();
+        r.submit(
+            kind::DOC_QUERY,
+            user_data,
+            out_op,
+            content::doc_query(d, prefix != 0, k, limit),
+        )
+    })
+}
+
+/// Writes the document's namespace id into `out[32]`.
+///
+/// # Safety
+/// `rt` valid; `out` 32 writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_doc_id(rt: *mut aster_iroh_rt, doc: u64, out: *mut u8) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if out.is_null() {
+            return status::INVALID_ARG;
+        }
+        let d = get_obj!(r, doc, Doc);
+        std::ptr::copy_nonoverlapping(d.doc.id().as_bytes().as_ptr(), out, 32);
+        status::OK
+    })
+}
+
+/// Releases the document handle (the document stays in the endpoint's store).
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_doc_free(rt: *mut aster_iroh_rt, doc: u64) -> i32 {
+    free_kind(rt, doc, |o| matches!(o, Obj::Doc(_)))
+}
+
+/// Writes the iroh-blobs ticket (`blob…` text) for `hash` at this endpoint's current address
+/// (`hash_seq` != 0: HashSeq format) into `out` (not NUL-terminated); `*out_len` = its length.
+/// BUFFER_TOO_SMALL (only `*out_len` written) when `cap` is short. Sync.
+///
+/// # Safety
+/// `rt` valid; `hash` 32 bytes; `out` writable for `cap`; `out_len` writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_ticket(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    hash: *const u8,
+    hash_seq: u32,
+    out: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    guard(|| {
+        use iroh_tickets::Ticket;
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        if out_len.is_null() {
+            return status::INVALID_ARG;
+        }
+        let (e, _) = get_content!(r, ep);
+        let format = if hash_seq != 0 {
+            iroh_blobs::BlobFormat::HashSeq
+        } else {
+            iroh_blobs::BlobFormat::Raw
+        };
+        let t = iroh_blobs::ticket::BlobTicket::new(
+            e.endpoint.addr(),
+            iroh_blobs::Hash::from_bytes(h),
+            format,
+        )
+        .serialize();
+        *out_len = t.len();
+        if cap < t.len() || (out.is_null() && !t.is_empty()) {
+            return status::BUFFER_TOO_SMALL;
+        }
+        std::ptr::copy_nonoverlapping(t.as_ptr(), out, t.len());
+        status::OK
+    })
 }

@@ -1,7 +1,7 @@
 //! Endpoint ("node" in 0.1.2: `IrohNode`, aster-rpc@0972ac9:bindings/python/aster/runtime.py),
 //! connections and the gate-0 hook.
-//! Only the Aster ALPNs are served now; the Router leaves room for blobs/docs/gossip handlers
-//! (added by the registry work) next to the queue handlers registered here.
+//! The Router serves the Aster ALPNs through queue handlers and, with `content`, iroh-blobs,
+//! iroh-gossip and iroh-docs next to them (src/content.rs), as 0.1.2 nodes do.
 
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -31,6 +31,8 @@ pub struct EndpointObj {
     pub accept_rx: tokio::sync::Mutex<mpsc::Receiver<Connection>>,
     /// Our own handle, set when the create op completes; HOOK events carry it in `h1`.
     pub handle: Arc<OnceLock<u64>>,
+    /// Blobs/gossip/docs, when the endpoint was created with them.
+    pub content: Option<Arc<crate::content::ContentNode>>,
 }
 
 pub struct ConnObj {
@@ -136,6 +138,7 @@ pub struct EndpointParams {
     pub max_bidi_streams: u32,
     pub idle_timeout_ms: u32,
     pub alpns: Vec<Vec<u8>>,
+    pub content: bool,
 }
 
 pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Completion {
@@ -188,6 +191,16 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
     for alpn in p.alpns {
         rb = rb.accept(alpn, QueueHandler { tx: tx.clone() });
     }
+    let mut content = None;
+    if p.content {
+        match crate::content::spawn(&endpoint, rb).await {
+            Ok((b, c)) => {
+                rb = b;
+                content = Some(Arc::new(c));
+            }
+            Err(e) => return Completion::err(status::STORE, e),
+        }
+    }
     let router = rb.spawn();
     Completion::ok().with_obj(
         0,
@@ -196,6 +209,7 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
             router,
             accept_rx: tokio::sync::Mutex::new(rx),
             handle,
+            content,
         })),
     )
 }

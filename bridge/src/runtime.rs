@@ -27,6 +27,7 @@ pub enum Obj {
     Send(Arc<SendObj>),
     Recv(Arc<RecvObj>),
     Hook(Arc<HookObj>),
+    Doc(Arc<crate::content::DocObj>),
 }
 
 /// Generational slab: handle = slot | generation << 32, generation never 0, so a stale or

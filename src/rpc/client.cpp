@@ -81,6 +81,7 @@ asio::awaitable<void> Client::connect() {
   if (!s.endpoint.valid()) {
     transport::EndpointConfig config;
     transport::apply_relay_mode_from_env(config);
+    config.serve_content = s.options.serve_content;
     auto endpoint = co_await s.runtime->create_endpoint(std::move(config));
     if (!endpoint.is_ok()) throw ConnectionError(endpoint.status().to_string());
     s.endpoint = std::move(*endpoint);
@@ -95,6 +96,28 @@ asio::awaitable<void> Client::connect() {
   if (!reply->admitted) throw PermissionError("admission denied by producer");
   s.admission = std::move(*reply);
   s.connected = true;
+}
+
+const std::string& Client::registry_namespace() const {
+  return state_->admission.registry_namespace;
+}
+
+asio::awaitable<Result<std::string>> Client::fetch_manifest(const trust::ServiceSummary& summary,
+                                                            registry::FetchOptions options) {
+  auto& s = *state_;
+  if (!s.connected) co_return Status(StatusCode::kFailedPrecondition, "client not connected");
+  ASTER_CO_ASSIGN_OR_RETURN(auto producer, transport::parse_endpoint_addr(s.address));
+  co_return co_await registry::fetch_manifest(s.endpoint, producer, s.admission.registry_namespace,
+                                              summary.contract_id, std::move(options));
+}
+
+asio::awaitable<Result<registry::RegistryReader>> Client::join_registry(
+    registry::FetchOptions options) {
+  auto& s = *state_;
+  if (!s.connected) co_return Status(StatusCode::kFailedPrecondition, "client not connected");
+  ASTER_CO_ASSIGN_OR_RETURN(auto producer, transport::parse_endpoint_addr(s.address));
+  co_return co_await registry::RegistryReader::join(
+      s.endpoint, std::move(producer), s.admission.registry_namespace, std::move(options));
 }
 
 const std::vector<trust::ServiceSummary>& Client::services() const {

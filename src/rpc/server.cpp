@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "aster/contract/contract.hpp"
+#include "aster/registry/registry.hpp"
 #include "aster/transport/quic_byte_stream.hpp"
 #include "aster/trust/consumer_admission.hpp"
 
@@ -26,6 +27,7 @@ struct Server::State {
   bool closed = false;
   std::atomic<size_t> connections{0};
   std::atomic<size_t> calls{0};
+  Status registry_status = Status::ok();
 };
 
 Server::Server(transport::Runtime& runtime, ServerOptions options)
@@ -57,10 +59,12 @@ asio::awaitable<Status> Server::start() {
   config.bind_v4 = s.options.bind_v4;
   config.max_bidi_streams = s.options.max_concurrent_calls;
   config.idle_timeout = s.options.idle_timeout;
+  config.serve_content = s.options.publish_registry;
   transport::apply_relay_mode_from_env(config);
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
   ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
   const std::string rpc_address = s.own_address.to_node_addr_b64();
+  std::vector<contract::ContractArtifacts> published;
   for (const contract::ServiceDesc* desc : s.dispatcher.services()) {
     ASTER_CO_ASSIGN_OR_RETURN(auto artifacts, contract::build_contract_artifacts(*desc));
     trust::ServiceSummary summary;
@@ -71,9 +75,23 @@ asio::awaitable<Status> Server::start() {
     summary.pattern = desc->scope() == contract::ScopeKind::kSession ? "session" : "shared";
     // 0.1.2 producers advertise [] (runtime.py `AsterServer.start`); consumers then use XLANG.
     s.offer.services.push_back(std::move(summary));
+    published.push_back(std::move(artifacts));
+  }
+  if (s.options.publish_registry) {
+    // aster-rpc@0972ac9:bindings/python/aster/runtime.py `_publish_contracts`: failure leaves
+    // registry_namespace "" and the server running.
+    auto publication = co_await registry::publish_contracts(s.endpoint, published);
+    if (publication.is_ok()) {
+      s.offer.registry_namespace = publication->namespace_id;
+    } else {
+      s.registry_status = publication.status();
+    }
   }
   co_return Status::ok();
 }
+
+const std::string& Server::registry_namespace() const { return state_->offer.registry_namespace; }
+const Status& Server::registry_status() const { return state_->registry_status; }
 
 namespace {
 

@@ -106,6 +106,7 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
   }
   if (config.gate) cfg.flags |= ASTER_IROH_EP_GATE;
   if (config.portmapper) cfg.flags |= ASTER_IROH_EP_PORTMAPPER;
+  if (config.serve_content) cfg.flags |= ASTER_IROH_EP_CONTENT;
   switch (config.relay_mode) {
     case RelayMode::kDisabled:
       cfg.relay_mode = ASTER_IROH_RELAY_DISABLED;
@@ -175,7 +176,9 @@ SocketAddress socket_address_of(const aster_iroh_sockaddr& a) {
   return SocketAddress(asio::ip::address_v4({a.ip[0], a.ip[1], a.ip[2], a.ip[3]}), a.port);
 }
 
-aster_iroh_sockaddr bridge_address_of(const SocketAddress& s) {
+}  // namespace
+
+aster_iroh_sockaddr detail::bridge_address_of(const SocketAddress& s) {
   aster_iroh_sockaddr a{};
   a.port = s.port();
   if (s.address().is_v6()) {
@@ -189,7 +192,6 @@ aster_iroh_sockaddr bridge_address_of(const SocketAddress& s) {
   }
   return a;
 }
-}  // namespace
 
 Result<EndpointAddr> Endpoint::address() const {
   std::string relay(256, '\0');
@@ -234,7 +236,7 @@ Connection connection_from(const std::shared_ptr<RuntimeCore>& core, const Bridg
 asio::awaitable<Result<Connection>> Endpoint::connect(EndpointAddr peer, std::string alpn,
                                                       std::chrono::milliseconds timeout) {
   std::vector<aster_iroh_sockaddr> addrs;
-  for (const auto& a : peer.direct_addresses) addrs.push_back(bridge_address_of(a));
+  for (const auto& a : peer.direct_addresses) addrs.push_back(detail::bridge_address_of(a));
   aster_iroh_connect_cfg cfg{};
   cfg.struct_size = sizeof cfg;
   cfg.timeout_ms = static_cast<uint32_t>(timeout.count());

@@ -46,6 +46,8 @@ struct BridgeEvent {
 // e.g. "CONN_APP_CLOSED(403): not admitted".
 Status status_of(const BridgeEvent& ev);
 Status status_of_submit(int32_t st);
+// A socket address as the bridge takes it (family, ip bytes, port).
+aster_iroh_sockaddr bridge_address_of(const SocketAddress& s);
 
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:

@@ -26,6 +26,8 @@ void BridgeHandle::release() noexcept {
               return aster_iroh_recv_free(rt, h);
             case HandleKind::kLease:
               return aster_iroh_lease_release(rt, h);
+            case HandleKind::kDoc:
+              return aster_iroh_doc_free(rt, h);
           }
           return int32_t{0};
         },

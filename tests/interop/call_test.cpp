@@ -166,7 +166,7 @@ TEST_F(AsterCall, UnknownServiceAndMethodAreNamed) {
             "Error: Catalog v2 has no method 'nope' (methods: collect, echo, fail, list, "
             "shout)\n");
   // Without a description the producer answers: 0.1.2's UNIMPLEMENTED trailer.
-  auto j = call({"Catalog.nope", "--version", "1"});
+  auto j = call({"Catalog.nope", "--version", "1", "--no-registry"});
   EXPECT_EQ(j.exit_code, 1);
   EXPECT_NE(j.err.find("Error: [UNIMPLEMENTED]"), std::string::npos) << j.err;
 }
@@ -206,22 +206,24 @@ TEST_F(AsterCall, UsageErrorsExit2) {
       << json_error.err;
 }
 
+// --no-registry: the producer publishes its registry, which `aster call` would read otherwise
+// (registry_interop_test.cpp).
 TEST_F(AsterCall, WithoutADescriptionItCallsInJsonModeAs012AndSaysSo) {
-  auto r = call({"Catalog.greet", "--version", "1", R"({"name":"x","times":2})"});
+  auto r = call({"Catalog.greet", "--version", "1", "--no-registry", R"({"name":"x","times":2})"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "{\n  \"text\": \"hello x hello x\"\n}\n");
   EXPECT_EQ(r.err.rfind("note: no published description of Catalog v1 found", 0), 0u) << r.err;
-  auto s = call({"Catalog.count", "--version", "1", R"({"name":"x","times":2})"});
+  auto s = call({"Catalog.count", "--version", "1", "--no-registry", R"({"name":"x","times":2})"});
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_EQ(documents(s.out).size(), 2u) << s.out;
   // 0.1.2's JSON path cannot carry bytes: its producer fails to write Catalog v2's reply.
-  auto b = call({"Catalog.echo", "--version", "2", R"({"name":"x"})"});
+  auto b = call({"Catalog.echo", "--version", "2", "--no-registry", R"({"name":"x"})"});
   EXPECT_EQ(b.exit_code, 1);
   EXPECT_NE(b.err.find("Error: [UNKNOWN] Object of type bytes is not JSON serializable"),
             std::string::npos)
       << b.err;
   // --serialization xlang refuses to guess.
-  auto x = call({"Catalog.greet", "--version", "1", "--serialization", "xlang"});
+  auto x = call({"Catalog.greet", "--version", "1", "--serialization", "xlang", "--no-registry"});
   EXPECT_EQ(x.exit_code, 1);
   EXPECT_NE(x.err.find("--collection DIR"), std::string::npos) << x.err;
 }
@@ -298,7 +300,7 @@ TEST_F(AsterCall, AnArrayIsOnlyForStreamsOfRequests) {
   EXPECT_EQ(r.err,
             "Error: Catalog.echo is a unary method: it takes one request (a JSON object), not an "
             "array\n");
-  auto untyped = call({"Catalog.greet", "--version", "1", "[{}]"});
+  auto untyped = call({"Catalog.greet", "--version", "1", "--no-registry", "[{}]"});
   EXPECT_EQ(untyped.exit_code, 1);
   EXPECT_NE(untyped.err.find("a list of requests needs the service's description"),
             std::string::npos)
@@ -338,14 +340,15 @@ TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
   const std::string request = R"({"name": "Zoë \"quoted\" \\ \u263a"})";
   auto theirs = run_command({std::string(venv) + "/bin/aster", "call", addr,
                              "HelloService.say_hello", request});
-  auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", request},
+  auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", "--no-registry",
+                           request},
                           std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
   ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
   ASSERT_EQ(ours.exit_code, 0) << ours.err;
   EXPECT_EQ(ours.out, theirs.out);
   auto their_error = run_command({std::string(venv) + "/bin/aster", "call", addr,
                                   "HelloService.nope", "{}"});
-  auto our_error = run_command({kAster, "call", addr, "HelloService.nope", "{}"},
+  auto our_error = run_command({kAster, "call", addr, "HelloService.nope", "--no-registry", "{}"},
                                std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
   EXPECT_EQ(their_error.exit_code, 1);
   EXPECT_EQ(our_error.exit_code, 1);

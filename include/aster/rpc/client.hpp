@@ -26,6 +26,7 @@
 #include "aster/rpc/service_client.hpp"
 #include "aster/rpc/session_client.hpp"
 #include "aster/transport/endpoint.hpp"
+#include "aster/registry/registry.hpp"
 #include "aster/trust/admission_messages.hpp"
 
 namespace aster::rpc {
@@ -34,6 +35,9 @@ struct ClientOptions {
   std::chrono::milliseconds admission_timeout{10000};
   // Called with each admission debug line (retries); `aster -v` prints them.
   std::function<void(std::string_view)> debug;
+  // Serve iroh-blobs/gossip/docs on the client's endpoint, as 0.1.2 consumers do: needed to
+  // read the producer's registry (fetch_manifest).
+  bool serve_content = false;
 };
 
 class Client {
@@ -96,6 +100,16 @@ class Client {
   // JSON mode for `summary` the way 0.1.2 chooses it: only when the producer lists modes
   // without "xlang" but with "json".
   static bool uses_json(const trust::ServiceSummary& summary);
+
+  // The registry namespace from the admission reply ("" when the producer published none).
+  const std::string& registry_namespace() const;
+  // The manifest.json of an offered service from the producer's registry
+  // (registry::fetch_manifest over this client's endpoint; needs options.serve_content).
+  asio::awaitable<Result<std::string>> fetch_manifest(const trust::ServiceSummary& summary,
+                                                      registry::FetchOptions options = {});
+  // The producer's registry joined over this client's endpoint (valid while the client is).
+  asio::awaitable<Result<registry::RegistryReader>> join_registry(
+      registry::FetchOptions options = {});
 
   // Closes the cached connections (0.1.2: close(0, "normal close")).
   void close();

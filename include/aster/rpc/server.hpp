@@ -42,6 +42,11 @@ struct ServerOptions {
   // QUIC idle timeout; 0 = iroh's 30 s. For tests that want a dead consumer noticed sooner
   // (keep it above iroh's 5 s keep-alive).
   std::chrono::milliseconds idle_timeout{0};
+  // Publish the services' contracts in a registry document (iroh-docs + blob collections) and
+  // send its namespace in admission replies, as 0.1.2 does on every start (docs/registry.md).
+  // The endpoint then also serves iroh-blobs, iroh-gossip and iroh-docs. A failed publication
+  // is not fatal (0.1.2: a warning, registry_namespace ""): see Server::registry_status().
+  bool publish_registry = true;
 };
 
 // What the producer holds right now (Server::load): for tests and monitoring.
@@ -78,6 +83,10 @@ class Server {
   std::string endpoint_id() const;        // 64 hex
   const std::vector<trust::ServiceSummary>& services() const;
   ServerLoad load() const;
+  // The registry document's namespace (64 hex) sent to consumers; "" when not published.
+  const std::string& registry_namespace() const;
+  // Why publication failed (OK when it succeeded or was switched off).
+  const Status& registry_status() const;
 
   struct State;  // implementation (server.cpp)
 

@@ -65,6 +65,9 @@ struct EndpointConfig {
   // above iroh's 5 s keep-alive. Tests use it to see a dead peer sooner; leave it at 0 when
   // talking to 0.1.2 peers (0.1.2 sets no transport config).
   std::chrono::milliseconds idle_timeout{0};
+  // Serve iroh-blobs (in-memory store), iroh-gossip and iroh-docs on this endpoint too, as
+  // 0.1.2 nodes do; needed by the calls in aster/transport/content.hpp.
+  bool serve_content = false;
   GateFunction gate;  // empty = no gate-0 hook
   std::chrono::milliseconds hook_timeout{5000};
 };
@@ -83,6 +86,7 @@ struct CloseInfo {
 
 class Endpoint;
 class Runtime;
+struct ContentAccess;  // src/transport/content.cpp
 
 class Connection {
  public:
@@ -157,6 +161,7 @@ class Endpoint {
 
  private:
   friend class Runtime;
+  friend struct ContentAccess;
   explicit Endpoint(detail::BridgeHandle handle);
   void stop_accepting();
 

@@ -14,7 +14,7 @@ class RuntimeCore;
 class Inbox;
 struct HandleAccess;  // src/transport/runtime_core.hpp: builds public objects from handles
 
-enum class HandleKind : uint8_t { kEndpoint, kConnection, kSend, kRecv, kLease };
+enum class HandleKind : uint8_t { kEndpoint, kConnection, kSend, kRecv, kLease, kDoc };
 
 class BridgeHandle {
  public:
