@@ -2,7 +2,9 @@
 # The README's main job: builds the native `aster` tool and the C++ hello example, starts our
 # C++ HelloService producer on loopback, calls it with our C++ consumer, lists it with
 # `aster service ls` and calls it with `aster call`; then does the same against the real
-# Python aster-rpc 0.1.2 producer. Everything runs inside a loopback-only network namespace with relays off.
+# Python aster-rpc 0.1.2 producer, and ends in our `aster shell` against our producer (a piped
+# session, then an interactive one when run on a terminal). Everything runs inside a
+# loopback-only network namespace with relays off.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -57,3 +59,18 @@ echo "\$ aster service ls --json <ticket>"
 echo
 echo "\$ aster call <ticket> HelloService.say_hello '{\"name\": \"Python\"}'"
 "$aster" call "$py_ticket" HelloService.say_hello '{"name": "Python"}'
+echo
+echo "== our native shell against our C++ producer (manifests from the producer's registry)"
+shell_script='ls
+cd /services/HelloService
+ls
+describe
+./say_hello name="Shell"'
+echo "\$ aster shell <ticket>   # commands piped in:"
+printf '%s\n' "$shell_script" | sed 's/^/    /'
+printf '%s\n' "$shell_script" | "$aster" shell "$cpp_ticket"
+if [ -t 0 ] && [ -t 1 ]; then
+  echo
+  echo "== now yours: the same shell, interactive (Tab completes, 'help' lists commands, 'exit' quits)"
+  "$aster" shell "$cpp_ticket"
+fi
