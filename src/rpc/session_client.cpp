@@ -53,6 +53,36 @@ Status append_data(std::vector<uint8_t>& out, std::span<const uint8_t> payload, 
   return wire::append_frame(out, 0, payload);
 }
 
+// The next item of a raw session call that replies with a stream (server stream, bidi), decoded
+// as `type`; `done` is set once the call has ended (trailer, error or a bad item).
+asio::awaitable<Result<std::optional<Value>>> next_session_value(SessionStream& s,
+                                                                 const codec::TypeDesc& type,
+                                                                 bool& done) {
+  if (done) co_return std::optional<Value>();
+  auto bytes = co_await s.next_item();
+  if (!bytes.is_ok() || !bytes->has_value()) done = true;
+  if (!bytes.is_ok()) co_return bytes.status();
+  if (!bytes->has_value()) co_return std::optional<Value>();
+  auto value = decode_value_payload(**bytes, type, s.json());
+  if (!value.is_ok()) {
+    done = true;
+    s.abandon_call();
+    co_return Status(StatusCode::kInternal, value.status().message());
+  }
+  co_return std::optional<Value>(std::move(*value));
+}
+
+// CANCEL, then drain what the producer still sends until the call's trailer.
+asio::awaitable<void> cancel_session_call(SessionStream& s, bool& done) {
+  if (done) co_return;
+  co_await s.cancel();
+  while (true) {
+    auto r = co_await s.next_item();
+    if (!r.is_ok() || !r->has_value()) break;
+  }
+  done = true;
+}
+
 }  // namespace
 
 asio::awaitable<void> AsyncMutex::lock() {
@@ -470,53 +500,19 @@ asio::awaitable<Status> RawSessionBidi::write(const Value& request) {
 }
 
 asio::awaitable<Result<std::optional<Value>>> RawSessionBidi::next() {
-  if (done_) co_return std::optional<Value>();
-  auto bytes = co_await s_->next_item();
-  if (!bytes.is_ok() || !bytes->has_value()) done_ = true;
-  if (!bytes.is_ok()) co_return bytes.status();
-  if (!bytes->has_value()) co_return std::optional<Value>();
-  auto value = decode_value_payload(**bytes, *response_, s_->json());
-  if (!value.is_ok()) {
-    done_ = true;
-    s_->abandon_call();
-    co_return Status(StatusCode::kInternal, value.status().message());
-  }
-  co_return std::optional<Value>(std::move(*value));
+  co_return co_await next_session_value(*s_, *response_, done_);
 }
 
 asio::awaitable<void> RawSessionBidi::cancel() {
-  if (done_) co_return;
-  co_await s_->cancel();
-  while (true) {
-    auto r = co_await s_->next_item();
-    if (!r.is_ok() || !r->has_value()) break;
-  }
-  done_ = true;
+  co_await cancel_session_call(*s_, done_);
 }
 
 asio::awaitable<Result<std::optional<Value>>> RawSessionServerStream::next() {
-  if (done_) co_return std::optional<Value>();
-  auto bytes = co_await s_->next_item();
-  if (!bytes.is_ok() || !bytes->has_value()) done_ = true;
-  if (!bytes.is_ok()) co_return bytes.status();
-  if (!bytes->has_value()) co_return std::optional<Value>();
-  auto value = decode_value_payload(**bytes, *type_, s_->json());
-  if (!value.is_ok()) {
-    done_ = true;
-    s_->abandon_call();
-    co_return Status(StatusCode::kInternal, value.status().message());
-  }
-  co_return std::optional<Value>(std::move(*value));
+  co_return co_await next_session_value(*s_, *type_, done_);
 }
 
 asio::awaitable<void> RawSessionServerStream::cancel() {
-  if (done_) co_return;
-  co_await s_->cancel();
-  while (true) {
-    auto r = co_await s_->next_item();
-    if (!r.is_ok() || !r->has_value()) break;
-  }
-  done_ = true;
+  co_await cancel_session_call(*s_, done_);
 }
 
 }  // namespace aster::rpc
