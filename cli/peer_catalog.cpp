@@ -126,17 +126,26 @@ Result<FoundTypes> find_types(const LocalDescriptions& local,
   return FoundTypes{};
 }
 
-asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
-                                                        const trust::ServiceSummary& offered,
-                                                        const DebugSink& debug) {
+asio::awaitable<Result<registry::RegistryReader>> join_producer_registry(rpc::Client& client,
+                                                                        const DebugSink& debug) {
   if (client.registry_namespace().empty()) {
     co_return Status(StatusCode::kNotFound, "the producer publishes no registry");
   }
   registry::FetchOptions options;
-  options.debug = [&debug](std::string_view line) {
-    if (debug) debug(line);
-  };
-  ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await client.join_registry(options));
+  options.debug = debug;
+  co_return co_await client.join_registry(options);
+}
+
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
+                                                        const trust::ServiceSummary& offered,
+                                                        const DebugSink& debug) {
+  ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await join_producer_registry(client, debug));
+  co_return co_await fetch_from_registry(reader, offered, debug);
+}
+
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(registry::RegistryReader& reader,
+                                                        const trust::ServiceSummary& offered,
+                                                        const DebugSink& debug) {
   ASTER_CO_ASSIGN_OR_RETURN(std::string text, co_await reader.manifest(offered.contract_id));
   auto parsed = contract::parse_manifest(text);
   if (!parsed.is_ok()) co_return with_context(parsed.status(), "the registry's manifest");
@@ -252,7 +261,17 @@ Result<FoundTypes> PeerConnection::find_types(const LocalDescriptions& local,
                                               bool use_registry) {
   ASTER_ASSIGN_OR_RETURN(FoundTypes found, cli::find_types(local, offered, debug_));
   if (found.types || !use_registry) return found;
-  auto fetched = runtime_->run(fetch_from_registry(*client_, offered, debug_));
+  // One join per connection: the shell asks for every offered service in turn, and each join
+  // waits for a sync with the producer. A failed join is tried again next time (refresh).
+  if (!registry_) {
+    auto joined = runtime_->run(join_producer_registry(*client_, debug_));
+    if (!joined.is_ok()) {
+      if (debug_) debug_("registry: " + joined.status().message());
+      return FoundTypes{};
+    }
+    registry_ = std::move(*joined);
+  }
+  auto fetched = runtime_->run(fetch_from_registry(*registry_, offered, debug_));
   if (fetched.is_ok()) return std::move(*fetched);
   // No description anywhere: the caller lists the service without methods (the shell) or says
   // what it could not find; the registry's reason goes to the debug line.
@@ -264,6 +283,7 @@ PeerConnection::~PeerConnection() {
   if (runtime_ && client_) {
     // The client's connections belong to the io thread: close and drop them there.
     runtime_->run([this]() -> asio::awaitable<void> {
+      registry_.reset();  // its doc handles, before the endpoint they live on
       client_->close();
       client_.reset();
       co_return;

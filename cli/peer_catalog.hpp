@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "aster/contract/collection.hpp"
 #include "aster/contract/manifest.hpp"
 #include "aster/contract/manifest_types.hpp"
+#include "aster/registry/registry.hpp"
 #include "aster/rpc/client.hpp"
 #include "aster/status.hpp"
 #include "aster/transport/blocking.hpp"
@@ -63,6 +65,13 @@ Result<FoundTypes> find_types(const LocalDescriptions& local,
 asio::awaitable<Result<FoundTypes>> fetch_from_registry(rpc::Client& client,
                                                         const trust::ServiceSummary& offered,
                                                         const DebugSink& debug);
+// The same from a registry already joined (join_producer_registry), for several services.
+asio::awaitable<Result<FoundTypes>> fetch_from_registry(registry::RegistryReader& reader,
+                                                        const trust::ServiceSummary& offered,
+                                                        const DebugSink& debug);
+// Joins the producer's registry read-only; kNotFound when the producer publishes none.
+asio::awaitable<Result<registry::RegistryReader>> join_producer_registry(rpc::Client& client,
+                                                                        const DebugSink& debug);
 
 // The offered summary for `name` (and `version`, 0 = the only one offered). Errors list what
 // is offered; `version_hint` is how the user picks a version (e.g. "--version N").
@@ -95,6 +104,7 @@ class PeerConnection {
   std::unique_ptr<transport::BlockingRuntime> runtime_;
   std::unique_ptr<rpc::Client> client_;
   DebugSink debug_;
+  std::optional<registry::RegistryReader> registry_;  // joined on first use (find_types)
 };
 
 }  // namespace aster::cli
