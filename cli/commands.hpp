@@ -41,6 +41,9 @@ struct CommandContext {
 // `aster service ls|describe` (cli/service_command.cpp).
 void add_service_commands(CLI::App& app, CommandContext& context);
 
+// `aster blob ls|cat|save` (cli/blob_command.cpp).
+void add_blob_commands(CLI::App& app, CommandContext& context);
+
 // `aster call ADDR Service.method [JSON]` (cli/call_command.cpp).
 void add_call_command(CLI::App& app, CommandContext& context);
 

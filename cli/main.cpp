@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", ctx.verbose, "Print debug messages on stderr (e.g. retries)");
   aster::cli::add_call_command(app, ctx);
   aster::cli::add_service_commands(app, ctx);
+  aster::cli::add_blob_commands(app, ctx);
   aster::cli::add_shell_command(app, ctx);
   aster::cli::add_fory_commands(app, ctx);
   app.footer(
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
       "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"
       "  aster service ls aster18Q2DCaQe…\n"
       "  aster service describe aster18Q2DCaQe… HelloService\n"
+      "  aster blob cat aster18Q2DCaQe… HelloService.v1/manifest.json\n"
       "  aster shell aster18Q2DCaQe…      (or: aster shell --demo)\n"
       "  aster fory decode --manifest HelloService.manifest.json --type HelloRequest 02ff1d…\n"
       "  aster service ls --help\n"

@@ -261,22 +261,29 @@ Result<FoundTypes> PeerConnection::find_types(const LocalDescriptions& local,
                                               bool use_registry) {
   ASTER_ASSIGN_OR_RETURN(FoundTypes found, cli::find_types(local, offered, debug_));
   if (found.types || !use_registry) return found;
-  // One join per connection: the shell asks for every offered service in turn, and each join
-  // waits for a sync with the producer. A failed join is tried again next time (refresh).
-  if (!registry_) {
-    auto joined = runtime_->run(join_producer_registry(*client_, debug_));
-    if (!joined.is_ok()) {
-      if (debug_) debug_("registry: " + joined.status().message());
-      return FoundTypes{};
-    }
-    registry_ = std::move(*joined);
+  auto reader = registry();
+  if (!reader.is_ok()) {
+    if (debug_) debug_("registry: " + reader.status().message());
+    return FoundTypes{};
   }
-  auto fetched = runtime_->run(fetch_from_registry(*registry_, offered, debug_));
+  auto fetched = runtime_->run(fetch_from_registry(**reader, offered, debug_));
   if (fetched.is_ok()) return std::move(*fetched);
   // No description anywhere: the caller lists the service without methods (the shell) or says
   // what it could not find; the registry's reason goes to the debug line.
   if (debug_) debug_("registry: " + fetched.status().message());
   return FoundTypes{};
+}
+
+Result<registry::RegistryReader*> PeerConnection::registry() {
+  // One join per connection: the shell asks for every offered service in turn (and then for
+  // blobs and documents), and each join waits for a sync with the producer. A failed join is
+  // tried again next time (refresh).
+  if (!registry_) {
+    auto joined = runtime_->run(join_producer_registry(*client_, debug_));
+    if (!joined.is_ok()) return joined.status();
+    registry_ = std::move(*joined);
+  }
+  return &*registry_;
 }
 
 PeerConnection::~PeerConnection() {

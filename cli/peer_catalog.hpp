@@ -99,6 +99,11 @@ class PeerConnection {
   Result<FoundTypes> find_types(const LocalDescriptions& local,
                                 const trust::ServiceSummary& offered, bool use_registry = true);
 
+  // The producer's registry, joined on first use and kept (kNotFound when it publishes none;
+  // a failed join is tried again on the next call). Use it on the io thread (blocking().run).
+  Result<registry::RegistryReader*> registry();
+  bool registry_joined() const { return registry_.has_value(); }
+
  private:
   PeerConnection() = default;
   std::unique_ptr<transport::BlockingRuntime> runtime_;

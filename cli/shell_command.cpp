@@ -16,6 +16,7 @@
 
 #include <fmt/core.h>
 
+#include "blob_access.hpp"
 #include "commands.hpp"
 #include "seconds_option.hpp"
 #include "shell_call_args.hpp"
@@ -51,6 +52,7 @@ struct Node {
   const ShellService* service = nullptr;
   const ShellMethod* method = nullptr;
   std::string name;  // blob / collection / entry / doc key
+  std::string collection;  // kEntry inside a collection: the collection's name
   bool is_dir() const {
     return kind != NodeKind::kMethod && kind != NodeKind::kEntry && kind != NodeKind::kDocEntry;
   }
@@ -102,14 +104,21 @@ class Vfs {
       case NodeKind::kService:
         for (const auto& m : n.service->methods) out.emplace_back(m.name, false);
         break;
+      // A listing that fails (the registry cannot be read) has no children here; `ls` says why.
       case NodeKind::kBlobs:
-        for (const auto& b : peer_.blobs()) out.emplace_back(b.name, b.is_collection);
+        if (auto blobs = peer_.blobs(); blobs.is_ok()) {
+          for (const auto& b : *blobs) out.emplace_back(b.name, b.is_collection);
+        }
         break;
       case NodeKind::kCollection:
-        for (const auto& e : peer_.collection_entries(n.name)) out.emplace_back(e.name, false);
+        if (auto entries = peer_.collection_entries(n.name); entries.is_ok()) {
+          for (const auto& e : *entries) out.emplace_back(e.name, false);
+        }
         break;
       case NodeKind::kDocs:
-        for (const auto& d : peer_.docs()) out.emplace_back(d.key, false);
+        if (auto docs = peer_.docs(); docs.is_ok()) {
+          for (const auto& d : *docs) out.emplace_back(d.key, false);
+        }
         break;
       default:
         break;
@@ -172,13 +181,16 @@ class Vfs {
         break;
       case NodeKind::kBlobs: {
         n.kind = NodeKind::kEntry;
-        for (const auto& b : peer_.blobs()) {
-          if (b.name == name && b.is_collection) n.kind = NodeKind::kCollection;
+        if (auto blobs = peer_.blobs(); blobs.is_ok()) {
+          for (const auto& b : *blobs) {
+            if (b.name == name && b.is_collection) n.kind = NodeKind::kCollection;
+          }
         }
         break;
       }
       case NodeKind::kCollection:
         n.kind = NodeKind::kEntry;
+        n.collection = parent.name;
         break;
       default:
         n.kind = NodeKind::kDocEntry;
@@ -198,6 +210,25 @@ class Vfs {
     return nullptr;
   }
 
+  // The blob a kEntry node stands for (from its collection's listing, or /blobs itself).
+  std::optional<ShellBlob> blob_of(const Node& n) const {
+    auto listed = n.collection.empty() ? peer_.blobs() : peer_.collection_entries(n.collection);
+    if (!listed.is_ok()) return std::nullopt;
+    for (const auto& b : *listed) {
+      if (b.name == n.name) return b;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ShellDocEntry> doc_of(const Node& n) const {
+    auto docs = peer_.docs();
+    if (!docs.is_ok()) return std::nullopt;
+    for (const auto& d : *docs) {
+      if (d.key == n.name) return d;
+    }
+    return std::nullopt;
+  }
+
  private:
   ShellPeer& peer_;
 };
@@ -212,6 +243,7 @@ struct CommandSpec {
 
 const std::vector<CommandSpec>& command_specs() {
   static const std::vector<CommandSpec> specs = {
+      {"cat", "Display file or blob content", {}},
       {"cd", "Change directory", {}},
       {"describe", "Show detailed contract info for a service", {"/services", "/services/*"}},
       {"exit", "Exit the shell", {}},
@@ -220,6 +252,7 @@ const std::vector<CommandSpec>& command_specs() {
       {"ls", "List contents of the current or specified path", {}},
       {"pwd", "Print current path", {}},
       {"refresh", "Re-fetch data from the peer", {}},
+      {"save", "Download a blob to a local file", {"/blobs", "/blobs/*"}},
       {"session", "Open a session subshell for a session-scoped service",
        {"/services", "/services/*"}},
   };
@@ -256,8 +289,8 @@ class Shell {
 
   int run() {
     install_interrupt_handler();
-    size_t blob_count = peer_.blobs().size();
-    display_.welcome(peer_.display_name(), peer_.services().size(), blob_count);
+    // The blob count only when known without waiting for the producer's registry.
+    display_.welcome(peer_.display_name(), peer_.services().size(), peer_.known_blob_count());
     if (interactive_) {
       std::string history;
       if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
@@ -426,7 +459,80 @@ class Shell {
       }
     }
     if (cmd == "session") session(args);
+    if (cmd == "cat") cat(args);
+    if (cmd == "save") save(args);
     return true;
+  }
+
+  // The target of `cat`/`save`: a node of the virtual filesystem (relative to cwd), else a
+  // collection/entry/registry key/hash as find_blob_target reads it.
+  Result<BlobTarget> target_of(const std::string& text) {
+    auto node = vfs_.resolve(cwd_, text);
+    if (!node) return find_blob_target(peer_, text);
+    switch (node->kind) {
+      case NodeKind::kCollection:
+        return BlobTarget{BlobTarget::Kind::kCollection, node->name, ""};
+      case NodeKind::kDocEntry:
+        return BlobTarget{BlobTarget::Kind::kDoc, node->name, ""};
+      case NodeKind::kEntry: {
+        auto blob = vfs_.blob_of(*node);
+        if (!blob) return Status(StatusCode::kNotFound, "no such blob: " + node->path);
+        return BlobTarget{BlobTarget::Kind::kBlob, blob->name, blob->hash};
+      }
+      case NodeKind::kMethod:
+        return Status(StatusCode::kInvalidArgument,
+                      node->path + " is a method: invoke it, or `ls " + text + "`");
+      default:
+        return Status(StatusCode::kInvalidArgument, node->path + " is a directory");
+    }
+  }
+
+  void cat(const std::vector<std::string>& args) {
+    if (args.empty()) {
+      display_.error("usage: cat <entry | doc key | collection | blob hash>");
+      return;
+    }
+    auto target = target_of(args[0]);
+    if (!target.is_ok()) {
+      display_.error(target.status().message());
+      return;
+    }
+    take_interrupt();
+    Status st = cat_target(peer_, display_, *target);
+    if (st.code() == StatusCode::kCancelled) {
+      display_.info("(cancelled)");
+    } else if (!st.is_ok()) {
+      display_.error(st.message());
+    }
+  }
+
+  void save(const std::vector<std::string>& args) {
+    if (args.size() != 2) {
+      display_.error("usage: save <hash | entry> <file>");
+      return;
+    }
+    auto target = target_of(args[0]);
+    if (!target.is_ok()) {
+      display_.error(target.status().message());
+      return;
+    }
+    std::optional<ProgressBar> bar;
+    if (!display_.raw()) bar.emplace(isatty(STDERR_FILENO) != 0, display_.colour());
+    take_interrupt();
+    auto saved = save_target(peer_, *target, args[1], bar ? &*bar : nullptr);
+    if (!saved.is_ok()) {
+      if (saved.status().code() == StatusCode::kCancelled) {
+        display_.info("(cancelled)");
+      } else {
+        display_.error("failed to save blob: " + saved.status().message());
+      }
+      return;
+    }
+    if (display_.raw()) {
+      display_.json_value(Json{{"path", args[1]}, {"size", *saved}});
+    } else {
+      display_.success(fmt::format("Saved to {} ({} bytes)", args[1], *saved));
+    }
   }
 
   void ls(const std::string& target) {
@@ -455,24 +561,59 @@ class Shell {
       case NodeKind::kMethod:
         display_.json_value(method_json(*node->method));
         break;
-      case NodeKind::kBlobs:
-        display_.blob_table(peer_.blobs(), false);
+      case NodeKind::kBlobs: {
+        auto blobs = peer_.blobs();
+        if (!blobs.is_ok()) {
+          display_.error(blobs.status().message());
+        } else {
+          display_.blob_table(*blobs, false);
+        }
         break;
-      case NodeKind::kCollection:
-        display_.blob_table(peer_.collection_entries(node->name), true);
+      }
+      case NodeKind::kCollection: {
+        auto entries = peer_.collection_entries(node->name);
+        if (!entries.is_ok()) {
+          display_.error(entries.status().message());
+        } else {
+          display_.blob_table(*entries, true);
+        }
         break;
-      case NodeKind::kDocs:
-        display_.doc_table(peer_.docs());
+      }
+      case NodeKind::kDocs: {
+        auto docs = peer_.docs();
+        if (!docs.is_ok()) {
+          display_.error(docs.status().message());
+        } else {
+          display_.doc_table(*docs);
+        }
         break;
+      }
       case NodeKind::kGossip:
         display_.info("Gossip topics -- use 'tail' to listen to the producer mesh");
         display_.print("  " + display_.style("mesh", "36") + "    " +
                        display_.style("producer mesh topic (derived from root key + salt)", "2"));
         break;
-      case NodeKind::kEntry:
-      case NodeKind::kDocEntry:
-        display_.json_value(Json{{"name", node->name}});
+      case NodeKind::kEntry: {
+        auto blob = vfs_.blob_of(*node);
+        Json j = {{"name", node->name}};
+        if (blob) {
+          j["hash"] = blob->hash;
+          j["size"] = blob->size;
+        }
+        display_.json_value(j);
         break;
+      }
+      case NodeKind::kDocEntry: {
+        auto doc = vfs_.doc_of(*node);
+        Json j = {{"key", node->name}};
+        if (doc) {
+          j["author"] = doc->author;
+          j["hash"] = doc->hash;
+          j["size"] = doc->size;
+        }
+        display_.json_value(j);
+        break;
+      }
     }
   }
 
@@ -879,7 +1020,9 @@ class Shell {
       return out;
     }
     const std::string& cmd = words[0];
-    if (cmd == "cd" || cmd == "ls") return complete_path(word, cmd == "cd");
+    if (cmd == "cd" || cmd == "ls" || cmd == "cat" || (cmd == "save" && words.size() == 1)) {
+      return complete_path(word, cmd == "cd");
+    }
     if (cmd == "describe" || cmd == "session") {
       if (words.size() == 1) {
         for (const auto& s : peer_.services()) {
@@ -983,9 +1126,11 @@ void add_shell_command(CLI::App& app, CommandContext& context) {
       "  aster shell \"$ADDR\" --collection coll/Catalog.v2\n"
       "  printf 'cd /services/Hello\\n./say_hello name=World\\n' | aster shell --json \"$ADDR\"\n"
       "\n"
-      "Inside: ls, cd, pwd, describe, invoke, ./method key=value …, session <Service>, refresh,\n"
-      "help, exit. Tab completes commands, paths, methods and field names. History:\n"
-      "~/.aster/shell_history. Ctrl-C cancels a running call; twice at the prompt exits.\n"
+      "Inside: ls, cd, pwd, describe, invoke, ./method key=value …, session <Service>, cat,\n"
+      "save <hash|entry> <file> (in /blobs), refresh, help, exit. Tab completes commands,\n"
+      "paths, methods and field names. History: ~/.aster/shell_history. Ctrl-C cancels a\n"
+      "running call; twice at the prompt exits. /blobs and /docs come from the producer's\n"
+      "registry, read when first visited.\n"
       "Method descriptions come from --collection/--manifest/--types, else from the manifest\n"
       "cache ~/.aster/cache/manifests/<contract_id>.json that aster-cli 0.1.2's shell fills.\n"
       "When stdin is not a terminal, lines are read as commands (no prompt) until EOF.\n"

@@ -4,10 +4,13 @@
 // (session-scoped), one collection `HelloWorld.v1`; ~50 ms per call, server streams of five
 // items 100 ms apart, client streams counted, bidi echoed. Unlike 0.1.2's demo, `session
 // Analytics` works here (each call reports how many calls its session has seen).
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <thread>
 
+#include "aster/contract/identity.hpp"
+#include "peer_content.hpp"
 #include "shell_interrupt.hpp"
 #include "shell_peer.hpp"
 
@@ -141,25 +144,138 @@ class DemoTarget : public CallTarget {
   int64_t calls_ = 0;
 };
 
+// Text padded with spaces to exactly `size` bytes (JSON stays valid): the demo's listing
+// shows 0.1.2's sizes, and `cat`/`save` give bytes of those sizes.
+std::string padded(std::string text, size_t size) {
+  if (text.size() < size) text.append(size - text.size() - 1, ' ').push_back('\n');
+  return text;
+}
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
+
+// Deterministic filler for the binary entries (a linear congruential sequence).
+std::vector<uint8_t> filler(size_t size, uint32_t seed) {
+  std::vector<uint8_t> out(size);
+  for (auto& b : out) {
+    seed = seed * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(seed >> 24);
+  }
+  return out;
+}
+
+constexpr const char* kDemoContractId =
+    "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+// The demo's one collection, `HelloWorld.v1`, with the entries and sizes of 0.1.2's demo
+// (manifest.json 340 B, contract.bin 1 258 291 B, types/HelloRequest.bin 128 B) and real
+// BLAKE3 hashes of the bytes shown; and the three registry entries 0.1.2's demo lists.
+struct DemoContent {
+  struct Blob {
+    std::string name;
+    std::vector<uint8_t> bytes;
+    std::string hash;
+  };
+  std::vector<Blob> entries;
+  std::string collection_hash;
+  std::vector<std::pair<ShellDocEntry, std::vector<uint8_t>>> docs;
+
+  DemoContent() {
+    const std::string manifest = padded(
+        R"({"service": "HelloWorld", "version": 1, "contract_id": ")" +
+            std::string(kDemoContractId) +
+            R"(", "methods": [{"name": "sayHello", "pattern": "unary", "request_type": )"
+            R"("HelloRequest", "response_type": "HelloResponse"}, {"name": "streamGreetings", )"
+            R"("pattern": "server_stream"}]})",
+        340);
+    entries = {{"manifest.json", bytes_of(manifest), ""},
+               {"contract.bin", filler(1258291, 1), ""},
+               {"types/HelloRequest.bin", filler(128, 2), ""}};
+    std::string roots;
+    for (auto& e : entries) {
+      e.hash = contract::to_hex(contract::blake3(e.bytes));
+      roots += e.hash;
+    }
+    collection_hash = contract::to_hex(contract::blake3(bytes_of(roots)));
+    const std::string author = "7f3e9a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e";
+    const std::string ref = padded(R"({"contract_id":")" + std::string(kDemoContractId) +
+                                       R"(","collection_hash":")" + collection_hash +
+                                       R"(","collection_format":"index"})",
+                                   256);
+    auto doc = [&](std::string key, const std::string& text) {
+      auto bytes = bytes_of(text);
+      ShellDocEntry e{std::move(key), author, contract::to_hex(contract::blake3(bytes)),
+                      bytes.size()};
+      docs.emplace_back(std::move(e), std::move(bytes));
+    };
+    doc("contracts/" + std::string(kDemoContractId), ref);
+    doc("manifests/" + std::string(kDemoContractId), manifest);
+    doc("versions/HelloWorld/v1", kDemoContractId);  // 0.1.2 demo key (the real one: services/…)
+  }
+};
+
+const DemoContent& demo_content() {
+  static const DemoContent content;  // built on first use: `aster shell --demo` starts at once
+  return content;
+}
+
 class DemoPeer : public ShellPeer {
  public:
   DemoPeer() : services_(demo_services()) {}
   std::string display_name() const override { return "demo"; }
   const std::vector<ShellService>& services() const override { return services_; }
   Status refresh() override { return Status::ok(); }
-  std::vector<ShellBlob> blobs() const override {
-    return {{"HelloWorld.v1", "abc123def456789012345678", 0, true}};
+  Result<std::vector<ShellBlob>> blobs() override {
+    return std::vector<ShellBlob>{{"HelloWorld.v1", demo_content().collection_hash, 0, true}};
   }
-  std::vector<ShellBlob> collection_entries(const std::string& collection) const override {
-    if (collection != "HelloWorld.v1") return {};
-    return {{"manifest.json", "deadbeef0123456789abcdef", 340, false},
-            {"contract.bin", "cafebabe9876543210fedcba", 1258291, false},
-            {"types/HelloRequest.bin", "1234567890abcdef12345678", 128, false}};
+  Result<std::vector<ShellBlob>> collection_entries(const std::string& collection) override {
+    const auto& c = demo_content();
+    if (collection != "HelloWorld.v1" && collection != c.collection_hash) {
+      return Status(StatusCode::kNotFound, "no collection " + collection);
+    }
+    std::vector<ShellBlob> out;
+    for (const auto& e : c.entries) out.push_back({e.name, e.hash, e.bytes.size(), false});
+    return out;
   }
-  std::vector<ShellDocEntry> docs() const override {
-    return {{"contracts/a1b2c3d4…", "7f3e9a1b2c…", "abc123def456…", 256},
-            {"manifests/a1b2c3d4…", "7f3e9a1b2c…", "deadbeef0123…", 340},
-            {"versions/HelloWorld/v1", "7f3e9a1b2c…", "cafebabe9876…", 64}};
+  Result<std::vector<ShellDocEntry>> docs() override {
+    std::vector<ShellDocEntry> out;
+    for (const auto& [e, bytes] : demo_content().docs) out.push_back(e);
+    return out;
+  }
+  std::optional<size_t> known_blob_count() override { return 1; }
+  Result<std::vector<uint8_t>> read_doc(const std::string& key) override {
+    for (const auto& [e, bytes] : demo_content().docs) {
+      if (e.key == key) return bytes;
+    }
+    return Status(StatusCode::kNotFound, "no registry entry " + key);
+  }
+  Result<std::vector<uint8_t>> read_blob(const std::string& hash, size_t max,
+                                         TransferProgress* progress) override {
+    const auto& c = demo_content();
+    std::vector<std::string> known;
+    for (const auto& e : c.entries) known.push_back(e.hash);
+    for (const auto& [e, bytes] : c.docs) known.push_back(e.hash);
+    ASTER_ASSIGN_OR_RETURN(std::string full, match_hash(hash, known));
+    const std::vector<uint8_t>* found = nullptr;
+    for (const auto& e : c.entries) {
+      if (e.hash == full) found = &e.bytes;
+    }
+    for (const auto& [e, bytes] : c.docs) {
+      if (e.hash == full) found = &bytes;
+    }
+    if (found == nullptr) {
+      return Status(StatusCode::kNotFound, "the demo peer has no blob " + full.substr(0, 16) +
+                                               "…");
+    }
+    if (found->size() > max) {
+      return Status(StatusCode::kResourceExhausted,
+                    "blob has " + std::to_string(found->size()) + " bytes");
+    }
+    if (progress != nullptr) {
+      progress->begin(full, found->size());
+      progress->update(found->size());
+      progress->end(true);
+    }
+    return *found;
   }
   Result<std::unique_ptr<CallTarget>> stateless(const ShellService& service) override {
     return std::unique_ptr<CallTarget>(std::make_unique<DemoTarget>(service.name, false));

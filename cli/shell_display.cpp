@@ -131,11 +131,14 @@ void ShellDisplay::result(const Json& value, double elapsed_ms) const {
   json_value(value);
 }
 
-void ShellDisplay::welcome(const std::string& peer, size_t services, size_t blobs) const {
+void ShellDisplay::welcome(const std::string& peer, size_t services,
+                           std::optional<size_t> blobs) const {
   if (raw_) return;  // 0.1.2 prints it even in --json mode, which breaks scripts reading stdout
   const std::vector<std::pair<std::string, std::string>> lines = {
       {"Connected to " + escape_for_terminal(peer), kBold},
-      {fmt::format("{} services, {} blobs", services, blobs), kDim}};
+      {blobs ? fmt::format("{} services, {} blobs", services, *blobs)
+             : fmt::format("{} services", services),
+       kDim}};
   size_t w = 0;
   for (const auto& [text, st] : lines) w = std::max(w, width(text));
   std::string rule;
@@ -356,12 +359,123 @@ void ShellDisplay::doc_table(const std::vector<ShellDocEntry>& docs) const {
   }
   std::vector<std::vector<Cell>> rows;
   for (const auto& e : docs) {
+    // 0.1.2 (`list_doc_entries`): author 12 characters + `…`, hash 16 + `…`.
+    auto shortened = [](const std::string& h, size_t n) {
+      return h.size() > n + 1 ? h.substr(0, n) + "…" : h;
+    };
     rows.push_back({{escape_for_terminal(e.key), "36"},
                     {e.size > 0 ? format_size(e.size) : "", "", true},
-                    {escape_for_terminal(e.author), kDim},
-                    {escape_for_terminal(e.hash), kDim}});
+                    {escape_for_terminal(shortened(e.author, 12)), kDim},
+                    {escape_for_terminal(shortened(e.hash, 16)), kDim}});
   }
   out(render_table(*this, {"Key", "Size", "Author", "Hash"}, rows, ""));
+}
+
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  const size_t n = text.size();
+  auto cont = [&](size_t k) {
+    return k < n && (static_cast<unsigned char>(text[k]) & 0xC0) == 0x80;
+  };
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      if (!cont(i + 1)) return false;
+      i += 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      if (!cont(i + 1) || !cont(i + 2)) return false;
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return false;  // overlong, surrogate
+      i += 3;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F)) return false;
+      i += 4;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+ContentView view_content(std::span<const uint8_t> bytes) {
+  ContentView v;
+  v.size = bytes.size();
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (!is_valid_utf8(text)) return v;
+  // Python's json.loads accepts any JSON value; so does this (a bare number is JSON too).
+  try {
+    v.json = Json::parse(text);
+    v.kind = ContentView::Kind::kJson;
+    return v;
+  } catch (const std::exception&) {
+  }
+  v.kind = ContentView::Kind::kText;
+  v.text = std::string(text);
+  return v;
+}
+
+std::string hex_dump(std::span<const uint8_t> bytes, size_t max) {
+  std::string out;
+  const size_t shown = std::min(bytes.size(), max);
+  for (size_t off = 0; off < shown; off += 16) {
+    std::string hex, ascii;
+    for (size_t i = 0; i < 16; ++i) {
+      if (off + i < shown) {
+        const uint8_t b = bytes[off + i];
+        hex += fmt::format("{:02x}", b);
+        ascii += b >= 0x20 && b < 0x7F ? static_cast<char>(b) : '.';
+      } else {
+        hex += "  ";
+      }
+      if (i % 2 == 1) hex += ' ';
+    }
+    out += fmt::format("{:08x}: {} {}\n", off, hex, ascii);
+  }
+  if (bytes.size() > shown) out += fmt::format("… {} more bytes\n", bytes.size() - shown);
+  return out;
+}
+
+void ShellDisplay::content(std::span<const uint8_t> bytes) const {
+  const ContentView v = view_content(bytes);
+  switch (v.kind) {
+    case ContentView::Kind::kJson:
+      json_value(v.json);
+      return;
+    case ContentView::Kind::kText: {
+      if (raw_) {
+        out(v.text.empty() || v.text.back() == '\n' ? v.text : v.text + "\n");
+        return;
+      }
+      // Line by line, each escaped (a producer's text must not drive the terminal).
+      size_t start = 0;
+      std::string shown;
+      while (start < v.text.size()) {
+        size_t nl = v.text.find('\n', start);
+        if (nl == std::string::npos) nl = v.text.size();
+        shown += escape_for_terminal(v.text.substr(start, nl - start)) + "\n";
+        start = nl + 1;
+      }
+      out(shown);
+      return;
+    }
+    case ContentView::Kind::kBinary:
+      if (raw_) {
+        std::string head;
+        for (size_t i = 0; i < std::min<size_t>(bytes.size(), 100); ++i) {
+          head += fmt::format("{:02x}", bytes[i]);
+        }
+        Json j = {{"binary", true}, {"size", v.size}, {"head_hex", head}};
+        out(j.dump() + "\n");
+        return;
+      }
+      info(fmt::format("(binary data, {} bytes)", v.size));
+      out(hex_dump(bytes));
+      return;
+  }
 }
 
 void ShellDisplay::contract_tree(const ShellService& s) const {

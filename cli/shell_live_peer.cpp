@@ -13,6 +13,7 @@
 #include "aster/rpc/raw_transport.hpp"
 #include "aster/rpc/session_client.hpp"
 #include "aster/transport/endpoint_addr.hpp"
+#include "peer_content.hpp"
 #include "shell_interrupt.hpp"
 #include "shell_peer.hpp"
 
@@ -361,7 +362,10 @@ class LiveSession : public LiveTarget {
 class LivePeer : public ShellPeer {
  public:
   LivePeer(std::unique_ptr<PeerConnection> peer, LocalDescriptions local, LivePeerOptions options)
-      : peer_(std::move(peer)), local_(std::move(local)), options_(std::move(options)) {}
+      : peer_(std::move(peer)),
+        content_(*peer_),
+        local_(std::move(local)),
+        options_(std::move(options)) {}
 
   Status load() {
     services_.clear();
@@ -412,11 +416,29 @@ class LivePeer : public ShellPeer {
 
   std::string display_name() const override { return peer_display(options_.address); }
   const std::vector<ShellService>& services() const override { return services_; }
-  Status refresh() override { return load(); }
-  // Blobs and registry documents come with the registry reader (src/registry, issue 11).
-  std::vector<ShellBlob> blobs() const override { return {}; }
-  std::vector<ShellBlob> collection_entries(const std::string&) const override { return {}; }
-  std::vector<ShellDocEntry> docs() const override { return {}; }
+  Status refresh() override {
+    content_.clear();
+    return load();
+  }
+  Result<std::vector<ShellBlob>> blobs() override { return content_.collections(); }
+  Result<std::vector<ShellBlob>> collection_entries(const std::string& collection) override {
+    return content_.entries(collection);
+  }
+  Result<std::vector<ShellDocEntry>> docs() override { return content_.docs(); }
+  std::optional<size_t> known_blob_count() override {
+    // Listed already, or cheap to list: the registry was joined for the manifests.
+    if (auto n = content_.known_collection_count()) return n;
+    if (!peer_->registry_joined()) return std::nullopt;
+    auto listed = content_.collections();
+    return listed.is_ok() ? std::optional<size_t>(listed->size()) : std::nullopt;
+  }
+  Result<std::vector<uint8_t>> read_doc(const std::string& key) override {
+    return content_.read_doc(key);
+  }
+  Result<std::vector<uint8_t>> read_blob(const std::string& hash, size_t max,
+                                         TransferProgress* progress) override {
+    return content_.read_blob(hash, max, progress);
+  }
 
   Result<std::unique_ptr<CallTarget>> stateless(const ShellService& service) override {
     ASTER_ASSIGN_OR_RETURN(const ServiceBinding* b, binding(service));
@@ -449,6 +471,7 @@ class LivePeer : public ShellPeer {
   }
 
   std::unique_ptr<PeerConnection> peer_;
+  PeerContent content_;
   LocalDescriptions local_;
   LivePeerOptions options_;
   std::vector<ShellService> services_;

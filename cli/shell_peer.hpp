@@ -46,17 +46,27 @@ struct ShellService {
 };
 
 struct ShellBlob {
-  std::string name;  // tag, or the short hash
-  std::string hash;
-  uint64_t size = 0;
+  std::string name;  // `<Service>.v<N>` for a collection, an entry's name, or the short hash
+  std::string hash;  // full hex
+  uint64_t size = 0;  // 0: unknown (collections)
   bool is_collection = false;
 };
 
 struct ShellDocEntry {
   std::string key;
-  std::string author;
-  std::string hash;
+  std::string author;  // full hex (tables shorten it)
+  std::string hash;    // full hex
   uint64_t size = 0;
+};
+
+// Where a download stands, for `save`'s progress bar. update() may be called from the io
+// thread while the calling thread waits.
+class TransferProgress {
+ public:
+  virtual ~TransferProgress() = default;
+  virtual void begin(const std::string& hash, std::optional<uint64_t> total) = 0;
+  virtual void update(uint64_t bytes) = 0;
+  virtual void end(bool ok) = 0;
 };
 
 using ItemSink = std::function<void(const Json&)>;
@@ -90,9 +100,19 @@ class ShellPeer {
   virtual const std::vector<ShellService>& services() const = 0;
   // Looks the descriptions up again (the cache may have been filled meanwhile).
   virtual Status refresh() = 0;
-  virtual std::vector<ShellBlob> blobs() const = 0;
-  virtual std::vector<ShellBlob> collection_entries(const std::string& collection) const = 0;
-  virtual std::vector<ShellDocEntry> docs() const = 0;
+  // Blobs and registry documents. The live peer reads them from the producer's registry,
+  // joined on first use (so the shell starts without waiting for it) and cached until refresh.
+  virtual Result<std::vector<ShellBlob>> blobs() = 0;
+  virtual Result<std::vector<ShellBlob>> collection_entries(const std::string& collection) = 0;
+  virtual Result<std::vector<ShellDocEntry>> docs() = 0;
+  // The blob count for the welcome panel if known without asking the producer.
+  virtual std::optional<size_t> known_blob_count() = 0;
+  // The content of the registry entry `key` (kNotFound when there is none).
+  virtual Result<std::vector<uint8_t>> read_doc(const std::string& key) = 0;
+  // A blob by full hash or a unique prefix of a listed one; `progress` (optional) follows a
+  // download. `max` bounds the bytes (kResourceExhausted beyond it).
+  virtual Result<std::vector<uint8_t>> read_blob(const std::string& hash, size_t max,
+                                                 TransferProgress* progress = nullptr) = 0;
   virtual Result<std::unique_ptr<CallTarget>> stateless(const ShellService& service) = 0;
   virtual Result<std::unique_ptr<CallTarget>> open_session(const ShellService& service) = 0;
 };

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 4u
+#define ASTER_IROH_ABI_VERSION 5u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -50,6 +50,7 @@ enum aster_iroh_status {
   ASTER_IROH_OK = 0,
   ASTER_IROH_FIN = 1,                  /* read reached the end of the stream */
   ASTER_IROH_DONE = 2,                 /* submit status: completed inline, outcome in *now */
+  ASTER_IROH_PROGRESS = 3,             /* non-terminal event of an op that reports progress */
   ASTER_IROH_INVALID_ARG = 1001,
   ASTER_IROH_NOT_FOUND = 1002,         /* stale/freed handle, finished op, answered hook */
   ASTER_IROH_BUSY = 1003,              /* a read (write) is already pending on the stream */
@@ -97,6 +98,7 @@ enum aster_iroh_event_kind {
   ASTER_IROH_EV_DOC_OPEN_SYNC = 27,
   ASTER_IROH_EV_DOC_JOIN = 28,        /* h1 = doc; code = ASTER_IROH_JOIN_* flags */
   ASTER_IROH_EV_DOC_QUERY = 29,       /* payload = packed entries (see aster_iroh_doc_query) */
+  ASTER_IROH_EV_BLOB_REMOTE_SIZE = 30, /* code = the blob's size at the peer */
   ASTER_IROH_EV_DEBUG = 99,
   /* Pushed without a request (op = 0): gate-0 after_handshake asks for a verdict.
    * h1 = endpoint, h2 = invocation (answer with aster_iroh_hook_respond),
@@ -348,12 +350,22 @@ int32_t aster_iroh_blob_add_collection(aster_iroh_rt *rt, aster_iroh_handle ep,
 /* Reads a complete local blob of at most max bytes. Event BLOB_READ. */
 int32_t aster_iroh_blob_read(aster_iroh_rt *rt, aster_iroh_handle ep, const uint8_t *hash,
                              size_t max, uint64_t user_data, aster_iroh_op *out_op);
-/* Downloads a blob (hash_seq = 0) or a HashSeq and all its children (hash_seq != 0) from the
- * peer `peer` names (its alpn is ignored; timeout_ms bounds the download, 0 = none).
- * Event BLOB_DOWNLOAD. */
+/* Downloads a blob, or with DOWNLOAD_HASH_SEQ a HashSeq and all its children, from the peer
+ * `peer` names (its alpn is ignored; timeout_ms bounds the download, 0 = none). Event
+ * BLOB_DOWNLOAD. With DOWNLOAD_PROGRESS, events of kind BLOB_DOWNLOAD and status PROGRESS
+ * (code = bytes of the request present so far, local ones included; at most one per 50 ms)
+ * come first; they are not terminal and carry no payload. Other flags: INVALID_ARG. */
+#define ASTER_IROH_DOWNLOAD_HASH_SEQ 1u
+#define ASTER_IROH_DOWNLOAD_PROGRESS 2u
 int32_t aster_iroh_blob_download(aster_iroh_rt *rt, aster_iroh_handle ep,
                                  const aster_iroh_connect_cfg *peer, const uint8_t *hash,
-                                 uint32_t hash_seq, uint64_t user_data, aster_iroh_op *out_op);
+                                 uint32_t flags, uint64_t user_data, aster_iroh_op *out_op);
+/* The size of a blob at the peer `peer` names, verified from its last chunk (alpn ignored;
+ * timeout_ms bounds it). Event BLOB_REMOTE_SIZE, code = size; a peer without the blob fails
+ * it (CONNECT_FAILED + message). */
+int32_t aster_iroh_blob_remote_size(aster_iroh_rt *rt, aster_iroh_handle ep,
+                                    const aster_iroh_connect_cfg *peer, const uint8_t *hash,
+                                    uint64_t user_data, aster_iroh_op *out_op);
 /* Lists a local Collection. Event COLLECTION_LIST, payload: u32 count, then per entry
  * u32 name_len, name, hash[32], u64 size. */
 int32_t aster_iroh_collection_list(aster_iroh_rt *rt, aster_iroh_handle ep,

@@ -13,6 +13,8 @@ pub mod status {
     pub const FIN: i32 = 1;
     /// Submit status: the op completed inline and its outcome was written to `*now`.
     pub const DONE: i32 = 2;
+    /// A non-terminal event of an op asked to report progress (code = units so far).
+    pub const PROGRESS: i32 = 3;
     pub const INVALID_ARG: i32 = 1001;
     pub const NOT_FOUND: i32 = 1002;
     pub const BUSY: i32 = 1003;
@@ -40,6 +42,7 @@ pub mod status {
             OK => b"OK\0",
             FIN => b"FIN\0",
             DONE => b"DONE\0",
+            PROGRESS => b"PROGRESS\0",
             INVALID_ARG => b"INVALID_ARG\0",
             NOT_FOUND => b"NOT_FOUND\0",
             BUSY => b"BUSY\0",
@@ -88,6 +91,7 @@ pub mod kind {
     pub const DOC_OPEN_SYNC: u32 = 27;
     pub const DOC_JOIN: u32 = 28;
     pub const DOC_QUERY: u32 = 29;
+    pub const BLOB_REMOTE_SIZE: u32 = 30;
     pub const DEBUG: u32 = 99;
     /// Pushed without a request: gate-0 `after_handshake` asks C++
     /// (iroh 0.97.0 src/endpoint/hooks.rs; docs/transport.md, "Gate 0").
@@ -98,6 +102,10 @@ pub const EP_SECRET_KEY: u32 = 1;
 pub const EP_GATE: u32 = 2;
 pub const EP_PORTMAPPER: u32 = 4;
 pub const EP_CONTENT: u32 = 8;
+
+/// `aster_iroh_blob_download` flags.
+pub const DOWNLOAD_HASH_SEQ: u32 = 1;
+pub const DOWNLOAD_PROGRESS: u32 = 2;
 
 /// `aster_iroh_send` / `aster_iroh_open_bi_send`: FIN after the data.
 pub const SEND_FIN: u32 = 1;

@@ -16,10 +16,11 @@ use futures_lite::StreamExt;
 use iroh::address_lookup::memory::MemoryLookup;
 use iroh::protocol::RouterBuilder;
 use iroh::{Endpoint, EndpointAddr};
-use iroh_blobs::api::downloader::Downloader;
+use iroh_blobs::api::downloader::{DownloadProgressItem, Downloader};
 use iroh_blobs::api::proto::BlobStatus;
 use iroh_blobs::api::Store as BlobStore;
 use iroh_blobs::format::collection::Collection;
+use iroh_blobs::get::request::get_verified_size;
 use iroh_blobs::store::mem::MemStore;
 use iroh_blobs::{BlobFormat, BlobsProtocol, Hash, HashAndFormat, ALPN as BLOBS_ALPN};
 use iroh_docs::api::Doc;
@@ -168,6 +169,13 @@ pub async fn blob_read(c: Arc<ContentNode>, hash: Hash, max: usize) -> Completio
     }
 }
 
+/// How often a download with progress reports (the first report comes at once).
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Downloads `hash` from `peer`. With `progress`, each progress item of iroh-blobs'
+/// downloader (bytes of the request present so far) is reported, at most every
+/// PROGRESS_INTERVAL, before the completion (iroh-blobs 0.99.0 src/api/downloader.rs
+/// `DownloadProgress::stream`, whose `complete` this loop follows).
 pub async fn download(
     c: Arc<ContentNode>,
     endpoint: Endpoint,
@@ -175,6 +183,7 @@ pub async fn download(
     format: BlobFormat,
     peer: EndpointAddr,
     timeout: Option<Duration>,
+    progress: Option<impl Fn(u64) -> bool + Send + 'static>,
 ) -> Completion {
     let id = peer.id;
     let peer = known_addr(&endpoint, peer).await;
@@ -182,9 +191,31 @@ pub async fn download(
         c.lookup.add_endpoint_info(peer);
     }
     let fut = async {
-        Downloader::new(&c.store, &endpoint)
+        // The downloader runs as long as this handle lives: keep it for the whole loop.
+        let downloader = Downloader::new(&c.store, &endpoint);
+        let mut items = downloader
             .download(HashAndFormat { hash, format }, vec![id])
+            .stream()
             .await
+            .map_err(|e| format!("{e:#}"))?;
+        let mut last: Option<tokio::time::Instant> = None;
+        while let Some(item) = items.next().await {
+            match item {
+                DownloadProgressItem::Error(e) => return Err(format!("{e:#}")),
+                DownloadProgressItem::DownloadError => return Err("download error".to_string()),
+                DownloadProgressItem::Progress(bytes) => {
+                    if let Some(report) = &progress {
+                        let now = tokio::time::Instant::now();
+                        if last.map_or(true, |t| now - t >= PROGRESS_INTERVAL) {
+                            last = Some(now);
+                            report(bytes);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok::<(), String>(())
     };
     let res = match timeout {
         Some(t) => match tokio::time::timeout(t, fut).await {
@@ -195,7 +226,43 @@ pub async fn download(
     };
     match res {
         Ok(()) => Completion::ok(),
-        Err(e) => Completion::err(status::CONNECT_FAILED, format!("download: {e:#}")),
+        Err(e) => Completion::err(status::CONNECT_FAILED, format!("download: {e}")),
+    }
+}
+
+/// The verified size of `hash` at `peer`: a request for its last chunk
+/// (iroh-blobs 0.99.0 src/get/request.rs `get_verified_size`), on a connection of its own.
+pub async fn remote_size(
+    c: Arc<ContentNode>,
+    endpoint: Endpoint,
+    hash: Hash,
+    peer: EndpointAddr,
+    timeout: Option<Duration>,
+) -> Completion {
+    let id = peer.id;
+    let peer = known_addr(&endpoint, peer).await;
+    if !peer.is_empty() {
+        c.lookup.add_endpoint_info(peer);
+    }
+    let fut = async {
+        let conn = endpoint
+            .connect(id, BLOBS_ALPN)
+            .await
+            .map_err(|e| format!("connect: {e:#}"))?;
+        let res = get_verified_size(&conn, &hash).await;
+        conn.close(0u32.into(), b"done");
+        res.map(|(size, _)| size).map_err(|e| format!("{e:#}"))
+    };
+    let res = match timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r,
+            Err(_) => return Completion::err(status::TIMEOUT, "size request timed out"),
+        },
+        None => fut.await,
+    };
+    match res {
+        Ok(size) => Completion::ok().with_code(size),
+        Err(e) => Completion::err(status::CONNECT_FAILED, format!("blob size: {e}")),
     }
 }
 

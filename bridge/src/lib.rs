@@ -37,14 +37,14 @@ pub use abi::{
     aster_iroh_runtime_cfg,
 };
 use abi::{
-    kind, status, EP_CONTENT, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
+    kind, status, DOWNLOAD_HASH_SEQ, DOWNLOAD_PROGRESS, EP_CONTENT, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
     RELAY_DISABLED, RELAY_STAGING,
 };
 use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -1443,9 +1443,10 @@ pub unsafe extern "C" fn aster_iroh_blob_read(
     })
 }
 
-/// Downloads a blob (`hash_seq` = 0) or a HashSeq with all its children (`hash_seq` != 0)
-/// from the peer `cfg` names (alpn ignored; timeout_ms bounds the whole download).
-/// BLOB_DOWNLOAD event.
+/// Downloads a blob, or with `DOWNLOAD_HASH_SEQ` a HashSeq with all its children, from the
+/// peer `cfg` names (alpn ignored; timeout_ms bounds the whole download). With
+/// `DOWNLOAD_PROGRESS`, non-terminal PROGRESS events (code = bytes of the request present so
+/// far, local ones included) precede the terminal BLOB_DOWNLOAD event.
 ///
 /// # Safety
 /// `rt` valid; `cfg` valid; `hash` 32 readable bytes; `out_op` null or writable.
@@ -1455,7 +1456,75 @@ pub unsafe extern "C" fn aster_iroh_blob_download(
     ep: u64,
     cfg: *const aster_iroh_connect_cfg,
     hash: *const u8,
-    hash_seq: u32,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(c) = cfg.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
+            return status::INVALID_ARG;
+        }
+        if flags & !(DOWNLOAD_HASH_SEQ | DOWNLOAD_PROGRESS) != 0 {
+            return status::INVALID_ARG;
+        }
+        let Some(h) = hash32(hash) else {
+            return status::INVALID_ARG;
+        };
+        let addr = match peer_addr(c) {
+            Ok(a) => a,
+            Err(st) => return st,
+        };
+        let timeout = (c.timeout_ms > 0).then(|| Duration::from_millis(c.timeout_ms as u64));
+        let (e, content) = get_content!(r, ep);
+        let format = if flags & DOWNLOAD_HASH_SEQ != 0 {
+            iroh_blobs::BlobFormat::HashSeq
+        } else {
+            iroh_blobs::BlobFormat::Raw
+        };
+        let (op, rx) = r.shared.register(kind::BLOB_DOWNLOAD, user_data, None);
+        let progress = (flags & DOWNLOAD_PROGRESS != 0).then(|| {
+            let shared = r.shared.clone();
+            move |bytes: u64| shared.deliver(op, Completion::status(status::PROGRESS).with_code(bytes))
+        });
+        r.shared.spawn_op(
+            r.handle(),
+            op,
+            rx,
+            content::download(
+                content,
+                e.endpoint.clone(),
+                iroh_blobs::Hash::from_bytes(h),
+                format,
+                addr,
+                timeout,
+                progress,
+            ),
+        );
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
+    })
+}
+
+/// The size of a blob as the peer `cfg` names proves it (the last chunk, verified; alpn
+/// ignored, timeout_ms bounds it). BLOB_REMOTE_SIZE event, code = size; a peer without the
+/// blob fails the request (CONNECT_FAILED with its message).
+///
+/// # Safety
+/// `rt` valid; `cfg` valid; `hash` 32 readable bytes; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_blob_remote_size(
+    rt: *mut aster_iroh_rt,
+    ep: u64,
+    cfg: *const aster_iroh_connect_cfg,
+    hash: *const u8,
     user_data: u64,
     out_op: *mut u64,
 ) -> i32 {
@@ -1478,20 +1547,14 @@ pub unsafe extern "C" fn aster_iroh_blob_download(
         };
         let timeout = (c.timeout_ms > 0).then(|| Duration::from_millis(c.timeout_ms as u64));
         let (e, content) = get_content!(r, ep);
-        let format = if hash_seq != 0 {
-            iroh_blobs::BlobFormat::HashSeq
-        } else {
-            iroh_blobs::BlobFormat::Raw
-        };
         r.submit(
-            kind::BLOB_DOWNLOAD,
+            kind::BLOB_REMOTE_SIZE,
             user_data,
             out_op,
-            content::download(
+            content::remote_size(
                 content,
                 e.endpoint.clone(),
                 iroh_blobs::Hash::from_bytes(h),
-                format,
                 addr,
                 timeout,
             ),

@@ -340,6 +340,59 @@ asio::awaitable<Result<std::string>> RegistryReader::manifest(std::string_view c
                    "the collection of " + contract_key(contract_id) + " holds no manifest.json");
 }
 
+asio::awaitable<Result<std::vector<ArtifactRef>>> RegistryReader::artifacts() {
+  ASTER_CO_ASSIGN_OR_RETURN(auto found, co_await doc_.query("contracts/",
+                                                            transport::KeyMatch::kPrefix, 0));
+  std::vector<ArtifactRef> out;
+  std::string last_key;
+  for (const auto& e : found) {
+    if (e.key == last_key) continue;  // another author's entry for the same contract
+    last_key = e.key;
+    auto bytes = co_await content(e);
+    if (!bytes.is_ok()) {
+      say(options_, e.key + ": " + bytes.status().message());
+      continue;
+    }
+    auto ref = ArtifactRef::from_json(
+        std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    if (!ref.is_ok()) {
+      say(options_, e.key + ": " + ref.status().message());
+      continue;
+    }
+    out.push_back(std::move(*ref));
+  }
+  co_return out;
+}
+
+asio::awaitable<Result<std::vector<transport::CollectionEntry>>> RegistryReader::list_collection(
+    const transport::ContentHash& root) {
+  // Always through the downloader: it asks the producer only for what is missing here.
+  say(options_, "downloading collection " + transport::to_hex(root).substr(0, 16) + "…");
+  ASTER_CO_RETURN_IF_ERROR(co_await transport::download_blob(*endpoint_, producer_, root, true,
+                                                             options_.download_timeout));
+  co_return co_await transport::list_collection(*endpoint_, root);
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> RegistryReader::local_blob(
+    const transport::ContentHash& hash, size_t max) {
+  co_return co_await transport::read_blob(*endpoint_, hash, max);
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> RegistryReader::blob(
+    const transport::ContentHash& hash, size_t max, transport::DownloadProgress progress) {
+  auto local = co_await transport::read_blob(*endpoint_, hash, max);
+  if (local.is_ok() || local.status().code() != StatusCode::kNotFound) co_return local;
+  say(options_, "downloading blob " + transport::to_hex(hash).substr(0, 16) + "…");
+  ASTER_CO_RETURN_IF_ERROR(co_await transport::download_blob(
+      *endpoint_, producer_, hash, false, options_.download_timeout, std::move(progress)));
+  co_return co_await transport::read_blob(*endpoint_, hash, max);
+}
+
+asio::awaitable<Result<uint64_t>> RegistryReader::blob_size(const transport::ContentHash& hash) {
+  co_return co_await transport::remote_blob_size(*endpoint_, producer_, hash,
+                                                 options_.download_timeout);
+}
+
 asio::awaitable<Result<std::string>> fetch_manifest(const transport::Endpoint& endpoint,
                                                     const transport::EndpointAddr& producer,
                                                     std::string_view namespace_hex,

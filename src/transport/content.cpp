@@ -162,16 +162,35 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_blob(const Endpoint& ep,
 
 asio::awaitable<Status> download_blob(const Endpoint& ep, const EndpointAddr& peer,
                                       const ContentHash& hash, bool collection,
-                                      std::chrono::milliseconds timeout) {
+                                      std::chrono::milliseconds timeout,
+                                      DownloadProgress progress) {
   PeerConfig pc(peer, timeout);
+  const uint32_t flags = (collection ? ASTER_IROH_DOWNLOAD_HASH_SEQ : 0u) |
+                         (progress ? ASTER_IROH_DOWNLOAD_PROGRESS : 0u);
   auto ev = co_await detail::run_on(
       ContentAccess::handle(ep), "endpoint",
       [&](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
-        return aster_iroh_blob_download(rt, h, &pc.cfg, hash.data(), collection ? 1 : 0, ud,
-                                        op);
-      });
+        return aster_iroh_blob_download(rt, h, &pc.cfg, hash.data(), flags, ud, op);
+      },
+      std::move(progress));
   if (!ev.is_ok()) co_return ev.status();
   co_return detail::status_of(*ev);
+}
+
+asio::awaitable<Result<uint64_t>> remote_blob_size(const Endpoint& ep, const EndpointAddr& peer,
+                                                   const ContentHash& hash,
+                                                   std::chrono::milliseconds timeout) {
+  PeerConfig pc(peer, timeout);
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(ContentAccess::handle(ep), "endpoint",
+                              [&](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op,
+                                  aster_iroh_event*) {
+                                return aster_iroh_blob_remote_size(rt, h, &pc.cfg, hash.data(),
+                                                                   ud, op);
+                              }));
+  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  co_return ev.code;
 }
 
 asio::awaitable<Result<std::vector<CollectionEntry>>> list_collection(const Endpoint& ep,

@@ -146,6 +146,13 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
     release_lease(ev.lease);
     return;
   }
+  if (ev.status == ASTER_IROH_PROGRESS) {
+    // Not terminal: the op stays registered. progress() may run user code (a progress bar),
+    // so nothing here touches `it` afterwards.
+    release_lease(ev.lease);
+    it->second->progress(ev.code);
+    return;
+  }
   if (it->second->continuous() && ev.status == ASTER_IROH_OK) {
     // Stays registered. complete() may run user code that changes pending_ (or even shuts
     // down and destroys this op), so nothing here touches `it` or the op afterwards.

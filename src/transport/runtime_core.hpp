@@ -77,8 +77,11 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // bridge. An outcome known at once (ASTER_IROH_DONE) is returned without suspending;
   // otherwise the coroutine waits for the op's one terminal event. Cancelling the awaiting
   // coroutine cancels the bridge op (exactly one completion either way). Io thread only.
+  // `on_progress` (optional) receives the code of each non-terminal PROGRESS event of the op
+  // (ops submitted with a progress flag), on the io thread, before the terminal event.
   template <typename Submit>
-  asio::awaitable<BridgeEvent> run(Submit submit) {
+  asio::awaitable<BridgeEvent> run(Submit submit,
+                                   std::function<void(uint64_t)> on_progress = {}) {
     const uint64_t user_data = next_user_data_++;
     aster_iroh_op op_id = 0;
     aster_iroh_event now{};
@@ -88,8 +91,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     if (st == ASTER_IROH_DONE) co_return take(now);
     if (st != ASTER_IROH_OK) co_return rejected(st);
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
-        [this, user_data, op_id](auto handler) {
-          wait_for(user_data, op_id, std::move(handler));
+        [this, user_data, op_id, &on_progress](auto handler) {
+          wait_for(user_data, op_id, std::move(handler), std::move(on_progress));
         },
         asio::use_awaitable);
   }
@@ -111,6 +114,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     virtual void complete(BridgeEvent ev, bool defer) = 0;
     // Continuous ops stay registered until their terminal (non-OK) event.
     virtual bool continuous() const { return false; }
+    // A non-terminal PROGRESS event (code = progress so far); the op stays registered.
+    virtual void progress(uint64_t) {}
   };
 
  private:
@@ -118,8 +123,12 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   template <typename Handler>
   struct PendingOpImpl final : PendingOp {
-    PendingOpImpl(Handler h, asio::io_context::executor_type ex)
-        : handler(std::move(h)), fallback(ex) {}
+    PendingOpImpl(Handler h, asio::io_context::executor_type ex,
+                  std::function<void(uint64_t)> on_progress = {})
+        : handler(std::move(h)), fallback(ex), on_progress(std::move(on_progress)) {}
+    void progress(uint64_t code) override {
+      if (on_progress) on_progress(code);
+    }
     void complete(BridgeEvent ev, bool defer) override {
       auto slot = asio::get_associated_cancellation_slot(handler);
       if (slot.is_connected()) slot.clear();
@@ -139,10 +148,12 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     }
     Handler handler;
     asio::io_context::executor_type fallback;
+    std::function<void(uint64_t)> on_progress;
   };
 
   template <typename Handler>
-  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler) {
+  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler,
+                std::function<void(uint64_t)> on_progress) {
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) {
       // Asio cancellation → aster_iroh_cancel: the bridge then emits the single CANCELLED
@@ -155,7 +166,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
       });
     }
     pending_.emplace(user_data,
-                     std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_));
+                     std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_,
+                                                              std::move(on_progress)));
   }
 
   static BridgeEvent rejected(int32_t st);
@@ -213,14 +225,16 @@ struct HandleAccess {
 // runs an op on it, failing with kFailedPrecondition when the handle is empty or moved from.
 template <typename Submit>
 asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_view what,
-                                           Submit submit) {
+                                           Submit submit,
+                                           std::function<void(uint64_t)> on_progress = {}) {
   if (!h) co_return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
   auto core = h.core();  // keeps the runtime alive across the suspension
   const uint64_t id = h.id();
   co_return co_await core->run(
       [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
         return submit(rt, id, ud, op, now);
-      });
+      },
+      std::move(on_progress));
 }
 
 // A synchronous bridge call on a handle.

@@ -118,6 +118,27 @@ class RegistryReader {
   // The content of one entry (read locally, else fetched from the producer).
   asio::awaitable<Result<std::vector<uint8_t>>> content(const transport::DocEntry& entry);
 
+  // Every `contracts/<id>` entry's ArtifactRef, in key order (the first entry of each key, as
+  // 0.1.2's shell takes it). Entries whose content is not an ArtifactRef are skipped (their
+  // reason goes to the debug sink): one bad entry does not hide the others.
+  asio::awaitable<Result<std::vector<ArtifactRef>>> artifacts();
+  // The entries of one of the producer's collections (name, hash, size), downloading it
+  // (root and children) unless it is complete here. The registry's collections are small
+  // (a contract, its type blobs, the manifest), so listing fetches them whole, as 0.1.2's
+  // slow manifest path does.
+  asio::awaitable<Result<std::vector<transport::CollectionEntry>>> list_collection(
+      const transport::ContentHash& root);
+  // One of the producer's blobs, at most `max` bytes: read here, else downloaded (then
+  // `progress` sees the bytes so far). A blob the producer does not hold fails the download.
+  asio::awaitable<Result<std::vector<uint8_t>>> blob(const transport::ContentHash& hash,
+                                                     size_t max,
+                                                     transport::DownloadProgress progress = {});
+  // A blob held here completely, at most `max` bytes; kNotFound when it is not.
+  asio::awaitable<Result<std::vector<uint8_t>>> local_blob(const transport::ContentHash& hash,
+                                                           size_t max);
+  // The size of a blob at the producer (verified from its last chunk).
+  asio::awaitable<Result<uint64_t>> blob_size(const transport::ContentHash& hash);
+
   bool synced() const { return synced_; }
 
  private:

@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -86,10 +87,19 @@ asio::awaitable<Result<ContentHash>> add_collection(
 // A complete local blob of at most `max` bytes (kNotFound when absent or partial).
 asio::awaitable<Result<std::vector<uint8_t>>> read_blob(const Endpoint& ep,
                                                         const ContentHash& hash, size_t max);
+// Bytes of a download present so far (local ones included), reported on the io thread while
+// it runs, at most every 50 ms (bridge/src/content.rs `download`).
+using DownloadProgress = std::function<void(uint64_t bytes)>;
 // Fetches a blob, or a collection with all its children (`collection`), from `peer`.
 asio::awaitable<Status> download_blob(const Endpoint& ep, const EndpointAddr& peer,
                                       const ContentHash& hash, bool collection,
-                                      std::chrono::milliseconds timeout);
+                                      std::chrono::milliseconds timeout,
+                                      DownloadProgress progress = {});
+// The size of a blob at `peer`, verified from its last chunk (one small request): the total
+// for a progress bar before download_blob. A peer without the blob fails it (kUnavailable).
+asio::awaitable<Result<uint64_t>> remote_blob_size(const Endpoint& ep, const EndpointAddr& peer,
+                                                   const ContentHash& hash,
+                                                   std::chrono::milliseconds timeout);
 // The entries of a local collection.
 asio::awaitable<Result<std::vector<CollectionEntry>>> list_collection(const Endpoint& ep,
                                                                       const ContentHash& hash);
