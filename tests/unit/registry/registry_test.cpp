@@ -219,5 +219,72 @@ TEST_F(RegistryOverLoopback, BlobsReadDownloadAndRefuse) {
             transport::to_hex(*hash));
 }
 
+TEST_F(RegistryOverLoopback, ArtifactsCollectionListingAndBlobDownloadWithProgress) {
+  auto pub = runtime_->run(publish_contracts(producer_, artifacts_));
+  ASSERT_TRUE(pub.is_ok()) << pub.status().to_string();
+  const auto& a = artifacts_.front();
+  // A blob big enough to arrive in many chunks (deterministic bytes).
+  std::vector<uint8_t> big(3u << 20);
+  uint32_t seed = 7;
+  for (auto& b : big) {
+    seed = seed * 1664525u + 1013904223u;
+    b = static_cast<uint8_t>(seed >> 24);
+  }
+  auto big_hash = runtime_->run(transport::add_blob(producer_, big, "test/big"));
+  ASSERT_TRUE(big_hash.is_ok()) << big_hash.status().to_string();
+  auto producer_addr = producer_.address();
+  ASSERT_TRUE(producer_addr.is_ok());
+
+  struct Seen {
+    std::vector<ArtifactRef> refs;
+    std::vector<transport::CollectionEntry> listing;
+    uint64_t size = 0;
+    std::vector<uint8_t> bytes;
+    std::vector<uint64_t> progress;
+    Status unknown_size, unknown_blob;
+    bool local_after = false;
+  };
+  auto seen = runtime_->run([&]() -> asio::awaitable<Result<Seen>> {
+    Seen s;
+    ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await RegistryReader::join(reader_, *producer_addr,
+                                                                         pub->namespace_id));
+    ASTER_CO_ASSIGN_OR_RETURN(s.refs, co_await reader.artifacts());
+    ASTER_CO_ASSIGN_OR_RETURN(auto root, transport::parse_hex32(pub->collection_hashes.front()));
+    ASTER_CO_ASSIGN_OR_RETURN(s.listing, co_await reader.list_collection(root));
+    ASTER_CO_ASSIGN_OR_RETURN(s.size, co_await reader.blob_size(*big_hash));
+    ASTER_CO_ASSIGN_OR_RETURN(
+        s.bytes, co_await reader.blob(*big_hash, 8u << 20,
+                                      [&s](uint64_t bytes) { s.progress.push_back(bytes); }));
+    s.local_after = (co_await reader.local_blob(*big_hash, 8u << 20)).is_ok();
+    transport::ContentHash unknown{};
+    unknown.fill(0x11);
+    s.unknown_size = (co_await reader.blob_size(unknown)).status();
+    s.unknown_blob = (co_await reader.blob(unknown, 1024)).status();
+    co_return s;
+  }());
+  ASSERT_TRUE(seen.is_ok()) << seen.status().to_string();
+  ASSERT_EQ(seen->refs.size(), 1u);
+  EXPECT_EQ(seen->refs.front().contract_id, a.contract_id);
+  EXPECT_EQ(seen->refs.front().collection_hash, pub->collection_hashes.front());
+  const auto entries = a.collection_entries();
+  ASSERT_EQ(seen->listing.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    EXPECT_EQ(seen->listing[i].name, entries[i].first);
+    EXPECT_EQ(seen->listing[i].size, entries[i].second.size()) << entries[i].first;
+  }
+  EXPECT_EQ(seen->size, big.size());
+  EXPECT_TRUE(seen->bytes == big);
+  EXPECT_TRUE(seen->local_after);
+  // The bridge reported progress while the download ran: at least once, never backwards,
+  // never beyond the blob.
+  ASSERT_FALSE(seen->progress.empty());
+  for (size_t i = 0; i < seen->progress.size(); ++i) {
+    EXPECT_LE(seen->progress[i], big.size());
+    if (i > 0) EXPECT_GE(seen->progress[i], seen->progress[i - 1]);
+  }
+  EXPECT_EQ(seen->unknown_size.code(), StatusCode::kUnavailable) << seen->unknown_size.to_string();
+  EXPECT_FALSE(seen->unknown_blob.is_ok());
+}
+
 }  // namespace
 }  // namespace aster::registry
