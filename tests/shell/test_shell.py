@@ -666,5 +666,261 @@ class LivePeer(ShellTestBase):
         self.assertTrue(r.stderr.startswith("error: invalid producer address"), r.stderr)
 
 
+# ── /blobs, /docs, cat, save and `aster blob` ──
+
+def blake3_hex(data):
+    import blake3  # in the reference venv: aster-rpc 0.1.2 depends on it
+    return blake3.blake3(data).hexdigest()
+
+
+class DemoBlobs(ShellTestBase):
+    """The demo peer's HelloWorld.v1 collection and registry entries (sheet §8 sizes)."""
+
+    def test_cat_and_save_in_the_demo(self):
+        out = os.path.join(self.home, "contract.bin")
+        script = "\n".join([
+            "ls /blobs",
+            "cd /blobs/HelloWorld.v1",
+            "ls",
+            "cat manifest.json",
+            "cat types/HelloRequest.bin",
+            f"save contract.bin {out}",
+            "ls /docs",
+            "cat /docs/versions/HelloWorld/v1",
+            "cat /blobs/HelloWorld.v1",
+            "cd /",
+            f"save contract.bin {out}",
+            "cat /services",
+            "cat nosuch",
+            "pwd",
+        ]) + "\n"
+        r = run_piped(["shell", "--demo"], script, self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        o = r.stdout
+        self.assertRegex(o, r"HelloWorld\.v1/\s+[0-9a-f]{16}…")
+        self.assertRegex(o, r"manifest\.json\s+340 B\s+[0-9a-f]{64}")
+        self.assertRegex(o, r"contract\.bin\s+1\.2 MB")
+        self.assertRegex(o, r"types/HelloRequest\.bin\s+128 B")
+        self.assertIn('"service": "HelloWorld"', o)
+        self.assertIn("(binary data, 128 bytes)", o)
+        self.assertRegex(o, r"00000000: [0-9a-f]{4} ")
+        self.assertIn(f"Saved to {out} (1258291 bytes)", o)
+        self.assertEqual(os.path.getsize(out), 1258291)
+        self.assertRegex(o, r"versions/HelloWorld/v1\s+64 B\s+7f3e9a1b2c4d…")
+        self.assertIn("a1b2c3d4e5f60718", o)
+        self.assertIn("error: 'save' is not available at /", o)
+        self.assertIn("error: /services is a directory", o)
+        self.assertIn("error: no such blob, collection or registry key: nosuch", o)
+        self.assertRegex(o, r"\n/\n\s*Disconnecting\.\.\.\s*$")  # still running: pwd answered
+
+    def test_terminal_tab_completes_entries_and_save_draws_a_bar(self):
+        t = self.terminal(["shell", "--demo"])
+        at = t.wait_for(r"demo:/\$")
+        t.line("cd /blobs/HelloWorld.v1")
+        at = t.wait_for(r"demo:/blobs/HelloWorld\.v1\$", at)
+        t.type("cat man")
+        t.keys("Tab")
+        at = t.wait_for(r"cat manifest\.json", at)
+        t.keys("Enter")
+        at = t.wait_for(r'"service": "HelloWorld"', at)
+        out = os.path.join(self.home, "m.json")
+        t.line(f"save manifest.json {out}")
+        at = t.wait_for(r"Downloading [0-9a-f]{12}… ━+ 100% 340 B/340 B", at)
+        at = t.wait_for(re.escape(f"Saved to {out} (340 bytes)"), at)
+
+
+class ProducerBlobsMixin:
+    """Checks shared by a 0.1.2 producer and ours: `aster blob ls|cat|save` one-shot, the
+    shell's /blobs, /docs, cat and save piped, and bad input."""
+
+    def blob(self, *args):
+        return run_piped(["blob"] + list(args), "", self.env())
+
+    def check_one_shot(self, ticket, collection, files):
+        """`files`: the collection's entries as the producer wrote them: {name: bytes}."""
+        r = self.blob("ls", ticket)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, re.escape(collection) + r"/\s+[0-9a-f]{16}…")
+        r = self.blob("ls", "--json", ticket, collection)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listed = {e["name"]: e for e in json.loads(r.stdout)}
+        self.assertEqual(set(listed), set(files))
+        for name, data in files.items():
+            self.assertEqual(listed[name]["size"], len(data), name)
+            self.assertEqual(listed[name]["hash"], blake3_hex(data), name)
+        r = self.blob("cat", ticket, collection + "/manifest.json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), json.loads(files["manifest.json"]))
+        # save by full hash (not listed in this process: a real download), bytes exact
+        out = os.path.join(self.home, "contract.bin")
+        h = listed["contract.bin"]["hash"]
+        r = self.blob("save", ticket, h, out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, f"Saved to {out} ({len(files['contract.bin'])} bytes)\n")
+        self.assertIn("Downloading " + h[:12], r.stderr)  # plain progress off a terminal
+        with open(out, "rb") as f:
+            self.assertEqual(blake3_hex(f.read()), h)
+        # and by name, in --json (no progress then)
+        out2 = os.path.join(self.home, "manifest.json")
+        r = self.blob("save", "--json", ticket, collection + "/manifest.json", out2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["size"], len(files["manifest.json"]))
+        self.assertEqual(r.stderr, "")
+        with open(out2, "rb") as f:
+            self.assertEqual(f.read(), files["manifest.json"])
+        # bad input: one line on stderr, exit 1; usage: exit 2; help: exit 0
+        for args, text in [
+                (["save", ticket, "00" * 32, os.path.join(self.home, "x")],
+                 "error: the producer has no blob 0000000000000000…"),
+                (["save", ticket, h, "/nonexistent-dir/x"],
+                 "error: cannot write /nonexistent-dir/x"),
+                (["cat", ticket, collection + "/nosuch"], "error: no entry nosuch in "),
+                (["cat", ticket, "zz-not-a-thing"],
+                 "error: no such blob, collection or registry key: zz-not-a-thing")]:
+            r = self.blob(*args)
+            self.assertEqual(r.returncode, 1, (args, r.stdout, r.stderr))
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+            self.assertTrue(r.stderr.startswith(text), (text, r.stderr))
+        self.assertFalse(os.path.exists(os.path.join(self.home, "x")))
+        self.assertEqual(self.blob("save", ticket).returncode, 2)
+        r = self.blob("save", "--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Examples:", r.stdout)
+
+    def check_shell(self, ticket, collection, files, doc_key, doc_value):
+        out = os.path.join(self.home, "saved.bin")
+        script = "\n".join([
+            "ls /blobs",
+            f"cd /blobs/{collection}",
+            "ls",
+            "cat manifest.json",
+            f"save contract.bin {out}",
+            f"save {'00' * 32} {out}.2",
+            f"save contract.bin /nonexistent-dir/x",
+            "ls /docs",
+            f"cat /docs/{doc_key}",
+            "cd /",
+            f"save contract.bin {out}",
+            "pwd",
+        ]) + "\n"
+        r = run_piped(["shell", ticket], script, self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        o = r.stdout
+        self.assertRegex(o, re.escape(collection) + r"/\s+[0-9a-f]{16}…")
+        self.assertRegex(o, r"manifest\.json\s+[0-9.]+ K?B\s+[0-9a-f]{64}")
+        self.assertIn('"service": "%s"' % json.loads(files["manifest.json"])["service"], o)
+        self.assertIn(f"Saved to {out} ({len(files['contract.bin'])} bytes)", o)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(), files["contract.bin"])
+        self.assertIn("error: failed to save blob: the producer has no blob 0000000000000000…", o)
+        self.assertIn("error: failed to save blob: cannot write /nonexistent-dir/x", o)
+        self.assertRegex(o, r"Key\s+Size\s+Author\s+Hash")
+        self.assertRegex(o, r"contracts/[0-9a-f]{64}\s+\d+ B\s+[0-9a-f]{12}…\s+[0-9a-f]{16}…")
+        self.assertRegex(o, r"manifests/[0-9a-f]{64}")
+        self.assertIn(doc_key, o)
+        self.assertIn(doc_value, o)
+        self.assertIn("error: 'save' is not available at /", o)
+        self.assertRegex(o, r"\n/\n\s*Disconnecting\.\.\.\s*$")  # still running: pwd answered
+
+
+def collection_files(directory):
+    files = {}
+    for root, _, names in os.walk(directory):
+        for n in names:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                files[os.path.relpath(p, directory)] = f.read()
+    return files
+
+
+class LiveBlobs012(ShellTestBase, ProducerBlobsMixin):
+    """A real aster-rpc 0.1.2 producer's registry (call_producer.py): collections as 0.1.2's
+    build_collection writes them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.peer = ProducerFixture()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.stop()
+
+    def files(self):
+        return collection_files(self.peer.service("Catalog", 2)["collection"])
+
+    def test_blob_one_shot(self):
+        self.check_one_shot(self.peer.info["ticket"], "Catalog.v2", self.files())
+        r = self.blob("ls", self.peer.info["ticket"])
+        for name in ("Catalog.v1/", "Catalog.v2/", "Counter.v1/"):
+            self.assertIn(name, r.stdout)
+
+    def test_shell_blobs_docs_cat_save(self):
+        cid = self.peer.service("Catalog", 2)["contract_id"]
+        self.check_shell(self.peer.info["ticket"], "Catalog.v2", self.files(),
+                         "services/Catalog/versions/v2", cid)
+
+    def test_terminal_blobs_and_save_progress(self):
+        t = self.terminal(["shell", self.peer.info["ticket"]])
+        at = t.wait_for(r"\(ticket\):/\$")
+        t.line("cd /blobs/Catalog.v1")
+        t.line("ls")
+        at = t.wait_for(r"manifest\.json", at)
+        out = os.path.join(self.home, "c.bin")
+        t.line(f"save contract.bin {out}")
+        at = t.wait_for(r"Downloading [0-9a-f]{12}… ━+ 100%", at)
+        at = t.wait_for(r"Saved to .* \(\d+ bytes\)", at)
+
+
+class LiveBlobsOurs(ShellTestBase, ProducerBlobsMixin):
+    """Our C++ producer (examples/hello/hello_producer) and the registry it publishes."""
+
+    @classmethod
+    def setUpClass(cls):
+        exe = os.environ.get("ASTER_HELLO_PRODUCER", "")
+        if not exe:
+            raise unittest.SkipTest("ASTER_HELLO_PRODUCER is not set")
+        cls.proc = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                    text=True, env=env_with())
+        cls.ticket = cls.proc.stdout.readline().strip()
+        if not cls.ticket:
+            raise RuntimeError("hello_producer did not start")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.send_signal(signal.SIGTERM)
+        try:
+            cls.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            cls.proc.kill()
+            cls.proc.wait()
+        cls.proc.stdout.close()
+
+    def files(self):
+        """Each entry as saved by hash. Not an independent copy (the producer keeps its
+        collection in memory): what check_one_shot proves here is that names, sizes and
+        BLAKE3 hashes agree and that cat, save-by-name and the shell give the same bytes; the
+        registry's content itself is checked in tests/unit/registry and
+        tests/interop/registry_interop_test.cpp."""
+        r = self.blob("ls", "--json", self.ticket, "HelloService.v1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        files = {}
+        for e in json.loads(r.stdout):
+            p = os.path.join(self.home, "entry.bin")
+            s = self.blob("save", "--json", self.ticket, e["hash"], p)
+            self.assertEqual(s.returncode, 0, s.stderr)
+            with open(p, "rb") as f:
+                files[e["name"]] = f.read()
+        return files
+
+    def test_blob_one_shot(self):
+        self.check_one_shot(self.ticket, "HelloService.v1", self.files())
+
+    def test_shell_blobs_docs_cat_save(self):
+        files = self.files()
+        cid = json.loads(files["manifest.json"])["contract_id"]
+        self.check_shell(self.ticket, "HelloService.v1", files,
+                         "services/HelloService/versions/v1", cid)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
