@@ -50,8 +50,8 @@ class ProgressBar : public TransferProgress {
   void update(uint64_t bytes) override;
   void end(bool ok) override;
 
-  // One frame of the bar, e.g. `Downloading 1a2b3c4d5e6f… ━━━━━━╸━━━  61% 1.2/2.0 MB 4.1 MB/s`
-  // (pure; for tests).
+  // One frame of the bar (pure; for tests), e.g.
+  //   Downloading 1a2b3c4d5e6f… ━━━━━━━━━━━━━━━━━━  61% 1.2 MB/2.0 MB 4.1 MB/s
   static std::string frame(const std::string& hash, uint64_t bytes,
                            std::optional<uint64_t> total, double seconds, bool colour);
 

@@ -170,7 +170,7 @@ void add_blob_commands(CLI::App& app, CommandContext& context) {
                      "Print {path, size, hash} as JSON; no progress bar");
   add_timeout(save_cmd, *save);
   save_cmd->footer(std::string("Examples:\n"
-                               "  aster blob save aster18Q2DCaQe… 5f1c2e…64hex… contract.bin\n"
+                               "  aster blob save aster18Q2DCaQe… 5f1c2e…(64 hex) c.bin\n"
                                "  aster blob save \"$ADDR\" HelloService.v1/manifest.json m.json\n"
                                "\n"
                                "A progress bar (bytes, percent, rate) goes to stderr on a "

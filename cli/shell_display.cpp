@@ -387,7 +387,8 @@ bool is_valid_utf8(std::string_view text) {
     } else if (c >= 0xE0 && c <= 0xEF) {
       if (!cont(i + 1) || !cont(i + 2)) return false;
       const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return false;  // overlong, surrogate
+      // Overlong forms and UTF-16 surrogates are not UTF-8 (Python's decode refuses them too).
+      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F)) return false;
       i += 3;
     } else if (c >= 0xF0 && c <= 0xF4) {
       if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return false;

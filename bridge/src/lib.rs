@@ -37,8 +37,8 @@ pub use abi::{
     aster_iroh_runtime_cfg,
 };
 use abi::{
-    kind, status, DOWNLOAD_HASH_SEQ, DOWNLOAD_PROGRESS, EP_CONTENT, EP_GATE, EP_PORTMAPPER, EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT,
-    RELAY_DISABLED, RELAY_STAGING,
+    kind, status, DOWNLOAD_HASH_SEQ, DOWNLOAD_PROGRESS, EP_CONTENT, EP_GATE, EP_PORTMAPPER,
+    EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT, RELAY_DISABLED, RELAY_STAGING,
 };
 use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
@@ -1490,7 +1490,9 @@ pub unsafe extern "C" fn aster_iroh_blob_download(
         let (op, rx) = r.shared.register(kind::BLOB_DOWNLOAD, user_data, None);
         let progress = (flags & DOWNLOAD_PROGRESS != 0).then(|| {
             let shared = r.shared.clone();
-            move |bytes: u64| shared.deliver(op, Completion::status(status::PROGRESS).with_code(bytes))
+            move |bytes: u64| {
+                shared.deliver(op, Completion::status(status::PROGRESS).with_code(bytes))
+            }
         });
         r.shared.spawn_op(
             r.handle(),

@@ -214,6 +214,86 @@ TEST_F(OurReaderOn012Registry, ManifestsAndCollectionsAreWhat012Publishes) {
   client.close();
 }
 
+// What the shell's /blobs and `aster blob` read (cli/peer_content.cpp): every ArtifactRef, each
+// collection listed with the sizes of the files 0.1.2 wrote, a blob downloaded by hash with the
+// bridge's progress reports, and a hash the producer does not hold refused.
+TEST_F(OurReaderOn012Registry, ArtifactsCollectionListingsAndBlobDownloadWithProgress) {
+  auto runtime = transport::BlockingRuntime::create().value();
+  rpc::ClientOptions co;
+  co.serve_content = true;
+  rpc::Client client(runtime->runtime(), ticket(), co);
+  runtime->run([&]() -> asio::awaitable<void> { co_await client.connect(); }());
+  struct Read {
+    std::vector<registry::ArtifactRef> refs;
+    std::vector<std::vector<transport::CollectionEntry>> listings;
+    std::vector<uint8_t> contract;
+    std::vector<uint64_t> progress;
+    Status unknown;
+  };
+  auto read = runtime->run([&]() -> asio::awaitable<Result<Read>> {
+    Read out;
+    ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await client.join_registry());
+    ASTER_CO_ASSIGN_OR_RETURN(out.refs, co_await reader.artifacts());
+    for (const auto& ref : out.refs) {
+      ASTER_CO_ASSIGN_OR_RETURN(auto root, transport::parse_hex32(ref.collection_hash));
+      ASTER_CO_ASSIGN_OR_RETURN(auto listing, co_await reader.list_collection(root));
+      out.listings.push_back(std::move(listing));
+    }
+    co_return out;
+  }());
+  ASSERT_TRUE(read.is_ok()) << read.status().to_string();
+  ASSERT_FALSE(read->listings.empty());
+  ASSERT_FALSE(read->listings.front().empty());
+  // contract.bin of the first collection, by hash, from a second consumer that has listed
+  // nothing (as `aster blob save PEER HASH FILE` fetches it): a real download.
+  const auto hash = read->listings.front().front().hash;
+  rpc::Client fresh(runtime->runtime(), ticket(), co);
+  runtime->run([&]() -> asio::awaitable<void> { co_await fresh.connect(); }());
+  auto got = runtime->run([&]() -> asio::awaitable<Result<Read>> {
+    Read out;
+    ASTER_CO_ASSIGN_OR_RETURN(auto reader, co_await fresh.join_registry());
+    if ((co_await reader.local_blob(hash, 1u << 20)).is_ok()) {
+      co_return Status(StatusCode::kInternal, "the blob is here before the download");
+    }
+    ASTER_CO_ASSIGN_OR_RETURN(uint64_t size, co_await reader.blob_size(hash));
+    ASTER_CO_ASSIGN_OR_RETURN(out.contract,
+                              co_await reader.blob(hash, 1u << 20, [&out](uint64_t bytes) {
+                                out.progress.push_back(bytes);
+                              }));
+    if (size != out.contract.size()) co_return Status(StatusCode::kDataLoss, "size differs");
+    transport::ContentHash unknown{};
+    unknown.fill(0x42);
+    out.unknown = (co_await reader.blob_size(unknown)).status();
+    co_return out;
+  }());
+  ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+  ASSERT_EQ(read->refs.size(), services().size());
+  for (size_t i = 0; i < read->refs.size(); ++i) {
+    fs::path coll;
+    for (const auto& s : services()) {
+      if (s["contract_id"] == read->refs[i].contract_id) coll = s["collection"].get<std::string>();
+    }
+    ASSERT_FALSE(coll.empty()) << read->refs[i].contract_id;
+    const auto& listing = read->listings[i];
+    ASSERT_GE(listing.size(), 2u);
+    EXPECT_EQ(listing.front().name, "contract.bin");
+    EXPECT_EQ(listing.back().name, "manifest.json");
+    for (const auto& e : listing) {
+      EXPECT_EQ(e.size, fs::file_size(coll / e.name)) << e.name;
+    }
+    if (i == 0) {
+      EXPECT_EQ(std::string(got->contract.begin(), got->contract.end()),
+                read_text(coll / "contract.bin"));
+    }
+  }
+  // The bridge reported the download's progress: at least once, never beyond the blob.
+  ASSERT_FALSE(got->progress.empty());
+  EXPECT_LE(got->progress.back(), got->contract.size());
+  EXPECT_EQ(got->unknown.code(), StatusCode::kUnavailable) << got->unknown.to_string();
+  fresh.close();
+  client.close();
+}
+
 TEST_F(OurReaderOn012Registry, AsterCallUsesTheRegistryWithNoLocalFilesAndCachesIt) {
   const fs::path home = fresh_dir("call-home");
   const std::vector<std::string> args = {
