@@ -61,8 +61,9 @@ Result<std::vector<OrderedJson>> load_manifest_file(const std::string& path) {
   }
   ASTER_ASSIGN_OR_RETURN(std::string body, contract::read_file_capped(path, kMaxFileBytes));
   auto manifests = manifests_in_file(body);
-  if (!manifests.is_ok()) return Status(StatusCode::kInvalidArgument, path + ": " +
-                                                                        manifests.status().message());
+  if (!manifests.is_ok()) {
+    return Status(StatusCode::kInvalidArgument, path + ": " + manifests.status().message());
+  }
   return manifests;
 }
 
@@ -159,7 +160,8 @@ Status run_export(const ExportOptions& o, const CommandContext& context) {
       // 0.1.2's two lines per file: the path, then the service and the id's first 15 digits.
       const Exported& e = done.back();
       std::cout << "Exported: " << escape_for_terminal(e.path) << "\n"
-                << "  " << escape_for_terminal(e.service) << " v" << escape_for_terminal(text(e.version))
+                << "  " << escape_for_terminal(e.service) << " v"
+                << escape_for_terminal(text(e.version))
                 << "  contract_id=" << escape_for_terminal(e.contract_id.substr(0, 22)) << "...\n";
     }
   }
@@ -279,7 +281,8 @@ int run_verify(const VerifyOptions& o, const CommandContext& context) {
               << "  contract_id=blake3:" << escape_for_terminal(file_id.substr(0, 16)) << "...\n";
     for (const auto& c : checks) {
       if (c.against == "manifest") continue;
-      std::cout << "  " << (c.against == "peer" ? "offered by " : "recomputed from the contents and ")
+      std::cout << "  "
+                << (c.against == "peer" ? "offered by " : "recomputed from the contents and ")
                 << escape_for_terminal(c.source)
                 << (c.note.empty() ? "" : " (" + c.note + ")") << "\n";
     }
@@ -288,7 +291,9 @@ int run_verify(const VerifyOptions& o, const CommandContext& context) {
   std::cerr << "MISMATCH: " << shown << " contract has changed.\n"
             << "  Export:  blake3:" << escape_for_terminal(file_id) << "\n";
   for (const auto& c : checks) {
-    const char* label = c.against == "manifest" ? "  Local:   " : c.against == "peer" ? "  Peer:    " : "  Content: ";
+    const char* label = c.against == "manifest" ? "  Local:   "
+                        : c.against == "peer"   ? "  Peer:    "
+                                                : "  Content: ";
     std::cerr << label << "blake3:" << escape_for_terminal(c.contract_id)
               << (c.match || checks.size() == 1 ? "" : "  (differs)") << "\n";
   }
@@ -328,7 +333,7 @@ void add_contract_commands(CLI::App& app, CommandContext& context) {
       ->check(seconds_in_range());
   exp->footer(
       "Examples:\n"
-      "  aster contract export                          # .aster/manifest.json → ./<Svc>.aster.json\n"
+      "  aster contract export                  # .aster/manifest.json → ./<Svc>.aster.json\n"
       "  aster contract export --manifest m.json -o contracts/\n"
       "  aster contract export aster18Q2DCaQe… Catalog --version 2 -o contracts/\n"
       "\n"

@@ -12,7 +12,7 @@ namespace {
 
 // aster-rpc@0972ac9:cli/aster_cli/contract.py `_METHOD_KEY_ORDER`, `_FIELD_KEY_ORDER`.
 constexpr std::array<std::string_view, 10> kMethodKeyOrder = {
-    "name",       "pattern",          "request_type",      "response_type", "request_wire_tag",
+    "name",    "pattern",    "request_type", "response_type",  "request_wire_tag",
     "response_wire_tag", "timeout", "idempotent", "fields", "response_fields"};
 constexpr std::array<std::string_view, 4> kFieldKeyOrder = {"name", "type", "required", "default"};
 
@@ -87,7 +87,9 @@ Result<OrderedJson> sorted_list(const OrderedJson& list, const std::string& wher
                   where + ": mixes strings and other values (0.1.2 cannot sort it either)");
   }
   std::stable_sort(items.begin(), items.end(), [strings](const auto& a, const auto& b) {
-    if (strings) return a.template get_ref<const std::string&>() < b.template get_ref<const std::string&>();
+    if (strings) {
+      return a.template get_ref<const std::string&>() < b.template get_ref<const std::string&>();
+    }
     return a.template get<double>() < b.template get<double>();
   });
   return OrderedJson(items);
@@ -132,8 +134,8 @@ Result<OrderedJson> export_form(const OrderedJson& manifest) {
   ASTER_ASSIGN_OR_RETURN(auto sorted_methods, sorted_by_name(methods, "$.methods"));
   OrderedJson ordered = OrderedJson::array();
   for (size_t i = 0; i < sorted_methods.size(); ++i) {
-    ASTER_ASSIGN_OR_RETURN(OrderedJson m,
-                           ordered_method(sorted_methods[i], "$.methods[" + std::to_string(i) + "]"));
+    const std::string where = "$.methods[" + std::to_string(i) + "]";
+    ASTER_ASSIGN_OR_RETURN(OrderedJson m, ordered_method(sorted_methods[i], where));
     ordered.push_back(std::move(m));
   }
   ASTER_ASSIGN_OR_RETURN(
