@@ -142,6 +142,11 @@ Status rpc_failure(const Status& st) {
   return Status(st.code(), "[" + std::string(status_code_name(st.code())) + "] " + st.message());
 }
 
+// 0.1.2 treats "stream" as the legacy name of "session" (identity.py `from_service_info`).
+bool session_scoped(const trust::ServiceSummary& offered) {
+  return offered.pattern == "session" || offered.pattern == "stream";
+}
+
 // A bidi call whose replies failed: a stateless call is cancelled (its stream reset); a session
 // call has already ended when next() failed (the trailer, or a broken session stream).
 void cancel_after_failure(rpc::RawBidiStream& call) { call.cancel(); }
@@ -281,7 +286,7 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
     print_item(text);
     return Status::ok();
   };
-  if (offered.pattern == "session") {
+  if (session_scoped(offered)) {
     // 0.1.2 opens a one-shot session, makes the call and closes it (contract.py
     // `_call_command`: `client.session(...)`, `session.call(...)`, `session.close()`); it can
     // only make unary calls there, we make every pattern.
@@ -318,7 +323,7 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
   const std::vector<uint8_t> bytes(body.begin(), body.end());
   auto stream = co_await channel->open_stream();
   if (!stream.is_ok()) co_return rpc_failure(stream.status());
-  if (offered.pattern == "session") {
+  if (session_scoped(offered)) {
     // 0.1.2's one-shot session in JSON mode (`create_proxy_session`, `SessionProxyClient.call`):
     // one unary call — a session's other patterns need the method's pattern, hence a
     // description.

@@ -186,8 +186,22 @@ struct Check {
   std::string note;
 };
 
+int verify_file(const VerifyOptions& o, const CommandContext& context);
+
 // Exit 0 when every check matched, 1 otherwise (0.1.2: OK / MISMATCH).
 int run_verify(const VerifyOptions& o, const CommandContext& context) {
+  try {
+    return verify_file(o, context);
+  } catch (const nlohmann::json::exception& e) {
+    // A key of the wrong JSON type in the file or the manifest (nlohmann's value() throws).
+    std::string what = e.what();
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    print_error(o.file + ": " + what);
+    return kExitFailure;
+  }
+}
+
+int verify_file(const VerifyOptions& o, const CommandContext& context) {
   auto fail = [](const std::string& message) {
     print_error(message);
     return kExitFailure;

@@ -179,8 +179,26 @@ Result<std::string> export_file_name(const std::string& service) {
   return service + ".aster.json";
 }
 
+namespace {
+Result<RecomputedId> recompute(const OrderedJson& doc,
+                               const std::vector<contract::TypeBlob>& blobs);
+}  // namespace
+
 Result<RecomputedId> recompute_contract_id(const OrderedJson& doc,
                                            const std::vector<contract::TypeBlob>& blobs) {
+  try {
+    return recompute(doc, blobs);
+  } catch (const nlohmann::json::exception& e) {
+    // A key of the wrong JSON type (nlohmann's value() throws): "type must be string, …".
+    std::string what = e.what();
+    if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
+    return Status(StatusCode::kInvalidArgument, what);
+  }
+}
+
+namespace {
+Result<RecomputedId> recompute(const OrderedJson& doc,
+                               const std::vector<contract::TypeBlob>& blobs) {
   using contract::MethodDef;
   using contract::TypeHash;
   if (!doc.is_object() || !doc.contains("aster_contract")) {
@@ -302,5 +320,7 @@ Result<RecomputedId> recompute_contract_id(const OrderedJson& doc,
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace aster::cli

@@ -203,6 +203,8 @@ TEST(ContractExportForm, RecomputingNeedsTheTypeBlobsOfTheMethodsWireTags) {
   EXPECT_TRUE(recompute_contract_id(doc, {blob})->matches_claim);
   doc["methods"][0]["idempotent"] = true;  // any change to the contents changes the id
   EXPECT_FALSE(recompute_contract_id(doc, {blob})->matches_claim);
+  doc["methods"][0]["idempotent"] = "yes";  // a key of the wrong JSON type: an error, no throw
+  EXPECT_EQ(recompute_contract_id(doc, {blob}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
