@@ -53,4 +53,7 @@ void add_shell_command(CLI::App& app, CommandContext& context);
 // `aster fory decode|encode` (cli/fory_command.cpp).
 void add_fory_commands(CLI::App& app, CommandContext& context);
 
+// `aster contract export|verify` (cli/contract_command.cpp).
+void add_contract_commands(CLI::App& app, CommandContext& context);
+
 }  // namespace aster::cli

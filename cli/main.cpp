@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   aster::cli::add_blob_commands(app, ctx);
   aster::cli::add_shell_command(app, ctx);
   aster::cli::add_fory_commands(app, ctx);
+  aster::cli::add_contract_commands(app, ctx);
   app.footer(
       "Examples:\n"
       "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"

@@ -47,8 +47,8 @@ TEST(CliExitCodes, HelpAndVersionSucceed) {
 
 TEST(CliExitCodes, ABareGroupPrintsItsHelpAndExits1) {
   // aster-cli 0.1.2: `aster` and `aster contract` print help on stdout and exit 1.
-  for (auto args :
-       std::vector<std::vector<std::string>>{{}, {"service"}, {"fory"}, {"blob"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {}, {"service"}, {"fory"}, {"contract"}, {"blob"}}) {
     auto result = aster(args);
     EXPECT_EQ(result.exit_code, 1) << result.err;
     EXPECT_NE(result.out.find("Usage:"), std::string::npos) << result.out;
@@ -115,6 +115,9 @@ TEST(CliHelp, EveryCommandSpeaksPlainWordsWithExamples) {
                                                          {"fory"},
                                                          {"fory", "decode"},
                                                          {"fory", "encode"},
+                                                         {"contract"},
+                                                         {"contract", "export"},
+                                                         {"contract", "verify"},
                                                          {"blob"},
                                                          {"blob", "ls"},
                                                          {"blob", "cat"},
@@ -130,7 +133,8 @@ TEST(CliHelp, EveryCommandSpeaksPlainWordsWithExamples) {
       EXPECT_EQ(help.find(jargon), std::string::npos) << shown << ": " << jargon << "\n" << help;
     }
     if (args.size() != 2 ||
-        (args[0] != "service" && args[0] != "fory" && args[0] != "blob")) {
+        (args[0] != "service" && args[0] != "fory" && args[0] != "contract" &&
+         args[0] != "blob")) {
       EXPECT_NE(help.find("Examples:"), std::string::npos) << shown << "\n" << help;
     }
     // One style: descriptions start with a capital letter.
