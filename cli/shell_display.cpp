@@ -71,7 +71,18 @@ void ShellDisplay::success(const std::string& message) const {
   print(style(escape_for_terminal(message), kGreen));
 }
 void ShellDisplay::error(const std::string& message) const {
-  out(style("error:", "1;31") + " " + escape_for_terminal(message) + "\n");
+  // A message may hold its own hint lines (0.1.2's "…\n  Try: cd …",
+  // aster-rpc@0972ac9:cli/aster_cli/shell/app.py): each line is escaped, the breaks are kept.
+  std::string text;
+  size_t start = 0;
+  while (true) {
+    const size_t nl = message.find('\n', start);
+    text += escape_for_terminal(message.substr(start, nl == std::string::npos ? nl : nl - start));
+    if (nl == std::string::npos) break;
+    text += '\n';
+    start = nl + 1;
+  }
+  out(style("error:", "1;31") + " " + text + "\n");
 }
 void ShellDisplay::warning(const std::string& message) const {
   out(style("warning:", kYellow) + " " + escape_for_terminal(message) + "\n");

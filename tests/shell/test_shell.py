@@ -316,7 +316,8 @@ class DemoShell(ShellTestBase):
         t.line("frobnicate")
         at = t.wait_for(r"error: unknown command: frobnicate \(try 'help'\)", at)
         t.line("describe")
-        at = t.wait_for(r"error: 'describe' is not available at /", at)
+        at = t.wait_for(r"error: 'describe' is not available at /\n"
+                        r"  Try: cd /services && describe$", at)
         t.line("cd /services/HelloWorld/sayHello")
         at = t.wait_for(r"error: /services/HelloWorld/sayHello is not a directory", at)
         t.line("cd /services/HelloWorld")
