@@ -263,5 +263,57 @@ TEST_F(TrustFiles, Python012ProducerAdmitsAPython012ConsumerWithOurEnrollment) {
   EXPECT_EQ(refused.value("kind", ""), "AdmissionDeniedError") << refused.dump();
 }
 
+// Our consumer (`aster call --rcan` / `--identity`) admitted by a 0.1.2 producer trusting an
+// aster-cli-0.1.2-made root key, with credentials aster-cli 0.1.2 made — including its
+// `enroll node -r consumer` file that 0.1.2's own consumer cannot get admitted with (D4).
+TEST_F(TrustFiles, OurConsumerWith012MadeCredentialsAdmittedBy012Producer) {
+  ASSERT_EQ(theirs({"keygen", "root"}).exit_code, 0);
+  const fs::path plain = dir_ / "plain" / ".aster-identity";
+  const fs::path caps = dir_ / "caps-identity";
+  auto r = theirs({"enroll", "node", "-r", "consumer", "-n", "c", "-o", plain.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = theirs({"enroll", "node", "-r", "consumer", "-n", "ops", "-c", "ops.status", "-o",
+              caps.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const fs::path ours_id = dir_ / "ours-identity";
+  ASSERT_EQ(ours({"enroll", "node", "-r", "consumer", "-n", "o", "-o", ours_id.string(), "-q"})
+                .exit_code,
+            0);
+
+  interop::PeerCommand producer;
+  producer.argv = {interop::reference_python(), "-u",
+                   std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
+  producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string(),
+                  "HOME=" + home_.string()};
+  producer.cwd = dir_.string();
+  interop::ReferencePeer peer(producer);
+  const std::string address = peer.ready_info()["node_addr_b64"];
+  auto call = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {"call", address, "HelloService.say_hello",
+                                     "{\"name\": \"trust\"}"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return ours(args);
+  };
+  for (const auto& flags : std::vector<std::vector<std::string>>{
+           {"--rcan", plain.string()},
+           {"--identity", plain.string()},
+           {"--rcan", caps.string()},
+           {"--rcan", ours_id.string()}}) {
+    SCOPED_TRACE(flags[0] + " " + flags[1]);
+    auto out = call(flags);
+    EXPECT_EQ(out.exit_code, 0) << out.err;
+    EXPECT_NE(out.out.find("Hello, trust!"), std::string::npos) << out.out << out.err;
+  }
+  // No credential: the closed gate refuses (0.1.2: AdmissionDeniedError, a PermissionError).
+  auto refused = call({});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("admission denied"), std::string::npos) << refused.err;
+  // ASTER_IDENTITY_FILE stands in for --identity.
+  auto from_env = interop::run_command(
+      {kAster, "call", address, "HelloService.say_hello", "{\"name\": \"trust\"}"},
+      std::chrono::seconds(60), {"HOME=" + home_.string(), "ASTER_IDENTITY_FILE=" + caps.string()});
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+}
+
 }  // namespace
 }  // namespace aster::trust
