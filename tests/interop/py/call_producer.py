@@ -94,7 +94,7 @@ class CatalogV2:
         for i in range(req.count):
             if i == req.fail_at:
                 raise RpcError(StatusCode.FAILED_PRECONDITION, f"failed at {i}")
-            yield Item(name=f"{req.item.name}-{i}", kind=Kind.PART, blob=bytes([i]),
+            yield Item(name=f"{req.item.name}-{i}", kind=Kind.PART, blob=bytes([i % 256]),
                        parts=[Part(sku="p", count=i)])
 
     @rpc
@@ -104,7 +104,7 @@ class CatalogV2:
     @client_stream()
     async def collect(self, parts: AsyncIterator[Part]) -> Item:
         got = [p async for p in parts]
-        return Item(name=f"collected {len(got)}", kind=Kind.KIT, parts=got, blob=bytes([len(got)]))
+        return Item(name=f"collected {len(got)}", kind=Kind.KIT, parts=got, blob=bytes([len(got) % 256]))
 
     @bidi_stream()
     async def shout(self, parts: AsyncIterator[Part]) -> AsyncIterator[Part]:
