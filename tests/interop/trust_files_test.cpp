@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "aster/hex.hpp"
+#include "aster/transport/blocking.hpp"
+#include "aster/transport/endpoint.hpp"
 #include "aster/trust/credentials.hpp"
 #include "aster/trust/identity_file.hpp"
 #include "aster/trust/key_files.hpp"
@@ -313,6 +315,80 @@ TEST_F(TrustFiles, OurConsumerWith012MadeCredentialsAdmittedBy012Producer) {
       {kAster, "call", address, "HelloService.say_hello", "{\"name\": \"trust\"}"},
       std::chrono::seconds(60), {"HOME=" + home_.string(), "ASTER_IDENTITY_FILE=" + caps.string()});
   EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+}
+
+// Our producer with a closed gate (ASTER_ROOT_PUBKEY_FILE, as 0.1.2 reads it) against real 0.1.2
+// consumers: enrollments by our tool and by aster-cli 0.1.2 are admitted, 0.1.2's broken
+// `enroll -r consumer` file is refused (its consumer presents it without aster.role, as to a
+// 0.1.2 producer), no credential is refused, and a dial on aster/1 without admission is closed
+// with 403 "not admitted".
+TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
+  ASSERT_EQ(ours({"keygen", "root"}).exit_code, 0);
+  const fs::path ours_id = dir_ / "ours-identity";
+  const fs::path caps = dir_ / "caps-identity";
+  const fs::path plain = dir_ / "plain-identity";
+  ASSERT_EQ(ours({"enroll", "node", "-r", "consumer", "-n", "o", "-o", ours_id.string(), "-q"})
+                .exit_code,
+            0);
+  auto r = theirs({"enroll", "node", "-r", "consumer", "-n", "ops", "-c", "ops.status", "-o",
+                   caps.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = theirs({"enroll", "node", "-r", "consumer", "-n", "c", "-o", plain.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+
+  interop::PeerCommand producer;
+  producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
+  producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string()};
+  interop::ReferencePeer peer(producer);
+  const std::string address = peer.ready_info()["line"];
+  auto consume = [&](const fs::path& identity) {
+    auto out = interop::run_command(
+        {interop::reference_python(),
+         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/trust_consumer.py", address,
+         identity.string()},
+        std::chrono::seconds(90), {"HOME=" + home_.string()});
+    if (out.exit_code != 0) throw std::runtime_error("trust_consumer.py: " + out.err);
+    return nlohmann::json::parse(out.out);
+  };
+  for (const auto& id : {ours_id, caps}) {
+    auto admitted = consume(id);
+    EXPECT_TRUE(admitted["admitted"].get<bool>()) << id << admitted.dump();
+    EXPECT_EQ(admitted.value("reply", ""), "Hello, trust!") << admitted.dump();
+  }
+  auto refused = consume(plain);
+  EXPECT_FALSE(refused["admitted"].get<bool>()) << refused.dump();
+  EXPECT_EQ(refused.value("kind", ""), "AdmissionDeniedError") << refused.dump();
+  // Our consumer repairs that file and is admitted; without a credential it is refused.
+  auto call = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {"call", address, "HelloService.say_hello",
+                                     "{\"name\": \"trust\"}"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return ours(args);
+  };
+  auto repaired = call({"--rcan", plain.string()});
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.err;
+  EXPECT_NE(repaired.out.find("Hello, trust!"), std::string::npos) << repaired.out;
+  auto none = call({});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("admission denied"), std::string::npos) << none.err;
+
+  // aster/1 without admission: gate 0 closes the connection with 403 "not admitted".
+  auto runtime = transport::BlockingRuntime::create();
+  ASSERT_TRUE(runtime);
+  auto& blocking = **runtime;
+  Status outcome = blocking.run([&]() -> asio::awaitable<Status> {
+    transport::EndpointConfig config;
+    ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
+                              co_await blocking.runtime().create_endpoint(std::move(config)));
+    ASTER_CO_ASSIGN_OR_RETURN(auto target, transport::parse_endpoint_addr(address));
+    ASTER_CO_ASSIGN_OR_RETURN(auto conn, co_await endpoint.connect(target, "aster/1"));
+    const std::vector<uint8_t> junk = {1, 2, 3};
+    ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn.open_bi_with(junk));
+    ASTER_CO_ASSIGN_OR_RETURN(auto reply, co_await stream.recv.read_to_end(1024));
+    co_return Status(StatusCode::kInternal, "served without admission");
+  }());
+  EXPECT_NE(outcome.message().find("403"), std::string::npos) << outcome.to_string();
+  EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
 }
 
 }  // namespace

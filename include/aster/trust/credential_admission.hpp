@@ -5,10 +5,12 @@
 // endpoint binding (if bound) → OTT nonce not seen → IID. Reasons are for our logs only; the
 // consumer gets the same denial JSON whatever the reason, as from 0.1.2.
 //
-// Not yet wired into aster::Server (issue 12 point 3): this is the decision, tested alone.
+// aster::Server uses it when it has a root key (ServerOptions::root_pubkey).
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,6 +20,7 @@
 #include "aster/trust/admission_messages.hpp"
 #include "aster/trust/credentials.hpp"
 #include "aster/trust/ed25519.hpp"
+#include "aster/transport/byte_stream.hpp"
 #include "aster/trust/open_gate_admission.hpp"
 
 namespace aster::trust {
@@ -59,5 +62,12 @@ std::optional<ConsumerAdmissionResponse> answer_closed_gate(std::string_view req
                                                             std::string_view peer_endpoint_id,
                                                             NonceStore& nonces, int64_t now,
                                                             CredentialCheck* check = nullptr);
+
+// Reads the request to its FIN (≤ 64 KiB), answers as answer_closed_gate, calls `on_admit`
+// before writing an admission (so the consumer's next dial passes gate 0), and finishes.
+asio::awaitable<void> serve_closed_gate_admission(
+    transport::ByteStream& stream, const OpenGateOffer& offer, const PublicKey& root,
+    std::string peer_endpoint_id, NonceStore& nonces,
+    std::function<void(const CredentialCheck&)> on_admit);
 
 }  // namespace aster::trust
