@@ -18,7 +18,7 @@
 #include "aster/transport/quic_byte_stream.hpp"
 #include "aster/hex.hpp"
 #include "aster/trust/consumer_admission.hpp"
-#include "aster/trust/credential_admission.hpp"
+#include "aster/trust/closed_gate_admission.hpp"
 #include "aster/trust/key_files.hpp"
 
 namespace aster::rpc {

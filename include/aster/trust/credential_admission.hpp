@@ -5,12 +5,12 @@
 // endpoint binding (if bound) → OTT nonce not seen → IID. Reasons are for our logs only; the
 // consumer gets the same denial JSON whatever the reason, as from 0.1.2.
 //
-// aster::Server uses it when it has a root key (ServerOptions::root_pubkey).
+// Coroutine-free (the fuzz preset builds it: tests/fuzz/admission_request_fuzz.cpp); the
+// stream side is trust/closed_gate_admission.hpp, which aster::Server uses when it has a root
+// key (ServerOptions::root_pubkey).
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,8 +20,6 @@
 #include "aster/trust/admission_messages.hpp"
 #include "aster/trust/credentials.hpp"
 #include "aster/trust/ed25519.hpp"
-#include "aster/transport/byte_stream.hpp"
-#include "aster/trust/open_gate_admission.hpp"
 
 namespace aster::trust {
 
@@ -62,12 +60,5 @@ std::optional<ConsumerAdmissionResponse> answer_closed_gate(std::string_view req
                                                             std::string_view peer_endpoint_id,
                                                             NonceStore& nonces, int64_t now,
                                                             CredentialCheck* check = nullptr);
-
-// Reads the request to its FIN (≤ 64 KiB), answers as answer_closed_gate, calls `on_admit`
-// before writing an admission (so the consumer's next dial passes gate 0), and finishes.
-asio::awaitable<void> serve_closed_gate_admission(
-    transport::ByteStream& stream, const OpenGateOffer& offer, const PublicKey& root,
-    std::string peer_endpoint_id, NonceStore& nonces,
-    std::function<void(const CredentialCheck&)> on_admit);
 
 }  // namespace aster::trust
