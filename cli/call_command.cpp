@@ -7,7 +7,9 @@
 // contract::ManifestTypes, through rpc::RawTransport::from_manifest), so bytes, enums and nested
 // messages travel; we call the version the producer offers (`--version N` when it offers
 // several); and server streams print each item as it arrives. Without a published description
-// at hand, we fall back to 0.1.2's untyped JSON mode and say so on stderr.
+// at hand, we fall back to 0.1.2's untyped JSON mode and say so on stderr. A session-scoped
+// service gets a one-shot session (opened, one call, closed) as in 0.1.2, where the call may
+// be of any pattern when the service is described (0.1.2: unary only).
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -27,6 +29,7 @@
 #include "aster/rpc/client.hpp"
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/raw_transport.hpp"
+#include "aster/rpc/session_client.hpp"
 #include "aster/transport/blocking.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "commands.hpp"
@@ -141,6 +144,83 @@ Status rpc_failure(const Status& st) {
   return Status(st.code(), "[" + std::string(status_code_name(st.code())) + "] " + st.message());
 }
 
+// 0.1.2 treats "stream" as the legacy name of "session" (identity.py `from_service_info`).
+bool session_scoped(const trust::ServiceSummary& offered) {
+  return offered.pattern == "session" || offered.pattern == "stream";
+}
+
+// A bidi call whose replies failed: a stateless call is cancelled (its stream reset); a session
+// call has already ended when next() failed (the trailer, or a broken session stream).
+void cancel_after_failure(rpc::RawBidiStream& call) { call.cancel(); }
+void cancel_after_failure(rpc::RawSessionBidi&) {}
+
+// One call of any pattern, on a stateless service (rpc::RawTransport) or inside a session
+// (rpc::RawSession): both offer the same four calls by method name.
+template <typename Caller, typename Print>
+asio::awaitable<Status> call_by_pattern(Caller& caller, const contract::MethodDesc& m,
+                                        std::vector<Value> requests,
+                                        const rpc::CallOptions& call_options, Print& print) {
+  switch (m.pattern) {
+    case contract::MethodPattern::kUnary: {
+      auto reply = co_await caller.unary(m.name, std::move(requests.front()), call_options);
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return print(*reply);
+    }
+    case contract::MethodPattern::kServerStream: {
+      auto stream = co_await caller.server_stream(m.name, std::move(requests.front()),
+                                                  call_options);
+      if (!stream.is_ok()) co_return rpc_failure(stream.status());
+      while (true) {
+        auto item = co_await stream->next();
+        if (!item.is_ok()) co_return rpc_failure(item.status());
+        if (!item->has_value()) co_return Status::ok();
+        ASTER_CO_RETURN_IF_ERROR(print(**item));
+      }
+    }
+    case contract::MethodPattern::kClientStream: {
+      auto call = co_await caller.client_stream(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const Value& item : requests) {
+        // A refused write means the producer ended the call: finish() reads its trailer.
+        Status written = co_await call->write(item);
+        if (!written.is_ok()) break;
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return print(*reply);
+    }
+    case contract::MethodPattern::kBidiStream: {
+      auto call = co_await caller.bidi(m.name, call_options);
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      // Requests go out while replies are read and printed: the producer may answer before it
+      // has read everything (and QUIC flow control would stall a writer nobody reads for).
+      auto write_all = [&]() -> asio::awaitable<Status> {
+        for (const Value& item : requests) {
+          Status written = co_await call->write(item);
+          if (!written.is_ok()) co_return Status::ok();  // see the trailer
+        }
+        co_return co_await call->done_writing();
+      };
+      auto read_all = [&]() -> asio::awaitable<Status> {
+        while (true) {
+          auto item = co_await call->next();
+          if (!item.is_ok()) {
+            cancel_after_failure(*call);
+            co_return rpc_failure(item.status());
+          }
+          if (!item->has_value()) co_return Status::ok();
+          ASTER_CO_RETURN_IF_ERROR(print(**item));
+        }
+      };
+      using namespace asio::experimental::awaitable_operators;
+      auto [written, read] = co_await (write_all() && read_all());
+      (void)written;
+      co_return read;
+    }
+  }
+  co_return Status(StatusCode::kInternal, "unknown method pattern");
+}
+
 // Typed call: the request is encoded from the service's description (Fory XLANG, or JSON mode
 // shaped by the types when the producer speaks only JSON).
 asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSummary& offered,
@@ -153,7 +233,7 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
     co_return Status(StatusCode::kUnavailable, e.what());
   }
   ASTER_CO_ASSIGN_OR_RETURN(auto raw,
-                            rpc::RawTransport::from_manifest(std::move(channel), found.types,
+                            rpc::RawTransport::from_manifest(channel, found.types,
                                                              offered.name, offered.version, json));
   auto method = raw.method(request.method);
   if (!method.is_ok()) {
@@ -208,62 +288,18 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
     print_item(text);
     return Status::ok();
   };
-  switch (m.pattern) {
-    case contract::MethodPattern::kUnary: {
-      auto reply = co_await raw.unary(m.name, std::move(requests.front()), call_options);
-      if (!reply.is_ok()) co_return rpc_failure(reply.status());
-      co_return print(*reply);
-    }
-    case contract::MethodPattern::kServerStream: {
-      auto stream = co_await raw.server_stream(m.name, std::move(requests.front()), call_options);
-      if (!stream.is_ok()) co_return rpc_failure(stream.status());
-      while (true) {
-        auto item = co_await stream->next();
-        if (!item.is_ok()) co_return rpc_failure(item.status());
-        if (!item->has_value()) co_return Status::ok();
-        ASTER_CO_RETURN_IF_ERROR(print(**item));
-      }
-    }
-    case contract::MethodPattern::kClientStream: {
-      auto call = co_await raw.client_stream(m.name, call_options);
-      if (!call.is_ok()) co_return rpc_failure(call.status());
-      for (const Value& item : requests) {
-        // A refused write means the producer ended the call: finish() reads its trailer.
-        if (!(co_await call->write(item)).is_ok()) break;
-      }
-      auto reply = co_await call->finish();
-      if (!reply.is_ok()) co_return rpc_failure(reply.status());
-      co_return print(*reply);
-    }
-    case contract::MethodPattern::kBidiStream: {
-      auto call = co_await raw.bidi(m.name, call_options);
-      if (!call.is_ok()) co_return rpc_failure(call.status());
-      // Requests go out while replies are read and printed: the producer may answer before it
-      // has read everything (and QUIC flow control would stall a writer nobody reads for).
-      auto write_all = [&]() -> asio::awaitable<Status> {
-        for (const Value& item : requests) {
-          if (!(co_await call->write(item)).is_ok()) co_return Status::ok();  // see the trailer
-        }
-        co_return co_await call->done_writing();
-      };
-      auto read_all = [&]() -> asio::awaitable<Status> {
-        while (true) {
-          auto item = co_await call->next();
-          if (!item.is_ok()) {
-            call->cancel();
-            co_return rpc_failure(item.status());
-          }
-          if (!item->has_value()) co_return Status::ok();
-          ASTER_CO_RETURN_IF_ERROR(print(**item));
-        }
-      };
-      using namespace asio::experimental::awaitable_operators;
-      auto [written, read] = co_await (write_all() && read_all());
-      (void)written;
-      co_return read;
-    }
+  if (session_scoped(offered)) {
+    // 0.1.2 opens a one-shot session, makes the call and closes it (contract.py
+    // `_call_command`: `client.session(...)`, `session.call(...)`, `session.close()`); it can
+    // only make unary calls there, we make every pattern.
+    auto session =
+        co_await rpc::RawSession::open(*channel, raw.descriptor(), offered.version, json);
+    if (!session.is_ok()) co_return rpc_failure(session.status());
+    Status st = co_await call_by_pattern(*session, m, std::move(requests), call_options, print);
+    (void)co_await session->close();  // 0.1.2 ignores a failed close too
+    co_return st;
   }
-  co_return Status(StatusCode::kInternal, "unknown method pattern");
+  co_return co_await call_by_pattern(raw, m, std::move(requests), call_options, print);
 }
 
 // 0.1.2's mode: the payload goes as JSON text (serializationMode 3) and each reply is printed
@@ -289,6 +325,22 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
   const std::vector<uint8_t> bytes(body.begin(), body.end());
   auto stream = co_await channel->open_stream();
   if (!stream.is_ok()) co_return rpc_failure(stream.status());
+  if (session_scoped(offered)) {
+    // 0.1.2's one-shot session in JSON mode (`create_proxy_session`, `SessionProxyClient.call`):
+    // one unary call — a session's other patterns need the method's pattern, hence a
+    // description.
+    auto session = co_await rpc::SessionStream::open(std::move(*stream), offered.name,
+                                                     offered.version, /*json=*/true);
+    if (!session.is_ok()) co_return rpc_failure(session.status());
+    auto reply = co_await (*session)->unary(request.method, bytes, call_options);
+    (void)co_await (*session)->close();  // 0.1.2 ignores a failed close too
+    if (!reply.is_ok()) co_return rpc_failure(reply.status());
+    ASTER_CO_ASSIGN_OR_RETURN(
+        std::string text,
+        indented(std::string_view(reinterpret_cast<const char*>(reply->data()), reply->size())));
+    print_item(text);
+    co_return Status::ok();
+  }
   const rpc::CallTarget target{offered.name, offered.version, request.method, /*json=*/true};
   auto call = co_await rpc::ServerStreamCall::start(std::move(*stream), target, bytes,
                                                     call_options);
@@ -329,11 +381,6 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   ASTER_CO_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
                             choose_service(client.services(), request.service, o.version,
                                            "--version N"));
-  if (offered->pattern == "session") {
-    co_return Status(StatusCode::kUnimplemented,
-                     "'" + offered->name + "' is session-scoped: aster call does not open "
-                     "sessions yet");
-  }
   rpc::CallOptions call_options;
   if (!o.deadline.empty()) {
     call_options.timeout = saturating_milliseconds(parse_seconds(o.deadline).value());
@@ -464,6 +511,7 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       "  aster call \"$ADDR\" Catalog.list --version 2 --collection coll/Catalog.v2 - < req.json\n"
       "\n"
       "Output: the reply as 2-space JSON; server-stream and bidi replies print as they arrive.\n"
+      "A session-scoped service gets a one-shot session: opened, the one call, closed.\n"
       "JSON: bytes as base64, enums by the value the manifest lists, nested messages as objects.\n"
       "Types come from --collection/--manifest/--types, else from aster-cli 0.1.2's manifest\n"
       "cache (~/.aster/cache/manifests/<contract_id>.json), else from the producer's registry\n"

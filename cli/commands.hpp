@@ -59,4 +59,7 @@ void add_enroll_commands(CLI::App& app, CommandContext& context);
 // `aster profile list|create|use|show|delete` (cli/profile_command.cpp).
 void add_profile_commands(CLI::App& app, CommandContext& context);
 
+// `aster contract export|verify` (cli/contract_command.cpp).
+void add_contract_commands(CLI::App& app, CommandContext& context);
+
 }  // namespace aster::cli

@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
   aster::cli::add_trust_commands(app, ctx);
   aster::cli::add_enroll_commands(app, ctx);
   aster::cli::add_profile_commands(app, ctx);
+  aster::cli::add_contract_commands(app, ctx);
   app.footer(
       "Examples:\n"
       "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"

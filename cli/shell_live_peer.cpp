@@ -47,8 +47,9 @@ std::string peer_display(const std::string& address) {
 
 // The replies of a bidi call, printed as they arrive (a function, not a lambda: the coroutine
 // outlives the expression that starts it, and its parameters live in its frame).
-asio::awaitable<Status> read_replies(rpc::RawBidiStream* call, const codec::TypeDesc* type,
-                                     ItemSink sink, std::shared_ptr<std::atomic<bool>> done) {
+template <typename Call>
+asio::awaitable<Status> read_replies(Call* call, const codec::TypeDesc* type, ItemSink sink,
+                                     std::shared_ptr<std::atomic<bool>> done) {
   Status end;
   while (true) {
     auto item = co_await call->next();
@@ -66,6 +67,58 @@ asio::awaitable<Status> read_replies(rpc::RawBidiStream* call, const codec::Type
   }
   done->store(true);
   co_return end;
+}
+
+// A bidi call with split input and output, on a stateless stream (rpc::RawBidiStream) or
+// inside a session (rpc::RawSessionBidi): replies are read and printed by a coroutine on the io
+// thread while this thread reads the user's lines and sends each one (`build` turns a line's
+// JSON into a request). Ends the input when the lines end; `cancel` on Ctrl-C or bad input.
+template <typename Call>
+Status split_bidi(transport::BlockingRuntime& blocking, Call& call, const codec::TypeDesc* type,
+                  const std::function<Result<Value>(const Json&)>& build,
+                  const std::optional<Json>& first, const LineSource& lines,
+                  const LineParser& parse, const ItemSink& sink,
+                  const std::function<asio::awaitable<void>()>& cancel) {
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  auto reader = asio::co_spawn(blocking.io(), read_replies(&call, type, sink, done),
+                               asio::use_future);
+  auto send = [&](const Json& request) -> Status {
+    ASTER_ASSIGN_OR_RETURN(Value v, build(request));
+    return blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call.write(v); }());
+  };
+  Status input;
+  if (first) input = send(*first);
+  while (input.is_ok() && !done->load()) {
+    auto line = lines([&] { return done->load(); });
+    if (!line) break;
+    auto request = parse(*line);
+    if (!request.is_ok()) {
+      input = request.status();
+      break;
+    }
+    Status sent = send(*request);
+    if (!sent.is_ok()) break;  // the producer ended the call: the reader has its status
+  }
+  const bool interrupted = take_interrupt();
+  if (interrupted || !input.is_ok()) {
+    blocking.run(cancel());
+  } else {
+    // A failed end of input means the call already ended: the reader reports how.
+    (void)blocking.run(
+        [&]() -> asio::awaitable<Status> { co_return co_await call.done_writing(); }());
+  }
+  Status end;
+  while (reader.wait_for(std::chrono::milliseconds(30)) != std::future_status::ready) {
+    if (take_interrupt()) blocking.run(cancel());
+  }
+  try {
+    end = reader.get();
+  } catch (const std::exception& e) {
+    end = Status(StatusCode::kCancelled, "cancelled");
+  }
+  if (!input.is_ok()) return input;
+  if (interrupted) return Status(StatusCode::kCancelled, "cancelled");
+  return end;
 }
 
 struct ServiceBinding {
@@ -147,61 +200,20 @@ class LiveTarget : public CallTarget {
       co_return true;
     }());
     if (!opened.is_ok()) return opened.status();
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    auto reader = asio::co_spawn(blocking.io(), read_replies(&*call, m->response.get(), sink, done),
-                                 asio::use_future);
-    auto send = [&](const Json& request) -> Status {
-      ASTER_ASSIGN_OR_RETURN(Value v, build(method, request));
-      return blocking.run(
-          [&]() -> asio::awaitable<Status> { co_return co_await call->write(v); }());
-    };
-    Status input;
-    if (first) input = send(*first);
-    while (input.is_ok() && !done->load()) {
-      auto line = lines([&] { return done->load(); });
-      if (!line) break;
-      auto request = parse(*line);
-      if (!request.is_ok()) {
-        input = request.status();
-        break;
-      }
-      Status sent = send(*request);
-      if (!sent.is_ok()) break;  // the producer ended the call: the reader has its status
-    }
-    const bool interrupted = take_interrupt();
-    if (interrupted || !input.is_ok()) {
-      blocking.run([&]() -> asio::awaitable<void> {
-        call->cancel();
-        co_return;
-      }());
-    } else {
-      // A failed end of input means the call already ended: the reader reports how.
-      (void)blocking.run(
-          [&]() -> asio::awaitable<Status> { co_return co_await call->done_writing(); }());
-    }
-    Status end;
-    while (reader.wait_for(std::chrono::milliseconds(30)) != std::future_status::ready) {
-      if (take_interrupt()) {
-        blocking.run([&]() -> asio::awaitable<void> {
+    Status st = split_bidi(
+        blocking, *call, m->response.get(),
+        [&](const Json& request) { return build(method, request); }, first, lines, parse, sink,
+        [&]() -> asio::awaitable<void> {
           call->cancel();
           co_return;
-        }());
-      }
-    }
-    try {
-      end = reader.get();
-    } catch (const std::exception& e) {
-      end = Status(StatusCode::kCancelled, "cancelled");
-    }
+        });
     // Drop the call and the transport on the io thread that owns them.
     blocking.run([&]() -> asio::awaitable<void> {
       call.reset();
       raw.reset();
       co_return;
     }());
-    if (!input.is_ok()) return input;
-    if (interrupted) return Status(StatusCode::kCancelled, "cancelled");
-    return end;
+    return st;
   }
 
  protected:
@@ -305,35 +317,31 @@ class LiveSession : public LiveTarget {
 
   Status bidi(const std::string& method, const std::optional<Json>& first,
               const LineSource& lines, const LineParser& parse, const ItemSink& sink) override {
-    // Inside a session, requests are collected first (like a client stream), then sent while
-    // the replies print: a session runs one call at a time on one stream.
+    // As LiveTarget::bidi: replies print while the user types. A session runs one call at a
+    // time on its stream; this call is full-duplex on it (0.1.2's session server reads the
+    // requests of a bidi call while its handler answers, aster-rpc@0972ac9:bindings/python/
+    // aster/session.py `_dispatch_bidi_stream`).
     ASTER_ASSIGN_OR_RETURN(const contract::MethodDesc* m, find(method));
-    std::vector<Value> values;
-    if (first) {
-      ASTER_ASSIGN_OR_RETURN(Value v, build(method, *first));
-      values.push_back(std::move(v));
-    }
-    while (auto line = lines({})) {
-      ASTER_ASSIGN_OR_RETURN(Json j, parse(*line));
-      ASTER_ASSIGN_OR_RETURN(Value v, build(method, j));
-      values.push_back(std::move(v));
-    }
-    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
-             auto call = co_await session_->bidi(method);
-             if (!call.is_ok()) co_return rpc_failure(call.status());
-             for (const Value& v : values) {
-               if (!(co_await call->write(v)).is_ok()) break;
-             }
-             (void)co_await call->done_writing();
-             while (true) {
-               auto item = co_await call->next();
-               if (!item.is_ok()) co_return rpc_failure(item.status());
-               if (!item->has_value()) co_return true;
-               ASTER_CO_ASSIGN_OR_RETURN(Json j, to_json(**item, m->response.get()));
-               sink(j);
-             }
-           }())
-        .status();
+    auto& blocking = peer_.blocking();
+    std::optional<rpc::RawSessionBidi> call;
+    auto opened = run_interruptible<bool>(blocking, [&]() -> asio::awaitable<Result<bool>> {
+      auto c = co_await session_->bidi(method);
+      if (!c.is_ok()) co_return rpc_failure(c.status());
+      call.emplace(std::move(*c));
+      co_return true;
+    }());
+    if (!opened.is_ok()) return opened.status();
+    Status st = split_bidi(
+        blocking, *call, m->response.get(),
+        [&](const Json& request) { return build(method, request); }, first, lines, parse, sink,
+        // CANCEL only: the reader reads the rest of the call up to its trailer.
+        [&]() -> asio::awaitable<void> { co_await session_->cancel(); });
+    // Drop the call on the io thread that owns the session.
+    blocking.run([&]() -> asio::awaitable<void> {
+      call.reset();
+      co_return;
+    }());
+    return st;
   }
 
   Status close() override {

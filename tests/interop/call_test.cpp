@@ -258,10 +258,51 @@ TEST_F(AsterCall, AManifestOfAnotherContractIsRefused) {
       << r.err;
 }
 
-TEST_F(AsterCall, SessionScopedServicesAreRefusedClearly) {
-  auto r = call({"Counter.add", R"({"times":2})"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "Error: 'Counter' is session-scoped: aster call does not open sessions yet\n");
+// Counter is session-scoped: each `aster call` opens a session, makes its call and closes it,
+// as 0.1.2's does (contract.py `_call_command`) — so every call starts from a fresh total —
+// and, with the manifest from the producer's registry, in every pattern (0.1.2: unary only).
+TEST_F(AsterCall, SessionScopedServicesGetAOneShotSessionInEveryPattern) {
+  for (int i = 0; i < 2; ++i) {
+    auto r = call({"Counter.add", R"({"times":2})"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "{\n  \"text\": \"2\"\n}\n");
+  }
+  auto s = call({"Counter.upto", R"({"name":"u","times":3})"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(documents(s.out), json::parse(R"([{"text":"u 0"},{"text":"u 1"},{"text":"u 2"}])"));
+  auto c = call({"Counter.add_all", R"([{"times":2},{"times":5}])"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(json::parse(c.out), json::parse(R"({"text":"7"})"));
+  auto b = call({"Counter.running", R"([{"name":"a","times":2},{"name":"b","times":5}])"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(documents(b.out), json::parse(R"([{"text":"a=2"},{"text":"b=7"}])"));
+  auto e = call({"Counter.running", R"([{"name":"a","times":2},{"name":"b","times":-1}])"});
+  EXPECT_EQ(e.exit_code, 1);
+  EXPECT_EQ(documents(e.out).size(), 1u) << e.out;
+  EXPECT_EQ(e.err, "Error: [OUT_OF_RANGE] negative times for b\n");
+  auto unknown = call({"Counter.nope", "{}"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("has no method 'nope' (methods: "), std::string::npos)
+      << unknown.err;
+}
+
+// Without a description: 0.1.2's JSON-mode session (one unary call), the same output as
+// aster-cli 0.1.2's own `aster call` on the same session-scoped service.
+TEST_F(AsterCall, SessionScopedInJsonModePrintsWhatAsterCli012Prints) {
+  const char* venv = std::getenv("ASTER_REFERENCE_VENV");
+  ASSERT_NE(venv, nullptr);
+  const fs::path home = *dir_ / "json-session-home";  // no manifest cache
+  fs::create_directories(home);
+  auto ours = call({"Counter.add", "--no-registry", R"({"times":3})"}, {"HOME=" + home.string()});
+  auto theirs = run_command({std::string(venv) + "/bin/aster", "call", ticket(), "Counter.add",
+                             R"({"times":3})"},
+                            std::chrono::seconds(60), {"HOME=" + home.string()});
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
+  EXPECT_EQ(ours.out, "{\n  \"text\": \"3\"\n}\n");
+  EXPECT_EQ(ours.out, theirs.out);
+  EXPECT_EQ(ours.err.rfind("note: no published description of Counter v1 found", 0), 0u)
+      << ours.err;
 }
 
 TEST_F(AsterCall, ClientStreamSendsEachElementOfAnArray) {

@@ -47,7 +47,8 @@ TEST(CliExitCodes, HelpAndVersionSucceed) {
 
 TEST(CliExitCodes, ABareGroupPrintsItsHelpAndExits1) {
   // aster-cli 0.1.2: `aster` and `aster contract` print help on stdout and exit 1.
-  for (auto args : std::vector<std::vector<std::string>>{{}, {"service"}, {"fory"}}) {
+  for (auto args :
+       std::vector<std::vector<std::string>>{{}, {"service"}, {"fory"}, {"contract"}}) {
     auto result = aster(args);
     EXPECT_EQ(result.exit_code, 1) << result.err;
     EXPECT_NE(result.out.find("Usage:"), std::string::npos) << result.out;
@@ -113,7 +114,10 @@ TEST(CliHelp, EveryCommandSpeaksPlainWordsWithExamples) {
                                                          {"service", "ls"},
                                                          {"fory"},
                                                          {"fory", "decode"},
-                                                         {"fory", "encode"}}) {
+                                                         {"fory", "encode"},
+                                                         {"contract"},
+                                                         {"contract", "export"},
+                                                         {"contract", "verify"}}) {
     std::string shown = "aster";
     for (const auto& a : args) shown += " " + a;
     args.push_back("--help");
@@ -124,7 +128,8 @@ TEST(CliHelp, EveryCommandSpeaksPlainWordsWithExamples) {
          {"FLOAT", "TEXT", "REQUIRED", ":POSITIVE", "=10", "Env:", "--help HELP", "--json JSON"}) {
       EXPECT_EQ(help.find(jargon), std::string::npos) << shown << ": " << jargon << "\n" << help;
     }
-    if (args.size() != 2 || (args[0] != "service" && args[0] != "fory")) {
+    if (args.size() != 2 ||
+        (args[0] != "service" && args[0] != "fory" && args[0] != "contract")) {
       EXPECT_NE(help.find("Examples:"), std::string::npos) << shown << "\n" << help;
     }
     // One style: descriptions start with a capital letter.

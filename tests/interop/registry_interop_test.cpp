@@ -22,6 +22,7 @@
 #include "aster/transport/blocking.hpp"
 #include "reference_peer.hpp"
 #include "rpc_test_service.hpp"
+#include "session_test_service.hpp"
 
 namespace aster::interop {
 namespace {
@@ -54,6 +55,7 @@ class PythonReadsOurRegistry : public ::testing::Test {
     options.bind_v4 = "127.0.0.1:0";
     server_ = new rpc::Server(runtime_->runtime(), options);
     server_->add(aster::testing::make_rpc_test_impl());
+    server_->add(aster::testing::make_session_test_impl());  // for `aster call` on a session
     Status started = runtime_->run(server_->start());
     ASSERT_TRUE(started.is_ok()) << started.to_string();
     ASSERT_TRUE(server_->registry_status().is_ok()) << server_->registry_status().to_string();
@@ -125,6 +127,59 @@ TEST_F(PythonReadsOurRegistry, AsterShellOf012ListsOurMethodsFromTheRegistry) {
   EXPECT_NE(r.out.find("(EchoRequest)"), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(home / ".aster" / "cache" / "manifests" /
                          (artifacts().contract_id + ".json")));
+  fs::remove_all(home);
+}
+
+// Our session-scoped SessionTest through `aster call`: ours (types from this registry) opens a
+// one-shot session for each pattern; aster-cli 0.1.2's opens a JSON-mode session for a unary
+// call (contract.py `_call_command`). Each call is a fresh session: calls == 1.
+TEST_F(PythonReadsOurRegistry, AsterCallOpensOneShotSessionsOnOurSessionService) {
+  const fs::path home = fresh_dir("session-call-home");
+  const std::vector<std::string> env = {"HOME=" + home.string()};
+  auto call = [&](const std::string& method, const std::string& payload) {
+    return run_command({kAster, "call", server_->address(), "SessionTest." + method, payload},
+                       std::chrono::seconds(60), env);
+  };
+  auto documents = [](const std::string& out) {
+    json docs = json::array();
+    for (size_t start = 0, end; (end = out.find("\n}\n", start)) != std::string::npos;
+         start = end + 3) {
+      docs.push_back(json::parse(out.substr(start, end + 2 - start)));
+    }
+    return docs;
+  };
+  for (int i = 0; i < 2; ++i) {
+    auto add = call("add", R"({"n":5})");
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    const json total = json::parse(add.out);
+    EXPECT_EQ(total["total"], 5);
+    EXPECT_EQ(total["calls"], 1);
+  }
+  auto count = call("count", R"({"n":3})");
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  EXPECT_EQ(documents(count.out), json::parse(R"([{"i":0},{"i":1},{"i":2}])"));
+  auto sum = call("sum", R"([{"n":1},{"n":2}])");
+  ASSERT_EQ(sum.exit_code, 0) << sum.err;
+  EXPECT_EQ(json::parse(sum.out)["total"], 3);
+  auto chat = call("chat", R"([{"message":"a"},{"message":"b"}])");
+  ASSERT_EQ(chat.exit_code, 0) << chat.err;
+  const json replies = documents(chat.out);
+  ASSERT_EQ(replies.size(), 2u) << chat.out;
+  EXPECT_EQ(replies[0]["message"], "a");
+  EXPECT_EQ(replies[1]["message"], "b");
+  auto fail = call("fail", R"({"code":9,"message":"nope"})");
+  EXPECT_EQ(fail.exit_code, 1);
+  EXPECT_EQ(fail.err, "Error: [FAILED_PRECONDITION] nope\n");
+  // aster-cli 0.1.2's own `aster call`.
+  const char* venv = std::getenv("ASTER_REFERENCE_VENV");
+  ASSERT_NE(venv, nullptr);
+  auto theirs = run_command({std::string(venv) + "/bin/aster", "call", server_->address(),
+                             "SessionTest.add", R"({"n":4})"},
+                            std::chrono::seconds(120), env);
+  ASSERT_EQ(theirs.exit_code, 0) << theirs.out << theirs.err;
+  const json their_total = json::parse(theirs.out);
+  EXPECT_EQ(their_total["total"], 4);
+  EXPECT_EQ(their_total["calls"], 1);
   fs::remove_all(home);
 }
 

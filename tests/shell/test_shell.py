@@ -479,7 +479,8 @@ class LivePeer(ShellTestBase):
         doc = json.loads(r.stdout)
         self.assertEqual(doc["service"]["pattern"], "session")
         self.assertTrue(doc["described_by"].endswith(".json"))
-        self.assertEqual([m["name"] for m in doc["manifest"]["methods"]], ["add"])
+        self.assertEqual([m["name"] for m in doc["manifest"]["methods"]],
+                         ["add", "add_all", "running", "upto"])
         # Errors: one line, exit 1; usage: exit 2.
         r = run_piped(["service", "describe", self.ticket(), "Nope"], "", self.env())
         self.assertEqual(r.returncode, 1)
@@ -548,7 +549,7 @@ class LivePeer(ShellTestBase):
         t.line("cd services")
         t.line("ls")
         at = t.wait_for(r"Catalog@v1\s+3\s+v1\s+shared", at)
-        at = t.wait_for(r"Counter \(session\)\s+1\s+v1\s+session", at)
+        at = t.wait_for(r"Counter \(session\)\s+4\s+v1\s+session", at)
         t.line("describe Catalog@v2")
         at = t.wait_for(r"├── dims: Dimensions", at)
         t.line("cd Catalog@v2")
@@ -579,6 +580,26 @@ class LivePeer(ShellTestBase):
         at = t.wait_for(r"Counter~$", at)
         t.line("add times=4")
         at = t.wait_for(r'"text": "4"', at)
+        # bidi inside the session, input and output split: the reply to the first line is on
+        # the screen before the second line is typed.
+        t.line("running")
+        at = t.wait_for(r"⇢", at)
+        t.line("name=a times=1")
+        at = t.wait_for(r'#0 \{\s+"text": "a=5"', at)
+        t.line("name=b times=2")
+        at = t.wait_for(r'#1 \{\s+"text": "b=7"', at)
+        t.line("")
+        at = t.wait_for(r"\(bidi stream closed, \d+ms\)", at)
+        # Ctrl-C cancels a session's bidi call; the session goes on.
+        t.line("running")
+        before = at  # the lines after this one may be redrawn: search from here
+        t.wait_for(r"⇢", before)
+        t.line("name=c times=1")
+        t.wait_for(r'"text": "c=8"', before)
+        t.keys("C-c")
+        at = t.wait_for(r"\(cancelled\)\s+\(bidi stream closed, \d+ms\)", before)
+        t.line("add times=0")
+        at = t.wait_for(r'"text": "8"', at)
         t.line("end")
         t.line("cd Catalog@v1")
         t.line("./greet")

@@ -1,6 +1,7 @@
 """A real aster-rpc 0.1.2 producer for `aster call` (tests/interop/call_test.cpp): a Catalog
 service at version 2 whose messages hold nested types, an enum, bytes, lists and an Optional
-(all four patterns), plus Catalog version 1 with flat types and a session-scoped Counter.
+(all four patterns), plus Catalog version 1 with flat types and a session-scoped Counter (all
+four patterns inside a session).
 
 Usage: python call_producer.py <collections_dir>
 Writes each service's collection as 0.1.2 publishes it (`build_collection`, the entries of the
@@ -155,6 +156,27 @@ class Counter:
     async def add(self, req: Greeting) -> Reply:
         self.total += req.times
         return Reply(text=str(self.total))
+
+    # Every other pattern inside a session, for `aster call`'s one-shot sessions and the
+    # shell's `session Counter` (split bidi input/output).
+    @server_stream
+    async def upto(self, req: Greeting) -> AsyncIterator[Reply]:
+        for i in range(req.times):
+            yield Reply(text=f"{req.name} {self.total + i}")
+
+    @client_stream()
+    async def add_all(self, reqs: AsyncIterator[Greeting]) -> Reply:
+        async for r in reqs:
+            self.total += r.times
+        return Reply(text=str(self.total))
+
+    @bidi_stream()
+    async def running(self, reqs: AsyncIterator[Greeting]) -> AsyncIterator[Reply]:
+        async for r in reqs:
+            if r.times < 0:
+                raise RpcError(StatusCode.OUT_OF_RANGE, f"negative times for {r.name}")
+            self.total += r.times
+            yield Reply(text=f"{r.name}={self.total}")
 
 
 SERVICES = [CatalogV2, CatalogV1, Counter]

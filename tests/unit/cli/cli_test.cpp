@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "aster/contract/identity.hpp"
+#include "contract_export.hpp"
 #include "help_format.hpp"
 #include "seconds_option.hpp"
 #include "shell_call_args.hpp"
@@ -93,6 +95,116 @@ TEST(HelpFormatter, SpeaksPlainWords) {
   EXPECT_NE(help.find("The manifest (required)"), std::string::npos) << help;
   EXPECT_NE(help.find("What to read"), std::string::npos) << help;
   EXPECT_NE(help.find("manifest.json as written"), std::string::npos) << help;
+}
+
+// aster-cli 0.1.2's `_export_to_json(_manifest_to_export(m))` for this input, as its Python
+// printed it: fixed keys first, extra keys sorted, methods and fields by name, legacy field
+// keys in 0.1.2's order, non-lists kept, floats in repr form, a control character escaped,
+// non-ASCII (and U+2028) kept, defaults filled in.
+TEST(ContractExportForm, ExportFormIs012sByteForByte) {
+  const std::string manifest = R"({"zz": 1, "contract_id": "ab", "service": "S\u00e9",
+      "methods": [{"zeta": true, "name": "b", "alpha": [1e-05, 2.50, 1E20],
+                   "fields": [{"x": 1, "default": "t\u0001\u2028", "name": "y", "type": "str",
+                               "required": false},
+                              {"name": "a", "kind": "int"}]},
+                  {"name": "a", "response_fields": "odd", "pattern": "unary"}],
+      "type_hashes": ["b", "a"], "version": 7})";
+  auto manifests = manifests_in_file(manifest);
+  ASSERT_TRUE(manifests.is_ok()) << manifests.status().to_string();
+  ASSERT_EQ(manifests->size(), 1u);
+  auto doc = export_form(manifests->front());
+  ASSERT_TRUE(doc.is_ok()) << doc.status().to_string();
+  EXPECT_EQ(export_text(*doc), R"({
+  "aster_contract": "1",
+  "service": "Sé",
+  "version": 7,
+  "contract_id": "blake3:ab",
+  "canonical_encoding": "fory-xlang/0.15",
+  "scoped": "shared",
+  "serialization_modes": [
+    "xlang"
+  ],
+  "methods": [
+    {
+      "name": "a",
+      "pattern": "unary",
+      "response_fields": "odd"
+    },
+    {
+      "name": "b",
+      "fields": [
+        {
+          "name": "a",
+          "kind": "int"
+        },
+        {
+          "name": "y",
+          "type": "str",
+          "required": false,
+          "default": "t\u0001 ",
+          "x": 1
+        }
+      ],
+      "alpha": [
+        1e-05,
+        2.5,
+        1e+20
+      ],
+      "zeta": true
+    }
+  ],
+  "type_hashes": [
+    "a",
+    "b"
+  ],
+  "type_count": 0,
+  "method_count": 2,
+  "semver": null,
+  "deprecated": false
+}
+)");
+}
+
+TEST(ContractExportForm, RefusesWhat012CannotExportAndUnsafeFileNames) {
+  auto no_service = export_form(OrderedJson::parse(R"({"contract_id": "a"})"));
+  EXPECT_EQ(no_service.status().message(), "$.service: missing or not a string");
+  auto bad_method = export_form(OrderedJson::parse(R"({"service": "S", "contract_id": "a",
+                                                       "methods": [{"name": "m"}, 3]})"));
+  EXPECT_EQ(bad_method.status().message(), "$.methods[1]: not an object");
+  auto mixed = export_form(OrderedJson::parse(R"({"service": "S", "contract_id": "a",
+                                                  "type_hashes": ["a", 1]})"));
+  EXPECT_FALSE(mixed.is_ok());
+  auto array = manifests_in_file(R"([{"service": "A"}, {"service": "B"}])");
+  ASSERT_TRUE(array.is_ok());
+  EXPECT_EQ(array->size(), 2u);
+  EXPECT_FALSE(manifests_in_file("{").is_ok());
+  EXPECT_EQ(*export_file_name("Catalog"), "Catalog.aster.json");
+  for (const char* bad : {"", ".", "..", "../x", "a/b", "a\\b"}) {
+    EXPECT_FALSE(export_file_name(bad).is_ok()) << bad;
+  }
+}
+
+TEST(ContractExportForm, RecomputingNeedsTheTypeBlobsOfTheMethodsWireTags) {
+  auto doc = OrderedJson::parse(R"({"aster_contract": "1", "service": "S", "version": 2,
+      "contract_id": "blake3:00", "methods": [{"name": "m", "request_wire_tag": "ns/Req",
+      "response_type": "int"}]})");
+  auto missing = recompute_contract_id(doc, {});
+  EXPECT_EQ(missing.status().message(),
+            "$.methods[0]: no type blob for request_wire_tag 'ns/Req'");
+  contract::TypeBlob blob;
+  blob.type_def.package = "ns";
+  blob.type_def.name = "Req";
+  blob.hash = contract::type_hash(blob.type_def);
+  auto r = recompute_contract_id(doc, {blob});
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_FALSE(r->matches_claim);
+  EXPECT_EQ(r->contract_id.size(), 64u);
+  doc["contract_id"] = "blake3:" + r->contract_id;  // the id its contents give
+  EXPECT_TRUE(recompute_contract_id(doc, {blob})->matches_claim);
+  doc["methods"][0]["idempotent"] = true;  // any change to the contents changes the id
+  EXPECT_FALSE(recompute_contract_id(doc, {blob})->matches_claim);
+  doc["methods"][0]["idempotent"] = "yes";  // a key of the wrong JSON type: an error, no throw
+  EXPECT_EQ(recompute_contract_id(doc, {blob}).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
