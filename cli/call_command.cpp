@@ -33,6 +33,7 @@
 #include "aster/transport/blocking.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "commands.hpp"
+#include "identity_options.hpp"
 #include "peer_catalog.hpp"
 #include "seconds_option.hpp"
 #include "terminal_text.hpp"
@@ -57,6 +58,7 @@ struct CallCommandOptions {
   std::string deadline;
   bool json = false;  // 0.1.2's --json: the output is always JSON
   bool no_registry = false;  // do not read the producer's registry
+  IdentityFlags identity;    // --rcan, --identity
 };
 
 // What the command line says, checked before anything is attempted (usage errors, exit 2).
@@ -362,6 +364,9 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
   client_options.debug = [&context](std::string_view line) { context.debug(line); };
   client_options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
+  auto identity = load_identity(o.identity);
+  if (!identity.is_ok()) co_return identity.status();
+  client_options.identity = std::move(*identity);
   rpc::Client client(runtime, o.address, client_options);
   try {
     co_await client.connect();
@@ -497,6 +502,7 @@ void add_call_command(CLI::App& app, CommandContext& context) {
       ->type_name("SECONDS")
       ->check(seconds_in_range());
   call->add_flag("--json", options->json, "Accepted for 0.1.2 compatibility: output is JSON");
+  add_identity_options(*call, options->identity);
   call->footer(
       "Examples:\n"
       "  aster call aster18Q2DCaQe… HelloService.say_hello '{\"name\": \"World\"}'\n"

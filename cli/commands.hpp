@@ -53,6 +53,15 @@ void add_shell_command(CLI::App& app, CommandContext& context);
 // `aster fory decode|encode` (cli/fory_command.cpp).
 void add_fory_commands(CLI::App& app, CommandContext& context);
 
+// `aster keygen root|producer`, `aster trust keygen|sign` (cli/trust_command.cpp).
+void add_trust_commands(CLI::App& app, CommandContext& context);
+
+// `aster enroll node` (cli/enroll_command.cpp).
+void add_enroll_commands(CLI::App& app, CommandContext& context);
+
+// `aster profile list|create|use|show|delete` (cli/profile_command.cpp).
+void add_profile_commands(CLI::App& app, CommandContext& context);
+
 // `aster contract export|verify` (cli/contract_command.cpp).
 void add_contract_commands(CLI::App& app, CommandContext& context);
 

@@ -69,6 +69,9 @@ int main(int argc, char** argv) {
   aster::cli::add_blob_commands(app, ctx);
   aster::cli::add_shell_command(app, ctx);
   aster::cli::add_fory_commands(app, ctx);
+  aster::cli::add_trust_commands(app, ctx);
+  aster::cli::add_enroll_commands(app, ctx);
+  aster::cli::add_profile_commands(app, ctx);
   aster::cli::add_contract_commands(app, ctx);
   app.footer(
       "Examples:\n"

@@ -224,7 +224,8 @@ Result<const trust::ServiceSummary*> choose_service(
 }
 
 Result<std::unique_ptr<PeerConnection>> PeerConnection::connect(
-    const std::string& address, std::chrono::milliseconds timeout, DebugSink debug) {
+    const std::string& address, std::chrono::milliseconds timeout, DebugSink debug,
+    trust::ConsumerIdentity identity) {
   if (address.empty()) return Status(StatusCode::kInvalidArgument, "no producer address");
   if (auto parsed = transport::parse_endpoint_addr(address); !parsed.is_ok()) {
     return Status(StatusCode::kInvalidArgument,
@@ -236,6 +237,7 @@ Result<std::unique_ptr<PeerConnection>> PeerConnection::connect(
   options.admission_timeout = timeout;
   options.debug = debug;
   options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
+  options.identity = std::move(identity);
   peer->debug_ = std::move(debug);
   peer->client_ = std::make_unique<rpc::Client>(peer->runtime_->runtime(), address, options);
   auto& client = *peer->client_;

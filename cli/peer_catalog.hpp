@@ -26,6 +26,7 @@
 #include "aster/status.hpp"
 #include "aster/transport/blocking.hpp"
 #include "aster/trust/admission_messages.hpp"
+#include "aster/trust/consumer_identity.hpp"
 
 namespace aster::cli {
 
@@ -87,7 +88,8 @@ class PeerConnection {
   // kInvalidArgument (address), kPermissionDenied (refused), kUnavailable (unreachable).
   static Result<std::unique_ptr<PeerConnection>> connect(const std::string& address,
                                                         std::chrono::milliseconds timeout,
-                                                        DebugSink debug);
+                                                        DebugSink debug,
+                                                        trust::ConsumerIdentity identity = {});
   ~PeerConnection();
 
   transport::BlockingRuntime& blocking() { return *runtime_; }

@@ -18,6 +18,7 @@
 
 #include "blob_access.hpp"
 #include "commands.hpp"
+#include "identity_options.hpp"
 #include "seconds_option.hpp"
 #include "shell_call_args.hpp"
 #include "shell_display.hpp"
@@ -39,6 +40,7 @@ struct ShellOptions {
   bool no_registry = false;
   DescriptionFlags descriptions;
   std::string timeout = "10";
+  IdentityFlags identity;  // --rcan, --identity
 };
 
 // ── Virtual filesystem ──
@@ -1080,6 +1082,7 @@ Status run_shell(const ShellOptions& o, const CommandContext& context, int& exit
     live.descriptions = o.descriptions;
     live.debug = [&context](std::string_view line) { context.debug(line); };
     live.use_registry = !o.no_registry;
+    ASTER_ASSIGN_OR_RETURN(live.identity, load_identity(o.identity));
     ASTER_ASSIGN_OR_RETURN(peer, connect_live_peer(live));
   }
   Shell shell(*peer, o.json);
@@ -1119,6 +1122,7 @@ void add_shell_command(CLI::App& app, CommandContext& context) {
       ->type_name("SECONDS")
       ->capture_default_str()
       ->check(seconds_in_range());
+  add_identity_options(*shell, options->identity);
   shell->footer(
       "Examples:\n"
       "  aster shell --demo                        # The offline demo peer\n"

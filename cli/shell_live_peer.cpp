@@ -491,7 +491,8 @@ class LivePeer : public ShellPeer {
 Result<std::unique_ptr<ShellPeer>> connect_live_peer(const LivePeerOptions& options) {
   ASTER_ASSIGN_OR_RETURN(auto local, load_local(options.descriptions));
   ASTER_ASSIGN_OR_RETURN(auto peer,
-                         PeerConnection::connect(options.address, options.timeout, options.debug));
+                         PeerConnection::connect(options.address, options.timeout, options.debug,
+                                                 options.identity));
   auto live = std::make_unique<LivePeer>(std::move(peer), std::move(local), options);
   ASTER_RETURN_IF_ERROR(live->load());
   return std::unique_ptr<ShellPeer>(std::move(live));

@@ -125,6 +125,7 @@ struct LivePeerOptions {
   DescriptionFlags descriptions;
   DebugSink debug;
   bool use_registry = true;  // read manifests from the producer's registry when not cached
+  trust::ConsumerIdentity identity;  // --rcan / --identity
 };
 // Connects and admits; kInvalidArgument / kPermissionDenied / kUnavailable as PeerConnection.
 Result<std::unique_ptr<ShellPeer>> connect_live_peer(const LivePeerOptions& options);

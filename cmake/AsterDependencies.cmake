@@ -13,6 +13,8 @@ target_link_libraries(asio_standalone INTERFACE Threads::Threads)
 add_library(asio::asio ALIAS asio_standalone)
 
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# toml++ (libtomlplusplus-dev) reads `.aster-identity` and ~/.aster/config.toml.
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(MURMURHASH REQUIRED IMPORTED_TARGET libmurmurhash)
 # zstd for COMPRESSED frames (aster_wire). Through pkg-config, as asterConfig.cmake.in
 # re-creates it for installed trees (PkgConfig::ZSTD).

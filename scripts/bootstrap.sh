@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config ccache git iproute2 util-linux tmux python3-venv
   libasio-dev libsodium-dev libzstd-dev libmurmurhash-dev nlohmann-json3-dev libcli11-dev
-  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev libicu-dev
+  libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev libicu-dev libtomlplusplus-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc openssl
   clang-14 libclang-rt-14-dev
 )

@@ -82,18 +82,28 @@ asio::awaitable<void> Client::connect() {
     transport::EndpointConfig config;
     transport::apply_relay_mode_from_env(config);
     config.serve_content = s.options.serve_content;
+    if (s.options.identity.secret_key) config.secret_key = s.options.identity.secret_key->bytes();
     auto endpoint = co_await s.runtime->create_endpoint(std::move(config));
     if (!endpoint.is_ok()) throw ConnectionError(endpoint.status().to_string());
     s.endpoint = std::move(*endpoint);
   }
-  const trust::ConsumerAdmissionRequest open_gate;  // empty credential (dev mode)
+  trust::ConsumerAdmissionRequest request;  // empty credential: dev mode
+  request.credential_json = s.options.identity.credential_json();
   trust::ConsumerAdmissionOptions admission;
   admission.timeout = s.options.admission_timeout;  // retries the 0.1.2 close race inside it
   admission.debug = s.options.debug;
   auto reply =
-      co_await trust::request_consumer_admission(s.endpoint, *producer, open_gate, admission);
+      co_await trust::request_consumer_admission(s.endpoint, *producer, request, admission);
   if (!reply.is_ok()) throw ConnectionError(reply.status().message());
-  if (!reply->admitted) throw PermissionError("admission denied by producer");
+  if (!reply->admitted) {
+    // 0.1.2 producers never say why (`reason` is always ""); name what we presented.
+    std::string message = "admission denied by producer";
+    if (!reply->reason.empty()) message += ": " + reply->reason;
+    message += request.credential_json.empty()
+                   ? " (no credential presented)"
+                   : " (credential refused)";
+    throw PermissionError(message);
+  }
   s.admission = std::move(*reply);
   s.connected = true;
 }

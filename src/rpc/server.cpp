@@ -6,13 +6,20 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/this_coro.hpp>
 #include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <mutex>
 #include <list>
 #include <stdexcept>
 
 #include "aster/contract/contract.hpp"
 #include "aster/registry/registry.hpp"
 #include "aster/transport/quic_byte_stream.hpp"
+#include "aster/hex.hpp"
 #include "aster/trust/consumer_admission.hpp"
+#include "aster/trust/closed_gate_admission.hpp"
+#include "aster/trust/key_files.hpp"
 
 namespace aster::rpc {
 
@@ -28,7 +35,52 @@ struct Server::State {
   std::atomic<size_t> connections{0};
   std::atomic<size_t> calls{0};
   Status registry_status = Status::ok();
+  // Closed gate: the root key, the OTT nonces seen, and the peers admitted (endpoint id →
+  // epoch second until which gate 0 lets them through).
+  std::optional<trust::PublicKey> root;
+  trust::NonceStore nonces;
+  std::mutex admitted_mutex;
+  std::map<std::string, int64_t> admitted;
+
+  bool is_admitted(const std::string& endpoint_id) {
+    std::lock_guard lock(admitted_mutex);
+    auto it = admitted.find(endpoint_id);
+    if (it == admitted.end()) return false;
+    if (it->second > std::time(nullptr)) return true;
+    admitted.erase(it);  // expired (0.1.2's PeerAttributeStore evicts on lookup too)
+    return false;
+  }
+  void admit(const std::string& endpoint_id, uint64_t expires_at) {
+    const int64_t ttl_end = std::time(nullptr) + options.peer_ttl.count();
+    const int64_t until =
+        static_cast<int64_t>(std::min<uint64_t>(expires_at, static_cast<uint64_t>(ttl_end)));
+    std::lock_guard lock(admitted_mutex);
+    admitted[endpoint_id] = until;
+  }
 };
+
+namespace {
+
+// ServerOptions::root_pubkey, else ASTER_ROOT_PUBKEY / ASTER_ROOT_PUBKEY_FILE
+// (aster-rpc@0972ac9:bindings/python/aster/config.py `resolve_root_pubkey`).
+Result<std::optional<trust::PublicKey>> configured_root(const ServerOptions& options) {
+  if (options.root_pubkey) return options.root_pubkey;
+  if (const char* hex = std::getenv("ASTER_ROOT_PUBKEY"); hex != nullptr && *hex != '\0') {
+    auto key = trust::public_key_from_hex(hex, "ASTER_ROOT_PUBKEY");
+    if (!key) return key.status();
+    return std::optional<trust::PublicKey>(*key);
+  }
+  if (const char* path = std::getenv("ASTER_ROOT_PUBKEY_FILE"); path != nullptr && *path != '\0') {
+    auto text = trust::read_small_file(path);
+    if (!text) return Status(text.status().code(), "ASTER_ROOT_PUBKEY_FILE: " + text.status().message());
+    auto key = trust::parse_root_public_key(*text);
+    if (!key) return Status(key.status().code(), "ASTER_ROOT_PUBKEY_FILE " + std::string(path) + ": " + key.status().message());
+    return std::optional<trust::PublicKey>(*key);
+  }
+  return std::optional<trust::PublicKey>();
+}
+
+}  // namespace
 
 Server::Server(transport::Runtime& runtime, ServerOptions options)
     : state_(std::make_shared<State>()) {
@@ -60,6 +112,22 @@ asio::awaitable<Status> Server::start() {
   config.max_bidi_streams = s.options.max_concurrent_calls;
   config.idle_timeout = s.options.idle_timeout;
   config.serve_content = s.options.publish_registry;
+  ASTER_CO_ASSIGN_OR_RETURN(s.root, configured_root(s.options));
+  if (s.root) {
+    s.offer.root_pubkey = to_hex(*s.root);
+    // Gate 0 (aster-rpc@0972ac9:bindings/python/aster/trust/hooks.py `MeshEndpointHook`): the
+    // admission ALPN is open to all; everything else needs an unexpired admission. Only incoming
+    // connections are judged (0.1.2 also judges our own outgoing ones). The endpoint lives in
+    // State, so a raw pointer to it outlives every call of the hook.
+    State* state = &s;
+    config.gate = [state](const transport::GateRequest& request) {
+      if (!request.incoming || request.alpn == trust::kConsumerAdmissionAlpn ||
+          state->is_admitted(request.remote_id.to_hex())) {
+        return transport::GateVerdict::admit();
+      }
+      return transport::GateVerdict::deny(403, "not admitted");
+    };
+  }
   transport::apply_relay_mode_from_env(config);
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
   ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
@@ -150,7 +218,20 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
       auto stream = co_await conn.accept_bi();
       if (!stream.is_ok()) co_return;
       auto bytes = transport::make_quic_byte_stream(std::move(*stream));
-      co_await trust::serve_open_gate_admission(*bytes, s->offer);
+      if (s->root) {
+        const std::string peer = conn.remote_id().to_hex();
+        Server::State* state = s.get();
+        // Named, not a temporary in the co_await expression (GCC 12 double-frees those:
+        // docs/rpc.md).
+        std::function<void(const trust::CredentialCheck&)> on_admit =
+            [state, peer](const trust::CredentialCheck& check) {
+              state->admit(peer, check.expires_at);
+            };
+        co_await trust::serve_closed_gate_admission(*bytes, s->offer, *s->root, peer, s->nonces,
+                                                    std::move(on_admit));
+      } else {
+        co_await trust::serve_open_gate_admission(*bytes, s->offer);
+      }
       // Keep the connection until the consumer has read the reply and closes it.
       (void)co_await conn.closed();
       co_return;

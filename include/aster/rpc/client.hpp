@@ -1,6 +1,7 @@
 // aster::Client — a consumer as 0.1.2's AsterClient behaves in dev mode
 // (aster-rpc@0972ac9:bindings/python/aster/runtime.py `AsterClient`): connect() runs consumer
-// admission on `aster.consumer_admission` (empty credential) and learns the offered services;
+// admission on `aster.consumer_admission` (presenting ClientOptions::identity's credential, or
+// the empty one of dev mode) and learns the offered services;
 // client<Service>() matches name + version and returns the typed client over one cached
 // `aster/1` connection per channel address; each stateless call is one new bidi stream.
 //
@@ -28,6 +29,7 @@
 #include "aster/transport/endpoint.hpp"
 #include "aster/registry/registry.hpp"
 #include "aster/trust/admission_messages.hpp"
+#include "aster/trust/consumer_identity.hpp"
 
 namespace aster::rpc {
 
@@ -38,6 +40,10 @@ struct ClientOptions {
   // Serve iroh-blobs/gossip/docs on the client's endpoint, as 0.1.2 consumers do: needed to
   // read the producer's registry (fetch_manifest).
   bool serve_content = false;
+  // The node key and enrollment credential to present (trust::load_consumer_identity reads
+  // them from `--rcan` / `.aster-identity` files). Empty: an ephemeral key and the empty
+  // credential, which only an open-gate producer admits.
+  trust::ConsumerIdentity identity;
 };
 
 class Client {

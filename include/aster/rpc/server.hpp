@@ -1,7 +1,9 @@
 // aster::Server — a producer on one iroh endpoint serving ALPN `aster/1` (the Dispatcher) and
-// `aster.consumer_admission` (open gate, dev mode: the handshake runs so consumers discover
-// the services), as a 0.1.2 `AsterServer` without a root key does
-// (aster-rpc@0972ac9:bindings/python/aster/runtime.py).
+// `aster.consumer_admission`, as a 0.1.2 `AsterServer` does
+// (aster-rpc@0972ac9:bindings/python/aster/runtime.py): without a root key an open gate (dev
+// mode: the handshake runs so consumers discover the services); with one a closed gate, where
+// admission verifies the consumer's credential (trust/credential_admission.hpp) and gate 0
+// closes every other connection of a peer not admitted with 403 "not admitted".
 //
 //   aster::Server server(runtime);                 // transport::Runtime on your io_context
 //   server.add(std::move(hello_impl));             // throws std::invalid_argument if incomplete
@@ -19,6 +21,7 @@
 
 #include "aster/rpc/dispatcher.hpp"
 #include "aster/transport/endpoint.hpp"
+#include "aster/trust/ed25519.hpp"
 #include "aster/trust/open_gate_admission.hpp"
 
 namespace aster::rpc {
@@ -47,6 +50,16 @@ struct ServerOptions {
   // The endpoint then also serves iroh-blobs, iroh-gossip and iroh-docs. A failed publication
   // is not fatal (0.1.2: a warning, registry_namespace ""): see Server::registry_status().
   bool publish_registry = true;
+
+  // The root key consumers' credentials must be signed by: a closed gate. When unset, the key in
+  // ASTER_ROOT_PUBKEY (hex) or ASTER_ROOT_PUBKEY_FILE (hex or JSON `public_key`) is used, as
+  // 0.1.2 reads them; start() fails on a malformed one rather than opening the gate. Neither:
+  // an open gate (dev mode). Unlike 0.1.2, a configured key is never overridden into an open
+  // gate (its D1), and `requires` capabilities are not enforced yet.
+  std::optional<trust::PublicKey> root_pubkey;
+  // How long an admission lets the peer through gate 0 when its credential expires later
+  // (0.1.2: ASTER_PEER_TTL_S, 86400).
+  std::chrono::seconds peer_ttl{86400};
 };
 
 // What the producer holds right now (Server::load): for tests and monitoring.

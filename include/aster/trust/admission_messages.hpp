@@ -65,4 +65,11 @@ struct ConsumerAdmissionResponse {
   static Result<ConsumerAdmissionResponse> from_json(std::string_view text);
 };
 
+// What a producer offers in its admission replies (open or closed gate).
+struct OpenGateOffer {
+  std::vector<ServiceSummary> services;
+  std::string root_pubkey = std::string(64, '0');  // no root key in dev mode
+  std::string registry_namespace;                  // "" = no registry published
+};
+
 }  // namespace aster::trust

@@ -18,12 +18,6 @@
 
 namespace aster::trust {
 
-struct OpenGateOffer {
-  std::vector<ServiceSummary> services;
-  std::string root_pubkey = std::string(64, '0');  // no root key in dev mode
-  std::string registry_namespace;                  // "" = no registry published
-};
-
 // The reply to `request` (the raw bytes the consumer sent), or nullopt when 0.1.2 sends none.
 std::optional<ConsumerAdmissionResponse> answer_open_gate(std::string_view request,
                                                           const OpenGateOffer& offer);
