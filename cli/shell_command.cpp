@@ -19,6 +19,7 @@
 #include "blob_access.hpp"
 #include "commands.hpp"
 #include "identity_options.hpp"
+#include "peer_name.hpp"
 #include "seconds_option.hpp"
 #include "shell_call_args.hpp"
 #include "shell_display.hpp"
@@ -1077,7 +1078,10 @@ Status run_shell(const ShellOptions& o, const CommandContext& context, int& exit
     peer = make_demo_peer();
   } else {
     LivePeerOptions live;
-    live.address = address;
+    ASTER_ASSIGN_OR_RETURN(ResolvedPeer resolved,
+                           resolve_peer_argument(address, std::filesystem::current_path()));
+    live.address = resolved.address;
+    live.display = resolved.display;
     live.timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
     live.descriptions = o.descriptions;
     live.debug = [&context](std::string_view line) { context.debug(line); };
@@ -1097,8 +1101,8 @@ void add_shell_command(CLI::App& app, CommandContext& context) {
   auto* shell = app.add_subcommand(
       "shell", "Browse a producer's services like a filesystem and call their methods");
   shell->add_option("PEER", options->peer,
-                    "Producer address: aster1… ticket, base64 NodeAddr or 64-hex endpoint id "
-                    "(none: the offline demo)");
+                    "Producer address: aster1… ticket, base64 NodeAddr, 64-hex endpoint id, or "
+                    "a peer name from ./.aster-identity (none: the offline demo)");
   shell->add_flag("--demo", options->demo, "Explore the offline demo peer (no network)");
   shell->add_flag("--json", options->json,
                   "Raw mode for scripts: values as JSON, tables as one-line JSON, no decoration");

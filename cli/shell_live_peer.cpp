@@ -422,7 +422,9 @@ class LivePeer : public ShellPeer {
     return Status::ok();
   }
 
-  std::string display_name() const override { return peer_display(options_.address); }
+  std::string display_name() const override {
+    return options_.display.empty() ? peer_display(options_.address) : options_.display;
+  }
   const std::vector<ShellService>& services() const override { return services_; }
   Status refresh() override {
     content_.clear();

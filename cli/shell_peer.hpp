@@ -121,6 +121,7 @@ std::unique_ptr<ShellPeer> make_demo_peer();
 
 struct LivePeerOptions {
   std::string address;
+  std::string display;  // the peer's name from .aster-identity (peer_name.hpp), "" = none
   std::chrono::milliseconds timeout{10000};
   DescriptionFlags descriptions;
   DebugSink debug;

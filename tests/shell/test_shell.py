@@ -682,10 +682,17 @@ class LivePeer(ShellTestBase):
             own.stop()
 
     def test_unreachable_peer_is_one_line_exit_1(self):
-        r = run_piped(["shell", "not-an-address"], "", self.env())
+        r = run_piped(["shell", "not=an-address"], "", self.env())
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
         self.assertTrue(r.stderr.startswith("error: invalid producer address"), r.stderr)
+        # a name-like argument is a peer name from ./.aster-identity, as in 0.1.2
+        r = run_piped(["shell", "billing"], "", self.env())
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertTrue(r.stderr.startswith(
+            "error: 'billing' looks like a peer name but there is no .aster-identity in"),
+            r.stderr)
 
 
 # ── /blobs, /docs, cat, save and `aster blob` ──

@@ -30,7 +30,7 @@ inline constexpr std::string_view kRpcAlpn = "aster/1";
 
 struct ServerOptions {
   // The endpoint's ed25519 seed, for a stable address across restarts; generated if absent.
-  std::optional<std::array<uint8_t, 32>> secret_key;
+  std::optional<std::array<uint8_t, 32>> secret_key{};
   std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
   // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
 
@@ -56,7 +56,7 @@ struct ServerOptions {
   // 0.1.2 reads them; start() fails on a malformed one rather than opening the gate. Neither:
   // an open gate (dev mode). Unlike 0.1.2, a configured key is never overridden into an open
   // gate (its D1), and `requires` capabilities are not enforced yet.
-  std::optional<trust::PublicKey> root_pubkey;
+  std::optional<trust::PublicKey> root_pubkey{};
   // How long an admission lets the peer through gate 0 when its credential expires later
   // (0.1.2: ASTER_PEER_TTL_S, 86400).
   std::chrono::seconds peer_ttl{86400};
