@@ -412,6 +412,17 @@ Status ManifestTypes::define_fields(const std::string& canonical, const Entry& e
                      "element or a nested container), and the manifest has no schema for '" +
                          canonical + "' (it describes only request and response types)");
     }
+    // A bare `list` / `dict` annotation: 0.1.2's manifest reports it as list[str] /
+    // dict[str, str] (aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py
+    // `_classify_type`), but its TypeDef is ANY with no container, and pyfory hashes and writes
+    // it as an untyped value (as our aster::Value members). A typed list or map has a container
+    // in its TypeDef, so ANY without one and a list/map schema can only be the bare form
+    // (src/contract/contract.cpp is_bare_container).
+    if (fd.container == ContainerKind::kNone && (schema->kind == "list" || schema->kind == "map")) {
+      const TypeRef any = TypeDesc::scalar(CKind::kAny);
+      fields.push_back({fd.name, fd.optional ? TypeDesc::optional_of(any) : any});
+      continue;
+    }
     ASTER_ASSIGN_OR_RETURN(TypeRef t, from_schema(*schema, where));
     fields.push_back({fd.name, t});
   }

@@ -143,5 +143,34 @@ TEST(MissionControl, OurConsumerAgainstOurProducer) {
       std::chrono::seconds(60), {"ASTER_RELAY_MODE=disabled"}));
 }
 
+// `aster call` with no local types (an empty HOME: the manifest and type blobs come from the
+// producer's registry) on the session-scoped AgentSession.register, whose Heartbeat has a bare
+// `list` field: 0.1.2's manifest calls it list[str], its TypeDef and struct hash say untyped.
+// Against upstream's Python server and against ours: the same reply.
+void expect_register_through_the_registry(const std::string& address) {
+  const fs::path home = fs::temp_directory_path() / ("aster-mc-home-" + std::to_string(getpid()));
+  fs::create_directories(home);
+  auto run = run_command({kBuild + "/cli/aster", "call", address, "AgentSession.register",
+                          R"({"agent_id": "a1", "capabilities": ["gpu"], "load_avg": 0.5})"},
+                         std::chrono::seconds(60),
+                         {"ASTER_RELAY_MODE=disabled", "HOME=" + home.string()});
+  fs::remove_all(home);
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_TRUE(contains(run.out, R"("task_id": "train-42")")) << run.out << run.err;
+}
+
+TEST(MissionControl, AsterCallWithABareListFieldAgainstUpstreamServer) {
+  PeerCommand server;
+  server.argv = {reference_python(), "-m", "mission_control.server"};
+  server.env = {kUpstreamPath};
+  ReferencePeer upstream(server);
+  expect_register_through_the_registry(upstream.ready_info()["line"].get<std::string>());
+}
+
+TEST(MissionControl, AsterCallWithABareListFieldAgainstOurProducer) {
+  auto producer = start_our_producer();
+  expect_register_through_the_registry(producer.ready_info()["line"].get<std::string>());
+}
+
 }  // namespace
 }  // namespace aster::interop
