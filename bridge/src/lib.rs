@@ -645,6 +645,13 @@ pub unsafe extern "C" fn aster_iroh_endpoint_free(rt: *mut aster_iroh_rt, ep: u6
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+/// The caller's connect config, when it is there and at least as large as this version's
+/// (older callers' shorter structs are refused, as for every versioned struct here).
+unsafe fn connect_cfg<'a>(cfg: *const aster_iroh_connect_cfg) -> Option<&'a aster_iroh_connect_cfg> {
+    let c = cfg.as_ref()?;
+    ((c.struct_size as usize) >= std::mem::size_of::<aster_iroh_connect_cfg>()).then_some(c)
+}
+
 /// The peer a connect config names: id, optional relay URL, direct addresses.
 unsafe fn peer_addr(c: &aster_iroh_connect_cfg) -> Result<EndpointAddr, i32> {
     let id = EndpointId::from_bytes(&c.endpoint_id).map_err(|_| status::PARSE)?;
@@ -680,12 +687,9 @@ pub unsafe extern "C" fn aster_iroh_connect(
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        let Some(c) = cfg.as_ref() else {
+        let Some(c) = connect_cfg(cfg) else {
             return status::INVALID_ARG;
         };
-        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
-            return status::INVALID_ARG;
-        }
         let e = get_obj!(r, ep, Endpoint);
         let addr = match peer_addr(c) {
             Ok(a) => a,
@@ -1464,12 +1468,9 @@ pub unsafe extern "C" fn aster_iroh_blob_download(
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        let Some(c) = cfg.as_ref() else {
+        let Some(c) = connect_cfg(cfg) else {
             return status::INVALID_ARG;
         };
-        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
-            return status::INVALID_ARG;
-        }
         if flags & !(DOWNLOAD_HASH_SEQ | DOWNLOAD_PROGRESS) != 0 {
             return status::INVALID_ARG;
         }
@@ -1534,12 +1535,9 @@ pub unsafe extern "C" fn aster_iroh_blob_remote_size(
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        let Some(c) = cfg.as_ref() else {
+        let Some(c) = connect_cfg(cfg) else {
             return status::INVALID_ARG;
         };
-        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
-            return status::INVALID_ARG;
-        }
         let Some(h) = hash32(hash) else {
             return status::INVALID_ARG;
         };
@@ -1710,12 +1708,9 @@ pub unsafe extern "C" fn aster_iroh_doc_join(
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        let Some(c) = cfg.as_ref() else {
+        let Some(c) = connect_cfg(cfg) else {
             return status::INVALID_ARG;
         };
-        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_connect_cfg>() {
-            return status::INVALID_ARG;
-        }
         let Some(ns) = hash32(namespace) else {
             return status::INVALID_ARG;
         };

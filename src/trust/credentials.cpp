@@ -154,9 +154,12 @@ bool verify(const ConsumerCredential& credential, const PublicKey& root) {
   return verify_signature(root, signing_bytes(credential), credential.signature);
 }
 
-std::string to_wire_json(const ConsumerCredential& credential) {
+namespace {
+// The wire form and the file form differ only in the name of the first key.
+nlohmann::ordered_json consumer_json(const ConsumerCredential& credential,
+                                     const char* type_key) {
   nlohmann::ordered_json doc;
-  doc["credential_type"] = to_string(credential.type);
+  doc[type_key] = to_string(credential.type);
   doc["root_pubkey"] = to_hex(credential.root_pubkey);
   doc["expires_at"] = credential.expires_at;
   doc["attributes"] = attributes_json(credential.attributes);
@@ -164,7 +167,12 @@ std::string to_wire_json(const ConsumerCredential& credential) {
   doc["nonce"] = credential.nonce ? nlohmann::ordered_json(to_hex(*credential.nonce))
                                   : nlohmann::ordered_json(nullptr);
   doc["signature"] = to_hex(credential.signature);
-  return doc.dump(-1, ' ', /*ensure_ascii=*/true);
+  return doc;
+}
+}  // namespace
+
+std::string to_wire_json(const ConsumerCredential& credential) {
+  return consumer_json(credential, "credential_type").dump(-1, ' ', /*ensure_ascii=*/true);
 }
 
 std::string to_credential_file_json(const ProducerCredential& credential) {
@@ -179,16 +187,7 @@ std::string to_credential_file_json(const ProducerCredential& credential) {
 }
 
 std::string to_credential_file_json(const ConsumerCredential& credential) {
-  nlohmann::ordered_json doc;
-  doc["type"] = to_string(credential.type);
-  doc["root_pubkey"] = to_hex(credential.root_pubkey);
-  doc["expires_at"] = credential.expires_at;
-  doc["attributes"] = attributes_json(credential.attributes);
-  doc["endpoint_id"] = optional_string(credential.endpoint_id);
-  doc["nonce"] = credential.nonce ? nlohmann::ordered_json(to_hex(*credential.nonce))
-                                  : nlohmann::ordered_json(nullptr);
-  doc["signature"] = to_hex(credential.signature);
-  return doc.dump(2, ' ', /*ensure_ascii=*/true) + "\n";
+  return consumer_json(credential, "type").dump(2, ' ', /*ensure_ascii=*/true) + "\n";
 }
 
 Result<Attributes> attributes_from_json(const nlohmann::json& object) {

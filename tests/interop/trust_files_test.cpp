@@ -59,6 +59,16 @@ class TrustFiles : public ::testing::Test {
     if (r.exit_code != 0) throw std::runtime_error("credential_check.py: " + r.err);
     return nlohmann::json::parse(r.out);
   }
+  // A 0.1.2 consumer presenting `identity` to the producer at `address`: {admitted, …}.
+  nlohmann::json python_consumer(const std::string& address, const fs::path& identity) {
+    auto out = interop::run_command(
+        {interop::reference_python(),
+         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/trust_consumer.py", address,
+         identity.string()},
+        std::chrono::seconds(90), {"HOME=" + home_.string()});
+    if (out.exit_code != 0) throw std::runtime_error("trust_consumer.py: " + out.err);
+    return nlohmann::json::parse(out.out);
+  }
   static std::string read(const fs::path& path) {
     std::ifstream in(path);
     std::stringstream text;
@@ -248,15 +258,7 @@ TEST_F(TrustFiles, Python012ProducerAdmitsAPython012ConsumerWithOurEnrollment) {
   producer.cwd = dir_.string();
   interop::ReferencePeer peer(producer);
   const std::string address = peer.ready_info()["node_addr_b64"];
-  auto consume = [&](const fs::path& identity) {
-    auto out = interop::run_command(
-        {interop::reference_python(),
-         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/trust_consumer.py", address,
-         identity.string()},
-        std::chrono::seconds(90), {"HOME=" + home_.string()});
-    if (out.exit_code != 0) throw std::runtime_error("trust_consumer.py: " + out.err);
-    return nlohmann::json::parse(out.out);
-  };
+  auto consume = [&](const fs::path& identity) { return python_consumer(address, identity); };
   auto admitted = consume(ours_id);
   EXPECT_TRUE(admitted["admitted"].get<bool>()) << admitted.dump();
   EXPECT_EQ(admitted.value("reply", ""), "Hello, trust!") << admitted.dump();
@@ -341,15 +343,7 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string()};
   interop::ReferencePeer peer(producer);
   const std::string address = peer.ready_info()["line"];
-  auto consume = [&](const fs::path& identity) {
-    auto out = interop::run_command(
-        {interop::reference_python(),
-         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/trust_consumer.py", address,
-         identity.string()},
-        std::chrono::seconds(90), {"HOME=" + home_.string()});
-    if (out.exit_code != 0) throw std::runtime_error("trust_consumer.py: " + out.err);
-    return nlohmann::json::parse(out.out);
-  };
+  auto consume = [&](const fs::path& identity) { return python_consumer(address, identity); };
   for (const auto& id : {ours_id, caps}) {
     auto admitted = consume(id);
     EXPECT_TRUE(admitted["admitted"].get<bool>()) << id << admitted.dump();

@@ -35,11 +35,12 @@ def env_with(**extra):
 
 
 class Terminal:
-    """One `aster` process in a 120x40 tmux pane on a private tmux server."""
+    """One `aster` process (ours, or `program`) in a 120x40 tmux pane on a private tmux
+    server."""
 
-    def __init__(self, args, env):
+    def __init__(self, args, env, program=None):
         self.socket = "aster-test-" + uuid.uuid4().hex[:10]
-        cmd = " ".join(shlex_quote(a) for a in [ASTER] + args)
+        cmd = " ".join(shlex_quote(a) for a in [program or ASTER] + args)
         envs = " ".join(f"{k}={shlex_quote(v)}" for k, v in env.items()
                         if k in ("HOME", "NO_COLOR", "ASTER_RELAY_MODE", "TERM", "LANG", "LC_ALL"))
         self.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t",

@@ -16,25 +16,11 @@ import signal
 import subprocess
 import tempfile
 import unittest
-import uuid
 
-import test_shell
-from test_shell import Terminal, env_with, shlex_quote
+from test_shell import Terminal, env_with
 
 VENV = os.environ.get("ASTER_REFERENCE_VENV", "")
 PRODUCER = os.environ.get("ASTER_MC_PRODUCER", "")
-
-
-class TheirTerminal(Terminal):
-    """A Terminal running aster-cli 0.1.2's `aster` instead of ours."""
-
-    def __init__(self, args, env):
-        self.socket = "aster-test-" + uuid.uuid4().hex[:10]
-        cmd = " ".join(shlex_quote(a) for a in [os.path.join(VENV, "bin/aster")] + args)
-        envs = " ".join(f"{k}={shlex_quote(v)}" for k, v in env.items()
-                        if k in ("HOME", "NO_COLOR", "ASTER_RELAY_MODE", "TERM", "LANG", "LC_ALL"))
-        self.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t", f"env {envs} {cmd}")
-        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")
 
 
 class TheirShellOnOurProducer(unittest.TestCase):
@@ -61,7 +47,7 @@ class TheirShellOnOurProducer(unittest.TestCase):
     def setUp(self):
         self.home = tempfile.mkdtemp(prefix="aster-their-shell-home-")  # empty manifest cache
         env = env_with(HOME=self.home, TERM="xterm-256color", LANG="C.UTF-8", NO_COLOR="1")
-        self.t = TheirTerminal(["shell", self.ticket], env)
+        self.t = Terminal(["shell", self.ticket], env, program=os.path.join(VENV, "bin/aster"))
 
     def tearDown(self):
         self.t.close()
