@@ -44,6 +44,14 @@ struct RecvState {
     /// Bytes a read took from noq after its op had been cancelled: the next read returns them,
     /// so a cancelled read loses no data.
     stash: Option<Bytes>,
+    /// The peer's RESET_STREAM code once noq reported it. noq reports a reset to exactly one
+    /// read and answers every later read with `Ok(None)`, i.e. a clean FIN
+    /// (noq-0.17.0:src/recv_stream.rs `poll_read_generic`: `all_data_read` is checked before
+    /// the stored `reset`). A reset seen by a read whose result is not delivered — `gather`'s
+    /// look-ahead after the first chunk, or a read whose op was cancelled meanwhile — would
+    /// otherwise turn into a FIN, making a truncated stream look complete. Every read after
+    /// the reset reports it again from here.
+    reset: Option<VarInt>,
 }
 
 pub struct SendObj {
@@ -72,6 +80,7 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 r: recv,
                 pending: 0,
                 stash: None,
+                reset: None,
             }),
         })),
     )
@@ -234,7 +243,7 @@ pub fn stop(obj: &RecvObj, code: VarInt) -> u64 {
 ///
 /// Returns the bytes and whether the stream's FIN was seen right behind them (then noq
 /// regards the stream as read to its end: dropping it sends no STOP_SENDING).
-fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> (Bytes, bool) {
+fn gather(st: &mut RecvState, first: Bytes, max: usize) -> (Bytes, bool) {
     if first.len() >= max {
         return (first, false);
     }
@@ -243,9 +252,7 @@ fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> (Bytes, bool) {
     let mut buf: Option<BytesMut> = None;
     let mut total = first.len();
     while total < max {
-        let fut = recv.read_chunk(max - total);
-        tokio::pin!(fut);
-        match fut.as_mut().poll(&mut cx) {
+        match poll_chunk(st, max - total, &mut cx) {
             Poll::Ready(Ok(Some(c))) => {
                 let b = buf.get_or_insert_with(|| {
                     let mut b = BytesMut::with_capacity(max.min(1 << 20));
@@ -259,7 +266,8 @@ fn gather(recv: &mut RecvStream, first: Bytes, max: usize) -> (Bytes, bool) {
                 fin = true;
                 break;
             }
-            // Errors and "nothing buffered" are reported by the next read.
+            // Errors and "nothing buffered" are reported by the next read (a reset from
+            // `st.reset`, since noq reports it only once).
             _ => break,
         }
     }
@@ -281,14 +289,23 @@ fn read_completion((data, fin): (Bytes, bool), fin_with_data: bool) -> Completio
     }
 }
 
+/// Every read of the bridge goes through here: a reset once seen stays the answer
+/// (`RecvState::reset`).
 fn poll_chunk(
-    r: &mut RecvStream,
+    st: &mut RecvState,
     max: usize,
     cx: &mut Context<'_>,
 ) -> Poll<Result<Option<iroh::endpoint::Chunk>, ReadError>> {
-    let fut = r.read_chunk(max);
+    if let Some(code) = st.reset {
+        return Poll::Ready(Err(ReadError::Reset(code)));
+    }
+    let fut = st.r.read_chunk(max);
     tokio::pin!(fut);
-    fut.poll(cx)
+    let got = fut.poll(cx);
+    if let Poll::Ready(Err(ReadError::Reset(code))) = got {
+        st.reset = Some(code);
+    }
+    got
 }
 
 /// Chunks collected by a read-to-end; one chunk stays zero-copy.
@@ -300,13 +317,13 @@ struct ToEnd {
 
 impl ToEnd {
     /// Polls until FIN (Ready(Ok)), an error, or Pending.
-    fn poll(&mut self, r: &mut RecvStream, cx: &mut Context<'_>) -> Poll<Completion> {
+    fn poll(&mut self, st: &mut RecvState, cx: &mut Context<'_>) -> Poll<Completion> {
         loop {
-            match poll_chunk(r, usize::MAX, cx) {
+            match poll_chunk(st, usize::MAX, cx) {
                 Poll::Ready(Ok(Some(c))) => {
                     self.total += c.bytes.len();
                     if self.total > self.limit {
-                        let _ = r.stop(VarInt::from_u32(0));
+                        let _ = st.r.stop(VarInt::from_u32(0));
                         return Poll::Ready(Completion::err(
                             status::TOO_LONG,
                             format!("stream longer than {} bytes", self.limit),
@@ -369,7 +386,7 @@ pub fn read(
             acc.total = b.len();
             acc.chunks.push(b);
         }
-        if let Poll::Ready(c) = acc.poll(&mut st.r, &mut cx) {
+        if let Poll::Ready(c) = acc.poll(&mut st, &mut cx) {
             return Attempt::Done(c);
         }
         if nowait {
@@ -390,7 +407,7 @@ pub fn read(
         return Attempt::Pending(Box::pin(async move {
             let c = std::future::poll_fn(|cx| {
                 let mut st = lock(&obj.st);
-                acc.poll(&mut st.r, cx)
+                acc.poll(&mut st, cx)
             })
             .await;
             let mut st = lock(&obj.st);
@@ -406,9 +423,9 @@ pub fn read(
         }
         return Attempt::Done(Completion::ok().with_data(b));
     }
-    match poll_chunk(&mut st.r, max, &mut cx) {
+    match poll_chunk(&mut st, max, &mut cx) {
         Poll::Ready(Ok(Some(c))) => {
-            let got = gather(&mut st.r, c.bytes, max);
+            let got = gather(&mut st, c.bytes, max);
             return Attempt::Done(read_completion(got, fin_with_data));
         }
         Poll::Ready(Ok(None)) => return Attempt::Done(Completion::status(status::FIN)),
@@ -424,10 +441,10 @@ pub fn read(
     Attempt::Pending(Box::pin(async move {
         std::future::poll_fn(|cx| {
             let mut st = lock(&obj.st);
-            let c = match poll_chunk(&mut st.r, max, cx) {
+            let c = match poll_chunk(&mut st, max, cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(Some(c))) => {
-                    read_completion(gather(&mut st.r, c.bytes, max), fin_with_data)
+                    read_completion(gather(&mut st, c.bytes, max), fin_with_data)
                 }
                 Poll::Ready(Ok(None)) => Completion::status(status::FIN),
                 Poll::Ready(Err(e)) => read_error(e),
@@ -437,7 +454,8 @@ pub fn read(
             }
             // Completed under the stream lock: if `cancel` won the race, the bytes go back to
             // the stream's stash instead of being lost.
-            // A lost FIN needs no stash: noq keeps reporting the end to the next read.
+            // A lost FIN needs no stash: noq keeps reporting the end to the next read; a lost
+            // reset is kept in `st.reset`.
             if let Some(lost) = shared.complete(op, c) {
                 if lost.status == status::OK || lost.status == status::FIN {
                     st.stash = lost.data;

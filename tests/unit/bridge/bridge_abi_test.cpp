@@ -517,6 +517,66 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
   FAIL() << "no reset seen";
 }
 
+TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
+  // noq reports a peer's reset to one read only and answers later reads with a clean end
+  // (noq-0.17.0:src/recv_stream.rs poll_read_generic); a read that saw the reset without
+  // delivering it (a read's look-ahead past its first chunk, bridge/src/stream.rs gather) made
+  // the next read report FIN. Every read after a reset must report it again.
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  uint64_t o = b.ud();
+  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
+  auto opened = b.wait(o);
+  ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
+  uint64_t w = b.ud();
+  ASSERT_EQ(
+      aster_iroh_write(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>("x"), 1, w, nullptr),
+      ASTER_IROH_OK);
+  ASSERT_TRUE(b.wait(w));
+  uint64_t ab = b.ud();
+  ASSERT_EQ(aster_iroh_accept_bi(b.rt(), p.server_conn, ab, nullptr), ASTER_IROH_OK);
+  auto acc = b.wait(ab);
+  ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
+  ASSERT_EQ(aster_iroh_reset(b.rt(), opened->h1, 42), ASTER_IROH_OK);
+  bool reset_seen = false;
+  for (int i = 0; i < 4 && !reset_seen; ++i) {
+    uint64_t r = b.ud();
+    ASSERT_EQ(aster_iroh_read(b.rt(), acc->h2, 64, r, nullptr), ASTER_IROH_OK);
+    auto ev = b.wait(r);
+    ASSERT_TRUE(ev);
+    if (ev->status == ASTER_IROH_OK) continue;
+    ASSERT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
+    EXPECT_EQ(ev->code, 42u);
+    reset_seen = true;
+  }
+  ASSERT_TRUE(reset_seen);
+  // Later plain reads and a read-to-end (inline or as an event) still see the reset.
+  for (int i = 0; i < 2; ++i) {
+    uint64_t r = b.ud();
+    ASSERT_EQ(aster_iroh_read(b.rt(), acc->h2, 64, r, nullptr), ASTER_IROH_OK);
+    auto ev = b.wait(r);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
+    EXPECT_EQ(ev->code, 42u);
+  }
+  uint64_t r = b.ud();
+  aster_iroh_event now{};
+  int32_t st = aster_iroh_recv(b.rt(), acc->h2, 1024, ASTER_IROH_RECV_TO_END, r, nullptr, &now);
+  if (st == ASTER_IROH_DONE) {
+    EXPECT_EQ(now.status, ASTER_IROH_STREAM_RESET);
+    EXPECT_EQ(now.code, 42u);
+    if (now.lease) EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+  } else {
+    ASSERT_EQ(st, ASTER_IROH_OK);
+    auto ev = b.wait(r);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
+    EXPECT_EQ(ev->code, 42u);
+  }
+}
+
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
   // 0.1.2 parity (aster-rpc@0972ac9:core/src/lib.rs CoreHooksAdapter): a verdict not given
   // within the hook timeout admits the peer.
