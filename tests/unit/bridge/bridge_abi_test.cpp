@@ -484,8 +484,9 @@ TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
   EXPECT_EQ(aster_iroh_grant(b.rt(), each_op, 1), ASTER_IROH_NOT_FOUND);
 }
 
-TEST(BridgeAbi, ResetIsSeenByReader) {
-  Bridge b;
+// A stream whose writer sent "x" and then reset it with code 42: `*reader` is the accepted
+// receive side.
+void reset_after_one_byte(Bridge& b, uint64_t* reader) {
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
@@ -503,18 +504,29 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
   auto acc = b.wait(ab);
   ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
   ASSERT_EQ(aster_iroh_reset(b.rt(), opened->h1, 42), ASTER_IROH_OK);
-  // The reader gets the byte or directly the reset; eventually STREAM_RESET(42).
+  *reader = acc->h2;
+}
+
+// Reads until one does not return data (the reader may get the byte first): that read's event.
+std::optional<Event> read_past_data(Bridge& b, uint64_t reader) {
   for (int i = 0; i < 4; ++i) {
     uint64_t r = b.ud();
-    ASSERT_EQ(aster_iroh_read(b.rt(), acc->h2, 64, r, nullptr), ASTER_IROH_OK);
+    if (aster_iroh_read(b.rt(), reader, 64, r, nullptr) != ASTER_IROH_OK) return std::nullopt;
     auto ev = b.wait(r);
-    ASSERT_TRUE(ev);
-    if (ev->status == ASTER_IROH_OK) continue;
-    EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
-    EXPECT_EQ(ev->code, 42u);
-    return;
+    if (!ev || ev->status != ASTER_IROH_OK) return ev;
   }
-  FAIL() << "no reset seen";
+  return std::nullopt;
+}
+
+TEST(BridgeAbi, ResetIsSeenByReader) {
+  Bridge b;
+  uint64_t reader = 0;
+  ASSERT_NO_FATAL_FAILURE(reset_after_one_byte(b, &reader));
+  // The reader gets the byte or directly the reset; eventually STREAM_RESET(42).
+  auto ev = read_past_data(b, reader);
+  ASSERT_TRUE(ev) << "no reset seen";
+  EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
+  EXPECT_EQ(ev->code, 42u);
 }
 
 TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
@@ -523,39 +535,16 @@ TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
   // delivering it (a read's look-ahead past its first chunk, bridge/src/stream.rs gather) made
   // the next read report FIN. Every read after a reset must report it again.
   Bridge b;
-  uint64_t server = b.endpoint({"test/1"});
-  uint64_t client = b.endpoint({});
-  Pair p = connect_pair(b, client, server, "test/1");
-  uint64_t o = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
-  auto opened = b.wait(o);
-  ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
-  uint64_t w = b.ud();
-  ASSERT_EQ(
-      aster_iroh_write(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>("x"), 1, w, nullptr),
-      ASTER_IROH_OK);
-  ASSERT_TRUE(b.wait(w));
-  uint64_t ab = b.ud();
-  ASSERT_EQ(aster_iroh_accept_bi(b.rt(), p.server_conn, ab, nullptr), ASTER_IROH_OK);
-  auto acc = b.wait(ab);
-  ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
-  ASSERT_EQ(aster_iroh_reset(b.rt(), opened->h1, 42), ASTER_IROH_OK);
-  bool reset_seen = false;
-  for (int i = 0; i < 4 && !reset_seen; ++i) {
-    uint64_t r = b.ud();
-    ASSERT_EQ(aster_iroh_read(b.rt(), acc->h2, 64, r, nullptr), ASTER_IROH_OK);
-    auto ev = b.wait(r);
-    ASSERT_TRUE(ev);
-    if (ev->status == ASTER_IROH_OK) continue;
-    ASSERT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
-    EXPECT_EQ(ev->code, 42u);
-    reset_seen = true;
-  }
-  ASSERT_TRUE(reset_seen);
+  uint64_t reader = 0;
+  ASSERT_NO_FATAL_FAILURE(reset_after_one_byte(b, &reader));
+  auto first = read_past_data(b, reader);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, ASTER_IROH_STREAM_RESET);
+  EXPECT_EQ(first->code, 42u);
   // Later plain reads and a read-to-end (inline or as an event) still see the reset.
   for (int i = 0; i < 2; ++i) {
     uint64_t r = b.ud();
-    ASSERT_EQ(aster_iroh_read(b.rt(), acc->h2, 64, r, nullptr), ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_read(b.rt(), reader, 64, r, nullptr), ASTER_IROH_OK);
     auto ev = b.wait(r);
     ASSERT_TRUE(ev);
     EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
@@ -563,7 +552,7 @@ TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
   }
   uint64_t r = b.ud();
   aster_iroh_event now{};
-  int32_t st = aster_iroh_recv(b.rt(), acc->h2, 1024, ASTER_IROH_RECV_TO_END, r, nullptr, &now);
+  int32_t st = aster_iroh_recv(b.rt(), reader, 1024, ASTER_IROH_RECV_TO_END, r, nullptr, &now);
   if (st == ASTER_IROH_DONE) {
     EXPECT_EQ(now.status, ASTER_IROH_STREAM_RESET);
     EXPECT_EQ(now.code, 42u);
