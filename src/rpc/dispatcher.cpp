@@ -450,7 +450,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
                       "(method='') instead of calling method '" + header->method + "' directly");
       co_return;
     }
-    co_await serve_session(session->second, stream, reader, *header, std::move(peer));
+    co_await serve_session(session->second, stream, reader, *header, std::move(peer), *this);
     co_return;
   }
   auto it = services_.find(key);
@@ -481,7 +481,15 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
                     "Unsupported serialization mode: " + std::to_string(mode));
     co_return;
   }
-  // 0.1.2's DeadlineInterceptor (deadline_rule.hpp).
+  // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
+  // (deadline_rule.hpp), both before any request frame is read.
+  PeerAttributes attributes = attributes_of(peer);
+  if (Status denied = check_capabilities(service.desc(), service.desc().find_method(header->method),
+                                         attributes);
+      !denied.is_ok()) {
+    co_await reject(denied.code(), denied.message());
+    co_return;
+  }
   if (Status expired = expired_deadline(header->deadline_epoch_ms); !expired.is_ok()) {
     co_await reject(expired.code(), expired.message());
     co_return;
@@ -493,6 +501,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
   ctx.call_id = header->call_id;
   ctx.peer = std::move(peer);
   ctx.json = json;
+  ctx.attributes = std::move(attributes);
   const size_t n = std::min({header->metadata_keys.size(), header->metadata_values.size(),
                              kMaxMetadataEntries});
   for (size_t i = 0; i < n; ++i) {

@@ -35,27 +35,36 @@ struct Server::State {
   std::atomic<size_t> connections{0};
   std::atomic<size_t> calls{0};
   Status registry_status = Status::ok();
-  // Closed gate: the root key, the OTT nonces seen, and the peers admitted (endpoint id →
-  // epoch second until which gate 0 lets them through).
+  // Closed gate: the root key, the OTT nonces seen, and the peers admitted: endpoint id →
+  // (epoch second until which gate 0 lets them through, their credential's attributes), as
+  // 0.1.2's PeerAttributeStore (aster-rpc@0972ac9:bindings/python/aster/peer_store.py).
+  struct Admission {
+    int64_t until = 0;
+    PeerAttributes attributes;
+  };
   std::optional<trust::PublicKey> root;
   trust::NonceStore nonces;
   std::mutex admitted_mutex;
-  std::map<std::string, int64_t> admitted;
+  std::map<std::string, Admission> admitted;
 
-  bool is_admitted(const std::string& endpoint_id) {
+  // The peer's admission while it lasts; an expired one is dropped (0.1.2 evicts on lookup too).
+  std::optional<Admission> admission_of(const std::string& endpoint_id) {
     std::lock_guard lock(admitted_mutex);
     auto it = admitted.find(endpoint_id);
-    if (it == admitted.end()) return false;
-    if (it->second > std::time(nullptr)) return true;
-    admitted.erase(it);  // expired (0.1.2's PeerAttributeStore evicts on lookup too)
-    return false;
+    if (it == admitted.end()) return std::nullopt;
+    if (it->second.until > std::time(nullptr)) return it->second;
+    admitted.erase(it);
+    return std::nullopt;
   }
-  void admit(const std::string& endpoint_id, uint64_t expires_at) {
+  bool is_admitted(const std::string& endpoint_id) {
+    return admission_of(endpoint_id).has_value();
+  }
+  void admit(const std::string& endpoint_id, const trust::CredentialCheck& check) {
     const int64_t ttl_end = std::time(nullptr) + options.peer_ttl.count();
-    const int64_t until =
-        static_cast<int64_t>(std::min<uint64_t>(expires_at, static_cast<uint64_t>(ttl_end)));
+    const int64_t until = static_cast<int64_t>(
+        std::min<uint64_t>(check.expires_at, static_cast<uint64_t>(ttl_end)));
     std::lock_guard lock(admitted_mutex);
-    admitted[endpoint_id] = until;
+    admitted[endpoint_id] = Admission{until, check.attributes};
   }
 };
 
@@ -120,6 +129,11 @@ asio::awaitable<Status> Server::start() {
     // connections are judged (0.1.2 also judges our own outgoing ones). The endpoint lives in
     // State, so a raw pointer to it outlives every call of the hook.
     State* state = &s;
+    // Gate 3 reads the attributes of the caller's admission (an open gate has none to give).
+    s.dispatcher.set_attribute_lookup([state](const std::string& peer) {
+      auto admission = state->admission_of(peer);
+      return admission ? admission->attributes : PeerAttributes{};
+    });
     config.gate = [state](const transport::GateRequest& request) {
       if (!request.incoming || request.alpn == trust::kConsumerAdmissionAlpn ||
           state->is_admitted(request.remote_id.to_hex())) {
@@ -225,7 +239,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
         // docs/rpc.md).
         std::function<void(const trust::CredentialCheck&)> on_admit =
             [state, peer](const trust::CredentialCheck& check) {
-              state->admit(peer, check.expires_at);
+              state->admit(peer, check);
             };
         co_await trust::serve_closed_gate_admission(*bytes, s->offer, *s->root, peer, s->nonces,
                                                     std::move(on_admit));

@@ -263,9 +263,15 @@ enum class Input {
 
 class Session {
  public:
-  Session(const SessionServiceImpl& service, transport::ByteStream& stream,
-          wire::FrameReader& reader, const asio::any_io_executor& ex, bool json)
-      : service_(service), stream_(stream), ex_(ex), json_(json), inbox_(ex, reader) {}
+  Session(const SessionServiceImpl& service, const Dispatcher& dispatcher,
+          transport::ByteStream& stream, wire::FrameReader& reader,
+          const asio::any_io_executor& ex, bool json)
+      : service_(service),
+        dispatcher_(dispatcher),
+        stream_(stream),
+        ex_(ex),
+        json_(json),
+        inbox_(ex, reader) {}
 
   asio::awaitable<Status> write_trailer(const Status& status) {
     auto payload = wire::encode_message(wire::to_rpc_status(status), json_);
@@ -296,6 +302,9 @@ class Session {
   // After a streaming call ended without reading the consumer's end of input: drops the
   // rest of that input up to its TRAILER (stops at a CALL, CANCEL or the end).
   asio::awaitable<void> skip_input();
+  // Drops the input of a call answered before its handler ran (its request frame, or its
+  // stream up to the end-of-input TRAILER), so the session can go on with the next CALL.
+  asio::awaitable<void> skip_call(const SessionMethodBinding& m);
   // The request frame of a unary / server-stream call; nullopt after answering its absence.
   asio::awaitable<std::optional<std::vector<uint8_t>>> request(After& after);
   // Runs `op` while watching the inbox and the deadline.
@@ -305,6 +314,7 @@ class Session {
                              SessionInput* input = nullptr, bool client_stream = false);
 
   const SessionServiceImpl& service_;
+  const Dispatcher& dispatcher_;
   transport::ByteStream& stream_;
   asio::any_io_executor ex_;
   bool json_;
@@ -518,6 +528,16 @@ bool Session::feed(SessionInput& input, CallState& call, bool client_stream) {
   return true;
 }
 
+asio::awaitable<void> Session::skip_call(const SessionMethodBinding& m) {
+  if (m.client_stream || m.bidi) {
+    co_await skip_input();
+    co_return;
+  }
+  co_await inbox_.peek();
+  const auto& head = inbox_.front();
+  if (head && !head->has(flags::kCall) && !head->has(flags::kCancel)) (void)inbox_.pop();
+}
+
 asio::awaitable<void> Session::skip_input() {
   while (true) {
     co_await inbox_.peek();
@@ -609,17 +629,17 @@ asio::awaitable<void> Session::run(void* self, CallContext base) {
       ctx.deadline = std::chrono::system_clock::time_point(
           std::chrono::milliseconds(call_header->deadline_epoch_ms));
     }
-    if (Status expired = expired_deadline(call_header->deadline_epoch_ms); !expired.is_ok()) {
-      // Rejected before the handler; the session stays. Unlike 0.1.2 (which then reads the
-      // call's request frame as a stray frame and ends the session) we skip that frame.
-      if (!(co_await write_trailer(expired)).is_ok()) co_return;
-      if (m->client_stream || m->bidi) {
-        co_await skip_input();
-      } else {
-        co_await inbox_.peek();
-        const auto& head = inbox_.front();
-        if (head && !head->has(flags::kCall) && !head->has(flags::kCancel)) (void)inbox_.pop();
-      }
+    // 0.1.2's interceptors in its order, per call: capabilities (Gate 3) against the peer's
+    // attributes now, then the deadline. A call refused here gets its trailer and the session
+    // stays. Unlike 0.1.2 (which then reads the call's request frame as a stray frame and ends
+    // the session with "Expected CALL frame") we skip that call's input.
+    ctx.attributes = dispatcher_.attributes_of(ctx.peer);
+    Status refused = check_capabilities(service_.desc(), service_.desc().find_method(ctx.method),
+                                        ctx.attributes);
+    if (refused.is_ok()) refused = expired_deadline(call_header->deadline_epoch_ms);
+    if (!refused.is_ok()) {
+      if (!(co_await write_trailer(refused)).is_ok()) co_return;
+      co_await skip_call(*m);
       continue;
     }
     After after = After::kEnd;
@@ -659,7 +679,8 @@ asio::awaitable<bool> drain(transport::ByteStream& stream) {
 
 asio::awaitable<void> serve_session(const SessionServiceImpl& service,
                                     transport::ByteStream& stream, wire::FrameReader& reader,
-                                    const wire::StreamHeader& header, std::string peer) {
+                                    const wire::StreamHeader& header, std::string peer,
+                                    const Dispatcher& dispatcher) {
   auto ex = co_await asio::this_coro::executor;
   const bool json =
       header.serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
@@ -675,7 +696,7 @@ asio::awaitable<void> serve_session(const SessionServiceImpl& service,
   base.session_id = header.call_id;
   base.peer = std::move(peer);
   base.json = json;
-  Session session(service, stream, reader, ex, json);
+  Session session(service, dispatcher, stream, reader, ex, json);
   std::exception_ptr failure;
   try {
     co_await session.run(instance->get(), std::move(base));

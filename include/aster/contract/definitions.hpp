@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace aster::contract {
@@ -75,9 +76,22 @@ struct TypeDef {
 };
 
 // Roles are NFC-normalized, sorted by code point and written normalized.
+// As a 0.1.2 service declares it: `@rpc(requires=Role.STATUS)` is role("ops.status"),
+// `any_of(A, B)` and `all_of(A, B)` the same here (aster-rpc@0972ac9:bindings/python/aster/
+// contract/identity.py `CapabilityRequirement`; enforced by rpc/capability.hpp).
 struct CapabilityRequirement {
   CapabilityKind kind = CapabilityKind::kRole;
   std::vector<std::string> roles;
+
+  static CapabilityRequirement role(std::string name) {
+    return CapabilityRequirement{CapabilityKind::kRole, {std::move(name)}};
+  }
+  static CapabilityRequirement any_of(std::vector<std::string> names) {
+    return CapabilityRequirement{CapabilityKind::kAnyOf, std::move(names)};
+  }
+  static CapabilityRequirement all_of(std::vector<std::string> names) {
+    return CapabilityRequirement{CapabilityKind::kAllOf, std::move(names)};
+  }
 };
 
 struct MethodDef {

@@ -23,6 +23,14 @@ struct MethodDesc {
   std::optional<double> timeout_seconds;  // default deadline; 0.0 in the contract when unset
   std::optional<CapabilityRequirement> requires_;  // runtime check only; never in contract_id
 
+  // `@rpc(requires=…)`: the caller's `aster.role` must satisfy it (rpc/capability.hpp).
+  MethodDesc& requires_capability(CapabilityRequirement r) & {
+    requires_ = std::move(r);
+    return *this;
+  }
+  MethodDesc&& requires_capability(CapabilityRequirement r) && {
+    return std::move(requires_capability(std::move(r)));
+  }
   MethodDesc& timeout(double seconds) & {
     timeout_seconds = seconds;
     return *this;
@@ -63,9 +71,13 @@ class ServiceDesc {
     return *this;
   }
   ServiceDesc&& method(MethodDesc m) && { return std::move(method(std::move(m))); }
+  // `@service(requires=…)`: checked on every method, before the method's own requirement.
   ServiceDesc& requires_capability(CapabilityRequirement r) & {
     requires_ = std::move(r);
     return *this;
+  }
+  ServiceDesc&& requires_capability(CapabilityRequirement r) && {
+    return std::move(requires_capability(std::move(r)));
   }
 
   const std::string& name() const { return name_; }

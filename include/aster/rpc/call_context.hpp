@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ struct CallContext {
   std::optional<std::chrono::system_clock::time_point> deadline;
   bool json = false;  // serializationMode 3
   std::string session_id;  // inside a session: the session's id (its StreamHeader callId)
+  // What the peer's admission granted, looked up when the call arrives: the credential's
+  // attributes (`aster.role`, `aster.name`, …) on a closed gate while the admission lasts,
+  // else empty (0.1.2 `CallContext.attributes` from its PeerAttributeStore).
+  std::map<std::string, std::string> attributes;
 
   // The value of `key`; the last duplicate wins, as 0.1.2's dict(zip(keys, values)).
   std::optional<std::string_view> find_metadata(std::string_view key) const {

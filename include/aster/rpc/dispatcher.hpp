@@ -7,11 +7,13 @@
 
 #include <asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aster/rpc/capability.hpp"
 #include "aster/rpc/service_impl.hpp"
 #include "aster/rpc/session_impl.hpp"
 #include "aster/status.hpp"
@@ -44,6 +46,16 @@ class Dispatcher {
     request_read_timeout_ = timeout;
   }
 
+  // Where a call's CallContext::attributes come from: the peer's admission, looked up for every
+  // call (a session's too), so an admission that expires while a connection stays open leaves
+  // its later calls with none, as in 0.1.2. Unset: none. Each service's and method's `requires`
+  // is checked against them before the handler runs (capability.hpp).
+  using AttributeLookup = std::function<PeerAttributes(const std::string& peer)>;
+  void set_attribute_lookup(AttributeLookup lookup) { attribute_lookup_ = std::move(lookup); }
+  PeerAttributes attributes_of(const std::string& peer) const {
+    return attribute_lookup_ ? attribute_lookup_(peer) : PeerAttributes{};
+  }
+
   // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
   // endpoint id for CallContext::peer.
   asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer) const;
@@ -53,6 +65,7 @@ class Dispatcher {
   std::map<std::pair<std::string, int64_t>, SessionServiceImpl> sessions_;
   std::vector<const contract::ServiceDesc*> order_;
   std::chrono::milliseconds request_read_timeout_ = kDefaultRequestReadTimeout;
+  AttributeLookup attribute_lookup_;
 };
 
 }  // namespace aster::rpc

@@ -55,7 +55,8 @@ struct ServerOptions {
   // ASTER_ROOT_PUBKEY (hex) or ASTER_ROOT_PUBKEY_FILE (hex or JSON `public_key`) is used, as
   // 0.1.2 reads them; start() fails on a malformed one rather than opening the gate. Neither:
   // an open gate (dev mode). Unlike 0.1.2, a configured key is never overridden into an open
-  // gate (its D1), and `requires` capabilities are not enforced yet.
+  // gate (its D1). Either way each call's `requires` is checked against the attributes of the
+  // caller's admission (rpc/capability.hpp); on an open gate there are none, so it denies.
   std::optional<trust::PublicKey> root_pubkey{};
   // How long an admission lets the peer through gate 0 when its credential expires later
   // (0.1.2: ASTER_PEER_TTL_S, 86400).
