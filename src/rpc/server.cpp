@@ -20,6 +20,7 @@
 #include "aster/trust/consumer_admission.hpp"
 #include "aster/trust/closed_gate_admission.hpp"
 #include "aster/trust/key_files.hpp"
+#include "aster/trust/producer_identity.hpp"
 
 namespace aster::rpc {
 
@@ -70,10 +71,8 @@ struct Server::State {
 
 namespace {
 
-// ServerOptions::root_pubkey, else ASTER_ROOT_PUBKEY / ASTER_ROOT_PUBKEY_FILE
-// (aster-rpc@0972ac9:bindings/python/aster/config.py `resolve_root_pubkey`).
-Result<std::optional<trust::PublicKey>> configured_root(const ServerOptions& options) {
-  if (options.root_pubkey) return options.root_pubkey;
+// ASTER_ROOT_PUBKEY (hex), else ASTER_ROOT_PUBKEY_FILE (hex or JSON `public_key`).
+Result<std::optional<trust::PublicKey>> root_from_env() {
   if (const char* hex = std::getenv("ASTER_ROOT_PUBKEY"); hex != nullptr && *hex != '\0') {
     auto key = trust::public_key_from_hex(hex, "ASTER_ROOT_PUBKEY");
     if (!key) return key.status();
@@ -87,6 +86,19 @@ Result<std::optional<trust::PublicKey>> configured_root(const ServerOptions& opt
     return std::optional<trust::PublicKey>(*key);
   }
   return std::optional<trust::PublicKey>();
+}
+
+// ServerOptions::root_pubkey, else the identity file's producer peer's, else ASTER_ROOT_PUBKEY /
+// ASTER_ROOT_PUBKEY_FILE (aster-rpc@0972ac9:bindings/python/aster/runtime.py
+// `AsterServer.__init__`: `root_pubkey if root_pubkey is not None else pub`, the identity
+// peer's key filling `root_pubkey`; config.py `resolve_root_pubkey`). The variables are read
+// even when the identity file decides, so a malformed one fails start() either way.
+Result<std::optional<trust::PublicKey>> configured_root(const ServerOptions& options,
+                                                        const trust::ProducerIdentity& identity) {
+  if (options.root_pubkey) return options.root_pubkey;
+  ASTER_ASSIGN_OR_RETURN(auto from_env, root_from_env());
+  if (identity.root_pubkey) return identity.root_pubkey;
+  return from_env;
 }
 
 }  // namespace
@@ -116,12 +128,16 @@ asio::awaitable<Status> Server::start() {
   auto& s = *state_;
   transport::EndpointConfig config;
   config.alpns = {std::string(kRpcAlpn), std::string(trust::kConsumerAdmissionAlpn)};
+  // The identity file is read even with an explicit key: it may still name the root key.
+  ASTER_CO_ASSIGN_OR_RETURN(auto identity, trust::load_producer_identity(
+                                               s.options.identity_file, s.options.identity_peer));
   config.secret_key = s.options.secret_key;
+  if (!config.secret_key && identity.secret_key) config.secret_key = identity.secret_key->bytes();
   config.bind_v4 = s.options.bind_v4;
   config.max_bidi_streams = s.options.max_concurrent_calls;
   config.idle_timeout = s.options.idle_timeout;
   config.serve_content = s.options.publish_registry;
-  ASTER_CO_ASSIGN_OR_RETURN(s.root, configured_root(s.options));
+  ASTER_CO_ASSIGN_OR_RETURN(s.root, configured_root(s.options, identity));
   if (s.root) {
     s.offer.root_pubkey = to_hex(*s.root);
     // Gate 0 (aster-rpc@0972ac9:bindings/python/aster/trust/hooks.py `MeshEndpointHook`): the

@@ -29,8 +29,17 @@ namespace aster::rpc {
 inline constexpr std::string_view kRpcAlpn = "aster/1";
 
 struct ServerOptions {
-  // The endpoint's ed25519 seed, for a stable address across restarts; generated if absent.
+  // The endpoint's ed25519 seed, for a stable address across restarts. When unset, 0.1.2's
+  // order (trust/producer_identity.hpp): ASTER_SECRET_KEY (base64), else the identity file's
+  // [node] secret_key, else a generated one. start() fails on a malformed key or file rather
+  // than starting under another identity.
   std::optional<std::array<uint8_t, 32>> secret_key{};
+  // The `.aster-identity` (0.1.2's `AsterServer(identity=…)`): empty → ASTER_IDENTITY_FILE,
+  // else ./.aster-identity when it exists. A named file must exist.
+  std::string identity_file{};
+  // Its [[peers]] entry whose root_pubkey is the root key (0.1.2's `peer=`); empty → the first
+  // peer with role "producer". A named peer must exist.
+  std::string identity_peer{};
   std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
   // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
 
@@ -51,12 +60,14 @@ struct ServerOptions {
   // is not fatal (0.1.2: a warning, registry_namespace ""): see Server::registry_status().
   bool publish_registry = true;
 
-  // The root key consumers' credentials must be signed by: a closed gate. When unset, the key in
-  // ASTER_ROOT_PUBKEY (hex) or ASTER_ROOT_PUBKEY_FILE (hex or JSON `public_key`) is used, as
-  // 0.1.2 reads them; start() fails on a malformed one rather than opening the gate. Neither:
-  // an open gate (dev mode). Unlike 0.1.2, a configured key is never overridden into an open
-  // gate (its D1). Either way each call's `requires` is checked against the attributes of the
-  // caller's admission (rpc/capability.hpp); on an open gate there are none, so it denies.
+  // The root key consumers' credentials must be signed by: a closed gate. When unset, as 0.1.2
+  // picks it: the identity file's producer peer's root_pubkey (see identity_peer), else
+  // ASTER_ROOT_PUBKEY (hex), else ASTER_ROOT_PUBKEY_FILE (hex or JSON `public_key`); start()
+  // fails on a malformed one rather than opening the gate. None: an open gate (dev mode).
+  // Unlike 0.1.2, a configured key — the identity file's included — is never overridden into
+  // an open gate (its D1). Either way each call's `requires` is checked against the attributes
+  // of the caller's admission (rpc/capability.hpp); on an open gate there are none, so it
+  // denies.
   std::optional<trust::PublicKey> root_pubkey{};
   // How long an admission lets the peer through gate 0 when its credential expires later
   // (0.1.2: ASTER_PEER_TTL_S, 86400).
