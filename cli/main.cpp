@@ -16,6 +16,8 @@
 
 #include "commands.hpp"
 #include "help_format.hpp"
+#include "operator_config.hpp"
+#include "terminal_text.hpp"
 
 namespace {
 
@@ -55,6 +57,20 @@ void allow_bare_groups(CLI::App& app) {
   if (!app.get_subcommands({}).empty()) app.require_subcommand(0, 1);
 }
 
+// 0.1.2 prints `[profile: NAME]` on stderr after parsing and before running any command but
+// `profile` (aster-rpc@0972ac9:cli/aster_cli/contract.py `main`); --help, --version and a bad
+// command line exit before it. An unreadable config.toml prints nothing here (the commands that
+// need it say why); 0.1.2 fails with a traceback.
+void print_profile_hint(const CLI::App& app) {
+  const auto commands = app.get_subcommands();
+  if (commands.empty() || commands.front()->get_name() == "profile") return;
+  auto config = aster::cli::OperatorConfig::load();
+  if (!config) return;
+  if (auto hint = aster::cli::active_profile_hint(*config)) {
+    std::cerr << aster::cli::escape_for_terminal(*hint) << std::endl;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +106,8 @@ int main(int argc, char** argv) {
       "\n"
       "Exit status: 0 success, 1 failure, 2 usage error.");
   allow_bare_groups(app);
+  // Runs once the whole line has parsed, before the command's own callback.
+  app.parse_complete_callback([&app] { print_profile_hint(app); });
   aster::cli::apply_help_style(app);
 
   try {

@@ -243,4 +243,9 @@ std::string resolve_profile_name(const std::optional<std::string>& flag,
   return config.active_profile();
 }
 
+std::optional<std::string> active_profile_hint(const OperatorConfig& config) {
+  if (config.profile_names().size() <= 1) return std::nullopt;
+  return "[profile: " + config.active_profile() + "]";
+}
+
 }  // namespace aster::cli

@@ -51,4 +51,11 @@ class OperatorConfig {
 std::string resolve_profile_name(const std::optional<std::string>& flag,
                                  const OperatorConfig& config);
 
+// `[profile: NAME]`: the line aster-cli 0.1.2 prints on stderr before every command but
+// `profile` when config.toml holds more than one profile (aster-rpc@0972ac9:cli/aster_cli/
+// profile.py `print_active_profile_hint`, called from contract.py `main` once the command line
+// has parsed). NAME is the file's active_profile — not $ASTER_PROFILE or a --profile flag, as in
+// 0.1.2. nullopt with one profile or none.
+std::optional<std::string> active_profile_hint(const OperatorConfig& config);
+
 }  // namespace aster::cli

@@ -236,6 +236,97 @@ TEST_F(TrustFiles, TrustSignBothWays) {
   EXPECT_TRUE(verify(*cred, theirs_root->public_key));
 }
 
+// The upstream guide's chapter 5 with our producer (aster-rpc@0972ac9:examples/mission-control/
+// GUIDE.md): aster-cli 0.1.2 enrolls the producer (`enroll node -r producer`, written as
+// ./.aster-identity) and a consumer. Our hello_producer, started in that directory with nothing
+// else configured, runs on the file's [node] endpoint_id and trusts the file's root: the 0.1.2
+// consumer with its credential is admitted, a consumer without one is refused (0.1.2 would
+// leave this gate open, its D1).
+TEST_F(TrustFiles, OurProducerRunsOn012EnrolledIdentity) {
+  ASSERT_EQ(theirs({"keygen", "root"}).exit_code, 0);
+  const fs::path project = dir_ / "project";
+  fs::create_directories(project);
+  const fs::path identity = project / ".aster-identity";
+  auto r = theirs({"enroll", "node", "-r", "producer", "-n", "mission-control", "-o",
+                   identity.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  std::istringstream line(r.out);
+  std::string path, endpoint_id;
+  line >> path >> endpoint_id;
+  auto file = IdentityFile::parse(read(identity));
+  ASSERT_TRUE(file) << file.status().to_string();
+  EXPECT_EQ(file->endpoint_id, endpoint_id) << "[node] endpoint_id as aster-cli wrote it";
+  const fs::path caps = dir_ / "caps-identity";
+  r = theirs({"enroll", "node", "-r", "consumer", "-n", "ops", "-c", "ops.status", "-o",
+              caps.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+
+  interop::PeerCommand producer;
+  producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
+  producer.cwd = project.string();
+  interop::ReferencePeer peer(producer);
+  const std::string address = peer.ready_info()["line"];
+  auto target = transport::parse_endpoint_addr(address);
+  ASSERT_TRUE(target) << address;
+  EXPECT_EQ(target->id.to_hex(), endpoint_id);
+
+  auto admitted = python_consumer(address, caps);
+  EXPECT_TRUE(admitted["admitted"].get<bool>()) << admitted.dump();
+  EXPECT_EQ(admitted.value("reply", ""), "Hello, trust!") << admitted.dump();
+  auto none = ours({"call", address, "HelloService.say_hello", "{\"name\": \"trust\"}"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_NE(none.err.find("admission denied"), std::string::npos) << none.err;
+}
+
+// `[profile: NAME]` on stderr before every command but `profile` once ~/.aster/config.toml has
+// more than one profile: the same lines from our tool and aster-cli 0.1.2 on the same HOME.
+TEST_F(TrustFiles, ProfileHintAs012PrintsIt) {
+  struct Seen {
+    std::string ours, theirs;
+  };
+  int key = 0;
+  auto stderr_of = [&](std::vector<std::string> args) {
+    for (auto& arg : args) {
+      if (arg == "KEY") arg = (dir_ / ("k" + std::to_string(++key) + ".key")).string();
+    }
+    return Seen{ours(args).err, theirs(args).err};
+  };
+  const std::string hint = "[profile: staging]\n";
+  ASSERT_EQ(theirs({"profile", "create", "staging"}).exit_code, 0);
+  auto single = stderr_of({"trust", "keygen", "--out-key", "KEY"});
+  EXPECT_EQ(single.ours.find("[profile:"), std::string::npos) << single.ours;
+  EXPECT_EQ(single.theirs.find("[profile:"), std::string::npos) << single.theirs;
+
+  ASSERT_EQ(theirs({"profile", "create", "prod"}).exit_code, 0);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"trust", "keygen", "--out-key", "KEY"}, {"contract"}}) {
+    SCOPED_TRACE(args[0]);
+    auto seen = stderr_of(args);
+    EXPECT_TRUE(seen.theirs.starts_with(hint)) << seen.theirs;
+    EXPECT_TRUE(seen.ours.starts_with(hint)) << seen.ours;
+  }
+  // Not for `profile`, nor for --help; and ASTER_PROFILE does not change the name (0.1.2 prints
+  // config.toml's active_profile).
+  for (const auto& args : std::vector<std::vector<std::string>>{{"profile", "list"},
+                                                                {"call", "--help"}}) {
+    auto seen = stderr_of(args);
+    EXPECT_EQ(seen.ours.find("[profile:"), std::string::npos) << seen.ours;
+    EXPECT_EQ(seen.theirs.find("[profile:"), std::string::npos) << seen.theirs;
+  }
+  auto with_env = [&](const std::string& program) {
+    return interop::run_command(
+               {program, "trust", "keygen", "--out-key",
+                (dir_ / ("e" + std::to_string(++key) + ".key")).string()},
+               std::chrono::seconds(60),
+               {"HOME=" + home_.string(), "NO_COLOR=1", "ASTER_PROFILE=prod"})
+        .err;
+  };
+  EXPECT_TRUE(with_env(kAster).starts_with(hint));
+  EXPECT_TRUE(
+      with_env((fs::path(interop::reference_python()).parent_path() / "aster").string())
+          .starts_with(hint));
+}
+
 // The seed's flow with the real 0.1.2 peers: root key and enrollment by our tool, a 0.1.2
 // producer trusting that root (ASTER_ROOT_PUBKEY_FILE), a 0.1.2 consumer presenting our file.
 // The same flow with 0.1.2's own `enroll node -r consumer` is refused (D4).

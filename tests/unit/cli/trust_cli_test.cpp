@@ -55,5 +55,19 @@ TEST(OperatorConfig, WritesThe012LayoutAndKeepsOtherTables) {
   EXPECT_FALSE(OperatorConfig::parse("active_profile = [unclosed"));
 }
 
+// 0.1.2's print_active_profile_hint: only with more than one profile, naming active_profile.
+TEST(OperatorConfig, ProfileHintOnlyWithSeveralProfiles) {
+  EXPECT_EQ(active_profile_hint(*OperatorConfig::parse("")), std::nullopt);
+  auto one = OperatorConfig::parse("active_profile = \"prod\"\n[profiles.prod]\n");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(active_profile_hint(*one), std::nullopt);
+  one->profile("dev");
+  EXPECT_EQ(active_profile_hint(*one), "[profile: prod]");
+  // The active profile need not be one of them (0.1.2 prints it as set).
+  auto other = OperatorConfig::parse("[profiles.a]\n[profiles.b]\n");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(active_profile_hint(*other), "[profile: default]");
+}
+
 }  // namespace
 }  // namespace aster::cli
