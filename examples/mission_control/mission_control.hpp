@@ -113,6 +113,23 @@ struct MissionControl {
             .method(client_stream<MetricPoint, IngestResult>("ingestMetrics"));
     return desc;
   }
+  // Chapter 5's roles (aster-rpc@0972ac9:examples/python/mission_control/services_auth.py,
+  // roles.py). `requires` is not part of the contract id, so both descriptors have one id.
+  static const aster::contract::ServiceDesc& auth_descriptor() {
+    using namespace aster::contract;
+    static const ServiceDesc desc =
+        ServiceDesc("MissionControl")
+            .version(1)
+            .method(unary<StatusRequest, StatusResponse>("getStatus")
+                        .requires_capability(CapabilityRequirement::role("ops.status")))
+            .method(unary<LogEntry, SubmitLogResult>("submitLog"))
+            .method(server_stream<TailRequest, LogEntry>("tailLogs")
+                        .requires_capability(
+                            CapabilityRequirement::any_of({"ops.logs", "ops.admin"})))
+            .method(client_stream<MetricPoint, IngestResult>("ingestMetrics")
+                        .requires_capability(CapabilityRequirement::role("ops.ingest")));
+    return desc;
+  }
 
   // The typed consumer: `auto mc = co_await client.client<mission::MissionControl>();`.
   class Client : public aster::rpc::ServiceClient {
@@ -145,6 +162,19 @@ struct AgentSession {
                                         .method(unary<Heartbeat, Assignment>("register"))
                                         .method(unary<Heartbeat, Assignment>("heartbeat"))
                                         .method(bidi_stream<Command, CommandResult>("runCommand"));
+    return desc;
+  }
+  static const aster::contract::ServiceDesc& auth_descriptor() {
+    using namespace aster::contract;
+    static const ServiceDesc desc =
+        ServiceDesc("AgentSession")
+            .version(1)
+            .scope(ScopeKind::kSession)
+            .method(unary<Heartbeat, Assignment>("register")
+                        .requires_capability(CapabilityRequirement::role("ops.ingest")))
+            .method(unary<Heartbeat, Assignment>("heartbeat"))
+            .method(bidi_stream<Command, CommandResult>("runCommand")
+                        .requires_capability(CapabilityRequirement::role("ops.admin")));
     return desc;
   }
 

@@ -1,7 +1,11 @@
 // The Mission Control producer in C++: aster-rpc's own example (aster-rpc@0972ac9:examples/
 // python/mission_control/services.py) with the same contracts, so upstream's Python agent,
-// operator and benchmark run against it unchanged. Dev mode (open gate). Prints its address
-// (an aster1… ticket) on the first line of stdout, then serves until SIGINT/SIGTERM.
+// operator and benchmark run against it unchanged. Dev mode (open gate) by default; with --auth,
+// upstream's chapter 5 (`server.py --auth`): a closed gate whose root key comes from
+// ASTER_ROOT_PUBKEY_FILE (or ASTER_ROOT_PUBKEY), and each method's roles as services_auth.py
+// declares them (getStatus ops.status; tailLogs ops.logs or ops.admin; ingestMetrics and
+// register ops.ingest; runCommand ops.admin). Prints its address (an aster1… ticket) on the
+// first line of stdout, then serves until SIGINT/SIGTERM.
 //
 //   ./mission_control_producer               → aster1...
 //   python -m mission_control.agent aster1...  (upstream's agent, unchanged)
@@ -22,6 +26,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -128,14 +133,20 @@ CommandResult run_shell(const std::string& command) {
 
 int main(int argc, char** argv) {
   bool allow_exec = false;
+  bool auth = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--allow-exec") {
       allow_exec = true;
+    } else if (a == "--auth") {
+      auth = true;
     } else if (a == "-h" || a == "--help") {
-      std::cout << "Usage: mission_control_producer [--allow-exec]\n"
-                   "Serves MissionControl and AgentSession (dev mode, open gate); prints the\n"
-                   "address on the first line. --allow-exec lets runCommand run shell commands.\n";
+      std::cout << "Usage: mission_control_producer [--auth] [--allow-exec]\n"
+                   "Serves MissionControl and AgentSession; prints the address on the first line.\n"
+                   "  --auth        closed gate with roles (root key from ASTER_ROOT_PUBKEY_FILE\n"
+                   "                or ASTER_ROOT_PUBKEY), as upstream's server.py --auth\n"
+                   "  --allow-exec  let runCommand run shell commands\n"
+                   "Without --auth: dev mode, an open gate.\n";
       return 0;
     } else {
       std::cerr << "error: unknown argument " << a << " (see --help)\n";
@@ -152,7 +163,13 @@ int main(int argc, char** argv) {
   auto fleet = std::make_shared<Fleet>(io.get_executor());
   asio::thread_pool exec_pool(1);
 
-  aster::rpc::ServiceImpl mc(MissionControl::descriptor());
+  if (auth && std::getenv("ASTER_ROOT_PUBKEY_FILE") == nullptr &&
+      std::getenv("ASTER_ROOT_PUBKEY") == nullptr) {
+    std::cerr << "error: --auth needs the root public key: set ASTER_ROOT_PUBKEY_FILE "
+                 "(aster keygen root writes one)\n";
+    return 2;
+  }
+  aster::rpc::ServiceImpl mc(auth ? MissionControl::auth_descriptor() : MissionControl::descriptor());
   mc.unary<StatusRequest, StatusResponse>(
       "getStatus", [](StatusRequest req, CallContext&) -> asio::awaitable<Result<StatusResponse>> {
         co_return StatusResponse{req.agent_id, "running", 3600};
@@ -190,7 +207,8 @@ int main(int argc, char** argv) {
         co_return result;
       });
 
-  aster::rpc::SessionImpl<Agent> agents(AgentSession::descriptor());
+  aster::rpc::SessionImpl<Agent> agents(auth ? AgentSession::auth_descriptor()
+                                              : AgentSession::descriptor());
   agents.unary<Heartbeat, Assignment>(
       "register", [](Agent& self, Heartbeat hb, CallContext&) -> asio::awaitable<Result<Assignment>> {
         self.agent_id = hb.agent_id;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs docs/production.md's ```sh blocks in order, as a reader would, with our `aster` and the
-# hello example producer on PATH, in a scratch directory with its own HOME.
+# hello and mission_control example producers on PATH, in a scratch directory with its own HOME.
 # usage: production_guide.sh SOURCE_DIR BINARY_DIR
 set -euo pipefail
 source_dir=$1
@@ -12,7 +12,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export HOME=$work/home PATH=$binary_dir/cli:$binary_dir/examples/hello:$PATH
+export HOME=$work/home PATH=$binary_dir/cli:$binary_dir/examples/hello:$binary_dir/examples/mission_control:$PATH
 export ASTER_RELAY_MODE=disabled
 mkdir -p "$HOME"
 cd "$work"

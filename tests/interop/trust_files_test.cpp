@@ -476,5 +476,95 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
 }
 
+// Gate 3 (`requires`), judged the same by a 0.1.2 producer and ours: upstream's chapter-5
+// Mission Control (`python -m mission_control.server --auth`, vendored unchanged) and our
+// `mission_control_producer --auth`, both trusting a root made by aster-cli 0.1.2. A credential
+// 0.1.2 made (`-c ops.status`) and one ours made (`-c "ops.logs, ops.ingest"`) each pass the
+// methods their roles allow and get 7 with 0.1.2's message on the others: for a 0.1.2 consumer
+// (every pattern, tests/interop/py/requires_consumer.py) and for our `aster call --rcan`.
+TEST_F(TrustFiles, RequiresIsJudgedLike012ByBothProducers) {
+  ASSERT_EQ(theirs({"keygen", "root"}).exit_code, 0);
+  const fs::path status_id = dir_ / "status-identity";
+  const fs::path logs_id = dir_ / "logs-identity";
+  auto r = theirs({"enroll", "node", "-r", "consumer", "-n", "st", "-c", "ops.status", "-o",
+                   status_id.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = ours({"enroll", "node", "-r", "consumer", "-n", "li", "-c", "ops.logs, ops.ingest", "-o",
+            logs_id.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+
+  auto denied = [](const std::string& method) {
+    return nlohmann::json{{"code", 7},
+                          {"message", "capability check failed for method '" + method + "'"}};
+  };
+  const nlohmann::json status_expected = {
+      {"admitted", true},
+      {"getStatus", "ok"},
+      {"tailLogs", denied("MissionControl.tailLogs")},
+      {"ingestMetrics", denied("MissionControl.ingestMetrics")},
+      {"register", denied("AgentSession.register")}};
+  const nlohmann::json logs_expected = {{"admitted", true},
+                                        {"getStatus", denied("MissionControl.getStatus")},
+                                        {"tailLogs", "ok"},
+                                        {"ingestMetrics", "ok"},
+                                        {"register", "ok"}};
+
+  const std::string root_pub = "ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string();
+  const std::string upstream = std::string(ASTER_SOURCE_DIR) + "/tests/interop/upstream";
+  interop::PeerCommand python_producer;
+  python_producer.argv = {interop::reference_python(), "-u", "-m", "mission_control.server",
+                          "--auth"};
+  python_producer.env = {root_pub, "HOME=" + home_.string(),
+                         "PYTHONPATH=" + upstream + "/examples/python"};
+  python_producer.cwd = dir_.string();
+  interop::PeerCommand our_producer;
+  our_producer.argv = {std::string(ASTER_BINARY_DIR) +
+                           "/examples/mission_control/mission_control_producer",
+                       "--auth"};
+  our_producer.env = {root_pub};
+
+  for (const auto* producer : {&python_producer, &our_producer}) {
+    SCOPED_TRACE(producer->argv[0]);
+    interop::ReferencePeer peer(*producer);
+    const std::string address = peer.ready_info()["line"];
+    auto python = [&](const fs::path& identity) {
+      auto out = interop::run_command(
+          {interop::reference_python(),
+           std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/requires_consumer.py", address,
+           identity.string()},
+          std::chrono::seconds(150), {"HOME=" + home_.string()});
+      if (out.exit_code != 0) throw std::runtime_error("requires_consumer.py: " + out.err);
+      return nlohmann::json::parse(out.out);
+    };
+    EXPECT_EQ(python(status_id), status_expected);
+    EXPECT_EQ(python(logs_id), logs_expected);
+
+    auto call = [&](const std::string& method, const std::string& args, const fs::path& id) {
+      return ours({"call", address, method, args, "--rcan", id.string()});
+    };
+    const std::string status_args = R"({"agent_id": "edge-1"})";
+    const std::string register_args =
+        R"({"agent_id": "edge-1", "capabilities": ["gpu"], "load_avg": 0.5})";
+    auto ok = call("MissionControl.getStatus", status_args, status_id);
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_NE(ok.out.find(R"("status": "running")"), std::string::npos) << ok.out;
+    auto refused = call("AgentSession.register", register_args, status_id);
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("[PERMISSION_DENIED] capability check failed for method "
+                               "'AgentSession.register'"),
+              std::string::npos)
+        << refused.err;
+    ok = call("AgentSession.register", register_args, logs_id);
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_NE(ok.out.find(R"("task_id": "train-42")"), std::string::npos) << ok.out;
+    refused = call("MissionControl.getStatus", status_args, logs_id);
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("[PERMISSION_DENIED] capability check failed for method "
+                               "'MissionControl.getStatus'"),
+              std::string::npos)
+        << refused.err;
+  }
+}
+
 }  // namespace
 }  // namespace aster::trust
