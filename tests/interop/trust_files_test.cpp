@@ -476,6 +476,130 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
 }
 
+// The sheet's refusals (§8), live: each bad credential presented over the network by a 0.1.2
+// consumer (py/trust_consumer.py) and by our `aster call --rcan`, to a 0.1.2 producer and to
+// ours, both with a closed gate on the same root. Every one is refused by both producers, to
+// both consumers; a one-time token is admitted once and its replay refused; a dial on aster/1
+// without admission is closed by both with 403 "not admitted".
+TEST_F(TrustFiles, BadCredentialsAreRefusedAlikeByBothProducers) {
+  ASSERT_EQ(ours({"keygen", "root"}).exit_code, 0);
+  auto root_text = read_small_file(home_ / ".aster/root.key");
+  ASSERT_TRUE(root_text.is_ok());
+  auto root = parse_root_key_file(*root_text);
+  ASSERT_TRUE(root.is_ok()) << root.status().to_string();
+  const fs::path good = dir_ / "good-identity";
+  ASSERT_EQ(ours({"enroll", "node", "-r", "consumer", "-n", "c", "-c", "ops.status", "-o",
+                  good.string(), "-q"})
+                .exit_code,
+            0);
+  auto good_file = IdentityFile::parse(read(good));
+  ASSERT_TRUE(good_file.is_ok()) << good_file.status().to_string();
+
+  // A copy of the good file whose credential `change` alters; `resign_with` signs it again.
+  auto variant = [&](const std::string& name, auto change,
+                     std::optional<SecretSeed> resign_with) -> fs::path {
+    IdentityFile file = *good_file;
+    IdentityPeer& peer = file.peers.front();
+    auto credential = consumer_credential_from_peer(peer);
+    if (!credential.is_ok()) throw std::runtime_error(credential.status().to_string());
+    change(*credential);
+    if (resign_with) sign(*credential, *resign_with);
+    peer.root_pubkey = to_hex(credential->root_pubkey);
+    peer.expires_at = credential->expires_at;
+    peer.endpoint_id = credential->endpoint_id;
+    peer.attributes = credential->attributes;
+    peer.signature = to_hex(credential->signature);
+    const fs::path path = dir_ / (name + "-identity");
+    std::ofstream(path) << file.to_toml();
+    return path;
+  };
+  const SecretSeed other_root = SecretSeed::generate();
+  const std::vector<std::pair<std::string, fs::path>> refused_cases = {
+      {"expired", variant("expired", [](ConsumerCredential& c) { c.expires_at = 1000; },
+                          root->private_key)},
+      {"wrong root", variant("wrong-root",
+                             [&](ConsumerCredential& c) { c.root_pubkey = other_root.public_key(); },
+                             other_root)},
+      {"tampered signature",
+       variant("tampered", [](ConsumerCredential& c) { c.signature[7] ^= 0x10; }, std::nullopt)},
+      {"tampered attributes",
+       variant("escalated", [](ConsumerCredential& c) { c.attributes["aster.role"] = "ops.admin"; },
+               std::nullopt)},
+      {"another endpoint",
+       variant("elsewhere",
+               [](ConsumerCredential& c) {
+                 c.endpoint_id = to_hex(SecretSeed::generate().public_key());
+               },
+               root->private_key)},
+  };
+
+  const std::string root_pub = "ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string();
+  interop::PeerCommand python_producer;
+  python_producer.argv = {interop::reference_python(), "-u",
+                          std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
+  python_producer.env = {root_pub, "HOME=" + home_.string()};
+  python_producer.cwd = dir_.string();
+  interop::PeerCommand our_producer;
+  our_producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
+  our_producer.env = {root_pub};
+
+  for (const auto* producer : {&python_producer, &our_producer}) {
+    SCOPED_TRACE(producer->argv.back());
+    interop::ReferencePeer peer(*producer);
+    const auto& info = peer.ready_info();
+    const std::string address =
+        info.contains("node_addr_b64") ? info["node_addr_b64"] : info["line"];
+    auto ours_call = [&](const fs::path& identity) {
+      return ours({"call", address, "HelloService.say_hello", "{\"name\": \"trust\"}", "--rcan",
+                   identity.string()});
+    };
+    for (const auto& [what, identity] : refused_cases) {
+      SCOPED_TRACE(what);
+      auto theirs_outcome = python_consumer(address, identity);
+      EXPECT_FALSE(theirs_outcome["admitted"].get<bool>()) << theirs_outcome.dump();
+      EXPECT_EQ(theirs_outcome.value("kind", ""), "AdmissionDeniedError") << theirs_outcome.dump();
+      auto our_outcome = ours_call(identity);
+      EXPECT_EQ(our_outcome.exit_code, 1) << our_outcome.out;
+      EXPECT_NE(our_outcome.err.find("admission denied"), std::string::npos) << our_outcome.err;
+    }
+    EXPECT_TRUE(python_consumer(address, good)["admitted"].get<bool>());
+
+    // A one-time token: admitted once, its replay refused (a fresh token per producer).
+    const fs::path ott = dir_ / "ott-identity";
+    fs::remove(ott);
+    ASSERT_EQ(ours({"enroll", "node", "-r", "consumer", "-n", "once", "-t", "ott", "-c",
+                    "ops.status", "-o", ott.string(), "-q"})
+                  .exit_code,
+              0);
+    auto first = ours_call(ott);
+    EXPECT_EQ(first.exit_code, 0) << first.err;
+    auto replayed = python_consumer(address, ott);
+    EXPECT_FALSE(replayed["admitted"].get<bool>()) << replayed.dump();
+    auto replayed_again = ours_call(ott);
+    EXPECT_EQ(replayed_again.exit_code, 1);
+    EXPECT_NE(replayed_again.err.find("admission denied"), std::string::npos)
+        << replayed_again.err;
+
+    // aster/1 without admission.
+    auto runtime = transport::BlockingRuntime::create();
+    ASSERT_TRUE(runtime);
+    auto& blocking = **runtime;
+    Status outcome = blocking.run([&]() -> asio::awaitable<Status> {
+      transport::EndpointConfig config;
+      ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
+                                co_await blocking.runtime().create_endpoint(std::move(config)));
+      ASTER_CO_ASSIGN_OR_RETURN(auto target, transport::parse_endpoint_addr(address));
+      ASTER_CO_ASSIGN_OR_RETURN(auto conn, co_await endpoint.connect(target, "aster/1"));
+      const std::vector<uint8_t> junk = {1, 2, 3};
+      ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn.open_bi_with(junk));
+      ASTER_CO_ASSIGN_OR_RETURN(auto reply, co_await stream.recv.read_to_end(1024));
+      co_return Status(StatusCode::kInternal, "served without admission");
+    }());
+    EXPECT_NE(outcome.message().find("403"), std::string::npos) << outcome.to_string();
+    EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
+  }
+}
+
 // Gate 3 (`requires`), judged the same by a 0.1.2 producer and ours: upstream's chapter-5
 // Mission Control (`python -m mission_control.server --auth`, vendored unchanged) and our
 // `mission_control_producer --auth`, both trusting a root made by aster-cli 0.1.2. A credential
