@@ -2,7 +2,8 @@
 // python/mission_control/services.py) with the same contracts, so upstream's Python agent,
 // operator and benchmark run against it unchanged. Dev mode (open gate) by default; with --auth,
 // upstream's chapter 5 (`server.py --auth`): a closed gate whose root key comes from
-// ASTER_ROOT_PUBKEY_FILE (or ASTER_ROOT_PUBKEY), and each method's roles as services_auth.py
+// ASTER_ROOT_PUBKEY_FILE, ASTER_ROOT_PUBKEY or the producer peer of an `.aster-identity`
+// (ASTER_IDENTITY_FILE or ./.aster-identity, which also gives the node key), and each method's roles as services_auth.py
 // declares them (getStatus ops.status; tailLogs ops.logs or ops.admin; ingestMetrics and
 // register ops.ingest; runCommand ops.admin). Prints its address (an aster1… ticket) on the
 // first line of stdout, then serves until SIGINT/SIGTERM.
@@ -26,7 +27,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <iostream>
 #include <map>
@@ -143,8 +143,9 @@ int main(int argc, char** argv) {
     } else if (a == "-h" || a == "--help") {
       std::cout << "Usage: mission_control_producer [--auth] [--allow-exec]\n"
                    "Serves MissionControl and AgentSession; prints the address on the first line.\n"
-                   "  --auth        closed gate with roles (root key from ASTER_ROOT_PUBKEY_FILE\n"
-                   "                or ASTER_ROOT_PUBKEY), as upstream's server.py --auth\n"
+                   "  --auth        closed gate with roles (root key from ASTER_ROOT_PUBKEY_FILE,\n"
+                   "                ASTER_ROOT_PUBKEY or ./.aster-identity), as upstream's\n"
+                   "                server.py --auth\n"
                    "  --allow-exec  let runCommand run shell commands\n"
                    "Without --auth: dev mode, an open gate.\n";
       return 0;
@@ -163,12 +164,6 @@ int main(int argc, char** argv) {
   auto fleet = std::make_shared<Fleet>(io.get_executor());
   asio::thread_pool exec_pool(1);
 
-  if (auth && std::getenv("ASTER_ROOT_PUBKEY_FILE") == nullptr &&
-      std::getenv("ASTER_ROOT_PUBKEY") == nullptr) {
-    std::cerr << "error: --auth needs the root public key: set ASTER_ROOT_PUBKEY_FILE "
-                 "(aster keygen root writes one)\n";
-    return 2;
-  }
   aster::rpc::ServiceImpl mc(auth ? MissionControl::auth_descriptor() : MissionControl::descriptor());
   mc.unary<StatusRequest, StatusResponse>(
       "getStatus", [](StatusRequest req, CallContext&) -> asio::awaitable<Result<StatusResponse>> {
@@ -259,6 +254,16 @@ int main(int argc, char** argv) {
           std::cerr << "error: " << started.to_string() << "\n";
           exit_code = 1;
           signals.cancel();
+          co_return;
+        }
+        if (auth && !server.root_pubkey()) {
+          // Every `requires` would refuse everyone: say why instead.
+          std::cerr << "error: --auth needs the root public key: set ASTER_ROOT_PUBKEY_FILE "
+                       "(aster keygen root writes one) or run on an .aster-identity enrolled "
+                       "with --role producer\n";
+          exit_code = 2;
+          co_await server.close();
+          io.stop();
           co_return;
         }
         std::cout << server.address() << std::endl;

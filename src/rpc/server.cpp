@@ -188,6 +188,8 @@ asio::awaitable<Status> Server::start() {
   co_return Status::ok();
 }
 
+std::optional<trust::PublicKey> Server::root_pubkey() const { return state_->root; }
+
 const std::string& Server::registry_namespace() const { return state_->offer.registry_namespace; }
 const Status& Server::registry_status() const { return state_->registry_status; }
 

@@ -107,6 +107,8 @@ class Server {
   std::string endpoint_addr_b64() const;  // base64 NodeAddr (0.1.2's endpoint_addr_b64)
   std::string endpoint_id() const;        // 64 hex
   const std::vector<trust::ServiceSummary>& services() const;
+  // The root key admission checks credentials against (a closed gate); nullopt: an open gate.
+  std::optional<trust::PublicKey> root_pubkey() const;
   ServerLoad load() const;
   // The registry document's namespace (64 hex) sent to consumers; "" when not published.
   const std::string& registry_namespace() const;
