@@ -1,8 +1,5 @@
 #include "operator_config.hpp"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <sstream>
 
@@ -121,20 +118,7 @@ void append_table(std::string& out, const std::string& header, const ordered_jso
 
 }  // namespace
 
-std::filesystem::path aster_home() {
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') {
-    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) home = pw->pw_dir;
-  }
-  return std::filesystem::path(home != nullptr ? home : ".") / ".aster";
-}
-
-std::filesystem::path expand_user(const std::string& path) {
-  if (path == "~" || path.starts_with("~/")) {
-    return aster_home().parent_path() / path.substr(path.size() > 1 ? 2 : 1);
-  }
-  return path;
-}
+std::filesystem::path aster_home() { return trust::home_directory() / ".aster"; }
 
 Result<OperatorConfig> OperatorConfig::parse(std::string_view toml_text) {
   OperatorConfig config;

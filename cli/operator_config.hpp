@@ -17,13 +17,14 @@
 #include <nlohmann/json.hpp>
 
 #include "aster/status.hpp"
+#include "aster/trust/key_files.hpp"
 
 namespace aster::cli {
 
 // $HOME/.aster (0.1.2: os.path.expanduser("~/.aster")).
 std::filesystem::path aster_home();
-// `~/…` expanded with $HOME, as 0.1.2's os.path.expanduser does for paths it is given.
-std::filesystem::path expand_user(const std::string& path);
+// `~/…` expanded (trust/key_files.hpp), as 0.1.2's os.path.expanduser does.
+using trust::expand_user;
 
 class OperatorConfig {
  public:

@@ -1,10 +1,12 @@
 #include "aster/trust/key_files.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -117,6 +119,21 @@ std::filesystem::path public_key_path_for(const std::filesystem::path& key_path)
   auto dot = text.rfind('.');
   if (dot == std::string::npos) return text + ".pub";
   return text.substr(0, dot) + ".pub";
+}
+
+std::filesystem::path home_directory() {
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) home = pw->pw_dir;
+  }
+  return std::filesystem::path(home != nullptr ? home : ".");
+}
+
+std::filesystem::path expand_user(const std::string& path) {
+  if (path == "~" || path.starts_with("~/")) {
+    return home_directory() / path.substr(path.size() > 1 ? 2 : 1);
+  }
+  return path;
 }
 
 Result<std::string> read_small_file(const std::filesystem::path& path, size_t max_bytes) {

@@ -18,15 +18,6 @@ std::string_view trimmed(std::string_view text) {
   return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
 }
 
-// os.path.expanduser for the one form a user writes: `~/…` (or `~` alone).
-std::string expand_user(std::string path) {
-  const char* home = std::getenv("HOME");
-  if (home == nullptr || *home == '\0') return path;
-  if (path == "~") return home;
-  if (path.starts_with("~/")) return std::string(home) + path.substr(1);
-  return path;
-}
-
 // config.py `_load`: ASTER_SECRET_KEY is stripped; blank means unset.
 Result<std::optional<SecretSeed>> secret_key_from_env() {
   const char* env = std::getenv("ASTER_SECRET_KEY");
@@ -57,7 +48,7 @@ Result<std::string> identity_path(std::string named) {
     if (!ec && fs::exists(cwd_file, ec)) return cwd_file.string();
     return std::string();
   }
-  named = expand_user(std::move(named));
+  named = expand_user(named).string();
   if (!fs::exists(named, ec)) {
     return Status(StatusCode::kNotFound, std::string(origin) + ": no such file: " + named);
   }

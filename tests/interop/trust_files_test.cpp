@@ -69,6 +69,51 @@ class TrustFiles : public ::testing::Test {
     if (out.exit_code != 0) throw std::runtime_error("trust_consumer.py: " + out.err);
     return nlohmann::json::parse(out.out);
   }
+  // Closed-gate hello producers trusting this HOME's root.pub: a 0.1.2 one (its address is
+  // ready_info()["node_addr_b64"]) and ours (["line"]).
+  interop::PeerCommand python_hello_producer() const {
+    interop::PeerCommand producer;
+    producer.argv = {interop::reference_python(), "-u",
+                     std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
+    producer.env = {root_pub_env(), "HOME=" + home_.string()};
+    producer.cwd = dir_.string();
+    return producer;
+  }
+  interop::PeerCommand our_hello_producer() const {
+    interop::PeerCommand producer;
+    producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
+    producer.env = {root_pub_env()};
+    return producer;
+  }
+  std::string root_pub_env() const {
+    return "ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string();
+  }
+  // Our `aster call … HelloService.say_hello {"name": "trust"}` with `flags` (--rcan F, …).
+  interop::CommandResult say_hello(const std::string& address,
+                                   const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = {"call", address, "HelloService.say_hello",
+                                     "{\"name\": \"trust\"}"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return ours(args);
+  }
+  // A raw call on aster/1 without admission: the producer's answer, as a status (a closed gate
+  // closes the connection with 403 "not admitted").
+  static Status dial_rpc_without_admission(const std::string& address) {
+    auto runtime = transport::BlockingRuntime::create();
+    if (!runtime) return runtime.status();
+    auto& blocking = **runtime;
+    return blocking.run([&]() -> asio::awaitable<Status> {
+      transport::EndpointConfig config;
+      ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
+                                co_await blocking.runtime().create_endpoint(std::move(config)));
+      ASTER_CO_ASSIGN_OR_RETURN(auto target, transport::parse_endpoint_addr(address));
+      ASTER_CO_ASSIGN_OR_RETURN(auto conn, co_await endpoint.connect(target, "aster/1"));
+      const std::vector<uint8_t> junk = {1, 2, 3};
+      ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn.open_bi_with(junk));
+      ASTER_CO_ASSIGN_OR_RETURN(auto reply, co_await stream.recv.read_to_end(1024));
+      co_return Status(StatusCode::kInternal, "served without admission");
+    }());
+  }
   static std::string read(const fs::path& path) {
     std::ifstream in(path);
     std::stringstream text;
@@ -273,7 +318,7 @@ TEST_F(TrustFiles, OurProducerRunsOn012EnrolledIdentity) {
   auto admitted = python_consumer(address, caps);
   EXPECT_TRUE(admitted["admitted"].get<bool>()) << admitted.dump();
   EXPECT_EQ(admitted.value("reply", ""), "Hello, trust!") << admitted.dump();
-  auto none = ours({"call", address, "HelloService.say_hello", "{\"name\": \"trust\"}"});
+  auto none = say_hello(address);
   EXPECT_EQ(none.exit_code, 1);
   EXPECT_NE(none.err.find("admission denied"), std::string::npos) << none.err;
 }
@@ -341,13 +386,7 @@ TEST_F(TrustFiles, Python012ProducerAdmitsAPython012ConsumerWithOurEnrollment) {
               (home_ / ".aster/root.key").string(), "-o", theirs_id.string(), "-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
 
-  interop::PeerCommand producer;
-  producer.argv = {interop::reference_python(), "-u",
-                   std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
-  producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string(),
-                  "HOME=" + home_.string()};
-  producer.cwd = dir_.string();
-  interop::ReferencePeer peer(producer);
+  interop::ReferencePeer peer(python_hello_producer());
   const std::string address = peer.ready_info()["node_addr_b64"];
   auto consume = [&](const fs::path& identity) { return python_consumer(address, identity); };
   auto admitted = consume(ours_id);
@@ -375,20 +414,9 @@ TEST_F(TrustFiles, OurConsumerWith012MadeCredentialsAdmittedBy012Producer) {
                 .exit_code,
             0);
 
-  interop::PeerCommand producer;
-  producer.argv = {interop::reference_python(), "-u",
-                   std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
-  producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string(),
-                  "HOME=" + home_.string()};
-  producer.cwd = dir_.string();
-  interop::ReferencePeer peer(producer);
+  interop::ReferencePeer peer(python_hello_producer());
   const std::string address = peer.ready_info()["node_addr_b64"];
-  auto call = [&](std::vector<std::string> flags) {
-    std::vector<std::string> args = {"call", address, "HelloService.say_hello",
-                                     "{\"name\": \"trust\"}"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    return ours(args);
-  };
+  auto call = [&](const std::vector<std::string>& flags) { return say_hello(address, flags); };
   for (const auto& flags : std::vector<std::vector<std::string>>{
            {"--rcan", plain.string()},
            {"--identity", plain.string()},
@@ -429,10 +457,7 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   r = theirs({"enroll", "node", "-r", "consumer", "-n", "c", "-o", plain.string(), "-q"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
 
-  interop::PeerCommand producer;
-  producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
-  producer.env = {"ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string()};
-  interop::ReferencePeer peer(producer);
+  interop::ReferencePeer peer(our_hello_producer());
   const std::string address = peer.ready_info()["line"];
   auto consume = [&](const fs::path& identity) { return python_consumer(address, identity); };
   for (const auto& id : {ours_id, caps}) {
@@ -444,12 +469,7 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   EXPECT_FALSE(refused["admitted"].get<bool>()) << refused.dump();
   EXPECT_EQ(refused.value("kind", ""), "AdmissionDeniedError") << refused.dump();
   // Our consumer repairs that file and is admitted; without a credential it is refused.
-  auto call = [&](std::vector<std::string> flags) {
-    std::vector<std::string> args = {"call", address, "HelloService.say_hello",
-                                     "{\"name\": \"trust\"}"};
-    args.insert(args.end(), flags.begin(), flags.end());
-    return ours(args);
-  };
+  auto call = [&](const std::vector<std::string>& flags) { return say_hello(address, flags); };
   auto repaired = call({"--rcan", plain.string()});
   EXPECT_EQ(repaired.exit_code, 0) << repaired.err;
   EXPECT_NE(repaired.out.find("Hello, trust!"), std::string::npos) << repaired.out;
@@ -458,20 +478,7 @@ TEST_F(TrustFiles, OurClosedGateProducerJudgesLike012) {
   EXPECT_NE(none.err.find("admission denied"), std::string::npos) << none.err;
 
   // aster/1 without admission: gate 0 closes the connection with 403 "not admitted".
-  auto runtime = transport::BlockingRuntime::create();
-  ASSERT_TRUE(runtime);
-  auto& blocking = **runtime;
-  Status outcome = blocking.run([&]() -> asio::awaitable<Status> {
-    transport::EndpointConfig config;
-    ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
-                              co_await blocking.runtime().create_endpoint(std::move(config)));
-    ASTER_CO_ASSIGN_OR_RETURN(auto target, transport::parse_endpoint_addr(address));
-    ASTER_CO_ASSIGN_OR_RETURN(auto conn, co_await endpoint.connect(target, "aster/1"));
-    const std::vector<uint8_t> junk = {1, 2, 3};
-    ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn.open_bi_with(junk));
-    ASTER_CO_ASSIGN_OR_RETURN(auto reply, co_await stream.recv.read_to_end(1024));
-    co_return Status(StatusCode::kInternal, "served without admission");
-  }());
+  Status outcome = dial_rpc_without_admission(address);
   EXPECT_NE(outcome.message().find("403"), std::string::npos) << outcome.to_string();
   EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
 }
@@ -533,25 +540,14 @@ TEST_F(TrustFiles, BadCredentialsAreRefusedAlikeByBothProducers) {
                root->private_key)},
   };
 
-  const std::string root_pub = "ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string();
-  interop::PeerCommand python_producer;
-  python_producer.argv = {interop::reference_python(), "-u",
-                          std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/hello_producer.py"};
-  python_producer.env = {root_pub, "HOME=" + home_.string()};
-  python_producer.cwd = dir_.string();
-  interop::PeerCommand our_producer;
-  our_producer.argv = {std::string(ASTER_BINARY_DIR) + "/examples/hello/hello_producer"};
-  our_producer.env = {root_pub};
-
-  for (const auto* producer : {&python_producer, &our_producer}) {
-    SCOPED_TRACE(producer->argv.back());
-    interop::ReferencePeer peer(*producer);
+  for (const auto& producer : {python_hello_producer(), our_hello_producer()}) {
+    SCOPED_TRACE(producer.argv.back());
+    interop::ReferencePeer peer(producer);
     const auto& info = peer.ready_info();
     const std::string address =
         info.contains("node_addr_b64") ? info["node_addr_b64"] : info["line"];
     auto ours_call = [&](const fs::path& identity) {
-      return ours({"call", address, "HelloService.say_hello", "{\"name\": \"trust\"}", "--rcan",
-                   identity.string()});
+      return say_hello(address, {"--rcan", identity.string()});
     };
     for (const auto& [what, identity] : refused_cases) {
       SCOPED_TRACE(what);
@@ -581,20 +577,7 @@ TEST_F(TrustFiles, BadCredentialsAreRefusedAlikeByBothProducers) {
         << replayed_again.err;
 
     // aster/1 without admission.
-    auto runtime = transport::BlockingRuntime::create();
-    ASSERT_TRUE(runtime);
-    auto& blocking = **runtime;
-    Status outcome = blocking.run([&]() -> asio::awaitable<Status> {
-      transport::EndpointConfig config;
-      ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
-                                co_await blocking.runtime().create_endpoint(std::move(config)));
-      ASTER_CO_ASSIGN_OR_RETURN(auto target, transport::parse_endpoint_addr(address));
-      ASTER_CO_ASSIGN_OR_RETURN(auto conn, co_await endpoint.connect(target, "aster/1"));
-      const std::vector<uint8_t> junk = {1, 2, 3};
-      ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn.open_bi_with(junk));
-      ASTER_CO_ASSIGN_OR_RETURN(auto reply, co_await stream.recv.read_to_end(1024));
-      co_return Status(StatusCode::kInternal, "served without admission");
-    }());
+    Status outcome = dial_rpc_without_admission(address);
     EXPECT_NE(outcome.message().find("403"), std::string::npos) << outcome.to_string();
     EXPECT_NE(outcome.message().find("not admitted"), std::string::npos) << outcome.to_string();
   }
@@ -633,7 +616,7 @@ TEST_F(TrustFiles, RequiresIsJudgedLike012ByBothProducers) {
                                         {"ingestMetrics", "ok"},
                                         {"register", "ok"}};
 
-  const std::string root_pub = "ASTER_ROOT_PUBKEY_FILE=" + (home_ / ".aster/root.pub").string();
+  const std::string root_pub = root_pub_env();
   const std::string upstream = std::string(ASTER_SOURCE_DIR) + "/tests/interop/upstream";
   interop::PeerCommand python_producer;
   python_producer.argv = {interop::reference_python(), "-u", "-m", "mission_control.server",

@@ -36,6 +36,12 @@ Result<PublicKey> parse_root_public_key(std::string_view text);
 // appended when the name has no dot (keygen.py: `out.rsplit(".", 1)[0] + ".pub"`).
 std::filesystem::path public_key_path_for(const std::filesystem::path& key_path);
 
+// The user's home directory: $HOME, else the password database's, else "." (os.path.expanduser).
+std::filesystem::path home_directory();
+// `~` and `~/…` expanded with home_directory(), as 0.1.2's os.path.expanduser does for the
+// paths it is given; anything else unchanged.
+std::filesystem::path expand_user(const std::string& path);
+
 // Reads a whole small file (≤ `max_bytes`); kNotFound when it does not exist.
 Result<std::string> read_small_file(const std::filesystem::path& path,
                                     size_t max_bytes = 1 << 20);
