@@ -3,7 +3,7 @@
 # packages (only those missing), and checks for the Rust toolchain that builds bridge/.
 set -euo pipefail
 packages=(
-  cmake ninja-build g++ pkg-config ccache git iproute2 util-linux tmux python3-venv
+  cmake ninja-build g++ pkg-config ccache git iproute2 nftables util-linux tmux python3-venv
   libasio-dev libsodium-dev libzstd-dev libmurmurhash-dev nlohmann-json3-dev libcli11-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev libicu-dev libtomlplusplus-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc openssl
