@@ -17,6 +17,7 @@ mod cq;
 mod node;
 mod runtime;
 mod stream;
+mod trace;
 
 use std::ffi::CStr;
 use std::future::Future;
@@ -189,6 +190,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         if out.is_null() {
             return status::INVALID_ARG;
         }
+        trace::init_from_env();
         let mut workers = 2usize;
         let mut flavor = abi::RT_MULTI_THREAD;
         if let Some(c) = cfg.as_ref() {

@@ -152,6 +152,25 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
     if let Some(k) = p.secret_key {
         b = b.secret_key(SecretKey::from_bytes(&k));
     }
+    // Issue-14 groundwork, diagnostic only: trust one extra CA (a DER file) for a
+    // self-hosted TLS relay, on top of the embedded web PKI roots (iroh 0.97.0
+    // src/endpoint.rs `Builder::ca_roots_config`, iroh-relay 0.97.0 src/tls.rs). A real
+    // setting belongs in the endpoint config / C ABI (issue 14, item 4).
+    if let Ok(path) = std::env::var("ASTER_IROH_RELAY_CA_DER") {
+        match std::fs::read(&path) {
+            Ok(der) => {
+                b = b.ca_roots_config(iroh::tls::CaRootsConfig::embedded().with_extra_roots(
+                    [rustls_pki_types::CertificateDer::from(der)],
+                ));
+            }
+            Err(e) => {
+                return Completion::err(
+                    status::INVALID_ARG,
+                    format!("ASTER_IROH_RELAY_CA_DER={path}: {e}"),
+                )
+            }
+        }
+    }
     if let Some(addr) = p.bind_v4 {
         b = match b
             .clear_ip_transports()
