@@ -1328,9 +1328,12 @@ impl Connection {
             // Whether we would like to send any frames on this packet space. See the packet
             // scheduling described in poll_transmit.
             let space_should_send = {
+                // aster patch (noq#444 core rule): after the handshake a path that is not
+                // validated only carries path-exclusive frames, never stream data.
                 let path_exclusive_only = space_id == SpaceId::Data
-                    && have_available_path
-                    && self.path_data(path_id).local_status() == PathStatus::Backup;
+                    && ((have_available_path
+                        && self.path_data(path_id).local_status() == PathStatus::Backup)
+                        || self.data_needs_validated_path(path_id));
                 let path_should_send = if path_exclusive_only {
                     can_send.path_exclusive
                 } else {
@@ -1569,8 +1572,9 @@ impl Connection {
 
             // If this boolean is true we only want to send frames which can not be sent on
             // any other path. See the path scheduling notes in Self::poll_transmit.
-            let path_exclusive_only =
-                have_available_path && self.path_data(path_id).local_status() == PathStatus::Backup;
+            let path_exclusive_only = (have_available_path
+                && self.path_data(path_id).local_status() == PathStatus::Backup)
+                || (space_id == SpaceId::Data && self.data_needs_validated_path(path_id));
 
             self.populate_packet(now, space_id, path_id, path_exclusive_only, &mut builder);
 
@@ -6505,6 +6509,16 @@ impl Connection {
         // this writing, all QUIC cipher suites use 16-byte tags. We could return `None` instead,
         // but that would needlessly prevent sending datagrams during 0-RTT.
         packet_crypto.map_or(16, |x| x.tag_len())
+    }
+
+    /// aster patch (backport of the core rule of noq#444, `scheduling_info` in noq-proto
+    /// 0.17.0): once the handshake is over, frames that may go on any path (STREAM, ...) are
+    /// only sent on validated paths. Without it, data spills onto a hole-punch path that is
+    /// still being probed; if that path never validates it is abandoned, and data in flight on
+    /// it is only declared lost once the peer answers PATH_ABANDON, which a peer that never
+    /// saw the path does not do: a permanent hole in the stream (bridge/vendor/NOTE.md).
+    fn data_needs_validated_path(&self, path_id: PathId) -> bool {
+        !self.is_handshaking() && !self.path_data(path_id).validated
     }
 
     /// Mark the path as validated, and enqueue NEW_TOKEN frames to be sent as appropriate
