@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The issue-14 scenario matrix in one command: builds (once, cached) our own iroh-relay 0.97.0,
+# makes a throw-away CA + relay certificate (IP SAN 192.0.2.2), brings up topology.sh, starts a
+# plain-HTTP dev relay (:3340) and a TLS relay (:443, QAD on UDP 7842) in namespace `relay`, and
+# runs aster_net_echo (serve in b, dial from a) in each scenario; tears everything down on exit.
+#
+# usage: run_scenarios.sh NET_ECHO [--runs N] [--sizes 1,10] [--timeout S] [--only NAME,...]
+# scenarios: dev-blocked, tls-blocked, tls-nat (direct open: both NATed, hole punching)
+# Needs root (namespaces), nftables, openssl, cargo. The TLS relay needs the bridge's
+# ASTER_IROH_RELAY_CA_DER knob (bridge/src/node.rs), so NET_ECHO must link this branch's bridge.
+# Output: one line per run; logs under $ASTER_NET_LOGDIR (default /tmp/aster-net-scenarios).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+net_echo="$(realpath "$1")"
+shift
+runs=1 sizes=1,10 timeout=20 only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --sizes) sizes="$2"; shift 2 ;;
+    --timeout) timeout="$2"; shift 2 ;;
+    --only) only="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+cache="${ASTER_CACHE_DIR:-$HOME/.cache/aster}"
+relay_root="$cache/relay"
+relay_bin="$relay_root/bin/iroh-relay"
+logdir="${ASTER_NET_LOGDIR:-/tmp/aster-net-scenarios}"
+topo="$here/topology.sh"
+mkdir -p "$logdir" "$relay_root/tls"
+
+if [ ! -x "$relay_bin" ]; then
+  # iroh-relay's own published Cargo.lock (--locked); ≈ 4–6 min cold, 650 MB target dir.
+  echo "building iroh-relay 0.97.0 into $relay_root (once)" >&2
+  CARGO_HOME="${CARGO_HOME:-$cache/cargo-home}" cargo install iroh-relay --version =0.97.0 \
+    --features server --locked --root "$relay_root" --target-dir "$cache/relay-target" >&2
+fi
+
+tls="$relay_root/tls"
+if [ ! -s "$tls/ca.der" ]; then
+  # webpki refuses a CA:TRUE certificate as the server's own, so: a CA, and a leaf it signs.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" -subj "/CN=aster network-test relay CA" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$tls/default.key" -out "$tls/leaf.csr" -subj "/CN=192.0.2.2" 2>/dev/null
+  printf 'subjectAltName=IP:192.0.2.2\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' \
+    >"$tls/leaf.ext"
+  openssl x509 -req -in "$tls/leaf.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+    -out "$tls/default.crt" -days 3650 -extfile "$tls/leaf.ext" 2>/dev/null
+  openssl x509 -in "$tls/ca.crt" -outform DER -out "$tls/ca.der"
+fi
+# --dev alone binds [::]:3340, which fails with IPv6 off in the namespaces: bind explicitly.
+cat >"$logdir/dev.toml" <<EOF
+enable_relay = true
+http_bind_addr = "192.0.2.2:3340"
+enable_quic_addr_discovery = false
+enable_metrics = false
+EOF
+cat >"$logdir/tls.toml" <<EOF
+enable_relay = true
+http_bind_addr = "192.0.2.2:80"
+enable_quic_addr_discovery = true
+enable_metrics = false
+[tls]
+https_bind_addr = "192.0.2.2:443"
+quic_bind_addr = "192.0.2.2:7842"
+cert_mode = "Manual"
+manual_cert_path = "$tls/default.crt"
+manual_key_path = "$tls/default.key"
+EOF
+
+trap '"$topo" down' EXIT
+"$topo" up
+"$topo" exec relay "$relay_bin" --dev -c "$logdir/dev.toml" >"$logdir/relay-dev.log" 2>&1 &
+"$topo" exec relay "$relay_bin" -c "$logdir/tls.toml" >"$logdir/relay-tls.log" 2>&1 &
+sleep 1
+export ASTER_IROH_RELAY_CA_DER="$tls/ca.der"
+
+wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+scenario() {  # name relay-url block(0/1)
+  local name="$1" url="$2" block="$3" i
+  wanted "$name" || return 0
+  if [ "$block" = 1 ]; then "$topo" block-direct; else "$topo" unblock-direct; fi
+  for i in $(seq 1 "$runs"); do
+    local out
+    out="$("$here/echo_scenario.sh" "$net_echo" "$url" "$logdir/$name-$i" --sizes "$sizes" \
+      --timeout "$timeout" 2>&1 || true)"
+    echo "$name #$i: $(echo "$out" | grep -E '^(connected|connect failed|echo)' | tr '\n' ' ')"
+  done
+}
+scenario dev-blocked http://192.0.2.2:3340 1
+scenario tls-blocked https://192.0.2.2 1
+scenario tls-nat https://192.0.2.2 0
