@@ -159,9 +159,10 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
     if let Ok(path) = std::env::var("ASTER_IROH_RELAY_CA_DER") {
         match std::fs::read(&path) {
             Ok(der) => {
-                b = b.ca_roots_config(iroh::tls::CaRootsConfig::embedded().with_extra_roots(
-                    [rustls_pki_types::CertificateDer::from(der)],
-                ));
+                b = b.ca_roots_config(
+                    iroh::tls::CaRootsConfig::embedded()
+                        .with_extra_roots([rustls_pki_types::CertificateDer::from(der)]),
+                );
             }
             Err(e) => {
                 return Completion::err(
