@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 5u
+#define ASTER_IROH_ABI_VERSION 6u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -99,6 +99,7 @@ enum aster_iroh_event_kind {
   ASTER_IROH_EV_DOC_JOIN = 28,        /* h1 = doc; code = ASTER_IROH_JOIN_* flags */
   ASTER_IROH_EV_DOC_QUERY = 29,       /* payload = packed entries (see aster_iroh_doc_query) */
   ASTER_IROH_EV_BLOB_REMOTE_SIZE = 30, /* code = the blob's size at the peer */
+  ASTER_IROH_EV_PATH = 31,            /* code = ASTER_IROH_PATH_*; see aster_iroh_conn_path_watch */
   ASTER_IROH_EV_DEBUG = 99,
   /* Pushed without a request (op = 0): gate-0 after_handshake asks for a verdict.
    * h1 = endpoint, h2 = invocation (answer with aster_iroh_hook_respond),
@@ -195,6 +196,13 @@ typedef struct aster_iroh_endpoint_cfg {
   const char *relay_url;      /* for ASTER_IROH_RELAY_CUSTOM */
   const aster_iroh_bytes *alpns; /* ALPNs served through accept_next */
   size_t alpns_len;
+  /* ABI 6 (read only when struct_size covers them; ABI 5's 88-byte struct is still accepted):
+   * extra CA certificates trusted for TLS to relays (and iroh's other non-iroh TLS), on top of
+   * the embedded web PKI roots, e.g. the CA of a self-hosted relay. Each entry is one DER
+   * X.509 certificate; one that cannot serve as a trust anchor fails ENDPOINT_CREATE with
+   * INVALID_ARG and a message naming it ("relay CA root #2: ..."). */
+  const aster_iroh_bytes *relay_ca_roots;
+  size_t relay_ca_roots_len;
 } aster_iroh_endpoint_cfg;
 
 /* Binds (empty builder: no address lookup, no n0 DNS/pkarr, never awaits online()).
@@ -264,7 +272,8 @@ int32_t aster_iroh_accept_next(aster_iroh_rt *rt, aster_iroh_handle ep, uint64_t
  * cancelled; at most `window` beyond the grants. */
 int32_t aster_iroh_accept_each(aster_iroh_rt *rt, aster_iroh_handle ep, uint32_t window,
                                uint64_t user_data, aster_iroh_op *out_op);
-/* Gives a continuous accept op `n` more deliveries. NOT_FOUND once it ended. */
+/* Gives a continuous op (accept_each, accept_bi_each, conn_path_watch) `n` more deliveries.
+ * NOT_FOUND once it ended. */
 int32_t aster_iroh_grant(aster_iroh_rt *rt, aster_iroh_op op, uint32_t n);
 /* Application close (sync). */
 int32_t aster_iroh_conn_close(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t code,
@@ -273,6 +282,33 @@ int32_t aster_iroh_conn_close(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_
  * CONN_TRANSPORT_CLOSED, CONN_RESET, CONN_TIMED_OUT or CONN_LOCALLY_CLOSED. */
 int32_t aster_iroh_conn_closed(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t user_data,
                                aster_iroh_op *out_op);
+/* ---- connection path (iroh 0.97.0 Connection::paths: the path iroh selected to send on) */
+enum aster_iroh_path_kind {
+  ASTER_IROH_PATH_NONE = 0,   /* no path selected (yet) */
+  ASTER_IROH_PATH_DIRECT = 1, /* UDP straight to the peer's address (holepunched or local) */
+  ASTER_IROH_PATH_RELAY = 2   /* through a relay server */
+};
+typedef struct aster_iroh_path_out {
+  uint32_t struct_size;     /* sizeof(aster_iroh_path_out) */
+  uint32_t kind;            /* enum aster_iroh_path_kind */
+  aster_iroh_sockaddr addr; /* DIRECT: the peer's address; else family 0 */
+  uint64_t rtt_us;          /* the path's RTT estimate in µs; 0 = unknown */
+  char *relay_url;          /* RELAY: the URL (not NUL-terminated) into this buffer */
+  size_t relay_cap;
+  size_t relay_len;
+} aster_iroh_path_out;
+/* The selected path now (sync). BUFFER_TOO_SMALL (only relay_len written) when relay_cap is
+ * short. Right after connect the kind may still be NONE for a moment. */
+int32_t aster_iroh_conn_path(aster_iroh_rt *rt, aster_iroh_handle conn, aster_iroh_path_out *out);
+/* Continuous watch of the selected path: PATH events (status OK, code = kind, payload = u64
+ * rtt_us little endian (0 = unknown), then for DIRECT the peer's address as the 20 bytes of an
+ * aster_iroh_sockaddr, for RELAY the URL text, for NONE nothing) — first the path when the op
+ * starts, then one per change of the selected path (a new RTT alone is no change). Ends with
+ * one terminal event: the connection's close status (CONN_*, as conn_closed) or CANCELLED.
+ * At most `window` beyond the grants (aster_iroh_grant); a change seen while out of credit is
+ * delivered as the newest path. Does not keep the connection open. */
+int32_t aster_iroh_conn_path_watch(aster_iroh_rt *rt, aster_iroh_handle conn, uint32_t window,
+                                   uint64_t user_data, aster_iroh_op *out_op);
 /* Releases the handle; the connection closes (code 0) once nothing uses it. */
 int32_t aster_iroh_conn_free(aster_iroh_rt *rt, aster_iroh_handle conn);
 

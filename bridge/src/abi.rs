@@ -92,6 +92,8 @@ pub mod kind {
     pub const DOC_JOIN: u32 = 28;
     pub const DOC_QUERY: u32 = 29;
     pub const BLOB_REMOTE_SIZE: u32 = 30;
+    /// A connection's selected network path (`aster_iroh_conn_path_watch`).
+    pub const PATH: u32 = 31;
     pub const DEBUG: u32 = 99;
     /// Pushed without a request: gate-0 `after_handshake` asks C++
     /// (iroh 0.97.0 src/endpoint/hooks.rs; docs/transport.md, "Gate 0").
@@ -126,6 +128,11 @@ pub const RELAY_DISABLED: u32 = 0;
 pub const RELAY_DEFAULT: u32 = 1;
 pub const RELAY_STAGING: u32 = 2;
 pub const RELAY_CUSTOM: u32 = 3;
+
+/// `aster_iroh_path_out.kind` / PATH event `code`: the path a connection sends on.
+pub const PATH_NONE: u32 = 0;
+pub const PATH_DIRECT: u32 = 1;
+pub const PATH_RELAY: u32 = 2;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -170,7 +177,14 @@ pub struct aster_iroh_endpoint_cfg {
     pub relay_url: *const c_char,
     pub alpns: *const aster_iroh_bytes,
     pub alpns_len: usize,
+    // ABI 6: read only when struct_size covers them (ENDPOINT_CFG_V5_SIZE is the older size).
+    pub relay_ca_roots: *const aster_iroh_bytes,
+    pub relay_ca_roots_len: usize,
 }
+
+/// `sizeof(aster_iroh_endpoint_cfg)` before `relay_ca_roots` was appended (ABI 5); still
+/// accepted, meaning no extra roots.
+pub const ENDPOINT_CFG_V5_SIZE: usize = offset_of!(aster_iroh_endpoint_cfg, relay_ca_roots);
 
 /// A UDP socket address as bytes: `family` 4 (ip[0..4]) or 6 (ip[0..16]), port in host order.
 #[repr(C)]
@@ -186,7 +200,9 @@ impl aster_iroh_sockaddr {
     pub fn to_std(&self) -> Option<std::net::SocketAddr> {
         use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
         let ip = match self.family {
-            4 => IpAddr::V4(Ipv4Addr::new(self.ip[0], self.ip[1], self.ip[2], self.ip[3])),
+            4 => IpAddr::V4(Ipv4Addr::new(
+                self.ip[0], self.ip[1], self.ip[2], self.ip[3],
+            )),
             6 => IpAddr::V6(Ipv6Addr::from(self.ip)),
             _ => return None,
         };
@@ -237,6 +253,18 @@ pub struct aster_iroh_addr_out {
     pub addrs_len: usize,
 }
 
+/// Output of `aster_iroh_conn_path`: the selected path, the relay URL into a caller buffer.
+#[repr(C)]
+pub struct aster_iroh_path_out {
+    pub struct_size: u32,
+    pub kind: u32,
+    pub addr: aster_iroh_sockaddr,
+    pub rtt_us: u64,
+    pub relay_url: *mut u8,
+    pub relay_cap: usize,
+    pub relay_len: usize,
+}
+
 // Layout pins; keep in sync with include/aster_iroh.h and tests/unit/bridge/abi_layout.c.
 const _: () = assert!(size_of::<aster_iroh_bytes>() == 16);
 const _: () = assert!(size_of::<aster_iroh_event>() == 72);
@@ -250,7 +278,9 @@ const _: () = assert!(offset_of!(aster_iroh_event, data) == 48);
 const _: () = assert!(offset_of!(aster_iroh_event, len) == 56);
 const _: () = assert!(offset_of!(aster_iroh_event, lease) == 64);
 const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 16);
-const _: () = assert!(size_of::<aster_iroh_endpoint_cfg>() == 88);
+const _: () = assert!(size_of::<aster_iroh_endpoint_cfg>() == 104);
+const _: () = assert!(ENDPOINT_CFG_V5_SIZE == 88);
+const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_ca_roots_len) == 96);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, secret_key) == 8);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_mode) == 40);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, max_bidi_streams) == 44);
@@ -273,3 +303,9 @@ const _: () = assert!(offset_of!(aster_iroh_addr_out, id) == 4);
 const _: () = assert!(offset_of!(aster_iroh_addr_out, relay_url) == 40);
 const _: () = assert!(offset_of!(aster_iroh_addr_out, addrs) == 64);
 const _: () = assert!(offset_of!(aster_iroh_addr_out, addrs_len) == 80);
+const _: () = assert!(size_of::<aster_iroh_path_out>() == 64);
+const _: () = assert!(offset_of!(aster_iroh_path_out, kind) == 4);
+const _: () = assert!(offset_of!(aster_iroh_path_out, addr) == 8);
+const _: () = assert!(offset_of!(aster_iroh_path_out, rtt_us) == 32);
+const _: () = assert!(offset_of!(aster_iroh_path_out, relay_url) == 40);
+const _: () = assert!(offset_of!(aster_iroh_path_out, relay_len) == 56);

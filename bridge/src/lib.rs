@@ -35,7 +35,7 @@ use stream::Attempt;
 
 pub use abi::{
     aster_iroh_addr_out, aster_iroh_bytes, aster_iroh_connect_cfg, aster_iroh_sockaddr, aster_iroh_endpoint_cfg, aster_iroh_event,
-    aster_iroh_runtime_cfg,
+    aster_iroh_path_out, aster_iroh_runtime_cfg,
 };
 use abi::{
     kind, status, DOWNLOAD_HASH_SEQ, DOWNLOAD_PROGRESS, EP_CONTENT, EP_GATE, EP_PORTMAPPER,
@@ -45,7 +45,7 @@ use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -449,8 +449,22 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
         let Some(c) = cfg.as_ref() else {
             return status::INVALID_ARG;
         };
-        if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_endpoint_cfg>() {
+        // Versioned by size: ABI 5 callers pass the struct without the relay CA roots.
+        let size = c.struct_size as usize;
+        if size < abi::ENDPOINT_CFG_V5_SIZE {
             return status::INVALID_ARG;
+        }
+        let mut relay_ca_roots = Vec::new();
+        if size >= std::mem::size_of::<aster_iroh_endpoint_cfg>() && c.relay_ca_roots_len > 0 {
+            if c.relay_ca_roots.is_null() {
+                return status::INVALID_ARG;
+            }
+            for b in std::slice::from_raw_parts(c.relay_ca_roots, c.relay_ca_roots_len) {
+                match slice(b.ptr, b.len) {
+                    Some(s) => relay_ca_roots.push(s.to_vec()),
+                    None => return status::INVALID_ARG,
+                }
+            }
         }
         let bind_v4 = match opt_cstr(c.bind_v4) {
             Ok(None) => None,
@@ -500,6 +514,7 @@ pub unsafe extern "C" fn aster_iroh_endpoint_create(
             idle_timeout_ms: c.idle_timeout_ms,
             alpns,
             content: c.flags & EP_CONTENT != 0,
+            relay_ca_roots,
         };
         let weak = Arc::downgrade(&r.shared);
         r.submit(
@@ -648,7 +663,7 @@ pub unsafe extern "C" fn aster_iroh_endpoint_free(rt: *mut aster_iroh_rt, ep: u6
 // Connections
 
 /// The caller's connect config, when it is there and at least as large as this version's
-/// (older callers' shorter structs are refused, as for every versioned struct here).
+/// (shorter structs are refused; only `aster_iroh_endpoint_cfg` still takes an older size).
 unsafe fn connect_cfg<'a>(cfg: *const aster_iroh_connect_cfg) -> Option<&'a aster_iroh_connect_cfg> {
     let c = cfg.as_ref()?;
     ((c.struct_size as usize) >= std::mem::size_of::<aster_iroh_connect_cfg>()).then_some(c)
@@ -834,6 +849,95 @@ pub unsafe extern "C" fn aster_iroh_conn_closed(
             let e = c.conn.closed().await;
             conn_error(&e)
         })
+    })
+}
+
+/// The connection's selected network path now: kind (none/direct/relay), the peer's address
+/// (direct) or the relay URL (written to the caller's buffer, not NUL-terminated), RTT in µs
+/// (0 = unknown). BUFFER_TOO_SMALL (only the lengths written) when `relay_cap` is short.
+///
+/// # Safety
+/// `rt` valid; `out` valid, its buffer writable for `relay_cap` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_conn_path(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    out: *mut aster_iroh_path_out,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(o) = out.as_mut() else {
+            return status::INVALID_ARG;
+        };
+        if (o.struct_size as usize) < std::mem::size_of::<aster_iroh_path_out>() {
+            return status::INVALID_ARG;
+        }
+        let c = get_obj!(r, conn, Conn);
+        let mut watcher = c.conn.paths();
+        let p = node::selected_path(&iroh::Watcher::get(&mut watcher));
+        let url = match &p.addr {
+            Some(iroh::TransportAddr::Relay(u)) => u.to_string(),
+            _ => String::new(),
+        };
+        o.relay_len = url.len();
+        if o.relay_cap < url.len() || (o.relay_url.is_null() && !url.is_empty()) {
+            return status::BUFFER_TOO_SMALL;
+        }
+        o.kind = p.kind();
+        o.rtt_us = p.rtt_us;
+        o.addr = match &p.addr {
+            Some(iroh::TransportAddr::Ip(a)) => aster_iroh_sockaddr::from_std(a),
+            _ => aster_iroh_sockaddr {
+                ip: [0; 16],
+                port: 0,
+                family: 0,
+                reserved: 0,
+            },
+        };
+        if !url.is_empty() {
+            std::ptr::copy_nonoverlapping(url.as_ptr(), o.relay_url, url.len());
+        }
+        status::OK
+    })
+}
+
+/// Continuous watch of the connection's selected path: PATH events (status OK, code = kind,
+/// payload = u64 rtt_us LE, then the sockaddr (direct) or URL (relay)) — first the path when
+/// the op starts, then one per change — until the connection closes (terminal event with its
+/// close status) or the op is cancelled (CANCELLED). `window` as for accept_each. Does not
+/// keep the connection open.
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_conn_path_watch(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    window: u32,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if window == 0 {
+            return status::INVALID_ARG;
+        }
+        let c = get_obj!(r, conn, Conn);
+        let info = c.conn.to_info();
+        drop(c); // the op holds only the weak ConnectionInfo
+        let sem = Arc::new(tokio::sync::Semaphore::new(window as usize));
+        let (op, rx) = r.shared.register(kind::PATH, user_data, Some(sem.clone()));
+        let shared = r.shared.clone();
+        r.shared
+            .spawn_op(r.handle(), op, rx, node::path_watch(shared, op, info, sem));
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
     })
 }
 

@@ -139,6 +139,32 @@ pub struct EndpointParams {
     pub idle_timeout_ms: u32,
     pub alpns: Vec<Vec<u8>>,
     pub content: bool,
+    /// Extra trusted CA certificates (DER) for TLS to relays, on top of the embedded roots.
+    pub relay_ca_roots: Vec<Vec<u8>>,
+}
+
+/// The extra relay CA roots as certificates, each checked on its own: iroh builds its root
+/// store with `add_parsable_certificates`, which silently skips what it cannot parse
+/// (iroh-relay 0.97.0 src/tls.rs `CaRootsConfig::server_cert_verifier`), so a verifier over
+/// just that one root fails exactly when the root is unusable ("no root anchors").
+fn relay_ca_roots(
+    ders: Vec<Vec<u8>>,
+) -> Result<Vec<rustls_pki_types::CertificateDer<'static>>, String> {
+    let provider = iroh::tls::default_provider();
+    let mut roots = Vec::with_capacity(ders.len());
+    for (i, der) in ders.into_iter().enumerate() {
+        let cert = rustls_pki_types::CertificateDer::from(der);
+        iroh::tls::CaRootsConfig::custom([cert.clone()])
+            .server_cert_verifier(provider.clone())
+            .map_err(|e| {
+                format!(
+                    "relay CA root #{}: not a usable X.509 certificate (DER): {e}",
+                    i + 1
+                )
+            })?;
+        roots.push(cert);
+    }
+    Ok(roots)
 }
 
 pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Completion {
@@ -152,24 +178,12 @@ pub async fn create_endpoint(shared: Weak<Shared>, p: EndpointParams) -> Complet
     if let Some(k) = p.secret_key {
         b = b.secret_key(SecretKey::from_bytes(&k));
     }
-    // Issue-14 groundwork, diagnostic only: trust one extra CA (a DER file) for a
-    // self-hosted TLS relay, on top of the embedded web PKI roots (iroh 0.97.0
-    // src/endpoint.rs `Builder::ca_roots_config`, iroh-relay 0.97.0 src/tls.rs). A real
-    // setting belongs in the endpoint config / C ABI (issue 14, item 4).
-    if let Ok(path) = std::env::var("ASTER_IROH_RELAY_CA_DER") {
-        match std::fs::read(&path) {
-            Ok(der) => {
-                b = b.ca_roots_config(
-                    iroh::tls::CaRootsConfig::embedded()
-                        .with_extra_roots([rustls_pki_types::CertificateDer::from(der)]),
-                );
+    if !p.relay_ca_roots.is_empty() {
+        match relay_ca_roots(p.relay_ca_roots) {
+            Ok(roots) => {
+                b = b.ca_roots_config(iroh::tls::CaRootsConfig::embedded().with_extra_roots(roots))
             }
-            Err(e) => {
-                return Completion::err(
-                    status::INVALID_ARG,
-                    format!("ASTER_IROH_RELAY_CA_DER={path}: {e}"),
-                )
-            }
+            Err(msg) => return Completion::err(status::INVALID_ARG, msg),
         }
     }
     if let Some(addr) = p.bind_v4 {
@@ -314,5 +328,139 @@ pub async fn accept_next(ep: Arc<EndpointObj>) -> Completion {
     match rx.recv().await {
         Some(conn) => accepted(conn),
         None => Completion::err(status::CONN_LOCALLY_CLOSED, "endpoint closed"),
+    }
+}
+
+/// The path a connection currently sends on, as iroh's path watcher reports it (iroh 0.97.0
+/// src/endpoint/connection.rs `Connection::paths`, src/socket/remote_map/remote_state/
+/// path_watcher.rs `PathInfo`). `addr` = the peer's IP address (direct) or the relay URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathSnapshot {
+    pub addr: Option<iroh::TransportAddr>,
+    pub rtt_us: u64,
+}
+
+impl PathSnapshot {
+    pub fn kind(&self) -> u32 {
+        match &self.addr {
+            Some(iroh::TransportAddr::Ip(_)) => crate::abi::PATH_DIRECT,
+            Some(iroh::TransportAddr::Relay(_)) => crate::abi::PATH_RELAY,
+            _ => crate::abi::PATH_NONE,
+        }
+    }
+
+    /// PATH event payload: u64 rtt_us (little endian, 0 = unknown), then for a direct path
+    /// the peer's address as an `aster_iroh_sockaddr` (20 bytes), for a relay path the URL.
+    pub fn payload(&self) -> Bytes {
+        let mut b = BytesMut::with_capacity(8 + 64);
+        b.put_u64_le(self.rtt_us);
+        match &self.addr {
+            Some(iroh::TransportAddr::Ip(a)) => {
+                let s = crate::abi::aster_iroh_sockaddr::from_std(a);
+                b.put_slice(&s.ip);
+                b.put_u16_le(s.port);
+                b.put_u8(s.family);
+                b.put_u8(0);
+            }
+            Some(iroh::TransportAddr::Relay(u)) => b.put_slice(u.to_string().as_bytes()),
+            _ => {}
+        }
+        b.freeze()
+    }
+}
+
+/// The selected path in `paths`: an open one when iroh marks several with the selected address
+/// (a closed path keeps its entry in the list).
+pub fn selected_path(paths: &iroh::endpoint::PathInfoList) -> PathSnapshot {
+    let chosen = paths
+        .iter()
+        .filter(|p| p.is_selected())
+        .min_by_key(|p| p.is_closed());
+    match chosen {
+        Some(p) => {
+            let addr = match p.remote_addr() {
+                a @ (iroh::TransportAddr::Ip(_) | iroh::TransportAddr::Relay(_)) => Some(a.clone()),
+                _ => None, // custom transports: not used by the bridge
+            };
+            PathSnapshot {
+                addr,
+                rtt_us: p
+                    .rtt()
+                    .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+                    .unwrap_or(0),
+            }
+        }
+        None => PathSnapshot {
+            addr: None,
+            rtt_us: 0,
+        },
+    }
+}
+
+/// Continuous PATH events for one connection: the selected path when the op starts, then one
+/// per change of the selected path (address or kind; RTT changes alone are not reported), at
+/// most `sem`'s credits ahead of the consumer (a change seen while waiting for credit is
+/// delivered as the latest path, never as a stale one). Holds only a weak handle, so the
+/// connection still closes when its last handle goes; the terminal event says why it closed.
+pub async fn path_watch(
+    shared: Arc<Shared>,
+    op: u64,
+    info: iroh::endpoint::ConnectionInfo,
+    sem: Arc<tokio::sync::Semaphore>,
+) -> Completion {
+    use iroh::Watcher;
+    let closed = info.closed();
+    tokio::pin!(closed);
+    let mut watcher = info.paths();
+    let mut last: Option<Option<iroh::TransportAddr>> = None;
+    let mut watching = true;
+    loop {
+        let now = selected_path(&watcher.get());
+        if last.as_ref() != Some(&now.addr) {
+            let permit = tokio::select! {
+                biased;
+                c = &mut closed => return closed_completion(c),
+                p = sem.acquire() => match p {
+                    Ok(p) => p,
+                    Err(_) => return Completion::err(status::INTERNAL, "credit closed"),
+                },
+            };
+            // The newest path once credit is there.
+            let now = selected_path(&watcher.get());
+            if last.as_ref() != Some(&now.addr) {
+                permit.forget();
+                let c = Completion::ok()
+                    .with_code(now.kind() as u64)
+                    .with_data(now.payload());
+                if !shared.deliver(op, c) {
+                    return Completion::ok(); // cancelled meanwhile; nothing to emit
+                }
+                last = Some(now.addr);
+            }
+        }
+        if !watching {
+            // The watcher ended (the connection closed): only its close reason is left.
+            return match tokio::time::timeout(Duration::from_secs(5), &mut closed).await {
+                Ok(c) => closed_completion(c),
+                Err(_) => Completion::err(status::CONN_LOCALLY_CLOSED, "path watcher ended"),
+            };
+        }
+        tokio::select! {
+            biased;
+            c = &mut closed => return closed_completion(c),
+            r = watcher.updated() => if r.is_err() { watching = false },
+        }
+    }
+}
+
+fn closed_completion(
+    c: Option<(
+        iroh::endpoint::ConnectionError,
+        iroh::endpoint::ConnectionStats,
+    )>,
+) -> Completion {
+    match c {
+        Some((e, _)) => conn_error(&e),
+        None => Completion::err(status::CONN_LOCALLY_CLOSED, "connection dropped"),
     }
 }

@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -612,6 +613,158 @@ TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
   // Leave an unreleased lease in the queue too.
   ASSERT_EQ(aster_iroh_debug_op(b.rt(), 0, b.ud(), nullptr), ASTER_IROH_OK);
   // ~Bridge shuts down with all of the above still pending.
+}
+
+TEST(BridgeAbi, RelayCaRootsGarbageIsRefusedAndOldStructSizeWorks) {
+  Bridge b;
+  const std::string garbage = "this is not a certificate";
+  const std::string fake_der("\x30\x03\x02\x01\x05", 5);  // a DER SEQUENCE, but no X.509
+  for (const std::string* bad : {&garbage, &fake_der}) {
+    aster_iroh_bytes roots[2] = {
+        {reinterpret_cast<const uint8_t*>(bad->data()), bad->size()},
+        {reinterpret_cast<const uint8_t*>(bad->data()), bad->size()}};
+    aster_iroh_endpoint_cfg cfg{};
+    cfg.struct_size = sizeof cfg;
+    cfg.relay_mode = ASTER_IROH_RELAY_DISABLED;
+    cfg.bind_v4 = "127.0.0.1:0";
+    cfg.relay_ca_roots = roots;
+    cfg.relay_ca_roots_len = 2;
+    uint64_t ud = b.ud();
+    ASSERT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, ud, nullptr), ASTER_IROH_OK);
+    auto ev = b.wait(ud);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_INVALID_ARG);
+    EXPECT_EQ(ev->h1, 0u);
+    EXPECT_NE(ev->data.find("relay CA root #1"), std::string::npos) << ev->data;
+    b.pump(50ms);
+    EXPECT_EQ(b.count(ud), 0u);  // exactly one event
+  }
+  // A null array with a length is refused at submit.
+  aster_iroh_endpoint_cfg cfg{};
+  cfg.struct_size = sizeof cfg;
+  cfg.relay_ca_roots_len = 1;
+  EXPECT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, b.ud(), nullptr), ASTER_IROH_INVALID_ARG);
+  // ABI 5 callers pass the struct without the roots (88 bytes): still accepted, and whatever
+  // lies beyond it is not read.
+  cfg.struct_size = offsetof(aster_iroh_endpoint_cfg, relay_ca_roots);
+  cfg.relay_mode = ASTER_IROH_RELAY_DISABLED;
+  cfg.bind_v4 = "127.0.0.1:0";
+  cfg.relay_ca_roots = reinterpret_cast<const aster_iroh_bytes*>(1);  // must not be touched
+  cfg.relay_ca_roots_len = 3;
+  uint64_t ud = b.ud();
+  ASSERT_EQ(aster_iroh_endpoint_create(b.rt(), &cfg, ud, nullptr), ASTER_IROH_OK);
+  auto ev = b.wait(ud);
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->status, ASTER_IROH_OK) << ev->data;
+  EXPECT_NE(ev->h1, 0u);
+}
+
+// PATH payload: u64 rtt_us LE, then the sockaddr (direct).
+aster_iroh_sockaddr path_event_address(const Event& e) {
+  aster_iroh_sockaddr a{};
+  if (e.data.size() >= 28) {
+    std::memcpy(a.ip, e.data.data() + 8, 16);
+    a.port = static_cast<uint16_t>(static_cast<uint8_t>(e.data[24]) |
+                                   static_cast<uint8_t>(e.data[25]) << 8);
+    a.family = static_cast<uint8_t>(e.data[26]);
+  }
+  return a;
+}
+
+TEST(BridgeAbi, ConnectionPathIsDirectOnLoopbackAndWatchEndsOnce) {
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  const auto server_addr = b.addr(server).addrs.at(0);
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+
+  // Watch: the first event is the path at the start (maybe NONE for a moment), then changes,
+  // until the loopback path is selected.
+  uint64_t watch = b.ud();
+  aster_iroh_op watch_op = 0;
+  EXPECT_EQ(aster_iroh_conn_path_watch(b.rt(), p.client_conn, 0, watch, nullptr),
+            ASTER_IROH_INVALID_ARG);  // window 0
+  ASSERT_EQ(aster_iroh_conn_path_watch(b.rt(), p.client_conn, 4, watch, &watch_op),
+            ASTER_IROH_OK);
+  std::optional<Event> direct;
+  for (int i = 0; i < 8 && !direct; ++i) {
+    auto ev = b.wait(watch);
+    ASSERT_TRUE(ev);
+    ASSERT_EQ(ev->status, ASTER_IROH_OK) << ev->data;
+    ASSERT_EQ(ev->kind, static_cast<uint32_t>(ASTER_IROH_EV_PATH));
+    ASSERT_GE(ev->data.size(), 8u);
+    EXPECT_NE(ev->code, static_cast<uint64_t>(ASTER_IROH_PATH_RELAY));  // relays are off
+    if (ev->code == ASTER_IROH_PATH_DIRECT) direct = ev;
+    EXPECT_EQ(aster_iroh_grant(b.rt(), watch_op, 1), ASTER_IROH_OK);
+  }
+  ASSERT_TRUE(direct);
+  const auto seen = path_event_address(*direct);
+  EXPECT_EQ(seen.family, 4);
+  EXPECT_EQ(std::memcmp(seen.ip, server_addr.ip, 4), 0);
+  EXPECT_EQ(seen.port, server_addr.port);
+
+  // The sync call agrees; a short relay buffer is fine for a direct path.
+  aster_iroh_path_out out{};
+  out.struct_size = sizeof out;
+  ASSERT_EQ(aster_iroh_conn_path(b.rt(), p.client_conn, &out), ASTER_IROH_OK);
+  EXPECT_EQ(out.kind, static_cast<uint32_t>(ASTER_IROH_PATH_DIRECT));
+  EXPECT_EQ(out.relay_len, 0u);
+  EXPECT_EQ(out.addr.port, server_addr.port);
+  EXPECT_EQ(std::memcmp(out.addr.ip, server_addr.ip, 4), 0);
+  aster_iroh_path_out small{};
+  small.struct_size = 8;
+  EXPECT_EQ(aster_iroh_conn_path(b.rt(), p.client_conn, &small), ASTER_IROH_INVALID_ARG);
+  EXPECT_EQ(aster_iroh_conn_path(b.rt(), p.client_conn, nullptr), ASTER_IROH_INVALID_ARG);
+  EXPECT_EQ(aster_iroh_conn_path(b.rt(), 12345, &out), ASTER_IROH_NOT_FOUND);
+
+  // A second watch, cancelled: exactly one CANCELLED, nothing after it.
+  uint64_t second = b.ud();
+  aster_iroh_op second_op = 0;
+  ASSERT_EQ(aster_iroh_conn_path_watch(b.rt(), p.client_conn, 1, second, &second_op),
+            ASTER_IROH_OK);
+  auto first = b.wait(second);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, ASTER_IROH_OK);
+  EXPECT_EQ(first->code, static_cast<uint64_t>(ASTER_IROH_PATH_DIRECT));
+  ASSERT_EQ(aster_iroh_cancel(b.rt(), second_op), ASTER_IROH_OK);
+  auto cancelled = b.wait(second);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, ASTER_IROH_CANCELLED);
+  EXPECT_EQ(aster_iroh_cancel(b.rt(), second_op), ASTER_IROH_NOT_FOUND);
+  EXPECT_EQ(aster_iroh_grant(b.rt(), second_op, 1), ASTER_IROH_NOT_FOUND);
+
+  // Closing the connection ends the first watch with one terminal event.
+  ASSERT_EQ(aster_iroh_conn_close(b.rt(), p.client_conn, 7, nullptr, 0), ASTER_IROH_OK);
+  std::optional<Event> end;
+  for (int i = 0; i < 8 && !end; ++i) {
+    auto ev = b.wait(watch);
+    ASSERT_TRUE(ev);
+    if (ev->status != ASTER_IROH_OK) end = ev;
+  }
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->status, ASTER_IROH_CONN_LOCALLY_CLOSED) << end->data;
+  b.pump(100ms);
+  EXPECT_EQ(b.count(watch), 0u);
+  EXPECT_EQ(b.count(second), 0u);
+  EXPECT_EQ(aster_iroh_cancel(b.rt(), watch_op), ASTER_IROH_NOT_FOUND);
+
+  // A watch on a freed connection handle is NOT_FOUND; one started before the free keeps
+  // nothing open and ends once the connection is gone.
+  uint64_t third = b.ud();
+  ASSERT_EQ(aster_iroh_conn_path_watch(b.rt(), p.server_conn, 4, third, nullptr), ASTER_IROH_OK);
+  ASSERT_EQ(aster_iroh_conn_free(b.rt(), p.server_conn), ASTER_IROH_OK);
+  EXPECT_EQ(aster_iroh_conn_path_watch(b.rt(), p.server_conn, 4, b.ud(), nullptr),
+            ASTER_IROH_NOT_FOUND);
+  std::optional<Event> third_end;
+  for (int i = 0; i < 8 && !third_end; ++i) {
+    auto ev = b.wait(third);
+    ASSERT_TRUE(ev);
+    if (ev->status != ASTER_IROH_OK) third_end = ev;
+  }
+  ASSERT_TRUE(third_end);
+  EXPECT_NE(third_end->status, ASTER_IROH_CANCELLED);
+  EXPECT_EQ(aster_iroh_conn_free(b.rt(), p.client_conn), ASTER_IROH_OK);
 }
 
 }  // namespace
