@@ -3,7 +3,9 @@
 // so moving the handle object while an operation is pending is harmless.
 #include "aster/transport/endpoint.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <asio/use_awaitable.hpp>
 
@@ -16,7 +18,7 @@ using detail::RuntimeCore;
 
 // ---- Configuration --------------------------------------------------------------------------
 
-void apply_relay_mode_from_env(EndpointConfig& config) {
+Status apply_relay_mode_from_env(EndpointConfig& config) {
   const char* env = std::getenv("ASTER_RELAY_MODE");
   const std::string value = env ? env : "";
   if (value == "disabled" || value == "off" || value == "none") {
@@ -29,6 +31,15 @@ void apply_relay_mode_from_env(EndpointConfig& config) {
   } else {
     config.relay_mode = RelayMode::kDefault;
   }
+  const char* ca = std::getenv("ASTER_RELAY_CA");
+  if (ca != nullptr && *ca != '\0') {
+    auto certs = read_ca_certificates(ca);
+    if (!certs.is_ok()) {
+      return Status(certs.status().code(), "ASTER_RELAY_CA=" + certs.status().message());
+    }
+    for (auto& c : *certs) config.relay_ca_roots.push_back(std::move(c));
+  }
+  return Status::ok();
 }
 
 // ---- Runtime --------------------------------------------------------------------------------
@@ -128,6 +139,12 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
   cfg.relay_url = config.relay_url.empty() ? nullptr : config.relay_url.c_str();
   cfg.alpns = alpns.data();
   cfg.alpns_len = alpns.size();
+  std::vector<aster_iroh_bytes> roots;
+  for (auto& r : config.relay_ca_roots) {
+    roots.push_back({reinterpret_cast<const uint8_t*>(r.data()), r.size()});
+  }
+  cfg.relay_ca_roots = roots.data();
+  cfg.relay_ca_roots_len = roots.size();
   BridgeEvent ev = co_await core->run(
       [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event*) {
         return aster_iroh_endpoint_create(rt, &cfg, ud, op);
@@ -436,6 +453,143 @@ asio::awaitable<CloseInfo> Connection::closed() {
       break;
   }
   co_return info;
+}
+
+// ---- Connection path ------------------------------------------------------------------------
+
+std::string_view to_string(ConnectionPath::Kind kind) {
+  switch (kind) {
+    case ConnectionPath::Kind::kDirect:
+      return "direct";
+    case ConnectionPath::Kind::kRelay:
+      return "relay";
+    case ConnectionPath::Kind::kNone:
+      break;
+  }
+  return "none";
+}
+
+std::string ConnectionPath::to_string() const {
+  std::string out(transport::to_string(kind));
+  if (kind == Kind::kDirect) {
+    out += ' ';
+    out += transport::to_string(address);
+  } else if (kind == Kind::kRelay) {
+    out += ' ';
+    out += relay_url;
+  }
+  return out;
+}
+
+std::string ConnectionPath::describe() const {
+  std::string out = to_string();
+  if (rtt && kind != Kind::kNone) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " (rtt %.1f ms)", static_cast<double>(rtt->count()) / 1000.0);
+    out += buf;
+  }
+  return out;
+}
+
+bool ConnectionPath::same_route(const ConnectionPath& other) const {
+  if (kind != other.kind) return false;
+  if (kind == Kind::kDirect) return address == other.address;
+  if (kind == Kind::kRelay) return relay_url == other.relay_url;
+  return true;
+}
+
+namespace {
+
+ConnectionPath::Kind path_kind_of(uint64_t kind) {
+  switch (kind) {
+    case ASTER_IROH_PATH_DIRECT:
+      return ConnectionPath::Kind::kDirect;
+    case ASTER_IROH_PATH_RELAY:
+      return ConnectionPath::Kind::kRelay;
+    default:
+      return ConnectionPath::Kind::kNone;
+  }
+}
+
+// A PATH event: code = kind; payload = u64 rtt_us (LE), then the 20 bytes of an
+// aster_iroh_sockaddr (direct) or the URL (relay) (bridge/include/aster_iroh.h).
+Result<ConnectionPath> path_of_event(const BridgeEvent& ev) {
+  const std::string& p = ev.payload;
+  if (p.size() < 8) return Status(StatusCode::kInternal, "PATH event without its payload");
+  ConnectionPath path;
+  path.kind = path_kind_of(ev.code);
+  uint64_t rtt = 0;
+  for (int i = 7; i >= 0; --i) rtt = (rtt << 8) | static_cast<uint8_t>(p[static_cast<size_t>(i)]);
+  if (rtt != 0) path.rtt = std::chrono::microseconds(rtt);
+  if (path.kind == ConnectionPath::Kind::kDirect) {
+    if (p.size() < 8 + 20) return Status(StatusCode::kInternal, "PATH event: short address");
+    aster_iroh_sockaddr a{};
+    std::memcpy(a.ip, p.data() + 8, 16);
+    a.port = static_cast<uint16_t>(static_cast<uint8_t>(p[24]) | static_cast<uint8_t>(p[25]) << 8);
+    a.family = static_cast<uint8_t>(p[26]);
+    path.address = socket_address_of(a);
+  } else if (path.kind == ConnectionPath::Kind::kRelay) {
+    path.relay_url = p.substr(8);
+  }
+  return path;
+}
+
+}  // namespace
+
+Result<ConnectionPath> Connection::path() const {
+  std::string relay(128, '\0');
+  aster_iroh_path_out out{};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    out = aster_iroh_path_out{};
+    out.struct_size = sizeof out;
+    out.relay_url = relay.data();
+    out.relay_cap = relay.size();
+    Status st = detail::call_on(handle_, "connection", [&](aster_iroh_rt* rt, uint64_t h) {
+      return aster_iroh_conn_path(rt, h, &out);
+    });
+    if (st.is_ok()) break;
+    if (st.code() != StatusCode::kOutOfRange || attempt == 1) return st;  // BUFFER_TOO_SMALL
+    relay.resize(out.relay_len);
+  }
+  ConnectionPath path;
+  path.kind = path_kind_of(out.kind);
+  if (out.rtt_us != 0) path.rtt = std::chrono::microseconds(out.rtt_us);
+  if (path.kind == ConnectionPath::Kind::kDirect) path.address = socket_address_of(out.addr);
+  if (path.kind == ConnectionPath::Kind::kRelay) path.relay_url.assign(relay.data(), out.relay_len);
+  return path;
+}
+
+PathWatch Connection::watch_path() const {
+  if (!handle_) return PathWatch();
+  const uint64_t h = handle_.id();
+  return PathWatch(handle_.core()->start_inbox(
+      [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
+        return aster_iroh_conn_path_watch(rt, h, window, ud, op);
+      },
+      [](BridgeEvent&&) {}));  // a PATH event carries no handle
+}
+
+PathWatch::PathWatch(std::shared_ptr<detail::Inbox> inbox) : inbox_(std::move(inbox)) {}
+PathWatch::PathWatch(PathWatch&&) noexcept = default;
+PathWatch& PathWatch::operator=(PathWatch&& other) noexcept {
+  if (this != &other) {
+    close();
+    inbox_ = std::move(other.inbox_);
+  }
+  return *this;
+}
+PathWatch::~PathWatch() { close(); }
+
+void PathWatch::close() {
+  if (inbox_) inbox_->close();
+  inbox_.reset();
+}
+
+asio::awaitable<Result<ConnectionPath>> PathWatch::next() {
+  if (!inbox_) co_return Status(StatusCode::kFailedPrecondition, "path watch not valid");
+  auto inbox = inbox_;  // the watch may be moved or destroyed while this waits
+  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
+  co_return path_of_event(ev);
 }
 
 }  // namespace aster::transport

@@ -70,12 +70,27 @@ struct EndpointConfig {
   bool serve_content = false;
   GateFunction gate;  // empty = no gate-0 hook
   std::chrono::milliseconds hook_timeout{5000};
+  // Extra CA certificates (each one DER X.509 certificate) trusted for TLS to relays, on top
+  // of the embedded web PKI roots: the CA of a self-hosted relay (docs/transport.md, "Relays").
+  // The bridge checks each when the endpoint is created (kInvalidArgument naming the bad one).
+  std::vector<std::string> relay_ca_roots;
 };
 
-// Sets relay_mode/relay_url from ASTER_RELAY_MODE, as 0.1.2 peers read it: `disabled` (also
-// `off`, `none`), `staging`, an http(s) URL (custom relay), anything else or unset → default.
-// Every consumer endpoint the tools create goes through this, so one variable turns relays off.
-void apply_relay_mode_from_env(EndpointConfig& config);
+// The certificates in a CA file's bytes as DER: PEM text with one or more
+// `-----BEGIN CERTIFICATE-----` blocks (other PEM blocks are skipped), or one DER certificate.
+// Checks the framing (base64, the outer DER SEQUENCE spanning the bytes); kInvalidArgument
+// when there is no certificate. The bridge checks the X.509 contents.
+Result<std::vector<std::string>> parse_ca_certificates(std::string_view bytes);
+// parse_ca_certificates() of a file (at most 1 MiB); errors name the path.
+Result<std::vector<std::string>> read_ca_certificates(const std::string& path);
+
+// Sets relay_mode/relay_url from ASTER_RELAY_MODE: `disabled` (also `off`, `none`), `staging`,
+// an http(s) URL (custom relay; our extension, 0.1.2 rejects a URL), anything else or unset →
+// default; and adds the certificates of the file ASTER_RELAY_CA names (PEM or DER) to
+// relay_ca_roots, to trust a self-hosted TLS relay. Every endpoint the tools, aster::Server and
+// aster::Client create goes through this. Fails (kInvalidArgument, message naming
+// ASTER_RELAY_CA and the file) when the file cannot be read or holds no certificate.
+Status apply_relay_mode_from_env(EndpointConfig& config);
 
 enum class CloseKind { kApplication, kTransport, kReset, kTimedOut, kLocallyClosed, kOther };
 struct CloseInfo {
@@ -87,6 +102,49 @@ struct CloseInfo {
 class Endpoint;
 class Runtime;
 struct ContentAccess;  // src/transport/content.cpp
+
+// The network path a connection sends on: the one iroh selected among its paths (iroh 0.97.0
+// src/endpoint/connection.rs `Connection::paths`). A connection usually starts on the relay and
+// moves to a direct path once hole punching succeeds (docs/transport.md, "Connection path").
+struct ConnectionPath {
+  enum class Kind { kNone, kDirect, kRelay };
+  Kind kind = Kind::kNone;  // kNone: no path selected (yet)
+  SocketAddress address;    // kDirect: the peer's address
+  std::string relay_url;    // kRelay: the relay's URL
+  std::optional<std::chrono::microseconds> rtt;  // the path's RTT estimate, when known
+
+  // "direct 203.0.113.2:41236", "relay https://192.0.2.2/" or "none" (no RTT).
+  std::string to_string() const;
+  // to_string() plus " (rtt 0.3 ms)" when the RTT is known.
+  std::string describe() const;
+  // The same path (kind and address/URL), whatever the RTT.
+  bool same_route(const ConnectionPath& other) const;
+  friend bool operator==(const ConnectionPath&, const ConnectionPath&) = default;
+};
+std::string_view to_string(ConnectionPath::Kind kind);  // "none", "direct", "relay"
+
+// Changes of a connection's selected path (Connection::watch_path()): the first next() gives
+// the path when the watch started, each later one the next different path (a new RTT alone is
+// no change; a change while nobody waits is kept, at most 64, oldest first). Once the
+// connection has closed, next() fails with its close status (kUnavailable); a next() waiting
+// when the watch is closed or destroyed completes once with kCancelled, and next() on a closed
+// watch is kFailedPrecondition. Does not keep the connection open. Move-only; io thread only.
+class PathWatch {
+ public:
+  PathWatch() = default;
+  PathWatch(PathWatch&&) noexcept;
+  PathWatch& operator=(PathWatch&&) noexcept;
+  ~PathWatch();  // stops watching
+
+  bool valid() const { return static_cast<bool>(inbox_); }
+  asio::awaitable<Result<ConnectionPath>> next();
+  void close();
+
+ private:
+  friend class Connection;
+  explicit PathWatch(std::shared_ptr<detail::Inbox> inbox);
+  std::shared_ptr<detail::Inbox> inbox_;
+};
 
 class Connection {
  public:
@@ -120,6 +178,10 @@ class Connection {
   Status close(uint64_t code, std::string_view reason);
   // Completes once the connection is closed, saying by whom and why.
   asio::awaitable<CloseInfo> closed();
+  // The path the connection sends on now (sync). kNone for a moment right after connect.
+  Result<ConnectionPath> path() const;
+  // Starts watching the selected path (see PathWatch).
+  PathWatch watch_path() const;
 
  private:
   friend struct detail::HandleAccess;

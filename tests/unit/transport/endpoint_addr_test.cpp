@@ -3,6 +3,7 @@
 #include "aster/transport/endpoint_addr.hpp"
 
 #include <cstdlib>
+#include <fstream>
 
 #include "aster/transport/endpoint.hpp"
 
@@ -202,7 +203,7 @@ TEST(EndpointConfig, RelayModeComesFromTheEnvironment) {
       unsetenv("ASTER_RELAY_MODE");
     }
     EndpointConfig config;
-    apply_relay_mode_from_env(config);
+    EXPECT_TRUE(apply_relay_mode_from_env(config).is_ok());
     return config;
   };
   EXPECT_EQ(mode_for("disabled").relay_mode, RelayMode::kDisabled);
@@ -213,6 +214,126 @@ TEST(EndpointConfig, RelayModeComesFromTheEnvironment) {
   EXPECT_EQ(custom.relay_mode, RelayMode::kCustom);
   EXPECT_EQ(custom.relay_url, "http://127.0.0.1:3340");
   unsetenv("ASTER_RELAY_MODE");
+}
+
+// Two throw-away self-signed P-256 CA certificates (openssl req -x509 -newkey ec, CA:TRUE).
+const char* const kCaPem1 =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBlzCCAT2gAwIBAgIUZca5NAaq+cRuQ5YCZlITo2UC46UwCgYIKoZIzj0EAwIw\n"
+    "IDEeMBwGA1UEAwwVYXN0ZXIgdGVzdCByZWxheSBDQSAxMCAXDTI2MTIwMTA2MDcx\n"
+    "MloYDzIxMjYxMTA3MDYwNzEyWjAgMR4wHAYDVQQDDBVhc3RlciB0ZXN0IHJlbGF5\n"
+    "IENBIDEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATq3WIyTiAQ32aGf3R8jjk5\n"
+    "erMNeoJFIjK/C7YDSGMWeN6iVW3do2kbWRza8UrSqPfE19jx7YSq/gfIk0mXXTl2\n"
+    "o1MwUTAdBgNVHQ4EFgQU1xAwwofo5srHVFfWQUyeTlGuxr4wHwYDVR0jBBgwFoAU\n"
+    "1xAwwofo5srHVFfWQUyeTlGuxr4wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD\n"
+    "AgNIADBFAiEA0omqvnTqJISQLdDgfg61cEaVsubbxWrB0GFRDDZMfVsCIBFAjeBH\n"
+    "UZi8I9WluowdASgAFaxWm8pTTWS60Qbxe6tj\n"
+    "-----END CERTIFICATE-----\n";
+const char* const kCaPem2 =
+    "-----BEGIN CERTIFICATE-----\r\n"
+    "MIIBlzCCAT2gAwIBAgIUfvz7+zBlASBqIc1qf75HGK76FagwCgYIKoZIzj0EAwIw\r\n"
+    "IDEeMBwGA1UEAwwVYXN0ZXIgdGVzdCByZWxheSBDQSAyMCAXDTI2MTIwMTA2MDcx\r\n"
+    "MloYDzIxMjYxMTA3MDYwNzEyWjAgMR4wHAYDVQQDDBVhc3RlciB0ZXN0IHJlbGF5\r\n"
+    "IENBIDIwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQ6qUnIIT1c500QM1aR8T+j\r\n"
+    "9SVlQ0MNGUs+Kr/eNaoxHCF1alxNn5ZDgDHaLahHm2lPVz8+XkVK8TsvMBfupMEX\r\n"
+    "o1MwUTAdBgNVHQ4EFgQUwAg1tIKVpdb46vd5INpIqxw07vwwHwYDVR0jBBgwFoAU\r\n"
+    "wAg1tIKVpdb46vd5INpIqxw07vwwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD\r\n"
+    "AgNIADBFAiBdLJxaCO6Q3O6z4FQv0p6DyhIvTuJyGGgMrg38RtDdYgIhAIp1lW50\r\n"
+    "cBQ3+rdvpedO8qRxXtPP+Ib38RLfgvrksrtx\r\n"
+    "-----END CERTIFICATE-----\r\n";
+
+std::string write_temp(const std::string& name, const std::string& bytes) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+TEST(CaCertificates, PemWithTwoCertificatesAndOtherBlocks) {
+  const std::string pem = std::string("Bag attributes: ignored text\n") + kCaPem1 +
+                          "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+                          "-----END EC PARAMETERS-----\n" +
+                          kCaPem2;
+  auto certs = parse_ca_certificates(pem);
+  ASSERT_TRUE(certs.is_ok()) << certs.status().to_string();
+  ASSERT_EQ(certs->size(), 2u);
+  for (const auto& der : *certs) {
+    EXPECT_EQ(der.size(), 411u);  // `openssl x509 -outform der | wc -c`
+    EXPECT_EQ(static_cast<uint8_t>(der[0]), 0x30);
+  }
+  EXPECT_NE((*certs)[0], (*certs)[1]);
+}
+
+TEST(CaCertificates, DerFileAndEnvironment) {
+  auto pem = parse_ca_certificates(kCaPem1);
+  ASSERT_TRUE(pem.is_ok());
+  const std::string der = pem->at(0);
+  auto again = parse_ca_certificates(der);
+  ASSERT_TRUE(again.is_ok()) << again.status().to_string();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(again->at(0), der);
+
+  // ASTER_RELAY_CA names a DER or PEM file; its certificates are appended to relay_ca_roots.
+  const std::string der_path = write_temp("relay-ca.der", der);
+  const std::string pem_path = write_temp("relay-ca.pem", std::string(kCaPem1) + kCaPem2);
+  unsetenv("ASTER_RELAY_MODE");
+  setenv("ASTER_RELAY_CA", der_path.c_str(), 1);
+  EndpointConfig config;
+  ASSERT_TRUE(apply_relay_mode_from_env(config).is_ok());
+  EXPECT_EQ(config.relay_ca_roots, std::vector<std::string>{der});
+  setenv("ASTER_RELAY_CA", pem_path.c_str(), 1);
+  EndpointConfig two;
+  ASSERT_TRUE(apply_relay_mode_from_env(two).is_ok());
+  EXPECT_EQ(two.relay_ca_roots.size(), 2u);
+  setenv("ASTER_RELAY_CA", "", 1);  // empty = unset
+  EndpointConfig none;
+  ASSERT_TRUE(apply_relay_mode_from_env(none).is_ok());
+  EXPECT_TRUE(none.relay_ca_roots.empty());
+  unsetenv("ASTER_RELAY_CA");
+}
+
+TEST(CaCertificates, GarbageIsAClearError) {
+  for (const std::string& bad : {std::string("hello"), std::string(""),
+                                std::string("\x30\x05\x02\x01", 4),  // DER length past the end
+                                std::string("\x30\x01\x00\x00", 4),  // bytes after the SEQUENCE
+                                std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n"
+                                            "-----END PRIVATE KEY-----\n"),
+                                std::string("-----BEGIN CERTIFICATE-----\nnot base64!\n"
+                                            "-----END CERTIFICATE-----\n"),
+                                std::string("-----BEGIN CERTIFICATE-----\nMIIB\n")}) {
+    auto certs = parse_ca_certificates(bad);
+    EXPECT_FALSE(certs.is_ok()) << bad;
+    EXPECT_EQ(certs.status().code(), StatusCode::kInvalidArgument);
+  }
+  const std::string garbage = write_temp("relay-ca.garbage", "garbage");
+  for (const std::string& path : {garbage, std::string("/nonexistent/relay-ca.pem")}) {
+    setenv("ASTER_RELAY_CA", path.c_str(), 1);
+    EndpointConfig config;
+    Status st = apply_relay_mode_from_env(config);
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("ASTER_RELAY_CA=" + path), std::string::npos) << st.message();
+  }
+  unsetenv("ASTER_RELAY_CA");
+}
+
+TEST(ConnectionPath, Text) {
+  ConnectionPath none;
+  EXPECT_EQ(none.to_string(), "none");
+  EXPECT_EQ(none.describe(), "none");
+  ConnectionPath direct;
+  direct.kind = ConnectionPath::Kind::kDirect;
+  direct.address = SocketAddress(asio::ip::make_address("203.0.113.2"), 41236);
+  EXPECT_EQ(direct.to_string(), "direct 203.0.113.2:41236");
+  direct.rtt = std::chrono::microseconds(312);
+  EXPECT_EQ(direct.describe(), "direct 203.0.113.2:41236 (rtt 0.3 ms)");
+  ConnectionPath relay;
+  relay.kind = ConnectionPath::Kind::kRelay;
+  relay.relay_url = "https://192.0.2.2/";
+  EXPECT_EQ(relay.describe(), "relay https://192.0.2.2/");
+  EXPECT_FALSE(relay.same_route(direct));
+  ConnectionPath direct2 = direct;
+  direct2.rtt = std::chrono::microseconds(900);
+  EXPECT_TRUE(direct.same_route(direct2));
+  EXPECT_FALSE(direct == direct2);
 }
 
 }  // namespace

@@ -169,6 +169,142 @@ TEST(Transport, EchoAndAddress) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+TEST(Transport, ConnectionPathIsDirectOnLoopbackAndWatchEndsOnce) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg));
+        CO_REQUIRE_OK(p);
+        const SocketAddress server = address_of(*p->server).direct_addresses.at(0);
+        // The first path may be kNone for a moment after connect; then the loopback path.
+        PathWatch watch = p->conn.watch_path();
+        CO_REQUIRE(watch.valid());
+        std::optional<ConnectionPath> direct;
+        for (int i = 0; i < 8 && !direct; ++i) {
+          auto path = co_await watch.next();
+          CO_REQUIRE_OK(path);
+          CO_REQUIRE(path->kind != ConnectionPath::Kind::kRelay);  // relays are off
+          if (path->kind == ConnectionPath::Kind::kDirect) direct = *path;
+        }
+        CO_REQUIRE(direct);
+        CO_REQUIRE(direct->address == server);
+        CO_REQUIRE(direct->to_string() == "direct " + to_string(server));
+        auto now = p->conn.path();
+        CO_REQUIRE_OK(now);
+        CO_REQUIRE(now->kind == ConnectionPath::Kind::kDirect);
+        CO_REQUIRE(now->address == server);
+        // A second watch closed locally: next() says kCancelled, exactly once and for good.
+        PathWatch second = p->conn.watch_path();
+        auto first = co_await second.next();
+        CO_REQUIRE_OK(first);
+        CO_REQUIRE(first->same_route(*direct));
+        second.close();
+        CO_REQUIRE(!second.valid());
+        CO_REQUIRE((co_await second.next()).status().code() == StatusCode::kFailedPrecondition);
+        // A pending next() ends when the connection closes, with the close status.
+        CO_REQUIRE_OK(p->conn.close(0, "done"));
+        Result<ConnectionPath> end;
+        for (int i = 0; i < 8; ++i) {
+          end = co_await watch.next();
+          if (!end.is_ok()) break;
+        }
+        CO_REQUIRE(!end.is_ok());
+        CO_REQUIRE(end.status().code() == StatusCode::kUnavailable);
+        auto after = co_await watch.next();  // ended for good, same status
+        CO_REQUIRE(after.status().code() == StatusCode::kUnavailable);
+        // Not valid on a moved-from connection.
+        Connection moved = std::move(p->conn);
+        CO_REQUIRE(!p->conn.path().is_ok());
+        CO_REQUIRE(!p->conn.watch_path().valid());
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
+TEST(Transport, PathWatchDestroyedWhileWaitingCompletesOnce) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg));
+        CO_REQUIRE_OK(p);
+        auto ex = co_await asio::this_coro::executor;
+        auto watch = std::make_unique<PathWatch>(p->conn.watch_path());
+        // Take the events up to the loopback path, then wait for a change that never comes.
+        for (int i = 0; i < 8; ++i) {
+          auto path = co_await watch->next();
+          CO_REQUIRE_OK(path);
+          if (path->kind == ConnectionPath::Kind::kDirect) break;
+        }
+        int completions = 0;
+        std::optional<Status> result;
+        Latch latch(ex, 1);
+        asio::co_spawn(
+            ex,
+            [](PathWatch* w, int* n, std::optional<Status>* out,
+               Latch* l) -> asio::awaitable<void> {
+              auto next = co_await w->next();
+              ++*n;
+              out->emplace(status_of(next));
+              l->count_down();
+            }(watch.get(), &completions, &result, &latch),
+            asio::detached);
+        co_await sleep_for(50ms);
+        watch.reset();
+        co_await latch.wait();
+        co_await sleep_for(100ms);
+        CO_REQUIRE(completions == 1);
+        CO_REQUIRE(result && result->code() == StatusCode::kCancelled);
+        // The connection is unaffected.
+        auto back = co_await echo_once(&p->conn, std::string("still here"));
+        CO_REQUIRE_OK(back);
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
+TEST(Transport, RelayCaRootsAreCheckedWhenTheEndpointIsCreated) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        // A real CA certificate (PEM → DER) is accepted ...
+        const std::string pem =
+            "-----BEGIN CERTIFICATE-----\n"
+            "MIIBlzCCAT2gAwIBAgIUZca5NAaq+cRuQ5YCZlITo2UC46UwCgYIKoZIzj0EAwIw\n"
+            "IDEeMBwGA1UEAwwVYXN0ZXIgdGVzdCByZWxheSBDQSAxMCAXDTI2MTIwMTA2MDcx\n"
+            "MloYDzIxMjYxMTA3MDYwNzEyWjAgMR4wHAYDVQQDDBVhc3RlciB0ZXN0IHJlbGF5\n"
+            "IENBIDEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATq3WIyTiAQ32aGf3R8jjk5\n"
+            "erMNeoJFIjK/C7YDSGMWeN6iVW3do2kbWRza8UrSqPfE19jx7YSq/gfIk0mXXTl2\n"
+            "o1MwUTAdBgNVHQ4EFgQU1xAwwofo5srHVFfWQUyeTlGuxr4wHwYDVR0jBBgwFoAU\n"
+            "1xAwwofo5srHVFfWQUyeTlGuxr4wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQD\n"
+            "AgNIADBFAiEA0omqvnTqJISQLdDgfg61cEaVsubbxWrB0GFRDDZMfVsCIBFAjeBH\n"
+            "UZi8I9WluowdASgAFaxWm8pTTWS60Qbxe6tj\n"
+            "-----END CERTIFICATE-----\n";
+        auto certs = parse_ca_certificates(pem);
+        CO_REQUIRE_OK(certs);
+        auto good = loopback({});
+        good.relay_ca_roots = *certs;
+        auto ep = co_await rt->create_endpoint(std::move(good));
+        CO_REQUIRE_OK(ep);
+        // ... a DER SEQUENCE that is no certificate is refused, naming it.
+        auto bad = loopback({});
+        bad.relay_ca_roots = {certs->at(0), std::string("\x30\x03\x02\x01\x05", 5)};
+        auto refused = co_await rt->create_endpoint(std::move(bad));
+        CO_REQUIRE(!refused.is_ok());
+        CO_REQUIRE(refused.status().code() == StatusCode::kInvalidArgument);
+        CO_REQUIRE(refused.status().message().find("relay CA root #2") != std::string::npos);
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 TEST(Transport, RequestsInEveryThreadShape) {
   for (auto shape : {Runtime::Shape::kCurrentThread, Runtime::Shape::kMultiThread,
                      Runtime::Shape::kSharedThread}) {
