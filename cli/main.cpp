@@ -102,6 +102,7 @@ int main(int argc, char** argv) {
       "Environment:\n"
       "  ASTER_ENDPOINT_ADDR  Producer address for commands that take ADDR, when it is not given\n"
       "  ASTER_RELAY_MODE     disabled | default | staging | <relay URL> (default: default)\n"
+      "  ASTER_RELAY_CA       PEM or DER file: a CA to trust for a self-hosted TLS relay\n"
       "  NO_COLOR             Set to print tables without bold headers\n"
       "\n"
       "Exit status: 0 success, 1 failure, 2 usage error.");

@@ -11,7 +11,7 @@ Result<trust::ConsumerAdmissionResponse> admit_to_producer(
   auto& blocking = *runtime;
   return blocking.run([&]() -> asio::awaitable<Result<trust::ConsumerAdmissionResponse>> {
     transport::EndpointConfig config;
-    transport::apply_relay_mode_from_env(config);
+    ASTER_CO_RETURN_IF_ERROR(transport::apply_relay_mode_from_env(config));
     ASTER_CO_ASSIGN_OR_RETURN(auto endpoint,
                               co_await blocking.runtime().create_endpoint(std::move(config)));
     co_return co_await trust::request_consumer_admission(endpoint, producer, request, options);

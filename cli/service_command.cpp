@@ -2,10 +2,14 @@
 // services. 0.1.2's aster-cli has the generator for `aster service ls` but leaves it commented
 // out in `main` (aster-rpc@0972ac9:cli/aster_cli/shell/plugin.py, register_cli_subcommands);
 // this is our one-shot version of the shell's services table.
+#include <fmt/core.h>
+
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "aster/hex.hpp"
+#include "aster/transport/endpoint.hpp"
 #include "aster/transport/endpoint_addr.hpp"
 #include "aster/trust/consumer_admission.hpp"
 #include "commands.hpp"
@@ -42,6 +46,21 @@ std::string render_services(const trust::ConsumerAdmissionResponse& response, bo
   return out;
 }
 
+// `--json -v`: {"kind": "direct", "address": "203.0.113.2:41236", "rtt_us": 312} or
+// {"kind": "relay", "url": "https://192.0.2.2/", "rtt_us": null}.
+nlohmann::ordered_json path_json(const transport::ConnectionPath& path) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["kind"] = std::string(transport::to_string(path.kind));
+  if (path.kind == transport::ConnectionPath::Kind::kDirect) {
+    j["address"] = transport::to_string(path.address);
+  } else if (path.kind == transport::ConnectionPath::Kind::kRelay) {
+    j["url"] = path.relay_url;
+  }
+  j["rtt_us"] =
+      path.rtt ? nlohmann::ordered_json(path.rtt->count()) : nlohmann::ordered_json(nullptr);
+  return j;
+}
+
 Status run_service_ls(const ServiceLsOptions& options, const CommandContext& context) {
   std::string address_text = options.address;
   if (address_text.empty()) {
@@ -60,7 +79,15 @@ Status run_service_ls(const ServiceLsOptions& options, const CommandContext& con
   trust::ConsumerAdmissionOptions admission;
   admission.timeout = saturating_milliseconds(parse_seconds(options.timeout).value());
   admission.debug = [&context](std::string_view line) { context.debug(line); };
+  // -v: the network path the admission reply came on (direct address or relay URL).
+  std::optional<transport::ConnectionPath> path;
+  if (context.verbose) {
+    admission.on_reply = [&path](const transport::Connection& c) {
+      if (auto p = c.path(); p.is_ok()) path = *p;
+    };
+  }
   ASTER_ASSIGN_OR_RETURN(auto response, admit_to_producer(*address, {}, admission));
+  if (path) fmt::print(stderr, "connection: {}\n", escape_for_terminal(path->describe()));
   if (!response.admitted) {
     return Status(StatusCode::kPermissionDenied,
                   "admission denied by " + short_id(address->id.to_hex()));
@@ -70,6 +97,7 @@ Status run_service_ls(const ServiceLsOptions& options, const CommandContext& con
     doc["services"] = response.services_as_sent;
     doc["registry_namespace"] = response.registry_namespace;
     doc["root_pubkey"] = response.root_pubkey;
+    if (context.verbose) doc["path"] = path ? path_json(*path) : nlohmann::ordered_json(nullptr);
     std::cout << doc.dump(2) << "\n";
   } else {
     std::cout << render_services(response, stdout_wants_style());
@@ -166,7 +194,12 @@ void add_service_commands(CLI::App& app, CommandContext& context) {
       "Environment:\n"
       "  ASTER_ENDPOINT_ADDR  Producer address used when ADDR is not given\n"
       "  ASTER_RELAY_MODE     disabled | default | staging | <relay URL> (default: default)\n"
-      "  NO_COLOR             Set to print the table without bold headers");
+      "  ASTER_RELAY_CA       PEM or DER file of a CA to trust for a self-hosted TLS relay\n"
+      "  NO_COLOR             Set to print the table without bold headers\n"
+      "\n"
+      "With -v, a line on stderr names the network path the admission reply came on:\n"
+      "  connection: direct 203.0.113.2:41236 (rtt 0.3 ms)   or   connection: relay https://…/\n"
+      "(and --json -v adds a \"path\" field).");
   ls->callback([options, &context] { context.finish(run_service_ls(*options, context)); });
 
   auto d = std::make_shared<ServiceDescribeOptions>();

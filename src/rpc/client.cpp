@@ -6,6 +6,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 
 #include "aster/transport/quic_byte_stream.hpp"
@@ -35,6 +36,7 @@ class QuicChannel final : public Channel {
   void close() {
     if (conn_.valid()) (void)conn_.close(0, "normal close");
   }
+  Result<transport::ConnectionPath> path() const { return conn_.path(); }
 
  private:
   transport::Connection conn_;
@@ -48,6 +50,7 @@ struct Client::State {
   ClientOptions options;
   transport::Endpoint endpoint;
   trust::ConsumerAdmissionResponse admission;
+  std::optional<transport::ConnectionPath> admission_path;  // when the admission reply came
   bool connected = false;
   // One aster/1 connection per channel address. While the first caller connects, `connecting`
   // is set and everyone else asking for that address waits on it, so that many calls started at
@@ -80,7 +83,9 @@ asio::awaitable<void> Client::connect() {
   if (!producer.is_ok()) throw std::invalid_argument(producer.status().message());
   if (!s.endpoint.valid()) {
     transport::EndpointConfig config;
-    transport::apply_relay_mode_from_env(config);
+    if (Status relay = transport::apply_relay_mode_from_env(config); !relay.is_ok()) {
+      throw ConnectionError(relay.message());
+    }
     config.serve_content = s.options.serve_content;
     if (s.options.identity.secret_key) config.secret_key = s.options.identity.secret_key->bytes();
     auto endpoint = co_await s.runtime->create_endpoint(std::move(config));
@@ -92,6 +97,9 @@ asio::awaitable<void> Client::connect() {
   trust::ConsumerAdmissionOptions admission;
   admission.timeout = s.options.admission_timeout;  // retries the 0.1.2 close race inside it
   admission.debug = s.options.debug;
+  admission.on_reply = [&s](const transport::Connection& c) {
+    if (auto path = c.path(); path.is_ok()) s.admission_path = *path;
+  };
   auto reply =
       co_await trust::request_consumer_admission(s.endpoint, *producer, request, admission);
   if (!reply.is_ok()) throw ConnectionError(reply.status().message());
@@ -106,6 +114,16 @@ asio::awaitable<void> Client::connect() {
   }
   s.admission = std::move(*reply);
   s.connected = true;
+}
+
+Result<transport::ConnectionPath> Client::connection_path() const {
+  const auto& s = *state_;
+  if (!s.connected) return Status(StatusCode::kFailedPrecondition, "client not connected");
+  for (const auto& [address, slot] : s.channels) {
+    if (slot.channel) return slot.channel->path();
+  }
+  if (s.admission_path) return *s.admission_path;
+  return Status(StatusCode::kUnavailable, "the connection's path is not known");
 }
 
 const std::string& Client::registry_namespace() const {

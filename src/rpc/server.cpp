@@ -158,7 +158,7 @@ asio::awaitable<Status> Server::start() {
       return transport::GateVerdict::deny(403, "not admitted");
     };
   }
-  transport::apply_relay_mode_from_env(config);
+  ASTER_CO_RETURN_IF_ERROR(transport::apply_relay_mode_from_env(config));
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
   ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
   const std::string rpc_address = s.own_address.to_node_addr_b64();

@@ -34,7 +34,8 @@ struct Attempt {
 asio::awaitable<Attempt> attempt_admission(transport::Endpoint& endpoint,
                                            const transport::EndpointAddr& producer,
                                            const ConsumerAdmissionRequest& request,
-                                           milliseconds connect_timeout) {
+                                           milliseconds connect_timeout,
+                                           const ConsumerAdmissionOptions& options) {
   auto connection =
       co_await endpoint.connect(producer, std::string(kConsumerAdmissionAlpn), connect_timeout);
   if (!connection) {
@@ -82,6 +83,7 @@ asio::awaitable<Attempt> attempt_admission(transport::Endpoint& endpoint,
     }
     reply.append(reinterpret_cast<const char*>(chunk->bytes().data()), chunk->size());
   }
+  if (options.on_reply) options.on_reply(*connection);
   if (reply.empty()) {
     // 0.1.2 producers answer nothing on internal errors (e.g. an unknown IID provider).
     co_return Attempt{Status(StatusCode::kUnavailable,
@@ -101,7 +103,8 @@ asio::awaitable<Result<ConsumerAdmissionResponse>> admit_with_retries(
     // The connect's own timeout must not beat the overall deadline to it: that deadline (in
     // request_consumer_admission) is what reports "timed out" and cancels whatever is pending.
     Attempt outcome =
-        co_await attempt_admission(endpoint, producer, request, timeout + milliseconds(1000));
+        co_await attempt_admission(endpoint, producer, request, timeout + milliseconds(1000),
+                                   options);
     if (!outcome.closed_before_reply) co_return std::move(outcome.response);
     if (attempt >= max_attempts) {
       co_return Status(StatusCode::kUnavailable,

@@ -2,6 +2,7 @@
 // running the consumer admission exchange on `aster.consumer_admission`.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -97,6 +98,45 @@ TEST_F(ServiceLs, TwoHundredParallelRunsAllSucceed) {
     }
   }
   EXPECT_EQ(failed, 0) << failed << " of " << kRuns << " failed; first: " << first_error;
+}
+
+// Issue 14, item 3: -v names the network path of the connection to the producer (here the
+// loopback path: relays are off), on stderr; stdout stays the table. --json -v adds "path".
+TEST_F(ServiceLs, VerboseNamesTheConnectionPath) {
+  auto plain = run_command({kAster, "service", "ls", info()["ticket"]});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err.find("connection:"), std::string::npos) << plain.err;
+  auto verbose = run_command({kAster, "service", "ls", "-v", info()["ticket"]});
+  ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("connection: direct "), std::string::npos) << verbose.err;
+  EXPECT_NE(verbose.out.find("Contract id"), std::string::npos) << verbose.out;
+  EXPECT_EQ(verbose.out.find("connection:"), std::string::npos) << verbose.out;
+
+  auto json = run_command({kAster, "-v", "service", "ls", "--json", info()["node_addr_b64"]});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto doc = nlohmann::json::parse(json.out);
+  ASSERT_TRUE(doc["path"].is_object()) << json.out;
+  EXPECT_EQ(doc["path"]["kind"], "direct");
+  EXPECT_TRUE(doc["path"]["address"].is_string());
+  auto plain_json = run_command({kAster, "service", "ls", "--json", info()["node_addr_b64"]});
+  ASSERT_EQ(plain_json.exit_code, 0) << plain_json.err;
+  EXPECT_FALSE(nlohmann::json::parse(plain_json.out).contains("path")) << plain_json.out;
+}
+
+// Issue 14, item 4: a CA file that cannot be used is one clear line and exit 1, before any
+// network traffic.
+TEST(ServiceLsErrors, UnusableRelayCaFileIsOneClearLine) {
+  const std::string id = "b83c22e4c752a1831a21fe131444864bb8510567856421edd6f313322c20c1d7";
+  const std::string garbage = ::testing::TempDir() + "/garbage-ca.pem";
+  std::ofstream(garbage) << "not a certificate\n";
+  for (const std::string& file : {garbage, std::string("/nonexistent/ca.pem")}) {
+    auto result = run_command({kAster, "service", "ls", "--timeout", "3", id},
+                              std::chrono::seconds(30), {"ASTER_RELAY_CA=" + file});
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    EXPECT_NE(result.err.find("error: ASTER_RELAY_CA=" + file + ": "), std::string::npos)
+        << result.err;
+  }
 }
 
 TEST(ServiceLsErrors, MalformedAddressIsOneClearLine) {

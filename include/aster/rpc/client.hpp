@@ -117,6 +117,11 @@ class Client {
   asio::awaitable<Result<registry::RegistryReader>> join_registry(
       registry::FetchOptions options = {});
 
+  // The network path to the producer (transport::ConnectionPath: direct address or relay
+  // URL, RTT): live from the client's `aster/1` connection once one is open, else the path the
+  // admission reply came on. kFailedPrecondition before connect().
+  Result<transport::ConnectionPath> connection_path() const;
+
   // Closes the cached connections (0.1.2: close(0, "normal close")).
   void close();
 

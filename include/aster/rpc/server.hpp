@@ -41,7 +41,8 @@ struct ServerOptions {
   // peer with role "producer". A named peer must exist.
   std::string identity_peer{};
   std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
-  // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
+  // Relay mode comes from ASTER_RELAY_MODE, a CA for a self-hosted TLS relay from ASTER_RELAY_CA
+  // (transport::apply_relay_mode_from_env); start() fails on an unusable CA file.
 
   // Calls (bidi streams) one consumer connection may have open at once. iroh's default, which
   // 0.1.2 keeps, is 100; a consumer past the limit waits for credit (its calls queue), it does

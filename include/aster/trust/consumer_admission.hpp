@@ -48,6 +48,9 @@ struct ConsumerAdmissionOptions {
   AdmissionRetryPolicy retry;
   // Debug-level notes (one line each, e.g. "retrying in 75 ms"); may be empty.
   std::function<void(std::string_view)> debug;
+  // Called once with the connection the reply came on, before the exchange lets it go: e.g. to
+  // read its network path (`aster service ls -v`, aster::Client::connection_path()). May be empty.
+  std::function<void(const transport::Connection&)> on_reply;
 };
 
 // Runs the exchange. A denial is a successful Result with admitted == false; errors are
