@@ -4,7 +4,7 @@
 # relay must already be up (topology.sh up [--block-direct]; the relay started in `relay`).
 #
 # usage: echo_scenario.sh NET_ECHO RELAY_URL LOGDIR [client options: --sizes 1,10 --wait S ...]
-# Env passed through to both sides: ASTER_IROH_TRACE, ASTER_IROH_RELAY_CA_DER.
+# Env passed through to both sides: ASTER_IROH_TRACE, ASTER_RELAY_CA.
 # Logs: LOGDIR/serve.err, LOGDIR/client.out, LOGDIR/client.err. Exit status: the client's.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +14,7 @@ mkdir -p "$logdir"
 topo="$here/topology.sh"
 envs=(ASTER_RELAY_MODE="$relay_url")
 [ -n "${ASTER_IROH_TRACE:-}" ] && envs+=(ASTER_IROH_TRACE="$ASTER_IROH_TRACE")
-[ -n "${ASTER_IROH_RELAY_CA_DER:-}" ] && envs+=(ASTER_IROH_RELAY_CA_DER="$ASTER_IROH_RELAY_CA_DER")
+[ -n "${ASTER_RELAY_CA:-}" ] && envs+=(ASTER_RELAY_CA="$ASTER_RELAY_CA")
 
 "$topo" exec b env "${envs[@]}" "$net_echo" serve >"$logdir/serve.out" 2>"$logdir/serve.err" &
 serve_pid=$!

@@ -8,9 +8,16 @@
 //   aster_net_echo client <node-addr-b64> [--sizes 1,10] [--wait S] [--timeout S]
 //       dials it, optionally waits S seconds (for hole punching), then for each size (MiB)
 //       opens a stream, writes that many bytes while reading the echo back, and prints one
-//       line per size: `echo <MiB> MiB: ok <ms> ms <MB/s>` or `STALL after <bytes> echoed`.
-// Relay settings come from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env);
-// ASTER_IROH_TRACE turns on the bridge's tracing (bridge/src/trace.rs).
+//       line per size: `echo <MiB> MiB: ok <ms> ms <MB/s>` or `STALL after <bytes> echoed`,
+//       each followed by the connection's selected path at that moment:
+//       `path: direct <ip:port> (rtt <ms> ms)` or `path: relay <url> (rtt <ms> ms)`
+//       (Connection::path(); the rtt part only when known). Whenever the selected path changes
+//       (starting from none) it prints `path changed: <kind> <addr> after <ms> ms`, ms since
+//       the connection was established (Connection::watch_path()), taken when this process
+//       sees the change: while the echo keeps the io thread busy that can be tens of ms late.
+// Relay settings come from ASTER_RELAY_MODE and ASTER_RELAY_CA (a PEM/DER CA file for a
+// self-hosted TLS relay; transport::apply_relay_mode_from_env); ASTER_IROH_TRACE turns on the
+// bridge's tracing (bridge/src/trace.rs).
 // Exit status: 0 all echoes complete, 1 a stall or error, 2 usage.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -52,7 +59,7 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 asio::awaitable<Result<Endpoint>> make_endpoint(Runtime& rt, bool serve) {
   EndpointConfig cfg;
   if (serve) cfg.alpns = {kAlpn};
-  apply_relay_mode_from_env(cfg);
+  ASTER_CO_RETURN_IF_ERROR(apply_relay_mode_from_env(cfg));
   cfg.portmapper = false;
   auto ep = co_await rt.create_endpoint(std::move(cfg));
   if (!ep.is_ok()) co_return ep;
@@ -121,6 +128,30 @@ asio::awaitable<int> serve(Runtime& rt) {
       co_return 1;
     }
     asio::co_spawn(ex, serve_connection(std::move(*conn)), asio::detached);
+  }
+}
+
+// Prints `path changed: …` for every change of the selected path until the connection ends.
+asio::awaitable<void> report_path_changes(std::shared_ptr<PathWatch> watch,
+                                          Clock::time_point connected) {
+  ConnectionPath last;  // none
+  for (;;) {
+    auto path = co_await watch->next();
+    if (!path.is_ok()) co_return;
+    if (path->same_route(last)) continue;
+    last = *path;
+    std::printf("path changed: %s after %.1f ms\n", path->to_string().c_str(),
+                ms_since(connected));
+    std::fflush(stdout);
+  }
+}
+
+void print_path(const Connection& conn) {
+  auto path = conn.path();
+  if (path.is_ok()) {
+    std::printf("path: %s\n", path->describe().c_str());
+  } else {
+    std::printf("path: unknown (%s)\n", path.status().to_string().c_str());
   }
 }
 
@@ -193,6 +224,9 @@ asio::awaitable<int> client(Runtime& rt, std::string peer_b64, std::vector<uint6
   }
   std::printf("connected in %.1f ms\n", ms_since(t0));
   std::fflush(stdout);
+  auto watch = std::make_shared<PathWatch>(conn->watch_path());
+  asio::co_spawn(co_await asio::this_coro::executor, report_path_changes(watch, Clock::now()),
+                 asio::detached);
   if (wait_s > 0) co_await sleep_for(std::chrono::milliseconds(static_cast<int>(wait_s * 1000)));
   auto ex = co_await asio::this_coro::executor;
   int rc = 0;
@@ -227,11 +261,13 @@ asio::awaitable<int> client(Runtime& rt, std::string peer_b64, std::vector<uint6
     if (p->read_done && !p->failed) {
       std::printf("echo %llu MiB: ok %.0f ms %.1f MB/s each way\n",
                   static_cast<unsigned long long>(mib), ms, total / (ms * 1e3));
+      print_path(*conn);
     } else if (p->failed) {
       std::printf("echo %llu MiB: ERROR %s (sent %llu, echoed %llu, %.0f ms)\n",
                   static_cast<unsigned long long>(mib), p->error.c_str(),
                   static_cast<unsigned long long>(p->sent),
                   static_cast<unsigned long long>(p->echoed), ms);
+      print_path(*conn);
       rc = 1;
       break;
     } else {
@@ -239,6 +275,7 @@ asio::awaitable<int> client(Runtime& rt, std::string peer_b64, std::vector<uint6
                   "%.0f ms, gave up at %.0f ms\n",
                   static_cast<unsigned long long>(mib), static_cast<unsigned long long>(p->echoed),
                   static_cast<unsigned long long>(p->sent), ms_since(last_change), ms);
+      print_path(*conn);
       rc = 1;
       break;
     }

@@ -6,8 +6,8 @@
 #
 # usage: run_scenarios.sh NET_ECHO [--runs N] [--sizes 1,10] [--timeout S] [--only NAME,...]
 # scenarios: dev-blocked, tls-blocked, tls-nat (direct open: both NATed, hole punching)
-# Needs root (namespaces), nftables, openssl, cargo. The TLS relay needs the bridge's
-# ASTER_IROH_RELAY_CA_DER knob (bridge/src/node.rs), so NET_ECHO must link this branch's bridge.
+# Needs root (namespaces), nftables, openssl, cargo. Our endpoints trust the TLS relay through
+# ASTER_RELAY_CA=<the throw-away CA> (transport::apply_relay_mode_from_env).
 # Output: one line per run; logs under $ASTER_NET_LOGDIR (default /tmp/aster-net-scenarios).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -75,7 +75,7 @@ trap '"$topo" down' EXIT
 "$topo" exec relay "$relay_bin" --dev -c "$logdir/dev.toml" >"$logdir/relay-dev.log" 2>&1 &
 "$topo" exec relay "$relay_bin" -c "$logdir/tls.toml" >"$logdir/relay-tls.log" 2>&1 &
 sleep 1
-export ASTER_IROH_RELAY_CA_DER="$tls/ca.der"
+export ASTER_RELAY_CA="$tls/ca.der"
 
 wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 scenario() {  # name relay-url block(0/1)
