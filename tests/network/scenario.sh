@@ -184,10 +184,11 @@ case "$name" in
     "$topo" up
     start_relay
     start_echo_server
+    # No wait before sending: the path changes while data is in flight (the stall's trigger).
     run_in a "$logdir/client.out" 120 "$ASTER_NET_ECHO" client "$echo_server_addr" \
-      --sizes 1,10 --timeout 30 || fail "echo client: $(cat "$logdir/client.out")"
+      --sizes 1,10,10,10 --timeout 30 || fail "echo client: $(cat "$logdir/client.out")"
     cat "$logdir/client.out"
-    check_echoes "$logdir/client.out" 2
+    check_echoes "$logdir/client.out" 4
     # b's NAT box keeps the port, so the direct path is b's public address.
     check_path "$logdir/client.out" "direct 203.0.113.2:"
     grep -q '^path changed: direct' "$logdir/client.out" || fail "no change to a direct path was reported"
