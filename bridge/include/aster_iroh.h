@@ -301,9 +301,11 @@ typedef struct aster_iroh_path_out {
  * short. Right after connect the kind may still be NONE for a moment. */
 int32_t aster_iroh_conn_path(aster_iroh_rt *rt, aster_iroh_handle conn, aster_iroh_path_out *out);
 /* Continuous watch of the selected path: PATH events (status OK, code = kind, payload = u64
- * rtt_us little endian (0 = unknown), then for DIRECT the peer's address as the 20 bytes of an
- * aster_iroh_sockaddr, for RELAY the URL text, for NONE nothing) — first the path when the op
- * starts, then one per change of the selected path (a new RTT alone is no change). Ends with
+ * rtt_us (0 = unknown), u64 µs from this call to when the bridge saw the path (both little
+ * endian; the event itself may be drained later), then for DIRECT the peer's address as the
+ * 20 bytes of an aster_iroh_sockaddr, for RELAY the URL text, for NONE nothing) — first the
+ * path when the op starts, then one per change of the selected path (a new RTT alone is no
+ * change). Ends with
  * one terminal event: the connection's close status (CONN_*, as conn_closed) or CANCELLED.
  * At most `window` beyond the grants (aster_iroh_grant); a change seen while out of credit is
  * delivered as the newest path. Does not keep the connection open. */

@@ -904,7 +904,8 @@ pub unsafe extern "C" fn aster_iroh_conn_path(
 }
 
 /// Continuous watch of the connection's selected path: PATH events (status OK, code = kind,
-/// payload = u64 rtt_us LE, then the sockaddr (direct) or URL (relay)) — first the path when
+/// payload = u64 rtt_us LE, u64 µs since this call LE, then the sockaddr (direct) or URL
+/// (relay)) — first the path when
 /// the op starts, then one per change — until the connection closes (terminal event with its
 /// close status) or the op is cancelled (CANCELLED). `window` as for accept_each. Does not
 /// keep the connection open.
@@ -926,6 +927,7 @@ pub unsafe extern "C" fn aster_iroh_conn_path_watch(
         if window == 0 {
             return status::INVALID_ARG;
         }
+        let started = std::time::Instant::now();
         let c = get_obj!(r, conn, Conn);
         let info = c.conn.to_info();
         drop(c); // the op holds only the weak ConnectionInfo
@@ -933,7 +935,7 @@ pub unsafe extern "C" fn aster_iroh_conn_path_watch(
         let (op, rx) = r.shared.register(kind::PATH, user_data, Some(sem.clone()));
         let shared = r.shared.clone();
         r.shared
-            .spawn_op(r.handle(), op, rx, node::path_watch(shared, op, info, sem));
+            .spawn_op(r.handle(), op, rx, node::path_watch(shared, op, info, sem, started));
         if !out_op.is_null() {
             *out_op = op;
         }

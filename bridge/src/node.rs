@@ -349,11 +349,13 @@ impl PathSnapshot {
         }
     }
 
-    /// PATH event payload: u64 rtt_us (little endian, 0 = unknown), then for a direct path
-    /// the peer's address as an `aster_iroh_sockaddr` (20 bytes), for a relay path the URL.
-    pub fn payload(&self) -> Bytes {
-        let mut b = BytesMut::with_capacity(8 + 64);
+    /// PATH event payload: u64 rtt_us, u64 µs from the watch's start to when the bridge saw
+    /// this path (both little endian; rtt 0 = unknown), then for a direct path the peer's
+    /// address as an `aster_iroh_sockaddr` (20 bytes), for a relay path the URL.
+    pub fn payload(&self, since_start: Duration) -> Bytes {
+        let mut b = BytesMut::with_capacity(16 + 64);
         b.put_u64_le(self.rtt_us);
+        b.put_u64_le(u64::try_from(since_start.as_micros()).unwrap_or(u64::MAX));
         match &self.addr {
             Some(iroh::TransportAddr::Ip(a)) => {
                 let s = crate::abi::aster_iroh_sockaddr::from_std(a);
@@ -407,6 +409,7 @@ pub async fn path_watch(
     op: u64,
     info: iroh::endpoint::ConnectionInfo,
     sem: Arc<tokio::sync::Semaphore>,
+    started: std::time::Instant,
 ) -> Completion {
     use iroh::Watcher;
     let closed = info.closed();
@@ -431,7 +434,7 @@ pub async fn path_watch(
                 permit.forget();
                 let c = Completion::ok()
                     .with_code(now.kind() as u64)
-                    .with_data(now.payload());
+                    .with_data(now.payload(started.elapsed()));
                 if !shared.deliver(op, c) {
                     return Completion::ok(); // cancelled meanwhile; nothing to emit
                 }

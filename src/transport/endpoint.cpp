@@ -511,27 +511,37 @@ ConnectionPath::Kind path_kind_of(uint64_t kind) {
   }
 }
 
-// A PATH event: code = kind; payload = u64 rtt_us (LE), then the 20 bytes of an
-// aster_iroh_sockaddr (direct) or the URL (relay) (bridge/include/aster_iroh.h).
-Result<ConnectionPath> path_of_event(const BridgeEvent& ev) {
+uint64_t u64_le(std::string_view p, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 8; i-- > 0;) v = (v << 8) | static_cast<uint8_t>(p[at + i]);
+  return v;
+}
+
+// A PATH event: code = kind; payload = u64 rtt_us, u64 µs since the watch started (LE), then
+// the 20 bytes of an aster_iroh_sockaddr (direct) or the URL (relay)
+// (bridge/include/aster_iroh.h aster_iroh_conn_path_watch).
+Result<PathChange> path_of_event(const BridgeEvent& ev,
+                                 std::chrono::steady_clock::time_point started) {
+  constexpr size_t kHead = 16;
   const std::string& p = ev.payload;
-  if (p.size() < 8) return Status(StatusCode::kInternal, "PATH event without its payload");
-  ConnectionPath path;
+  if (p.size() < kHead) return Status(StatusCode::kInternal, "PATH event without its payload");
+  PathChange change;
+  ConnectionPath& path = change.path;
   path.kind = path_kind_of(ev.code);
-  uint64_t rtt = 0;
-  for (int i = 7; i >= 0; --i) rtt = (rtt << 8) | static_cast<uint8_t>(p[static_cast<size_t>(i)]);
-  if (rtt != 0) path.rtt = std::chrono::microseconds(rtt);
+  if (const uint64_t rtt = u64_le(p, 0); rtt != 0) path.rtt = std::chrono::microseconds(rtt);
+  change.at = started + std::chrono::microseconds(u64_le(p, 8));
   if (path.kind == ConnectionPath::Kind::kDirect) {
-    if (p.size() < 8 + 20) return Status(StatusCode::kInternal, "PATH event: short address");
+    if (p.size() < kHead + 20) return Status(StatusCode::kInternal, "PATH event: short address");
     aster_iroh_sockaddr a{};
-    std::memcpy(a.ip, p.data() + 8, 16);
-    a.port = static_cast<uint16_t>(static_cast<uint8_t>(p[24]) | static_cast<uint8_t>(p[25]) << 8);
-    a.family = static_cast<uint8_t>(p[26]);
+    std::memcpy(a.ip, p.data() + kHead, 16);
+    a.port = static_cast<uint16_t>(static_cast<uint8_t>(p[kHead + 16]) |
+                                   static_cast<uint8_t>(p[kHead + 17]) << 8);
+    a.family = static_cast<uint8_t>(p[kHead + 18]);
     path.address = socket_address_of(a);
   } else if (path.kind == ConnectionPath::Kind::kRelay) {
-    path.relay_url = p.substr(8);
+    path.relay_url = p.substr(kHead);
   }
-  return path;
+  return change;
 }
 
 }  // namespace
@@ -562,19 +572,24 @@ Result<ConnectionPath> Connection::path() const {
 PathWatch Connection::watch_path() const {
   if (!handle_) return PathWatch();
   const uint64_t h = handle_.id();
+  const auto started = std::chrono::steady_clock::now();  // the bridge counts from its call
   return PathWatch(handle_.core()->start_inbox(
-      [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
-        return aster_iroh_conn_path_watch(rt, h, window, ud, op);
-      },
-      [](BridgeEvent&&) {}));  // a PATH event carries no handle
+                       [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
+                         return aster_iroh_conn_path_watch(rt, h, window, ud, op);
+                       },
+                       [](BridgeEvent&&) {}),  // a PATH event carries no handle
+                   started);
 }
 
-PathWatch::PathWatch(std::shared_ptr<detail::Inbox> inbox) : inbox_(std::move(inbox)) {}
+PathWatch::PathWatch(std::shared_ptr<detail::Inbox> inbox,
+                     std::chrono::steady_clock::time_point started)
+    : inbox_(std::move(inbox)), started_(started) {}
 PathWatch::PathWatch(PathWatch&&) noexcept = default;
 PathWatch& PathWatch::operator=(PathWatch&& other) noexcept {
   if (this != &other) {
     close();
     inbox_ = std::move(other.inbox_);
+    started_ = other.started_;
   }
   return *this;
 }
@@ -585,11 +600,12 @@ void PathWatch::close() {
   inbox_.reset();
 }
 
-asio::awaitable<Result<ConnectionPath>> PathWatch::next() {
+asio::awaitable<Result<PathChange>> PathWatch::next() {
   if (!inbox_) co_return Status(StatusCode::kFailedPrecondition, "path watch not valid");
   auto inbox = inbox_;  // the watch may be moved or destroyed while this waits
+  const auto started = started_;
   ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
-  co_return path_of_event(ev);
+  co_return path_of_event(ev, started);
 }
 
 }  // namespace aster::transport

@@ -13,8 +13,8 @@
 //       `path: direct <ip:port> (rtt <ms> ms)` or `path: relay <url> (rtt <ms> ms)`
 //       (Connection::path(); the rtt part only when known). Whenever the selected path changes
 //       (starting from none) it prints `path changed: <kind> <addr> after <ms> ms`, ms since
-//       the connection was established (Connection::watch_path()), taken when this process
-//       sees the change: while the echo keeps the io thread busy that can be tens of ms late.
+//       the connection was established to when the bridge saw the change
+//       (Connection::watch_path(); the line itself may come later while the echo is busy).
 // Relay settings come from ASTER_RELAY_MODE and ASTER_RELAY_CA (a PEM/DER CA file for a
 // self-hosted TLS relay; transport::apply_relay_mode_from_env); ASTER_IROH_TRACE turns on the
 // bridge's tracing (bridge/src/trace.rs).
@@ -136,12 +136,12 @@ asio::awaitable<void> report_path_changes(std::shared_ptr<PathWatch> watch,
                                           Clock::time_point connected) {
   ConnectionPath last;  // none
   for (;;) {
-    auto path = co_await watch->next();
-    if (!path.is_ok()) co_return;
-    if (path->same_route(last)) continue;
-    last = *path;
-    std::printf("path changed: %s after %.1f ms\n", path->to_string().c_str(),
-                ms_since(connected));
+    auto change = co_await watch->next();
+    if (!change.is_ok()) co_return;
+    if (change->path.same_route(last)) continue;
+    last = change->path;
+    std::printf("path changed: %s after %.1f ms\n", last.to_string().c_str(),
+                std::chrono::duration<double, std::milli>(change->at - connected).count());
     std::fflush(stdout);
   }
 }
@@ -222,10 +222,11 @@ asio::awaitable<int> client(Runtime& rt, std::string peer_b64, std::vector<uint6
     std::printf("connect failed after %.0f ms: %s\n", ms_since(t0), conn.status().to_string().c_str());
     co_return 1;
   }
+  const auto connected = Clock::now();
   std::printf("connected in %.1f ms\n", ms_since(t0));
   std::fflush(stdout);
   auto watch = std::make_shared<PathWatch>(conn->watch_path());
-  asio::co_spawn(co_await asio::this_coro::executor, report_path_changes(watch, Clock::now()),
+  asio::co_spawn(co_await asio::this_coro::executor, report_path_changes(watch, connected),
                  asio::detached);
   if (wait_s > 0) co_await sleep_for(std::chrono::milliseconds(static_cast<int>(wait_s * 1000)));
   auto ex = co_await asio::this_coro::executor;

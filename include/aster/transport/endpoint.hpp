@@ -123,6 +123,13 @@ struct ConnectionPath {
 };
 std::string_view to_string(ConnectionPath::Kind kind);  // "none", "direct", "relay"
 
+// One report of a PathWatch: the path, and when the bridge saw it — not when this thread got
+// the event, which can be later while the io thread is busy.
+struct PathChange {
+  ConnectionPath path;
+  std::chrono::steady_clock::time_point at;
+};
+
 // Changes of a connection's selected path (Connection::watch_path()): the first next() gives
 // the path when the watch started, each later one the next different path (a new RTT alone is
 // no change; a change while nobody waits is kept, at most 64, oldest first). Once the
@@ -137,13 +144,14 @@ class PathWatch {
   ~PathWatch();  // stops watching
 
   bool valid() const { return static_cast<bool>(inbox_); }
-  asio::awaitable<Result<ConnectionPath>> next();
+  asio::awaitable<Result<PathChange>> next();
   void close();
 
  private:
   friend class Connection;
-  explicit PathWatch(std::shared_ptr<detail::Inbox> inbox);
+  PathWatch(std::shared_ptr<detail::Inbox> inbox, std::chrono::steady_clock::time_point started);
   std::shared_ptr<detail::Inbox> inbox_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 class Connection {

@@ -659,14 +659,14 @@ TEST(BridgeAbi, RelayCaRootsGarbageIsRefusedAndOldStructSizeWorks) {
   EXPECT_NE(ev->h1, 0u);
 }
 
-// PATH payload: u64 rtt_us LE, then the sockaddr (direct).
+// PATH payload: u64 rtt_us, u64 µs since the watch started (LE), then the sockaddr (direct).
 aster_iroh_sockaddr path_event_address(const Event& e) {
   aster_iroh_sockaddr a{};
-  if (e.data.size() >= 28) {
-    std::memcpy(a.ip, e.data.data() + 8, 16);
-    a.port = static_cast<uint16_t>(static_cast<uint8_t>(e.data[24]) |
-                                   static_cast<uint8_t>(e.data[25]) << 8);
-    a.family = static_cast<uint8_t>(e.data[26]);
+  if (e.data.size() >= 36) {
+    std::memcpy(a.ip, e.data.data() + 16, 16);
+    a.port = static_cast<uint16_t>(static_cast<uint8_t>(e.data[32]) |
+                                   static_cast<uint8_t>(e.data[33]) << 8);
+    a.family = static_cast<uint8_t>(e.data[34]);
   }
   return a;
 }
@@ -693,7 +693,7 @@ TEST(BridgeAbi, ConnectionPathIsDirectOnLoopbackAndWatchEndsOnce) {
     ASSERT_TRUE(ev);
     ASSERT_EQ(ev->status, ASTER_IROH_OK) << ev->data;
     ASSERT_EQ(ev->kind, static_cast<uint32_t>(ASTER_IROH_EV_PATH));
-    ASSERT_GE(ev->data.size(), 8u);
+    ASSERT_GE(ev->data.size(), 16u);
     EXPECT_NE(ev->code, static_cast<uint64_t>(ASTER_IROH_PATH_RELAY));  // relays are off
     if (ev->code == ASTER_IROH_PATH_DIRECT) direct = ev;
     EXPECT_EQ(aster_iroh_grant(b.rt(), watch_op, 1), ASTER_IROH_OK);

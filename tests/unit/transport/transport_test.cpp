@@ -182,11 +182,13 @@ TEST(Transport, ConnectionPathIsDirectOnLoopbackAndWatchEndsOnce) {
         PathWatch watch = p->conn.watch_path();
         CO_REQUIRE(watch.valid());
         std::optional<ConnectionPath> direct;
+        const auto before = std::chrono::steady_clock::now();
         for (int i = 0; i < 8 && !direct; ++i) {
-          auto path = co_await watch.next();
-          CO_REQUIRE_OK(path);
-          CO_REQUIRE(path->kind != ConnectionPath::Kind::kRelay);  // relays are off
-          if (path->kind == ConnectionPath::Kind::kDirect) direct = *path;
+          auto change = co_await watch.next();
+          CO_REQUIRE_OK(change);
+          CO_REQUIRE(change->path.kind != ConnectionPath::Kind::kRelay);  // relays are off
+          CO_REQUIRE(change->at >= before - 1ms && change->at <= std::chrono::steady_clock::now());
+          if (change->path.kind == ConnectionPath::Kind::kDirect) direct = change->path;
         }
         CO_REQUIRE(direct);
         CO_REQUIRE(direct->address == server);
@@ -199,13 +201,13 @@ TEST(Transport, ConnectionPathIsDirectOnLoopbackAndWatchEndsOnce) {
         PathWatch second = p->conn.watch_path();
         auto first = co_await second.next();
         CO_REQUIRE_OK(first);
-        CO_REQUIRE(first->same_route(*direct));
+        CO_REQUIRE(first->path.same_route(*direct));
         second.close();
         CO_REQUIRE(!second.valid());
         CO_REQUIRE((co_await second.next()).status().code() == StatusCode::kFailedPrecondition);
         // A pending next() ends when the connection closes, with the close status.
         CO_REQUIRE_OK(p->conn.close(0, "done"));
-        Result<ConnectionPath> end;
+        Result<PathChange> end;
         for (int i = 0; i < 8; ++i) {
           end = co_await watch.next();
           if (!end.is_ok()) break;
@@ -236,9 +238,9 @@ TEST(Transport, PathWatchDestroyedWhileWaitingCompletesOnce) {
         auto watch = std::make_unique<PathWatch>(p->conn.watch_path());
         // Take the events up to the loopback path, then wait for a change that never comes.
         for (int i = 0; i < 8; ++i) {
-          auto path = co_await watch->next();
-          CO_REQUIRE_OK(path);
-          if (path->kind == ConnectionPath::Kind::kDirect) break;
+          auto change = co_await watch->next();
+          CO_REQUIRE_OK(change);
+          if (change->path.kind == ConnectionPath::Kind::kDirect) break;
         }
         int completions = 0;
         std::optional<Status> result;
