@@ -39,7 +39,7 @@ int main() {
         if (!started.is_ok()) {
           std::cerr << "error: " << started.to_string() << "\n";
           exit_code = 1;
-          signals.cancel();
+          io.stop();  // the runtime's event-fd wait would keep io.run() going forever
           co_return;
         }
         std::cout << server.address() << std::endl;

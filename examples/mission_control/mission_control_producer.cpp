@@ -253,7 +253,7 @@ int main(int argc, char** argv) {
         if (!started.is_ok()) {
           std::cerr << "error: " << started.to_string() << "\n";
           exit_code = 1;
-          signals.cancel();
+          io.stop();  // the runtime's event-fd wait would keep io.run() going forever
           co_return;
         }
         if (auth && !server.root_pubkey()) {
