@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "aster/contract/service.hpp"
+#include "aster/rpc/client.hpp"
 #include "aster/rpc/server.hpp"
 #include "aster/transport/blocking.hpp"
 #include "aster/trust/consumer_admission.hpp"
@@ -89,6 +90,49 @@ TEST(ServerAdmission, AThousandAtOnceAllSucceedWithoutRetries) {
   EXPECT_EQ(tally.failed, 0) << tally.first_error;
   EXPECT_EQ(tally.admitted, kAdmissions);
   rt->run(server.close());
+}
+
+// Issue 14, item 3: aster::Client names the network path to the producer (here the loopback
+// direct path: relays off). Before an aster/1 connection exists it is the admission's path.
+TEST(ServerAdmission, ClientReportsTheConnectionPath) {
+  setenv("ASTER_RELAY_MODE", "disabled", 1);
+  auto rt = aster::transport::BlockingRuntime::create().value();
+  aster::Server server(rt->runtime(), {.bind_v4 = "127.0.0.1:0"});
+  aster::rpc::ServiceImpl impl(ping_service());
+  impl.unary<Ping, Ping>("ping", [](Ping p, aster::rpc::CallContext&)
+                                     -> asio::awaitable<aster::Result<Ping>> { co_return p; });
+  server.add(std::move(impl));
+  ASSERT_TRUE(rt->run(server.start()).is_ok());
+  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  const auto producer = aster::transport::parse_endpoint_addr(server.endpoint_addr_b64());
+  ASSERT_TRUE(producer.is_ok());
+  const auto server_address = producer->direct_addresses.at(0);
+  aster::Client client(rt->runtime(), server.endpoint_addr_b64());
+  EXPECT_EQ(client.connection_path().status().code(), aster::StatusCode::kFailedPrecondition);
+  auto path = rt->run([&]() -> asio::awaitable<aster::Result<aster::transport::ConnectionPath>> {
+    co_await client.connect();
+    auto admission = client.connection_path();
+    if (!admission.is_ok()) co_return admission;
+    if (admission->kind == aster::transport::ConnectionPath::Kind::kRelay) co_return admission;
+    // The aster/1 connection's path, live; iroh selects it a moment after the handshake.
+    aster::rpc::RawTransport raw = co_await client.transport(ping_service());
+    for (int i = 0; i < 50; ++i) {
+      auto now = client.connection_path();
+      if (!now.is_ok() || now->kind != aster::transport::ConnectionPath::Kind::kNone) co_return now;
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+    co_return client.connection_path();
+  }());
+  ASSERT_TRUE(path.is_ok()) << path.status().to_string();
+  EXPECT_EQ(path->kind, aster::transport::ConnectionPath::Kind::kDirect) << path->to_string();
+  EXPECT_EQ(path->address, server_address) << path->to_string();
+  rt->run([&]() -> asio::awaitable<void> {
+    client.close();  // its connections belong to the io thread
+    co_return;
+  }());
+  rt->run(server.close());
+  unsetenv("ASTER_RELAY_MODE");
 }
 
 }  // namespace
