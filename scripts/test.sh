@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command: installs and builds what it needs, then runs every test —
 # unit, transport and interop (against the real aster-rpc/aster-cli 0.1.2 from PyPI) in the
-# default build, unit + transport again under ASan/UBSan, and the fuzz smoke runs — inside a
-# loopback-only network namespace.
+# default build, the network tests (our relay and two NATs in namespaces: tests/network), unit +
+# transport again under ASan/UBSan, and the fuzz smoke runs — inside a loopback-only network
+# namespace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,6 +24,13 @@ for preset in "${presets[@]}"; do
   cmake --preset "$preset" -DASTER_REFERENCE_VENV="$venv" >/dev/null
   cmake --build --preset "$preset"
 done
+
+if [[ " ${presets[*]} " == *" default "* ]]; then
+  # The network tests' own relay (iroh-relay 0.97.0), built once into ~/.cache/aster/relay
+  # before any test runs, so a cold build does not compete with timing-sensitive tests.
+  stamp "our relay for tests/network (cached)"
+  tests/network/relay_setup.sh >/dev/null
+fi
 
 status=0
 for preset in "${presets[@]}"; do

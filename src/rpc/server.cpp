@@ -4,7 +4,10 @@
 #include <asio/detached.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <chrono>
 #include <atomic>
 #include <cstdlib>
 #include <ctime>
@@ -159,8 +162,23 @@ asio::awaitable<Status> Server::start() {
     };
   }
   transport::apply_relay_mode_from_env(config);
+  const bool self_hosted_relay = config.relay_mode == transport::RelayMode::kCustom;
   ASTER_CO_ASSIGN_OR_RETURN(s.endpoint, co_await s.runtime->create_endpoint(std::move(config)));
   ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
+  if (self_hosted_relay) {
+    // Our dialers have no address lookup (no pkarr/DNS), so a consumer on another network
+    // reaches us only through the relay URL in our address, and the home relay connects in the
+    // background after bind. With a relay the operator named, wait for it (bounded) so the
+    // address we print and advertise in the rpc channel carries it (docs/transport.md
+    // "Self-hosted relay").
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    const auto give_up = std::chrono::steady_clock::now() + s.options.relay_wait;
+    while (s.own_address.relay_url.empty() && std::chrono::steady_clock::now() < give_up) {
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(asio::use_awaitable);
+      ASTER_CO_ASSIGN_OR_RETURN(s.own_address, s.endpoint.address());
+    }
+  }
   const std::string rpc_address = s.own_address.to_node_addr_b64();
   std::vector<contract::ContractArtifacts> published;
   for (const contract::ServiceDesc* desc : s.dispatcher.services()) {
@@ -297,6 +315,10 @@ asio::awaitable<void> Server::close() {
 
 std::string Server::address() const {
   const auto& addr = state_->own_address;
+  // An aster1 ticket has room for the relay's IP:port only, and 0.1.2 parsers drop even that
+  // (aster-rpc@0972ac9:core/src/ticket.rs); the NodeAddr form, which 0.1.2 also reads, keeps
+  // the relay URL.
+  if (!addr.relay_url.empty()) return addr.to_node_addr_b64();
   transport::AsterTicket ticket;
   ticket.id = addr.id;
   ticket.direct_addresses = addr.direct_addresses;

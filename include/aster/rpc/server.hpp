@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <asio/awaitable.hpp>
 #include <memory>
 #include <optional>
@@ -41,7 +42,10 @@ struct ServerOptions {
   // peer with role "producer". A named peer must exist.
   std::string identity_peer{};
   std::string bind_v4;  // e.g. "127.0.0.1:0"; empty = iroh's default
-  // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env).
+  // Relay mode comes from ASTER_RELAY_MODE (transport::apply_relay_mode_from_env). With a
+  // relay URL there (a self-hosted relay), start() waits up to this long for the home relay so
+  // that address() carries its URL.
+  std::chrono::milliseconds relay_wait{5000};
 
   // Calls (bidi streams) one consumer connection may have open at once. iroh's default, which
   // 0.1.2 keeps, is 100; a consumer past the limit waits for credit (its calls queue), it does
@@ -103,7 +107,9 @@ class Server {
   asio::awaitable<void> close();
 
   // Known once start() succeeded; empty before.
-  std::string address() const;           // aster1… ticket
+  // An aster1… ticket, as 0.1.2 prints it; the NodeAddr form instead when we have a home relay
+  // (a ticket cannot carry the relay URL).
+  std::string address() const;
   std::string endpoint_addr_b64() const;  // base64 NodeAddr (0.1.2's endpoint_addr_b64)
   std::string endpoint_id() const;        // 64 hex
   const std::vector<trust::ServiceSummary>& services() const;
