@@ -1335,7 +1335,10 @@ impl Connection {
                         && self.path_data(path_id).local_status() == PathStatus::Backup)
                         || self.data_needs_validated_path(path_id));
                 let path_should_send = if path_exclusive_only {
-                    can_send.path_exclusive
+                    // aster patch: as noq#444's `may_send_close`, CONNECTION_CLOSE may still
+                    // go on an unvalidated path when no validated Available path exists (then
+                    // only our rule made this path exclusive-only).
+                    can_send.path_exclusive || (can_send.close && !have_available_path)
                 } else {
                     !can_send.is_empty()
                 };

@@ -986,3 +986,150 @@ fn path_open_deadline_is_set_on_send() -> TestResult {
 
     Ok(())
 }
+
+// aster patch: noq#444's own regression test, verbatim from
+// n0-computer/noq@4bf3dc9bf2da77ff69d775d1ab4ca92fd24b77da:noq-proto/src/tests/multipath.rs
+#[test]
+fn path_scheduling_path_status() -> TestResult {
+    let _guard = subscribe();
+    let mut pair = multipath_pair();
+
+    info!("Setting Path 0 to PathStatus::Backup");
+    let prev_status = pair.set_path_status(Client, PathId::ZERO, PathStatus::Backup)?;
+    assert_eq!(prev_status, PathStatus::Available);
+
+    // Send the frame to the server
+    pair.drive();
+
+    assert_eq!(
+        pair.remote_path_status(Server, PathId::ZERO),
+        Some(PathStatus::Backup)
+    );
+
+    info!("Opening Path 1 with PathStatus::Available");
+    let server_addr = pair.addrs_to_server();
+    let path_1 = pair.open_path(Client, server_addr, PathStatus::Available)?;
+    pair.drive();
+
+    let stats_path0_t0 = pair.conn_mut(Client).path_stats(PathId::ZERO).unwrap();
+    let stats_path1_t0 = pair.conn_mut(Client).path_stats(path_1).unwrap();
+
+    info!("Sending STREAM frame");
+    let s = pair.streams(Client).open(Dir::Uni).unwrap();
+    pair.send_stream(Client, s).write(b"hello").unwrap();
+    pair.drive();
+
+    let stats_path0_t1 = pair.conn_mut(Client).path_stats(PathId::ZERO).unwrap();
+    let stats_path1_t1 = pair.conn_mut(Client).path_stats(path_1).unwrap();
+
+    info!("assert");
+    assert!((stats_path0_t1.udp_tx.datagrams - stats_path0_t0.udp_tx.datagrams) == 0);
+    assert!((stats_path1_t1.udp_tx.datagrams - stats_path1_t0.udp_tx.datagrams) > 0);
+
+    Ok(())
+}
+
+/// aster patch (the issue-14 stall, bridge/vendor/NOTE.md): the only validated path has status
+/// Backup (iroh 0.97's relay path) and a new path to an address that never answers is being
+/// validated (a hole-punch path). Stream data beyond one congestion window must wait for the
+/// validated path, not go onto the unvalidated one: the peer never learns that path, so it
+/// never answers our PATH_ABANDON and data sent on it would never be declared lost.
+#[test]
+fn no_stream_data_on_unvalidated_path() -> TestResult {
+    let _guard = subscribe();
+    let mut pair = multipath_pair();
+
+    pair.set_path_status(Client, PathId::ZERO, PathStatus::Backup)?;
+    pair.drive();
+
+    let unreachable = FourTuple {
+        remote: SocketAddr::new(
+            [9, 8, 7, 6].into(),
+            SERVER_PORTS.lock()?.next().ok_or("no port")?,
+        ),
+        local_ip: None,
+    };
+    let path_1 = pair.open_path(Client, unreachable, PathStatus::Available)?;
+
+    // Several initial congestion windows, so path 0 is congestion-blocked while path 1 is
+    // still being validated.
+    const LEN: usize = 64 * 1024;
+    let s = pair.streams(Client).open(Dir::Uni).unwrap();
+    let written = pair.send_stream(Client, s).write(&[0xab; LEN])?;
+    assert_eq!(written, LEN);
+    pair.send_stream(Client, s).finish()?;
+
+    let mut received = 0;
+    let mut finished = false;
+    for _ in 0..100_000 {
+        let active = pair.step();
+        if let Some(id) = pair.streams(Server).accept(Dir::Uni) {
+            assert_eq!(id, s);
+        }
+        if let Ok(mut chunks) = pair.recv_stream(Server, s).read(true) {
+            loop {
+                match chunks.next(usize::MAX) {
+                    Ok(Some(chunk)) => received += chunk.bytes.len(),
+                    Ok(None) => {
+                        finished = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            let _ = chunks.finalize();
+        }
+        if finished || !active {
+            break;
+        }
+    }
+    assert_eq!(
+        received, LEN,
+        "stream stalled: the server got {received} of {LEN} bytes"
+    );
+    assert!(finished);
+
+    // The premise: path 1 never validated.
+    while let Some(event) = pair.poll(Client) {
+        assert!(!matches!(event, Event::Path(PathEvent::Opened { id }) if id == path_1));
+    }
+    Ok(())
+}
+
+/// aster patch: CONNECTION_CLOSE still goes out when the only path is not validated (here, on a
+/// single-path connection, the server is validating the client's new address after a NAT
+/// rebinding), as noq#444's `may_send_close` allows; only data waits for a validated path.
+#[test]
+fn close_on_unvalidated_path() -> TestResult {
+    let _guard = subscribe();
+    let mut pair = ConnPair::default();
+    pair.drive();
+
+    pair.passive_migration(Client);
+    pair.ping(Client);
+    pair.drive_client(); // the server gets a packet from the client's new address
+    pair.drive_server(); // it migrates path 0 and sends a PATH_CHALLENGE there
+    pair.client.inbound.clear(); // lost: path 0 stays unvalidated on the server
+
+    let now = pair.time;
+    pair.close(
+        Server,
+        now,
+        crate::VarInt::from_u32(42),
+        bytes::Bytes::from_static(b"bye"),
+    );
+    pair.drive();
+
+    let mut closed = false;
+    while let Some(event) = pair.poll(Client) {
+        if let Event::ConnectionLost {
+            reason: crate::ConnectionError::ApplicationClosed(close),
+        } = event
+        {
+            assert_eq!(close.error_code, crate::VarInt::from_u32(42));
+            closed = true;
+        }
+    }
+    assert!(closed, "the client never got the server's CONNECTION_CLOSE");
+    Ok(())
+}
