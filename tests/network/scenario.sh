@@ -49,7 +49,7 @@ note "logs in $logdir"
 
 relay_url="https://192.0.2.2"
 # What every endpoint of ours gets: the self-hosted relay and the CA that signed it.
-envs=(ASTER_RELAY_MODE="$relay_url" ASTER_RELAY_CA="$tls/ca.crt" ASTER_IROH_RELAY_CA_DER="$tls/ca.der" HOME="$logdir/home")
+envs=(ASTER_RELAY_MODE="$relay_url" ASTER_RELAY_CA="$tls/ca.crt" HOME="$logdir/home")
 [ -n "${ASTER_IROH_TRACE:-}" ] && envs+=(ASTER_IROH_TRACE="$ASTER_IROH_TRACE")
 
 relay_pid=""
