@@ -6,7 +6,7 @@
 #     ≈650 MB of cargo output in the cache, nothing in the clone;
 #   * a throw-away CA and a relay certificate it signs (P-256, IP SAN 192.0.2.2), for the TLS
 #     relay with QUIC address discovery (webpki refuses a CA:TRUE certificate as the server's).
-# Prints the relay directory on stdout. Needs cargo and openssl.
+# Writes the TLS relay's config (tls.toml) there too. Prints the relay directory on stdout. Needs cargo and openssl.
 set -euo pipefail
 cache="${ASTER_CACHE_DIR:-$HOME/.cache/aster}"
 relay_root="$cache/relay"
@@ -38,4 +38,17 @@ if [ ! -s "$tls/ca.der" ] || [ ! -s "$tls/default.key" ]; then
   cp "$work/ca.key" "$work/ca.crt" "$work/default.key" "$work/default.crt" "$tls/"
   cp "$work/ca.der" "$tls/ca.der"
 fi
+# The TLS relay with QUIC address discovery, as topology.sh's `relay` namespace runs it.
+cat >"$relay_root/tls.toml" <<EOF
+enable_relay = true
+http_bind_addr = "192.0.2.2:80"
+enable_quic_addr_discovery = true
+enable_metrics = false
+[tls]
+https_bind_addr = "192.0.2.2:443"
+quic_bind_addr = "192.0.2.2:7842"
+cert_mode = "Manual"
+manual_cert_path = "$tls/default.crt"
+manual_key_path = "$tls/default.key"
+EOF
 echo "$relay_root"

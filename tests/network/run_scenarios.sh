@@ -23,33 +23,12 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-cache="${ASTER_CACHE_DIR:-$HOME/.cache/aster}"
-relay_root="$cache/relay"
+relay_root="$("$here/relay_setup.sh")"
 relay_bin="$relay_root/bin/iroh-relay"
 logdir="${ASTER_NET_LOGDIR:-/tmp/aster-net-scenarios}"
 topo="$here/topology.sh"
-mkdir -p "$logdir" "$relay_root/tls"
+mkdir -p "$logdir"
 
-if [ ! -x "$relay_bin" ]; then
-  # iroh-relay's own published Cargo.lock (--locked); ≈ 4–6 min cold, 650 MB target dir.
-  echo "building iroh-relay 0.97.0 into $relay_root (once)" >&2
-  CARGO_HOME="${CARGO_HOME:-$cache/cargo-home}" cargo install iroh-relay --version =0.97.0 \
-    --features server --locked --root "$relay_root" --target-dir "$cache/relay-target" >&2
-fi
-
-tls="$relay_root/tls"
-if [ ! -s "$tls/ca.der" ]; then
-  # webpki refuses a CA:TRUE certificate as the server's own, so: a CA, and a leaf it signs.
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
-    -keyout "$tls/ca.key" -out "$tls/ca.crt" -subj "/CN=aster network-test relay CA" 2>/dev/null
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$tls/default.key" -out "$tls/leaf.csr" -subj "/CN=192.0.2.2" 2>/dev/null
-  printf 'subjectAltName=IP:192.0.2.2\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' \
-    >"$tls/leaf.ext"
-  openssl x509 -req -in "$tls/leaf.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
-    -out "$tls/default.crt" -days 3650 -extfile "$tls/leaf.ext" 2>/dev/null
-  openssl x509 -in "$tls/ca.crt" -outform DER -out "$tls/ca.der"
-fi
 # --dev alone binds [::]:3340, which fails with IPv6 off in the namespaces: bind explicitly.
 cat >"$logdir/dev.toml" <<EOF
 enable_relay = true
@@ -57,25 +36,13 @@ http_bind_addr = "192.0.2.2:3340"
 enable_quic_addr_discovery = false
 enable_metrics = false
 EOF
-cat >"$logdir/tls.toml" <<EOF
-enable_relay = true
-http_bind_addr = "192.0.2.2:80"
-enable_quic_addr_discovery = true
-enable_metrics = false
-[tls]
-https_bind_addr = "192.0.2.2:443"
-quic_bind_addr = "192.0.2.2:7842"
-cert_mode = "Manual"
-manual_cert_path = "$tls/default.crt"
-manual_key_path = "$tls/default.key"
-EOF
 
 trap '"$topo" down' EXIT
 "$topo" up
 "$topo" exec relay "$relay_bin" --dev -c "$logdir/dev.toml" >"$logdir/relay-dev.log" 2>&1 &
-"$topo" exec relay "$relay_bin" -c "$logdir/tls.toml" >"$logdir/relay-tls.log" 2>&1 &
+"$topo" exec relay "$relay_bin" -c "$relay_root/tls.toml" >"$logdir/relay-tls.log" 2>&1 &
 sleep 1
-export ASTER_RELAY_CA="$tls/ca.der"
+export ASTER_RELAY_CA="$relay_root/tls/ca.der"
 
 wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 scenario() {  # name relay-url block(0/1)

@@ -62,19 +62,7 @@ cleanup() {
 trap cleanup EXIT
 
 start_relay() {
-  cat >"$logdir/relay.toml" <<EOF
-enable_relay = true
-http_bind_addr = "192.0.2.2:80"
-enable_quic_addr_discovery = true
-enable_metrics = false
-[tls]
-https_bind_addr = "192.0.2.2:443"
-quic_bind_addr = "192.0.2.2:7842"
-cert_mode = "Manual"
-manual_cert_path = "$tls/default.crt"
-manual_key_path = "$tls/default.key"
-EOF
-  "$topo" exec relay "$relay_bin" -c "$logdir/relay.toml" >"$logdir/relay.log" 2>&1 &
+  "$topo" exec relay "$relay_bin" -c "$relay_root/tls.toml" >"$logdir/relay.log" 2>&1 &
   relay_pid=$!
   local _
   for _ in $(seq 1 100); do
