@@ -55,6 +55,9 @@ struct Settings {
   size_t bulk_kib = 1024;
   int bulk_in_flight = 4;
   std::string only;  // comma-separated phases to run (profiling); empty = all
+  // local/client: the bridge's thread shape ("current", the default, or "shared": Asio and
+  // tokio on one thread, docs/transport.md "Thread shape").
+  transport::Runtime::Options runtime;
   bool wants(std::string_view phase) const {
     if (only.empty()) return true;
     std::string_view rest = only;
@@ -314,7 +317,7 @@ int serve() {
 }
 
 int client(const std::string& address, const Settings& s) {
-  auto b = transport::BlockingRuntime::create();
+  auto b = transport::BlockingRuntime::create(s.runtime);
   if (!b) {
     std::cerr << "runtime: " << b.status().to_string() << "\n";
     return 1;
@@ -325,7 +328,7 @@ int client(const std::string& address, const Settings& s) {
 }
 
 int local(const Settings& s) {
-  auto b = transport::BlockingRuntime::create();
+  auto b = transport::BlockingRuntime::create(s.runtime);
   if (!b) {
     std::cerr << "runtime: " << b.status().to_string() << "\n";
     return 1;
@@ -349,7 +352,8 @@ int main(int argc, char** argv) {
   auto usage = [&] {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
-                 "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk]\n",
+                 "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
+                 "[--shape current|shared]\n",
                  argv[0]);
     return 2;
   };
@@ -378,6 +382,13 @@ int main(int argc, char** argv) {
       s.bulk_in_flight = std::max(1, std::atoi(v));
     } else if (a == "--only") {
       s.only = v;
+    } else if (a == "--shape") {
+      const std::string shape = v;
+      if (shape == "shared") {
+        s.runtime.shape = transport::Runtime::Shape::kSharedThread;
+      } else if (shape != "current") {
+        return usage();
+      }
     } else {
       return usage();
     }

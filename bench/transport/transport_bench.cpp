@@ -10,6 +10,7 @@
 // All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
 // Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
 //                              [--shape current|shared|multi:N] [--raw PATH]
+//                              [--only bridge|raw|tcp]   (one side alone, for profilers)
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -456,6 +457,7 @@ int main(int argc, char** argv) {
   bool json = false;
   std::string shape = "current";
   std::string raw = ASTER_RAW_IROH_BENCH;
+  std::string only;  // profiling: run one side only ("bridge", "raw" or "tcp"), no table
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -471,10 +473,12 @@ int main(int argc, char** argv) {
       shape = value();
     } else if (a == "--raw") {
       raw = value();
+    } else if (a == "--only") {
+      only = value();
     } else {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
-                   "[--shape current|shared|multi:N] [--raw PATH]\n",
+                   "[--shape current|shared|multi:N] [--raw PATH] [--only bridge|raw|tcp]\n",
                    argv[0]);
       return 2;
     }
@@ -490,6 +494,27 @@ int main(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "--shape: current, shared or multi:N\n");
     return 2;
+  }
+  if (!only.empty()) {
+    // One side alone, for perf record / strace: its figures as JSON, nothing else running.
+    Figures f;
+    if (only == "bridge" || only == "tcp") {
+      auto b = BlockingRuntime::create(only == "bridge" ? options : Runtime::Options{});
+      if (!b) return 1;
+      f = only == "bridge" ? (*b)->run(run_quic(&(*b)->runtime(), requests, bulk_mib << 20))
+                           : (*b)->run(run_tcp(requests, bulk_mib << 20));
+    } else if (only == "raw") {
+      f = run_raw(raw, requests, bulk_mib, shape == "shared" ? "current" : shape);
+    } else {
+      std::fprintf(stderr, "--only: bridge, raw or tcp\n");
+      return 2;
+    }
+    if (!f.ok) {
+      std::fprintf(stderr, "benchmark failed: %s\n", f.error.c_str());
+      return 1;
+    }
+    std::printf("%s\n", json_of(f).c_str());
+    return 0;
   }
   const double load_before = loadavg();
   std::vector<Figures> bridge, raw_iroh, tcp_rounds;

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 6u
+#define ASTER_IROH_ABI_VERSION 7u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -154,6 +154,20 @@ int32_t aster_iroh_runtime_shutdown(aster_iroh_rt *rt, uint32_t timeout_ms);
  * (the caller's event loop), never from inside another aster_iroh call. The event fd is not
  * signalled in this flavour: poll the queue after every turn. */
 int32_t aster_iroh_runtime_turn(aster_iroh_rt *rt, uint32_t timeout_us);
+/* ASTER_IROH_RT_CALLER_DRIVEN only: runs the caller's event loop inside the bridge runtime
+ * until step returns < 0. Each round calls step(ctx) (the caller drains the queue and runs its
+ * ready work there); step > 0 means work was done: the bridge runs its ready tasks and polls
+ * the network without waiting, then calls step again; 0 means idle: it waits until an event is
+ * queued, at most idle_wait_us. Because step runs on the runtime's own thread inside it, the
+ * aster_iroh calls it makes wake bridge tasks locally, without an eventfd write per wake-up.
+ * step must not unwind, and must not call aster_iroh_runtime_turn/_drive/_shutdown. */
+typedef int64_t (*aster_iroh_step_fn)(void *ctx);
+/* ASTER_IROH_RT_CALLER_DRIVEN only, any thread: ends the current (or next) idle wait of
+ * aster_iroh_runtime_turn/_drive now, so work the caller queued for its loop from another
+ * thread runs at once instead of after idle_wait_us. */
+int32_t aster_iroh_runtime_wake(aster_iroh_rt *rt);
+int32_t aster_iroh_runtime_drive(aster_iroh_rt *rt, aster_iroh_step_fn step, void *ctx,
+                                 uint32_t idle_wait_us);
 /* Non-blocking eventfd owned by rt; readable while events wait. Do not close it. */
 int32_t aster_iroh_runtime_event_fd(aster_iroh_rt *rt);
 /* Moves up to max events into out; never blocks. Returns the count. */

@@ -96,9 +96,12 @@ impl CompletionQueue {
             }
         }
         if st.queue.is_empty() && st.armed {
-            let mut buf = [0u8; 8];
-            // SAFETY: reads into a local buffer; EAGAIN when already clear is fine.
-            unsafe { read(self.fd, buf.as_mut_ptr(), 8) };
+            // Caller-driven runtimes never write the eventfd: nothing to clear.
+            if self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut buf = [0u8; 8];
+                // SAFETY: reads into a local buffer; EAGAIN when already clear is fine.
+                unsafe { read(self.fd, buf.as_mut_ptr(), 8) };
+            }
             st.armed = false;
         }
         n

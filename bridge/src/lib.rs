@@ -45,7 +45,7 @@ use node::{ConnectParams, EndpointParams, HookDecision};
 use runtime::{conn_error, Completion, Obj, Shared};
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -331,6 +331,80 @@ pub unsafe extern "C" fn aster_iroh_runtime_turn(rt: *mut aster_iroh_rt, timeout
                 }
             }
         });
+        status::OK
+    })
+}
+
+/// The caller's step function for `aster_iroh_runtime_drive`.
+pub type StepFn = Option<unsafe extern "C" fn(ctx: *mut std::ffi::c_void) -> i64>;
+
+/// Caller-driven runtime: runs the caller's loop (`step`) inside `block_on` until it returns
+/// < 0. Inside, tokio's thread-local scheduler context is set, so a task spawned or woken by
+/// an aster_iroh call the step makes goes on the local run queue instead of unparking the
+/// driver through its eventfd (tokio `current_thread::Handle::schedule`), which is what made
+/// `aster_iroh_runtime_turn` cost one `write` per request (docs/transport.md "Thread shape").
+///
+/// # Safety
+/// `rt` valid; `step` callable with `ctx` on this thread and never unwinds.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_drive(
+    rt: *mut aster_iroh_rt,
+    step: StepFn,
+    ctx: *mut std::ffi::c_void,
+    idle_wait_us: u32,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(step) = step else {
+            return status::INVALID_ARG;
+        };
+        if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
+            return status::INVALID_ARG;
+        }
+        let Some(t) = r.tokio.as_ref() else {
+            return status::INVALID_ARG;
+        };
+        let shared = r.shared.clone();
+        let idle = Duration::from_micros(idle_wait_us.max(1) as u64);
+        // The step pointer and context are the caller's; they stay valid for this call.
+        let ctx = ctx as usize;
+        t.block_on(async move {
+            loop {
+                let n = step(ctx as *mut std::ffi::c_void);
+                if n < 0 {
+                    break;
+                }
+                if n > 0 {
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                tokio::select! {
+                    biased;
+                    _ = shared.cq.notify.notified() => {}
+                    _ = tokio::time::sleep(idle) => {}
+                }
+            }
+        });
+        status::OK
+    })
+}
+
+/// Ends a caller-driven runtime's idle wait (any thread).
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_wake(rt: *mut aster_iroh_rt) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if r.flavor != abi::RT_CALLER_DRIVEN {
+            return status::INVALID_ARG;
+        }
+        r.shared.cq.notify.notify_one();
         status::OK
     })
 }

@@ -85,6 +85,21 @@ Status Runtime::turn(std::chrono::microseconds wait) {
   core->drain();
   return st;
 }
+Status Runtime::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {
+  if (!core_) return Status(StatusCode::kFailedPrecondition, "runtime moved from");
+  if (shape_ != Shape::kSharedThread) {
+    return Status(StatusCode::kFailedPrecondition, "drive() needs Shape::kSharedThread");
+  }
+  auto core = core_;  // a step may destroy this Runtime; its shutdown waits for the drive
+  return core->drive(step, idle_wait);
+}
+
+void Runtime::wake() {
+  if (!core_ || shape_ != Shape::kSharedThread) return;
+  (void)core_->with_rt([](aster_iroh_rt* rt) { return aster_iroh_runtime_wake(rt); },
+                       int32_t{0});
+}
+
 Runtime::Runtime(Runtime&&) noexcept = default;
 Runtime& Runtime::operator=(Runtime&& other) noexcept {
   if (this != &other) {

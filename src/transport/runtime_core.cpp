@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <vector>
 
 namespace aster::transport::detail {
@@ -101,17 +102,58 @@ void RuntimeCore::wait_readable() {
                  });
 }
 
-void RuntimeCore::drain() {
+size_t RuntimeCore::drain() {
   // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
   // waiting again loses no wakeup. Completions resumed inline below often queue new events
   // (a request's reply), so the loop polls again until the queue is empty before it goes
   // back to epoll.
   aster_iroh_event evs[128];
+  size_t total = 0;
   for (;;) {
     size_t n = with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, 128); }, size_t{0});
     if (n == 0) break;
+    total += n;
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
+  return total;
+}
+
+Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {
+  aster_iroh_rt* rt = nullptr;
+  {
+    std::shared_lock lock(mu_);
+    rt = rt_;
+  }
+  if (!rt) return Status(StatusCode::kCancelled, "runtime shut down");
+  if (driving_) return Status(StatusCode::kFailedPrecondition, "drive() is already running");
+  struct Context {
+    RuntimeCore* core;
+    const std::function<long()>* step;
+    std::exception_ptr error;
+  } ctx{this, &step, nullptr};
+  // The step runs inside the bridge's block_on: nothing may unwind through it, and the
+  // runtime must stay alive until it returns (shutdown() defers itself while driving_).
+  auto trampoline = [](void* p) -> int64_t {
+    auto* c = static_cast<Context*>(p);
+    if (c->core->deferred_shutdown_) return -1;
+    try {
+      const size_t events = c->core->drain();
+      if (c->core->deferred_shutdown_) return -1;
+      const long ran = (*c->step)();
+      if (ran < 0) return -1;
+      return static_cast<int64_t>(events) + ran;
+    } catch (...) {
+      c->error = std::current_exception();
+      return -1;
+    }
+  };
+  driving_ = true;
+  const int32_t st = aster_iroh_runtime_drive(rt, trampoline, &ctx,
+                                              static_cast<uint32_t>(idle_wait.count()));
+  driving_ = false;
+  if (auto timeout = std::exchange(deferred_shutdown_, std::nullopt)) shutdown(*timeout);
+  if (ctx.error) std::rethrow_exception(ctx.error);
+  return status_of_submit(st);
 }
 
 BridgeEvent RuntimeCore::take(const aster_iroh_event& e) {
@@ -193,6 +235,10 @@ void RuntimeCore::set_gate(uint64_t endpoint, GateFunction gate) {
 }
 
 void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
+  if (driving_) {
+    deferred_shutdown_ = timeout;
+    return;
+  }
   aster_iroh_rt* rt = nullptr;
   {
     std::unique_lock lock(mu_);

@@ -66,9 +66,14 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   }
 
   void start();
+  // On the io thread. Inside drive() it is deferred until the drive returns (the bridge
+  // cannot stop the runtime it is running in).
   void shutdown(std::chrono::milliseconds timeout);
   // Completes every queued event's operation (normally run when the event fd is readable).
-  void drain();
+  // Returns how many events it dispatched.
+  size_t drain();
+  // Runtime::drive (caller-driven runtimes only).
+  Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
   void release_lease(uint64_t lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
@@ -182,6 +187,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   uint64_t next_user_data_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
+  bool driving_ = false;                                    // inside drive()
+  std::optional<std::chrono::milliseconds> deferred_shutdown_;  // asked for while driving
 };
 
 // Objects a continuous accept delivered and nobody took yet, at most `kWindow` (the bridge

@@ -11,6 +11,7 @@
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -31,6 +32,7 @@ class BlockingRuntime {
   template <typename T>
   T run(asio::awaitable<T> aw) {
     auto fut = asio::co_spawn(io_, std::move(aw), asio::use_future);
+    runtime_->wake();  // kSharedThread: the io thread may be asleep in the bridge
     return fut.get();
   }
 
@@ -41,8 +43,10 @@ class BlockingRuntime {
     auto signal = std::make_shared<asio::cancellation_signal>();
     auto fut = asio::co_spawn(io_, std::move(aw),
                               asio::bind_cancellation_slot(signal->slot(), asio::use_future));
+    runtime_->wake();
     if (fut.wait_for(timeout) == std::future_status::ready) return fut.get();
     asio::post(io_, [signal] { signal->emit(asio::cancellation_type::all); });
+    runtime_->wake();
     fut.wait();
     return std::nullopt;
   }
@@ -52,6 +56,8 @@ class BlockingRuntime {
   asio::io_context io_{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::optional<Runtime> runtime_;
+  bool leave_drive_ = false;         // kSharedThread: set on the io thread to end the drive
+  std::promise<void> drive_left_;    // kSharedThread: the io thread left the drive
   std::thread thread_;
 };
 

@@ -246,9 +246,10 @@ class Runtime {
   enum class Shape {
     kCurrentThread,  // one tokio current_thread runtime on one bridge thread (default)
     kMultiThread,    // a tokio multi-thread runtime with `worker_threads` workers
-    // tokio current_thread and Asio on one thread: the loop alternates io_context::poll()
-    // and turn() (BlockingRuntime does). Events from other threads to Asio wait up to
-    // kTurnWait while the loop sleeps in the bridge, so use it where iroh is the only source.
+    // tokio current_thread and Asio on one thread: drive() runs io_context::poll() inside
+    // the bridge runtime (BlockingRuntime does), or a loop alternates poll() and turn().
+    // Events from other threads to Asio wait up to kTurnWait while the loop sleeps in the
+    // bridge, so use it where iroh is the only source.
     kSharedThread,
   };
   struct Options {
@@ -270,6 +271,19 @@ class Runtime {
   // for more. Call it from the io thread between io_context::poll() calls.
   static constexpr std::chrono::microseconds kTurnWait{1000};
   Status turn(std::chrono::microseconds wait);
+  // kSharedThread: runs the caller's loop inside the bridge runtime until `step` returns < 0
+  // or shutdown() is called. Each round drains the bridge's completions and calls `step`
+  // (typically io_context::poll(); it returns how much work it did): while there was work the
+  // bridge runs its own ready tasks and network without waiting, when idle it sleeps until an
+  // event arrives, at most `idle_wait`. Bridge calls made from inside wake its tasks on the
+  // same thread with no eventfd write (docs/transport.md "Thread shape"). An exception thrown
+  // by `step` ends the drive and is rethrown here. A shutdown() requested inside runs when the
+  // drive returns.
+  Status drive(const std::function<long()>& step,
+               std::chrono::microseconds idle_wait = kTurnWait);
+  // kSharedThread, any thread: ends the loop's current idle wait in the bridge, so work just
+  // posted to the io_context from another thread runs now rather than within kTurnWait.
+  void wake();
   Shape shape() const { return shape_; }
 
   // Completes every pending operation with kCancelled, closes all endpoints (bounded by

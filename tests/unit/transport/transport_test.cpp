@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -338,6 +339,102 @@ TEST(Transport, RequestsInEveryThreadShape) {
         60s);
     EXPECT_EQ(ok, std::optional<bool>(true)) << "shape " << static_cast<int>(shape);
   }
+}
+
+// Runtime::drive (kSharedThread): Asio runs inside the bridge runtime on the test's thread.
+// A shutdown asked for inside a step waits until the drive returns, and then still completes
+// every waiting operation with kCancelled, exactly once.
+TEST(Transport, DriveServesAndDefersShutdownUntilItReturns) {
+  asio::io_context io;
+  Runtime::Options options;
+  options.shape = Runtime::Shape::kSharedThread;
+  auto created = Runtime::create(io, options);
+  ASSERT_TRUE(created) << created.status().to_string();
+  std::optional<Runtime> runtime(std::move(*created));
+  int echoed = 0, accepts_ended = 0;
+  Status accept_end;
+  bool finished = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto cfg = loopback({kAlpn});  // named first: GCC 12 (docs/rpc.md)
+        auto p = co_await make_peers(&*runtime, std::move(cfg), /*start_echo=*/false);
+        if (!p) {
+          ADD_FAILURE() << p.status().to_string();
+          finished = true;
+          co_return;
+        }
+        auto server = p->server;
+        auto conn = co_await server->accept();
+        if (!conn) {
+          ADD_FAILURE() << conn.status().to_string();
+          finished = true;
+          co_return;
+        }
+        auto served = std::make_shared<Connection>(std::move(*conn));
+        auto ex = co_await asio::this_coro::executor;
+        // Serves requests until the runtime goes away; that accept must end kCancelled.
+        asio::co_spawn(
+            ex,
+            [&, served]() -> asio::awaitable<void> {
+              for (;;) {
+                auto s = co_await served->accept_bi();
+                if (!s) {
+                  accept_end = s.status();
+                  ++accepts_ended;
+                  co_return;
+                }
+                auto req = co_await s->recv.read_all(1024);
+                if (req) (void)co_await s->send.write_and_finish(req->bytes());
+              }
+            },
+            asio::detached);
+        for (int i = 0; i < 20; ++i) {
+          const std::string msg = "drive " + std::to_string(i);
+          auto s = co_await p->conn.open_bi_with(as_bytes(msg));
+          if (!s) break;
+          auto back = co_await s->recv.read_all(1024);
+          if (back && std::string(back->bytes().begin(), back->bytes().end()) == msg) ++echoed;
+        }
+        runtime.reset();  // inside the drive: deferred until it returns
+        EXPECT_EQ(accepts_ended, 0) << "shutdown ran inside the drive";
+        finished = true;
+      },
+      asio::detached);
+  auto* rt = &*runtime;
+  Status st = rt->drive([&]() -> long { return static_cast<long>(io.poll()); });
+  // The Runtime object is gone (reset inside); the drive returned because of it.
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+  io.run();  // the deferred CANCELLED completions
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(echoed, 20);
+  EXPECT_EQ(accepts_ended, 1);
+  EXPECT_EQ(accept_end.code(), StatusCode::kCancelled) << accept_end.to_string();
+}
+
+TEST(Transport, DriveRethrowsAStepExceptionAndNeedsTheSharedShape) {
+  asio::io_context io;
+  auto plain = Runtime::create(io);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->drive([] { return -1L; }).code(), StatusCode::kFailedPrecondition);
+
+  Runtime::Options options;
+  options.shape = Runtime::Shape::kSharedThread;
+  auto shared = Runtime::create(io, options);
+  ASSERT_TRUE(shared);
+  int steps = 0;
+  EXPECT_THROW((void)shared->drive([&]() -> long {
+                 if (++steps == 3) throw std::runtime_error("from the step");
+                 return 1;
+               }),
+               std::runtime_error);
+  EXPECT_EQ(steps, 3);
+  // The runtime still works after the exception: an idle step sleeps, then -1 ends it.
+  steps = 0;
+  EXPECT_TRUE(shared->drive([&]() -> long { return ++steps < 3 ? 0 : -1; },
+                            std::chrono::microseconds(200))
+                  .is_ok());
+  EXPECT_EQ(steps, 3);
 }
 
 TEST(Transport, ThousandConcurrentBidiStreamsOnOneConnection) {
