@@ -267,9 +267,9 @@ rpc::ServerOptions loopback_options() {
   return o;
 }
 
-int serve() {
+int serve(const Settings& s) {
   asio::io_context io;
-  auto runtime = transport::Runtime::create(io);
+  auto runtime = transport::Runtime::create(io, s.runtime);
   if (!runtime) {
     std::cerr << "error: " << runtime.status().to_string() << "\n";
     return 1;
@@ -311,7 +311,12 @@ int serve() {
     in.async_read_some(asio::buffer(buf), on_read);
   };
   in.async_read_some(asio::buffer(buf), on_read);
-  io.run();
+  if (runtime->shape() == transport::Runtime::Shape::kSharedThread) {
+    (void)runtime->drive(
+        [&]() -> long { return io.stopped() ? -1 : static_cast<long>(io.poll()); });
+  } else {
+    io.run();
+  }
   runtime->shutdown();
   return exit_code;
 }
@@ -393,7 +398,7 @@ int main(int argc, char** argv) {
       return usage();
     }
   }
-  if (mode == "serve") return serve();
+  if (mode == "serve") return serve(s);
   if (mode == "client") return client(address, s);
   return local(s);
 }

@@ -3,7 +3,8 @@
 table (or --json). See bench/README.md for what each row means.
 
     bench/rpc/run.py [--build build/release] [--rounds 3] [--seconds 2] [--json] [--rows a,b]
-                     [--smoke] [--upstream DIR] [--mc-producer PATH] [--render FILE]
+                     [--shape shared|current] [--smoke] [--upstream DIR] [--mc-producer PATH]
+                     [--render FILE]
 
 Runs itself inside scripts/netns-run (loopback only). Rows (keys for --rows):
   cpp-cpp        C++ consumer -> C++ producer, two processes (aster_rpc_bench client / serve)
@@ -153,6 +154,8 @@ class Bench:
         self.client_opts = ["--seconds", str(args.seconds), "--stream-items",
                             str(args.stream_items), "--bulk-kib", str(args.bulk_kib),
                             "--bulk-in-flight", str(args.bulk_in_flight)]
+        # The bridge's thread shape for our C++ processes and the transport row.
+        self.shape_opts = ["--shape", args.shape]
         # Generous: four phases of `seconds` plus start-up; Python imports take seconds.
         self.timeout = 60 + 8 * args.seconds
         self.cert = self.key = None
@@ -161,7 +164,7 @@ class Bench:
         return os.path.join(self.tmp, name + ".log")
 
     def cpp_producer(self):
-        return Producer([self.cpp, "serve"], self.env, ready=json_key("address"),
+        return Producer([self.cpp, "serve"] + self.shape_opts, self.env, ready=json_key("address"),
                         log_path=self.log_path("cpp-producer"))
 
     def py_producer(self):
@@ -169,7 +172,7 @@ class Bench:
                         ready=json_key("address"), log_path=self.log_path("py-producer"))
 
     def cpp_client(self, address):
-        argv = [self.cpp, "client", address] + self.client_opts
+        argv = [self.cpp, "client", address] + self.client_opts + self.shape_opts
         return parse_figures(argv, *run_client(argv, self.env, self.timeout))
 
     def py_client(self, address):
@@ -199,7 +202,7 @@ class Bench:
         if key == "cpp-cpp":
             return self.pair(self.cpp_producer, self.cpp_client)
         if key == "cpp-cpp-1proc":
-            argv = [self.cpp, "local"] + self.client_opts
+            argv = [self.cpp, "local"] + self.client_opts + self.shape_opts
             return parse_figures(argv, *run_client(argv, self.env, self.timeout))
         if key == "py-py":
             return self.pair(self.py_producer, self.py_client)
@@ -220,7 +223,8 @@ class Bench:
                 p.stop()
         if key == "transport":
             argv = [self.transport, "--json", "--rounds", "1", "--requests",
-                    str(self.args.transport_requests), "--bulk-mib", str(self.args.transport_mib)]
+                    str(self.args.transport_requests), "--bulk-mib", str(self.args.transport_mib)
+                    ] + self.shape_opts
             rc, out, err = run_client(argv, self.env, 600)
             lines = [l for l in out.splitlines() if l.startswith("{")]
             if rc != 0 or not lines:
@@ -453,6 +457,9 @@ def main():
     p.add_argument("--build", default=os.path.join(SOURCE_DIR, "build/release"))
     p.add_argument("--venv", default=os.environ.get("ASTER_REFERENCE_VENV", DEFAULT_VENV))
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--shape", choices=["current", "shared"], default="shared",
+                   help="the bridge's thread shape in our C++ processes and the transport row "
+                        "(docs/transport.md \"Thread shape\")")
     p.add_argument("--seconds", type=float, default=2.0, help="length of each measured phase")
     p.add_argument("--stream-items", type=int, default=10000)
     p.add_argument("--bulk-kib", type=int, default=1024)

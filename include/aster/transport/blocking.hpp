@@ -22,7 +22,15 @@ namespace aster::transport {
 
 class BlockingRuntime {
  public:
-  static Result<std::unique_ptr<BlockingRuntime>> create(Runtime::Options options = {});
+  // The default shape is kSharedThread: this class owns its loop, so Asio and the bridge
+  // share one thread (Runtime::drive), the fastest shape (docs/transport.md "Thread shape").
+  static Runtime::Options default_options() {
+    Runtime::Options o;
+    o.shape = Runtime::Shape::kSharedThread;
+    return o;
+  }
+  static Result<std::unique_ptr<BlockingRuntime>> create(
+      Runtime::Options options = default_options());
   ~BlockingRuntime();  // shuts the Runtime down on the io thread, then joins it
 
   asio::io_context& io() { return io_; }
