@@ -22,15 +22,10 @@ namespace aster::transport {
 
 class BlockingRuntime {
  public:
-  // The default shape is kSharedThread: this class owns its loop, so Asio and the bridge
-  // share one thread (Runtime::drive), the fastest shape (docs/transport.md "Thread shape").
-  static Runtime::Options default_options() {
-    Runtime::Options o;
-    o.shape = Runtime::Shape::kSharedThread;
-    return o;
-  }
-  static Result<std::unique_ptr<BlockingRuntime>> create(
-      Runtime::Options options = default_options());
+  // Shape::kSharedThread (Runtime::drive) is the fastest shape for one busy runtime, but it
+  // wakes every kTurnWait while idle, so it is not the default (docs/transport.md "Thread
+  // shape").
+  static Result<std::unique_ptr<BlockingRuntime>> create(Runtime::Options options = {});
   ~BlockingRuntime();  // shuts the Runtime down on the io thread, then joins it
 
   asio::io_context& io() { return io_; }
