@@ -302,6 +302,18 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
     })
 }
 
+/// The tokio runtime and shared state of a caller-driven `rt` (turn, drive); None for the
+/// other flavours, a null `rt` or one shut down.
+unsafe fn caller_driven<'a>(
+    rt: *mut aster_iroh_rt,
+) -> Option<(&'a Arc<tokio::runtime::Runtime>, Arc<Shared>)> {
+    let r = rt_ref(rt)?;
+    if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
+        return None;
+    }
+    Some((r.tokio.as_ref()?, r.shared.clone()))
+}
+
 /// Caller-driven runtime: runs ready tasks and polls the network once, then waits up to
 /// `timeout_us` for more (returning early once an event is queued). Call it from one thread
 /// only, never from inside a bridge callback; other flavours return INVALID_ARG.
@@ -311,16 +323,9 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
 #[no_mangle]
 pub unsafe extern "C" fn aster_iroh_runtime_turn(rt: *mut aster_iroh_rt, timeout_us: u32) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else {
+        let Some((t, shared)) = caller_driven(rt) else {
             return status::INVALID_ARG;
         };
-        if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
-            return status::INVALID_ARG;
-        }
-        let Some(t) = r.tokio.as_ref() else {
-            return status::INVALID_ARG;
-        };
-        let shared = r.shared.clone();
         t.block_on(async move {
             if timeout_us == 0 {
                 tokio::task::yield_now().await;
@@ -354,19 +359,9 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
     idle_wait_us: u32,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else {
+        let (Some((t, shared)), Some(step)) = (caller_driven(rt), step) else {
             return status::INVALID_ARG;
         };
-        let Some(step) = step else {
-            return status::INVALID_ARG;
-        };
-        if r.driver.is_some() || r.flavor != abi::RT_CALLER_DRIVEN {
-            return status::INVALID_ARG;
-        }
-        let Some(t) = r.tokio.as_ref() else {
-            return status::INVALID_ARG;
-        };
-        let shared = r.shared.clone();
         let idle = Duration::from_micros(idle_wait_us.max(1) as u64);
         // The step pointer and context are the caller's; they stay valid for this call.
         let ctx = ctx as usize;
