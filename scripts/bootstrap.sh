@@ -7,6 +7,7 @@ packages=(
   libasio-dev libsodium-dev libzstd-dev libmurmurhash-dev nlohmann-json3-dev libcli11-dev
   libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev libicu-dev libtomlplusplus-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc openssl
+  libtcmalloc-minimal4
   clang-14 libclang-rt-14-dev
 )
 missing=()

@@ -8,7 +8,7 @@
 // (default 4), --only unary1,unary64,stream,bulk (a subset of the phases, for profiling).
 // Prints one JSON object:
 //   {"unary1": {"rps", "p50_us", "p99_us", "calls"}, "unary64": {...},
-//    "stream_msgs_per_s", "bulk_mbps", "errors", "first_error"}
+//    "stream_msgs_per_s", "bulk_mbps", "errors", "first_error", "allocator"}
 // Workloads (the same in bench/rpc/rpc_bench.py and grpc_bench.cpp): unary echo of a 64-byte
 // Blob with 1 and with 64 calls in flight (latency per call); server stream of `stream-items`
 // 64-byte Blobs per call, calls back to back; upload of a `bulk-kib` Blob (incompressible
@@ -255,9 +255,9 @@ void print_json(const Figures& f) {
   };
   std::printf(
       "{\"unary1\": %s, \"unary64\": %s, \"stream_msgs_per_s\": %.1f, \"bulk_mbps\": %.1f, "
-      "\"errors\": %zu, \"first_error\": \"%s\"}\n",
+      "\"errors\": %zu, \"first_error\": \"%s\", \"allocator\": \"%s\"}\n",
       lat(f.unary1).c_str(), lat(f.unary64).c_str(), f.stream_msgs_per_s, f.bulk_mbps, f.errors,
-      json_escape(f.first_error).c_str());
+      json_escape(f.first_error).c_str(), ASTER_BENCH_ALLOCATOR);
   std::fflush(stdout);
 }
 

@@ -393,6 +393,11 @@ Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const st
   Figures f;
   std::string cmd = path + " " + std::to_string(requests) + " " + std::to_string(bulk_mib) + " " +
                     shape;
+#ifdef ASTER_BENCH_ALLOCATOR_PATH
+  // Raw iroh gets the allocator this program links (bench/CMakeLists.txt), so the ratios
+  // compare the transports, not malloc implementations.
+  cmd = std::string("LD_PRELOAD=") + ASTER_BENCH_ALLOCATOR_PATH + " " + cmd;
+#endif
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) {
     f.ok = false;
@@ -546,12 +551,15 @@ int main(int argc, char** argv) {
   const double load_after = loadavg();
   const Figures q = median_of(bridge), w = median_of(raw_iroh), t = median_of(tcp_rounds);
   if (json) {
-    std::printf("{\"bridge\": %s, \"raw_iroh\": %s, \"tcp\": %s, \"loadavg\": %.2f}\n",
-                json_of(q).c_str(), json_of(w).c_str(), json_of(t).c_str(), load_after);
+    std::printf("{\"bridge\": %s, \"raw_iroh\": %s, \"tcp\": %s, \"loadavg\": %.2f, "
+                "\"allocator\": \"%s\"}\n",
+                json_of(q).c_str(), json_of(w).c_str(), json_of(t).c_str(), load_after,
+                ASTER_BENCH_ALLOCATOR);
     return 0;
   }
-  std::printf("medians of %d interleaved rounds; shape %s; load average %.2f before, %.2f after\n\n",
-              rounds, shape.c_str(), load_before, load_after);
+  std::printf("medians of %d interleaved rounds; shape %s; allocator %s (all three); load average "
+              "%.2f before, %.2f after\n\n",
+              rounds, shape.c_str(), ASTER_BENCH_ALLOCATOR, load_before, load_after);
   std::printf("| metric | bridge | raw iroh | TCP loopback (Asio) | bridge / raw iroh |\n");
   std::printf("|---|---:|---:|---:|---:|\n");
   std::printf("| RTT p50, 64 B, one stream (µs) | %.1f | %.1f | %.1f | %s |\n", q.p50_us, w.p50_us,
