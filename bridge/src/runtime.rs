@@ -315,7 +315,7 @@ impl Shared {
             let outcome = tokio::select! {
                 biased;
                 _ = rx => return,  // cancelled: cancel() already emitted the terminal event
-                r = CatchUnwind(Box::pin(fut)) => r,
+                r = CatchUnwind(fut) => r,
             };
             let c = outcome.unwrap_or_else(|()| {
                 Completion::err(status::PANIC, "panic inside the bridge operation")
@@ -415,12 +415,15 @@ impl Shared {
 
 /// Polls the inner future under `catch_unwind`, so a panic inside iroh becomes a PANIC event
 /// instead of a lost operation (docs/transport.md "Layers").
-struct CatchUnwind<F>(Pin<Box<F>>);
+struct CatchUnwind<F>(F);
 
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, ()>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: structural pinning of the only field: it is never moved out of the pinned
+        // wrapper (no Unpin impl, no method hands it out by value). This saves boxing every
+        // waiting operation a second time (stream ops arrive boxed already).
+        let inner = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
         match catch_unwind(AssertUnwindSafe(move || inner.poll(cx))) {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
