@@ -107,15 +107,44 @@ size_t RuntimeCore::drain() {
   // waiting again loses no wakeup. Completions resumed inline below often queue new events
   // (a request's reply), so the loop polls again until the queue is empty before it goes
   // back to epoll.
-  aster_iroh_event evs[128];
+  aster_iroh_event evs[kBatch];
   size_t total = 0;
   for (;;) {
-    size_t n = with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, 128); }, size_t{0});
+    size_t n =
+        with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, kBatch); }, size_t{0});
     if (n == 0) break;
     total += n;
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
   return total;
+}
+
+size_t RuntimeCore::hand_over_batch() {
+  if (batch_len_ != 0) return 0;  // the last batch has not run yet (step did not poll)
+  const size_t n = with_rt(
+      [&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, batch_.data(), batch_.size()); },
+      size_t{0});
+  if (n == 0) return 0;
+  batch_len_ = n;
+  // Drive's step runs outside io_context::poll(), where asio::dispatch cannot resume a
+  // waiting coroutine inline: completing there would post every completion one by one from
+  // "another thread" (a locked queue push each, asio/detail/impl/scheduler.ipp
+  // post_immediate_completion). One post per batch instead; inside poll() the batch and
+  // everything it resumes run inline, and their own posts use the thread-private queue.
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->dispatch_batch();
+  });
+  return n;
+}
+
+void RuntimeCore::dispatch_batch() {
+  // Copied out first: a completion may submit, drain or shut down (batch_ stays valid, but
+  // the next hand-over may refill it once batch_len_ is 0).
+  const size_t n = std::exchange(batch_len_, 0);
+  aster_iroh_event evs[kBatch];
+  std::copy_n(batch_.begin(), n, evs);
+  for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
+  drain();  // what the completions queued meanwhile, inline too
 }
 
 Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {
@@ -137,7 +166,7 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
     auto* c = static_cast<Context*>(p);
     if (c->core->deferred_shutdown_) return -1;
     try {
-      const size_t events = c->core->drain();
+      const size_t events = c->core->hand_over_batch();
       if (c->core->deferred_shutdown_) return -1;
       const long ran = (*c->step)();
       if (ran < 0) return -1;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <asio/associated_cancellation_slot.hpp>
+#include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
@@ -12,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/use_awaitable.hpp>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -21,6 +23,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 
@@ -72,6 +75,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // Completes every queued event's operation (normally run when the event fd is readable).
   // Returns how many events it dispatched.
   size_t drain();
+  // drive(): polls one batch of events and posts their dispatch into the io_context, so that
+  // the step's poll() completes them inline (see the .cpp). Returns how many.
+  size_t hand_over_batch();
+  void dispatch_batch();
   // Runtime::drive (caller-driven runtimes only).
   Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
   void release_lease(uint64_t lease);
@@ -87,17 +94,38 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   template <typename Submit>
   asio::awaitable<BridgeEvent> run(Submit submit,
                                    std::function<void(uint64_t)> on_progress = {}) {
-    const uint64_t user_data = next_user_data_++;
-    aster_iroh_op op_id = 0;
+    Submission s = submit_now(submit);
+    if (s.status == ASTER_IROH_DONE) co_return take(s.now);
+    if (s.status != ASTER_IROH_OK) co_return rejected(s.status);
+    auto waiting = wait(s, std::move(on_progress));  // named: no temporary across co_await (GCC 12)
+    co_return co_await std::move(waiting);
+  }
+
+  // The two halves of run(), for callers that are coroutines already (run_on): submitting
+  // needs no coroutine frame of its own, and wait() is only the asio initiation.
+  struct Submission {
+    int32_t status = ASTER_IROH_CANCELLED;
+    uint64_t user_data = 0;
+    aster_iroh_op op = 0;
     aster_iroh_event now{};
-    const int32_t st =
-        with_rt([&](aster_iroh_rt* rt) { return submit(rt, user_data, &op_id, &now); },
-                int32_t{ASTER_IROH_CANCELLED});
-    if (st == ASTER_IROH_DONE) co_return take(now);
-    if (st != ASTER_IROH_OK) co_return rejected(st);
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
-        [this, user_data, op_id, &on_progress](auto handler) {
-          wait_for(user_data, op_id, std::move(handler), std::move(on_progress));
+  };
+  template <typename Submit>
+  Submission submit_now(Submit& submit) {
+    Submission s;
+    s.user_data = next_user_data_++;
+    s.status = with_rt(
+        [&](aster_iroh_rt* rt) { return submit(rt, s.user_data, &s.op, &s.now); },
+        int32_t{ASTER_IROH_CANCELLED});
+    return s;
+  }
+  // Waits for the terminal event of a submission that returned ASTER_IROH_OK. The caller
+  // keeps this RuntimeCore alive until the awaitable completes.
+  asio::awaitable<BridgeEvent> wait(const Submission& s,
+                                    std::function<void(uint64_t)> on_progress) {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
+        [this, user_data = s.user_data, op_id = s.op,
+         progress = std::move(on_progress)](auto handler) mutable {
+          wait_for(user_data, op_id, std::move(handler), std::move(progress));
         },
         asio::use_awaitable);
   }
@@ -110,6 +138,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   // Turns an inline event into a BridgeEvent (READ payloads keep their lease).
   BridgeEvent take(const aster_iroh_event& e);
+  // The event of a submission the bridge refused (or a runtime already shut down).
+  static BridgeEvent rejected(int32_t st);
 
   // An awaiting operation in the pending table, keyed by user_data.
   struct PendingOp {
@@ -138,6 +168,14 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
       auto slot = asio::get_associated_cancellation_slot(handler);
       if (slot.is_connected()) slot.clear();
       auto ex = asio::get_associated_executor(handler, fallback);
+      if (!defer && runs_here(ex)) {
+        // What asio::dispatch would do on this thread, minus its type-erased function object
+        // (an allocation and two indirect calls per completion): resume the awaiting
+        // coroutine now. Asio's own I/O objects complete this way when the handler's
+        // executor is the one they run on (asio/detail/handler_work.hpp).
+        std::move(handler)(std::move(ev));
+        return;
+      }
       auto f = [h = std::move(handler), ev = std::move(ev)]() mutable {
         std::move(h)(std::move(ev));
       };
@@ -149,6 +187,18 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
         asio::post(ex, std::move(f));
       } else {
         asio::dispatch(ex, std::move(f));
+      }
+    }
+    // True when `ex` is this runtime's io_context executor and the caller runs on it.
+    template <typename Executor>
+    bool runs_here(const Executor& ex) const {
+      if constexpr (std::is_same_v<Executor, asio::io_context::executor_type>) {
+        return ex == fallback && fallback.running_in_this_thread();
+      } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+        const auto* io = ex.template target<asio::io_context::executor_type>();
+        return io != nullptr && *io == fallback && fallback.running_in_this_thread();
+      } else {
+        return false;
       }
     }
     Handler handler;
@@ -175,7 +225,6 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
                                                               std::move(on_progress)));
   }
 
-  static BridgeEvent rejected(int32_t st);
   void wait_readable();
   void dispatch(const aster_iroh_event& e);
   void answer_hook(const aster_iroh_event& e);
@@ -188,6 +237,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
   bool driving_ = false;                                    // inside drive()
+  static constexpr size_t kBatch = 128;
+  std::array<aster_iroh_event, kBatch> batch_{};  // drive(): handed over, not yet dispatched
+  size_t batch_len_ = 0;
   std::optional<std::chrono::milliseconds> deferred_shutdown_;  // asked for while driving
 };
 
@@ -237,11 +289,16 @@ asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_v
   if (!h) co_return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
   auto core = h.core();  // keeps the runtime alive across the suspension
   const uint64_t id = h.id();
-  co_return co_await core->run(
-      [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
-        return submit(rt, id, ud, op, now);
-      },
-      std::move(on_progress));
+  // submit_now + wait rather than core->run: one coroutine frame fewer per operation, and an
+  // operation that completes inline (most writes, opens and reads) suspends nowhere.
+  auto on_handle = [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
+    return submit(rt, id, ud, op, now);
+  };
+  auto s = core->submit_now(on_handle);
+  if (s.status == ASTER_IROH_DONE) co_return core->take(s.now);
+  if (s.status != ASTER_IROH_OK) co_return RuntimeCore::rejected(s.status);
+  auto waiting = core->wait(s, std::move(on_progress));  // named: see RuntimeCore::run
+  co_return co_await std::move(waiting);
 }
 
 // A synchronous bridge call on a handle.
