@@ -138,12 +138,10 @@ size_t RuntimeCore::hand_over_batch() {
 }
 
 void RuntimeCore::dispatch_batch() {
-  // Copied out first: a completion may submit, drain or shut down (batch_ stays valid, but
-  // the next hand-over may refill it once batch_len_ is 0).
+  // batch_ is read in place: only the drive's trampoline refills it, between steps, never
+  // while this runs inside a step's poll().
   const size_t n = std::exchange(batch_len_, 0);
-  aster_iroh_event evs[kBatch];
-  std::copy_n(batch_.begin(), n, evs);
-  for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
+  for (size_t i = 0; i < n; ++i) dispatch(batch_[i]);
   drain();  // what the completions queued meanwhile, inline too
 }
 

@@ -272,13 +272,13 @@ class Runtime {
   static constexpr std::chrono::microseconds kTurnWait{1000};
   Status turn(std::chrono::microseconds wait);
   // kSharedThread: runs the caller's loop inside the bridge runtime until `step` returns < 0
-  // or shutdown() is called. Each round drains the bridge's completions and calls `step`
-  // (typically io_context::poll(); it returns how much work it did): while there was work the
-  // bridge runs its own ready tasks and network without waiting, when idle it sleeps until an
-  // event arrives, at most `idle_wait`. Bridge calls made from inside wake its tasks on the
-  // same thread with no eventfd write (docs/transport.md "Thread shape"). An exception thrown
-  // by `step` ends the drive and is rethrown here. A shutdown() requested inside runs when the
-  // drive returns.
+  // or shutdown() is called. Each round posts the bridge's completions to the io_context and
+  // calls `step`, which must run it (io_context::poll(); it returns how much work it did):
+  // while there was work the bridge runs its ready tasks and network without waiting, when
+  // idle it sleeps until an event arrives, at most `idle_wait`. Bridge calls made from inside
+  // wake its tasks on the same thread, no eventfd write (docs/transport.md "Thread shape"). An
+  // exception thrown by `step` ends the drive and is rethrown here. A shutdown() requested
+  // inside runs when the drive returns.
   Status drive(const std::function<long()>& step,
                std::chrono::microseconds idle_wait = kTurnWait);
   // kSharedThread, any thread: ends the loop's current idle wait in the bridge, so work just
