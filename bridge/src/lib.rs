@@ -366,6 +366,14 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
         // The step pointer and context are the caller's; they stay valid for this call.
         let ctx = ctx as usize;
         t.block_on(async move {
+            // One timer for the whole drive, not a new `sleep(idle)` per idle wait: arming a
+            // timer that is due before the time driver's next wake-up unparks the driver, an
+            // eventfd write and a wasted epoll round per idle wait (tokio 1.x
+            // src/runtime/time/mod.rs `Handle::reregister`). An interval that has fired is
+            // re-armed later than that wake-up, so it never unparks; an idle wait therefore
+            // lasts at most `idle`, sometimes less.
+            let mut tick = tokio::time::interval(idle);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let n = step(ctx as *mut std::ffi::c_void);
                 if n < 0 {
@@ -378,7 +386,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
                 tokio::select! {
                     biased;
                     _ = shared.cq.notify.notified() => {}
-                    _ = tokio::time::sleep(idle) => {}
+                    _ = tick.tick() => {}
                 }
             }
         });

@@ -81,24 +81,24 @@ BridgeEvent RuntimeCore::rejected(int32_t st) {
 }
 
 RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt)
-    : executor_(io.get_executor()), fd_(io), rt_(rt) {}
+    : executor_(io.get_executor()), rt_(rt) {}
 
 RuntimeCore::~RuntimeCore() {
   shutdown(std::chrono::seconds(3));
 }
 
 void RuntimeCore::start() {
-  fd_.assign(aster_iroh_runtime_event_fd(rt_));
+  fd_.emplace(executor_, aster_iroh_runtime_event_fd(rt_));
   wait_readable();
 }
 
 void RuntimeCore::wait_readable() {
-  fd_.async_wait(asio::posix::stream_descriptor::wait_read,
+  fd_->async_wait(asio::posix::stream_descriptor::wait_read,
                  [weak = weak_from_this()](std::error_code ec) {
                    auto self = weak.lock();
                    if (!self || ec) return;
                    self->drain();
-                   if (self->fd_.is_open()) self->wait_readable();
+                   if (self->fd_ && self->fd_->is_open()) self->wait_readable();
                  });
 }
 
@@ -273,9 +273,11 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   }
   if (!rt) return;
   // The eventfd belongs to the bridge: stop watching it without closing it.
-  std::error_code ec;
-  fd_.cancel(ec);
-  fd_.release();
+  if (fd_) {
+    std::error_code ec;
+    fd_->cancel(ec);
+    fd_->release();
+  }
   // Every awaiting operation gets exactly one completion: CANCELLED.
   auto pending = std::move(pending_);
   pending_.clear();

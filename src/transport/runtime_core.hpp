@@ -230,7 +230,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void answer_hook(const aster_iroh_event& e);
 
   asio::io_context::executor_type executor_;
-  asio::posix::stream_descriptor fd_;
+  // The bridge's event fd, watched only by runtimes that signal it (start()). Constructing a
+  // descriptor creates Asio's reactor, which io_context::poll() then runs (an epoll_wait)
+  // every time: caller-driven runtimes never create it.
+  std::optional<asio::posix::stream_descriptor> fd_;
   std::shared_mutex mu_;
   aster_iroh_rt* rt_;
   uint64_t next_user_data_ = 1;
