@@ -168,6 +168,28 @@ pub fn conn_error(e: &ConnectionError) -> Completion {
     }
 }
 
+/// Hashes an op id (a counter) with one multiply (Fibonacci hashing) instead of std's SipHash:
+/// the op table is touched two or three times per operation, and its keys are our own
+/// sequential ids, so there is nothing for a keyed hash to defend against.
+#[derive(Default)]
+struct OpIdHasher(u64);
+
+impl std::hash::Hasher for OpIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type OpTable = HashMap<u64, OpEntry, std::hash::BuildHasherDefault<OpIdHasher>>;
+
 struct OpEntry {
     kind: u32,
     user_data: u64,
@@ -180,7 +202,7 @@ pub struct Shared {
     pub cq: CompletionQueue,
     handles: Mutex<Slab<Obj>>,
     leases: Mutex<Slab<Bytes>>,
-    ops: Mutex<HashMap<u64, OpEntry>>,
+    ops: Mutex<OpTable>,
     next_op: AtomicU64,
 }
 
@@ -194,7 +216,7 @@ impl Shared {
             cq,
             handles: Mutex::new(Slab::new()),
             leases: Mutex::new(Slab::new()),
-            ops: Mutex::new(HashMap::new()),
+            ops: Mutex::new(OpTable::default()),
             next_op: AtomicU64::new(1),
         }
     }
