@@ -91,6 +91,12 @@ impl aster_iroh_rt {
                 }
                 status::OK
             }
+            Attempt::Parked => {
+                if !out_op.is_null() {
+                    *out_op = op;
+                }
+                status::OK
+            }
             Attempt::Pending(fut) => {
                 let rx = rx.expect("a pending op was registered");
                 self.shared.spawn_op(self.handle(), op, rx, fut);
@@ -243,8 +249,11 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             // The caller drains after every turn on its own thread: no eventfd wake-ups.
             cq.fd_wake.store(false, std::sync::atomic::Ordering::Relaxed);
         }
+        let shared = Arc::new(Shared::new(cq));
+        // Polls the streams whose parked read was woken (stream.rs "parked reads").
+        tokio.spawn(stream::run_parked(shared.clone()));
         let rt = Box::new(aster_iroh_rt {
-            shared: Arc::new(Shared::new(cq)),
+            shared,
             tokio: Some(tokio),
             driver,
             flavor,
@@ -1032,11 +1041,8 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        match r.shared.get(h) {
-            Some(o) if is(&o) => {}
-            _ => return status::NOT_FOUND,
-        }
-        match r.shared.remove(h) {
+        // The object is dropped after the handle table's lock is released.
+        match r.shared.remove_if(h, is) {
             Some(_) => status::OK,
             None => status::NOT_FOUND,
         }
@@ -1447,10 +1453,14 @@ pub unsafe extern "C" fn aster_iroh_recv(
             return status::INVALID_ARG;
         }
         let s = get_obj!(r, recv, Recv);
-        let mut reg = Registrar::new(r, kind::READ, user_data);
-        let attempt = stream::read(&s, &r.shared, max, flags, || reg.register());
-        let (op, rx) = (reg.op, reg.rx.take());
-        r.settle(kind::READ, user_data, out_op, now, attempt, op, rx)
+        let mut op = 0;
+        let attempt = stream::read(&s, &r.shared, max, flags, || {
+            op = r
+                .shared
+                .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
+            op
+        });
+        r.settle(kind::READ, user_data, out_op, now, attempt, op, None)
     })
 }
 

@@ -194,12 +194,18 @@ struct OpEntry {
     kind: u32,
     user_data: u64,
     cancel: Option<oneshot::Sender<()>>,
+    /// A parked read's stream (`stream::read`): kept alive while the op is pending, as a
+    /// spawned op's future would keep it, so freeing the handle meanwhile stays safe.
+    _keep: Option<Obj>,
     /// Multishot ops (continuous accept): credits for further deliveries (back-pressure).
     credit: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 pub struct Shared {
     pub cq: CompletionQueue,
+    /// Streams whose parked read was woken, for `stream::run_parked` to poll again.
+    pub parked_ready: Mutex<Vec<Arc<RecvObj>>>,
+    pub parked_notify: tokio::sync::Notify,
     handles: Mutex<Slab<Obj>>,
     leases: Mutex<Slab<Bytes>>,
     ops: Mutex<OpTable>,
@@ -214,6 +220,8 @@ impl Shared {
     pub fn new(cq: CompletionQueue) -> Self {
         Self {
             cq,
+            parked_ready: Mutex::new(Vec::new()),
+            parked_notify: tokio::sync::Notify::new(),
             handles: Mutex::new(Slab::new()),
             leases: Mutex::new(Slab::new()),
             ops: Mutex::new(OpTable::default()),
@@ -233,6 +241,14 @@ impl Shared {
     }
     pub fn remove(&self, h: u64) -> Option<Obj> {
         lock(&self.handles).remove(h)
+    }
+    /// Removes the handle if its object is of the kind `is` accepts (one lookup).
+    pub fn remove_if(&self, h: u64, is: impl Fn(&Obj) -> bool) -> Option<Obj> {
+        let mut handles = lock(&self.handles);
+        match handles.get(h) {
+            Some(o) if is(o) => handles.remove(h),
+            _ => None,
+        }
     }
     pub fn drain_handles(&self) -> Vec<Obj> {
         lock(&self.handles).drain()
@@ -300,9 +316,27 @@ impl Shared {
                 user_data,
                 cancel: Some(tx),
                 credit,
+                _keep: None,
             },
         );
         (op, rx)
+    }
+
+    /// Registers an op that no task runs: whoever holds its state completes it (a parked
+    /// read, `stream::read`). `keep` stays alive until the op's terminal event.
+    pub fn register_parked(&self, kind: u32, user_data: u64, keep: Obj) -> u64 {
+        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
+        lock(&self.ops).insert(
+            op,
+            OpEntry {
+                kind,
+                user_data,
+                cancel: None,
+                credit: None,
+                _keep: Some(keep),
+            },
+        );
+        op
     }
 
     /// Registers an operation and runs `fut` on the runtime.

@@ -4,12 +4,16 @@
 //! tries to make progress right where it was submitted (usually the C++ io thread): noq
 //! accepts a write into its send buffer, hands out buffered bytes, and opens a stream without
 //! waiting whenever flow control allows, so most operations complete inline (`Attempt::Done`)
-//! without crossing to a tokio worker. Only an operation that must wait becomes a future
-//! (`Attempt::Pending`) run by `Shared::spawn_op`; it polls the stream under the same mutex and
-//! completes straight into the completion queue. At most one read and one write may be pending
-//! per half; another one while the first is still an open operation completes with BUSY.
+//! without crossing to a tokio worker. A read that must wait parks on its stream
+//! (`Attempt::Parked`, "Parked reads" below): the stream's waker has it polled again and
+//! completed straight into the completion queue, no task per read. A write that must wait
+//! becomes a future (`Attempt::Pending`) run by `Shared::spawn_op`; it polls the stream under
+//! the same mutex and completes into the queue too. At most one read and one write may be
+//! pending per half; another one while the first is still an open operation completes with
+//! BUSY.
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -28,6 +32,9 @@ pub enum Attempt {
     Done(Completion),
     /// Must wait: run this future (it was registered as `op` already).
     Pending(OpFuture),
+    /// Must wait, and is parked on its stream (registered as `op` already): the stream's waker
+    /// completes it, no task runs it (reads; "Parked reads" below).
+    Parked,
 }
 
 struct SendState {
@@ -52,6 +59,10 @@ struct RecvState {
     /// otherwise turn into a FIN, making a truncated stream look complete. Every read after
     /// the reset reports it again from here.
     reset: Option<VarInt>,
+    /// The read waiting on this stream, if any ("Parked reads").
+    parked: Option<ParkedRead>,
+    /// This stream's `ParkWaker`, made by the first read that parks.
+    waker: Option<Waker>,
 }
 
 pub struct SendObj {
@@ -81,6 +92,8 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 pending: 0,
                 stash: None,
                 reset: None,
+                parked: None,
+                waker: None,
             }),
         })),
     )
@@ -233,6 +246,7 @@ pub fn stop(obj: &RecvObj, code: VarInt) -> u64 {
     let mut st = lock(&obj.st);
     let _ = st.r.stop(code);
     st.stash = None;
+    st.parked = None;
     std::mem::take(&mut st.pending)
 }
 
@@ -400,22 +414,21 @@ pub fn read(
             }
             return would_wait();
         }
+        // Poll again with the waker that will wake the parked read: noq keeps the waker of
+        // the last poll that found nothing, and the first poll's was a no-op.
+        let waker = park_waker(&mut st, obj, shared);
+        if let Poll::Ready(c) = acc.poll(&mut st, &mut Context::from_waker(&waker)) {
+            return Attempt::Done(c);
+        }
         let op = register();
         st.pending = op;
-        drop(st);
-        let obj = obj.clone();
-        return Attempt::Pending(Box::pin(async move {
-            let c = std::future::poll_fn(|cx| {
-                let mut st = lock(&obj.st);
-                acc.poll(&mut st, cx)
-            })
-            .await;
-            let mut st = lock(&obj.st);
-            if st.pending == op {
-                st.pending = 0;
-            }
-            c
-        }));
+        st.parked = Some(ParkedRead {
+            op,
+            max,
+            fin_with_data,
+            to_end: Some(acc),
+        });
+        return Attempt::Parked;
     }
     if let Some(mut b) = st.stash.take() {
         if b.len() > max {
@@ -433,38 +446,132 @@ pub fn read(
         Poll::Pending if nowait => return would_wait(),
         Poll::Pending => {}
     }
-    let op = register();
-    st.pending = op;
-    drop(st);
-    let obj = obj.clone();
-    let shared = shared.clone();
-    Attempt::Pending(Box::pin(async move {
-        std::future::poll_fn(|cx| {
-            let mut st = lock(&obj.st);
-            let c = match poll_chunk(&mut st, max, cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(Some(c))) => {
-                    read_completion(gather(&mut st, c.bytes, max), fin_with_data)
-                }
-                Poll::Ready(Ok(None)) => Completion::status(status::FIN),
-                Poll::Ready(Err(e)) => read_error(e),
-            };
-            if st.pending == op {
-                st.pending = 0;
+    let mut parked = ParkedRead {
+        op: 0,
+        max,
+        fin_with_data,
+        to_end: None,
+    };
+    let waker = park_waker(&mut st, obj, shared);
+    if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
+        return Attempt::Done(c);
+    }
+    parked.op = register();
+    st.pending = parked.op;
+    st.parked = Some(parked);
+    Attempt::Parked
+}
+
+// ---- Parked reads ----------------------------------------------------------------------------
+// A read that must wait is not a task: its state stays on the stream (`RecvState::parked`) and
+// the stream's waker, which noq holds while the read waits, queues the stream on
+// `Shared::parked_ready`. One task per runtime (`run_parked`) polls the queued streams and
+// completes their reads straight into the completion queue. A spawned task per waiting read
+// cost a task allocation, a boxed future and a oneshot for cancellation every time (issue 8,
+// "reads completed straight from where the stream is polled"). A cancelled read is forgotten
+// when its stream is next polled (`Shared::cancel` has emitted its event already).
+
+/// A read waiting on its stream.
+struct ParkedRead {
+    op: u64,
+    max: usize,
+    fin_with_data: bool,
+    /// A read-to-end and what it has gathered so far.
+    to_end: Option<ToEnd>,
+}
+
+impl ParkedRead {
+    fn poll(&mut self, st: &mut RecvState, cx: &mut Context<'_>) -> Poll<Completion> {
+        if let Some(acc) = self.to_end.as_mut() {
+            return acc.poll(st, cx);
+        }
+        Poll::Ready(match poll_chunk(st, self.max, cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(Some(c))) => {
+                read_completion(gather(st, c.bytes, self.max), self.fin_with_data)
             }
-            // Completed under the stream lock: if `cancel` won the race, the bytes go back to
-            // the stream's stash instead of being lost.
-            // A lost FIN needs no stash: noq keeps reporting the end to the next read; a lost
-            // reset is kept in `st.reset`.
-            if let Some(lost) = shared.complete(op, c) {
-                if lost.status == status::OK || lost.status == status::FIN {
-                    st.stash = lost.data;
-                }
-            }
-            Poll::Ready(Completion::ok()) // already completed; the wrapper finds no entry
+            Poll::Ready(Ok(None)) => Completion::status(status::FIN),
+            Poll::Ready(Err(e)) => read_error(e),
         })
-        .await
-    }))
+    }
+}
+
+/// Wakes a parked read: queues its stream for `run_parked`.
+struct ParkWaker {
+    obj: std::sync::Weak<RecvObj>,
+    shared: std::sync::Weak<Shared>,
+}
+
+impl std::task::Wake for ParkWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        // noq may call this with its connection lock held: take no lock of a stream here.
+        let (Some(obj), Some(shared)) = (self.obj.upgrade(), self.shared.upgrade()) else {
+            return;
+        };
+        lock(&shared.parked_ready).push(obj);
+        shared.parked_notify.notify_one();
+    }
+}
+
+fn park_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
+    st.waker
+        .get_or_insert_with(|| {
+            Waker::from(Arc::new(ParkWaker {
+                obj: Arc::downgrade(obj),
+                shared: Arc::downgrade(shared),
+            }))
+        })
+        .clone()
+}
+
+/// The runtime's task for parked reads (spawned with the runtime; ends with it).
+pub async fn run_parked(shared: Arc<Shared>) {
+    let mut ready = Vec::new();
+    loop {
+        shared.parked_notify.notified().await;
+        std::mem::swap(&mut ready, &mut *lock(&shared.parked_ready));
+        for obj in ready.drain(..) {
+            poll_parked(&obj, &shared);
+        }
+    }
+}
+
+fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
+    let mut st = lock(&obj.st);
+    let Some(mut parked) = st.parked.take() else {
+        return; // woken after it completed, or a second wake-up in the same batch
+    };
+    if !shared.op_pending(parked.op) {
+        return; // cancelled: its CANCELLED event is out already
+    }
+    let Some(waker) = st.waker.clone() else {
+        return;
+    };
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        parked.poll(&mut st, &mut Context::from_waker(&waker))
+    }));
+    let c = match polled {
+        Ok(Poll::Pending) => {
+            st.parked = Some(parked);
+            return;
+        }
+        Ok(Poll::Ready(c)) => c,
+        Err(_) => Completion::err(status::PANIC, "panic inside the bridge operation"),
+    };
+    if st.pending == parked.op {
+        st.pending = 0;
+    }
+    // Completed under the stream lock: if `cancel` won the race, the bytes go back to the
+    // stream's stash instead of being lost. A lost FIN needs no stash: noq keeps reporting
+    // the end to the next read; a lost reset is kept in `st.reset`.
+    if let Some(lost) = shared.complete(parked.op, c) {
+        if lost.status == status::OK || lost.status == status::FIN {
+            st.stash = lost.data;
+        }
+    }
 }
 
 /// Opens a bidi stream and writes `data` (then FIN with `fin`) before reporting it, so a
