@@ -1328,12 +1328,14 @@ pub unsafe extern "C" fn aster_iroh_send(
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        let mut reg = Registrar::new(r, kind::WRITE, user_data);
+        let mut op = 0;
         let attempt = stream::write(&s, &r.shared, d, flags & abi::SEND_FIN != 0, || {
-            reg.register()
+            op = r
+                .shared
+                .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
+            op
         });
-        let (op, rx) = (reg.op, reg.rx.take());
-        r.settle(kind::WRITE, user_data, out_op, now, attempt, op, rx)
+        r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None)
     })
 }
 

@@ -194,8 +194,8 @@ struct OpEntry {
     kind: u32,
     user_data: u64,
     cancel: Option<oneshot::Sender<()>>,
-    /// A parked read's stream (`stream::read`): kept alive while the op is pending, as a
-    /// spawned op's future would keep it, so freeing the handle meanwhile stays safe.
+    /// A parked op's stream half (`stream::read`, `stream::write`): kept alive while the op
+    /// is pending, as a spawned op's future would keep it, so freeing the handle stays safe.
     _keep: Option<Obj>,
     /// Multishot ops (continuous accept): credits for further deliveries (back-pressure).
     credit: Option<Arc<tokio::sync::Semaphore>>,
@@ -203,8 +203,8 @@ struct OpEntry {
 
 pub struct Shared {
     pub cq: CompletionQueue,
-    /// Streams whose parked read was woken, for `stream::run_parked` to poll again.
-    pub parked_ready: Mutex<Vec<Arc<RecvObj>>>,
+    /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
+    pub parked_ready: Mutex<Vec<crate::stream::ParkedHalf>>,
     pub parked_notify: tokio::sync::Notify,
     handles: Mutex<Slab<Obj>>,
     leases: Mutex<Slab<Bytes>>,
@@ -323,7 +323,7 @@ impl Shared {
     }
 
     /// Registers an op that no task runs: whoever holds its state completes it (a parked
-    /// read, `stream::read`). `keep` stays alive until the op's terminal event.
+    /// read or write, stream.rs). `keep` stays alive until the op's terminal event.
     pub fn register_parked(&self, kind: u32, user_data: u64, keep: Obj) -> u64 {
         let op = self.next_op.fetch_add(1, Ordering::Relaxed);
         lock(&self.ops).insert(

@@ -43,6 +43,10 @@ struct SendState {
     pending: u64,
     /// FIN requested while a write was in flight: the write sends it when it completes.
     fin_after: bool,
+    /// The write waiting on this half, if any ("Parked reads" below: writes park the same way).
+    parked: Option<ParkedWrite>,
+    /// This half's `ParkWaker`, made by the first write that parks.
+    waker: Option<Waker>,
 }
 
 struct RecvState {
@@ -84,6 +88,8 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 s: send,
                 pending: 0,
                 fin_after: false,
+                parked: None,
+                waker: None,
             }),
         })),
         Obj::Recv(Arc::new(RecvObj {
@@ -188,32 +194,74 @@ pub fn write(
         }
         return Attempt::Done(Completion::ok());
     }
+    // The rest waits: poll once more with the waker that will wake the parked write (noq
+    // keeps the waker of the last poll that could not take everything).
+    let mut rest = Bytes::copy_from_slice(&data[off..]);
+    let waker = {
+        let st = &mut *st;
+        st.waker
+            .get_or_insert_with(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
+            .clone()
+    };
+    match poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker)) {
+        Poll::Ready(Ok(())) => {
+            if fin {
+                let _ = st.s.finish();
+            }
+            return Attempt::Done(Completion::ok());
+        }
+        Poll::Ready(Err(e)) => return Attempt::Done(write_error(e)),
+        Poll::Pending => {}
+    }
     let op = register();
     st.pending = op;
     st.fin_after = fin;
-    drop(st);
-    let mut rest = Bytes::copy_from_slice(&data[off..]);
-    let obj = obj.clone();
-    Attempt::Pending(Box::pin(async move {
-        let r = std::future::poll_fn(|cx| {
-            let mut st = lock(&obj.st);
-            poll_write_rest(&mut st.s, &mut rest, cx)
-        })
-        .await;
-        // Clear `pending` and apply a FIN asked for meanwhile under one lock, so a finish()
-        // racing this completion is either seen here or applied directly by finish().
-        let mut st = lock(&obj.st);
-        if st.pending == op {
-            st.pending = 0;
-            if std::mem::take(&mut st.fin_after) && r.is_ok() {
-                let _ = st.s.finish();
+    st.parked = Some(ParkedWrite { op, rest });
+    Attempt::Parked
+}
+
+/// A write waiting on its half: the bytes noq has not taken yet.
+struct ParkedWrite {
+    op: u64,
+    rest: Bytes,
+}
+
+fn poll_parked_write(obj: &Arc<SendObj>, shared: &Shared) {
+    let mut st = lock(&obj.st);
+    let Some(mut parked) = st.parked.take() else {
+        return;
+    };
+    if !shared.op_pending(parked.op) {
+        return; // cancelled: its CANCELLED event is out already
+    }
+    let Some(waker) = st.waker.clone() else {
+        return;
+    };
+    let polled = catch_unwind(AssertUnwindSafe(|| {
+        poll_write_rest(&mut st.s, &mut parked.rest, &mut Context::from_waker(&waker))
+    }));
+    let c = match polled {
+        Ok(Poll::Pending) => {
+            st.parked = Some(parked);
+            return;
+        }
+        Ok(Poll::Ready(r)) => {
+            // Clear `pending` and apply a FIN asked for meanwhile under one lock, so a
+            // finish() racing this completion is either seen here or applied by finish().
+            if st.pending == parked.op {
+                st.pending = 0;
+                if std::mem::take(&mut st.fin_after) && r.is_ok() {
+                    let _ = st.s.finish();
+                }
+            }
+            match r {
+                Ok(()) => Completion::ok(),
+                Err(e) => write_error(e),
             }
         }
-        match r {
-            Ok(()) => Completion::ok(),
-            Err(e) => write_error(e),
-        }
-    }))
+        Err(_) => Completion::err(status::PANIC, "panic inside the bridge operation"),
+    };
+    shared.complete(parked.op, c);
 }
 
 /// FIN after the data already written, or after the write in flight.
@@ -231,6 +279,7 @@ pub fn reset(obj: &SendObj, code: VarInt) -> u64 {
     let mut st = lock(&obj.st);
     let _ = st.s.reset(code);
     st.fin_after = false;
+    st.parked = None;
     std::mem::take(&mut st.pending)
 }
 
@@ -416,7 +465,7 @@ pub fn read(
         }
         // Poll again with the waker that will wake the parked read: noq keeps the waker of
         // the last poll that found nothing, and the first poll's was a no-op.
-        let waker = park_waker(&mut st, obj, shared);
+        let waker = recv_waker(&mut st, obj, shared);
         if let Poll::Ready(c) = acc.poll(&mut st, &mut Context::from_waker(&waker)) {
             return Attempt::Done(c);
         }
@@ -452,7 +501,7 @@ pub fn read(
         fin_with_data,
         to_end: None,
     };
-    let waker = park_waker(&mut st, obj, shared);
+    let waker = recv_waker(&mut st, obj, shared);
     if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
         return Attempt::Done(c);
     }
@@ -496,9 +545,21 @@ impl ParkedRead {
     }
 }
 
-/// Wakes a parked read: queues its stream for `run_parked`.
+/// The stream half a `ParkWaker` wakes (weak: the waker lives in the half).
+enum WeakHalf {
+    Recv(std::sync::Weak<RecvObj>),
+    Send(std::sync::Weak<SendObj>),
+}
+
+/// A woken half waiting in `Shared::parked_ready`.
+pub enum ParkedHalf {
+    Recv(Arc<RecvObj>),
+    Send(Arc<SendObj>),
+}
+
+/// Wakes a parked read or write: queues its half for `run_parked`.
 struct ParkWaker {
-    obj: std::sync::Weak<RecvObj>,
+    half: WeakHalf,
     shared: std::sync::Weak<Shared>,
 }
 
@@ -508,33 +569,44 @@ impl std::task::Wake for ParkWaker {
     }
     fn wake_by_ref(self: &Arc<Self>) {
         // noq may call this with its connection lock held: take no lock of a stream here.
-        let (Some(obj), Some(shared)) = (self.obj.upgrade(), self.shared.upgrade()) else {
+        let Some(shared) = self.shared.upgrade() else {
             return;
         };
-        lock(&shared.parked_ready).push(obj);
-        shared.parked_notify.notify_one();
+        let ready = match &self.half {
+            WeakHalf::Recv(w) => w.upgrade().map(ParkedHalf::Recv),
+            WeakHalf::Send(w) => w.upgrade().map(ParkedHalf::Send),
+        };
+        if let Some(r) = ready {
+            lock(&shared.parked_ready).push(r);
+            shared.parked_notify.notify_one();
+        }
     }
 }
 
-fn park_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
+fn park_waker(half: WeakHalf, shared: &Arc<Shared>) -> Waker {
+    Waker::from(Arc::new(ParkWaker {
+        half,
+        shared: Arc::downgrade(shared),
+    }))
+}
+
+fn recv_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
     st.waker
-        .get_or_insert_with(|| {
-            Waker::from(Arc::new(ParkWaker {
-                obj: Arc::downgrade(obj),
-                shared: Arc::downgrade(shared),
-            }))
-        })
+        .get_or_insert_with(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared))
         .clone()
 }
 
-/// The runtime's task for parked reads (spawned with the runtime; ends with it).
+/// The runtime's task for parked operations (spawned with the runtime; ends with it).
 pub async fn run_parked(shared: Arc<Shared>) {
     let mut ready = Vec::new();
     loop {
         shared.parked_notify.notified().await;
         std::mem::swap(&mut ready, &mut *lock(&shared.parked_ready));
-        for obj in ready.drain(..) {
-            poll_parked(&obj, &shared);
+        for half in ready.drain(..) {
+            match half {
+                ParkedHalf::Recv(obj) => poll_parked(&obj, &shared),
+                ParkedHalf::Send(obj) => poll_parked_write(&obj, &shared),
+            }
         }
     }
 }
