@@ -389,6 +389,52 @@ TEST(BridgeAbi, LoopbackEchoFinAndBusy) {
   EXPECT_EQ(closed->data, reason);
 }
 
+// A read or write that must wait parks on its stream half (bridge/src/stream.rs "Parked
+// reads"); freeing the half's handle meanwhile must not lose it: each still completes exactly
+// once, with all the bytes (include/aster_iroh.h "Model": ops keep what they use alive).
+TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
+  Bridge b;
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+
+  uint64_t o = b.ud();
+  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
+  auto opened = b.wait(o);
+  ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
+  // 8 MiB is far more than a stream's flow-control window: the write has to wait for the
+  // server to read.
+  std::string big(8 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+  uint64_t w = b.ud();
+  ASSERT_EQ(aster_iroh_send(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>(big.data()),
+                            big.size(), ASTER_IROH_SEND_FIN, w, nullptr, nullptr),
+            ASTER_IROH_OK);
+  ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
+
+  uint64_t ab = b.ud();
+  ASSERT_EQ(aster_iroh_accept_bi(b.rt(), p.server_conn, ab, nullptr), ASTER_IROH_OK);
+  auto acc = b.wait(ab);
+  ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
+  uint64_t r = b.ud();
+  ASSERT_EQ(aster_iroh_recv(b.rt(), acc->h2, 16 << 20, ASTER_IROH_RECV_TO_END, r, nullptr,
+                            nullptr),
+            ASTER_IROH_OK);
+  ASSERT_EQ(aster_iroh_recv_free(b.rt(), acc->h2), ASTER_IROH_OK);
+
+  auto got = b.wait(r, 30s);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, ASTER_IROH_FIN);
+  EXPECT_TRUE(got->data == big) << "read " << got->data.size() << " bytes";
+  auto wrote = b.wait(w, 30s);
+  ASSERT_TRUE(wrote);
+  EXPECT_EQ(wrote->status, ASTER_IROH_OK) << wrote->data;
+  b.pump(200ms);
+  EXPECT_EQ(b.count(r), 0u);
+  EXPECT_EQ(b.count(w), 0u);
+}
+
 TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
   Bridge b;
   uint64_t server = b.endpoint({"test/1"});
