@@ -433,6 +433,24 @@ TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
   b.pump(200ms);
   EXPECT_EQ(b.count(r), 0u);
   EXPECT_EQ(b.count(w), 0u);
+
+  // RESET_STREAM interrupts a write that waits (nobody reads this stream): one CANCELLED.
+  uint64_t o2 = b.ud();
+  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o2, nullptr), ASTER_IROH_OK);
+  auto second = b.wait(o2);
+  ASSERT_TRUE(second && second->status == ASTER_IROH_OK);
+  uint64_t w2 = b.ud();
+  ASSERT_EQ(aster_iroh_send(b.rt(), second->h1, reinterpret_cast<const uint8_t*>(big.data()),
+                            big.size(), 0, w2, nullptr, nullptr),
+            ASTER_IROH_OK);
+  b.pump(100ms);
+  ASSERT_EQ(b.count(w2), 0u) << "an 8 MiB write to a stream nobody reads must wait";
+  ASSERT_EQ(aster_iroh_reset(b.rt(), second->h1, 9), ASTER_IROH_OK);
+  auto interrupted = b.wait(w2);
+  ASSERT_TRUE(interrupted);
+  EXPECT_EQ(interrupted->status, ASTER_IROH_CANCELLED);
+  b.pump(200ms);
+  EXPECT_EQ(b.count(w2), 0u);
 }
 
 TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
