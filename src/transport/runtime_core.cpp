@@ -97,26 +97,42 @@ void RuntimeCore::wait_readable() {
                  [weak = weak_from_this()](std::error_code ec) {
                    auto self = weak.lock();
                    if (!self || ec) return;
-                   self->drain();
-                   if (self->fd_ && self->fd_->is_open()) self->wait_readable();
+                   self->drain_then_wait();
                  });
 }
 
-size_t RuntimeCore::drain() {
+void RuntimeCore::drain_then_wait() {
+  if (drain(kDrainBatches).emptied) {
+    if (fd_ && fd_->is_open()) wait_readable();
+    return;
+  }
+  // More is queued than one turn may take: let the io_context run what else is ready (its
+  // timers above all) and continue after that. The eventfd stays signalled meanwhile (it is
+  // cleared only by the poll that empties the queue), so nothing is lost by not waiting on it.
+  asio::post(executor_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->drain_then_wait();
+  });
+}
+
+RuntimeCore::Drained RuntimeCore::drain(size_t max_batches) {
   // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
   // waiting again loses no wakeup. Completions resumed inline below often queue new events
-  // (a request's reply), so the loop polls again until the queue is empty before it goes
-  // back to epoll.
+  // (a request's reply), so the loop polls again until the queue is empty, or until it has
+  // taken `max_batches` batches: under a steady stream of completions from the bridge's
+  // thread the queue may never be empty, and the io_context must get back to its own work.
   aster_iroh_event evs[kBatch];
-  size_t total = 0;
-  for (;;) {
+  Drained d;
+  for (size_t b = 0; b < max_batches; ++b) {
     size_t n =
         with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, kBatch); }, size_t{0});
-    if (n == 0) break;
-    total += n;
+    if (n == 0) {
+      d.emptied = true;
+      break;
+    }
+    d.events += n;
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
-  return total;
+  return d;
 }
 
 size_t RuntimeCore::hand_over_batch() {
@@ -142,7 +158,7 @@ void RuntimeCore::dispatch_batch() {
   // while this runs inside a step's poll().
   const size_t n = std::exchange(batch_len_, 0);
   for (size_t i = 0; i < n; ++i) dispatch(batch_[i]);
-  drain();  // what the completions queued meanwhile, inline too
+  drain(kDrainBatches);  // what the completions queued meanwhile, inline too (the rest: next round)
 }
 
 Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {

@@ -72,9 +72,14 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // On the io thread. Inside drive() it is deferred until the drive returns (the bridge
   // cannot stop the runtime it is running in).
   void shutdown(std::chrono::milliseconds timeout);
-  // Completes every queued event's operation (normally run when the event fd is readable).
-  // Returns how many events it dispatched.
-  size_t drain();
+  // Completes queued events' operations, batch by batch, until a poll finds the queue empty
+  // or `max_batches` batches are done. Says how many events it dispatched and whether it saw
+  // the queue empty.
+  struct Drained {
+    size_t events = 0;
+    bool emptied = false;  // the last poll found the queue empty (the eventfd is clear)
+  };
+  Drained drain(size_t max_batches = SIZE_MAX);
   // drive(): polls one batch of events and posts their dispatch into the io_context, so that
   // the step's poll() completes them inline (see the .cpp). Returns how many.
   size_t hand_over_batch();
@@ -226,6 +231,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   }
 
   void wait_readable();
+  // Drains at most kDrainBatches batches, then waits on the eventfd again if the queue is
+  // empty, or else posts itself to continue after the io_context's other ready work.
+  void drain_then_wait();
+  static constexpr size_t kDrainBatches = 8;
   void dispatch(const aster_iroh_event& e);
   void answer_hook(const aster_iroh_event& e);
 
