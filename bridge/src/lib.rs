@@ -250,7 +250,8 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             cq.fd_wake.store(false, std::sync::atomic::Ordering::Relaxed);
         }
         let shared = Arc::new(Shared::new(cq));
-        // Polls the streams whose parked read was woken (stream.rs "parked reads").
+        // Polls the stream halves whose parked read or write was woken (stream.rs "Parked
+        // operations").
         tokio.spawn(stream::run_parked(shared.clone()));
         let rt = Box::new(aster_iroh_rt {
             shared,

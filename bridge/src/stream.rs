@@ -4,13 +4,12 @@
 //! tries to make progress right where it was submitted (usually the C++ io thread): noq
 //! accepts a write into its send buffer, hands out buffered bytes, and opens a stream without
 //! waiting whenever flow control allows, so most operations complete inline (`Attempt::Done`)
-//! without crossing to a tokio worker. A read that must wait parks on its stream
-//! (`Attempt::Parked`, "Parked reads" below): the stream's waker has it polled again and
-//! completed straight into the completion queue, no task per read. A write that must wait
-//! becomes a future (`Attempt::Pending`) run by `Shared::spawn_op`; it polls the stream under
-//! the same mutex and completes into the queue too. At most one read and one write may be
-//! pending per half; another one while the first is still an open operation completes with
-//! BUSY.
+//! without crossing to a tokio worker. A read or write that must wait parks on its half
+//! (`Attempt::Parked`, "Parked operations" below): the half's waker has it polled again and
+//! completed straight into the completion queue, no task per operation. Only an open that
+//! waits for stream credit becomes a future (`Attempt::Pending`) run by `Shared::spawn_op`.
+//! At most one read and one write may be pending per half; another one while the first is
+//! still an open operation completes with BUSY.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,8 +31,8 @@ pub enum Attempt {
     Done(Completion),
     /// Must wait: run this future (it was registered as `op` already).
     Pending(OpFuture),
-    /// Must wait, and is parked on its stream (registered as `op` already): the stream's waker
-    /// completes it, no task runs it (reads; "Parked reads" below).
+    /// Must wait, and is parked on its half (registered as `op` already): the half's waker
+    /// has it completed, no task runs it ("Parked operations" below).
     Parked,
 }
 
@@ -43,7 +42,7 @@ struct SendState {
     pending: u64,
     /// FIN requested while a write was in flight: the write sends it when it completes.
     fin_after: bool,
-    /// The write waiting on this half, if any ("Parked reads" below: writes park the same way).
+    /// The write waiting on this half, if any ("Parked operations").
     parked: Option<ParkedWrite>,
     /// This half's `ParkWaker`, made by the first write that parks.
     waker: Option<Waker>,
@@ -63,7 +62,7 @@ struct RecvState {
     /// otherwise turn into a FIN, making a truncated stream look complete. Every read after
     /// the reset reports it again from here.
     reset: Option<VarInt>,
-    /// The read waiting on this stream, if any ("Parked reads").
+    /// The read waiting on this stream, if any ("Parked operations").
     parked: Option<ParkedRead>,
     /// This stream's `ParkWaker`, made by the first read that parks.
     waker: Option<Waker>,
@@ -197,12 +196,7 @@ pub fn write(
     // The rest waits: poll once more with the waker that will wake the parked write (noq
     // keeps the waker of the last poll that could not take everything).
     let mut rest = Bytes::copy_from_slice(&data[off..]);
-    let waker = {
-        let st = &mut *st;
-        st.waker
-            .get_or_insert_with(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
-            .clone()
-    };
+    let waker = send_waker(&mut st, obj, shared);
     match poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker)) {
         Poll::Ready(Ok(())) => {
             if fin {
@@ -511,14 +505,15 @@ pub fn read(
     Attempt::Parked
 }
 
-// ---- Parked reads ----------------------------------------------------------------------------
-// A read that must wait is not a task: its state stays on the stream (`RecvState::parked`) and
-// the stream's waker, which noq holds while the read waits, queues the stream on
-// `Shared::parked_ready`. One task per runtime (`run_parked`) polls the queued streams and
-// completes their reads straight into the completion queue. A spawned task per waiting read
-// cost a task allocation, a boxed future and a oneshot for cancellation every time (issue 8,
-// "reads completed straight from where the stream is polled"). A cancelled read is forgotten
-// when its stream is next polled (`Shared::cancel` has emitted its event already).
+// ---- Parked operations -----------------------------------------------------------------------
+// A read or write that must wait is not a task: its state stays on its half
+// (`RecvState::parked`, `SendState::parked`) and the half's waker, which noq holds while the
+// operation waits, queues the half on `Shared::parked_ready`. One task per runtime
+// (`run_parked`) polls the queued halves and completes their operations straight into the
+// completion queue. A spawned task per waiting operation cost a task allocation, a boxed future
+// and a oneshot for cancellation every time (issue 8, "reads and writes completed straight
+// from where the stream is polled"). A cancelled operation is forgotten when its half is next
+// polled (`Shared::cancel` has emitted its event already).
 
 /// A read waiting on its stream.
 struct ParkedRead {
@@ -593,6 +588,12 @@ fn park_waker(half: WeakHalf, shared: &Arc<Shared>) -> Waker {
 fn recv_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
     st.waker
         .get_or_insert_with(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared))
+        .clone()
+}
+
+fn send_waker(st: &mut SendState, obj: &Arc<SendObj>, shared: &Arc<Shared>) -> Waker {
+    st.waker
+        .get_or_insert_with(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
         .clone()
 }
 

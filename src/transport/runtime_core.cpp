@@ -102,7 +102,7 @@ void RuntimeCore::wait_readable() {
 }
 
 void RuntimeCore::drain_then_wait() {
-  if (drain(kDrainBatches).emptied) {
+  if (drain(kDrainBatches)) {
     if (fd_ && fd_->is_open()) wait_readable();
     return;
   }
@@ -114,25 +114,20 @@ void RuntimeCore::drain_then_wait() {
   });
 }
 
-RuntimeCore::Drained RuntimeCore::drain(size_t max_batches) {
+bool RuntimeCore::drain(size_t max_batches) {
   // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
   // waiting again loses no wakeup. Completions resumed inline below often queue new events
   // (a request's reply), so the loop polls again until the queue is empty, or until it has
   // taken `max_batches` batches: under a steady stream of completions from the bridge's
   // thread the queue may never be empty, and the io_context must get back to its own work.
   aster_iroh_event evs[kBatch];
-  Drained d;
   for (size_t b = 0; b < max_batches; ++b) {
     size_t n =
         with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, kBatch); }, size_t{0});
-    if (n == 0) {
-      d.emptied = true;
-      break;
-    }
-    d.events += n;
+    if (n == 0) return true;
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
-  return d;
+  return false;
 }
 
 size_t RuntimeCore::hand_over_batch() {

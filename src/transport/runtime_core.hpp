@@ -73,13 +73,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // cannot stop the runtime it is running in).
   void shutdown(std::chrono::milliseconds timeout);
   // Completes queued events' operations, batch by batch, until a poll finds the queue empty
-  // or `max_batches` batches are done. Says how many events it dispatched and whether it saw
-  // the queue empty.
-  struct Drained {
-    size_t events = 0;
-    bool emptied = false;  // the last poll found the queue empty (the eventfd is clear)
-  };
-  Drained drain(size_t max_batches = SIZE_MAX);
+  // (then the eventfd is clear; returns true) or `max_batches` batches are done (false).
+  bool drain(size_t max_batches = SIZE_MAX);
   // drive(): polls one batch of events and posts their dispatch into the io_context, so that
   // the step's poll() completes them inline (see the .cpp). Returns how many.
   size_t hand_over_batch();

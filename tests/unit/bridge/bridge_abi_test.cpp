@@ -145,6 +145,13 @@ class Bridge {
 
   uint64_t ud() { return next_ud_++; }
 
+  // Opens a bidi stream on `conn` and waits for its OPEN_BI event (h1 send, h2 recv).
+  std::optional<Event> open_bi(uint64_t conn) {
+    uint64_t o = ud();
+    EXPECT_EQ(aster_iroh_open_bi(rt_, conn, o, nullptr), ASTER_IROH_OK);
+    return wait(o);
+  }
+
  private:
   aster_iroh_rt* rt_ = nullptr;
   std::vector<Event> seen_;
@@ -325,9 +332,7 @@ TEST(BridgeAbi, LoopbackEchoFinAndBusy) {
   Pair p = connect_pair(b, client, server, "test/1");
   ASSERT_NE(p.client_conn, 0u);
 
-  uint64_t o = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
-  auto opened = b.wait(o);
+  auto opened = b.open_bi(p.client_conn);
   ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
   uint64_t w = b.ud();
   const std::string msg = "hello over iroh";
@@ -399,9 +404,7 @@ TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
   Pair p = connect_pair(b, client, server, "test/1");
   ASSERT_NE(p.client_conn, 0u);
 
-  uint64_t o = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
-  auto opened = b.wait(o);
+  auto opened = b.open_bi(p.client_conn);
   ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
   // 8 MiB is far more than a stream's flow-control window: the write has to wait for the
   // server to read.
@@ -435,9 +438,7 @@ TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
   EXPECT_EQ(b.count(w), 0u);
 
   // RESET_STREAM interrupts a write that waits (nobody reads this stream): one CANCELLED.
-  uint64_t o2 = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o2, nullptr), ASTER_IROH_OK);
-  auto second = b.wait(o2);
+  auto second = b.open_bi(p.client_conn);
   ASSERT_TRUE(second && second->status == ASTER_IROH_OK);
   uint64_t w2 = b.ud();
   ASSERT_EQ(aster_iroh_send(b.rt(), second->h1, reinterpret_cast<const uint8_t*>(big.data()),
@@ -555,9 +556,7 @@ void reset_after_one_byte(Bridge& b, uint64_t* reader) {
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
-  uint64_t o = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
-  auto opened = b.wait(o);
+  auto opened = b.open_bi(p.client_conn);
   ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
   uint64_t w = b.ud();
   ASSERT_EQ(
@@ -667,9 +666,7 @@ TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
-  uint64_t o = b.ud();
-  ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, o, nullptr), ASTER_IROH_OK);
-  auto opened = b.wait(o);
+  auto opened = b.open_bi(p.client_conn);
   ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
   ASSERT_EQ(aster_iroh_read(b.rt(), opened->h2, 64, b.ud(), nullptr), ASTER_IROH_OK);
   ASSERT_EQ(aster_iroh_accept_next(b.rt(), server, b.ud(), nullptr), ASTER_IROH_OK);
