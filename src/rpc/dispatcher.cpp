@@ -1,6 +1,10 @@
 #include "aster/rpc/dispatcher.hpp"
 
+#include <asio/cancellation_signal.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <memory>
+#include <optional>
 
 #include "aster/transport/deadline.hpp"
 #include "aster/wire/compression.hpp"
@@ -27,14 +31,52 @@ asio::awaitable<void> write_trailer(transport::ByteStream& stream, Status status
 // A data frame as the receiver sees it: compressed payloads inflated under the cap.
 Result<std::vector<uint8_t>> request_payload(Frame frame) { return wire::data_payload(std::move(frame)); }
 
+// transport::with_deadline for a step of a call whose coroutine's cancellation slot is bound
+// to `call` (Dispatcher::serve_stream): the timer emits terminal cancellation on that signal,
+// which reaches the step's pending operation through the coroutine's cancellation state
+// (asio/impl/awaitable.hpp), so the step runs right here instead of on a coroutine spawned
+// for it. After a timeout the state is reset, so the call can still write its trailer.
+// Without `call` (the in-memory pipe of the unit tests), with_deadline itself.
+template <typename T>
+asio::awaitable<transport::Deadlined<T>> within(asio::awaitable<T> step,
+                                                std::chrono::steady_clock::duration bound,
+                                                asio::cancellation_signal* call) {
+  if (call == nullptr) co_return co_await transport::with_deadline(std::move(step), bound);
+  struct Budget {
+    asio::cancellation_signal* call;
+    bool fired = false;
+    bool done = false;  // the step is over: a timer completion still queued must not emit
+  };
+  auto budget = std::make_shared<Budget>(Budget{call});
+  asio::steady_timer timer(co_await asio::this_coro::executor, bound);
+  timer.async_wait([budget](std::error_code ec) {
+    if (ec || budget->done) return;
+    budget->fired = true;
+    budget->call->emit(asio::cancellation_type::terminal);
+  });
+  std::optional<T> value;
+  try {
+    T got = co_await std::move(step);  // named: GCC 12 mishandles co_await in arguments
+    value.emplace(std::move(got));
+  } catch (...) {
+    budget->done = true;
+    throw;
+  }
+  budget->done = true;
+  timer.cancel();
+  if (budget->fired) co_await asio::this_coro::reset_cancellation_state();
+  co_return transport::Deadlined<T>{std::move(*value), budget->fired};
+}
+
 // reader.next(), given up after `bound` (kDeadlineExceeded). The reader is unusable after
 // that; the call is answered and abandoned.
 asio::awaitable<Result<std::optional<Frame>>> next_frame_within(
-    wire::FrameReader& reader, std::chrono::steady_clock::duration bound) {
+    wire::FrameReader& reader, std::chrono::steady_clock::duration bound,
+    asio::cancellation_signal* call = nullptr) {
   // A frame already buffered (the request usually arrives with the header) needs no timer.
   Result<std::optional<Frame>> ready = reader.buffered();
   if (!ready.is_ok() || ready->has_value()) co_return ready;
-  auto run = co_await transport::with_deadline(reader.next(), bound);
+  auto run = co_await within(reader.next(), bound, call);
   if (run.deadline_exceeded) co_return Status(StatusCode::kDeadlineExceeded, "read timed out");
   co_return std::move(run.value);
 }
@@ -50,7 +92,8 @@ std::string no_frame_message(std::string_view what, std::chrono::milliseconds bo
 // for a bad frame or the read bound, as 0.1.2 maps request-frame read errors.
 asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& reader,
                                                            const CallContext& ctx,
-                                                           std::chrono::milliseconds bound) {
+                                                           std::chrono::milliseconds bound,
+                                                           asio::cancellation_signal* call) {
   const auto idle_end = std::chrono::steady_clock::now() + bound;
   std::optional<std::chrono::steady_clock::time_point> deadline_end;
   if (ctx.deadline) {
@@ -60,7 +103,8 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& re
   }
   const auto end = deadline_end ? std::min(idle_end, *deadline_end) : idle_end;
   while (true) {
-    auto frame = co_await next_frame_within(reader, end - std::chrono::steady_clock::now());
+    auto frame =
+        co_await next_frame_within(reader, end - std::chrono::steady_clock::now(), call);
     if (!frame.is_ok() && frame.status().code() == StatusCode::kDeadlineExceeded) {
       if (deadline_end && *deadline_end <= idle_end) {
         co_return Status(StatusCode::kDeadlineExceeded, "deadline exceeded");
@@ -268,14 +312,14 @@ asio::awaitable<void> reject_call(transport::ByteStream& stream, wire::FrameRead
 
 asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
                                   wire::FrameReader& reader, CallContext& ctx,
-                                  std::chrono::milliseconds read_bound) {
-  auto request = co_await read_request(reader, ctx, read_bound);
+                                  std::chrono::milliseconds read_bound,
+                                  asio::cancellation_signal* call) {
+  auto request = co_await read_request(reader, ctx, read_bound, call);
   if (!request.is_ok()) {
     co_await write_trailer(stream, request.status(), false);
     co_return;
   }
-  auto run = co_await transport::with_deadline(m.unary(std::move(*request), ctx),
-                                               handler_budget(ctx));
+  auto run = co_await within(m.unary(std::move(*request), ctx), handler_budget(ctx), call);
   if (run.deadline_exceeded) {
     co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
                            false);
@@ -292,8 +336,9 @@ asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream&
 
 asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
                                           wire::FrameReader& reader, CallContext& ctx,
-                                          std::chrono::milliseconds read_bound) {
-  auto request = co_await read_request(reader, ctx, read_bound);
+                                          std::chrono::milliseconds read_bound,
+                                          asio::cancellation_signal* call) {
+  auto request = co_await read_request(reader, ctx, read_bound, call);
   if (!request.is_ok()) {
     co_await write_trailer(stream, request.status(), false);
     co_return;
@@ -403,10 +448,10 @@ Status Dispatcher::add(SessionServiceImpl impl) {
   return Status::ok();
 }
 
-asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
-                                               std::string peer) const {
+asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
+                                               asio::cancellation_signal* call) const {
   wire::FrameReader reader(stream);
-  auto first = co_await next_frame_within(reader, request_read_timeout_);
+  auto first = co_await next_frame_within(reader, request_read_timeout_, call);
   if (!first.is_ok() && first.status().code() == StatusCode::kDeadlineExceeded) {
     // A header that never comes: INTERNAL, as 0.1.2 answers any failure to read the first frame.
     co_await write_trailer(
@@ -513,9 +558,9 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream,
   }
   try {
     if (method->unary) {
-      co_await serve_unary(*method, stream, reader, ctx, request_read_timeout_);
+      co_await serve_unary(*method, stream, reader, ctx, request_read_timeout_, call);
     } else if (method->server_stream) {
-      co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_);
+      co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_, call);
     } else if (method->client_stream) {
       co_await serve_client_stream(*method, stream, reader, ctx);
     } else {

@@ -250,11 +250,14 @@ struct ConnectionCalls {
   std::list<asio::cancellation_signal> signals;
 };
 
+// `call` is the signal bound to this coroutine's cancellation slot (serve_connection); it
+// outlives the coroutine.
 asio::awaitable<void> serve_rpc_stream(std::shared_ptr<Server::State> s,
-                                       transport::BidiStream stream, std::string peer) {
+                                       transport::BidiStream stream, std::string peer,
+                                       asio::cancellation_signal* call) {
   LoadCount counted(s->calls);
   auto bytes = transport::make_quic_byte_stream(std::move(stream));
-  co_await s->dispatcher.serve_stream(*bytes, std::move(peer));
+  co_await s->dispatcher.serve_stream(*bytes, std::move(peer), call);
 }
 
 asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
@@ -296,7 +299,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
       if (!stream.is_ok()) break;  // connection closed or lost
       auto call = calls->signals.emplace(calls->signals.end());
       // The signal is dropped only once the call's coroutine has completed.
-      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer),
+      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer, &*call),
                      asio::bind_cancellation_slot(
                          call->slot(), [calls, call](std::exception_ptr) { calls->signals.erase(call); }));
     }

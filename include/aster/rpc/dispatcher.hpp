@@ -19,6 +19,10 @@
 #include "aster/status.hpp"
 #include "aster/transport/byte_stream.hpp"
 
+namespace asio {
+class cancellation_signal;
+}  // namespace asio
+
 namespace aster::rpc {
 
 // 0.1.2's handler budget cap (aster-rpc@0972ac9:bindings/python/aster/limits.py).
@@ -57,8 +61,12 @@ class Dispatcher {
   }
 
   // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
-  // endpoint id for CallContext::peer.
-  asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer) const;
+  // endpoint id for CallContext::peer. `call`, when given, is the signal bound to the
+  // cancellation slot of the coroutine this runs on (aster::Server spawns each call so): the
+  // call's time bounds then cancel through it, in place, instead of running the bounded step
+  // on a coroutine of its own (transport::with_deadline) — one co_spawn fewer per bound.
+  asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer,
+                                     asio::cancellation_signal* call = nullptr) const;
 
  private:
   std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
