@@ -80,6 +80,13 @@ BridgeEvent RuntimeCore::rejected(int32_t st) {
   return ev;
 }
 
+BridgeEvent RuntimeCore::cancelled_before_submit() {
+  BridgeEvent ev;
+  ev.status = ASTER_IROH_CANCELLED;
+  ev.payload = "operation cancelled";
+  return ev;
+}
+
 RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt)
     : executor_(io.get_executor()), rt_(rt) {}
 

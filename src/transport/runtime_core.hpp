@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/use_awaitable.hpp>
@@ -94,6 +95,14 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   template <typename Submit>
   asio::awaitable<BridgeEvent> run(Submit submit,
                                    std::function<void(uint64_t)> on_progress = {}) {
+    {
+      // Cancelled already (a deadline that fired while the caller was between operations):
+      // no new operation starts (deadline.hpp returning_on_cancel).
+      asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) {
+        co_return cancelled_before_submit();
+      }
+    }
     Submission s = submit_now(submit);
     if (s.status == ASTER_IROH_DONE) co_return take(s.now);
     if (s.status != ASTER_IROH_OK) co_return rejected(s.status);
@@ -140,6 +149,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   BridgeEvent take(const aster_iroh_event& e);
   // The event of a submission the bridge refused (or a runtime already shut down).
   static BridgeEvent rejected(int32_t st);
+  static BridgeEvent cancelled_before_submit();  // CANCELLED, "operation cancelled"
 
   // An awaiting operation in the pending table, keyed by user_data.
   struct PendingOp {
@@ -296,6 +306,12 @@ asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_v
   if (!h) co_return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
   auto core = h.core();  // keeps the runtime alive across the suspension
   const uint64_t id = h.id();
+  {
+    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) {
+      co_return RuntimeCore::cancelled_before_submit();  // as in RuntimeCore::run
+    }
+  }
   // submit_now + wait rather than core->run: one coroutine frame fewer per operation, and an
   // operation that completes inline (most writes, opens and reads) suspends nowhere.
   auto on_handle = [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {

@@ -21,6 +21,20 @@ struct Deadlined {
   bool deadline_exceeded;  // the timer fired before the operation completed
 };
 
+namespace detail {
+// Runs `op` as a thread of its own that never throws operation_aborted at a co_await once
+// cancelled: by default every co_await after the cancellation signal throws (asio's
+// `this_coro::throw_if_cancelled`), so an operation that had already completed when the timer
+// fired would fail with an exception at its next step instead of returning its status. The
+// bridge operations see the cancellation instead and return kCancelled without submitting
+// (RuntimeCore::run, run_on).
+template <typename T>
+asio::awaitable<T> returning_on_cancel(asio::awaitable<T> op) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  co_return co_await std::move(op);
+}
+}  // namespace detail
+
 // Runs `op` and cancels it if it has not completed after `timeout`.
 // Example: `auto r = co_await with_deadline(stream.recv.read(), 2s);`
 template <typename T>
@@ -41,7 +55,7 @@ asio::awaitable<Deadlined<T>> with_deadline(asio::awaitable<T> op,
   if (outer.slot().is_connected()) {
     outer.slot().assign([signal](asio::cancellation_type t) { signal->emit(t); });
   }
-  T r = co_await asio::co_spawn(ex, std::move(op),
+  T r = co_await asio::co_spawn(ex, detail::returning_on_cancel(std::move(op)),
                               asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable));
   if (outer.slot().is_connected()) outer.slot().clear();
   timer.cancel();
