@@ -123,6 +123,9 @@ pub const RECV_NOWAIT: u32 = 4;
 pub const RT_MULTI_THREAD: u32 = 0;
 pub const RT_CURRENT_THREAD: u32 = 1;
 pub const RT_CALLER_DRIVEN: u32 = 2;
+/// aster_iroh_runtime_cfg.flags: stream operations from other threads run on the runtime, in
+/// order, handed over in batches (docs/transport.md "Deferred submission").
+pub const RT_DEFER_STREAM_OPS: u32 = 1;
 
 pub const RELAY_DISABLED: u32 = 0;
 pub const RELAY_DEFAULT: u32 = 1;
@@ -161,7 +164,8 @@ pub struct aster_iroh_runtime_cfg {
     pub struct_size: u32,
     pub worker_threads: u32,
     pub flavor: u32,
-    pub reserved: u32,
+    /// RT_* flags.
+    pub flags: u32,
 }
 
 #[repr(C)]

@@ -42,7 +42,11 @@ use abi::{
     EP_SECRET_KEY, RELAY_CUSTOM, RELAY_DEFAULT, RELAY_DISABLED, RELAY_STAGING,
 };
 use node::{ConnectParams, EndpointParams, HookDecision};
-use runtime::{conn_error, Completion, Obj, Shared};
+use runtime::{conn_error, Completion, Deferred, Obj, Shared};
+
+/// A write at least this long runs inline even while the runtime is busy
+/// (`Shared::should_defer`).
+const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
 pub const ABI_VERSION: u32 = 7;
@@ -106,6 +110,24 @@ impl aster_iroh_rt {
                 status::OK
             }
         }
+    }
+
+    /// Hands `run` to the runtime (`Shared::defer`); `op` (registered by the caller, 0 for
+    /// none) is reported in `out_op` and its event follows.
+    unsafe fn defer(
+        &self,
+        op: u64,
+        out_op: *mut u64,
+        run: impl FnOnce(&Arc<Shared>, &tokio::runtime::Handle) + Send + 'static,
+    ) -> i32 {
+        self.shared.defer(Deferred {
+            op,
+            run: Box::new(run),
+        });
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
     }
 
     fn handle(&self) -> &tokio::runtime::Handle {
@@ -199,6 +221,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         trace::init_from_env();
         let mut workers = 2usize;
         let mut flavor = abi::RT_MULTI_THREAD;
+        let mut flags = 0u32;
         if let Some(c) = cfg.as_ref() {
             if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_runtime_cfg>() {
                 return status::INVALID_ARG;
@@ -207,23 +230,32 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
                 workers = c.worker_threads as usize;
             }
             flavor = c.flavor;
+            flags = c.flags;
         }
         let Some(cq) = cq::CompletionQueue::new() else {
             return status::INTERNAL;
         };
-        let built = match flavor {
-            abi::RT_MULTI_THREAD => tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name("aster-iroh")
-                .enable_all()
-                .build(),
+        let mut builder = match flavor {
+            abi::RT_MULTI_THREAD => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(workers).thread_name("aster-iroh");
+                b
+            }
             abi::RT_CURRENT_THREAD | abi::RT_CALLER_DRIVEN => {
                 tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
             }
             _ => return status::INVALID_ARG,
         };
+        // Whether the runtime's thread sleeps, for `Shared::should_defer`.
+        let idle = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let (on_park, on_unpark) = (idle.clone(), idle.clone());
+        let built = builder
+            .enable_all()
+            .on_thread_park(move || on_park.store(true, std::sync::atomic::Ordering::Relaxed))
+            .on_thread_unpark(move || {
+                on_unpark.store(false, std::sync::atomic::Ordering::Relaxed)
+            })
+            .build();
         let tokio = match built {
             Ok(t) => Arc::new(t),
             Err(_) => return status::INTERNAL,
@@ -249,7 +281,12 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             // The caller drains after every turn on its own thread: no eventfd wake-ups.
             cq.fd_wake.store(false, std::sync::atomic::Ordering::Relaxed);
         }
-        let shared = Arc::new(Shared::new(cq));
+        // A caller-driven runtime is only ever called from its own thread: nothing to defer.
+        let deferring = flags & abi::RT_DEFER_STREAM_OPS != 0 && flavor != abi::RT_CALLER_DRIVEN;
+        let shared = Arc::new(Shared::new(cq, deferring, idle));
+        if deferring {
+            tokio.spawn(runtime::run_deferred(shared.clone(), tokio.handle().clone()));
+        }
         // Polls the stream halves whose parked read or write was woken (stream.rs "Parked
         // operations").
         tokio.spawn(stream::run_parked(shared.clone()));
@@ -281,6 +318,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
         let mut rt = Box::from_raw(rt);
         let objs = rt.shared.drain_handles();
         rt.shared.drain_ops();
+        rt.shared.drain_deferred();
         let timeout = Duration::from_millis(timeout_ms as u64);
         if let Some((stop, thread)) = rt.driver.take() {
             let _ = stop.send(());
@@ -910,6 +948,11 @@ pub unsafe extern "C" fn aster_iroh_conn_close(
             return status::INVALID_ARG;
         };
         let c = get_obj!(r, conn, Conn);
+        if r.shared.should_defer(false) {
+            // After the stream operations queued before it, as without deferral.
+            let reason = bytes::Bytes::copy_from_slice(reason);
+            return r.defer(0, std::ptr::null_mut(), move |_, _| c.conn.close(code, &reason));
+        }
         c.conn.close(code, reason);
         status::OK
     })
@@ -1042,8 +1085,11 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
-        // The object is dropped after the handle table's lock is released.
+        // The object is dropped after the handle table's lock is released; when stream
+        // operations are deferred, on the runtime after the ones queued before it (dropping a
+        // stream takes its connection's lock and wakes its driver).
         match r.shared.remove_if(h, is) {
+            Some(o) if r.shared.should_defer(false) => r.defer(0, std::ptr::null_mut(), move |_, _| drop(o)),
             Some(_) => status::OK,
             None => status::NOT_FOUND,
         }
@@ -1126,6 +1172,22 @@ pub unsafe extern "C" fn aster_iroh_open_bi_send(
             return status::INVALID_ARG;
         };
         let c = get_obj!(r, conn, Conn);
+        if r.shared.should_defer(false) {
+            let (op, rx) = r.shared.register(kind::OPEN_BI, user_data, None);
+            let data = bytes::Bytes::copy_from_slice(d);
+            return r.defer(op, out_op, move |shared, handle| {
+                if !shared.op_pending(op) {
+                    return; // cancelled while queued: its CANCELLED event is out already
+                }
+                match stream::open_send(&c.conn, &data, flags, || op) {
+                    Attempt::Done(done) => {
+                        shared.complete(op, done);
+                    }
+                    Attempt::Pending(fut) => shared.spawn_op(handle, op, rx, fut),
+                    Attempt::Parked => {}
+                }
+            });
+        }
         let mut reg = Registrar::new(r, kind::OPEN_BI, user_data);
         let attempt = stream::open_send(&c.conn, d, flags, || {
             reg.register()
@@ -1277,6 +1339,15 @@ pub unsafe extern "C" fn aster_iroh_grant(rt: *mut aster_iroh_rt, op: u64, n: u3
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
         };
+        if r.shared.should_defer(false) {
+            if !r.shared.op_pending(op) {
+                return status::NOT_FOUND;
+            }
+            // Deferred too: the permits wake the accept task, a cross-thread wake-up each.
+            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
+                shared.grant(op, n);
+            });
+        }
         if r.shared.grant(op, n) {
             status::OK
         } else {
@@ -1329,8 +1400,23 @@ pub unsafe extern "C" fn aster_iroh_send(
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
+        let fin = flags & abi::SEND_FIN != 0;
+        if r.shared.should_defer(d.len() >= LARGE_WRITE) {
+            let op = r
+                .shared
+                .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
+            let data = bytes::Bytes::copy_from_slice(d);
+            return r.defer(op, out_op, move |shared, _| {
+                if !shared.op_pending(op) {
+                    return;
+                }
+                if let Attempt::Done(done) = stream::write(&s, shared, &data, fin, || op) {
+                    shared.complete(op, done);
+                }
+            });
+        }
         let mut op = 0;
-        let attempt = stream::write(&s, &r.shared, d, flags & abi::SEND_FIN != 0, || {
+        let attempt = stream::write(&s, &r.shared, d, fin, || {
             op = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
@@ -1351,6 +1437,11 @@ pub unsafe extern "C" fn aster_iroh_finish(rt: *mut aster_iroh_rt, send: u64) ->
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
+        if r.shared.should_defer(false) {
+            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
+                stream::finish(&s, shared)
+            });
+        }
         stream::finish(&s, &r.shared);
         status::OK
     })
@@ -1370,6 +1461,14 @@ pub unsafe extern "C" fn aster_iroh_reset(rt: *mut aster_iroh_rt, send: u64, cod
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
+        if r.shared.should_defer(false) {
+            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
+                let op = stream::reset(&s, code);
+                if op != 0 {
+                    shared.cancel(op);
+                }
+            });
+        }
         let op = stream::reset(&s, code);
         if op != 0 {
             r.shared.cancel(op);
@@ -1456,6 +1555,20 @@ pub unsafe extern "C" fn aster_iroh_recv(
             return status::INVALID_ARG;
         }
         let s = get_obj!(r, recv, Recv);
+        // A RECV_NOWAIT read is a probe whose answer the caller wants now: it stays inline.
+        if flags & abi::RECV_NOWAIT == 0 && r.shared.should_defer(false) {
+            let op = r
+                .shared
+                .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
+            return r.defer(op, out_op, move |shared, _| {
+                if !shared.op_pending(op) {
+                    return;
+                }
+                if let Attempt::Done(done) = stream::read(&s, shared, max, flags, || op) {
+                    shared.complete(op, done);
+                }
+            });
+        }
         let mut op = 0;
         let attempt = stream::read(&s, &r.shared, max, flags, || {
             op = r
@@ -1481,6 +1594,14 @@ pub unsafe extern "C" fn aster_iroh_stop(rt: *mut aster_iroh_rt, recv: u64, code
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, recv, Recv);
+        if r.shared.should_defer(false) {
+            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
+                let op = stream::stop(&s, code);
+                if op != 0 {
+                    shared.cancel(op);
+                }
+            });
+        }
         let op = stream::stop(&s, code);
         if op != 0 {
             r.shared.cancel(op);

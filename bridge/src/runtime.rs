@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -201,8 +201,26 @@ struct OpEntry {
     credit: Option<Arc<tokio::sync::Semaphore>>,
 }
 
+/// A stream operation handed over by a thread outside the runtime, run in submission order on
+/// the runtime (`Shared::defer`, docs/transport.md "Deferred submission").
+/// `op` (0 for none) completes with PANIC if `run` panics.
+pub struct Deferred {
+    pub op: u64,
+    pub run: Box<dyn FnOnce(&Arc<Shared>, &tokio::runtime::Handle) + Send>,
+}
+
 pub struct Shared {
     pub cq: CompletionQueue,
+    /// Stream operations from outside the runtime wait here for `run_deferred` (only when the
+    /// runtime was created with ASTER_IROH_RT_DEFER_STREAM_OPS).
+    deferring: bool,
+    /// Deferred operations queued or running; while non-zero every stream operation queues
+    /// behind them, so call order holds.
+    deferred_outstanding: AtomicUsize,
+    /// Set while the runtime's thread is parked (tokio's on_thread_park/unpark).
+    pub runtime_idle: Arc<AtomicBool>,
+    deferred: Mutex<Vec<Deferred>>,
+    deferred_notify: tokio::sync::Notify,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
     pub parked_ready: Mutex<Vec<crate::stream::ParkedHalf>>,
     pub parked_notify: tokio::sync::Notify,
@@ -217,9 +235,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn new(cq: CompletionQueue) -> Self {
+    pub fn new(cq: CompletionQueue, deferring: bool, runtime_idle: Arc<AtomicBool>) -> Self {
         Self {
             cq,
+            deferring,
+            deferred_outstanding: AtomicUsize::new(0),
+            runtime_idle,
+            deferred: Mutex::new(Vec::new()),
+            deferred_notify: tokio::sync::Notify::new(),
             parked_ready: Mutex::new(Vec::new()),
             parked_notify: tokio::sync::Notify::new(),
             handles: Mutex::new(Slab::new()),
@@ -258,6 +281,39 @@ impl Shared {
     }
     pub fn drain_leases(&self) {
         lock(&self.leases).drain();
+    }
+
+    /// Whether a stream operation called now goes to the runtime (`defer`) rather than running
+    /// inline on the caller's thread. Inline is better while the runtime's thread sleeps (one
+    /// wake-up either way, and the operation may complete at once) and for a `large` write
+    /// (the copy into noq then overlaps the runtime's sending); deferring is better while the
+    /// runtime is busy: no wake-up, no contention for the connection's lock, and the
+    /// connection driver sends what a whole batch wrote in full packets. Once anything is
+    /// deferred, everything is until the queue has run, so operations keep call order.
+    pub fn should_defer(&self, large: bool) -> bool {
+        self.deferring
+            && (self.deferred_outstanding.load(Ordering::Acquire) != 0
+                || !(large || self.runtime_idle.load(Ordering::Relaxed)))
+    }
+
+    /// Queues `f` for `run_deferred`. Only the push onto an empty queue wakes the runtime, so
+    /// the operations a caller submits while the runtime is busy travel in one hand-over.
+    pub fn defer(&self, f: Deferred) {
+        self.deferred_outstanding.fetch_add(1, Ordering::AcqRel);
+        let first = {
+            let mut q = lock(&self.deferred);
+            q.push(f);
+            q.len() == 1
+        };
+        if first {
+            self.deferred_notify.notify_one();
+        }
+    }
+
+    /// Drops deferred operations that never ran (runtime shutdown; like `drain_ops`, no events).
+    pub fn drain_deferred(&self) {
+        let queued = std::mem::take(&mut *lock(&self.deferred));
+        drop(queued);
     }
 
     pub fn op_pending(&self, op: u64) -> bool {
@@ -484,6 +540,23 @@ impl<F: Future> Future for CatchUnwind<F> {
             Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
             Ok(Poll::Pending) => Poll::Pending,
             Err(_) => Poll::Ready(Err(())),
+        }
+    }
+}
+
+/// Runs deferred stream operations in submission order, as many as are queued per wake-up
+/// (`Shared::defer`). One task per runtime created with ASTER_IROH_RT_DEFER_STREAM_OPS.
+pub async fn run_deferred(shared: Arc<Shared>, handle: tokio::runtime::Handle) {
+    let mut batch: Vec<Deferred> = Vec::new();
+    loop {
+        shared.deferred_notify.notified().await;
+        std::mem::swap(&mut batch, &mut *lock(&shared.deferred));
+        for d in batch.drain(..) {
+            let run = d.run;
+            if catch_unwind(AssertUnwindSafe(|| run(&shared, &handle))).is_err() && d.op != 0 {
+                shared.complete(d.op, Completion::err(status::PANIC, "panic inside the bridge operation"));
+            }
+            shared.deferred_outstanding.fetch_sub(1, Ordering::AcqRel);
         }
     }
 }

@@ -62,6 +62,7 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
       cfg.flavor = ASTER_IROH_RT_CALLER_DRIVEN;
       break;
   }
+  if (options.defer_stream_ops) cfg.flags |= ASTER_IROH_RT_DEFER_STREAM_OPS;
   aster_iroh_rt* rt = nullptr;
   if (int32_t st = aster_iroh_runtime_new(&cfg, &rt); st != ASTER_IROH_OK) {
     return detail::status_of_submit(st);

@@ -255,6 +255,10 @@ class Runtime {
   struct Options {
     Shape shape = Shape::kCurrentThread;
     uint32_t worker_threads = 2;  // kMultiThread only
+    // kCurrentThread and kMultiThread: while the bridge's threads are busy, stream operations
+    // queue for them in call order and go over in batches, instead of each running on the io
+    // thread and waking the connection's driver (docs/transport.md "Deferred submission").
+    bool defer_stream_ops = true;
   };
   static Result<Runtime> create(asio::io_context& io, Options options);
   static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }

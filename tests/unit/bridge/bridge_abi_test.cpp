@@ -27,10 +27,27 @@ struct Event {
   std::string data;
 };
 
+// How a test's runtime runs: the defaults (cfg NULL: multi-thread, every operation attempted
+// on the caller's thread first), or as the C++ transport's default shape creates it:
+// current_thread with deferred stream operations (include/aster_iroh.h
+// ASTER_IROH_RT_DEFER_STREAM_OPS), where operations from this thread may queue for the
+// runtime and complete only by event.
+struct RuntimeMode {
+  bool deferred = false;
+};
+constexpr RuntimeMode kDefaultRuntime{false};
+constexpr RuntimeMode kDeferredRuntime{true};
+
 // Owns a runtime and collects its events; every lease is released as soon as it is copied.
 class Bridge {
  public:
-  Bridge() { EXPECT_EQ(aster_iroh_runtime_new(nullptr, &rt_), ASTER_IROH_OK); }
+  explicit Bridge(RuntimeMode mode = kDefaultRuntime) {
+    aster_iroh_runtime_cfg cfg{};
+    cfg.struct_size = sizeof cfg;
+    cfg.flavor = ASTER_IROH_RT_CURRENT_THREAD;
+    cfg.flags = ASTER_IROH_RT_DEFER_STREAM_OPS;
+    EXPECT_EQ(aster_iroh_runtime_new(mode.deferred ? &cfg : nullptr, &rt_), ASTER_IROH_OK);
+  }
   ~Bridge() {
     if (rt_) {
       EXPECT_EQ(aster_iroh_runtime_shutdown(rt_, 5000), ASTER_IROH_OK);
@@ -325,8 +342,8 @@ Pair connect_pair(Bridge& b, uint64_t client, uint64_t server, const std::string
   return {c ? c->h1 : 0, a ? a->h1 : 0};
 }
 
-TEST(BridgeAbi, LoopbackEchoFinAndBusy) {
-  Bridge b;
+void LoopbackEchoFinAndBusy(RuntimeMode mode) {
+  Bridge b(mode);
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
@@ -393,12 +410,14 @@ TEST(BridgeAbi, LoopbackEchoFinAndBusy) {
   EXPECT_EQ(closed->code, 7u);
   EXPECT_EQ(closed->data, reason);
 }
+TEST(BridgeAbi, LoopbackEchoFinAndBusy) { LoopbackEchoFinAndBusy(kDefaultRuntime); }
+TEST(BridgeAbi, LoopbackEchoFinAndBusyDeferred) { LoopbackEchoFinAndBusy(kDeferredRuntime); }
 
 // A read or write that must wait parks on its stream half (bridge/src/stream.rs "Parked
 // reads"); freeing the half's handle meanwhile must not lose it: each still completes exactly
 // once, with all the bytes (include/aster_iroh.h "Model": ops keep what they use alive).
-TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
-  Bridge b;
+void WaitingReadsAndWritesOutliveTheirHandles(RuntimeMode mode) {
+  Bridge b(mode);
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
@@ -453,9 +472,15 @@ TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
   b.pump(200ms);
   EXPECT_EQ(b.count(w2), 0u);
 }
+TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandles) {
+  WaitingReadsAndWritesOutliveTheirHandles(kDefaultRuntime);
+}
+TEST(BridgeAbi, WaitingReadsAndWritesOutliveTheirHandlesDeferred) {
+  WaitingReadsAndWritesOutliveTheirHandles(kDeferredRuntime);
+}
 
-TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
-  Bridge b;
+void CompoundOpsInlineCompletionAndContinuousAccept(RuntimeMode mode) {
+  Bridge b(mode);
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
@@ -549,6 +574,12 @@ TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
   EXPECT_EQ(b.count(each), 0u);
   EXPECT_EQ(aster_iroh_grant(b.rt(), each_op, 1), ASTER_IROH_NOT_FOUND);
 }
+TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAccept) {
+  CompoundOpsInlineCompletionAndContinuousAccept(kDefaultRuntime);
+}
+TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAcceptDeferred) {
+  CompoundOpsInlineCompletionAndContinuousAccept(kDeferredRuntime);
+}
 
 // A stream whose writer sent "x" and then reset it with code 42: `*reader` is the accepted
 // receive side.
@@ -582,8 +613,8 @@ std::optional<Event> read_past_data(Bridge& b, uint64_t reader) {
   return std::nullopt;
 }
 
-TEST(BridgeAbi, ResetIsSeenByReader) {
-  Bridge b;
+void ResetIsSeenByReader(RuntimeMode mode) {
+  Bridge b(mode);
   uint64_t reader = 0;
   ASSERT_NO_FATAL_FAILURE(reset_after_one_byte(b, &reader));
   // The reader gets the byte or directly the reset; eventually STREAM_RESET(42).
@@ -592,13 +623,15 @@ TEST(BridgeAbi, ResetIsSeenByReader) {
   EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
   EXPECT_EQ(ev->code, 42u);
 }
+TEST(BridgeAbi, ResetIsSeenByReader) { ResetIsSeenByReader(kDefaultRuntime); }
+TEST(BridgeAbi, ResetIsSeenByReaderDeferred) { ResetIsSeenByReader(kDeferredRuntime); }
 
-TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
+void ResetStaysReportedToLaterReads(RuntimeMode mode) {
   // noq reports a peer's reset to one read only and answers later reads with a clean end
   // (noq-0.17.0:src/recv_stream.rs poll_read_generic); a read that saw the reset without
   // delivering it (a read's look-ahead past its first chunk, bridge/src/stream.rs gather) made
   // the next read report FIN. Every read after a reset must report it again.
-  Bridge b;
+  Bridge b(mode);
   uint64_t reader = 0;
   ASSERT_NO_FATAL_FAILURE(reset_after_one_byte(b, &reader));
   auto first = read_past_data(b, reader);
@@ -628,6 +661,122 @@ TEST(BridgeAbi, ResetStaysReportedToLaterReads) {
     EXPECT_EQ(ev->status, ASTER_IROH_STREAM_RESET);
     EXPECT_EQ(ev->code, 42u);
   }
+}
+TEST(BridgeAbi, ResetStaysReportedToLaterReads) { ResetStaysReportedToLaterReads(kDefaultRuntime); }
+TEST(BridgeAbi, ResetStaysReportedToLaterReadsDeferred) {
+  ResetStaysReportedToLaterReads(kDeferredRuntime);
+}
+
+// Deferred stream operations (ASTER_IROH_RT_DEFER_STREAM_OPS) keep call order: a burst of
+// write, finish and free calls made back to back, without waiting for events, while the
+// runtime is busy with the burst, still reaches the peer whole and in order on every stream;
+// each operation yields exactly one event; a cancelled read and a RECV_NOWAIT probe behave as
+// without deferral.
+TEST(BridgeAbi, DeferredOperationsKeepCallOrder) {
+  Bridge b(kDeferredRuntime);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+
+  constexpr int kStreams = 100;
+  uint64_t each = b.ud();
+  aster_iroh_op each_op = 0;
+  ASSERT_EQ(aster_iroh_accept_bi_each(b.rt(), p.server_conn, kStreams, each, &each_op),
+            ASTER_IROH_OK);
+  std::vector<uint64_t> opens;
+  for (int i = 0; i < kStreams; ++i) {
+    opens.push_back(b.ud());
+    ASSERT_EQ(aster_iroh_open_bi(b.rt(), p.client_conn, opens.back(), nullptr), ASTER_IROH_OK);
+  }
+  // Per stream: two writes, FIN and the send half's free, all submitted before any event is
+  // read; then a read to end of the echo.
+  std::vector<uint64_t> writes, echoes;
+  std::vector<std::string> sent;
+  for (int i = 0; i < kStreams; ++i) {
+    auto ev = b.wait(opens[i]);
+    ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
+    sent.push_back("stream " + std::to_string(i) + ":" + std::string(i * 7, 'x'));
+    const std::string& msg = sent.back();
+    const size_t half = msg.size() / 2;
+    for (auto [at, len] : {std::pair{size_t{0}, half}, std::pair{half, msg.size() - half}}) {
+      writes.push_back(b.ud());
+      ASSERT_EQ(aster_iroh_write(b.rt(), ev->h1, reinterpret_cast<const uint8_t*>(msg.data()) + at,
+                                 len, writes.back(), nullptr),
+                ASTER_IROH_OK);
+    }
+    ASSERT_EQ(aster_iroh_finish(b.rt(), ev->h1), ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_send_free(b.rt(), ev->h1), ASTER_IROH_OK);
+    echoes.push_back(b.ud());
+    ASSERT_EQ(aster_iroh_recv(b.rt(), ev->h2, 4096, ASTER_IROH_RECV_TO_END, echoes.back(),
+                              nullptr, nullptr),
+              ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_recv_free(b.rt(), ev->h2), ASTER_IROH_OK);
+  }
+  // Server: each accepted stream is read to end, echoed with write + FIN, and both halves
+  // freed at once (the queued operations keep them alive).
+  std::vector<uint64_t> server_reads;
+  std::vector<Event> accepted;
+  for (int i = 0; i < kStreams; ++i) {
+    auto ev = b.wait(each);
+    ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
+    accepted.push_back(*ev);
+    server_reads.push_back(b.ud());
+    ASSERT_EQ(aster_iroh_recv(b.rt(), ev->h2, 4096, ASTER_IROH_RECV_TO_END, server_reads.back(),
+                              nullptr, nullptr),
+              ASTER_IROH_OK);
+  }
+  std::vector<uint64_t> answers;
+  for (int i = 0; i < kStreams; ++i) {
+    auto ev = b.wait(server_reads[i]);
+    ASSERT_TRUE(ev);
+    ASSERT_EQ(ev->status, ASTER_IROH_FIN) << ev->data;
+    answers.push_back(b.ud());
+    ASSERT_EQ(aster_iroh_send(b.rt(), accepted[i].h1,
+                              reinterpret_cast<const uint8_t*>(ev->data.data()), ev->data.size(),
+                              ASTER_IROH_SEND_FIN, answers.back(), nullptr, nullptr),
+              ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_send_free(b.rt(), accepted[i].h1), ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_recv_free(b.rt(), accepted[i].h2), ASTER_IROH_OK);
+  }
+  for (int i = 0; i < kStreams; ++i) {
+    auto ev = b.wait(echoes[i]);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_FIN);
+    EXPECT_EQ(ev->data, sent[i]);
+  }
+  for (uint64_t u : writes) {
+    auto ev = b.wait(u);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_OK);
+  }
+  for (uint64_t u : answers) {
+    auto ev = b.wait(u);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_OK);
+  }
+
+  // A read cancelled right after it was submitted (queued or parked): one CANCELLED.
+  auto idle = b.open_bi(p.client_conn);
+  ASSERT_TRUE(idle && idle->status == ASTER_IROH_OK);
+  uint64_t r = b.ud();
+  aster_iroh_op rop = 0;
+  ASSERT_EQ(aster_iroh_read(b.rt(), idle->h2, 64, r, &rop), ASTER_IROH_OK);
+  ASSERT_NE(rop, 0u);
+  ASSERT_EQ(aster_iroh_cancel(b.rt(), rop), ASTER_IROH_OK);
+  auto cancelled = b.wait(r);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, ASTER_IROH_CANCELLED);
+  // A RECV_NOWAIT probe answers inline even here.
+  aster_iroh_event now{};
+  EXPECT_EQ(aster_iroh_recv(b.rt(), idle->h2, 64, ASTER_IROH_RECV_NOWAIT, b.ud(), nullptr, &now),
+            ASTER_IROH_DONE);
+  EXPECT_EQ(now.status, ASTER_IROH_BUSY);
+  b.pump(200ms);
+  for (auto* list : {&writes, &echoes, &answers, &server_reads}) {
+    for (uint64_t u : *list) EXPECT_EQ(b.count(u), 0u);
+  }
+  EXPECT_EQ(b.count(r), 0u);
 }
 
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
@@ -660,9 +809,9 @@ TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
   EXPECT_EQ(aster_iroh_hook_respond(b.rt(), hook->h2, 1, 0, nullptr, 0), ASTER_IROH_NOT_FOUND);
 }
 
-TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
+void ShutdownWithOperationsInFlight(RuntimeMode mode) {
   // LeakSanitizer (asan preset) checks that pending ops, handles and leases are all freed.
-  Bridge b;
+  Bridge b(mode);
   uint64_t server = b.endpoint({"test/1"});
   uint64_t client = b.endpoint({});
   Pair p = connect_pair(b, client, server, "test/1");
@@ -674,6 +823,10 @@ TEST(BridgeAbi, ShutdownWithOperationsInFlight) {
   // Leave an unreleased lease in the queue too.
   ASSERT_EQ(aster_iroh_debug_op(b.rt(), 0, b.ud(), nullptr), ASTER_IROH_OK);
   // ~Bridge shuts down with all of the above still pending.
+}
+TEST(BridgeAbi, ShutdownWithOperationsInFlight) { ShutdownWithOperationsInFlight(kDefaultRuntime); }
+TEST(BridgeAbi, ShutdownWithOperationsInFlightDeferred) {
+  ShutdownWithOperationsInFlight(kDeferredRuntime);
 }
 
 TEST(BridgeAbi, RelayCaRootsGarbageIsRefusedAndOldStructSizeWorks) {
