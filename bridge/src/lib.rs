@@ -140,6 +140,19 @@ impl aster_iroh_rt {
     where
         F: Future<Output = Completion> + Send + 'static,
     {
+        if self.shared.should_defer(false) {
+            // Behind the deferred stream operations (call order), and spawned from the
+            // runtime's own thread.
+            let (op, rx) = self.shared.register(kind, user_data, None);
+            // SAFETY: out_op is the caller's (null or writable).
+            return unsafe {
+                self.defer(op, out_op, move |shared, handle| {
+                    if shared.op_pending(op) {
+                        shared.spawn_op(handle, op, rx, fut);
+                    }
+                })
+            };
+        }
         let op = self.shared.submit(self.handle(), kind, user_data, fut);
         if !out_op.is_null() {
             // SAFETY: caller passes a writable u64 or null.
