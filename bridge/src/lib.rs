@@ -130,6 +130,17 @@ impl aster_iroh_rt {
         status::OK
     }
 
+    /// A synchronous call's effect: now, or queued behind the deferred operations when
+    /// `Shared::should_defer` says so (call order). Returns OK.
+    fn now_or_deferred(&self, act: impl FnOnce(&Arc<Shared>) + Send + 'static) -> i32 {
+        if self.shared.should_defer(false) {
+            // SAFETY: a null out_op is never written.
+            return unsafe { self.defer(0, std::ptr::null_mut(), move |shared, _| act(shared)) };
+        }
+        act(&self.shared);
+        status::OK
+    }
+
     fn handle(&self) -> &tokio::runtime::Handle {
         self.tokio
             .as_ref()
@@ -961,13 +972,8 @@ pub unsafe extern "C" fn aster_iroh_conn_close(
             return status::INVALID_ARG;
         };
         let c = get_obj!(r, conn, Conn);
-        if r.shared.should_defer(false) {
-            // After the stream operations queued before it, as without deferral.
-            let reason = bytes::Bytes::copy_from_slice(reason);
-            return r.defer(0, std::ptr::null_mut(), move |_, _| c.conn.close(code, &reason));
-        }
-        c.conn.close(code, reason);
-        status::OK
+        let reason = bytes::Bytes::copy_from_slice(reason);
+        r.now_or_deferred(move |_| c.conn.close(code, &reason))
     })
 }
 
@@ -1102,8 +1108,7 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
         // operations are deferred, on the runtime after the ones queued before it (dropping a
         // stream takes its connection's lock and wakes its driver).
         match r.shared.remove_if(h, is) {
-            Some(o) if r.shared.should_defer(false) => r.defer(0, std::ptr::null_mut(), move |_, _| drop(o)),
-            Some(_) => status::OK,
+            Some(o) => r.now_or_deferred(move |_| drop(o)),
             None => status::NOT_FOUND,
         }
     })
@@ -1450,13 +1455,7 @@ pub unsafe extern "C" fn aster_iroh_finish(rt: *mut aster_iroh_rt, send: u64) ->
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        if r.shared.should_defer(false) {
-            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
-                stream::finish(&s, shared)
-            });
-        }
-        stream::finish(&s, &r.shared);
-        status::OK
+        r.now_or_deferred(move |shared| stream::finish(&s, shared))
     })
 }
 
@@ -1474,19 +1473,12 @@ pub unsafe extern "C" fn aster_iroh_reset(rt: *mut aster_iroh_rt, send: u64, cod
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, send, Send);
-        if r.shared.should_defer(false) {
-            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
-                let op = stream::reset(&s, code);
-                if op != 0 {
-                    shared.cancel(op);
-                }
-            });
-        }
-        let op = stream::reset(&s, code);
-        if op != 0 {
-            r.shared.cancel(op);
-        }
-        status::OK
+        r.now_or_deferred(move |shared| {
+            let op = stream::reset(&s, code);
+            if op != 0 {
+                shared.cancel(op);
+            }
+        })
     })
 }
 
@@ -1607,19 +1599,12 @@ pub unsafe extern "C" fn aster_iroh_stop(rt: *mut aster_iroh_rt, recv: u64, code
             return status::INVALID_ARG;
         };
         let s = get_obj!(r, recv, Recv);
-        if r.shared.should_defer(false) {
-            return r.defer(0, std::ptr::null_mut(), move |shared, _| {
-                let op = stream::stop(&s, code);
-                if op != 0 {
-                    shared.cancel(op);
-                }
-            });
-        }
-        let op = stream::stop(&s, code);
-        if op != 0 {
-            r.shared.cancel(op);
-        }
-        status::OK
+        r.now_or_deferred(move |shared| {
+            let op = stream::stop(&s, code);
+            if op != 0 {
+                shared.cancel(op);
+            }
+        })
     })
 }
 

@@ -218,7 +218,7 @@ pub struct Shared {
     /// behind them, so call order holds.
     deferred_outstanding: AtomicUsize,
     /// Set while the runtime's thread is parked (tokio's on_thread_park/unpark).
-    pub runtime_idle: Arc<AtomicBool>,
+    runtime_idle: Arc<AtomicBool>,
     deferred: Mutex<Vec<Deferred>>,
     deferred_notify: tokio::sync::Notify,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
