@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 7u
+#define ASTER_IROH_ABI_VERSION 8u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -358,6 +358,14 @@ int32_t aster_iroh_open_bi_send(aster_iroh_rt *rt, aster_iroh_handle conn, const
  * op is cancelled; at most `window` beyond the grants. */
 int32_t aster_iroh_accept_bi_each(aster_iroh_rt *rt, aster_iroh_handle conn, uint32_t window,
                                   uint64_t user_data, aster_iroh_op *out_op);
+/* ABI 8: accept_bi_each whose ACCEPT_BI events also carry the stream's bytes that are readable
+ * at once (at most first_max; data/len/lease as for READ, lease 0 when none) and, in code,
+ * ASTER_IROH_ACCEPT_FIN when its FIN came with them (the recv half is then read to its end).
+ * A request that arrives in the stream's first packet then needs no read. */
+#define ASTER_IROH_ACCEPT_FIN 1u
+int32_t aster_iroh_accept_bi_each_read(aster_iroh_rt *rt, aster_iroh_handle conn,
+                                       uint32_t window, size_t first_max, uint64_t user_data,
+                                       aster_iroh_op *out_op);
 /* Copies data; WRITE completes when noq accepted every byte. One write pending per stream. */
 int32_t aster_iroh_write(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
                          size_t len, uint64_t user_data, aster_iroh_op *out_op);

@@ -119,6 +119,8 @@ pub const OPEN_NOWAIT: u32 = 2;
 pub const RECV_FIN_WITH_DATA: u32 = 2;
 /// `aster_iroh_recv`: complete BUSY at once (inline) instead of waiting for bytes.
 pub const RECV_NOWAIT: u32 = 4;
+/// ACCEPT_BI event of `aster_iroh_accept_bi_each_read`: the FIN came with the bytes (`code`).
+pub const ACCEPT_FIN: u64 = 1;
 
 pub const RT_MULTI_THREAD: u32 = 0;
 pub const RT_CURRENT_THREAD: u32 = 1;

@@ -49,7 +49,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 7;
+pub const ABI_VERSION: u32 = 8;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -1259,6 +1259,38 @@ pub unsafe extern "C" fn aster_iroh_accept_bi_each(
     user_data: u64,
     out_op: *mut u64,
 ) -> i32 {
+    accept_bi_each(rt, conn, window, 0, user_data, out_op)
+}
+
+/// `aster_iroh_accept_bi_each` whose ACCEPT_BI events also carry the bytes of the stream that
+/// are readable at once (at most `first_max`; a lease like a READ's) and, in `code`,
+/// `ACCEPT_FIN` when its FIN came with them. The read runs on the runtime thread as the stream
+/// is accepted: a request usually arrives in the stream's first packet, so the consumer needs
+/// no read of its own, and in the two-thread shapes no read that contends with the connection
+/// driver for noq's connection lock (docs/transport.md "Accepting with the first bytes").
+///
+/// # Safety
+/// `rt` valid; `out_op` null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_accept_bi_each_read(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    window: u32,
+    first_max: usize,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    accept_bi_each(rt, conn, window, first_max, user_data, out_op)
+}
+
+unsafe fn accept_bi_each(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    window: u32,
+    first_max: usize,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
     guard(|| {
         let Some(r) = rt_ref(rt) else {
             return status::INVALID_ARG;
@@ -1281,7 +1313,18 @@ pub unsafe extern "C" fn aster_iroh_accept_bi_each(
                 match c.conn.accept_bi().await {
                     Ok((s, rcv)) => {
                         let (so, ro) = stream::new_pair(s, rcv);
-                        if !shared.deliver(op, Completion::ok().with_obj(0, so).with_obj(1, ro)) {
+                        let mut done = Completion::ok();
+                        if first_max > 0 {
+                            if let Some((data, fin)) = stream::take_ready(&ro, first_max) {
+                                if !data.is_empty() {
+                                    done = done.with_data(data);
+                                }
+                                if fin {
+                                    done = done.with_code(abi::ACCEPT_FIN);
+                                }
+                            }
+                        }
+                        if !shared.deliver(op, done.with_obj(0, so).with_obj(1, ro)) {
                             return Completion::ok(); // cancelled meanwhile; nothing to emit
                         }
                     }

@@ -335,6 +335,21 @@ fn gather(st: &mut RecvState, first: Bytes, max: usize) -> (Bytes, bool) {
     (data, fin)
 }
 
+/// The bytes of a just accepted stream that can be read at once (at most `max`) and whether
+/// its FIN came with them; None when nothing is readable yet or the read failed (a reset is
+/// kept in `RecvState::reset`, so the next read reports it; other failures recur).
+pub fn take_ready(obj: &Obj, max: usize) -> Option<(Bytes, bool)> {
+    let Obj::Recv(obj) = obj else {
+        return None;
+    };
+    let mut st = lock(&obj.st);
+    match poll_chunk(&mut st, max, &mut noop_cx()) {
+        Poll::Ready(Ok(Some(c))) => Some(gather(&mut st, c.bytes, max)),
+        Poll::Ready(Ok(None)) => Some((Bytes::new(), true)),
+        _ => None,
+    }
+}
+
 /// The completion of a plain read of `data`: with `fin_with_data`, a FIN seen right behind
 /// the bytes is reported with them (status FIN); otherwise the next read reports it (noq
 /// keeps answering "finished").

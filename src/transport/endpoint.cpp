@@ -409,15 +409,16 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
     auto core = handle_.core();
     incoming_ = core->start_inbox(
         [h](aster_iroh_rt* rt, uint32_t window, uint64_t ud, aster_iroh_op* op) {
-          return aster_iroh_accept_bi_each(rt, h, window, ud, op);
+          return aster_iroh_accept_bi_each_read(rt, h, window, kAcceptFirstBytes, ud, op);
         },
         [weak = std::weak_ptr<RuntimeCore>(core)](BridgeEvent&& ev) {
-          // Nobody will serve this stream: reset and free both halves.
+          // Nobody will serve this stream: reset and free both halves and its first bytes.
           if (auto c = weak.lock()) {
             c->with_rt(
                 [&](aster_iroh_rt* rt) {
                   aster_iroh_reset(rt, ev.h1, SendStream::kResetOnDestroy);
                   aster_iroh_send_free(rt, ev.h1);
+                  if (ev.lease != 0) aster_iroh_lease_release(rt, ev.lease);
                   return aster_iroh_recv_free(rt, ev.h2);
                 },
                 int32_t{0});
@@ -426,7 +427,9 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
   }
   auto inbox = incoming_;
   ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
-  co_return bidi(ev.h1, ev.h2);
+  BidiStream s = bidi(ev.h1, ev.h2);
+  s.recv.hold_first(ev);
+  co_return s;
 }
 
 size_t Connection::queued_incoming() const {

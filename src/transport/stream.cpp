@@ -111,6 +111,11 @@ asio::awaitable<Result<std::optional<uint64_t>>> SendStream::stopped() {
 // ---- RecvStream -----------------------------------------------------------------------------
 
 asio::awaitable<Result<Chunk>> RecvStream::receive(size_t max, uint32_t flags) {
+  if ((flags & ASTER_IROH_RECV_TO_END) == 0 && max > 0 && handle_) {
+    if (auto first = take_first(max, (flags & ASTER_IROH_RECV_FIN_WITH_DATA) != 0)) {
+      co_return std::move(*first);
+    }
+  }
   auto ev = co_await detail::run_on(
       handle_, "stream", [max, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
                                       aster_iroh_op* op, aster_iroh_event* now) {
@@ -132,8 +137,75 @@ Result<Chunk> RecvStream::chunk_of(const BridgeEvent& ev) const {
   return c;
 }
 
+void RecvStream::hold_first(const BridgeEvent& accepted) {
+  if (accepted.lease != 0) {
+    Chunk c;
+    c.lease_ = detail::BridgeHandle(handle_.core(), accepted.lease, detail::HandleKind::kLease);
+    c.data_ = accepted.lease_data;
+    c.size_ = accepted.lease_len;
+    if (c.size_ > 0) first_ = std::move(c);
+  }
+  first_pos_ = 0;
+  first_fin_ = (accepted.code & ASTER_IROH_ACCEPT_FIN) != 0;
+}
+
+std::optional<Chunk> RecvStream::take_first(size_t max, bool fin_with_data) {
+  if (!first_) {
+    if (!first_fin_) return std::nullopt;
+    first_fin_ = false;  // noq regards the stream as read to its end: later reads see FIN too
+    Chunk fin;
+    fin.fin_ = true;
+    return fin;
+  }
+  Chunk c;
+  const size_t left = first_->size_ - first_pos_;
+  if (first_pos_ == 0 && left <= max) {
+    c = std::move(*first_);  // zero-copy: the whole lease
+    first_.reset();
+  } else {
+    const size_t n = std::min(left, max);
+    const uint8_t* from = first_->data_ + first_pos_;
+    c.owned_.assign(from, from + n);
+    c.data_ = c.owned_.data();
+    c.size_ = n;
+    first_pos_ += n;
+    if (first_pos_ == first_->size_) first_.reset();
+  }
+  if (!first_ && first_fin_ && fin_with_data) {
+    c.fin_ = true;
+    first_fin_ = false;
+  }
+  return c;
+}
+
+asio::awaitable<Result<Chunk>> RecvStream::read_all_after_first(size_t limit) {
+  Chunk head = *take_first(SIZE_MAX, true);
+  auto too_long = [this, limit] {
+    (void)stop(0);  // as the bridge does for its own read-to-end
+    return Status(StatusCode::kResourceExhausted,
+                  "TOO_LONG: stream longer than " + std::to_string(limit) + " bytes");
+  };
+  if (head.size() > limit) co_return too_long();
+  if (head.fin()) co_return head;
+  Result<Chunk> got = co_await receive(limit - head.size(), ASTER_IROH_RECV_TO_END);
+  if (!got.is_ok() && got.status().code() == StatusCode::kResourceExhausted) {
+    co_return too_long();  // the bridge counted only the rest
+  }
+  if (!got.is_ok()) co_return got.status();
+  Chunk rest = std::move(*got);
+  Chunk all;
+  all.owned_.reserve(head.size() + rest.size());
+  all.owned_.assign(head.bytes().begin(), head.bytes().end());
+  all.owned_.insert(all.owned_.end(), rest.bytes().begin(), rest.bytes().end());
+  all.data_ = all.owned_.data();
+  all.size_ = all.owned_.size();
+  all.fin_ = true;
+  co_return all;
+}
+
 Result<std::optional<Chunk>> RecvStream::try_read_with_fin(size_t max) {
   if (!handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
+  if (auto first = take_first(max, true)) return first;
   auto core = handle_.core();
   const uint64_t id = handle_.id();
   aster_iroh_op op = 0;
@@ -161,6 +233,7 @@ asio::awaitable<Result<Chunk>> RecvStream::read_with_fin(size_t max) {
 }
 
 asio::awaitable<Result<Chunk>> RecvStream::read_all(size_t limit) {
+  if (holds_first()) return read_all_after_first(limit);
   return receive(limit, ASTER_IROH_RECV_TO_END);
 }
 

@@ -181,6 +181,10 @@ class Connection {
   // Streams accepted in the background and not yet taken by accept_bi(): at most
   // kAcceptWindow (for tests and metrics).
   static constexpr size_t kAcceptWindow = 64;
+  // Bytes of an incoming stream read as it is accepted, handed to its first reads
+  // (aster_iroh_accept_bi_each_read): a request that fits needs no read operation. At most
+  // kAcceptWindow × this per connection is held outside noq's flow control.
+  static constexpr size_t kAcceptFirstBytes = 16 * 1024;
   size_t queued_incoming() const;
   // Application close (e.g. 0 "normal close"). Sync.
   Status close(uint64_t code, std::string_view reason);

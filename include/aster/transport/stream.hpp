@@ -38,6 +38,10 @@ class Chunk {
  private:
   friend class RecvStream;
   detail::BridgeHandle lease_;
+  // A part of the bytes that came with an accepted stream (RecvStream::take_first), copied
+  // when a read asked for fewer bytes than came. A vector's move keeps its buffer, so data_
+  // stays valid.
+  std::vector<uint8_t> owned_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool fin_ = false;
@@ -113,7 +117,19 @@ class RecvStream {
   explicit RecvStream(detail::BridgeHandle handle) : handle_(std::move(handle)) {}
   asio::awaitable<Result<Chunk>> receive(size_t max, uint32_t flags);
   Result<Chunk> chunk_of(const detail::BridgeEvent& ev) const;
+  // Keeps the bytes (and FIN) that came with the accepted stream (aster_iroh_accept_bi_each_read)
+  // for the first reads.
+  void hold_first(const detail::BridgeEvent& accepted);
+  // Up to `max` of those bytes, the FIN with them when `fin_with_data` (else alone, by the next
+  // call); nullopt once they are all taken: then reads go to the bridge.
+  std::optional<Chunk> take_first(size_t max, bool fin_with_data);
+  bool holds_first() const { return first_.has_value() || first_fin_; }
+  asio::awaitable<Result<Chunk>> read_all_after_first(size_t limit);
+
   detail::BridgeHandle handle_;
+  std::optional<Chunk> first_;  // bytes not taken yet start at first_pos_
+  size_t first_pos_ = 0;
+  bool first_fin_ = false;  // the FIN follows first_
 };
 
 struct BidiStream {

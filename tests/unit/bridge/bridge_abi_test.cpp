@@ -581,6 +581,84 @@ TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAcceptDeferred) {
   CompoundOpsInlineCompletionAndContinuousAccept(kDeferredRuntime);
 }
 
+// aster_iroh_accept_bi_each_read: each ACCEPT_BI carries the bytes readable at once (at most
+// first_max) and ACCEPT_FIN when the FIN came with them; reads go on after those bytes.
+void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {
+  Bridge b(mode);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+  EXPECT_EQ(aster_iroh_accept_bi_each_read(b.rt(), 77, 2, 4, 1, nullptr), ASTER_IROH_NOT_FOUND);
+  EXPECT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 0, 4, 1, nullptr),
+            ASTER_IROH_INVALID_ARG);
+  uint64_t each = b.ud();
+  aster_iroh_op each_op = 0;
+  ASSERT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 8, 4, each, &each_op),
+            ASTER_IROH_OK);
+  auto send = [&](const std::string& req) {
+    uint64_t ud = b.ud();
+    aster_iroh_event now{};
+    int32_t st = aster_iroh_open_bi_send(b.rt(), p.client_conn,
+                                         reinterpret_cast<const uint8_t*>(req.data()), req.size(),
+                                         ASTER_IROH_SEND_FIN, ud, nullptr, &now);
+    if (st == ASTER_IROH_DONE) {
+      ASSERT_EQ(now.status, ASTER_IROH_OK);
+      EXPECT_EQ(aster_iroh_send_free(b.rt(), now.h1), ASTER_IROH_OK);
+      EXPECT_EQ(aster_iroh_recv_free(b.rt(), now.h2), ASTER_IROH_OK);
+      return;
+    }
+    ASSERT_EQ(st, ASTER_IROH_OK);
+    auto ev = b.wait(ud);
+    ASSERT_TRUE(ev && ev->status == ASTER_IROH_OK);
+    EXPECT_EQ(aster_iroh_send_free(b.rt(), ev->h1), ASTER_IROH_OK);
+    EXPECT_EQ(aster_iroh_recv_free(b.rt(), ev->h2), ASTER_IROH_OK);
+  };
+
+  // Fits: the whole request and its FIN come with the stream.
+  send("hi");
+  auto small = b.wait(each);
+  ASSERT_TRUE(small && small->status == ASTER_IROH_OK);
+  EXPECT_EQ(small->kind, static_cast<uint32_t>(ASTER_IROH_EV_ACCEPT_BI));
+  EXPECT_EQ(small->data, "hi");
+  EXPECT_EQ(small->code, uint64_t{ASTER_IROH_ACCEPT_FIN});
+  uint64_t r = b.ud();
+  ASSERT_EQ(aster_iroh_recv(b.rt(), small->h2, 64, 0, r, nullptr, nullptr), ASTER_IROH_OK);
+  auto end = b.wait(r);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->status, ASTER_IROH_FIN);  // read to its end already
+  EXPECT_TRUE(end->data.empty());
+
+  // Longer than first_max: the first 4 bytes come with it, the rest by reading.
+  send("abcdefgh");
+  auto big = b.wait(each);
+  ASSERT_TRUE(big && big->status == ASTER_IROH_OK);
+  EXPECT_EQ(big->data, "abcd");
+  EXPECT_EQ(big->code, 0u);
+  r = b.ud();
+  ASSERT_EQ(aster_iroh_recv(b.rt(), big->h2, 64, ASTER_IROH_RECV_TO_END, r, nullptr, nullptr),
+            ASTER_IROH_OK);
+  auto rest = b.wait(r);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(rest->status, ASTER_IROH_FIN);
+  EXPECT_EQ(rest->data, "efgh");
+
+  for (const auto* a : {&*small, &*big}) {
+    EXPECT_EQ(aster_iroh_send_free(b.rt(), a->h1), ASTER_IROH_OK);
+    EXPECT_EQ(aster_iroh_recv_free(b.rt(), a->h2), ASTER_IROH_OK);
+  }
+  ASSERT_EQ(aster_iroh_cancel(b.rt(), each_op), ASTER_IROH_OK);
+  auto cancelled = b.wait(each);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, ASTER_IROH_CANCELLED);
+}
+TEST(BridgeAbi, AcceptEachReadCarriesTheFirstBytes) {
+  AcceptEachReadCarriesTheFirstBytes(kDefaultRuntime);
+}
+TEST(BridgeAbi, AcceptEachReadCarriesTheFirstBytesDeferred) {
+  AcceptEachReadCarriesTheFirstBytes(kDeferredRuntime);
+}
+
 // A stream whose writer sent "x" and then reset it with code 42: `*reader` is the accepted
 // receive side.
 void reset_after_one_byte(Bridge& b, uint64_t* reader) {

@@ -645,6 +645,84 @@ TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// Connection::accept_bi hands over the bytes read as the stream was accepted
+// (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
+TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        auto text = [](const Chunk& c) { return std::string(c.bytes().begin(), c.bytes().end()); };
+        std::vector<BidiStream> keep;  // client halves stay open until the end
+
+        // A plain read gets the bytes, the next one the FIN alone.
+        auto s1 = co_await p->conn.open_bi_with(as_bytes("hello"));
+        CO_REQUIRE_OK(s1);
+        keep.push_back(std::move(*s1));
+        auto in1 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in1);
+        auto r1 = co_await in1->recv.read(64);
+        CO_REQUIRE_OK(r1);
+        CO_REQUIRE(text(*r1) == "hello" && !r1->fin());
+        auto end1 = co_await in1->recv.read(64);
+        CO_REQUIRE_OK(end1);
+        CO_REQUIRE(end1->fin() && end1->size() == 0);
+
+        // Reads smaller than what came split it; the FIN comes with the last part.
+        auto s2 = co_await p->conn.open_bi_with(as_bytes("hello"));
+        CO_REQUIRE_OK(s2);
+        keep.push_back(std::move(*s2));
+        auto in2 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in2);
+        auto head = in2->recv.try_read_with_fin(2);
+        CO_REQUIRE_OK(head);
+        CO_REQUIRE(head->has_value() && text(**head) == "he" && !(*head)->fin());
+        auto tail = co_await in2->recv.read_with_fin(64);
+        CO_REQUIRE_OK(tail);
+        CO_REQUIRE(text(*tail) == "llo" && tail->fin());
+
+        // Longer than what comes with the stream: read_all joins it with the rest.
+        std::string big(Connection::kAcceptFirstBytes + 5000, '\0');
+        for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 23);
+        auto s3 = co_await p->conn.open_bi_with(as_bytes(big));
+        CO_REQUIRE_OK(s3);
+        keep.push_back(std::move(*s3));
+        auto in3 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in3);
+        auto all = co_await in3->recv.read_all(1 << 20);
+        CO_REQUIRE_OK(all);
+        CO_REQUIRE(all->fin() && text(*all) == big);
+
+        // ... and keeps its limit.
+        auto s4 = co_await p->conn.open_bi_with(as_bytes(big));
+        CO_REQUIRE_OK(s4);
+        keep.push_back(std::move(*s4));
+        auto in4 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in4);
+        auto over = co_await in4->recv.read_all(1000);
+        CO_REQUIRE(!over && over.status().code() == StatusCode::kResourceExhausted);
+
+        // A stream whose writer goes on after its first bytes.
+        auto s5 = co_await p->conn.open_bi();
+        CO_REQUIRE_OK(s5);
+        CO_REQUIRE(co_await s5->send.write(as_bytes("part")));
+        auto in5 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in5);
+        CO_REQUIRE(co_await s5->send.write_and_finish(as_bytes("more")));
+        auto joined = co_await in5->recv.read_to_end(1 << 20);
+        CO_REQUIRE_OK(joined);
+        CO_REQUIRE(std::string(joined->begin(), joined->end()) == "partmore");
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 // Measured growth is a few MiB (docs/transport.md); ASan's quarantine (32 MiB, above) adds to it.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr long kRssGrowthBoundMib = 64;
