@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
                  "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
-                 "[--shape current|shared]\n",
+                 "[--shape current|shared] [--no-defer]\n",
                  argv[0]);
     return 2;
   };
@@ -375,6 +375,10 @@ int main(int argc, char** argv) {
   Settings s;
   for (; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--no-defer") {  // the current shape without deferred submission (A/B)
+      s.runtime.defer_stream_ops = false;
+      continue;
+    }
     if (i + 1 >= argc) return usage();
     const char* v = argv[++i];
     if (a == "--seconds") {

@@ -1462,7 +1462,8 @@ pub unsafe extern "C" fn aster_iroh_send(
         };
         let s = get_obj!(r, send, Send);
         let fin = flags & abi::SEND_FIN != 0;
-        if r.shared.should_defer(d.len() >= LARGE_WRITE) {
+        let follows = s.follows_another();
+        if r.shared.should_defer(d.len() >= LARGE_WRITE || follows) {
             let op = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
@@ -1604,7 +1605,7 @@ pub unsafe extern "C" fn aster_iroh_recv(
         }
         let s = get_obj!(r, recv, Recv);
         // A RECV_NOWAIT read is a probe whose answer the caller wants now: it stays inline.
-        if flags & abi::RECV_NOWAIT == 0 && r.shared.should_defer(false) {
+        if flags & abi::RECV_NOWAIT == 0 && r.shared.should_defer(s.follows_another()) {
             let op = r
                 .shared
                 .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));

@@ -285,15 +285,20 @@ impl Shared {
 
     /// Whether a stream operation called now goes to the runtime (`defer`) rather than running
     /// inline on the caller's thread. Inline is better while the runtime's thread sleeps (one
-    /// wake-up either way, and the operation may complete at once) and for a `large` write
-    /// (the copy into noq then overlaps the runtime's sending); deferring is better while the
-    /// runtime is busy: no wake-up, no contention for the connection's lock, and the
-    /// connection driver sends what a whole batch wrote in full packets. Once anything is
-    /// deferred, everything is until the queue has run, so operations keep call order.
-    pub fn should_defer(&self, large: bool) -> bool {
+    /// wake-up either way, and the operation may complete at once), and when `inline_better`:
+    /// for a large write (the copy into noq then overlaps the runtime's sending) and for a
+    /// read or write that follows another on the same half (a stream of messages: its caller
+    /// waits for each operation before the next, so a deferred one costs a round trip between
+    /// the threads per message; server-stream msgs/s in `aster_rpc_bench local --shape
+    /// current` fell from 360k to 40k). Deferring is better while the runtime is busy and
+    /// many streams each make one operation (one request per stream): no wake-up, no
+    /// contention for the connection's lock, and the connection driver sends what a whole
+    /// batch wrote in full packets. Once anything is deferred, everything is until the queue
+    /// has run, so operations keep call order.
+    pub fn should_defer(&self, inline_better: bool) -> bool {
         self.deferring
             && (self.deferred_outstanding.load(Ordering::Acquire) != 0
-                || !(large || self.runtime_idle.load(Ordering::Relaxed)))
+                || !(inline_better || self.runtime_idle.load(Ordering::Relaxed)))
     }
 
     /// Queues `f` for `run_deferred`. Only the push onto an empty queue wakes the runtime, so

@@ -14,6 +14,7 @@
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
@@ -70,10 +71,28 @@ struct RecvState {
 
 pub struct SendObj {
     st: Mutex<SendState>,
+    /// A write was submitted on this half before (`follows_another`).
+    used: AtomicBool,
 }
 
 pub struct RecvObj {
     st: Mutex<RecvState>,
+    used: AtomicBool,
+}
+
+impl SendObj {
+    /// Whether an operation of the same kind was submitted on this half before: the stream
+    /// carries a sequence of messages whose caller waits for each operation before the next
+    /// (`Shared::should_defer`).
+    pub fn follows_another(&self) -> bool {
+        self.used.swap(true, Ordering::Relaxed)
+    }
+}
+
+impl RecvObj {
+    pub fn follows_another(&self) -> bool {
+        self.used.swap(true, Ordering::Relaxed)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,6 +109,7 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 parked: None,
                 waker: None,
             }),
+            used: AtomicBool::new(false),
         })),
         Obj::Recv(Arc::new(RecvObj {
             st: Mutex::new(RecvState {
@@ -100,6 +120,7 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 parked: None,
                 waker: None,
             }),
+            used: AtomicBool::new(false),
         })),
     )
 }

@@ -594,7 +594,7 @@ void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {
             ASTER_IROH_INVALID_ARG);
   uint64_t each = b.ud();
   aster_iroh_op each_op = 0;
-  ASSERT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 8, 4, each, &each_op),
+  ASSERT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 32, 4, each, &each_op),
             ASTER_IROH_OK);
   auto send = [&](const std::string& req) {
     uint64_t ud = b.ud();
@@ -615,19 +615,32 @@ void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {
     EXPECT_EQ(aster_iroh_recv_free(b.rt(), ev->h2), ASTER_IROH_OK);
   };
 
-  // Fits: the whole request and its FIN come with the stream.
-  send("hi");
-  auto small = b.wait(each);
-  ASSERT_TRUE(small && small->status == ASTER_IROH_OK);
-  EXPECT_EQ(small->kind, static_cast<uint32_t>(ASTER_IROH_EV_ACCEPT_BI));
-  EXPECT_EQ(small->data, "hi");
-  EXPECT_EQ(small->code, uint64_t{ASTER_IROH_ACCEPT_FIN});
-  uint64_t r = b.ud();
-  ASSERT_EQ(aster_iroh_recv(b.rt(), small->h2, 64, 0, r, nullptr, nullptr), ASTER_IROH_OK);
-  auto end = b.wait(r);
-  ASSERT_TRUE(end);
-  EXPECT_EQ(end->status, ASTER_IROH_FIN);  // read to its end already
-  EXPECT_TRUE(end->data.empty());
+  // Fits: the whole request comes with the stream, and its FIN when it was in the same packet.
+  // open_bi_send writes, then finishes: two calls into noq, which the connection driver on
+  // another thread may send in two packets (as in Transport.ReadWithFinTakesTheEndWithTheLastBytes),
+  // so a few streams are tried; without ACCEPT_FIN the FIN comes by the next read.
+  std::optional<Event> small;
+  bool fin_came_with_accept = false;
+  for (int attempt = 0; attempt < 20 && !fin_came_with_accept; ++attempt) {
+    if (small) {
+      EXPECT_EQ(aster_iroh_send_free(b.rt(), small->h1), ASTER_IROH_OK);
+      EXPECT_EQ(aster_iroh_recv_free(b.rt(), small->h2), ASTER_IROH_OK);
+    }
+    send("hi");
+    small = b.wait(each);
+    ASSERT_TRUE(small && small->status == ASTER_IROH_OK);
+    EXPECT_EQ(small->kind, static_cast<uint32_t>(ASTER_IROH_EV_ACCEPT_BI));
+    EXPECT_EQ(small->data, "hi");
+    fin_came_with_accept = small->code == uint64_t{ASTER_IROH_ACCEPT_FIN};
+    if (!fin_came_with_accept) EXPECT_EQ(small->code, 0u);
+    uint64_t r = b.ud();
+    ASSERT_EQ(aster_iroh_recv(b.rt(), small->h2, 64, 0, r, nullptr, nullptr), ASTER_IROH_OK);
+    auto end = b.wait(r);
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->status, ASTER_IROH_FIN);  // read to its end already, or the FIN came later
+    EXPECT_TRUE(end->data.empty());
+  }
+  EXPECT_TRUE(fin_came_with_accept);
 
   // Longer than first_max: the first 4 bytes come with it, the rest by reading.
   send("abcdefgh");
@@ -635,7 +648,7 @@ void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {
   ASSERT_TRUE(big && big->status == ASTER_IROH_OK);
   EXPECT_EQ(big->data, "abcd");
   EXPECT_EQ(big->code, 0u);
-  r = b.ud();
+  uint64_t r = b.ud();
   ASSERT_EQ(aster_iroh_recv(b.rt(), big->h2, 64, ASTER_IROH_RECV_TO_END, r, nullptr, nullptr),
             ASTER_IROH_OK);
   auto rest = b.wait(r);

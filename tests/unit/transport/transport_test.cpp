@@ -684,7 +684,14 @@ TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
         CO_REQUIRE(head->has_value() && text(**head) == "he" && !(*head)->fin());
         auto tail = co_await in2->recv.read_with_fin(64);
         CO_REQUIRE_OK(tail);
-        CO_REQUIRE(text(*tail) == "llo" && tail->fin());
+        CO_REQUIRE(text(*tail) == "llo");
+        if (!tail->fin()) {
+          // The FIN came in a packet of its own (open_bi_with writes, then finishes: two calls
+          // into noq), so not with the stream; the next read takes it.
+          auto fin = co_await in2->recv.read_with_fin(64);
+          CO_REQUIRE_OK(fin);
+          CO_REQUIRE(fin->fin() && fin->size() == 0);
+        }
 
         // Longer than what comes with the stream: read_all joins it with the rest.
         std::string big(Connection::kAcceptFirstBytes + 5000, '\0');
