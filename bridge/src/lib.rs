@@ -1315,14 +1315,7 @@ unsafe fn accept_bi_each(
                         let (so, ro) = stream::new_pair(s, rcv);
                         let mut done = Completion::ok();
                         if first_max > 0 {
-                            if let Some((data, fin)) = stream::take_ready(&ro, first_max) {
-                                if !data.is_empty() {
-                                    done = done.with_data(data);
-                                }
-                                if fin {
-                                    done = done.with_code(abi::ACCEPT_FIN);
-                                }
-                            }
+                            done = stream::with_first_bytes(done, &ro, first_max);
                         }
                         if !shared.deliver(op, done.with_obj(0, so).with_obj(1, ro)) {
                             return Completion::ok(); // cancelled meanwhile; nothing to emit

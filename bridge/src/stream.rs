@@ -356,18 +356,25 @@ fn gather(st: &mut RecvState, first: Bytes, max: usize) -> (Bytes, bool) {
     (data, fin)
 }
 
-/// The bytes of a just accepted stream that can be read at once (at most `max`) and whether
-/// its FIN came with them; None when nothing is readable yet or the read failed (a reset is
-/// kept in `RecvState::reset`, so the next read reports it; other failures recur).
-pub fn take_ready(obj: &Obj, max: usize) -> Option<(Bytes, bool)> {
+/// `accepted` (a just accepted stream's completion) with the bytes of `obj` that can be read
+/// at once (at most `max`) and `ACCEPT_FIN` in its code when the FIN came with them. Nothing
+/// is added when nothing is readable yet or the read failed (a reset is kept in
+/// `RecvState::reset`, so the next read reports it; other failures recur).
+pub fn with_first_bytes(accepted: Completion, obj: &Obj, max: usize) -> Completion {
     let Obj::Recv(obj) = obj else {
-        return None;
+        return accepted;
     };
     let mut st = lock(&obj.st);
-    match poll_chunk(&mut st, max, &mut noop_cx()) {
-        Poll::Ready(Ok(Some(c))) => Some(gather(&mut st, c.bytes, max)),
-        Poll::Ready(Ok(None)) => Some((Bytes::new(), true)),
-        _ => None,
+    let (data, fin) = match poll_chunk(&mut st, max, &mut noop_cx()) {
+        Poll::Ready(Ok(Some(c))) => gather(&mut st, c.bytes, max),
+        Poll::Ready(Ok(None)) => (Bytes::new(), true),
+        _ => return accepted,
+    };
+    let c = if data.is_empty() { accepted } else { accepted.with_data(data) };
+    if fin {
+        c.with_code(crate::abi::ACCEPT_FIN)
+    } else {
+        c
     }
 }
 

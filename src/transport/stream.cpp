@@ -138,13 +138,8 @@ Result<Chunk> RecvStream::chunk_of(const BridgeEvent& ev) const {
 }
 
 void RecvStream::hold_first(const BridgeEvent& accepted) {
-  if (accepted.lease != 0) {
-    Chunk c;
-    c.lease_ = detail::BridgeHandle(handle_.core(), accepted.lease, detail::HandleKind::kLease);
-    c.data_ = accepted.lease_data;
-    c.size_ = accepted.lease_len;
-    if (c.size_ > 0) first_ = std::move(c);
-  }
+  // An OK event's lease becomes a Chunk as a READ's does; the FIN is in `code` here.
+  if (accepted.lease != 0) first_ = std::move(*chunk_of(accepted));
   first_pos_ = 0;
   first_fin_ = (accepted.code & ASTER_IROH_ACCEPT_FIN) != 0;
 }
