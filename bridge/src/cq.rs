@@ -36,7 +36,7 @@ struct State {
 
 pub struct CompletionQueue {
     fd: i32,
-    state: Mutex<State>,
+    state: crate::runtime::Padded<Mutex<State>>,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
     pub notify: tokio::sync::Notify,
     /// false for caller-driven runtimes (see `aster_iroh_runtime_turn`).
@@ -52,10 +52,10 @@ impl CompletionQueue {
         }
         Some(Self {
             fd,
-            state: Mutex::new(State {
+            state: crate::runtime::Padded(Mutex::new(State {
                 queue: VecDeque::new(),
                 armed: false,
-            }),
+            })),
             notify: tokio::sync::Notify::new(),
             fd_wake: std::sync::atomic::AtomicBool::new(true),
         })

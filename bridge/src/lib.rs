@@ -270,15 +270,14 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             }
             _ => return status::INVALID_ARG,
         };
-        // Whether the runtime's thread sleeps, for `Shared::should_defer`.
-        let idle = Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let (on_park, on_unpark) = (idle.clone(), idle.clone());
+        // Whether the runtime's thread sleeps (`Shared::should_defer`), and how deferred
+        // operations wake it (`RuntimeWake`: lazily when one thread drives the runtime).
+        let wake = Arc::new(runtime::RuntimeWake::new(flavor == abi::RT_CURRENT_THREAD));
+        let (on_park, on_unpark) = (wake.clone(), wake.clone());
         let built = builder
             .enable_all()
-            .on_thread_park(move || on_park.store(true, std::sync::atomic::Ordering::Relaxed))
-            .on_thread_unpark(move || {
-                on_unpark.store(false, std::sync::atomic::Ordering::Relaxed)
-            })
+            .on_thread_park(move || on_park.on_park())
+            .on_thread_unpark(move || on_unpark.on_unpark())
             .build();
         let tokio = match built {
             Ok(t) => Arc::new(t),
@@ -288,9 +287,11 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             // One thread drives the runtime (and every task on it) until shutdown.
             let (tx, rx) = oneshot::channel::<()>();
             let t = tokio.clone();
+            let w = wake.clone();
             match std::thread::Builder::new()
                 .name("aster-iroh".into())
                 .spawn(move || {
+                    w.drive_here();
                     t.block_on(async move {
                         let _ = rx.await;
                     })
@@ -307,7 +308,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         }
         // A caller-driven runtime is only ever called from its own thread: nothing to defer.
         let deferring = flags & abi::RT_DEFER_STREAM_OPS != 0 && flavor != abi::RT_CALLER_DRIVEN;
-        let shared = Arc::new(Shared::new(cq, deferring, idle));
+        let shared = Arc::new(Shared::new(cq, deferring, wake));
         if deferring {
             tokio.spawn(runtime::run_deferred(shared.clone(), tokio.handle().clone()));
         }

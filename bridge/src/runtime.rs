@@ -209,6 +209,94 @@ pub struct Deferred {
     pub run: Box<dyn FnOnce(&Arc<Shared>, &tokio::runtime::Handle) + Send>,
 }
 
+/// Keeps a field on cache lines of its own. The io thread and the runtime's thread both touch
+/// every table of `Shared` for every operation; packed together, a lock taken on one thread
+/// invalidated the line of the others' tables too (false sharing). 128 bytes: x86's adjacent
+/// line prefetcher pulls pairs of 64-byte lines (crossbeam-utils `CachePadded` uses the same).
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// How a thread outside the runtime wakes `run_deferred` (docs/transport.md "Deferred
+/// submission"). Waking a tokio task from another thread always writes the runtime's eventfd
+/// (tokio 1.50 `scheduler/current_thread` `Schedule::schedule`: `inject.push` then
+/// `driver.unpark()`), a syscall on the submitting thread and a spurious epoll round on the
+/// runtime's. In the `lazy` mode (the current_thread flavour) that is paid only while the
+/// runtime's thread sleeps: while it is busy the submitter only sets `pending`, and the
+/// runtime's own thread wakes the task, without a syscall, at its next completion or before it
+/// parks (tokio runs `on_thread_park` first and does not park when that scheduled a task).
+/// `pending` and `idle` pair up as in Dekker's algorithm (both sides store, then load the
+/// other's flag, all SeqCst), so at least one side sees the other and no queue is forgotten.
+pub struct RuntimeWake {
+    /// Set while the runtime's thread is parked (tokio's on_thread_park/unpark).
+    pub idle: AtomicBool,
+    pending: AtomicBool,
+    lazy: bool,
+    pub notify: tokio::sync::Notify,
+}
+
+thread_local! {
+    /// The `RuntimeWake` of the runtime this thread drives (current_thread flavour), else null.
+    static DRIVEN_HERE: std::cell::Cell<*const RuntimeWake> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+impl RuntimeWake {
+    pub fn new(lazy: bool) -> Self {
+        Self {
+            idle: AtomicBool::new(true),
+            pending: AtomicBool::new(false),
+            lazy,
+            notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Marks the calling thread as the one that drives this runtime (before `block_on`).
+    pub fn drive_here(self: &Arc<Self>) {
+        DRIVEN_HERE.with(|d| d.set(Arc::as_ptr(self)));
+    }
+
+    /// The deferred queue became non-empty.
+    fn queue_filled(&self) {
+        if !self.lazy {
+            self.notify.notify_one();
+            return;
+        }
+        self.pending.store(true, Ordering::SeqCst);
+        if self.idle.load(Ordering::SeqCst) && self.pending.swap(false, Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    /// tokio's on_thread_park: runs on the runtime's thread before it sleeps.
+    pub fn on_park(&self) {
+        self.idle.store(true, Ordering::SeqCst);
+        if self.lazy && self.pending.swap(false, Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    pub fn on_unpark(&self) {
+        self.idle.store(false, Ordering::Relaxed);
+    }
+
+    /// A completion is being emitted: on the runtime's own thread, picks up a pending queue.
+    pub fn on_runtime_event(&self) {
+        if self.lazy
+            && self.pending.load(Ordering::Relaxed)
+            && DRIVEN_HERE.with(|d| d.get()) == self as *const Self
+            && self.pending.swap(false, Ordering::AcqRel)
+        {
+            self.notify.notify_one();
+        }
+    }
+}
+
 pub struct Shared {
     pub cq: CompletionQueue,
     /// Stream operations from outside the runtime wait here for `run_deferred` (only when the
@@ -216,18 +304,17 @@ pub struct Shared {
     deferring: bool,
     /// Deferred operations queued or running; while non-zero every stream operation queues
     /// behind them, so call order holds.
-    deferred_outstanding: AtomicUsize,
-    /// Set while the runtime's thread is parked (tokio's on_thread_park/unpark).
-    runtime_idle: Arc<AtomicBool>,
-    deferred: Mutex<Vec<Deferred>>,
-    deferred_notify: tokio::sync::Notify,
+    deferred_outstanding: Padded<AtomicUsize>,
+    /// Whether the runtime's thread sleeps, and how the deferred queue's task is woken.
+    wake: Arc<RuntimeWake>,
+    deferred: Padded<Mutex<Vec<Deferred>>>,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
-    pub parked_ready: Mutex<Vec<crate::stream::ParkedHalf>>,
+    pub parked_ready: Padded<Mutex<Vec<crate::stream::ParkedHalf>>>,
     pub parked_notify: tokio::sync::Notify,
-    handles: Mutex<Slab<Obj>>,
-    leases: Mutex<Slab<Bytes>>,
-    ops: Mutex<OpTable>,
-    next_op: AtomicU64,
+    handles: Padded<Mutex<Slab<Obj>>>,
+    leases: Padded<Mutex<Slab<Bytes>>>,
+    ops: Padded<Mutex<OpTable>>,
+    next_op: Padded<AtomicU64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -235,20 +322,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub fn new(cq: CompletionQueue, deferring: bool, runtime_idle: Arc<AtomicBool>) -> Self {
+    pub fn new(cq: CompletionQueue, deferring: bool, wake: Arc<RuntimeWake>) -> Self {
         Self {
             cq,
             deferring,
-            deferred_outstanding: AtomicUsize::new(0),
-            runtime_idle,
-            deferred: Mutex::new(Vec::new()),
-            deferred_notify: tokio::sync::Notify::new(),
-            parked_ready: Mutex::new(Vec::new()),
+            deferred_outstanding: Padded(AtomicUsize::new(0)),
+            wake,
+            deferred: Padded(Mutex::new(Vec::new())),
+            parked_ready: Padded(Mutex::new(Vec::new())),
             parked_notify: tokio::sync::Notify::new(),
-            handles: Mutex::new(Slab::new()),
-            leases: Mutex::new(Slab::new()),
-            ops: Mutex::new(OpTable::default()),
-            next_op: AtomicU64::new(1),
+            handles: Padded(Mutex::new(Slab::new())),
+            leases: Padded(Mutex::new(Slab::new())),
+            ops: Padded(Mutex::new(OpTable::default())),
+            next_op: Padded(AtomicU64::new(1)),
         }
     }
 
@@ -298,7 +384,7 @@ impl Shared {
     pub fn should_defer(&self, inline_better: bool) -> bool {
         self.deferring
             && (self.deferred_outstanding.load(Ordering::Acquire) != 0
-                || !(inline_better || self.runtime_idle.load(Ordering::Relaxed)))
+                || !(inline_better || self.wake.idle.load(Ordering::Relaxed)))
     }
 
     /// Queues `f` for `run_deferred`. Only the push onto an empty queue wakes the runtime, so
@@ -311,7 +397,7 @@ impl Shared {
             q.len() == 1
         };
         if first {
-            self.deferred_notify.notify_one();
+            self.wake.queue_filled();
         }
     }
 
@@ -338,6 +424,7 @@ impl Shared {
         code: u64,
         data: Option<Bytes>,
     ) {
+        self.wake.on_runtime_event();
         let (ptr, len, lease) = match data {
             Some(b) if !b.is_empty() => {
                 let (ptr, len) = (b.as_ptr(), b.len());
@@ -471,6 +558,7 @@ impl Shared {
     /// Emits the op's terminal event. Returns the completion back when the op is no longer
     /// pending (cancelled, or already completed).
     pub fn complete(&self, op: u64, c: Completion) -> Option<Completion> {
+        self.wake.on_runtime_event();
         let Some(entry) = lock(&self.ops).remove(&op) else {
             return Some(c);
         };
@@ -483,6 +571,7 @@ impl Shared {
     /// (cancelled): the objects are dropped and the producer stops. Pushed under the op-table
     /// lock so it can never follow the op's terminal event.
     pub fn deliver(&self, op: u64, c: Completion) -> bool {
+        self.wake.on_runtime_event();
         let ops = lock(&self.ops);
         let Some(entry) = ops.get(&op) else {
             return false;
@@ -554,14 +643,20 @@ impl<F: Future> Future for CatchUnwind<F> {
 pub async fn run_deferred(shared: Arc<Shared>, handle: tokio::runtime::Handle) {
     let mut batch: Vec<Deferred> = Vec::new();
     loop {
-        shared.deferred_notify.notified().await;
+        shared.wake.notify.notified().await;
         std::mem::swap(&mut batch, &mut *lock(&shared.deferred));
+        // One subtraction per batch, not per operation: the counter's line is written by the
+        // submitting thread for every operation, and each write here would pull it back.
+        // Until it drops, new operations queue, which keeps call order as before.
+        let n = batch.len();
         for d in batch.drain(..) {
             let run = d.run;
             if catch_unwind(AssertUnwindSafe(|| run(&shared, &handle))).is_err() && d.op != 0 {
                 shared.complete(d.op, Completion::err(status::PANIC, "panic inside the bridge operation"));
             }
-            shared.deferred_outstanding.fetch_sub(1, Ordering::AcqRel);
         }
+        shared.deferred_outstanding.fetch_sub(n, Ordering::AcqRel);
+        // Operations queued while this batch ran, if none of it emitted a completion.
+        shared.wake.on_runtime_event();
     }
 }

@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aster_iroh.h"
@@ -868,6 +870,75 @@ TEST(BridgeAbi, DeferredOperationsKeepCallOrder) {
     for (uint64_t u : *list) EXPECT_EQ(b.count(u), 0u);
   }
   EXPECT_EQ(b.count(r), 0u);
+}
+
+// While the runtime's thread is busy, a deferred operation does not wake it from this thread:
+// the runtime picks the queue up at its next completion or before it sleeps
+// (bridge/src/runtime.rs `RuntimeWake`). A lost wake-up would leave an operation queued for
+// good. Bursts of 1 to 8 echoed streams with pauses of 0 to 2 ms between them, so that
+// submissions race the runtime going to sleep and waking up; every operation completes.
+TEST(BridgeAbi, DeferredOperationsAreNeverLeftQueued) {
+  Bridge b(kDeferredRuntime);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+  uint64_t each = b.ud();
+  aster_iroh_op each_op = 0;
+  ASSERT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 16, 4096, each, &each_op),
+            ASTER_IROH_OK);
+  std::mt19937 rng(7);
+  const std::string msg = "ping";
+  constexpr int kRounds = 600;
+  for (int round = 0; round < kRounds; ++round) {
+    const int n = 1 + static_cast<int>(rng() % 8);
+    std::vector<uint64_t> opens;
+    for (int i = 0; i < n; ++i) {
+      opens.push_back(b.ud());
+      ASSERT_EQ(aster_iroh_open_bi_send(b.rt(), p.client_conn,
+                                        reinterpret_cast<const uint8_t*>(msg.data()), msg.size(),
+                                        ASTER_IROH_SEND_FIN, opens.back(), nullptr, nullptr),
+                ASTER_IROH_OK);
+    }
+    std::vector<uint64_t> replies;
+    for (int i = 0; i < n; ++i) {
+      auto accepted = b.wait(each);
+      ASSERT_TRUE(accepted) << "round " << round << ": an accept was never delivered";
+      ASSERT_EQ(accepted->status, ASTER_IROH_OK);
+      ASSERT_EQ(aster_iroh_grant(b.rt(), each_op, 1), ASTER_IROH_OK);
+      replies.push_back(b.ud());
+      ASSERT_EQ(aster_iroh_send(b.rt(), accepted->h1, reinterpret_cast<const uint8_t*>("pong"),
+                                4, ASTER_IROH_SEND_FIN, replies.back(), nullptr, nullptr),
+                ASTER_IROH_OK);
+      ASSERT_EQ(aster_iroh_send_free(b.rt(), accepted->h1), ASTER_IROH_OK);
+      ASSERT_EQ(aster_iroh_recv_free(b.rt(), accepted->h2), ASTER_IROH_OK);
+    }
+    std::vector<uint64_t> reads;
+    for (uint64_t o : opens) {
+      auto opened = b.wait(o);
+      ASSERT_TRUE(opened) << "round " << round << ": an open was never run";
+      ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
+      ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
+      reads.push_back(b.ud());
+      ASSERT_EQ(aster_iroh_recv(b.rt(), opened->h2, 64, ASTER_IROH_RECV_TO_END, reads.back(),
+                                nullptr, nullptr),
+                ASTER_IROH_OK);
+      ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
+    }
+    for (uint64_t u : replies) {
+      auto ev = b.wait(u);
+      ASSERT_TRUE(ev) << "round " << round << ": a write was never run";
+      EXPECT_EQ(ev->status, ASTER_IROH_OK);
+    }
+    for (uint64_t u : reads) {
+      auto ev = b.wait(u);
+      ASSERT_TRUE(ev) << "round " << round << ": a read was never run";
+      EXPECT_EQ(ev->status, ASTER_IROH_FIN);
+      EXPECT_EQ(ev->data, "pong");
+    }
+    constexpr std::chrono::microseconds kPauses[] = {0us, 50us, 500us, 2000us};
+    std::this_thread::sleep_for(kPauses[rng() % 4]);
+  }
 }
 
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
