@@ -36,7 +36,7 @@ struct State {
 
 pub struct CompletionQueue {
     fd: i32,
-    state: crate::runtime::Padded<Mutex<State>>,
+    state: crossbeam_utils::CachePadded<Mutex<State>>,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
     pub notify: tokio::sync::Notify,
     /// false for caller-driven runtimes (see `aster_iroh_runtime_turn`).
@@ -52,7 +52,7 @@ impl CompletionQueue {
         }
         Some(Self {
             fd,
-            state: crate::runtime::Padded(Mutex::new(State {
+            state: crossbeam_utils::CachePadded::new(Mutex::new(State {
                 queue: VecDeque::new(),
                 armed: false,
             })),

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use crossbeam_utils::CachePadded;
 use iroh::endpoint::ConnectionError;
 use tokio::sync::oneshot;
 
@@ -209,20 +210,6 @@ pub struct Deferred {
     pub run: Box<dyn FnOnce(&Arc<Shared>, &tokio::runtime::Handle) + Send>,
 }
 
-/// Keeps a field on cache lines of its own. The io thread and the runtime's thread both touch
-/// every table of `Shared` for every operation; packed together, a lock taken on one thread
-/// invalidated the line of the others' tables too (false sharing). 128 bytes: x86's adjacent
-/// line prefetcher pulls pairs of 64-byte lines (crossbeam-utils `CachePadded` uses the same).
-#[repr(align(128))]
-pub struct Padded<T>(pub T);
-
-impl<T> std::ops::Deref for Padded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
 /// How a thread outside the runtime wakes `run_deferred` (docs/transport.md "Deferred
 /// submission"). Waking a tokio task from another thread always writes the runtime's eventfd
 /// (tokio 1.50 `scheduler/current_thread` `Schedule::schedule`: `inject.push` then
@@ -235,10 +222,10 @@ impl<T> std::ops::Deref for Padded<T> {
 /// other's flag, all SeqCst), so at least one side sees the other and no queue is forgotten.
 pub struct RuntimeWake {
     /// Set while the runtime's thread is parked (tokio's on_thread_park/unpark).
-    pub idle: AtomicBool,
+    idle: AtomicBool,
     pending: AtomicBool,
     lazy: bool,
-    pub notify: tokio::sync::Notify,
+    notify: tokio::sync::Notify,
 }
 
 thread_local! {
@@ -286,7 +273,7 @@ impl RuntimeWake {
     }
 
     /// A completion is being emitted: on the runtime's own thread, picks up a pending queue.
-    pub fn on_runtime_event(&self) {
+    fn on_runtime_event(&self) {
         if self.lazy
             && self.pending.load(Ordering::Relaxed)
             && DRIVEN_HERE.with(|d| d.get()) == self as *const Self
@@ -297,6 +284,9 @@ impl RuntimeWake {
     }
 }
 
+/// The io thread and the runtime's thread both touch these tables for every operation: each
+/// sits on cache lines of its own (`CachePadded`), else a lock taken on one thread invalidates
+/// the line of its neighbours on the other (false sharing).
 pub struct Shared {
     pub cq: CompletionQueue,
     /// Stream operations from outside the runtime wait here for `run_deferred` (only when the
@@ -304,17 +294,17 @@ pub struct Shared {
     deferring: bool,
     /// Deferred operations queued or running; while non-zero every stream operation queues
     /// behind them, so call order holds.
-    deferred_outstanding: Padded<AtomicUsize>,
+    deferred_outstanding: CachePadded<AtomicUsize>,
     /// Whether the runtime's thread sleeps, and how the deferred queue's task is woken.
     wake: Arc<RuntimeWake>,
-    deferred: Padded<Mutex<Vec<Deferred>>>,
+    deferred: CachePadded<Mutex<Vec<Deferred>>>,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
-    pub parked_ready: Padded<Mutex<Vec<crate::stream::ParkedHalf>>>,
+    pub parked_ready: CachePadded<Mutex<Vec<crate::stream::ParkedHalf>>>,
     pub parked_notify: tokio::sync::Notify,
-    handles: Padded<Mutex<Slab<Obj>>>,
-    leases: Padded<Mutex<Slab<Bytes>>>,
-    ops: Padded<Mutex<OpTable>>,
-    next_op: Padded<AtomicU64>,
+    handles: CachePadded<Mutex<Slab<Obj>>>,
+    leases: CachePadded<Mutex<Slab<Bytes>>>,
+    ops: CachePadded<Mutex<OpTable>>,
+    next_op: CachePadded<AtomicU64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -326,15 +316,15 @@ impl Shared {
         Self {
             cq,
             deferring,
-            deferred_outstanding: Padded(AtomicUsize::new(0)),
+            deferred_outstanding: CachePadded::new(AtomicUsize::new(0)),
             wake,
-            deferred: Padded(Mutex::new(Vec::new())),
-            parked_ready: Padded(Mutex::new(Vec::new())),
+            deferred: CachePadded::new(Mutex::new(Vec::new())),
+            parked_ready: CachePadded::new(Mutex::new(Vec::new())),
             parked_notify: tokio::sync::Notify::new(),
-            handles: Padded(Mutex::new(Slab::new())),
-            leases: Padded(Mutex::new(Slab::new())),
-            ops: Padded(Mutex::new(OpTable::default())),
-            next_op: Padded(AtomicU64::new(1)),
+            handles: CachePadded::new(Mutex::new(Slab::new())),
+            leases: CachePadded::new(Mutex::new(Slab::new())),
+            ops: CachePadded::new(Mutex::new(OpTable::default())),
+            next_op: CachePadded::new(AtomicU64::new(1)),
         }
     }
 
