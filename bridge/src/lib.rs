@@ -154,11 +154,12 @@ impl aster_iroh_rt {
         if self.shared.should_defer(false) {
             // Behind the deferred stream operations (call order), and spawned from the
             // runtime's own thread.
+            let epoch = self.shared.cancel_epoch();
             let (op, rx) = self.shared.register(kind, user_data, None);
             // SAFETY: out_op is the caller's (null or writable).
             return unsafe {
                 self.defer(op, out_op, move |shared, handle| {
-                    if shared.op_pending(op) {
+                    if shared.op_live(op, epoch) {
                         shared.spawn_op(handle, op, rx, fut);
                     }
                 })
@@ -1192,10 +1193,11 @@ pub unsafe extern "C" fn aster_iroh_open_bi_send(
         };
         let c = get_obj!(r, conn, Conn);
         if r.shared.should_defer(false) {
+            let epoch = r.shared.cancel_epoch();
             let (op, rx) = r.shared.register(kind::OPEN_BI, user_data, None);
             let data = bytes::Bytes::copy_from_slice(d);
             return r.defer(op, out_op, move |shared, handle| {
-                if !shared.op_pending(op) {
+                if !shared.op_live(op, epoch) {
                     return; // cancelled while queued: its CANCELLED event is out already
                 }
                 match stream::open_send(&c.conn, &data, flags, || op) {
@@ -1458,25 +1460,28 @@ pub unsafe extern "C" fn aster_iroh_send(
         let fin = flags & abi::SEND_FIN != 0;
         let follows = s.follows_another();
         if r.shared.should_defer(d.len() >= LARGE_WRITE || follows) {
+            let epoch = r.shared.cancel_epoch();
             let op = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
             let data = bytes::Bytes::copy_from_slice(d);
             return r.defer(op, out_op, move |shared, _| {
-                if !shared.op_pending(op) {
+                if !shared.op_live(op, epoch) {
                     return;
                 }
-                if let Attempt::Done(done) = stream::write(&s, shared, &data, fin, || op) {
+                let registered = || (op, epoch);
+                if let Attempt::Done(done) = stream::write(&s, shared, &data, fin, registered) {
                     shared.complete(op, done);
                 }
             });
         }
         let mut op = 0;
         let attempt = stream::write(&s, &r.shared, d, fin, || {
+            let epoch = r.shared.cancel_epoch();
             op = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
-            op
+            (op, epoch)
         });
         r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None)
     })
@@ -1600,24 +1605,27 @@ pub unsafe extern "C" fn aster_iroh_recv(
         let s = get_obj!(r, recv, Recv);
         // A RECV_NOWAIT read is a probe whose answer the caller wants now: it stays inline.
         if flags & abi::RECV_NOWAIT == 0 && r.shared.should_defer(s.follows_another()) {
+            let epoch = r.shared.cancel_epoch();
             let op = r
                 .shared
                 .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
             return r.defer(op, out_op, move |shared, _| {
-                if !shared.op_pending(op) {
+                if !shared.op_live(op, epoch) {
                     return;
                 }
-                if let Attempt::Done(done) = stream::read(&s, shared, max, flags, || op) {
+                let registered = || (op, epoch);
+                if let Attempt::Done(done) = stream::read(&s, shared, max, flags, registered) {
                     shared.complete(op, done);
                 }
             });
         }
         let mut op = 0;
         let attempt = stream::read(&s, &r.shared, max, flags, || {
+            let epoch = r.shared.cancel_epoch();
             op = r
                 .shared
                 .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
-            op
+            (op, epoch)
         });
         r.settle(kind::READ, user_data, out_op, now, attempt, op, None)
     })

@@ -194,7 +194,7 @@ pub fn write(
     shared: &Arc<Shared>,
     data: &[u8],
     fin: bool,
-    register: impl FnOnce() -> u64,
+    register: impl FnOnce() -> (u64, u64),
 ) -> Attempt {
     let mut st = lock(&obj.st);
     if st.pending != 0 && shared.op_pending(st.pending) {
@@ -228,16 +228,18 @@ pub fn write(
         Poll::Ready(Err(e)) => return Attempt::Done(write_error(e)),
         Poll::Pending => {}
     }
-    let op = register();
+    let (op, epoch) = register();
     st.pending = op;
     st.fin_after = fin;
-    st.parked = Some(ParkedWrite { op, rest });
+    st.parked = Some(ParkedWrite { op, epoch, rest });
     Attempt::Parked
 }
 
 /// A write waiting on its half: the bytes noq has not taken yet.
 struct ParkedWrite {
     op: u64,
+    /// `Shared::cancel_epoch()` from before `op` was registered (`Shared::op_live`).
+    epoch: u64,
     rest: Bytes,
 }
 
@@ -246,7 +248,7 @@ fn poll_parked_write(obj: &Arc<SendObj>, shared: &Shared) {
     let Some(mut parked) = st.parked.take() else {
         return;
     };
-    if !shared.op_pending(parked.op) {
+    if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
     let Some(waker) = st.waker.clone() else {
@@ -459,7 +461,7 @@ pub fn read(
     shared: &Arc<Shared>,
     max: usize,
     flags: u32,
-    register: impl FnOnce() -> u64,
+    register: impl FnOnce() -> (u64, u64),
 ) -> Attempt {
     let to_end = flags & crate::abi::RECV_TO_END != 0;
     let fin_with_data = flags & crate::abi::RECV_FIN_WITH_DATA != 0;
@@ -506,10 +508,11 @@ pub fn read(
         if let Poll::Ready(c) = acc.poll(&mut st, &mut Context::from_waker(&waker)) {
             return Attempt::Done(c);
         }
-        let op = register();
+        let (op, epoch) = register();
         st.pending = op;
         st.parked = Some(ParkedRead {
             op,
+            epoch,
             max,
             fin_with_data,
             to_end: Some(acc),
@@ -534,6 +537,7 @@ pub fn read(
     }
     let mut parked = ParkedRead {
         op: 0,
+        epoch: 0,
         max,
         fin_with_data,
         to_end: None,
@@ -542,7 +546,7 @@ pub fn read(
     if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
         return Attempt::Done(c);
     }
-    parked.op = register();
+    (parked.op, parked.epoch) = register();
     st.pending = parked.op;
     st.parked = Some(parked);
     Attempt::Parked
@@ -561,6 +565,8 @@ pub fn read(
 /// A read waiting on its stream.
 struct ParkedRead {
     op: u64,
+    /// `Shared::cancel_epoch()` from before `op` was registered (`Shared::op_live`).
+    epoch: u64,
     max: usize,
     fin_with_data: bool,
     /// A read-to-end and what it has gathered so far.
@@ -660,7 +666,7 @@ fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
     let Some(mut parked) = st.parked.take() else {
         return; // woken after it completed, or a second wake-up in the same batch
     };
-    if !shared.op_pending(parked.op) {
+    if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
     let Some(waker) = st.waker.clone() else {
