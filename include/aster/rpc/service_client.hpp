@@ -205,8 +205,11 @@ class ServiceClient {
   const contract::MethodDesc* checked(const std::string& method, contract::MethodPattern p) {
     auto m = detail::declared_method(*desc_, method, p);
     if (!m.is_ok()) throw RpcError(m.status());
-    if (!detail::same_type((*m)->request, codec::type_desc<Req>()) ||
-        !detail::same_type((*m)->response, codec::type_desc<Resp>())) {
+    // Built once per type pair, not per call (each build allocates the TypeDesc tree).
+    static const codec::TypeRef request_type = codec::type_desc<Req>();
+    static const codec::TypeRef response_type = codec::type_desc<Resp>();
+    if (!detail::same_type((*m)->request, request_type) ||
+        !detail::same_type((*m)->response, response_type)) {
       throw RpcError(StatusCode::kInvalidArgument,
                      desc_->name() + "." + method + ": types differ from the declaration");
     }

@@ -49,7 +49,7 @@ class ForyWriter {
   ForyWriter() = default;
   ForyWriter(const ForyWriter&) = delete;
   ForyWriter& operator=(const ForyWriter&) = delete;
-  ~ForyWriter() { delete[] data_; }
+  ~ForyWriter();
 
   // Starts a new message in the same buffer (keeps capacity; resets meta-string ids).
   void reset() {
