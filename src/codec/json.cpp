@@ -659,7 +659,10 @@ class JsonReader {
     int y = 0;
     unsigned mo = 0, d = 0, h = 0, mi = 0, se = 0;
     char tail[32] = {0};
-    int n = std::sscanf(s.c_str(), "%d-%u-%u", &y, &mo, &d);
+    // The date's length comes from the parse, not from "YYYY-MM-DD": years past 9999 (which
+    // iso_date writes with five digits) and one-digit months or days are longer or shorter.
+    int date_len = 0;
+    int n = std::sscanf(s.c_str(), "%d-%u-%u%n", &y, &mo, &d, &date_len);
     if (n != 3) {
       fail(path, "expected an ISO date/time string, got \"" + s + "\"");
       return Value();
@@ -672,8 +675,8 @@ class JsonReader {
     int64_t days = std::chrono::sys_days{ymd}.time_since_epoch().count();
     if (kind == TypeKind::kDate) return Value(days);
     int64_t micros = 0;
-    if (s.size() > 10) {
-      if (std::sscanf(s.c_str() + 10, "T%u:%u:%u%31s", &h, &mi, &se, tail) < 3 || h > 23 ||
+    if (s.size() > static_cast<size_t>(date_len)) {
+      if (std::sscanf(s.c_str() + date_len, "T%u:%u:%u%31s", &h, &mi, &se, tail) < 3 || h > 23 ||
           mi > 59 || se > 60) {
         fail(path, "invalid timestamp \"" + s + "\"");
         return Value();

@@ -56,6 +56,18 @@ TEST(JsonMode, OurChoices) {
   auto ts = TypeDesc::scalar(TypeKind::kTimestamp);
   EXPECT_EQ(enc(Value(int64_t{1704164645123456}), ts), "\"2024-01-02T03:04:05.123456Z\"");
   EXPECT_EQ(json_decode_value("\"2024-01-02T03:04:05.123456Z\"", *ts)->as_int(), 1704164645123456);
+  // The date part's length comes from the parse: a five-digit year (what we write past 9999)
+  // and one-digit months and days read back (a fuzz find: "19600-6-07T08:09:10.000001Z" read,
+  // but its re-encoding "19600-06-07T..." did not).
+  for (std::string_view in : {"\"19600-6-07T08:09:10.000001Z\"", "\"2024-1-2T03:04:05Z\""}) {
+    auto once = json_decode_value(in, *ts);
+    ASSERT_TRUE(once.is_ok()) << in;
+    auto again = json_decode_value(enc(*once, ts), *ts);
+    ASSERT_TRUE(again.is_ok()) << enc(*once, ts);
+    EXPECT_EQ(again->as_int(), once->as_int());
+  }
+  EXPECT_EQ(json_decode_value("\"2024-1-2T03:04:05Z\"", *ts)->as_int(), 1704164645000000);
+  EXPECT_FALSE(json_decode_value("\"2024-01-02X03:04:05Z\"", *ts).is_ok());
   auto si = TypeDesc::set_of(TypeDesc::scalar(TypeKind::kInt64));
   EXPECT_EQ(enc(Value(Value::List{1, 2}), si), "[1,2]");
   auto m = TypeDesc::map_of(TypeDesc::scalar(TypeKind::kInt64), TypeDesc::scalar(TypeKind::kString));
