@@ -154,8 +154,7 @@ impl aster_iroh_rt {
         if self.shared.should_defer(false) {
             // Behind the deferred stream operations (call order), and spawned from the
             // runtime's own thread.
-            let epoch = self.shared.cancel_epoch();
-            let (op, rx) = self.shared.register(kind, user_data, None);
+            let (op, epoch, rx) = self.shared.register_live(kind, user_data);
             // SAFETY: out_op is the caller's (null or writable).
             return unsafe {
                 self.defer(op, out_op, move |shared, handle| {
@@ -1193,8 +1192,7 @@ pub unsafe extern "C" fn aster_iroh_open_bi_send(
         };
         let c = get_obj!(r, conn, Conn);
         if r.shared.should_defer(false) {
-            let epoch = r.shared.cancel_epoch();
-            let (op, rx) = r.shared.register(kind::OPEN_BI, user_data, None);
+            let (op, epoch, rx) = r.shared.register_live(kind::OPEN_BI, user_data);
             let data = bytes::Bytes::copy_from_slice(d);
             return r.defer(op, out_op, move |shared, handle| {
                 if !shared.op_live(op, epoch) {
@@ -1460,8 +1458,7 @@ pub unsafe extern "C" fn aster_iroh_send(
         let fin = flags & abi::SEND_FIN != 0;
         let follows = s.follows_another();
         if r.shared.should_defer(d.len() >= LARGE_WRITE || follows) {
-            let epoch = r.shared.cancel_epoch();
-            let op = r
+            let (op, epoch) = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
             let data = bytes::Bytes::copy_from_slice(d);
@@ -1477,11 +1474,11 @@ pub unsafe extern "C" fn aster_iroh_send(
         }
         let mut op = 0;
         let attempt = stream::write(&s, &r.shared, d, fin, || {
-            let epoch = r.shared.cancel_epoch();
-            op = r
+            let registered = r
                 .shared
                 .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
-            (op, epoch)
+            op = registered.0;
+            registered
         });
         r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None)
     })
@@ -1605,8 +1602,7 @@ pub unsafe extern "C" fn aster_iroh_recv(
         let s = get_obj!(r, recv, Recv);
         // A RECV_NOWAIT read is a probe whose answer the caller wants now: it stays inline.
         if flags & abi::RECV_NOWAIT == 0 && r.shared.should_defer(s.follows_another()) {
-            let epoch = r.shared.cancel_epoch();
-            let op = r
+            let (op, epoch) = r
                 .shared
                 .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
             return r.defer(op, out_op, move |shared, _| {
@@ -1621,11 +1617,11 @@ pub unsafe extern "C" fn aster_iroh_recv(
         }
         let mut op = 0;
         let attempt = stream::read(&s, &r.shared, max, flags, || {
-            let epoch = r.shared.cancel_epoch();
-            op = r
+            let registered = r
                 .shared
                 .register_parked(kind::READ, user_data, Obj::Recv(s.clone()));
-            (op, epoch)
+            op = registered.0;
+            registered
         });
         r.settle(kind::READ, user_data, out_op, now, attempt, op, None)
     })

@@ -479,9 +479,19 @@ impl Shared {
         (op, rx)
     }
 
+    /// `register` for an operation that checks `op_live` before it starts (a deferred one):
+    /// also returns the cancel count read before the op existed, its `epoch`.
+    pub fn register_live(&self, kind: u32, user_data: u64) -> (u64, u64, oneshot::Receiver<()>) {
+        let epoch = self.cancel_epoch();
+        let (op, rx) = self.register(kind, user_data, None);
+        (op, epoch, rx)
+    }
+
     /// Registers an op that no task runs: whoever holds its state completes it (a parked
-    /// read or write, stream.rs). `keep` stays alive until the op's terminal event.
-    pub fn register_parked(&self, kind: u32, user_data: u64, keep: Obj) -> u64 {
+    /// read or write, stream.rs). `keep` stays alive until the op's terminal event. Returns
+    /// the op and its `epoch` for `op_live` (the cancel count read before it was registered).
+    pub fn register_parked(&self, kind: u32, user_data: u64, keep: Obj) -> (u64, u64) {
+        let epoch = self.cancel_epoch();
         let op = self.next_op.fetch_add(1, Ordering::Relaxed);
         lock(&self.ops).insert(
             op,
@@ -493,7 +503,7 @@ impl Shared {
                 _keep: Some(keep),
             },
         );
-        op
+        (op, epoch)
     }
 
     /// Registers an operation and runs `fut` on the runtime.
