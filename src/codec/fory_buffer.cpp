@@ -26,14 +26,22 @@ struct SpareBuffer {
   static constexpr size_t kSpareMax = 64 * 1024;
   uint8_t* data = nullptr;
   size_t capacity = 0;
-  ~SpareBuffer() { delete[] data; }
+  bool closed = false;
+  // Cleared and closed, not just freed: a writer used or ended after this thread_local was
+  // destroyed (from another thread_local's destructor) must neither take the freed buffer
+  // nor leave its own here.
+  ~SpareBuffer() {
+    delete[] std::exchange(data, nullptr);
+    closed = true;
+  }
 };
 thread_local SpareBuffer spare;
 
 }  // namespace
 
 ForyWriter::~ForyWriter() {
-  if (data_ != nullptr && spare.data == nullptr && capacity_ <= SpareBuffer::kSpareMax) {
+  if (data_ != nullptr && spare.data == nullptr && !spare.closed &&
+      capacity_ <= SpareBuffer::kSpareMax) {
     spare.data = data_;
     spare.capacity = capacity_;
     return;
