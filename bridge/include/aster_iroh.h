@@ -145,6 +145,11 @@ typedef struct aster_iroh_runtime_cfg {
   uint32_t worker_threads; /* tokio workers (multi-thread); 0 = 2 */
   uint32_t flavor;         /* ASTER_IROH_RT_* */
   uint32_t flags;          /* ASTER_IROH_RT_DEFER_STREAM_OPS */
+  /* current_thread: after its last completion the runtime's thread keeps polling the network
+   * (without blocking) and the deferred queue this long, while at most 16 operations are
+   * pending, instead of sleeping (docs/transport.md "Spinning"). 0 = never. Added after ABI
+   * 8's first release: a cfg of 16 bytes (without it) is accepted and means 0. */
+  uint32_t spin_us;
 } aster_iroh_runtime_cfg;
 
 /* cfg may be NULL (defaults). */

@@ -168,7 +168,11 @@ pub struct aster_iroh_runtime_cfg {
     pub flavor: u32,
     /// RT_* flags.
     pub flags: u32,
+    /// current_thread: busy-poll this long after the last completion (`runtime::run_spin`).
+    pub spin_us: u32,
 }
+/// Size of `aster_iroh_runtime_cfg` before `spin_us`.
+pub const RUNTIME_CFG_V1_SIZE: usize = 16;
 
 #[repr(C)]
 pub struct aster_iroh_endpoint_cfg {
@@ -283,7 +287,8 @@ const _: () = assert!(offset_of!(aster_iroh_event, code) == 40);
 const _: () = assert!(offset_of!(aster_iroh_event, data) == 48);
 const _: () = assert!(offset_of!(aster_iroh_event, len) == 56);
 const _: () = assert!(offset_of!(aster_iroh_event, lease) == 64);
-const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 16);
+const _: () = assert!(size_of::<aster_iroh_runtime_cfg>() == 20);
+const _: () = assert!(offset_of!(aster_iroh_runtime_cfg, spin_us) == RUNTIME_CFG_V1_SIZE);
 const _: () = assert!(size_of::<aster_iroh_endpoint_cfg>() == 104);
 const _: () = assert!(ENDPOINT_CFG_V5_SIZE == 88);
 const _: () = assert!(offset_of!(aster_iroh_endpoint_cfg, relay_ca_roots_len) == 96);

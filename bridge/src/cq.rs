@@ -7,6 +7,7 @@
 //! wakeup is lost. The C++ loop therefore only has to wait for readability and drain.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::abi::aster_iroh_event;
@@ -37,6 +38,10 @@ struct State {
 pub struct CompletionQueue {
     fd: i32,
     state: crossbeam_utils::CachePadded<Mutex<State>>,
+    /// The queue's length as of its last change (written under the lock): lets `poll` answer
+    /// "empty" without the lock, so an io thread that spins on it (docs/transport.md
+    /// "Spinning") does not contend with the producer's pushes.
+    queued: crossbeam_utils::CachePadded<AtomicUsize>,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
     pub notify: tokio::sync::Notify,
     /// false for caller-driven runtimes (see `aster_iroh_runtime_turn`).
@@ -56,6 +61,7 @@ impl CompletionQueue {
                 queue: VecDeque::new(),
                 armed: false,
             })),
+            queued: crossbeam_utils::CachePadded::new(AtomicUsize::new(0)),
             notify: tokio::sync::Notify::new(),
             fd_wake: std::sync::atomic::AtomicBool::new(true),
         })
@@ -69,6 +75,7 @@ impl CompletionQueue {
         let wake = {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.queue.push_back(QueuedEvent(ev));
+            self.queued.store(st.queue.len(), Ordering::Release);
             !std::mem::replace(&mut st.armed, true)
         };
         if wake {
@@ -84,6 +91,12 @@ impl CompletionQueue {
 
     /// Moves up to `out.len()` events into `out`; returns how many.
     pub fn poll(&self, out: &mut [std::mem::MaybeUninit<aster_iroh_event>]) -> usize {
+        // Empty as of the last change: nothing to take, and `armed` is already clear (the
+        // poll that emptied it cleared it). A push racing this load sets `armed` itself and
+        // signals the eventfd, so skipping the lock loses no wake-up.
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut n = 0;
         while n < out.len() {
@@ -95,6 +108,7 @@ impl CompletionQueue {
                 None => break,
             }
         }
+        self.queued.store(st.queue.len(), Ordering::Release);
         if st.queue.is_empty() && st.armed {
             // Caller-driven runtimes never write the eventfd: nothing to clear.
             if self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
@@ -107,10 +121,12 @@ impl CompletionQueue {
         n
     }
 
-    /// Drops all queued events; their leases are freed with the lease table.
+    /// Drops all queued events (runtime shutdown: nothing polls afterwards, so `armed` and the
+    /// eventfd are left as they are); their leases are freed with the lease table.
     pub fn clear(&self) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.queue.clear();
+        self.queued.store(0, Ordering::Release);
     }
 }
 

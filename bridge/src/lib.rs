@@ -246,8 +246,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         let mut workers = 2usize;
         let mut flavor = abi::RT_MULTI_THREAD;
         let mut flags = 0u32;
+        let mut spin = 0u64;
         if let Some(c) = cfg.as_ref() {
-            if (c.struct_size as usize) < std::mem::size_of::<aster_iroh_runtime_cfg>() {
+            let size = c.struct_size as usize;
+            if size < abi::RUNTIME_CFG_V1_SIZE {
                 return status::INVALID_ARG;
             }
             if c.worker_threads > 0 {
@@ -255,6 +257,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             }
             flavor = c.flavor;
             flags = c.flags;
+            // Versioned by size: callers from before `spin_us` pass 16 bytes.
+            if size >= std::mem::size_of::<aster_iroh_runtime_cfg>() {
+                spin = u64::from(c.spin_us);
+            }
         }
         let Some(cq) = cq::CompletionQueue::new() else {
             return status::INTERNAL;
@@ -272,7 +278,11 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         };
         // Whether the runtime's thread sleeps (`Shared::should_defer`), and how deferred
         // operations wake it (`RuntimeWake`: lazily when one thread drives the runtime).
-        let wake = Arc::new(runtime::RuntimeWake::new(flavor == abi::RT_CURRENT_THREAD));
+        let spin = if flavor == abi::RT_CURRENT_THREAD { spin } else { 0 };
+        let wake = Arc::new(runtime::RuntimeWake::new(
+            flavor == abi::RT_CURRENT_THREAD,
+            std::time::Duration::from_micros(spin),
+        ));
         let (on_park, on_unpark) = (wake.clone(), wake.clone());
         let built = builder
             .enable_all()
@@ -315,6 +325,9 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         // Polls the stream halves whose parked read or write was woken (stream.rs "Parked
         // operations").
         tokio.spawn(stream::run_parked(shared.clone()));
+        if spin != 0 {
+            tokio.spawn(runtime::run_spin(shared.clone()));
+        }
         let rt = Box::new(aster_iroh_rt {
             shared,
             tokio: Some(tokio),
