@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
                  "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
-                 "[--shape current|shared] [--no-defer]\n",
+                 "[--shape current|shared] [--no-defer] [--spin-us N]\n",
                  argv[0]);
     return 2;
   };
@@ -381,6 +381,10 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) return usage();
     const char* v = argv[++i];
+    if (a == "--spin-us") {  // Runtime::Options::spin (A/B runs)
+      s.runtime.spin = std::chrono::microseconds(std::atol(v));
+      continue;
+    }
     if (a == "--seconds") {
       s.seconds = std::atof(v);
     } else if (a == "--stream-items") {

@@ -63,11 +63,13 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
       break;
   }
   if (options.defer_stream_ops) cfg.flags |= ASTER_IROH_RT_DEFER_STREAM_OPS;
+  const bool spins = options.shape == Runtime::Shape::kCurrentThread && options.spin.count() > 0;
+  if (spins) cfg.spin_us = static_cast<uint32_t>(options.spin.count());
   aster_iroh_rt* rt = nullptr;
   if (int32_t st = aster_iroh_runtime_new(&cfg, &rt); st != ASTER_IROH_OK) {
     return detail::status_of_submit(st);
   }
-  auto core = std::make_shared<RuntimeCore>(io, rt);
+  auto core = std::make_shared<RuntimeCore>(io, rt, spins ? options.spin : std::chrono::microseconds{0});
   // A caller-driven runtime never signals the event fd (drive() and turn() poll the queue
   // themselves), so watching it would only keep Asio's reactor in every io_context::poll():
   // one epoll_wait per drive round for nothing (docs/transport.md "Thread shape").

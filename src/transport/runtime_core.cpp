@@ -4,6 +4,7 @@
 #include "runtime_core.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -87,11 +88,36 @@ BridgeEvent RuntimeCore::cancelled_before_submit() {
   return ev;
 }
 
-RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt)
-    : executor_(io.get_executor()), rt_(rt) {}
+namespace {
+// Io threads of this process spinning now: at most one (RuntimeCore::drain_then_wait), so a
+// process with many runtimes never has more spinning threads than cores.
+std::atomic<int> io_spinners{0};
+}  // namespace
+
+RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin)
+    : executor_(io.get_executor()), rt_(rt), spin_(spin) {}
 
 RuntimeCore::~RuntimeCore() {
   shutdown(std::chrono::seconds(3));
+  stop_spinning();
+}
+
+bool RuntimeCore::keep_spinning() {
+  if (spin_.count() == 0 || pending_.size() > kSpinMaxOps ||
+      std::chrono::steady_clock::now() - last_event_ >= spin_) {
+    stop_spinning();
+    return false;
+  }
+  if (!spinning_) {
+    int idle = 0;
+    if (!io_spinners.compare_exchange_strong(idle, 1, std::memory_order_acq_rel)) return false;
+    spinning_ = true;
+  }
+  return true;
+}
+
+void RuntimeCore::stop_spinning() {
+  if (std::exchange(spinning_, false)) io_spinners.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void RuntimeCore::start() {
@@ -110,8 +136,16 @@ void RuntimeCore::wait_readable() {
 
 void RuntimeCore::drain_then_wait() {
   if (drain(kDrainBatches)) {
-    if (fd_ && fd_->is_open()) wait_readable();
-    return;
+    if (!fd_ || !fd_->is_open()) {
+      stop_spinning();
+      return;
+    }
+    // Spinning: poll the queue again once the io_context has run what else is ready (the
+    // post below), instead of sleeping on the eventfd (docs/transport.md "Spinning").
+    if (!keep_spinning()) {
+      wait_readable();
+      return;
+    }
   }
   // More is queued than one turn may take: let the io_context run what else is ready (its
   // timers above all) and continue after that. The eventfd stays signalled meanwhile (it is
@@ -132,6 +166,7 @@ bool RuntimeCore::drain(size_t max_batches) {
     size_t n =
         with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, kBatch); }, size_t{0});
     if (n == 0) return true;
+    if (spin_.count() != 0) last_event_ = std::chrono::steady_clock::now();
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
   return false;

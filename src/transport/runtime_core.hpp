@@ -15,6 +15,7 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/use_awaitable.hpp>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -55,7 +56,7 @@ aster_iroh_sockaddr bridge_address_of(const SocketAddress& s);
 
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:
-  RuntimeCore(asio::io_context& io, aster_iroh_rt* rt);
+  RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin = {});
   ~RuntimeCore();
 
   asio::io_context::executor_type executor() const { return executor_; }
@@ -258,6 +259,16 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::array<aster_iroh_event, kBatch> batch_{};  // drive(): handed over, not yet dispatched
   size_t batch_len_ = 0;
   std::optional<std::chrono::milliseconds> deferred_shutdown_;  // asked for while driving
+  // Io-thread spinning (docs/transport.md "Spinning"): how long drain_then_wait keeps polling
+  // the queue after its last event before it waits on the eventfd; zero never spins.
+  std::chrono::microseconds spin_{0};
+  static constexpr size_t kSpinMaxOps = 16;
+  std::chrono::steady_clock::time_point last_event_{};
+  bool spinning_ = false;  // holds the process's io spinning token
+  // Whether drain_then_wait polls again instead of waiting: within spin_ of the last event,
+  // at most kSpinMaxOps pending, and this core holds (or now takes) the process's token.
+  bool keep_spinning();
+  void stop_spinning();
 };
 
 // Objects a continuous accept delivered and nobody took yet, at most `kWindow` (the bridge

@@ -263,6 +263,12 @@ class Runtime {
     // queue for them in call order and go over in batches, instead of each running on the io
     // thread and waking the connection's driver (docs/transport.md "Deferred submission").
     bool defer_stream_ops = true;
+    // kCurrentThread: after the last completion both threads keep polling (the bridge's
+    // thread the network and the deferred queue, the io thread the completion queue) this
+    // long before they sleep, while at most 16 operations are pending and no other runtime of
+    // the process spins. A request answered within it crosses between the threads without
+    // waking a sleeping thread (docs/transport.md "Spinning"). Zero never spins.
+    std::chrono::microseconds spin{50};
   };
   static Result<Runtime> create(asio::io_context& io, Options options);
   static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }

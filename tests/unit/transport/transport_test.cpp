@@ -3,6 +3,7 @@
 // bug shows up as a failure, not a hang.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aster/transport/deadline.hpp"
@@ -339,6 +341,50 @@ TEST(Transport, RequestsInEveryThreadShape) {
         60s);
     EXPECT_EQ(ok, std::optional<bool>(true)) << "shape " << static_cast<int>(shape);
   }
+}
+
+// Runtime::Options::spin (docs/transport.md "Spinning"): two runtimes in one process, one
+// holding the process's spinning tokens for long stretches, both serve requests at the same
+// time; once their work is done the threads go back to sleep, so an idle process costs next to
+// no CPU time (a spin that never ended would cost two threads' worth: ≈ 600 ms here).
+TEST(Transport, SpinningRuntimesServeSideBySideAndThenSleep) {
+  auto requests = [](Runtime* rt) -> asio::awaitable<bool> {
+    auto cfg = loopback({kAlpn});
+    auto p = co_await make_peers(rt, std::move(cfg));
+    CO_REQUIRE_OK(p);
+    for (int i = 0; i < 200; ++i) {
+      const std::string msg = "request " + std::to_string(i);
+      auto s = co_await p->conn.open_bi_with(as_bytes(msg));
+      CO_REQUIRE_OK(s);
+      auto back = co_await s->recv.read_all(1024);
+      CO_REQUIRE_OK(back);
+      CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
+    }
+    co_return true;
+  };
+  Runtime::Options holds_tokens;
+  holds_tokens.spin = 20ms;
+  auto a = BlockingRuntime::create(holds_tokens);
+  auto b = BlockingRuntime::create();  // the default spin
+  ASSERT_TRUE(a) << a.status().to_string();
+  ASSERT_TRUE(b) << b.status().to_string();
+  std::optional<bool> a_ok;
+  std::thread other([&] { a_ok = (*a)->run_for(requests(&(*a)->runtime()), 60s); });
+  auto b_ok = (*b)->run_for(requests(&(*b)->runtime()), 60s);
+  other.join();
+  EXPECT_EQ(a_ok, std::optional<bool>(true));
+  EXPECT_EQ(b_ok, std::optional<bool>(true));
+
+  auto cpu_ms = [] {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000.0 +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000.0;
+  };
+  std::this_thread::sleep_for(100ms);  // past every spin window (20 ms at most)
+  const double before = cpu_ms();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LT(cpu_ms() - before, 150.0) << "a runtime kept spinning while idle";
 }
 
 // Runtime::drive (kSharedThread): Asio runs inside the bridge runtime on the test's thread.
