@@ -267,8 +267,9 @@ class Runtime {
     // thread the network and the deferred queue, the io thread the completion queue) this
     // long before they sleep, while at most 16 operations are pending and no other runtime of
     // the process spins. A request answered within it crosses between the threads without
-    // waking a sleeping thread (docs/transport.md "Spinning"). Zero never spins.
-    std::chrono::microseconds spin{50};
+    // waking a sleeping thread (docs/transport.md "Spinning"). Zero (the default) never
+    // spins: with two spinning processes on two cores each starves the other.
+    std::chrono::microseconds spin{0};
   };
   static Result<Runtime> create(asio::io_context& io, Options options);
   static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }

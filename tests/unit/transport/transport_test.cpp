@@ -365,7 +365,9 @@ TEST(Transport, SpinningRuntimesServeSideBySideAndThenSleep) {
   Runtime::Options holds_tokens;
   holds_tokens.spin = 20ms;
   auto a = BlockingRuntime::create(holds_tokens);
-  auto b = BlockingRuntime::create();  // the default spin
+  Runtime::Options spins;
+  spins.spin = 50us;
+  auto b = BlockingRuntime::create(spins);
   ASSERT_TRUE(a) << a.status().to_string();
   ASSERT_TRUE(b) << b.status().to_string();
   std::optional<bool> a_ok;
