@@ -293,7 +293,12 @@ impl RuntimeWake {
 
     /// A completion is being emitted: on the runtime's own thread, picks up a pending queue.
     fn on_runtime_event(&self) {
-        if !self.lazy || DRIVEN_HERE.with(|d| d.get()) != self as *const Self {
+        // Called for every completion: without a pending queue or spinning, no thread-local
+        // lookup.
+        if !self.lazy
+            || (self.spin.is_zero() && !self.pending.load(Ordering::Relaxed))
+            || DRIVEN_HERE.with(|d| d.get()) != self as *const Self
+        {
             return;
         }
         self.take_pending();

@@ -310,6 +310,21 @@ TEST(Transport, RelayCaRootsAreCheckedWhenTheEndpointIsCreated) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// `n` requests on `conn` to make_peers' echo server, one stream each: each answer is the
+// request, with FIN.
+asio::awaitable<bool> echo_requests(Connection* conn, int n) {
+  for (int i = 0; i < n; ++i) {
+    const std::string msg = "request " + std::to_string(i);
+    auto s = co_await conn->open_bi_with(as_bytes(msg));
+    CO_REQUIRE_OK(s);
+    auto back = co_await s->recv.read_all(1024);
+    CO_REQUIRE_OK(back);
+    CO_REQUIRE(back->fin());
+    CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
+  }
+  co_return true;
+}
+
 TEST(Transport, RequestsInEveryThreadShape) {
   for (auto shape : {Runtime::Shape::kCurrentThread, Runtime::Shape::kMultiThread,
                      Runtime::Shape::kSharedThread}) {
@@ -322,15 +337,8 @@ TEST(Transport, RequestsInEveryThreadShape) {
           auto cfg = loopback({kAlpn});
           auto p = co_await make_peers(rt, std::move(cfg));
           CO_REQUIRE_OK(p);
-          for (int i = 0; i < 50; ++i) {
-            const std::string msg = "request " + std::to_string(i);
-            auto s = co_await p->conn.open_bi_with(as_bytes(msg));
-            CO_REQUIRE_OK(s);
-            auto back = co_await s->recv.read_all(1024);
-            CO_REQUIRE_OK(back);
-            CO_REQUIRE(back->fin());
-            CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
-          }
+          const bool echoed = co_await echo_requests(&p->conn, 50);
+          CO_REQUIRE(echoed);
           const std::string big(100, 'x');
           auto too_long = co_await p->conn.open_bi_with(as_bytes(big));
           CO_REQUIRE_OK(too_long);
@@ -352,15 +360,8 @@ TEST(Transport, SpinningRuntimesServeSideBySideAndThenSleep) {
     auto cfg = loopback({kAlpn});
     auto p = co_await make_peers(rt, std::move(cfg));
     CO_REQUIRE_OK(p);
-    for (int i = 0; i < 200; ++i) {
-      const std::string msg = "request " + std::to_string(i);
-      auto s = co_await p->conn.open_bi_with(as_bytes(msg));
-      CO_REQUIRE_OK(s);
-      auto back = co_await s->recv.read_all(1024);
-      CO_REQUIRE_OK(back);
-      CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == msg);
-    }
-    co_return true;
+    const bool echoed = co_await echo_requests(&p->conn, 200);
+    co_return echoed;
   };
   Runtime::Options holds_tokens;
   holds_tokens.spin = 20ms;
