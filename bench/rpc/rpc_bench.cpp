@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
                  "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
-                 "[--shape current|shared] [--no-defer] [--spin-us N]\n",
+                 "[--shape current|shared] [--no-defer] [--no-hold] [--spin-us N]\n",
                  argv[0]);
     return 2;
   };
@@ -377,6 +377,10 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--no-defer") {  // the current shape without deferred submission (A/B)
       s.runtime.defer_stream_ops = false;
+      continue;
+    }
+    if (a == "--no-hold") {  // deferred operations wake the runtime one by one (A/B)
+      s.runtime.hold_batches = false;
       continue;
     }
     if (i + 1 >= argc) return usage();

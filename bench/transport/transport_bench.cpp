@@ -9,7 +9,8 @@
 //   3. bulk MB/s: 256 MiB one way on one stream / connection, then a 1-byte ack.
 // All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
 // Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
-//                              [--shape current|shared|multi:N] [--no-defer] [--spin-us N] [--raw PATH]
+//                              [--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N]
+//                              [--raw PATH]
 //                              [--only bridge|raw|tcp]   (one side alone, for profilers)
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -464,6 +465,7 @@ int main(int argc, char** argv) {
   std::string raw = ASTER_RAW_IROH_BENCH;
   std::string only;  // profiling: run one side only ("bridge", "raw" or "tcp"), no table
   bool defer = true;  // Runtime::Options::defer_stream_ops (--no-defer: for A/B runs)
+  bool hold = true;   // Runtime::Options::hold_batches (--no-hold: for A/B runs)
   long spin_us = -1;  // Runtime::Options::spin (--spin-us N: for A/B runs; default: the option's)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -484,12 +486,14 @@ int main(int argc, char** argv) {
       only = value();
     } else if (a == "--no-defer") {
       defer = false;
+    } else if (a == "--no-hold") {
+      hold = false;
     } else if (a == "--spin-us") {
       spin_us = std::atol(value().c_str());
     } else {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
-                   "[--shape current|shared|multi:N] [--no-defer] [--spin-us N] [--raw PATH] "
+                   "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] [--raw PATH] "
                    "[--only bridge|raw|tcp]\n",
                    argv[0]);
       return 2;
@@ -497,6 +501,7 @@ int main(int argc, char** argv) {
   }
   Runtime::Options options;
   options.defer_stream_ops = defer;
+  options.hold_batches = hold;
   if (spin_us >= 0) options.spin = std::chrono::microseconds(spin_us);
   if (shape.rfind("multi:", 0) == 0) {
     options.shape = Runtime::Shape::kMultiThread;

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 8u
+#define ASTER_IROH_ABI_VERSION 9u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -177,6 +177,10 @@ typedef int64_t (*aster_iroh_step_fn)(void *ctx);
 int32_t aster_iroh_runtime_wake(aster_iroh_rt *rt);
 int32_t aster_iroh_runtime_drive(aster_iroh_rt *rt, aster_iroh_step_fn step, void *ctx,
                                  uint32_t idle_wait_us);
+/* Io thread, while it dispatches a batch of events: on != 0 queues the calling thread's stream
+ * operations without waking the runtime (until 16 are queued); 0 wakes it for what was queued.
+ * Other threads' operations are not held. */
+int32_t aster_iroh_runtime_hold(aster_iroh_rt *rt, int32_t on);
 /* Non-blocking eventfd owned by rt; readable while events wait. Do not close it. */
 int32_t aster_iroh_runtime_event_fd(aster_iroh_rt *rt);
 /* Moves up to max events into out; never blocks. Returns the count. */

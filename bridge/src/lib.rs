@@ -49,7 +49,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 8;
+pub const ABI_VERSION: u32 = 9;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -494,6 +494,21 @@ pub unsafe extern "C" fn aster_iroh_runtime_wake(rt: *mut aster_iroh_rt) -> i32 
             return status::INVALID_ARG;
         }
         r.shared.cq.notify.notify_one();
+        status::OK
+    })
+}
+
+/// Holds back (on != 0) or releases the runtime's wake-up for deferred stream operations.
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_hold(rt: *mut aster_iroh_rt, on: i32) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        r.shared.set_hold(on != 0);
         status::OK
     })
 }

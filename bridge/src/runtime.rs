@@ -326,6 +326,11 @@ pub struct Shared {
     /// Whether the runtime's thread sleeps, and how the deferred queue's task is woken.
     wake: Arc<RuntimeWake>,
     deferred: CachePadded<Mutex<Vec<Deferred>>>,
+    /// The io thread (`this_thread_token`) while it dispatches a batch of completions
+    /// (`aster_iroh_runtime_hold`), else 0: its operations queue without waking the runtime
+    /// until the batch is done or `HOLD_CAP` are queued, so the runtime takes them in one
+    /// hand-over. Other threads' operations are never held: only the io thread releases.
+    hold: CachePadded<AtomicUsize>,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
     pub parked_ready: CachePadded<Mutex<Vec<crate::stream::ParkedHalf>>>,
     pub parked_notify: tokio::sync::Notify,
@@ -349,6 +354,7 @@ impl Shared {
             deferred_outstanding: CachePadded::new(AtomicUsize::new(0)),
             wake,
             deferred: CachePadded::new(Mutex::new(Vec::new())),
+            hold: CachePadded::new(AtomicUsize::new(0)),
             parked_ready: CachePadded::new(Mutex::new(Vec::new())),
             parked_notify: tokio::sync::Notify::new(),
             handles: CachePadded::new(Mutex::new(Slab::new())),
@@ -405,19 +411,35 @@ impl Shared {
     pub fn should_defer(&self, inline_better: bool) -> bool {
         self.deferring
             && (self.deferred_outstanding.load(Ordering::Acquire) != 0
-                || !(inline_better || self.wake.idle.load(Ordering::Relaxed)))
+                || !(inline_better
+                    || (self.wake.idle.load(Ordering::Relaxed) && !self.held_here())))
+    }
+
+    /// Whether the calling thread holds the runtime's wake-up (`set_hold`).
+    fn held_here(&self) -> bool {
+        let h = self.hold.load(Ordering::Relaxed);
+        h != 0 && h == this_thread_token()
+    }
+
+    /// `aster_iroh_runtime_hold`: on, deferred operations wait for `off` (or `HOLD_CAP` of them)
+    /// before the runtime is woken; off, a non-empty queue wakes it now.
+    pub fn set_hold(&self, on: bool) {
+        self.hold.store(if on { this_thread_token() } else { 0 }, Ordering::Relaxed);
+        if !on && !lock(&self.deferred).is_empty() {
+            self.wake.queue_filled();
+        }
     }
 
     /// Queues `f` for `run_deferred`. Only the push onto an empty queue wakes the runtime, so
     /// the operations a caller submits while the runtime is busy travel in one hand-over.
     pub fn defer(&self, f: Deferred) {
         self.deferred_outstanding.fetch_add(1, Ordering::AcqRel);
-        let first = {
+        let wake = {
             let mut q = lock(&self.deferred);
             q.push(f);
-            q.len() == 1
+            (q.len() == 1 && !self.held_here()) || q.len() == HOLD_CAP
         };
-        if first {
+        if wake {
             self.wake.queue_filled();
         }
     }
@@ -687,6 +709,16 @@ impl<F: Future> Future for CatchUnwind<F> {
             Err(_) => Poll::Ready(Err(())),
         }
     }
+}
+
+/// While held, the runtime is woken once this many operations are queued, so it works on one
+/// part of the io thread's batch while the io thread produces the next.
+const HOLD_CAP: usize = 16;
+
+/// A non-zero number unique to the calling thread while it lives (its thread-local's address).
+fn this_thread_token() -> usize {
+    thread_local! { static TOKEN: u8 = const { 0 }; }
+    TOKEN.with(|t| t as *const u8 as usize)
 }
 
 /// Runs deferred stream operations in submission order, as many as are queued per wake-up

@@ -94,8 +94,9 @@ namespace {
 std::atomic<int> io_spinners{0};
 }  // namespace
 
-RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin)
-    : executor_(io.get_executor()), rt_(rt), spin_(spin) {}
+RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin,
+                         bool hold_batches)
+    : executor_(io.get_executor()), rt_(rt), spin_(spin), hold_batches_(hold_batches) {}
 
 RuntimeCore::~RuntimeCore() {
   shutdown(std::chrono::seconds(3));
@@ -134,8 +135,27 @@ void RuntimeCore::wait_readable() {
                  });
 }
 
+void RuntimeCore::hold_runtime_wake() {
+  if (!hold_batches_ || holding_) return;
+  holding_ = with_rt([](aster_iroh_rt* rt) { return aster_iroh_runtime_hold(rt, 1); }, -1) == 0;
+}
+
+void RuntimeCore::release_runtime_wake_later() {
+  if (!holding_) return;
+  // Posted after the drain, so it runs after what the drain posted (co_spawned handlers,
+  // resumed coroutines): the io_context runs posted handlers in order.
+  asio::post(executor_, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || !self->holding_) return;
+    self->holding_ = false;
+    self->with_rt([](aster_iroh_rt* rt) { return aster_iroh_runtime_hold(rt, 0); }, -1);
+  });
+}
+
 void RuntimeCore::drain_then_wait() {
-  if (drain(kDrainBatches)) {
+  const bool emptied = drain(kDrainBatches, /*hold=*/true);
+  release_runtime_wake_later();
+  if (emptied) {
     if (!fd_ || !fd_->is_open()) {
       stop_spinning();
       return;
@@ -155,7 +175,7 @@ void RuntimeCore::drain_then_wait() {
   });
 }
 
-bool RuntimeCore::drain(size_t max_batches) {
+bool RuntimeCore::drain(size_t max_batches, bool hold) {
   // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
   // waiting again loses no wakeup. Completions resumed inline below often queue new events
   // (a request's reply), so the loop polls again until the queue is empty, or until it has
@@ -167,6 +187,7 @@ bool RuntimeCore::drain(size_t max_batches) {
         with_rt([&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, evs, kBatch); }, size_t{0});
     if (n == 0) return true;
     if (spin_.count() != 0) last_event_ = std::chrono::steady_clock::now();
+    if (hold && n > 1) hold_runtime_wake();
     for (size_t i = 0; i < n; ++i) dispatch(evs[i]);
   }
   return false;

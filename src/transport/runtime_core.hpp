@@ -56,7 +56,8 @@ aster_iroh_sockaddr bridge_address_of(const SocketAddress& s);
 
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:
-  RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin = {});
+  RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin = {},
+              bool hold_batches = false);
   ~RuntimeCore();
 
   asio::io_context::executor_type executor() const { return executor_; }
@@ -76,7 +77,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void shutdown(std::chrono::milliseconds timeout);
   // Completes queued events' operations, batch by batch, until a poll finds the queue empty
   // (then the eventfd is clear; returns true) or `max_batches` batches are done (false).
-  bool drain(size_t max_batches = SIZE_MAX);
+  bool drain(size_t max_batches = SIZE_MAX, bool hold = false);
   // drive(): polls one batch of events and posts their dispatch into the io_context, so that
   // the step's poll() completes them inline (see the .cpp). Returns how many.
   size_t hand_over_batch();
@@ -265,6 +266,13 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   static constexpr size_t kSpinMaxOps = 16;
   std::chrono::steady_clock::time_point last_event_{};
   bool spinning_ = false;  // holds the process's io spinning token
+  // Runtime::Options::hold_batches: while drain_then_wait dispatches a batch of more than one
+  // event, the bridge holds back its wake-up for our deferred operations (holding_) until a
+  // handler posted after the drain releases it.
+  const bool hold_batches_ = false;
+  bool holding_ = false;
+  void hold_runtime_wake();
+  void release_runtime_wake_later();
   // Whether drain_then_wait polls again instead of waiting: within spin_ of the last event,
   // at most kSpinMaxOps pending, and this core holds (or now takes) the process's token.
   bool keep_spinning();

@@ -263,6 +263,11 @@ class Runtime {
     // queue for them in call order and go over in batches, instead of each running on the io
     // thread and waking the connection's driver (docs/transport.md "Deferred submission").
     bool defer_stream_ops = true;
+    // kCurrentThread and kMultiThread, with defer_stream_ops: while the io thread dispatches a
+    // batch of completions, the operations it submits queue without waking the bridge's thread
+    // until the batch and what it posted have run (or 16 are queued), so they go over and
+    // out on the network together (docs/transport.md "Holding the wake-up for a batch").
+    bool hold_batches = true;
     // kCurrentThread: after the last completion both threads keep polling (the bridge's
     // thread the network and the deferred queue, the io thread the completion queue) this
     // long before they sleep, while at most 16 operations are pending and no other runtime of

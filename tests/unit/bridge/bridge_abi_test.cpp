@@ -941,6 +941,44 @@ TEST(BridgeAbi, DeferredOperationsAreNeverLeftQueued) {
   }
 }
 
+// aster_iroh_runtime_hold (docs/transport.md "Holding the wake-up for a batch"): while held,
+// deferred operations wake the runtime only once 16 are queued; the rest run when the hold is
+// released. Nothing is left queued either way.
+TEST(BridgeAbi, HeldOperationsRunAtTheCapOrAtRelease) {
+  Bridge b(kDeferredRuntime);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+  ASSERT_EQ(aster_iroh_runtime_hold(b.rt(), 1), ASTER_IROH_OK);
+  const std::string msg = "held";
+  constexpr int kOpens = 20;
+  std::vector<uint64_t> opens;
+  for (int i = 0; i < kOpens; ++i) {
+    opens.push_back(b.ud());
+    ASSERT_EQ(aster_iroh_open_bi_send(b.rt(), p.client_conn,
+                                      reinterpret_cast<const uint8_t*>(msg.data()), msg.size(),
+                                      ASTER_IROH_SEND_FIN, opens.back(), nullptr, nullptr),
+              ASTER_IROH_OK);
+  }
+  // The 16th woke the runtime: the first sixteen run with the hold still on.
+  for (int i = 0; i < 16; ++i) {
+    auto opened = b.wait(opens[i]);
+    ASSERT_TRUE(opened) << "open " << i << " did not run at the cap";
+    ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
+    ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
+  }
+  ASSERT_EQ(aster_iroh_runtime_hold(b.rt(), 0), ASTER_IROH_OK);
+  for (int i = 16; i < kOpens; ++i) {
+    auto opened = b.wait(opens[i]);
+    ASSERT_TRUE(opened) << "open " << i << " did not run after the release";
+    ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
+    ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
+    ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
+  }
+}
+
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {
   // 0.1.2 parity (aster-rpc@0972ac9:core/src/lib.rs CoreHooksAdapter): a verdict not given
   // within the hook timeout admits the peer.

@@ -519,6 +519,51 @@ TEST(Transport, ThousandConcurrentBidiStreamsOnOneConnection) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// Runtime::Options::hold_batches (docs/transport.md "Holding the wake-up for a batch"): waves
+// of 64 requests make the io thread dispatch batches of completions, so the operations they
+// submit are held, past the bridge's cap of 16 too; every request must still be answered,
+// with the hold and without it.
+TEST(Transport, WavesOfRequestsWithAndWithoutHeldWakeups) {
+  for (bool hold : {true, false}) {
+    Runtime::Options options;
+    options.hold_batches = hold;
+    auto b = BlockingRuntime::create(options);
+    ASSERT_TRUE(b) << b.status().to_string();
+    auto ok = (*b)->run_for(
+        [](Runtime* rt) -> asio::awaitable<bool> {
+          auto cfg = loopback({kAlpn}, 1000);
+          auto p = co_await make_peers(rt, std::move(cfg));
+          CO_REQUIRE_OK(p);
+          auto ex = co_await asio::this_coro::executor;
+          const size_t kWave = 64;
+          for (int wave = 0; wave < 5; ++wave) {
+            Latch done(ex, kWave);
+            std::atomic<size_t> good{0};
+            for (size_t i = 0; i < kWave; ++i) {
+              std::string msg = "wave ";
+              msg += std::to_string(wave);
+              msg += " request ";
+              msg += std::to_string(i);
+              asio::co_spawn(
+                  ex,
+                  [](Connection* conn, std::string msg, Latch* done,
+                     std::atomic<size_t>* good) -> asio::awaitable<void> {
+                    auto back = co_await echo_once(conn, msg);
+                    if (back && *back == msg) ++*good;
+                    done->count_down();
+                  }(&p->conn, std::move(msg), &done, &good),
+                  asio::detached);
+            }
+            co_await done.wait();
+            CO_REQUIRE(good.load() == kWave);
+          }
+          co_return true;
+        }(&(*b)->runtime()),
+        60s);
+    EXPECT_EQ(ok, std::optional<bool>(true)) << "hold_batches " << hold;
+  }
+}
+
 TEST(Transport, ContinuousAcceptUnderBackPressureStaysBounded) {
   // The server accepts streams continuously in the background, but never more than the inbox
   // window ahead of a slow consumer; the rest waits in QUIC (bounded by max_bidi_streams), so
