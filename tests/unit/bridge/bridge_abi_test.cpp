@@ -961,22 +961,21 @@ TEST(BridgeAbi, HeldOperationsRunAtTheCapOrAtRelease) {
                                       ASTER_IROH_SEND_FIN, opens.back(), nullptr, nullptr),
               ASTER_IROH_OK);
   }
+  // Waits for opens [from, to), checks and frees them.
+  auto expect_opened = [&](int from, int to, const char* when) {
+    for (int i = from; i < to; ++i) {
+      auto opened = b.wait(opens[i]);
+      ASSERT_TRUE(opened) << "open " << i << " did not run " << when;
+      ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
+      ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
+      ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
+    }
+  };
   // The 16th woke the runtime: the first sixteen run with the hold still on.
-  for (int i = 0; i < 16; ++i) {
-    auto opened = b.wait(opens[i]);
-    ASSERT_TRUE(opened) << "open " << i << " did not run at the cap";
-    ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
-    ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
-    ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
-  }
+  expect_opened(0, 16, "at the cap");
+  if (HasFatalFailure()) return;
   ASSERT_EQ(aster_iroh_runtime_hold(b.rt(), 0), ASTER_IROH_OK);
-  for (int i = 16; i < kOpens; ++i) {
-    auto opened = b.wait(opens[i]);
-    ASSERT_TRUE(opened) << "open " << i << " did not run after the release";
-    ASSERT_EQ(opened->status, ASTER_IROH_OK) << opened->data;
-    ASSERT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_OK);
-    ASSERT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_OK);
-  }
+  expect_opened(16, kOpens, "after the release");
 }
 
 TEST(BridgeAbi, GateHookTimeoutAdmitsAndLateRespondIsNotFound) {

@@ -325,6 +325,32 @@ asio::awaitable<bool> echo_requests(Connection* conn, int n) {
   co_return true;
 }
 
+// `n` requests at once on `conn`, one stream each, messages "<tag> <i>" plus `pad` bytes of
+// 'x'; how many came back intact.
+asio::awaitable<size_t> concurrent_echoes(Connection* conn, size_t n, std::string tag,
+                                          size_t pad = 0) {
+  auto ex = co_await asio::this_coro::executor;
+  Latch done(ex, n);
+  std::atomic<size_t> good{0};
+  for (size_t i = 0; i < n; ++i) {
+    std::string msg = tag;
+    msg += ' ';
+    msg += std::to_string(i);
+    msg.append(pad, 'x');
+    asio::co_spawn(
+        ex,
+        [](Connection* conn, std::string msg, Latch* done,
+           std::atomic<size_t>* good) -> asio::awaitable<void> {
+          auto back = co_await echo_once(conn, msg);
+          if (back && *back == msg) ++*good;
+          done->count_down();
+        }(conn, std::move(msg), &done, &good),
+        asio::detached);
+  }
+  co_await done.wait();
+  co_return good.load();
+}
+
 TEST(Transport, RequestsInEveryThreadShape) {
   for (auto shape : {Runtime::Shape::kCurrentThread, Runtime::Shape::kMultiThread,
                      Runtime::Shape::kSharedThread}) {
@@ -495,24 +521,9 @@ TEST(Transport, ThousandConcurrentBidiStreamsOnOneConnection) {
         auto cfg = loopback({kAlpn}, 1000);
         auto p = co_await make_peers(rt, std::move(cfg));
         CO_REQUIRE_OK(p);
-        auto ex = co_await asio::this_coro::executor;
-        constexpr size_t kStreams = 1000;
-        Latch done(ex, kStreams);
-        std::atomic<size_t> good{0};
-        for (size_t i = 0; i < kStreams; ++i) {
-          asio::co_spawn(
-              ex,
-              [](Connection* conn, size_t i, Latch* done,
-                 std::atomic<size_t>* good) -> asio::awaitable<void> {
-                std::string msg = "stream " + std::to_string(i) + std::string(100, 'x');
-                auto back = co_await echo_once(conn, msg);
-                if (back && *back == msg) ++*good;
-                done->count_down();
-              }(&p->conn, i, &done, &good),
-              asio::detached);
-        }
-        co_await done.wait();
-        CO_REQUIRE(good.load() == kStreams);
+        std::string tag = "stream";
+        const size_t good = co_await concurrent_echoes(&p->conn, 1000, std::move(tag), 100);
+        CO_REQUIRE(good == 1000);
         co_return true;
       }(&b->runtime()),
       120s);
@@ -534,28 +545,11 @@ TEST(Transport, WavesOfRequestsWithAndWithoutHeldWakeups) {
           auto cfg = loopback({kAlpn}, 1000);
           auto p = co_await make_peers(rt, std::move(cfg));
           CO_REQUIRE_OK(p);
-          auto ex = co_await asio::this_coro::executor;
-          const size_t kWave = 64;
           for (int wave = 0; wave < 5; ++wave) {
-            Latch done(ex, kWave);
-            std::atomic<size_t> good{0};
-            for (size_t i = 0; i < kWave; ++i) {
-              std::string msg = "wave ";
-              msg += std::to_string(wave);
-              msg += " request ";
-              msg += std::to_string(i);
-              asio::co_spawn(
-                  ex,
-                  [](Connection* conn, std::string msg, Latch* done,
-                     std::atomic<size_t>* good) -> asio::awaitable<void> {
-                    auto back = co_await echo_once(conn, msg);
-                    if (back && *back == msg) ++*good;
-                    done->count_down();
-                  }(&p->conn, std::move(msg), &done, &good),
-                  asio::detached);
-            }
-            co_await done.wait();
-            CO_REQUIRE(good.load() == kWave);
+            std::string tag = "wave ";
+            tag += std::to_string(wave);
+            const size_t good = co_await concurrent_echoes(&p->conn, 64, std::move(tag));
+            CO_REQUIRE(good == 64);
           }
           co_return true;
         }(&(*b)->runtime()),
