@@ -14,7 +14,10 @@ Runs itself inside scripts/netns-run (loopback only). Rows (keys for --rows):
   cpp-py         C++ consumer -> Python 0.1.2 producer
   py-cpp         Python 0.1.2 consumer -> C++ producer
   grpc           gRPC C++ 1.51 client -> server, TLS, callback API (aster_grpc_bench)
-  transport      bench/transport's bridge figures (aster_transport_bench --json --rounds 1)
+  transport      bench/transport's bridge figures (aster_transport_bench --json --rounds 1):
+                 client and echo server in one process, like cpp-cpp-1proc (adds raw-iroh)
+  transport-2proc  the same echo with the server in a process of its own
+                 (aster_transport_bench --serve / --connect), like cpp-cpp
   mc-upstream    upstream's mission_control/benchmark.py -> upstream's Python server (0.1.2)
   mc-ours        the same benchmark.py -> our C++ mission_control producer (when built)
 """
@@ -43,12 +46,15 @@ LABELS = {
     "cpp-py": "C++ consumer → Python 0.1.2 producer",
     "py-cpp": "Python 0.1.2 consumer → C++ producer",
     "grpc": "gRPC C++ 1.51, TLS (callback API)",
-    "transport": "bench/transport: stream-per-request echo (bridge)",
+    "transport": "bench/transport: stream-per-request echo (bridge, one process)",
+    "transport-2proc": "bench/transport: stream-per-request echo (bridge, two processes)",
     "raw-iroh": "bench/transport: raw iroh in Rust (same run)",
     "mc-upstream": "benchmark.py → upstream Python server",
     "mc-ours": "benchmark.py → our C++ mission_control producer",
 }
-RPC_ROWS = ["cpp-cpp", "cpp-cpp-1proc", "py-py", "cpp-py", "py-cpp", "grpc", "transport"]
+RPC_ROWS = ["cpp-cpp", "cpp-cpp-1proc", "py-py", "cpp-py", "py-cpp", "grpc", "transport",
+            "transport-2proc"]
+ECHO_ROWS = ("transport", "transport-2proc", "raw-iroh")
 MC_ROWS = ["mc-upstream", "mc-ours"]
 
 
@@ -138,6 +144,13 @@ def parse_figures(argv, rc, out, err):
             "unary1_p99_us": fig["unary1"]["p99_us"], "unary64_rps": fig["unary64"]["rps"],
             "unary64_p50_us": fig["unary64"]["p50_us"], "unary64_p99_us": fig["unary64"]["p99_us"],
             "stream_msgs_per_s": fig["stream_msgs_per_s"], "bulk_mbps": fig["bulk_mbps"]}
+
+
+def echo_figures(f):
+    """bench/transport's figures as table metrics: rtt is a 64-byte ping-pong on one stream,
+    rps_64 one stream per request with 64 in flight."""
+    return {"rtt_p50_us": f["rtt_p50_us"], "rtt_p99_us": f["rtt_p99_us"],
+            "unary64_rps": f["rps_64"], "bulk_mbps": f["bulk_mbps"]}
 
 
 class Bench:
@@ -230,12 +243,22 @@ class Bench:
             if rc != 0 or not lines:
                 raise RowFailed(f"aster_transport_bench rc {rc}: {err.strip()[-300:]}")
             t = json.loads(lines[-1])
-
-            def figures(f):
-                # rtt: 64-byte ping-pong on one stream; rps_64: one stream per request.
-                return {"rtt_p50_us": f["rtt_p50_us"], "rtt_p99_us": f["rtt_p99_us"],
-                        "unary64_rps": f["rps_64"], "bulk_mbps": f["bulk_mbps"]}
-            return {"rows": {"transport": figures(t["bridge"]), "raw-iroh": figures(t["raw_iroh"])}}
+            return {"rows": {"transport": echo_figures(t["bridge"]),
+                             "raw-iroh": echo_figures(t["raw_iroh"])}}
+        if key == "transport-2proc":
+            server = Producer([self.transport, "--serve"] + self.shape_opts, self.env,
+                              ready=json_key("address"), log_path=self.log_path("echo-server"))
+            try:
+                argv = [self.transport, "--connect", server.value, "--requests",
+                        str(self.args.transport_requests), "--bulk-mib",
+                        str(self.args.transport_mib)] + self.shape_opts
+                rc, out, err = run_client(argv, self.env, 600)
+            finally:
+                server.stop()
+            lines = [l for l in out.splitlines() if l.startswith("{")]
+            if rc != 0 or not lines:
+                raise RowFailed(f"aster_transport_bench --connect rc {rc}: {err.strip()[-300:]}")
+            return echo_figures(json.loads(lines[-1]))
         if key in MC_ROWS:
             return self.mission_control(key)
         raise RowFailed(f"unknown row {key}")
@@ -352,11 +375,15 @@ def medians(rounds):
     return out
 
 
+# Each C++ ↔ C++ row against the echo in its own process shape (like for like: a second process
+# adds a second runtime and its threads on this 2-core VM), then the other shape for reference.
+ECHO_BASELINES = {"cpp-cpp": ["transport-2proc", "transport"], "cpp-cpp-1proc": ["transport"]}
+
+
 def goals(med):
     """The issue's goals (issue 10, "Benchmark") as ratios, for each C++ ↔ C++ row."""
     res = []
-    t = med.get("transport", {})
-    for cpp in ("cpp-cpp", "cpp-cpp-1proc"):
+    for cpp, echoes in ECHO_BASELINES.items():
         c = med.get(cpp, {})
         if "unary64_rps" not in c:
             continue
@@ -368,14 +395,19 @@ def goals(med):
             x = num / den
             res.append({"row": cpp, "goal": name, "ratio": x, "want": want,
                         "met": x >= want if higher else x <= want})
-        ratio("unary 64 in flight ÷ transport stream-per-request echo req/s",
-              c["unary64_rps"], t.get("unary64_rps"), 0.8)
+        for echo in echoes:
+            if "unary64_rps" not in med.get(echo, {}) and echo != echoes[0]:
+                continue
+            t = med.get(echo, {})
+            shape = "two-process" if echo == "transport-2proc" else "one-process"
+            ratio(f"unary 64 in flight ÷ {shape} stream-per-request echo req/s",
+                  c["unary64_rps"], t.get("unary64_rps"), 0.8)
+            ratio(f"unary 1 in flight p50 ÷ {shape} echo RTT p50", c["unary1_p50_us"],
+                  t.get("rtt_p50_us"), 1.3, higher=False)
         ratio("unary 64 in flight ÷ gRPC C++ TLS req/s", c["unary64_rps"],
               med.get("grpc", {}).get("unary64_rps"), 1.0)
         ratio("unary 64 in flight ÷ Python 0.1.2 ↔ Python 0.1.2 req/s", c["unary64_rps"],
               med.get("py-py", {}).get("unary64_rps"), 50.0)
-        ratio("unary 1 in flight p50 ÷ transport RTT p50", c["unary1_p50_us"],
-              t.get("rtt_p50_us"), 1.3, higher=False)
     return res
 
 
@@ -401,7 +433,7 @@ def markdown(args, med, goal_list, load_before, load_after):
         if "error" in f:
             out.append(f"| {LABELS[k]} | {f['error']} |||||||||")
             continue
-        if k in ("transport", "raw-iroh"):
+        if k in ECHO_ROWS:
             cells = ["—", fmt(f.get("rtt_p50_us")) + " (RTT)",
                      fmt(f.get("rtt_p99_us")) + " (RTT)", fmt(f.get("unary64_rps")),
                      "—", "—", "—", fmt(f.get("bulk_mbps"))]

@@ -12,6 +12,7 @@
 //                              [--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N]
 //                              [--raw PATH]
 //                              [--only bridge|raw|tcp]   (one side alone, for profilers)
+//                              [--serve | --connect ADDR] (bridge echo in two processes)
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -153,31 +154,37 @@ asio::awaitable<Status> quic_request(Connection* conn, std::vector<uint8_t>* msg
   co_return Status::ok();
 }
 
-asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) {
+// The echo server's endpoint, serving quic_server on this coroutine's executor.
+asio::awaitable<Result<std::shared_ptr<Endpoint>>> start_quic_server(Runtime* rt) {
+  EndpointConfig scfg;
+  scfg.alpns = {"bench/echo", "bench/rpc", "bench/bulk"};
+  scfg.bind_v4 = "127.0.0.1:0";
+  scfg.max_bidi_streams = 1024;
+  auto server = co_await rt->create_endpoint(std::move(scfg));
+  if (!server) co_return server.status();
+  auto shared_server = std::make_shared<Endpoint>(std::move(*server));
+  auto ex = co_await asio::this_coro::executor;
+  asio::co_spawn(ex, quic_server(shared_server), asio::detached);
+  co_return shared_server;
+}
+
+// The three workloads from a client endpoint of its own against `server_addr`.
+asio::awaitable<Figures> run_quic_client(Runtime* rt, EndpointAddr server_addr, int requests,
+                                         size_t bulk_bytes) {
   Figures f;
   auto fail = [&f](const Status& st) {
     f.ok = false;
     f.error = st.to_string();
     return f;
   };
-  EndpointConfig scfg;
-  scfg.alpns = {"bench/echo", "bench/rpc", "bench/bulk"};
-  scfg.bind_v4 = "127.0.0.1:0";
-  scfg.max_bidi_streams = 1024;
-  auto server = co_await rt->create_endpoint(std::move(scfg));
-  if (!server) co_return fail(server.status());
-  auto shared_server = std::make_shared<Endpoint>(std::move(*server));
   auto ex = co_await asio::this_coro::executor;
-  asio::co_spawn(ex, quic_server(shared_server), asio::detached);
   EndpointConfig ccfg;
   ccfg.bind_v4 = "127.0.0.1:0";
   auto client = co_await rt->create_endpoint(std::move(ccfg));
   if (!client) co_return fail(client.status());
-  auto server_addr = shared_server->address();
-  if (!server_addr) co_return fail(server_addr.status());
-  auto echo = co_await client->connect(*server_addr, "bench/echo");
+  auto echo = co_await client->connect(server_addr, "bench/echo");
   if (!echo) co_return fail(echo.status());
-  auto rpc = co_await client->connect(*server_addr, "bench/rpc");
+  auto rpc = co_await client->connect(server_addr, "bench/rpc");
   if (!rpc) co_return fail(rpc.status());
 
   // 1. latency on one stream
@@ -232,7 +239,7 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
   }
   // 3. bulk
   {
-    auto bulk = co_await client->connect(*server_addr, "bench/bulk");
+    auto bulk = co_await client->connect(server_addr, "bench/bulk");
     if (!bulk) co_return fail(bulk.status());
     auto s = co_await bulk->open_bi();
     if (!s) co_return fail(s.status());
@@ -248,6 +255,25 @@ asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) 
     f.mbps = (bulk_bytes / 1e6) / (us_since(t) / 1e6);
   }
   co_return f;
+}
+
+// Server and client in this process, on one runtime (the default, the shape of the table).
+asio::awaitable<Figures> run_quic(Runtime* rt, int requests, size_t bulk_bytes) {
+  auto server = co_await start_quic_server(rt);
+  if (!server) {
+    Figures f;
+    f.ok = false;
+    f.error = server.status().to_string();
+    co_return f;
+  }
+  auto addr = (*server)->address();
+  if (!addr) {
+    Figures f;
+    f.ok = false;
+    f.error = addr.status().to_string();
+    co_return f;
+  }
+  co_return co_await run_quic_client(rt, std::move(*addr), requests, bulk_bytes);
 }
 
 // ---- TCP ------------------------------------------------------------------------------------
@@ -464,6 +490,8 @@ int main(int argc, char** argv) {
   std::string shape = "current";
   std::string raw = ASTER_RAW_IROH_BENCH;
   std::string only;  // profiling: run one side only ("bridge", "raw" or "tcp"), no table
+  bool serve = false;   // --serve: the bridge's echo server alone (the two-process form)
+  std::string connect;  // --connect ADDR: the bridge's workloads against a --serve process
   bool defer = true;  // Runtime::Options::defer_stream_ops (--no-defer: for A/B runs)
   bool hold = true;   // Runtime::Options::hold_batches (--no-hold: for A/B runs)
   long spin_us = -1;  // Runtime::Options::spin (--spin-us N: for A/B runs; default: the option's)
@@ -484,6 +512,10 @@ int main(int argc, char** argv) {
       raw = value();
     } else if (a == "--only") {
       only = value();
+    } else if (a == "--serve") {
+      serve = true;
+    } else if (a == "--connect") {
+      connect = value();
     } else if (a == "--no-defer") {
       defer = false;
     } else if (a == "--no-hold") {
@@ -494,7 +526,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
                    "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] [--raw PATH] "
-                   "[--only bridge|raw|tcp]\n",
+                   "[--only bridge|raw|tcp] [--serve | --connect ADDR]\n",
                    argv[0]);
       return 2;
     }
@@ -513,6 +545,42 @@ int main(int argc, char** argv) {
   } else {
     std::fprintf(stderr, "--shape: current, shared or multi:N\n");
     return 2;
+  }
+  if (serve) {
+    // The echo server in a process of its own: prints {"address": "<base64 NodeAddr>"}, serves
+    // until stdin closes (bench/rpc/run.py holds it open while it needs the server).
+    auto b = BlockingRuntime::create(options);
+    if (!b) return 1;
+    auto server = (*b)->run(start_quic_server(&(*b)->runtime()));
+    if (!server) {
+      std::fprintf(stderr, "server: %s\n", server.status().to_string().c_str());
+      return 1;
+    }
+    auto addr = (*server)->address();
+    if (!addr) return 1;
+    std::printf("{\"address\": \"%s\"}\n", addr->to_node_addr_b64().c_str());
+    std::fflush(stdout);
+    char buf[64];
+    while (::read(STDIN_FILENO, buf, sizeof buf) > 0) {
+    }
+    return 0;
+  }
+  if (!connect.empty()) {
+    // The client side against a --serve process: its figures as JSON (CPU: this process).
+    auto addr = parse_endpoint_addr(connect);
+    if (!addr) {
+      std::fprintf(stderr, "--connect: %s\n", addr.status().to_string().c_str());
+      return 2;
+    }
+    auto b = BlockingRuntime::create(options);
+    if (!b) return 1;
+    Figures f = (*b)->run(run_quic_client(&(*b)->runtime(), *addr, requests, bulk_mib << 20));
+    if (!f.ok) {
+      std::fprintf(stderr, "benchmark failed: %s\n", f.error.c_str());
+      return 1;
+    }
+    std::printf("%s\n", json_of(f).c_str());
+    return 0;
   }
   if (!only.empty()) {
     // One side alone, for perf record / strace: its figures as JSON, nothing else running.
