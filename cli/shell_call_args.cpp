@@ -107,6 +107,27 @@ std::vector<std::string> tokenize(const std::string& line) {
   return out;
 }
 
+std::vector<std::string> call_args_of_line(const std::string& line) {
+  size_t start = line.find_first_not_of(" \t");
+  if (start != std::string::npos) {
+    const size_t command_end = line.find_first_of(" \t", start);
+    if (command_end != std::string::npos) {
+      const size_t rest = line.find_first_not_of(" \t", command_end);
+      if (rest != std::string::npos && line[rest] == '{') {
+        const size_t last = line.find_last_not_of(" \t");
+        std::string object = line.substr(rest, last + 1 - rest);
+        try {
+          if (Json::parse(object).is_object()) return {std::move(object)};
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  }
+  auto parts = tokenize(line);
+  if (parts.empty()) return {};
+  return {parts.begin() + 1, parts.end()};
+}
+
 Result<Json> parse_call_args(const std::vector<std::string>& args) {
   Json result = Json::object();
   if (args.empty()) return result;

@@ -21,6 +21,13 @@ std::vector<std::string> tokenize(const std::string& line);
 // (`a=1 a.b=2`), which 0.1.2 reports as a Python TypeError.
 Result<Json> parse_call_args(const std::vector<std::string>& args);
 
+// Ours, on top of 0.1.2: the call arguments of a command line (`./get {"sku": "a b"}` or
+// `get '{"sku": "a"}'`). When the text after the command word, as typed, is one JSON object,
+// that object is the only argument: 0.1.2 tokenizes first, which strips the double quotes of
+// an unquoted object (`{sku: a b}`), so it sent `{"_positional": "{sku:"...}` instead. Else the
+// tokens after the first, as 0.1.2 reads them.
+std::vector<std::string> call_args_of_line(const std::string& line);
+
 // Ours, on top of 0.1.2: `_positional` / `_argN` go to the method's fields in order (0.1.2
 // drops them for Fory peers), and a top-level value for a `string` field that JSON-parsed as
 // something else (`name=123`) is sent as the text the user typed.

@@ -416,7 +416,7 @@ class Shell {
         display_.error("direct invocation requires being in a service directory");
         return true;
       }
-      invoke(*node->service, cmd.substr(2), args, nullptr);
+      invoke(*node->service, cmd.substr(2), call_args_of_line(line), nullptr);
       return true;
     }
     if (cmd == "quit" || cmd == "q") cmd = "exit";
@@ -424,7 +424,7 @@ class Shell {
     if (s == nullptr) {
       auto node = vfs_.resolve(cwd_, ".");
       if (node && node->kind == NodeKind::kService && node->service->find_method(cmd)) {
-        invoke(*node->service, cmd, args, nullptr);
+        invoke(*node->service, cmd, call_args_of_line(line), nullptr);
         return true;
       }
       display_.error("unknown command: " + cmd + " (try 'help')");
@@ -458,7 +458,11 @@ class Shell {
       if (args.empty()) {
         display_.error("usage: invoke <method> [key=value ...] or <method> '{json}'");
       } else {
-        invoke(*node->service, args[0], {args.begin() + 1, args.end()}, nullptr);
+        // The line without `invoke`: its first word is the method.
+        const size_t word = line.find_first_not_of(" \t");
+        const size_t after = line.find_first_of(" \t", word);
+        invoke(*node->service, args[0],
+               call_args_of_line(after == std::string::npos ? "" : line.substr(after)), nullptr);
       }
     }
     if (cmd == "session") session(args);
@@ -951,7 +955,7 @@ class Shell {
       std::string name = parts[0];
       if (name.rfind("./", 0) == 0) name = name.substr(2);
       if (service->find_method(name)) {
-        invoke(*service, name, {parts.begin() + 1, parts.end()}, target.get());
+        invoke(*service, name, call_args_of_line(line), target.get());
         continue;
       }
       if (name == "help") {

@@ -242,6 +242,24 @@ TEST(ShellCallArgs, KeyValueJsonDottedAndPositional) {
   EXPECT_EQ(clash.status().message(), "'a' is a value, not an object: cannot set 'a.b'");
 }
 
+// Ours: an unquoted JSON object after the command word is read as typed (0.1.2's tokenizer
+// strips its double quotes first).
+TEST(ShellCallArgs, AnUnquotedJsonObjectIsReadAsTyped) {
+  using aster::cli::call_args_of_line;
+  using V = std::vector<std::string>;
+  EXPECT_EQ(call_args_of_line(R"(./get {"sku": "a b", "n": [1, 2]} )"),
+            (V{R"({"sku": "a b", "n": [1, 2]})"}));
+  EXPECT_EQ(aster::cli::parse_call_args(call_args_of_line(R"(get {"sku":"zz"})"))->dump(),
+            R"({"sku":"zz"})");
+  // Quoted as 0.1.2 wants it, key=value, bare words, a broken object: 0.1.2's tokens.
+  EXPECT_EQ(call_args_of_line(R"(get '{"sku":"zz"}')"), (V{R"({"sku":"zz"})"}));
+  EXPECT_EQ(call_args_of_line(R"(./say name="A B" n=2)"), (V{"name=A B", "n=2"}));
+  EXPECT_EQ(call_args_of_line("./say World"), (V{"World"}));
+  EXPECT_EQ(call_args_of_line(R"(./say {"a": )"), (V{"{a:"}));
+  EXPECT_EQ(call_args_of_line("  ./say  "), V{});
+  EXPECT_EQ(call_args_of_line(""), V{});
+}
+
 TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
   using aster::cli::Json;
   aster::cli::ShellMethod m;
