@@ -21,11 +21,14 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 
 #include "aster/codec/json.hpp"
 #include "aster/contract/collection.hpp"
 #include "aster/contract/manifest.hpp"
 #include "aster/contract/manifest_types.hpp"
+#include "aster/rpc/call.hpp"
 #include "aster/rpc/client.hpp"
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/raw_transport.hpp"
@@ -302,24 +305,107 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
   co_return co_await call_by_pattern(raw, m, std::move(requests), call_options, print);
 }
 
+// The JSON text of each request: the elements of an array, else the one object.
+std::vector<std::vector<uint8_t>> json_requests(const nlohmann::ordered_json& payload) {
+  std::vector<std::vector<uint8_t>> out;
+  auto add = [&](const nlohmann::ordered_json& j) {
+    const std::string text = j.dump(-1, ' ', /*ensure_ascii=*/true);
+    out.emplace_back(text.begin(), text.end());
+  };
+  if (payload.is_array()) {
+    for (const auto& item : payload) add(item);
+  } else {
+    add(payload);
+  }
+  return out;
+}
+
+Status print_json_reply(std::span<const uint8_t> payload) {
+  ASTER_ASSIGN_OR_RETURN(
+      std::string text,
+      indented(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size())));
+  print_item(text);
+  return Status::ok();
+}
+
+// A client-stream or bidi call in JSON mode, its pattern known from the manifest.
+asio::awaitable<Status> json_stream_call(rpc::Channel& channel, const rpc::CallTarget& target,
+                                         bool bidi, const CallRequest& request,
+                                         const rpc::CallOptions& call_options) {
+  auto stream = co_await channel.open_stream();
+  if (!stream.is_ok()) co_return rpc_failure(stream.status());
+  const auto requests = json_requests(request.payload);
+  if (!bidi) {
+    auto call = co_await rpc::ClientStreamCall::start(std::move(*stream), target, call_options);
+    if (!call.is_ok()) co_return rpc_failure(call.status());
+    for (const auto& item : requests) {
+      Status written = co_await call->write(item);
+      if (!written.is_ok()) break;  // the producer ended the call: finish() reads its trailer
+    }
+    auto reply = co_await call->finish();
+    if (!reply.is_ok()) co_return rpc_failure(reply.status());
+    co_return print_json_reply(*reply);
+  }
+  auto call = co_await rpc::BidiCall::start(std::move(*stream), target, call_options);
+  if (!call.is_ok()) co_return rpc_failure(call.status());
+  auto write_all = [&]() -> asio::awaitable<Status> {
+    for (const auto& item : requests) {
+      Status written = co_await call->write(item);
+      if (!written.is_ok()) co_return Status::ok();  // see the trailer
+    }
+    co_return co_await call->close_send();
+  };
+  auto read_all = [&]() -> asio::awaitable<Status> {
+    while (true) {
+      auto item = co_await call->next();
+      if (!item.is_ok()) {
+        call->cancel();
+        co_return rpc_failure(item.status());
+      }
+      if (!item->has_value()) co_return Status::ok();
+      ASTER_CO_RETURN_IF_ERROR(print_json_reply(**item));
+    }
+  };
+  using namespace asio::experimental::awaitable_operators;
+  auto [written, read] = co_await (write_all() && read_all());
+  (void)written;
+  co_return read;
+}
+
 // 0.1.2's mode: the payload goes as JSON text (serializationMode 3) and each reply is printed
-// as the producer wrote it. Without a description we do not know the method's pattern, so the
-// call is read like a server stream: every reply frame is printed until the trailer (a unary
-// reply is one item).
+// as the producer wrote it. Without a description (`pattern` empty) we do not know the
+// method's pattern, so the call is read like a server stream: every reply frame is printed
+// until the trailer (a unary reply is one item). With the manifest's pattern (a description
+// that names a type 0.1.2 does not publish), client streams and bidi calls work too.
 asio::awaitable<Status> untyped_json_call(rpc::Client& client,
                                           const trust::ServiceSummary& offered,
                                           const CallRequest& request,
-                                          const rpc::CallOptions& call_options) {
-  if (request.payload.is_array()) {
+                                          const rpc::CallOptions& call_options,
+                                          const std::string& pattern = "") {
+  const bool streams_requests = pattern == "client_stream" || pattern == "bidi_stream";
+  if (request.payload.is_array() && !streams_requests) {
     co_return Status(StatusCode::kFailedPrecondition,
-                     "a list of requests needs the service's description (--collection DIR or "
-                     "--manifest FILE): without it the method's pattern is unknown");
+                     pattern.empty()
+                         ? "a list of requests needs the service's description (--collection "
+                           "DIR or --manifest FILE): without it the method's pattern is unknown"
+                         : offered.name + "." + request.method + " is a " + pattern +
+                               " method: it takes one request (a JSON object), not an array");
   }
   std::shared_ptr<rpc::Channel> channel;
   try {
     channel = co_await client.channel_for(offered);
   } catch (const std::exception& e) {
     co_return Status(StatusCode::kUnavailable, e.what());
+  }
+  if (streams_requests && !session_scoped(offered)) {
+    const rpc::CallTarget target{offered.name, offered.version, request.method, /*json=*/true};
+    co_return co_await json_stream_call(*channel, target, pattern == "bidi_stream", request,
+                                        call_options);
+  }
+  if (streams_requests) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "in JSON mode a session makes unary calls only (as 0.1.2's); " +
+                         offered.name + "." + request.method + " is a " + pattern + " method");
   }
   const std::string body = request.payload.dump(-1, ' ', /*ensure_ascii=*/true);
   const std::vector<uint8_t> bytes(body.begin(), body.end());
@@ -355,6 +441,27 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
         indented(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size())));
     print_item(text);
   }
+}
+
+// A method the manifest names but whose request or response type cannot be described from
+// what 0.1.2 publishes (a nested container, a datetime, a type blob that is not there:
+// contract::ManifestTypes says which field). `auto` then calls in JSON mode, as 0.1.2 does.
+struct DescriptionGap {
+  std::string pattern;
+  std::string reason;
+};
+
+std::optional<DescriptionGap> undescribed_method(contract::ManifestTypes& types,
+                                                 const trust::ServiceSummary& offered,
+                                                 const std::string& method) {
+  const contract::ContractManifest* manifest = types.find_manifest(offered.name, offered.version);
+  if (manifest == nullptr) return std::nullopt;
+  auto named = std::find_if(manifest->methods.begin(), manifest->methods.end(),
+                            [&](const auto& m) { return m.name == method; });
+  if (named == manifest->methods.end()) return std::nullopt;  // typed_call names the methods
+  auto desc = types.method_desc(*manifest, method);
+  if (desc.is_ok() || desc.status().code() != StatusCode::kNotFound) return std::nullopt;
+  return DescriptionGap{named->pattern, desc.status().message()};
 }
 
 asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
@@ -401,6 +508,19 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     } else {
       registry_error = fetched.status().message();
       context.debug("registry: " + registry_error);
+    }
+  }
+  if (found.types && o.serialization == "auto") {
+    auto gap = undescribed_method(*found.types, *offered, request.method);
+    if (gap) {
+      std::fputs(fmt::format("note: {}; calling in JSON mode as aster-cli 0.1.2 does\n",
+                             escape_for_terminal(gap->reason))
+                     .c_str(),
+                 stderr);
+      Status st =
+          co_await untyped_json_call(client, *offered, request, call_options, gap->pattern);
+      client.close();
+      co_return st;
     }
   }
   if (found.types) {

@@ -341,6 +341,47 @@ Result<Value> ManifestTypes::request_from_json(const ContractManifest& manifest,
   return codec::json_decode_value(text, *desc.request);
 }
 
+namespace {
+
+bool is_scalar_kind(const std::optional<std::string>& kind) {
+  return kind && scalar_for_kind(*kind).is_ok();
+}
+
+// A field whose contract TypeDef says ANY where its manifest schema gives a plain scalar kind
+// was a type 0.1.2 could not classify: a `str`, `int`, ... is PRIMITIVE in the TypeDef
+// (aster-rpc@0972ac9:bindings/python/aster/contract/identity.py `_resolve_field_type`), and
+// the manifest says "string" for anything it does not know (contract/manifest.py
+// `_classify_type`, its fallback): datetime, date, Decimal, Any, a Union, set[...] of those.
+// Its Fory type id is published nowhere, and sent as a string the producer refuses the whole
+// message ("Hash … is not consistent with …"). An Optional element (list[Optional[str]]) is
+// ANY too, but the manifest marks it nullable.
+Status unpublished_wire_type(const FieldDef& fd, const FieldSchema& schema,
+                             const std::string& where) {
+  const auto refuse = [&] {
+    return missing(where, "0.1.2 publishes this field's type neither in the contract (ANY) nor "
+                          "in the manifest (which says '" + schema.kind +
+                              "' for any type it cannot classify: datetime, date, Decimal, "
+                              "Any, a Union)");
+  };
+  if (fd.container_key_kind == TypeKind::kAny && fd.container == ContainerKind::kMap &&
+      is_scalar_kind(schema.key_kind) && schema.kind == "map") {
+    return refuse();  // dict[datetime, …]
+  }
+  if (fd.type_kind != TypeKind::kAny) return Status::ok();
+  if (is_scalar_kind(schema.kind)) return refuse();  // datetime, Optional[date], set[date], …
+  if (schema.kind == "list" && is_scalar_kind(schema.item_kind) &&
+      !schema.item_nullable.value_or(false)) {
+    return refuse();  // list[datetime]
+  }
+  if (schema.kind == "map" && is_scalar_kind(schema.value_kind) &&
+      !schema.value_nullable.value_or(false)) {
+    return refuse();  // dict[str, datetime]
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<ServiceDesc> ManifestTypes::service_desc(std::string_view service, int32_t version) {
   const ContractManifest* manifest = find_manifest(service, version);
   if (manifest == nullptr) {
@@ -422,6 +463,9 @@ Status ManifestTypes::define_fields(const std::string& canonical, const Entry& e
       const TypeRef any = TypeDesc::scalar(CKind::kAny);
       fields.push_back({fd.name, fd.optional ? TypeDesc::optional_of(any) : any});
       continue;
+    }
+    if (Status unknown = unpublished_wire_type(fd, *schema, where); !unknown.is_ok()) {
+      return unknown;
     }
     ASTER_ASSIGN_OR_RETURN(TypeRef t, from_schema(*schema, where));
     fields.push_back({fd.name, t});

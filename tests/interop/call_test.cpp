@@ -371,6 +371,64 @@ TEST(AsterCallNoPeer, AnUnreachableProducerIsOneErrorLine) {
   EXPECT_EQ(bad.err.rfind("Error: invalid producer address: ", 0), 0u) << bad.err;
 }
 
+// An ordinary 0.1.2 service (plain dataclasses, default tags) whose request type has a
+// datetime and a dict[str, list[str]]: 0.1.2 publishes neither field's wire type, so Fory
+// cannot encode it; `aster call` says which field and calls in JSON mode, as 0.1.2 does, with
+// the pattern the manifest gives (client stream and bidi included). Its plain method stays
+// on Fory. The description comes from the producer's registry.
+TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
+  ReferencePeer ledger("unpublished_types_producer.py", {});
+  const std::string addr = ledger.ready_info()["ticket"];
+  const fs::path home = *dir_ / "ledger-home";
+  fs::create_directories(home);
+  auto ledger_call = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {kAster, "call", addr});
+    return run_command(args, std::chrono::seconds(60), {"HOME=" + home.string()});
+  };
+  auto r = ledger_call({"Ledger.record", R"({"memo":"a","when":"2026-01-02T03:04:05Z",)"
+                                         R"("groups":{"g":["x","y"]},"n":1})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out),
+            json::parse(R"({"memo":"A","when":null,"groups":{"g":["x","y"]},"n":2})"));
+  EXPECT_EQ(r.err.rfind("note: Ledger v4.record request type __main__.Entry: __main__/Entry.when: "
+                        "0.1.2 publishes this field's type neither in the contract (ANY) nor in "
+                        "the manifest", 0),
+            0u)
+      << r.err;
+  EXPECT_NE(r.err.find("; calling in JSON mode as aster-cli 0.1.2 does\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+
+  auto batch = ledger_call({"Ledger.batch", R"([{"memo":"a"},{"memo":"b","n":3}])"});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(json::parse(batch.out)["memo"], "a,b");
+  EXPECT_EQ(json::parse(batch.out)["n"], 2);
+
+  auto replay = ledger_call({"Ledger.replay", R"([{"memo":"a","n":1},{"memo":"b","n":2}])"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.err;
+  auto replies = documents(replay.out);
+  ASSERT_EQ(replies.size(), 2u) << replay.out;
+  EXPECT_EQ(replies[1]["n"], 20);
+
+  auto unary_array = ledger_call({"Ledger.record", R"([{"memo":"a"}])"});
+  EXPECT_EQ(unary_array.exit_code, 1);
+  EXPECT_NE(unary_array.err.find("Error: Ledger.record is a unary method: it takes one request"),
+            std::string::npos)
+      << unary_array.err;
+
+  auto note = ledger_call({"Ledger.note", R"({"text":"hi"})"});
+  ASSERT_EQ(note.exit_code, 0) << note.err;
+  EXPECT_TRUE(note.err.empty()) << note.err;  // described: Fory, no note
+  EXPECT_EQ(json::parse(note.out), json::parse(R"({"text":"hi!","n":1})"));
+
+  // --serialization xlang does not fall back: the same reason, as the error.
+  auto xlang = ledger_call({"Ledger.record", "--serialization", "xlang", R"({"memo":"a"})"});
+  EXPECT_EQ(xlang.exit_code, 1);
+  EXPECT_NE(xlang.err.find("__main__/Entry.when: 0.1.2 publishes this field's type"),
+            std::string::npos)
+      << xlang.err;
+}
+
 // Where both can make the call (a v1 service, no bytes), our output is 0.1.2's, byte for byte.
 TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
   const char* venv = std::getenv("ASTER_REFERENCE_VENV");

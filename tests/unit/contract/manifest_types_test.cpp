@@ -95,6 +95,52 @@ TEST(ManifestTypes, TypeDefsDescribeNestedStructsAndSets) {
   EXPECT_EQ(inner_desc.fields()[0].type->kind, CK::kSet);  // the manifest alone says "string"
 }
 
+// What 0.1.2 publishes of a datetime, a date or a pyfory.int32 field: ANY in the contract's
+// TypeDef, "string" (its fallback) in the manifest. Sent as a string the producer refuses the
+// whole message (struct hash), so the type is refused here, naming the field; an Optional
+// element (also ANY, but nullable in the manifest) still resolves.
+TEST(ManifestTypes, FieldsWhoseWireTypeIsNotPublishedAreRefused) {
+  using testing::make_struct;
+  using testing::scalar;
+  auto timed =
+      make_struct("p", "Timed", {{"at", scalar(CK::kTimestamp)}, {"n", scalar(CK::kInt64)}});
+  auto small = make_struct("p", "Small", {{"count", scalar(CK::kInt32)}});
+  auto dated = make_struct("p", "Dated", {{"days", testing::list_of(scalar(CK::kDate))}});
+  auto fine = make_struct(
+      "p", "Fine", {{"notes", testing::list_of(testing::optional_of(scalar(CK::kString)))}});
+  auto unary = [&](const char* name, const codec::StructDesc& request) {
+    return method_desc(name, MethodPattern::kUnary, testing::ref(request), testing::ref(*fine));
+  };
+  auto a = build_contract_artifacts(ServiceDesc("S")
+                                        .method(unary("t", *timed))
+                                        .method(unary("s", *small))
+                                        .method(unary("d", *dated)));
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  std::vector<TypeBlob> defs;
+  for (const auto& t : a->types) defs.push_back({t.hash, t.type_def});
+  ManifestTypes types({a->manifest}, defs);
+  const std::pair<const char*, std::string> refused[] = {
+      {"Timed", "p/Timed.at"}, {"Small", "p/Small.count"}, {"Dated", "p/Dated.days"}};
+  for (const auto& [type, field] : refused) {
+    auto t = types.find_type(type);
+    ASSERT_FALSE(t.is_ok()) << type;
+    EXPECT_EQ(t.status().code(), StatusCode::kNotFound);
+    const std::string expected =
+        field + ": 0.1.2 publishes this field's type neither in the contract (ANY) nor in the "
+                "manifest";
+    EXPECT_EQ(t.status().message().rfind(expected, 0), 0u) << t.status().message();
+  }
+  auto f = types.find_type("Fine");
+  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+  const auto& notes = *(*f)->struct_type->fields()[0].type;
+  ASSERT_EQ(notes.kind, CK::kList);
+  EXPECT_EQ(notes.element->kind, CK::kOptional);
+  // The method's description says which type and field stop it.
+  auto m = types.method_desc(*types.find_manifest("S", 1), "t");
+  ASSERT_FALSE(m.is_ok());
+  EXPECT_NE(m.status().message().find("p/Timed.at"), std::string::npos) << m.status().message();
+}
+
 // The service as the raw transport needs it (issue 10, point 3): patterns, timeouts and types
 // by wire tag, from the manifest alone when the types are flat.
 ContractManifest catalog_manifest() {
