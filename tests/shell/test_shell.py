@@ -682,6 +682,49 @@ class LivePeer(ShellTestBase):
         finally:
             own.stop()
 
+    def test_fields_without_a_published_wire_type_go_in_json_mode(self):
+        """An ordinary 0.1.2 service whose request type has a datetime and a
+        dict[str, list[str]] (tests/interop/py/unpublished_types_producer.py): 0.1.2 publishes
+        neither field's wire type, so the shell says which field and calls in JSON mode, once
+        per method; its plain method stays on Fory. The description comes from the registry."""
+        proc = subprocess.Popen(
+            [os.path.join(VENV, "bin/python"), "-u",
+             os.path.join(SOURCE, "tests/interop/py/unpublished_types_producer.py")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env_with(PYTHONUNBUFFERED="1"),
+            cwd=os.path.join(SOURCE, "tests/interop/py"))
+        try:
+            ticket = json.loads(proc.stdout.readline())["ticket"]
+            t = self.terminal(["shell", ticket])
+            at = t.wait_for(r"\(ticket\):/\$")
+            t.line("cd /services/Ledger")
+            t.line("./record memo=a n=1 groups='{\"g\": [\"x\"]}'")
+            at = t.wait_for(r"note: Ledger v4\.record request type __main__\.Entry: "
+                            r"__main__/Entry\.when: 0\.1\.2 publishes this field's type", at)
+            at = t.wait_for(r"calling in JSON mode as aster-cli 0\.1\.2 does", at)
+            at = t.wait_for(r'"memo": "A"', at)
+            at = t.wait_for(r'"n": 2', at)
+            t.line("./record memo=b")
+            at = t.wait_for(r'"memo": "B"', at)
+            t.line("./note text=hi")
+            at = t.wait_for(r'"text": "hi!"', at)
+            self.assertEqual(t.screen().count("note: Ledger v4.record"), 1, t.screen())
+            self.assertNotIn("note: Ledger v4.note", t.screen())
+            t.line("./batch")
+            at = t.wait_for(r"Empty line to send", at)
+            t.line('{"memo": "p"}')
+            t.line("memo=q")
+            t.line("")
+            at = t.wait_for(r'"memo": "p,q"', at)
+        finally:
+            proc.stdin.close()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+
     def test_unreachable_peer_is_one_line_exit_1(self):
         r = run_piped(["shell", "not=an-address"], "", self.env())
         self.assertEqual(r.returncode, 1)
