@@ -523,7 +523,12 @@ void ShellDisplay::contract_tree(const ShellService& s) const {
         const std::string kind = field_kind(f);
         std::string extra = f.required ? " required" : "";
         if (f.default_kind == "value" && !f.default_value.is_null()) {
-          extra += " = " + f.default_value.dump(-1, ' ', true);
+          // 0.1.2 writes a default that is not JSON-safe as Python's str() of it (`b''`,
+          // `Color.RED`: aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py
+          // `build_field_v1`): shown as Python wrote it. A str field's default stays quoted.
+          const bool python_text = f.default_value.is_string() && f.kind != "string";
+          extra += " = " + (python_text ? f.default_value.get<std::string>()
+                                        : f.default_value.dump(-1, ' ', true));
         }
         t += fstem + (k + 1 == m.fields.size() ? "└── " : "├── ") +
              escape_for_terminal(f.name) + ": " + style(escape_for_terminal(kind), kMagenta) +

@@ -476,6 +476,7 @@ class LivePeer(ShellTestBase):
         self.assertRegex(r.stdout, r"echo \(unary\)\s+\(Item\) ->Item")
         self.assertRegex(r.stdout, r"shout \(bidi_stream\)")
         self.assertRegex(r.stdout, r"kind: enum Kind = 1")
+        self.assertRegex(r.stdout, r"blob: bytes = b''\n")  # Python's str() of b"", unquoted
         r = run_piped(["service", "describe", "--json", self.ticket(), "Counter"], "", self.env())
         self.assertEqual(r.returncode, 0, r.stderr)
         doc = json.loads(r.stdout)
