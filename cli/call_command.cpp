@@ -510,7 +510,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
       context.debug("registry: " + registry_error);
     }
   }
-  if (found.types && o.serialization == "auto") {
+  if (found.types && o.serialization != "xlang") {
     auto gap = undescribed_method(*found.types, *offered, request.method);
     if (gap) {
       std::fputs(fmt::format("note: {}; calling in JSON mode as aster-cli 0.1.2 does\n",

@@ -421,7 +421,11 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   EXPECT_TRUE(note.err.empty()) << note.err;  // described: Fory, no note
   EXPECT_EQ(json::parse(note.out), json::parse(R"({"text":"hi!","n":1})"));
 
-  // --serialization xlang does not fall back: the same reason, as the error.
+  // --serialization json: the same untyped JSON call; xlang does not fall back: the same
+  // reason, as the error.
+  auto json_mode = ledger_call({"Ledger.record", "--serialization", "json", R"({"memo":"j"})"});
+  ASSERT_EQ(json_mode.exit_code, 0) << json_mode.err;
+  EXPECT_EQ(json::parse(json_mode.out)["memo"], "J");
   auto xlang = ledger_call({"Ledger.record", "--serialization", "xlang", R"({"memo":"a"})"});
   EXPECT_EQ(xlang.exit_code, 1);
   EXPECT_NE(xlang.err.find("__main__/Entry.when: 0.1.2 publishes this field's type"),
