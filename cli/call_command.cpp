@@ -391,24 +391,23 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
                          : offered.name + "." + request.method + " is a " + pattern +
                                " method: it takes one request (a JSON object), not an array");
   }
+  if (streams_requests && session_scoped(offered)) {
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "in JSON mode a session makes unary calls only (as 0.1.2's); " +
+                         offered.name + "." + request.method + " is a " + pattern + " method");
+  }
   std::shared_ptr<rpc::Channel> channel;
   try {
     channel = co_await client.channel_for(offered);
   } catch (const std::exception& e) {
     co_return Status(StatusCode::kUnavailable, e.what());
   }
-  if (streams_requests && !session_scoped(offered)) {
+  if (streams_requests) {
     const rpc::CallTarget target{offered.name, offered.version, request.method, /*json=*/true};
     co_return co_await json_stream_call(*channel, target, pattern == "bidi_stream", request,
                                         call_options);
   }
-  if (streams_requests) {
-    co_return Status(StatusCode::kFailedPrecondition,
-                     "in JSON mode a session makes unary calls only (as 0.1.2's); " +
-                         offered.name + "." + request.method + " is a " + pattern + " method");
-  }
-  const std::string body = request.payload.dump(-1, ' ', /*ensure_ascii=*/true);
-  const std::vector<uint8_t> bytes(body.begin(), body.end());
+  const std::vector<uint8_t> bytes = std::move(json_requests(request.payload).front());
   auto stream = co_await channel->open_stream();
   if (!stream.is_ok()) co_return rpc_failure(stream.status());
   if (session_scoped(offered)) {
@@ -421,11 +420,7 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
     auto reply = co_await (*session)->unary(request.method, bytes, call_options);
     (void)co_await (*session)->close();  // 0.1.2 ignores a failed close too
     if (!reply.is_ok()) co_return rpc_failure(reply.status());
-    ASTER_CO_ASSIGN_OR_RETURN(
-        std::string text,
-        indented(std::string_view(reinterpret_cast<const char*>(reply->data()), reply->size())));
-    print_item(text);
-    co_return Status::ok();
+    co_return print_json_reply(*reply);
   }
   const rpc::CallTarget target{offered.name, offered.version, request.method, /*json=*/true};
   auto call = co_await rpc::ServerStreamCall::start(std::move(*stream), target, bytes,
@@ -435,33 +430,8 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
     auto item = co_await call->next();
     if (!item.is_ok()) co_return rpc_failure(item.status());
     if (!item->has_value()) co_return Status::ok();
-    const auto& payload = **item;
-    ASTER_CO_ASSIGN_OR_RETURN(
-        std::string text,
-        indented(std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size())));
-    print_item(text);
+    ASTER_CO_RETURN_IF_ERROR(print_json_reply(**item));
   }
-}
-
-// A method the manifest names but whose request or response type cannot be described from
-// what 0.1.2 publishes (a nested container, a datetime, a type blob that is not there:
-// contract::ManifestTypes says which field). `auto` then calls in JSON mode, as 0.1.2 does.
-struct DescriptionGap {
-  std::string pattern;
-  std::string reason;
-};
-
-std::optional<DescriptionGap> undescribed_method(contract::ManifestTypes& types,
-                                                 const trust::ServiceSummary& offered,
-                                                 const std::string& method) {
-  const contract::ContractManifest* manifest = types.find_manifest(offered.name, offered.version);
-  if (manifest == nullptr) return std::nullopt;
-  auto named = std::find_if(manifest->methods.begin(), manifest->methods.end(),
-                            [&](const auto& m) { return m.name == method; });
-  if (named == manifest->methods.end()) return std::nullopt;  // typed_call names the methods
-  auto desc = types.method_desc(*manifest, method);
-  if (desc.is_ok() || desc.status().code() != StatusCode::kNotFound) return std::nullopt;
-  return DescriptionGap{named->pattern, desc.status().message()};
 }
 
 asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
@@ -511,7 +481,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     }
   }
   if (found.types && o.serialization != "xlang") {
-    auto gap = undescribed_method(*found.types, *offered, request.method);
+    auto gap = description_gap(*found.types, *offered, request.method);
     if (gap) {
       std::fputs(fmt::format("note: {}; calling in JSON mode as aster-cli 0.1.2 does\n",
                              escape_for_terminal(gap->reason))

@@ -1,5 +1,6 @@
 #include "peer_catalog.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -298,6 +299,20 @@ PeerConnection::~PeerConnection() {
       co_return;
     }());
   }
+}
+
+std::optional<DescriptionGap> description_gap(contract::ManifestTypes& types,
+                                              const trust::ServiceSummary& offered,
+                                              const std::string& method) {
+  const contract::ContractManifest* manifest =
+      types.find_manifest(offered.name, static_cast<int32_t>(offered.version));
+  if (manifest == nullptr) return std::nullopt;
+  auto named = std::find_if(manifest->methods.begin(), manifest->methods.end(),
+                            [&](const auto& m) { return m.name == method; });
+  if (named == manifest->methods.end()) return std::nullopt;
+  auto desc = types.method_desc(*manifest, method);
+  if (desc.is_ok() || desc.status().code() != StatusCode::kNotFound) return std::nullopt;
+  return DescriptionGap{named->pattern, desc.status().message()};
 }
 
 }  // namespace aster::cli

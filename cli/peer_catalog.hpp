@@ -52,6 +52,19 @@ struct FoundTypes {
   std::string source;
 };
 
+// A method the manifest of `offered` names but whose request or response type cannot be
+// described from what 0.1.2 publishes (a datetime, a container in a container, a type blob
+// that is not there: contract::ManifestTypes says which field). `aster call` and the shell
+// then call it in JSON mode, as 0.1.2 does (docs/cli.md "aster call", step 5). nullopt when
+// the method is described, or not in the manifest at all (the caller names the methods).
+struct DescriptionGap {
+  std::string pattern;  // the manifest's: unary|server_stream|client_stream|bidi_stream
+  std::string reason;   // which type and field
+};
+std::optional<DescriptionGap> description_gap(contract::ManifestTypes& types,
+                                              const trust::ServiceSummary& offered,
+                                              const std::string& method);
+
 // The manifest of `offered`: from `local`, else 0.1.2's shell cache (with type blobs a registry
 // fetch saved beside it). The network is PeerConnection::find_types / fetch_from_registry.
 // A manifest for the same name and version but another contract id describes another contract:

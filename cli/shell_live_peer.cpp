@@ -128,7 +128,7 @@ Status split_bidi(transport::BlockingRuntime& blocking, Call& call, const codec:
 struct ServiceBinding {
   trust::ServiceSummary summary;
   FoundTypes found;
-  // Methods whose JSON-mode note was printed (LiveTarget::undescribed), shared by the targets
+  // Methods whose JSON-mode note was printed (LiveTarget::json_mode), shared by the targets
   // made from this binding: once per method and shell.
   std::shared_ptr<std::set<std::string>> noted = std::make_shared<std::set<std::string>>();
 };
@@ -139,17 +139,10 @@ class LiveTarget : public CallTarget {
       : peer_(peer), b_(std::move(binding)) {}
 
   Result<Json> unary(const std::string& method, const Json& request) override {
+    if (json_mode(method)) return json_unary(method, request);
     return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
       ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
-      auto described = raw.method(method);
-      if (undescribed(described, method)) {
-        ASTER_CO_ASSIGN_OR_RETURN(auto channel, co_await json_channel());
-        const auto bytes = json_bytes(request);
-        auto reply = co_await rpc::call_unary(*channel, json_target(method), bytes, {});
-        if (!reply.is_ok()) co_return rpc_failure(reply.status());
-        co_return json_reply(*reply);
-      }
-      ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, std::move(described));
+      ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, raw.method(method));
       ASTER_CO_ASSIGN_OR_RETURN(Value req, build(method, request));
       auto reply = co_await raw.unary(method, std::move(req));
       if (!reply.is_ok()) co_return rpc_failure(reply.status());
@@ -159,24 +152,10 @@ class LiveTarget : public CallTarget {
 
   Status server_stream(const std::string& method, const Json& request,
                        const ItemSink& sink) override {
+    if (json_mode(method)) return json_server_stream(method, request, sink);
     return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
              ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
-             auto described = raw.method(method);
-             if (undescribed(described, method)) {
-               ASTER_CO_ASSIGN_OR_RETURN(auto channel, co_await json_channel());
-               const auto bytes = json_bytes(request);
-               auto call = co_await rpc::ServerStreamCall::start(*channel, json_target(method),
-                                                                 bytes, {});
-               if (!call.is_ok()) co_return rpc_failure(call.status());
-               while (true) {
-                 auto item = co_await call->next();
-                 if (!item.is_ok()) co_return rpc_failure(item.status());
-                 if (!item->has_value()) co_return true;
-                 ASTER_CO_ASSIGN_OR_RETURN(Json j, json_reply(**item));
-                 sink(j);
-               }
-             }
-             ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, std::move(described));
+             ASTER_CO_ASSIGN_OR_RETURN(const contract::MethodDesc* m, raw.method(method));
              ASTER_CO_ASSIGN_OR_RETURN(Value req, build(method, request));
              auto stream = co_await raw.server_stream(method, std::move(req));
              if (!stream.is_ok()) co_return rpc_failure(stream.status());
@@ -193,28 +172,7 @@ class LiveTarget : public CallTarget {
 
   Result<Json> client_stream(const std::string& method,
                              const std::vector<Json>& requests) override {
-    auto json_mode = run_interruptible<bool>(
-        peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
-          ASTER_CO_ASSIGN_OR_RETURN(auto raw, co_await transport());
-          co_return undescribed(raw.method(method), method);
-        }());
-    if (json_mode.is_ok() && *json_mode) {
-      return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
-        ASTER_CO_ASSIGN_OR_RETURN(auto channel, co_await json_channel());
-        auto stream = co_await channel->open_stream();
-        if (!stream.is_ok()) co_return rpc_failure(stream.status());
-        auto call = co_await rpc::ClientStreamCall::start(std::move(*stream),
-                                                          json_target(method), {});
-        if (!call.is_ok()) co_return rpc_failure(call.status());
-        for (const auto& r : requests) {
-          const auto bytes = json_bytes(r);
-          if (!(co_await call->write(bytes)).is_ok()) break;  // the trailer says why
-        }
-        auto reply = co_await call->finish();
-        if (!reply.is_ok()) co_return rpc_failure(reply.status());
-        co_return json_reply(*reply);
-      }());
-    }
+    if (json_mode(method)) return json_client_stream(method, requests);
     std::vector<Value> values;
     for (const auto& r : requests) {
       ASTER_ASSIGN_OR_RETURN(Value v, build(method, r));
@@ -270,20 +228,69 @@ class LiveTarget : public CallTarget {
 
  protected:
   // A method the manifest names whose request or response type cannot be described from what
-  // 0.1.2 publishes (a datetime, a container in a container: ManifestTypes names the field).
-  // Stateless unary, server-stream and client-stream calls then go in JSON mode, as `aster
-  // call` makes them (docs/cli.md "aster call", step 5); the first time, stderr says why.
-  bool undescribed(const Result<const contract::MethodDesc*>& described,
-                   const std::string& method) {
-    if (described.is_ok() || described.status().code() != StatusCode::kNotFound) return false;
+  // 0.1.2 publishes (description_gap: a datetime, a container in a container). Stateless
+  // unary, server-stream and client-stream calls then go in JSON mode, as `aster call` makes
+  // them (docs/cli.md "aster call", step 5); the first time, stderr says why. Sessions
+  // (LiveSession) and bidi keep the typed path, whose error names the field.
+  bool json_mode(const std::string& method) {
+    if (!b_.found.types) return false;
+    auto gap = description_gap(*b_.found.types, b_.summary, method);
+    if (!gap) return false;
     if (b_.noted->insert(method).second) {
       std::fprintf(stderr, "note: %s; calling in JSON mode as aster-cli 0.1.2 does\n",
-                   described.status().message().c_str());
+                   gap->reason.c_str());
     }
     return true;
   }
 
-  asio::awaitable<Result<std::shared_ptr<rpc::Channel>>> json_channel() {
+  Result<Json> json_unary(const std::string& method, const Json& request) {
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
+      const auto bytes = json_bytes(request);
+      auto reply = co_await rpc::call_unary(*ch, json_target(method), bytes, {});
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return json_reply(*reply);
+    }());
+  }
+
+  Status json_server_stream(const std::string& method, const Json& request,
+                            const ItemSink& sink) {
+    return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
+             ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
+             const auto bytes = json_bytes(request);
+             auto call =
+                 co_await rpc::ServerStreamCall::start(*ch, json_target(method), bytes, {});
+             if (!call.is_ok()) co_return rpc_failure(call.status());
+             while (true) {
+               auto item = co_await call->next();
+               if (!item.is_ok()) co_return rpc_failure(item.status());
+               if (!item->has_value()) co_return true;
+               ASTER_CO_ASSIGN_OR_RETURN(Json j, json_reply(**item));
+               sink(j);
+             }
+           }())
+        .status();
+  }
+
+  Result<Json> json_client_stream(const std::string& method, const std::vector<Json>& requests) {
+    return run_interruptible<Json>(peer_.blocking(), [&]() -> asio::awaitable<Result<Json>> {
+      ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
+      auto stream = co_await ch->open_stream();
+      if (!stream.is_ok()) co_return rpc_failure(stream.status());
+      auto call =
+          co_await rpc::ClientStreamCall::start(std::move(*stream), json_target(method), {});
+      if (!call.is_ok()) co_return rpc_failure(call.status());
+      for (const auto& r : requests) {
+        const auto bytes = json_bytes(r);
+        if (!(co_await call->write(bytes)).is_ok()) break;  // the trailer says why
+      }
+      auto reply = co_await call->finish();
+      if (!reply.is_ok()) co_return rpc_failure(reply.status());
+      co_return json_reply(*reply);
+    }());
+  }
+
+  asio::awaitable<Result<std::shared_ptr<rpc::Channel>>> channel() {
     try {
       co_return co_await peer_.client().channel_for(b_.summary);
     } catch (const std::exception& e) {
@@ -292,8 +299,7 @@ class LiveTarget : public CallTarget {
   }
 
   rpc::CallTarget json_target(const std::string& method) const {
-    return rpc::CallTarget{b_.summary.name, b_.summary.version, method,
-                           /*json=*/true};
+    return rpc::CallTarget{b_.summary.name, b_.summary.version, method, /*json=*/true};
   }
 
   static std::vector<uint8_t> json_bytes(const Json& request) {
@@ -310,13 +316,8 @@ class LiveTarget : public CallTarget {
   }
 
   asio::awaitable<Result<RawTransport>> transport() {
-    std::shared_ptr<rpc::Channel> channel;
-    try {
-      channel = co_await peer_.client().channel_for(b_.summary);
-    } catch (const std::exception& e) {
-      co_return Status(StatusCode::kUnavailable, e.what());
-    }
-    co_return RawTransport::from_manifest(std::move(channel), b_.found.types, b_.summary.name,
+    ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
+    co_return RawTransport::from_manifest(std::move(ch), b_.found.types, b_.summary.name,
                                           static_cast<int32_t>(b_.summary.version),
                                           rpc::Client::uses_json(b_.summary));
   }
@@ -344,13 +345,8 @@ class LiveSession : public LiveTarget {
 
   Status open() {
     return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
-             std::shared_ptr<rpc::Channel> channel;
-             try {
-               channel = co_await peer_.client().channel_for(b_.summary);
-             } catch (const std::exception& e) {
-               co_return Status(StatusCode::kUnavailable, e.what());
-             }
-             auto s = co_await rpc::RawSession::open(*channel, desc_, b_.summary.version,
+             ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
+             auto s = co_await rpc::RawSession::open(*ch, desc_, b_.summary.version,
                                                      rpc::Client::uses_json(b_.summary));
              if (!s.is_ok()) co_return s.status();
              session_.emplace(std::move(*s));

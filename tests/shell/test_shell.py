@@ -398,24 +398,25 @@ class DemoShell(ShellTestBase):
 
 
 class ProducerFixture:
-    """call_producer.py under aster-rpc 0.1.2: Catalog v2 (nested, enum, bytes; all four
-    patterns), Catalog v1 (flat), Counter v1 (session-scoped)."""
+    """A real aster-rpc 0.1.2 producer from tests/interop/py. By default call_producer.py:
+    Catalog v2 (nested, enum, bytes; all four patterns), Catalog v1 (flat), Counter v1
+    (session-scoped), publishing its collections under self.dir/collections."""
 
-    def __init__(self):
+    def __init__(self, script="call_producer.py"):
         if not VENV:
             raise unittest.SkipTest("ASTER_REFERENCE_VENV is not set")
         self.dir = tempfile.mkdtemp(prefix="aster-shell-peer-")
         os.makedirs(os.path.join(self.dir, "collections"))
+        args = [os.path.join(self.dir, "collections")] if script == "call_producer.py" else []
         self.proc = subprocess.Popen(
             [os.path.join(VENV, "bin/python"), "-u",
-             os.path.join(SOURCE, "tests/interop/py/call_producer.py"),
-             os.path.join(self.dir, "collections")],
+             os.path.join(SOURCE, "tests/interop/py", script)] + args,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=env_with(PYTHONUNBUFFERED="1"),
             cwd=os.path.join(SOURCE, "tests/interop/py"))
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError("call_producer.py did not start")
+            raise RuntimeError(f"{script} did not start")
         self.info = json.loads(line)
 
     def service(self, name, version):
@@ -688,15 +689,9 @@ class LivePeer(ShellTestBase):
         dict[str, list[str]] (tests/interop/py/unpublished_types_producer.py): 0.1.2 publishes
         neither field's wire type, so the shell says which field and calls in JSON mode, once
         per method; its plain method stays on Fory. The description comes from the registry."""
-        proc = subprocess.Popen(
-            [os.path.join(VENV, "bin/python"), "-u",
-             os.path.join(SOURCE, "tests/interop/py/unpublished_types_producer.py")],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=env_with(PYTHONUNBUFFERED="1"),
-            cwd=os.path.join(SOURCE, "tests/interop/py"))
+        ledger = ProducerFixture("unpublished_types_producer.py")
         try:
-            ticket = json.loads(proc.stdout.readline())["ticket"]
-            t = self.terminal(["shell", ticket])
+            t = self.terminal(["shell", ledger.info["ticket"]])
             at = t.wait_for(r"\(ticket\):/\$")
             t.line("cd /services/Ledger")
             t.line("./record memo=a n=1 groups='{\"g\": [\"x\"]}'")
@@ -718,13 +713,7 @@ class LivePeer(ShellTestBase):
             t.line("")
             at = t.wait_for(r'"memo": "p,q"', at)
         finally:
-            proc.stdin.close()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
+            ledger.stop()
 
     def test_unreachable_peer_is_one_line_exit_1(self):
         r = run_piped(["shell", "not=an-address"], "", self.env())
