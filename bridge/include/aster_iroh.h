@@ -152,7 +152,9 @@ typedef struct aster_iroh_runtime_cfg {
   uint32_t spin_us;
 } aster_iroh_runtime_cfg;
 
-/* cfg may be NULL (defaults). */
+/* cfg may be NULL (defaults). Every thread that runs bridge tasks blocks SIGPIPE, so a write
+ * to a reset TCP socket (a relay that dies) fails with EPIPE instead of ending the process;
+ * caller-driven, that is the caller's thread, from its first turn/drive on (src/sigpipe.rs). */
 int32_t aster_iroh_runtime_new(const aster_iroh_runtime_cfg *cfg, aster_iroh_rt **out);
 /* Closes every endpoint (bounded by timeout_ms), drops all handles, pending operations (they
  * produce no events) and leases, stops the runtime and frees rt. Blocks; never call it from a

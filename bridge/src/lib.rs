@@ -16,6 +16,7 @@ mod content;
 mod cq;
 mod node;
 mod runtime;
+mod sigpipe;
 mod stream;
 mod trace;
 
@@ -268,7 +269,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         let mut builder = match flavor {
             abi::RT_MULTI_THREAD => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
-                b.worker_threads(workers).thread_name("aster-iroh");
+                b.worker_threads(workers);
                 b
             }
             abi::RT_CURRENT_THREAD | abi::RT_CALLER_DRIVEN => {
@@ -286,6 +287,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
         let (on_park, on_unpark) = (wake.clone(), wake.clone());
         let built = builder
             .enable_all()
+            .thread_name("aster-iroh")
+            // Workers and the blocking pool; the driver thread and a caller-driven caller block
+            // it themselves (src/sigpipe.rs).
+            .on_thread_start(sigpipe::block_on_this_thread)
             .on_thread_park(move || on_park.on_park())
             .on_thread_unpark(move || on_unpark.on_unpark())
             .build();
@@ -301,6 +306,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             match std::thread::Builder::new()
                 .name("aster-iroh".into())
                 .spawn(move || {
+                    sigpipe::block_on_this_thread();
                     w.drive_here();
                     t.block_on(async move {
                         let _ = rx.await;
@@ -412,6 +418,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_turn(rt: *mut aster_iroh_rt, timeout
         let Some((t, shared)) = caller_driven(rt) else {
             return status::INVALID_ARG;
         };
+        sigpipe::block_once_on_this_thread();
         t.block_on(async move {
             if timeout_us == 0 {
                 tokio::task::yield_now().await;
@@ -448,6 +455,7 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
         let (Some((t, shared)), Some(step)) = (caller_driven(rt), step) else {
             return status::INVALID_ARG;
         };
+        sigpipe::block_once_on_this_thread();
         let idle = Duration::from_micros(idle_wait_us.max(1) as u64);
         // The step pointer and context are the caller's; they stay valid for this call.
         let ctx = ctx as usize;

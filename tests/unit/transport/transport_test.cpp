@@ -2,6 +2,7 @@
 // No test asserts timings; every scenario runs under run_for() with a generous timeout, so a
 // bug shows up as a failure, not a hang.
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -375,6 +378,64 @@ TEST(Transport, RequestsInEveryThreadShape) {
         60s);
     EXPECT_EQ(ok, std::optional<bool>(true)) << "shape " << static_cast<int>(shape);
   }
+}
+
+// Whether this thread has SIGPIPE blocked.
+bool sigpipe_blocked_here() {
+  sigset_t set;
+  sigemptyset(&set);
+  pthread_sigmask(SIG_BLOCK, nullptr, &set);
+  return sigismember(&set, SIGPIPE) == 1;
+}
+
+// The bridge's threads named "aster-iroh" in this process, and how many block SIGPIPE
+// (SigBlk in /proc/<pid>/task/<tid>/status is a hex mask, bit SIGPIPE-1).
+std::pair<int, int> bridge_threads_blocking_sigpipe() {
+  int threads = 0, blocking = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "aster-iroh") continue;
+    ++threads;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const auto mask = std::stoull(line.substr(7), nullptr, 16);
+      if (mask & (1ull << (SIGPIPE - 1))) ++blocking;
+    }
+  }
+  return {threads, blocking};
+}
+
+// A write to a reset TCP socket (a relay that dies under a relay-only connection) raises
+// SIGPIPE, which ended a C++ process with exit 141; Rust programs ignore it before main and
+// iroh's crates rely on that. Every thread running bridge tasks blocks it (bridge/src/sigpipe.rs):
+// the runtime's own threads, and the caller's thread once it drives a caller-driven runtime.
+TEST(Transport, ThreadsRunningBridgeTasksBlockSigpipe) {
+  for (auto shape : {Runtime::Shape::kCurrentThread, Runtime::Shape::kMultiThread}) {
+    Runtime::Options options;
+    options.shape = shape;
+    auto b = BlockingRuntime::create(options);
+    ASSERT_TRUE(b) << b.status().to_string();
+    // The threads name themselves and then block SIGPIPE once they run: wait for that.
+    std::pair<int, int> seen;
+    for (int i = 0; i < 500; ++i) {
+      seen = bridge_threads_blocking_sigpipe();
+      if (seen.first >= 1 && seen.second == seen.first) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_GE(seen.first, 1) << "shape " << static_cast<int>(shape);
+    EXPECT_EQ(seen.second, seen.first) << "shape " << static_cast<int>(shape);
+  }
+  // Caller-driven: the thread that turns the runtime (BlockingRuntime's own) runs its tasks.
+  Runtime::Options options;
+  options.shape = Runtime::Shape::kSharedThread;
+  auto b = BlockingRuntime::create(options);
+  ASSERT_TRUE(b) << b.status().to_string();
+  auto blocked = (*b)->run_for(
+      []() -> asio::awaitable<bool> { co_return sigpipe_blocked_here(); }(), 10s);
+  EXPECT_EQ(blocked, std::optional<bool>(true));
 }
 
 // Runtime::Options::spin (docs/transport.md "Spinning"): two runtimes in one process, one
