@@ -1,5 +1,7 @@
 #include "aster/contract/manifest_types.hpp"
 
+#include <cctype>
+
 #include "aster/codec/fory.hpp"
 #include "aster/codec/json.hpp"
 #include "aster/contract/contract.hpp"
@@ -291,6 +293,39 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
 
 namespace {
 
+std::string ascii_lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// An enum field's default as one of its values. 0.1.2 writes a default that is not a JSON
+// scalar as Python's str(): `Mood.CALM` for a plain Enum (an IntEnum or a str-mixin member is
+// its value; aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py `_field_schema`,
+// `_is_json_safe`), and our producer writes every enum default that way (contract.cpp). The
+// manifest lists the values but not the member names, so `CALM` is matched to a string value
+// spelled the same up to case ("calm"), the usual shape of such enums. Anything else is left
+// out: the field then takes its zero value, the first member, which is the default of a C++
+// enum that declares none and of most Python ones; sent as written, "Mood.CALM" was refused as
+// "not a member of enum Mood" though the caller never typed it.
+std::optional<nlohmann::json> enum_default(const FieldSchema& f, const nlohmann::json& d) {
+  if (!d.is_number() && !d.is_string()) return std::nullopt;
+  if (!f.enum_values || !f.enum_values->is_array()) return d;  // the codec says what it lacks
+  for (const auto& v : *f.enum_values)
+    if (v == d) return d;
+  if (!d.is_string()) return std::nullopt;
+  const std::string& text = d.get_ref<const std::string&>();
+  const auto dot = text.rfind('.');
+  if (dot == std::string::npos) return std::nullopt;
+  const std::string member = ascii_lower(text.substr(dot + 1));
+  std::optional<nlohmann::json> found;
+  for (const auto& v : *f.enum_values) {
+    if (!v.is_string() || ascii_lower(v.get<std::string>()) != member) continue;
+    if (found) return std::nullopt;  // "calm" and "CALM": which one is not ours to guess
+    found = v;
+  }
+  return found;
+}
+
 // The JSON a missing field takes, when the manifest states one we can use (see
 // request_from_json); nullopt: leave the type's zero value.
 std::optional<nlohmann::json> manifest_default(const FieldSchema& f) {
@@ -300,10 +335,10 @@ std::optional<nlohmann::json> manifest_default(const FieldSchema& f) {
   const nlohmann::json& d = f.default_value;
   if (d.is_null()) return f.nullable ? std::optional<nlohmann::json>(d) : std::nullopt;
   const std::string& k = f.kind;
+  if (k == "enum") return enum_default(f, d);
   const bool fits = (k == "string" && d.is_string()) ||
                     (k == "int" && (d.is_number_integer() || d.is_number_unsigned())) ||
                     (k == "float" && d.is_number()) || (k == "bool" && d.is_boolean()) ||
-                    (k == "enum" && (d.is_number() || d.is_string())) ||
                     (k == "list" && d.is_array()) || (k == "map" && d.is_object());
   if (fits) return d;
   if (k == "bytes" && d == "b''") return nlohmann::json("");  // str(b"") → empty base64

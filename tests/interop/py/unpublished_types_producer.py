@@ -3,7 +3,8 @@
 type for: a datetime (ANY in the contract, "string" in the manifest) and a nested container
 (dict[str, list[str]]: the manifest describes one level). Our `aster call` cannot encode such
 a type with Fory and falls back to JSON mode, as aster-cli 0.1.2 calls (tests/interop/call_test.cpp,
-AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory.
+AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory; its plain
+Enum's default is not the first member, and 0.1.2 publishes it as str() ("Tone.LOUD").
 
 Usage: python unpublished_types_producer.py
 Prints one JSON line {"ticket": "aster1..."} and serves until stdin closes or SIGTERM.
@@ -13,6 +14,7 @@ import datetime
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Optional
 
 from aster import AsterServer
@@ -29,10 +31,16 @@ class Entry:
     n: int = 0
 
 
+class Tone(Enum):
+    QUIET = "quiet"
+    LOUD = "loud"
+
+
 @dataclass
 class Note:
     text: str = ""
     n: int = 0
+    tone: Tone = Tone.LOUD
 
 
 @service(name="Ledger", version=4)
@@ -55,7 +63,7 @@ class Ledger:
 
     @rpc
     async def note(self, req: Note) -> Note:
-        return Note(text=req.text + "!", n=req.n + 1)
+        return Note(text=req.text + "!", n=req.n + 1, tone=req.tone)
 
 
 async def main() -> None:

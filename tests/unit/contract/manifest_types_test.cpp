@@ -226,5 +226,43 @@ TEST(ManifestTypes, RequestsTakeTheDefaultsTheManifestDeclares) {
   EXPECT_EQ(types.request_from_json(m, "nope", "{}").status().code(), StatusCode::kNotFound);
 }
 
+// An enum default that is not a value is Python's str() of the member (`Mood.CALM`), as 0.1.2
+// writes a plain Enum's default and our producer writes every enum default. A string value
+// spelled as the member name stands for it; otherwise the field keeps its zero value (the
+// first member) instead of failing a call the caller wrote without that field.
+TEST(ManifestTypes, EnumDefaultsWrittenAsPythonStrTakeTheirMember) {
+  auto m = parse_manifest(R"({"v":1,"service":"Canvas","version":3,"contract_id":")" +
+                          std::string(64, 'd') + R"(","scoped":"shared","methods":[
+    {"name":"draw","pattern":"unary","request_type":"Shape","response_type":"Shape",
+     "request_wire_tag":"__main__.Shape","response_wire_tag":"__main__.Shape",
+     "fields":[{"name":"name","kind":"string","default_kind":"value","default_value":""},
+               {"name":"mood","kind":"enum","ref_name":"Mood","enum_values":["calm","angry"],
+                "default_kind":"value","default_value":"Mood.ANGRY"},
+               {"name":"color","kind":"enum","ref_name":"Color","enum_values":[1,2,3],
+                "default_kind":"value","default_value":"Color.BLUE"},
+               {"name":"level","kind":"enum","ref_name":"Level","enum_values":[10,20],
+                "default_kind":"value","default_value":20},
+               {"name":"state","kind":"enum","ref_name":"State","enum_values":[0,1],
+                "default_kind":"value","default_value":"State.IDLE"}]}]})");
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  ManifestTypes types({*m}, {});
+  auto v = types.request_from_json(*types.find_manifest("Canvas", 3), "draw", R"({"name":"sq"})");
+  ASSERT_TRUE(v.is_ok()) << v.status().to_string();
+  const Value::Struct& s = v->as_struct();
+  EXPECT_EQ(*s.find("mood"), Value("angry"));  // ANGRY → "angry", not the first member
+  EXPECT_EQ(*s.find("color"), Value("1"));     // no names for 1, 2, 3: the first member
+  EXPECT_EQ(*s.find("level"), Value("20"));    // an IntEnum's default is its value
+  EXPECT_EQ(*s.find("state"), Value("0"));     // our producer's C++ enum: ordinals
+  // Given values still win and are still checked.
+  auto given = types.request_from_json(*types.find_manifest("Canvas", 3), "draw",
+                                       R"({"mood":"calm","color":3})");
+  ASSERT_TRUE(given.is_ok()) << given.status().to_string();
+  EXPECT_EQ(*given->as_struct().find("mood"), Value("calm"));
+  EXPECT_EQ(*given->as_struct().find("color"), Value("3"));
+  EXPECT_FALSE(
+      types.request_from_json(*types.find_manifest("Canvas", 3), "draw", R"({"mood":"Mood.CALM"})")
+          .is_ok());
+}
+
 }  // namespace
 }  // namespace aster::contract
