@@ -664,16 +664,23 @@ class Shell {
   }
 
   void describe(const std::vector<std::string>& args) {
-    // The named service, else the one whose directory we are in (0.1.2 ignores the name there).
+    // The named service, else the one whose directory we are in. There 0.1.2 ignores the
+    // name; we take a method of this service (`describe draw`) for this service, and still
+    // refuse a name that is neither (a mistyped service should not show another one).
     auto node = vfs_.resolve(cwd_, ".");
+    const bool in_service = node && node->kind == NodeKind::kService;
     const ShellService* service = nullptr;
     if (!args.empty()) {
       service = vfs_.find_service(args[0]);
+      if (service == nullptr && in_service) {
+        for (const auto& m : node->service->methods)
+          if (m.name == args[0]) service = node->service;
+      }
       if (service == nullptr) {
         display_.error("no contract found for " + args[0]);
         return;
       }
-    } else if (node && node->kind == NodeKind::kService) {
+    } else if (in_service) {
       service = node->service;
     } else {
       display_.error("usage: describe <service>");

@@ -627,6 +627,8 @@ class LivePeer(ShellTestBase):
         at = t.wait_for(r"error: no method 'nosuch' in Catalog@v2", at)
         t.line("describe Nope")
         at = t.wait_for(r"error: no contract found for Nope", at)
+        t.line("describe echo")  # a method of this service: this service
+        at = t.wait_for(r"Catalog v2\n├── contract_id:", at)
         t.line("./echo name=still-alive")
         at = t.wait_for(r'"name": "echo:still-alive"', at)
 
