@@ -58,7 +58,94 @@ Status set_nested(Json& root, const std::string& dotted, Json value) {
   }
 }
 
+// Where the JSON object or array that starts at `open` ends (one past its closing bracket),
+// or npos when the brackets do not balance before the end of the text.
+size_t json_extent(const std::string& text, size_t open) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = open; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return std::string::npos;
+}
+
+// At a token start: the end of `key={...}` / `key=[...]` (a key of letters, digits, `_`, `.`)
+// when the value is JSON and the token ends with it; else npos.
+size_t json_assignment_end(const std::string& text, size_t start) {
+  size_t i = start;
+  while (i < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_' || text[i] == '.'))
+    ++i;
+  if (i == start || i + 1 >= text.size() || text[i] != '=') return std::string::npos;
+  const size_t open = i + 1;
+  if (text[open] != '{' && text[open] != '[') return std::string::npos;
+  const size_t end = json_extent(text, open);
+  if (end == std::string::npos) return end;
+  if (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])))
+    return std::string::npos;
+  try {
+    (void)Json::parse(text.substr(open, end - open));
+  } catch (const std::exception&) {
+    return std::string::npos;
+  }
+  return end;
+}
+
 }  // namespace
+
+std::vector<std::string> argument_tokens(const std::string& text) {
+  std::vector<std::string> out;
+  size_t plain = 0;  // the start of the text not yet tokenized
+  enum { kNone, kSingle, kDouble } quote = kNone;
+  bool token_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != kNone) {
+      if (quote == kDouble && c == '\\') {
+        ++i;
+      } else if (c == (quote == kSingle ? '\'' : '"')) {
+        quote = kNone;
+      }
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      token_start = true;
+      continue;
+    }
+    if (token_start) {
+      token_start = false;
+      if (const size_t end = json_assignment_end(text, i); end != std::string::npos) {
+        for (auto& t : tokenize(text.substr(plain, i - plain))) out.push_back(std::move(t));
+        out.push_back(text.substr(i, end - i));
+        plain = end;
+        i = end - 1;
+        continue;
+      }
+    }
+    if (c == '\'') {
+      quote = kSingle;
+    } else if (c == '"') {
+      quote = kDouble;
+    } else if (c == '\\') {
+      ++i;
+    }
+  }
+  for (auto& t : tokenize(text.substr(std::min(plain, text.size())))) out.push_back(std::move(t));
+  return out;
+}
 
 std::vector<std::string> tokenize(const std::string& line) {
   std::vector<std::string> out;
@@ -123,7 +210,7 @@ std::vector<std::string> call_args_of_line(const std::string& line) {
       }
     }
   }
-  auto parts = tokenize(line);
+  auto parts = argument_tokens(line);
   if (parts.empty()) return {};
   return {parts.begin() + 1, parts.end()};
 }

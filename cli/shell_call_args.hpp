@@ -28,6 +28,12 @@ Result<Json> parse_call_args(const std::vector<std::string>& args);
 // tokens after the first, as 0.1.2 reads them.
 std::vector<std::string> call_args_of_line(const std::string& line);
 
+// Ours, on top of 0.1.2: `tokenize`, except that an unquoted `key=` followed by a JSON object
+// or array as typed (`origin={"x": 1, "y": 2}`, `tags=["a", "b"]`) is one token holding that
+// JSON. tokenize would strip its double quotes (`origin={x:1,y:2}`), which then went out as a
+// string; text that does not parse as JSON there is tokenized as 0.1.2 does.
+std::vector<std::string> argument_tokens(const std::string& text);
+
 // Ours, on top of 0.1.2: `_positional` / `_argN` go to the method's fields in order (0.1.2
 // drops them for Fory peers), and a top-level value for a `string` field that JSON-parsed as
 // something else (`name=123`) is sent as the text the user typed.

@@ -738,7 +738,7 @@ class Shell {
       }
       return Status(StatusCode::kInvalidArgument, "invalid JSON: " + t);
     }
-    auto parsed = parse_call_args(tokenize(t));
+    auto parsed = parse_call_args(argument_tokens(t));
     if (!parsed.is_ok()) return parsed.status();
     if (parsed->contains("_positional") || parsed->contains("_arg0")) {
       return Status(StatusCode::kInvalidArgument,

@@ -517,6 +517,9 @@ class LivePeer(ShellTestBase):
             "cd /services/Catalog@v1",
             "./greet World",
             "./greet name=W times=2",
+            # JSON after key= typed without quotes around it (0.1.2 would send a string)
+            "cd /services/Catalog@v2",
+            './echo name=j dims={"width": 2.5, "height": 4} tags=["b c"]',
         ]) + "\n"
         r = run_piped(["shell", "--json", self.ticket()] + self.v2(), script, self.env())
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -545,6 +548,8 @@ class LivePeer(ShellTestBase):
         self.assertIn('{"sku": "Q", "count": 30}\n', rest)  # a stream item: one line
         self.assertEqual(docs[6], {"text": "hello World"})
         self.assertEqual(docs[7], {"text": "hello W hello W"})
+        self.assertEqual(docs[8]["dims"], {"width": 5.0, "height": 8.0})
+        self.assertEqual(docs[8]["tags"], ["b c", "seen"])
         self.assertIn("error: RPC failed: [FAILED_PRECONDITION] boom", rest)
 
     def test_terminal_session_listing_describe_invoke_and_split_bidi(self):

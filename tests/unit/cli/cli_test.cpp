@@ -260,6 +260,28 @@ TEST(ShellCallArgs, AnUnquotedJsonObjectIsReadAsTyped) {
   EXPECT_EQ(call_args_of_line(""), V{});
 }
 
+// `origin={"x": 1}` typed without quotes around the JSON: one token holding the JSON (0.1.2's
+// tokens strip its double quotes and the value went out as the string "{x: 1}").
+TEST(ShellCallArgs, AnUnquotedJsonValueAfterKeyEqualsIsOneToken) {
+  using aster::cli::argument_tokens;
+  using aster::cli::call_args_of_line;
+  using V = std::vector<std::string>;
+  EXPECT_EQ(call_args_of_line(R"(./draw name="a b" origin={"x": 1, "y": 2} n=3)"),
+            (V{"name=a b", R"(origin={"x": 1, "y": 2})", "n=3"}));
+  EXPECT_EQ(argument_tokens(R"(tags=["a b", "c\"]"] dims.w={"v": [1, {"k": "}"}]})"),
+            (V{R"(tags=["a b", "c\"]"])", R"(dims.w={"v": [1, {"k": "}"}]})"}));
+  auto parsed = aster::cli::parse_call_args(
+      call_args_of_line(R"(./draw origin={"x": 1, "y": 2} tags=["p", "q"])"));
+  ASSERT_TRUE(parsed.is_ok());
+  EXPECT_EQ(parsed->dump(), R"({"origin":{"x":1,"y":2},"tags":["p","q"]})");
+  // Quoted, broken, glued to more text, or inside quotes: 0.1.2's tokens.
+  EXPECT_EQ(argument_tokens(R"(origin='{"x": 1}')"), (V{R"(origin={"x": 1})"}));
+  EXPECT_EQ(argument_tokens(R"(origin={"x": 1)"), (V{"origin={x:", "1"}));
+  EXPECT_EQ(argument_tokens(R"(origin={"x":1}z)"), (V{"origin={x:1}z"}));
+  EXPECT_EQ(argument_tokens(R"(note="a={"b":1}")"), (V{"note=a={b:1}"}));
+  EXPECT_EQ(argument_tokens(R"(a=1 'b c' d)"), (V{"a=1", "b c", "d"}));
+}
+
 TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
   using aster::cli::Json;
   aster::cli::ShellMethod m;
