@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 
 #include "aster/contract/canonical_reader.hpp"
 #include "aster/registry/registry.hpp"
@@ -299,6 +300,34 @@ PeerConnection::~PeerConnection() {
       co_return;
     }());
   }
+}
+
+std::vector<std::pair<std::string, std::string>> described_types(
+    const contract::ContractManifest& manifest, const contract::ManifestTypes& types) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::set<std::string> seen;
+  for (const auto& m : manifest.methods) {
+    for (const auto& t : {m.request_type, m.response_type}) {
+      if (!t.empty() && seen.insert(t).second) out.emplace_back(t, "");
+    }
+  }
+  const size_t named = out.size();
+  for (const auto& hash : manifest.type_hashes) {
+    const auto tag = types.tag_of_type_hash(hash);
+    if (!tag) {
+      out.emplace_back("type", hash);
+      continue;
+    }
+    const std::string name = tag->substr(tag->rfind('/') + 1);  // npos + 1 == 0
+    auto it = std::find_if(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(named),
+                           [&](const auto& e) { return e.first == name && e.second.empty(); });
+    if (it != out.begin() + static_cast<std::ptrdiff_t>(named)) {
+      it->second = hash;
+    } else {
+      out.emplace_back(*tag, hash);
+    }
+  }
+  return out;
 }
 
 std::optional<DescriptionGap> description_gap(contract::ManifestTypes& types,

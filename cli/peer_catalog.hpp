@@ -65,6 +65,12 @@ std::optional<DescriptionGap> description_gap(contract::ManifestTypes& types,
                                               const trust::ServiceSummary& offered,
                                               const std::string& method);
 
+// The `types` branch of `describe`: the methods' request and response types in order (as
+// 0.1.2 lists them), each with its type hash when a type blob names it, then the other hashes
+// of `manifest.type_hashes` under their wire tags (nested types), or "type" without a blob.
+std::vector<std::pair<std::string, std::string>> described_types(
+    const contract::ContractManifest& manifest, const contract::ManifestTypes& types);
+
 // The manifest of `offered`: from `local`, else 0.1.2's shell cache (with type blobs a registry
 // fetch saved beside it). The network is PeerConnection::find_types / fetch_from_registry.
 // A manifest for the same name and version but another contract id describes another contract:

@@ -154,7 +154,7 @@ Status run_service_describe(const ServiceDescribeOptions& o, const CommandContex
       s.methods.push_back(ShellMethod{m.name, m.pattern, m.request_type, m.response_type,
                                       m.timeout, m.fields});
     }
-    for (const auto& h : manifest->type_hashes) s.types.emplace_back("type", h);
+    s.types = described_types(*manifest, *found.types);
   }
   ShellDisplay(false, stdout_wants_style()).contract_tree(s);
   std::cout << "scope: " << escape_for_terminal(offered->pattern) << "\n";

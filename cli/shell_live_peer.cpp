@@ -485,25 +485,13 @@ class LivePeer : public ShellPeer {
             s.methods.push_back(ShellMethod{md.name, md.pattern, md.request_type,
                                             md.response_type, md.timeout, md.fields});
           }
-          for (const auto& h : m->type_hashes) s.types.emplace_back("", h);
+          s.types = described_types(*m, *found->types);
           std::sort(s.methods.begin(), s.methods.end(),
                     [](const auto& a, const auto& b) { return a.name < b.name; });
         }
       }
       services_.push_back(std::move(s));
       bindings_.push_back(ServiceBinding{summary, std::move(*found)});
-    }
-    // Type names for `describe`: the request/response types, with the hashes listed after.
-    for (auto& s : services_) {
-      std::vector<std::pair<std::string, std::string>> types;
-      std::set<std::string> seen;
-      for (const auto& m : s.methods) {
-        for (const auto& t : {m.request_type, m.response_type}) {
-          if (!t.empty() && seen.insert(t).second) types.emplace_back(t, "");
-        }
-      }
-      for (auto& [name, hash] : s.types) types.emplace_back("type", hash);
-      s.types = std::move(types);
     }
     assign_vfs_names(services_);
     return Status::ok();

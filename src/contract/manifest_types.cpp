@@ -224,6 +224,12 @@ std::vector<std::string> ManifestTypes::type_tags() const {
   return tags;
 }
 
+std::optional<std::string> ManifestTypes::tag_of_type_hash(std::string_view hex) const {
+  auto it = by_hash_.find(std::string(hex));
+  if (it == by_hash_.end()) return std::nullopt;
+  return it->second;
+}
+
 Result<TypeRef> ManifestTypes::find_type(std::string_view name) {
   ASTER_ASSIGN_OR_RETURN(std::string canonical, resolve_name(std::string(name)));
   ASTER_ASSIGN_OR_RETURN(const codec::StructDesc* desc, define(canonical, canonical));

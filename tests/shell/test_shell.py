@@ -478,6 +478,10 @@ class LivePeer(ShellTestBase):
         self.assertRegex(r.stdout, r"shout \(bidi_stream\)")
         self.assertRegex(r.stdout, r"kind: enum Kind = 1")
         self.assertRegex(r.stdout, r"blob: bytes = b''\n")  # Python's str() of b"", unquoted
+        # types: named from the type blobs, the nested ones by wire tag
+        self.assertRegex(r.stdout, r"├── Item  [0-9a-f]{12}…\n")
+        self.assertRegex(r.stdout, r"── demo\.catalog/Dimensions  [0-9a-f]{12}…\n")
+        self.assertNotIn("── type ", r.stdout)
         r = run_piped(["service", "describe", "--json", self.ticket(), "Counter"], "", self.env())
         self.assertEqual(r.returncode, 0, r.stderr)
         doc = json.loads(r.stdout)

@@ -30,6 +30,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -92,6 +93,8 @@ class ManifestTypes {
 
   // Canonical tags ("ns/Name") of every struct either source describes, sorted.
   std::vector<std::string> type_tags() const;
+  // The canonical tag of the type blob with this hash (64 hex digits); nullopt without blob.
+  std::optional<std::string> tag_of_type_hash(std::string_view hex) const;
   bool has_type_blobs() const { return !blobs_.empty(); }
   const codec::TypeRegistry& registry() const { return *registry_; }
 
