@@ -306,7 +306,7 @@ std::string ascii_lower(std::string s) {
 
 // An enum field's default as one of its values. 0.1.2 writes a default that is not a JSON
 // scalar as Python's str(): `Mood.CALM` for a plain Enum (an IntEnum or a str-mixin member is
-// its value; aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py `_field_schema`,
+// its value; aster-rpc@0972ac9:bindings/python/aster/contract/manifest.py `build_field_v1`,
 // `_is_json_safe`), and our producer writes every enum default that way (contract.cpp). The
 // manifest lists the values but not the member names, so `CALM` is matched to a string value
 // spelled the same up to case ("calm"), the usual shape of such enums. Anything else is left
