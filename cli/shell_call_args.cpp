@@ -143,7 +143,7 @@ std::vector<std::string> argument_tokens(const std::string& text) {
       ++i;
     }
   }
-  for (auto& t : tokenize(text.substr(std::min(plain, text.size())))) out.push_back(std::move(t));
+  for (auto& t : tokenize(text.substr(plain))) out.push_back(std::move(t));
   return out;
 }
 
