@@ -455,9 +455,22 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   } catch (const std::exception& e) {
     co_return Status(StatusCode::kUnavailable, e.what());
   }
-  ASTER_CO_ASSIGN_OR_RETURN(const trust::ServiceSummary* offered,
-                            choose_service(client.services(), request.service, o.version,
-                                           "--version N"));
+  auto chosen = choose_service(client.services(), request.service, o.version, "--version N");
+  if (!chosen.is_ok() && chosen.status().code() == StatusCode::kInvalidArgument) {
+    // Offered in several versions and none asked for: 0.1.2's `aster call` reaches v1 (it
+    // always sends version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py), so
+    // we do too when v1 is among them, and say so.
+    auto v1 = choose_service(client.services(), request.service, 1, "--version N");
+    if (v1.is_ok()) {
+      std::fputs(fmt::format("note: {}; calling v1 as aster-cli 0.1.2 does\n",
+                             escape_for_terminal(chosen.status().message()))
+                     .c_str(),
+                 stderr);
+      chosen = v1;
+    }
+  }
+  if (!chosen.is_ok()) co_return chosen.status();
+  const trust::ServiceSummary* offered = *chosen;
   rpc::CallOptions call_options;
   if (!o.deadline.empty()) {
     call_options.timeout = saturating_milliseconds(parse_seconds(o.deadline).value());
@@ -557,8 +570,8 @@ void add_call_command(CLI::App& app, CommandContext& context) {
                    "client-stream or bidi call); - reads it from stdin")
       ->capture_default_str();
   call->add_option("--version", options->version,
-                   "Service version to call (default: the one the producer offers; needed when "
-                   "it offers several)")
+                   "Service version to call (default: the one the producer offers; of several, "
+                   "v1 as 0.1.2 calls)")
       ->type_name("N")
       ->check(CLI::Range(1, INT32_MAX));
   call->add_option("--collection", options->descriptions.collections,

@@ -156,6 +156,9 @@ class Vfs {
           }
         }
       }
+      if (!found && node.kind == NodeKind::kServices) {
+        if (const ShellService* s = find_service(want)) found = s->vfs_name;
+      }
       if (!found) return std::nullopt;
       node = child(node, *found);
     }
@@ -209,7 +212,25 @@ class Vfs {
     for (const auto& s : peer_.services()) {
       if (iequals(s.vfs_name, name)) return &s;
     }
-    // `Catalog` when only `Catalog@v1`/`Catalog@v2` exist: ambiguous, no match.
+    // `Catalog@2` is `Catalog@v2`. A bare `Catalog` when only `Catalog@v1`/`Catalog@v2` exist
+    // is v1, the version 0.1.2's shell calls for it (it lists the name twice and always sends
+    // version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py); the prompt then
+    // shows which one. Without a v1 it matches nothing.
+    std::string base = name;
+    int64_t version = 1;
+    if (const auto at = name.rfind('@'); at != std::string::npos) {
+      std::string digits = name.substr(at + 1);
+      if (!digits.empty() && (digits[0] == 'v' || digits[0] == 'V')) digits.erase(0, 1);
+      if (digits.empty() || digits.size() > 9 ||
+          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return nullptr;
+      }
+      base = name.substr(0, at);
+      version = std::stoll(digits);
+    }
+    for (const auto& s : peer_.services()) {
+      if (iequals(s.name, base) && s.version == version) return &s;
+    }
     return nullptr;
   }
 

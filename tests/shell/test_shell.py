@@ -497,6 +497,11 @@ class LivePeer(ShellTestBase):
         r = run_piped(["service", "describe", self.ticket(), "Catalog"], "", self.env())
         self.assertEqual(r.returncode, 1)
         self.assertIn("choose one with --version N", r.stderr)
+        # `aster call` of a name offered in two versions reaches v1, as 0.1.2's does, and says so
+        r = run_piped(["call", self.ticket(), "Catalog.greet", '{"name": "Vee"}'], "", self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), {"text": "hello Vee"})
+        self.assertIn("calling v1 as aster-cli 0.1.2 does", r.stderr)
         r = run_piped(["service", "describe", self.ticket()], "", self.env())
         self.assertEqual(r.returncode, 2)
         r = run_piped(["service", "describe", "--help"], "", self.env())
@@ -518,11 +523,11 @@ class LivePeer(ShellTestBase):
             "sku=q count=3",
             "",
             "./fail code=9 message=boom",
-            "cd /services/Catalog@v1",
+            "cd /services/Catalog",  # offered in v1 and v2: v1, as 0.1.2's shell calls
             "./greet World",
             "./greet name=W times=2",
             # JSON after key= typed without quotes around it (0.1.2 would send a string)
-            "cd /services/Catalog@v2",
+            "cd /services/catalog@2",
             './echo name=j dims={"width": 2.5, "height": 4} tags=["b c"]',
         ]) + "\n"
         r = run_piped(["shell", "--json", self.ticket()] + self.v2(), script, self.env())
