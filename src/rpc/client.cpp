@@ -211,7 +211,7 @@ asio::awaitable<std::shared_ptr<SessionStream>> Client::open_session(
   auto stream = co_await channel->open_stream();
   if (!stream.is_ok()) throw RpcError(StatusCode::kUnavailable, stream.status().message());
   auto session = co_await SessionStream::open(std::move(*stream), summary.name, summary.version,
-                                              uses_json(summary));
+                                              uses_json(summary, desc));
   if (!session.is_ok()) throw RpcError(StatusCode::kUnavailable, session.status().message());
   co_return std::move(*session);
 }
@@ -227,9 +227,12 @@ asio::awaitable<RawTransport> Client::transport(std::shared_ptr<contract::Manife
 }
 
 bool Client::uses_json(const trust::ServiceSummary& summary) {
-  const auto& m = summary.serialization_modes;
-  return !m.empty() && std::find(m.begin(), m.end(), "xlang") == m.end() &&
-         std::find(m.begin(), m.end(), "json") != m.end();
+  return json_only(summary.serialization_modes);
+}
+
+bool Client::uses_json(const trust::ServiceSummary& summary, const contract::ServiceDesc& desc) {
+  return json_only(summary.serialization_modes.empty() ? desc.serialization_modes()
+                                                       : summary.serialization_modes);
 }
 
 void Client::close() {

@@ -1,11 +1,17 @@
 #include "aster/rpc/raw_transport.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "aster/rpc/payload.hpp"
 #include "aster/rpc/service_client.hpp"
 
 namespace aster::rpc {
+
+bool json_only(const std::vector<std::string>& modes) {
+  return std::find(modes.begin(), modes.end(), "xlang") == modes.end() &&
+         std::find(modes.begin(), modes.end(), "json") != modes.end();
+}
 
 struct RawTransport::ManifestBinding {
   std::shared_ptr<contract::ManifestTypes> types;
@@ -38,6 +44,9 @@ Result<RawTransport> RawTransport::from_manifest(std::shared_ptr<Channel> channe
     }
   }
   binding->types = std::move(types);
+  // 0.1.2 producers leave the admission summary's modes empty: a JSON-only service says so
+  // only in its contract, hence its manifest.
+  json = json || json_only(manifest->serialization_modes);
   RawTransport transport(std::move(channel), binding->desc, version, json);
   transport.binding_ = std::move(binding);
   return transport;

@@ -141,12 +141,19 @@ TEST_F(AsterCall, MissingFieldsTakeTheDefaultsTheManifestDeclares) {
   EXPECT_EQ(documents(s.out).size(), 2u) << s.out;
 }
 
-TEST_F(AsterCall, SeveralVersionsOfferedNeedVersion) {
-  auto r = call({"Catalog.greet", R"({"name":"x"})"});
-  EXPECT_EQ(r.exit_code, 1);
+// Several versions and no --version: v1, the version 0.1.2's `aster call` reaches, with a note.
+TEST_F(AsterCall, SeveralVersionsOfferedCallV1AsPythonDoes) {
+  auto r = call({"Catalog.greet", "--collection", collection(1), R"({"name":"x"})"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["text"], "hello x");
   EXPECT_EQ(lines(r.err), 1u) << r.err;
-  EXPECT_EQ(r.err.rfind("Error: ", 0), 0u) << r.err;
-  EXPECT_NE(r.err.find("versions 2, 1: choose one with --version N"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err,
+            "note: the producer offers 'Catalog' in versions 2, 1: choose one with --version N; "
+            "calling v1 as aster-cli 0.1.2 does\n");
+  auto v2_only = call({"Catalog.echo", "--collection", collection(1), R"({"name":"x"})"});
+  EXPECT_EQ(v2_only.exit_code, 1);
+  EXPECT_NE(v2_only.err.find("Error: Catalog v1 has no method 'echo'"), std::string::npos)
+      << v2_only.err;
   auto v3 = call({"Catalog.greet", "--version", "3"});
   EXPECT_EQ(v3.exit_code, 1);
   EXPECT_NE(v3.err.find("'Catalog' v3 is not offered (versions offered: 2, 1)"),
@@ -432,6 +439,20 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   EXPECT_NE(xlang.err.find("__main__/Entry.when: 0.1.2 publishes this field's type"),
             std::string::npos)
       << xlang.err;
+
+  // A JSON-only 0.1.2 service (its summary lists no modes, its manifest lists "json") is
+  // called in JSON mode: unary and server stream, typed from the manifest.
+  auto write = ledger_call({"Journal.write", R"({"title":"t","mood":1,"lines":["a"]})"});
+  ASSERT_EQ(write.exit_code, 0) << write.err;
+  EXPECT_TRUE(write.err.empty()) << write.err;
+  EXPECT_EQ(json::parse(write.out),
+            json::parse(R"({"title":"T","mood":1,"lines":["a","written"]})"));
+  auto read = ledger_call({"Journal.read", R"({"title":"p"})"});
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  auto pages = documents(read.out);
+  ASSERT_EQ(pages.size(), 3u) << read.out;
+  EXPECT_EQ(pages[2]["title"], "p2");
+  EXPECT_EQ(pages[2]["mood"], 1);
 }
 
 // Where both can make the call (a v1 service, no bytes), our output is 0.1.2's, byte for byte.

@@ -728,6 +728,13 @@ class LivePeer(ShellTestBase):
             t.line("memo=q")
             t.line("")
             at = t.wait_for(r'"memo": "p,q"', at)
+            # JSON-only (0.1.2 says so in its manifest only): called in JSON mode
+            t.line("cd /services/Journal")
+            t.line("./write title=w mood=1")
+            at = t.wait_for(r'"title": "W"', at)
+            t.line("./read title=r")
+            at = t.wait_for(r'"title": "r2"', at)
+            self.assertNotIn("Unsupported serialization mode", t.screen())
         finally:
             ledger.stop()
 

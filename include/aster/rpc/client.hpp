@@ -70,7 +70,7 @@ class Client {
     const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
     auto channel = co_await channel_for(summary);
     co_return typename Service::Client(std::move(channel), desc, summary.version,
-                                       uses_json(summary));
+                                       uses_json(summary, desc));
   }
 
   // Raw transport for an offered service described at run time (calls by method name with
@@ -78,7 +78,7 @@ class Client {
   asio::awaitable<RawTransport> transport(const contract::ServiceDesc& desc) {
     const trust::ServiceSummary& summary = find_service(desc.name(), desc.version());
     auto channel = co_await channel_for(summary);
-    co_return RawTransport(std::move(channel), desc, summary.version, uses_json(summary));
+    co_return RawTransport(std::move(channel), desc, summary.version, uses_json(summary, desc));
   }
 
   // Opens a session with a session-scoped service (session_client.hpp): one new stream on
@@ -104,8 +104,11 @@ class Client {
                                           const std::string& service, int32_t version);
 
   // JSON mode for `summary` the way 0.1.2 chooses it: only when the producer lists modes
-  // without "xlang" but with "json".
+  // without "xlang" but with "json" (json_only).
   static bool uses_json(const trust::ServiceSummary& summary);
+  // The same, falling back to the modes `desc` declares when the summary lists none (0.1.2
+  // producers list none: a 0.1.2 JSON-only service says so only in its contract).
+  static bool uses_json(const trust::ServiceSummary& summary, const contract::ServiceDesc& desc);
 
   // The registry namespace from the admission reply ("" when the producer published none).
   const std::string& registry_namespace() const;

@@ -78,6 +78,12 @@ class RawBidiStream {
   bool json_;
 };
 
+// Whether a service listing these serialization modes is called in JSON mode, as 0.1.2
+// chooses (aster-rpc@0972ac9:bindings/python/aster/runtime.py `AsterClient.client`): only when
+// they name "json" and not "xlang". An empty list (what 0.1.2 producers put in every admission
+// summary) says nothing: XLANG.
+bool json_only(const std::vector<std::string>& modes);
+
 class RawTransport {
  public:
   // `desc` is borrowed and must outlive the transport.
@@ -88,7 +94,8 @@ class RawTransport {
   // The service (name, version) as `types` describes it (its manifest; nested types from the
   // type blobs). The transport shares `types`. A method whose types are not described stays
   // known: calling it fails with the reason (kNotFound, naming the type). kNotFound when
-  // `types` has no manifest of (service, version).
+  // `types` has no manifest of (service, version). JSON mode when `json` is set or the
+  // manifest's serialization_modes are json_only.
   static Result<RawTransport> from_manifest(std::shared_ptr<Channel> channel,
                                             std::shared_ptr<contract::ManifestTypes> types,
                                             std::string_view service, int32_t version,

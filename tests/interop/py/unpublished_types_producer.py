@@ -5,6 +5,10 @@ type for: a datetime (ANY in the contract, "string" in the manifest) and a neste
 a type with Fory and falls back to JSON mode, as aster-cli 0.1.2 calls (tests/interop/call_test.cpp,
 AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory; its plain
 Enum's default is not the first member, and 0.1.2 publishes it as str() ("Tone.LOUD").
+`Journal` is JSON-only (`serialization=[SerializationMode.JSON]`): 0.1.2 says so only in its
+contract (the admission summary lists no modes), and answers an XLANG call with
+INVALID_ARGUMENT "Unsupported serialization mode: 0". Its type needs a @wire_type all the same:
+0.1.2's server codec is XLANG and refuses untagged types that no XLANG service tagged.
 
 Usage: python unpublished_types_producer.py
 Prints one JSON line {"ticket": "aster1..."} and serves until stdin closes or SIGTERM.
@@ -14,11 +18,11 @@ import datetime
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Optional
 
-from aster import AsterServer
-from aster.decorators import bidi_stream, client_stream, rpc, service
+from aster import AsterServer, SerializationMode, wire_type
+from aster.decorators import bidi_stream, client_stream, rpc, server_stream, service
 
 from peer_lifetime import wait_until_stopped
 
@@ -66,8 +70,33 @@ class Ledger:
         return Note(text=req.text + "!", n=req.n + 1, tone=req.tone)
 
 
+class Mood(IntEnum):
+    CALM = 0
+    BUSY = 1
+
+
+@wire_type("journal/Page")
+@dataclass
+class Page:
+    title: str = ""
+    mood: Mood = Mood.CALM
+    lines: list[str] = field(default_factory=list)
+
+
+@service(name="Journal", version=2, serialization=[SerializationMode.JSON])
+class Journal:
+    @rpc
+    async def write(self, req: Page) -> Page:
+        return Page(title=req.title.upper(), mood=req.mood, lines=req.lines + ["written"])
+
+    @server_stream
+    async def read(self, req: Page) -> AsyncIterator[Page]:
+        for i in range(3):
+            yield Page(title=f"{req.title}{i}", mood=Mood.BUSY)
+
+
 async def main() -> None:
-    async with AsterServer(services=[Ledger()]) as srv:
+    async with AsterServer(services=[Ledger(), Journal()]) as srv:
         print(json.dumps({"ticket": srv.address}), flush=True)
         await wait_until_stopped()
 

@@ -8,6 +8,7 @@
 #include <asio/post.hpp>
 
 #include "aster/contract/contract.hpp"
+#include "aster/rpc/client.hpp"
 #include "aster/rpc/dispatcher.hpp"
 #include "aster/rpc/raw_transport.hpp"
 #include "aster/transport/memory_pipe.hpp"
@@ -537,6 +538,36 @@ TEST(RpcRaw, FromAManifestWithoutTheNestedTypes) {
   EXPECT_NE(deep.status().message().find("p/Inner"), std::string::npos)
       << deep.status().message();
   EXPECT_EQ(raw->method("none").status().code(), StatusCode::kUnimplemented);
+}
+
+// 0.1.2 producers list no serialization modes in the admission summary; a JSON-only service
+// (`@service(serialization=[SerializationMode.JSON])`) says so in its contract: the manifest
+// or the declaration decides.
+TEST(RpcRaw, JsonOnlyFromTheManifestWhenTheSummaryListsNoModes) {
+  EXPECT_TRUE(aster::rpc::json_only({"json"}));
+  EXPECT_FALSE(aster::rpc::json_only({"xlang", "json"}));
+  EXPECT_FALSE(aster::rpc::json_only({}));
+  auto m = aster::contract::parse_manifest(R"({"v":1,"service":"J","version":2,"contract_id":")" +
+                                           std::string(64, 'a') + R"(",
+    "serialization_modes":["json"],"methods":[
+    {"name":"flat","pattern":"unary","request_type":"A","response_type":"A",
+     "request_wire_tag":"p/A","response_wire_tag":"p/A","fields":[{"name":"n","kind":"int"}],
+     "response_fields":[{"name":"n","kind":"int"}]}]})");
+  ASSERT_TRUE(m.is_ok()) << m.status().to_string();
+  auto types = std::make_shared<aster::contract::ManifestTypes>(
+      std::vector<aster::contract::ContractManifest>{*m});
+  auto raw = aster::rpc::RawTransport::from_manifest(nullptr, types, "J", 2);
+  ASSERT_TRUE(raw.is_ok()) << raw.status().to_string();
+  EXPECT_TRUE(raw->json());
+
+  aster::trust::ServiceSummary summary;
+  summary.name = "J";
+  summary.version = 2;
+  const auto json_desc = aster::contract::ServiceDesc("J").version(2).serialization_modes({"json"});
+  EXPECT_FALSE(aster::rpc::Client::uses_json(summary));
+  EXPECT_TRUE(aster::rpc::Client::uses_json(summary, json_desc));
+  summary.serialization_modes = {"xlang"};  // the summary, when it lists modes, wins
+  EXPECT_FALSE(aster::rpc::Client::uses_json(summary, json_desc));
 }
 
 }  // namespace
