@@ -264,6 +264,26 @@ const ContractManifest* ManifestTypes::find_manifest(std::string_view service,
   return nullptr;
 }
 
+namespace {
+
+// A request or response annotated with a Python builtin (`-> int`, `-> list[Point]`): 0.1.2's
+// manifest names the builtin and gives no wire tag (aster-rpc@0972ac9:bindings/python/aster/
+// contract/manifest.py). pyfory writes a root value with its type id, so a container reads as
+// kAny (its items carry their own type info); a scalar is the scalar pyfory writes for it.
+TypeRef python_builtin_type(std::string_view name) {
+  if (name == "int") return TypeDesc::scalar(CKind::kInt64);
+  if (name == "float") return TypeDesc::scalar(CKind::kFloat64);
+  if (name == "str") return TypeDesc::scalar(CKind::kString);
+  if (name == "bool") return TypeDesc::scalar(CKind::kBool);
+  if (name == "bytes") return TypeDesc::scalar(CKind::kBytes);
+  if (name == "list" || name == "dict" || name == "set" || name == "tuple") {
+    return TypeDesc::scalar(CKind::kAny);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
                                               std::string_view method) {
   const MethodDescriptor* m = manifest.find_method(method);
@@ -280,6 +300,17 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
   auto type_of = [&](const std::string& tag, const std::string& class_name,
                      const char* role) -> Result<TypeRef> {
     const std::string& name = tag.empty() ? class_name : tag;
+    if (tag.empty()) {
+      if (TypeRef builtin = python_builtin_type(class_name)) {
+        // Items of a kAny container name their struct by wire tag: every type either source
+        // describes goes into the registry the reply is read with (a type that cannot be
+        // defined stays out; reading it then fails naming it).
+        if (builtin->kind == CKind::kAny) {
+          for (const auto& t : type_tags()) (void)find_type(t);
+        }
+        return builtin;
+      }
+    }
     auto type = find_type(name);
     if (!type.is_ok()) {
       return Status(type.status().code(), where + "." + m->name + " " + role + " type " + name +

@@ -10,7 +10,11 @@ Result<std::vector<uint8_t>> encode_value_payload(const Value& value,
 }
 
 Result<Value> decode_value_payload(std::span<const uint8_t> bytes,
-                                          const codec::TypeDesc& type, bool json) {
+                                          const codec::TypeDesc& type, bool json,
+                                          const codec::TypeRegistry* registry) {
+  if (!json && registry != nullptr && type.unwrapped().kind == codec::TypeKind::kAny) {
+    return codec::fory_decode_any(bytes, *registry);
+  }
   if (!json) return codec::fory_decode_value(bytes, type);
   return codec::json_decode_value(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), type);

@@ -48,6 +48,7 @@ Result<RawTransport> RawTransport::from_manifest(std::shared_ptr<Channel> channe
   // only in its contract, hence its manifest.
   json = json || json_only(manifest->serialization_modes);
   RawTransport transport(std::move(channel), binding->desc, version, json);
+  transport.registry_ = &binding->types->registry();
   transport.binding_ = std::move(binding);
   return transport;
 }
@@ -80,7 +81,7 @@ Result<const contract::MethodDesc*> RawTransport::method(std::string_view name,
 asio::awaitable<Result<std::optional<Value>>> RawServerStream::next() {
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_.next());
   if (!bytes) co_return std::optional<Value>();
-  auto value = decode_value_payload(*bytes, *type_, json_);
+  auto value = decode_value_payload(*bytes, *type_, json_, registry_);
   if (!value.is_ok()) {
     call_.cancel();
     co_return Status(StatusCode::kInternal, value.status().message());
@@ -96,7 +97,7 @@ asio::awaitable<Result<Value>> RawTransport::unary(std::string method, Value req
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_unary(*channel_, target, *payload, options));
-  auto value = decode_value_payload(bytes, *m->response, json_);
+  auto value = decode_value_payload(bytes, *m->response, json_, registry_);
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
 }
@@ -111,7 +112,7 @@ asio::awaitable<Result<RawServerStream>> RawTransport::server_stream(std::string
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(
       auto call, co_await ServerStreamCall::start(*channel_, target, *payload, options));
-  co_return RawServerStream(std::move(call), m->response, json_);
+  co_return RawServerStream(std::move(call), m->response, json_, registry_);
 }
 
 asio::awaitable<Status> RawClientStream::write(const Value& request) {
@@ -122,7 +123,7 @@ asio::awaitable<Status> RawClientStream::write(const Value& request) {
 
 asio::awaitable<Result<Value>> RawClientStream::finish() {
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_.finish());
-  auto value = decode_value_payload(bytes, *response_, json_);
+  auto value = decode_value_payload(bytes, *response_, json_, registry_);
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
 }
@@ -136,7 +137,7 @@ asio::awaitable<Status> RawBidiStream::write(const Value& request) {
 asio::awaitable<Result<std::optional<Value>>> RawBidiStream::next() {
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_.next());
   if (!bytes) co_return std::optional<Value>();
-  auto value = decode_value_payload(*bytes, *response_, json_);
+  auto value = decode_value_payload(*bytes, *response_, json_, registry_);
   if (!value.is_ok()) {
     call_.cancel();
     co_return Status(StatusCode::kInternal, value.status().message());
@@ -152,7 +153,7 @@ asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
                             co_await ClientStreamCall::start(std::move(stream), target, options));
-  co_return RawClientStream(std::move(call), m->request, m->response, json_);
+  co_return RawClientStream(std::move(call), m->request, m->response, json_, registry_);
 }
 
 asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
@@ -163,7 +164,7 @@ asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
                             co_await BidiCall::start(std::move(stream), target, options));
-  co_return RawBidiStream(std::move(call), m->request, m->response, json_);
+  co_return RawBidiStream(std::move(call), m->request, m->response, json_, registry_);
 }
 
 }  // namespace aster::rpc

@@ -429,6 +429,18 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   // Its `tone` default is written "Tone.LOUD" (a plain Enum's str()): the member "loud".
   EXPECT_EQ(json::parse(note.out), json::parse(R"({"text":"hi!","n":1,"tone":"loud"})"));
 
+  // Replies annotated with builtins: Fory, read by the type ids the reply carries.
+  auto count = ledger_call({"Ledger.count", R"({"n":21})"});
+  ASSERT_EQ(count.exit_code, 0) << count.err;
+  EXPECT_TRUE(count.err.empty()) << count.err;
+  EXPECT_EQ(json::parse(count.out), 42);
+  auto all = ledger_call({"Ledger.echo_all", R"({"text":"a","tone":"quiet"})"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_TRUE(all.err.empty()) << all.err;
+  EXPECT_EQ(json::parse(all.out),
+            json::parse(R"([{"text":"a","n":0,"tone":"quiet"},{"text":"second","n":2,)"
+                        R"("tone":"quiet"}])"));
+
   // --serialization json: the same untyped JSON call; xlang does not fall back: the same
   // reason, as the error.
   auto json_mode = ledger_call({"Ledger.record", "--serialization", "json", R"({"memo":"j"})"});

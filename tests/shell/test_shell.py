@@ -728,6 +728,10 @@ class LivePeer(ShellTestBase):
             t.line("memo=q")
             t.line("")
             at = t.wait_for(r'"memo": "p,q"', at)
+            # a reply annotated `-> list[Note]`: Fory, items read by the tags they carry
+            t.line("./echo_all text=z")
+            at = t.wait_for(r'"text": "second"', at)
+            self.assertNotIn("note: Ledger v4.echo_all", t.screen())
             # JSON-only (0.1.2 says so in its manifest only): called in JSON mode
             t.line("cd /services/Journal")
             t.line("./write title=w mood=1")

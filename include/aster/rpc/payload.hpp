@@ -30,7 +30,10 @@ Result<T> decode_payload(std::span<const uint8_t> bytes, bool json) {
 
 Result<std::vector<uint8_t>> encode_value_payload(const Value& value,
                                                   const codec::TypeDesc& type, bool json);
+// A kAny `type` (a 0.1.2 handler annotated `-> list[Point]`) is read by the type ids the
+// payload carries; its structs are looked up in `registry` when one is given.
 Result<Value> decode_value_payload(std::span<const uint8_t> bytes,
-                                          const codec::TypeDesc& type, bool json);
+                                          const codec::TypeDesc& type, bool json,
+                                          const codec::TypeRegistry* registry = nullptr);
 
 }  // namespace aster::rpc

@@ -33,8 +33,9 @@ namespace aster::rpc {
 
 class RawServerStream {
  public:
-  RawServerStream(ServerStreamCall call, codec::TypeRef type, bool json)
-      : call_(std::move(call)), type_(std::move(type)), json_(json) {}
+  RawServerStream(ServerStreamCall call, codec::TypeRef type, bool json,
+                  const codec::TypeRegistry* registry = nullptr)
+      : call_(std::move(call)), type_(std::move(type)), json_(json), registry_(registry) {}
   // The next response; nullopt after the producer's OK trailer.
   asio::awaitable<Result<std::optional<Value>>> next();
   void cancel() { call_.cancel(); }
@@ -43,13 +44,15 @@ class RawServerStream {
   ServerStreamCall call_;
   codec::TypeRef type_;
   bool json_;
+  const codec::TypeRegistry* registry_;  // for kAny replies (decode_value_payload)
 };
 
 class RawClientStream {
  public:
-  RawClientStream(ClientStreamCall call, codec::TypeRef request, codec::TypeRef response, bool json)
+  RawClientStream(ClientStreamCall call, codec::TypeRef request, codec::TypeRef response, bool json,
+                  const codec::TypeRegistry* registry = nullptr)
       : call_(std::move(call)), request_(std::move(request)), response_(std::move(response)),
-        json_(json) {}
+        json_(json), registry_(registry) {}
   asio::awaitable<Status> write(const Value& request);
   // Ends the input; the producer's response.
   asio::awaitable<Result<Value>> finish();
@@ -59,13 +62,15 @@ class RawClientStream {
   ClientStreamCall call_;
   codec::TypeRef request_, response_;
   bool json_;
+  const codec::TypeRegistry* registry_;
 };
 
 class RawBidiStream {
  public:
-  RawBidiStream(BidiCall call, codec::TypeRef request, codec::TypeRef response, bool json)
+  RawBidiStream(BidiCall call, codec::TypeRef request, codec::TypeRef response, bool json,
+                const codec::TypeRegistry* registry = nullptr)
       : call_(std::move(call)), request_(std::move(request)), response_(std::move(response)),
-        json_(json) {}
+        json_(json), registry_(registry) {}
   asio::awaitable<Status> write(const Value& request);
   asio::awaitable<Status> done_writing() { return call_.close_send(); }
   // The next response; nullopt after the producer's OK trailer.
@@ -76,6 +81,7 @@ class RawBidiStream {
   BidiCall call_;
   codec::TypeRef request_, response_;
   bool json_;
+  const codec::TypeRegistry* registry_;
 };
 
 // Whether a service listing these serialization modes is called in JSON mode, as 0.1.2
@@ -122,6 +128,7 @@ class RawTransport {
 
   std::shared_ptr<Channel> channel_;
   std::shared_ptr<const ManifestBinding> binding_;
+  const codec::TypeRegistry* registry_ = nullptr;  // from_manifest: its types' registry
   const contract::ServiceDesc* desc_;
   int64_t version_;
   bool json_;

@@ -5,6 +5,8 @@ type for: a datetime (ANY in the contract, "string" in the manifest) and a neste
 a type with Fory and falls back to JSON mode, as aster-cli 0.1.2 calls (tests/interop/call_test.cpp,
 AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory; its plain
 Enum's default is not the first member, and 0.1.2 publishes it as str() ("Tone.LOUD").
+`Ledger.count` and `Ledger.echo_all` return builtins (`int`, `list[Note]`): Fory too (0.1.2's
+JSON mode cannot encode a list of dataclasses).
 `Journal` is JSON-only (`serialization=[SerializationMode.JSON]`): 0.1.2 says so only in its
 contract (the admission summary lists no modes), and answers an XLANG call with
 INVALID_ARGUMENT "Unsupported serialization mode: 0". Its type needs a @wire_type all the same:
@@ -68,6 +70,15 @@ class Ledger:
     @rpc
     async def note(self, req: Note) -> Note:
         return Note(text=req.text + "!", n=req.n + 1, tone=req.tone)
+
+    # Builtin return types: the manifest names the builtin ("int", "list") with no wire tag.
+    @rpc
+    async def count(self, req: Note) -> int:
+        return req.n * 2
+
+    @rpc
+    async def echo_all(self, req: Note) -> list[Note]:
+        return [req, Note(text="second", n=2, tone=Tone.QUIET)]
 
 
 class Mood(IntEnum):

@@ -197,6 +197,27 @@ TEST(ManifestTypes, MethodDescFromTheManifest) {
   EXPECT_EQ(types.service_desc("Catalog", 3).status().message(), "no manifest for Catalog v3");
 }
 
+// `-> int`, `-> list[Point]`: 0.1.2 names the builtin and gives no wire tag. A scalar is the
+// scalar pyfory writes; a container is kAny, and every described struct is registered so that
+// its items can be read by the tags they carry.
+TEST(ManifestTypes, BuiltinReplyTypesAreScalarsOrAny) {
+  ManifestTypes types({manifest_from(R"([
+    {"name":"count","pattern":"unary","request_type":"P","response_type":"int",
+     "request_wire_tag":"m.P","response_wire_tag":"","fields":[{"name":"x","kind":"int"}]},
+    {"name":"all","pattern":"server_stream","request_type":"P","response_type":"list",
+     "request_wire_tag":"m.P","response_wire_tag":"","fields":[{"name":"x","kind":"int"}]}])")},
+                      {});
+  const ContractManifest* m = types.find_manifest("S", 1);
+  ASSERT_NE(m, nullptr);
+  auto count = types.method_desc(*m, "count");
+  ASSERT_TRUE(count.is_ok()) << count.status().to_string();
+  EXPECT_EQ(count->response->kind, CK::kInt64);
+  auto all = types.method_desc(*m, "all");
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+  EXPECT_EQ(all->response->kind, CK::kAny);
+  EXPECT_NE(types.registry().find_struct("m/P"), nullptr);
+}
+
 TEST(ManifestTypes, RequestsTakeTheDefaultsTheManifestDeclares) {
   ManifestTypes types({catalog_manifest()}, {});
   const ContractManifest& m = *types.find_manifest("Catalog", 2);
