@@ -456,7 +456,6 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   // called in JSON mode: unary and server stream, typed from the manifest.
   auto write = ledger_call({"Journal.write", R"({"title":"t","mood":1,"lines":["a"]})"});
   ASSERT_EQ(write.exit_code, 0) << write.err;
-  EXPECT_TRUE(write.err.empty()) << write.err;
   EXPECT_EQ(json::parse(write.out),
             json::parse(R"({"title":"T","mood":1,"lines":["a","written"]})"));
   auto read = ledger_call({"Journal.read", R"({"title":"p"})"});
