@@ -296,7 +296,8 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
     // `_call_command`: `client.session(...)`, `session.call(...)`, `session.close()`); it can
     // only make unary calls there, we make every pattern.
     auto session =
-        co_await rpc::RawSession::open(*channel, raw.descriptor(), offered.version, json);
+        co_await rpc::RawSession::open(*channel, raw.descriptor(), offered.version, raw.json(),
+                                       raw.value_registry());
     if (!session.is_ok()) co_return rpc_failure(session.status());
     Status st = co_await call_by_pattern(*session, m, std::move(requests), call_options, print);
     (void)co_await session->close();  // 0.1.2 ignores a failed close too

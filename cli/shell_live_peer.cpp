@@ -347,7 +347,8 @@ class LiveSession : public LiveTarget {
     return run_interruptible<bool>(peer_.blocking(), [&]() -> asio::awaitable<Result<bool>> {
              ASTER_CO_ASSIGN_OR_RETURN(auto ch, co_await channel());
              auto s = co_await rpc::RawSession::open(*ch, desc_, b_.summary.version,
-                                                     rpc::Client::uses_json(b_.summary, desc_));
+                                                     rpc::Client::uses_json(b_.summary, desc_),
+                                                     &b_.found.types->registry());
              if (!s.is_ok()) co_return s.status();
              session_.emplace(std::move(*s));
              co_return true;

@@ -63,7 +63,7 @@ asio::awaitable<Result<std::optional<Value>>> next_session_value(SessionStream& 
   if (!bytes.is_ok() || !bytes->has_value()) done = true;
   if (!bytes.is_ok()) co_return bytes.status();
   if (!bytes->has_value()) co_return std::optional<Value>();
-  auto value = decode_value_payload(**bytes, type, s.json());
+  auto value = decode_value_payload(**bytes, type, s.json(), s.value_registry());
   if (!value.is_ok()) {
     done = true;
     s.abandon_call();
@@ -421,10 +421,12 @@ asio::awaitable<Status> SessionStream::close() {
 
 asio::awaitable<Result<RawSession>> RawSession::open(Channel& channel,
                                                      const contract::ServiceDesc& desc,
-                                                     int64_t version, bool json) {
+                                                     int64_t version, bool json,
+                                                     const codec::TypeRegistry* registry) {
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await channel.open_stream());
   ASTER_CO_ASSIGN_OR_RETURN(
       auto session, co_await SessionStream::open(std::move(stream), desc.name(), version, json));
+  session->set_value_registry(registry);
   co_return RawSession(std::move(session), desc);
 }
 
@@ -436,7 +438,7 @@ asio::awaitable<Result<Value>> RawSession::unary(std::string method, Value reque
   auto payload = encode_value_payload(request, *m->request, s_->json());
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await s_->unary(method, *payload, options));
-  auto value = decode_value_payload(bytes, *m->response, s_->json());
+  auto value = decode_value_payload(bytes, *m->response, s_->json(), s_->value_registry());
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
 }
@@ -481,7 +483,7 @@ asio::awaitable<Status> RawSessionClientStream::write(const Value& request) {
 asio::awaitable<Result<Value>> RawSessionClientStream::finish() {
   done_ = true;
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await s_->finish_input_call(call_));
-  auto value = decode_value_payload(bytes, *response_, s_->json());
+  auto value = decode_value_payload(bytes, *response_, s_->json(), s_->value_registry());
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
 }

@@ -441,6 +441,13 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
             json::parse(R"([{"text":"a","n":0,"tone":"quiet"},{"text":"second","n":2,)"
                         R"("tone":"quiet"}])"));
 
+  // The same in a one-shot session.
+  auto tally = ledger_call({"Tally.notes", R"({"text":"t","n":1})"});
+  ASSERT_EQ(tally.exit_code, 0) << tally.err;
+  EXPECT_EQ(json::parse(tally.out),
+            json::parse(R"([{"text":"t0","n":0,"tone":"loud"},{"text":"t1","n":0,)"
+                        R"("tone":"loud"}])"));
+
   // --serialization json: the same untyped JSON call; xlang does not fall back: the same
   // reason, as the error.
   auto json_mode = ledger_call({"Ledger.record", "--serialization", "json", R"({"memo":"j"})"});

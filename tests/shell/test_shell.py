@@ -732,6 +732,17 @@ class LivePeer(ShellTestBase):
             t.line("./echo_all text=z")
             at = t.wait_for(r'"text": "second"', at)
             self.assertNotIn("note: Ledger v4.echo_all", t.screen())
+            # a session whose replies are builtins: Fory too
+            t.line("cd /services")
+            t.line("session Tally")
+            at = t.wait_for(r"Session opened: Tally", at)
+            t.line("add n=5")
+            t.line("add n=6")
+            at = t.wait_for(r"\n11\s*\n", at)
+            t.line("notes text=s")
+            at = t.wait_for(r'"text": "s1",\s+"n": 11', at)
+            t.line("end")
+            at = t.wait_for(r"Session closed: Tally", at)
             # JSON-only (0.1.2 says so in its manifest only): called in JSON mode
             t.line("cd /services/Journal")
             t.line("./write title=w mood=1")

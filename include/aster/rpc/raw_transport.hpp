@@ -108,6 +108,9 @@ class RawTransport {
                                             bool json = false);
 
   const contract::ServiceDesc& descriptor() const { return *desc_; }
+  // from_manifest: the registry its types live in (for a RawSession over the same
+  // description); nullptr otherwise.
+  const codec::TypeRegistry* value_registry() const { return registry_; }
   int64_t version() const { return version_; }
   bool json() const { return json_; }
   // The described method, or the reason it cannot be called (kNotFound / kInvalidArgument).

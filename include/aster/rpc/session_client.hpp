@@ -78,6 +78,9 @@ class SessionStream : public std::enable_shared_from_this<SessionStream> {
 
   const std::string& session_id() const { return session_id_; }
   bool json() const { return json_; }
+  // Where raw calls look up the structs of a kAny reply (decode_value_payload); not owned.
+  const codec::TypeRegistry* value_registry() const { return value_registry_; }
+  void set_value_registry(const codec::TypeRegistry* registry) { value_registry_ = registry; }
 
   // CALL + request, then the response frame (a trailer instead is the call's status).
   asio::awaitable<Result<std::vector<uint8_t>>> unary(const std::string& method,
@@ -129,6 +132,7 @@ class SessionStream : public std::enable_shared_from_this<SessionStream> {
   wire::FrameReader reader_;
   std::string session_id_;
   bool json_;
+  const codec::TypeRegistry* value_registry_ = nullptr;
   AsyncMutex call_lock_;   // one call at a time
   AsyncMutex write_lock_;  // CANCEL may be written while a call writes
   bool in_call_ = false;
@@ -454,9 +458,11 @@ class RawSession {
   RawSession(std::shared_ptr<SessionStream> stream, const contract::ServiceDesc& desc)
       : s_(std::move(stream)), desc_(&desc) {}
   // Opens a session on a new stream of `channel`.
+  // `registry` (RawTransport::value_registry()) reads replies of builtin container types.
   static asio::awaitable<Result<RawSession>> open(Channel& channel,
                                                   const contract::ServiceDesc& desc,
-                                                  int64_t version, bool json = false);
+                                                  int64_t version, bool json = false,
+                                                  const codec::TypeRegistry* registry = nullptr);
 
   const std::string& session_id() const { return s_->session_id(); }
   asio::awaitable<Result<Value>> unary(std::string method, Value request,

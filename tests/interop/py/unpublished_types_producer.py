@@ -6,7 +6,7 @@ a type with Fory and falls back to JSON mode, as aster-cli 0.1.2 calls (tests/in
 AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory; its plain
 Enum's default is not the first member, and 0.1.2 publishes it as str() ("Tone.LOUD").
 `Ledger.count` and `Ledger.echo_all` return builtins (`int`, `list[Note]`): Fory too (0.1.2's
-JSON mode cannot encode a list of dataclasses).
+JSON mode cannot encode a list of dataclasses); so do the session-scoped `Tally`'s methods.
 `Journal` is JSON-only (`serialization=[SerializationMode.JSON]`): 0.1.2 says so only in its
 contract (the admission summary lists no modes), and answers an XLANG call with
 INVALID_ARGUMENT "Unsupported serialization mode: 0". Its type needs a @wire_type all the same:
@@ -106,8 +106,25 @@ class Journal:
             yield Page(title=f"{req.title}{i}", mood=Mood.BUSY)
 
 
+@service(name="Tally", version=3, scoped="session")
+class Tally:
+    """Session-scoped, replies annotated with builtins."""
+
+    def __init__(self, peer=None):
+        self.total = 0
+
+    @rpc
+    async def add(self, req: Note) -> int:
+        self.total += req.n
+        return self.total
+
+    @rpc
+    async def notes(self, req: Note) -> list[Note]:
+        return [Note(text=f"{req.text}{i}", n=self.total) for i in range(2)]
+
+
 async def main() -> None:
-    async with AsterServer(services=[Ledger(), Journal()]) as srv:
+    async with AsterServer(services=[Ledger(), Journal(), Tally]) as srv:
         print(json.dumps({"ticket": srv.address}), flush=True)
         await wait_until_stopped()
 
