@@ -307,7 +307,10 @@ std::vector<std::pair<std::string, std::string>> described_types(
   std::vector<std::pair<std::string, std::string>> out;
   std::set<std::string> seen;
   for (const auto& m : manifest.methods) {
-    for (const auto& t : {m.request_type, m.response_type}) {
+    for (const auto& [t, tag] : {std::pair(m.request_type, m.request_wire_tag),
+                                 std::pair(m.response_type, m.response_wire_tag)}) {
+      // `-> int`, `-> list[Point]`: a builtin, not a type of the service
+      if (tag.empty() && contract::python_builtin_type(t)) continue;
       if (!t.empty() && seen.insert(t).second) out.emplace_back(t, "");
     }
   }

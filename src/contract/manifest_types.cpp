@@ -264,8 +264,6 @@ const ContractManifest* ManifestTypes::find_manifest(std::string_view service,
   return nullptr;
 }
 
-namespace {
-
 // A request or response annotated with a Python builtin (`-> int`, `-> list[Point]`): 0.1.2's
 // manifest names the builtin and gives no wire tag (aster-rpc@0972ac9:bindings/python/aster/
 // contract/manifest.py). pyfory writes a root value with its type id, so a container reads as
@@ -281,8 +279,6 @@ TypeRef python_builtin_type(std::string_view name) {
   }
   return nullptr;
 }
-
-}  // namespace
 
 Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
                                               std::string_view method) {

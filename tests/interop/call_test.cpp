@@ -441,6 +441,15 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
             json::parse(R"([{"text":"a","n":0,"tone":"quiet"},{"text":"second","n":2,)"
                         R"("tone":"quiet"}])"));
 
+  // describe lists them as the method's reply, not among the service's types.
+  auto described = run_command({kAster, "service", "describe", addr, "Ledger"},
+                               std::chrono::seconds(60), {"HOME=" + home.string()});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_NE(described.out.find("echo_all (unary)  (Note) ->list"), std::string::npos)
+      << described.out;
+  EXPECT_EQ(described.out.find("── int\n"), std::string::npos) << described.out;
+  EXPECT_EQ(described.out.find("── list\n"), std::string::npos) << described.out;
+
   // The same in a one-shot session.
   auto tally = ledger_call({"Tally.notes", R"({"text":"t","n":1})"});
   ASSERT_EQ(tally.exit_code, 0) << tally.err;

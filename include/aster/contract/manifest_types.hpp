@@ -47,6 +47,10 @@
 
 namespace aster::contract {
 
+// The codec type of a request or response annotated with a Python builtin, by the name 0.1.2's
+// manifest gives it with an empty wire tag ("int", "str", "list", …); nullptr for other names.
+codec::TypeRef python_builtin_type(std::string_view name);
+
 class ManifestTypes {
  public:
   explicit ManifestTypes(std::vector<ContractManifest> manifests,
