@@ -510,10 +510,8 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
   if (found.types) {
     context.debug("types of " + offered->name + " v" + std::to_string(offered->version) +
                   " from " + found.source);
-    const contract::ContractManifest* manifest =
-        found.types->find_manifest(offered->name, static_cast<int32_t>(offered->version));
-    const bool json = o.serialization == "json" || rpc::Client::uses_json(*offered) ||
-                      (manifest != nullptr && rpc::json_only(manifest->serialization_modes));
+    // A JSON-only service whose summary lists no modes: from_manifest reads its manifest.
+    const bool json = o.serialization == "json" || rpc::Client::uses_json(*offered);
     Status st = co_await typed_call(client, *offered, std::move(found), request, json,
                                     call_options);
     client.close();

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -216,17 +217,16 @@ class Vfs {
     // is v1, the version 0.1.2's shell calls for it (it lists the name twice and always sends
     // version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py); the prompt then
     // shows which one. Without a v1 it matches nothing.
-    std::string base = name;
+    std::string_view base = name;
     int64_t version = 1;
     if (const auto at = name.rfind('@'); at != std::string::npos) {
-      std::string digits = name.substr(at + 1);
-      if (!digits.empty() && (digits[0] == 'v' || digits[0] == 'V')) digits.erase(0, 1);
-      if (digits.empty() || digits.size() > 9 ||
-          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      std::string_view digits = base.substr(at + 1);
+      if (!digits.empty() && (digits[0] == 'v' || digits[0] == 'V')) digits.remove_prefix(1);
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
         return nullptr;
       }
-      base = name.substr(0, at);
-      version = std::stoll(digits);
+      base = base.substr(0, at);
     }
     for (const auto& s : peer_.services()) {
       if (iequals(s.name, base) && s.version == version) return &s;

@@ -264,7 +264,7 @@ const ContractManifest* ManifestTypes::find_manifest(std::string_view service,
   return nullptr;
 }
 
-// A request or response annotated with a Python builtin (`-> int`, `-> list[Point]`): 0.1.2's
+// A reply annotated with a Python builtin (`-> int`, `-> list[Point]`): 0.1.2's
 // manifest names the builtin and gives no wire tag (aster-rpc@0972ac9:bindings/python/aster/
 // contract/manifest.py). pyfory writes a root value with its type id, so a container reads as
 // kAny (its items carry their own type info); a scalar is the scalar pyfory writes for it.
@@ -296,7 +296,9 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
   auto type_of = [&](const std::string& tag, const std::string& class_name,
                      const char* role) -> Result<TypeRef> {
     const std::string& name = tag.empty() ? class_name : tag;
-    if (tag.empty()) {
+    // Replies only: a request is typed as a JSON object (`aster call`, the shell), so a builtin
+    // request stays undescribed and goes in JSON mode, as 0.1.2 sends it.
+    if (tag.empty() && std::string_view(role) == "response") {
       if (TypeRef builtin = python_builtin_type(class_name)) {
         // Items of a kAny container name their struct by wire tag: every type either source
         // describes goes into the registry the reply is read with (a type that cannot be

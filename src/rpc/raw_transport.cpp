@@ -48,9 +48,12 @@ Result<RawTransport> RawTransport::from_manifest(std::shared_ptr<Channel> channe
   // only in its contract, hence its manifest.
   json = json || json_only(manifest->serialization_modes);
   RawTransport transport(std::move(channel), binding->desc, version, json);
-  transport.registry_ = &binding->types->registry();
   transport.binding_ = std::move(binding);
   return transport;
+}
+
+const codec::TypeRegistry* RawTransport::value_registry() const {
+  return binding_ ? &binding_->types->registry() : nullptr;
 }
 
 Result<const contract::MethodDesc*> RawTransport::method(std::string_view name) const {
@@ -97,7 +100,7 @@ asio::awaitable<Result<Value>> RawTransport::unary(std::string method, Value req
   if (!payload.is_ok()) co_return Status(StatusCode::kInvalidArgument, payload.status().message());
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto bytes, co_await call_unary(*channel_, target, *payload, options));
-  auto value = decode_value_payload(bytes, *m->response, json_, registry_);
+  auto value = decode_value_payload(bytes, *m->response, json_, value_registry());
   if (!value.is_ok()) co_return Status(StatusCode::kInternal, value.status().message());
   co_return std::move(*value);
 }
@@ -112,7 +115,7 @@ asio::awaitable<Result<RawServerStream>> RawTransport::server_stream(std::string
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(
       auto call, co_await ServerStreamCall::start(*channel_, target, *payload, options));
-  co_return RawServerStream(std::move(call), m->response, json_, registry_);
+  co_return RawServerStream(std::move(call), m->response, json_, value_registry());
 }
 
 asio::awaitable<Status> RawClientStream::write(const Value& request) {
@@ -153,7 +156,7 @@ asio::awaitable<Result<RawClientStream>> RawTransport::client_stream(std::string
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
                             co_await ClientStreamCall::start(std::move(stream), target, options));
-  co_return RawClientStream(std::move(call), m->request, m->response, json_, registry_);
+  co_return RawClientStream(std::move(call), m->request, m->response, json_, value_registry());
 }
 
 asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
@@ -164,7 +167,7 @@ asio::awaitable<Result<RawBidiStream>> RawTransport::bidi(std::string method,
   const CallTarget target{desc_->name(), version_, method, json_};
   ASTER_CO_ASSIGN_OR_RETURN(auto call,
                             co_await BidiCall::start(std::move(stream), target, options));
-  co_return RawBidiStream(std::move(call), m->request, m->response, json_, registry_);
+  co_return RawBidiStream(std::move(call), m->request, m->response, json_, value_registry());
 }
 
 }  // namespace aster::rpc

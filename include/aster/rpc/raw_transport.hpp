@@ -110,7 +110,7 @@ class RawTransport {
   const contract::ServiceDesc& descriptor() const { return *desc_; }
   // from_manifest: the registry its types live in (for a RawSession over the same
   // description); nullptr otherwise.
-  const codec::TypeRegistry* value_registry() const { return registry_; }
+  const codec::TypeRegistry* value_registry() const;
   int64_t version() const { return version_; }
   bool json() const { return json_; }
   // The described method, or the reason it cannot be called (kNotFound / kInvalidArgument).
@@ -131,7 +131,6 @@ class RawTransport {
 
   std::shared_ptr<Channel> channel_;
   std::shared_ptr<const ManifestBinding> binding_;
-  const codec::TypeRegistry* registry_ = nullptr;  // from_manifest: its types' registry
   const contract::ServiceDesc* desc_;
   int64_t version_;
   bool json_;
