@@ -435,6 +435,11 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
   }
 }
 
+asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSummary* offered,
+                                     const CallCommandOptions& o, const CallRequest& request,
+                                     const LocalDescriptions& local,
+                                     const CommandContext& context);
+
 asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
                                     const CallRequest& request, LocalDescriptions local,
                                     const CommandContext& context) {
@@ -457,6 +462,7 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
     co_return Status(StatusCode::kUnavailable, e.what());
   }
   auto chosen = choose_service(client.services(), request.service, o.version, "--version N");
+  bool chose_v1 = false;
   if (!chosen.is_ok() && chosen.status().code() == StatusCode::kInvalidArgument) {
     // Offered in several versions and none asked for: 0.1.2's `aster call` reaches v1 (it
     // always sends version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py), so
@@ -468,10 +474,30 @@ asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallComma
                      .c_str(),
                  stderr);
       chosen = v1;
+      chose_v1 = true;
     }
   }
   if (!chosen.is_ok()) co_return chosen.status();
-  const trust::ServiceSummary* offered = *chosen;
+  Status st = co_await call_offered(client, *chosen, o, request, local, context);
+  if (chose_v1 && (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnimplemented)) {
+    // The method may be one only a later version has: name the versions to choose from.
+    std::string others;
+    for (const auto& s : client.services()) {
+      if (s.name == request.service && s.version != 1) {
+        others += (others.empty() ? "" : ", ") + std::to_string(s.version);
+      }
+    }
+    st = Status(st.code(), st.message() + "; " + request.service + " is also offered in version" +
+                               (others.find(',') == std::string::npos ? " " : "s ") + others +
+                               ": choose one with --version N");
+  }
+  co_return st;
+}
+
+asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSummary* offered,
+                                     const CallCommandOptions& o, const CallRequest& request,
+                                     const LocalDescriptions& local,
+                                     const CommandContext& context) {
   rpc::CallOptions call_options;
   if (!o.deadline.empty()) {
     call_options.timeout = saturating_milliseconds(parse_seconds(o.deadline).value());

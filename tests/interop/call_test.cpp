@@ -154,6 +154,10 @@ TEST_F(AsterCall, SeveralVersionsOfferedCallV1AsPythonDoes) {
   EXPECT_EQ(v2_only.exit_code, 1);
   EXPECT_NE(v2_only.err.find("Error: Catalog v1 has no method 'echo'"), std::string::npos)
       << v2_only.err;
+  EXPECT_NE(v2_only.err.find("; Catalog is also offered in version 2: choose one with "
+                             "--version N\n"),
+            std::string::npos)
+      << v2_only.err;
   auto v3 = call({"Catalog.greet", "--version", "3"});
   EXPECT_EQ(v3.exit_code, 1);
   EXPECT_NE(v3.err.find("'Catalog' v3 is not offered (versions offered: 2, 1)"),
