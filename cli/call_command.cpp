@@ -556,9 +556,12 @@ asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSu
     // Said on stderr so that stdout stays the reply alone.
     std::fputs(
         fmt::format("note: no published description of {} v{} found (--collection/--manifest, "
-                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry); calling in "
-                    "JSON mode as aster-cli 0.1.2 does (no bytes, enums by value, nested messages as plain objects)\n",
-                    escape_for_terminal(offered->name), offered->version)
+                    "0.1.2's ~/.aster/cache/manifests, or the producer's registry{}); calling in "
+                    "JSON mode as aster-cli 0.1.2 does (no bytes, enums by value, nested "
+                    "messages as plain objects)\n",
+                    escape_for_terminal(offered->name), offered->version,
+                    registry_error.empty() ? std::string()
+                                           : ": " + escape_for_terminal(registry_error))
             .c_str(),
         stderr);
   }

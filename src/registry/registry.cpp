@@ -2,6 +2,7 @@
 // layout and the 0.1.2 sources it follows).
 #include "aster/registry/registry.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -173,12 +174,22 @@ asio::awaitable<Result<RegistryReader>> RegistryReader::join(const transport::En
                      "registry namespace: " + ns.status().message());
   }
   say(options, "joining registry " + std::string(namespace_hex.substr(0, 16)) + "…");
-  ASTER_CO_ASSIGN_OR_RETURN(transport::JoinedDoc joined,
-                            co_await transport::join_doc(endpoint, *ns, producer,
-                                                         options.sync_wait));
-  if (!joined.sync_error.empty()) {
-    co_return Status(StatusCode::kUnavailable,
-                     "registry sync with the producer failed: " + joined.sync_error);
+  // A sync that fails is tried again while the wait lasts, three times in all: 0.1.2's shell
+  // makes three attempts too (aster-rpc@0972ac9:cli/aster_cli/shell/app.py `_fetch_manifests`).
+  const auto deadline = std::chrono::steady_clock::now() + options.sync_wait;
+  transport::JoinedDoc joined;
+  for (int attempt = 1;; ++attempt) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    ASTER_CO_ASSIGN_OR_RETURN(joined, co_await transport::join_doc(
+                                          endpoint, *ns, producer,
+                                          std::max(left, std::chrono::milliseconds(1))));
+    if (joined.sync_error.empty()) break;
+    if (attempt == 3 || std::chrono::steady_clock::now() >= deadline) {
+      co_return Status(StatusCode::kUnavailable,
+                       "registry sync with the producer failed: " + joined.sync_error);
+    }
+    say(options, "registry sync failed (" + joined.sync_error + "); trying again");
   }
   say(options, std::string("registry sync ") +
                    (joined.sync_finished ? "finished" : "not finished within the wait") +
