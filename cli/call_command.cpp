@@ -111,15 +111,9 @@ CallRequest check_usage(const CallCommandOptions& o) {
     if (auto at = what.find("] "); at != std::string::npos) what = what.substr(at + 2);
     throw UsageError("invalid JSON payload: " + escape_for_terminal(what));
   }
-  // An array is a list of requests, for client-stream and bidi methods.
-  const bool items = r.payload.is_array() &&
-                     std::all_of(r.payload.begin(), r.payload.end(),
-                                 [](const auto& item) { return item.is_object(); });
-  if (!r.payload.is_object() && !items) {
-    throw UsageError("the JSON payload must be an object (the request), or an array of objects "
-                     "(the requests of a client-stream or bidi call), got " +
-                     std::string(r.payload.type_name()));
-  }
+  // Any JSON value, as 0.1.2's `aster call` sends whatever `json.loads` returns (a method may
+  // take `req: int`); an array is the list of requests of a client-stream or bidi call. Whether
+  // the value fits the method is the request type's to say (typed_call, request_from_json).
   if (o.serialization != "auto" && o.serialization != "xlang" && o.serialization != "json") {
     throw UsageError("--serialization must be auto, xlang or json");
   }
@@ -597,7 +591,7 @@ void add_call_command(CLI::App& app, CommandContext& context) {
   call->add_option("SERVICE.METHOD", options->target, "The method to call, e.g. Catalog.echo")
       ->required();
   call->add_option("JSON", options->payload,
-                   "The request as a JSON object (an array of objects: the requests of a "
+                   "The request as JSON, usually an object (an array: the requests of a "
                    "client-stream or bidi call); - reads it from stdin")
       ->capture_default_str();
   call->add_option("--version", options->version,

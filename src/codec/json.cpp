@@ -419,7 +419,9 @@ class JsonReader {
  private:
   void fail(const std::string& path, const std::string& msg,
             StatusCode code = StatusCode::kInvalidArgument) {
-    if (status.is_ok()) status = Status(code, "json decode: " + path + ": " + msg);
+    if (status.is_ok()) {
+      status = Status(code, "json decode: " + (path.empty() ? "" : path + ": ") + msg);
+    }
   }
 
   // An integer of `kind`'s range (dates/timestamps: any int64); out of range names the field.

@@ -309,6 +309,10 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
         return builtin;
       }
     }
+    if (tag.empty() && python_builtin_type(class_name)) {
+      return Status(StatusCode::kNotFound, where + "." + m->name + " request type " + class_name +
+                                               ": a Python builtin, sent as the JSON value given");
+    }
     auto type = find_type(name);
     if (!type.is_ok()) {
       return Status(type.status().code(), where + "." + m->name + " " + role + " type " + name +

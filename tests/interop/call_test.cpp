@@ -199,7 +199,6 @@ TEST_F(AsterCall, ARequestThatDoesNotFitTheTypeIsRefusedBeforeSending) {
 TEST_F(AsterCall, UsageErrorsExit2) {
   for (auto args : std::vector<std::vector<std::string>>{
            {"Catalog.greet", R"({"name":"x")"},  // not JSON
-           {"Catalog.greet", "[1,2]"},           // not an object
            {"Catalog", "{}"},                    // no method
            {"Catalog.", "{}"},
            {"Catalog.greet", "--version", "0"},
@@ -210,6 +209,13 @@ TEST_F(AsterCall, UsageErrorsExit2) {
     EXPECT_EQ(lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("(see 'aster call --help')"), std::string::npos) << r.err;
   }
+  // Any JSON value is a request to 0.1.2 (a method may take `req: int`): whether it fits is the
+  // method's to say.
+  auto array = call({"Catalog.greet", "--version", "1", "[1,2]"});
+  EXPECT_EQ(array.exit_code, 1) << array.err;
+  EXPECT_NE(array.err.find("Catalog.greet is a unary method: it takes one request"),
+            std::string::npos)
+      << array.err;
   auto none = run_command({kAster, "call"});
   EXPECT_EQ(none.exit_code, 2) << none.err;
   auto json_error = call({"Catalog.greet", R"({"name":)"});
@@ -444,6 +450,18 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   EXPECT_EQ(json::parse(all.out),
             json::parse(R"([{"text":"a","n":0,"tone":"quiet"},{"text":"second","n":2,)"
                         R"("tone":"quiet"}])"));
+
+  // A builtin request (`n: int`): the JSON value given is the request, as 0.1.2 sends it.
+  auto square = ledger_call({"Ledger.square", "7"});
+  ASSERT_EQ(square.exit_code, 0) << square.err;
+  EXPECT_EQ(json::parse(square.out), 49);
+  EXPECT_EQ(square.err,
+            "note: Ledger v4.square request type int: a Python builtin, sent as the JSON value "
+            "given; calling in JSON mode as aster-cli 0.1.2 does\n");
+  auto not_an_entry = ledger_call({"Ledger.note", "7"});
+  EXPECT_EQ(not_an_entry.exit_code, 1);
+  EXPECT_EQ(not_an_entry.err,
+            "Error: request for Ledger.note (__main__/Note): json decode: expected struct, got 7\n");
 
   // describe lists them as the method's reply, not among the service's types.
   auto described = run_command({kAster, "service", "describe", addr, "Ledger"},

@@ -80,6 +80,10 @@ class Ledger:
     async def echo_all(self, req: Note) -> list[Note]:
         return [req, Note(text="second", n=2, tone=Tone.QUIET)]
 
+    @rpc
+    async def square(self, n: int) -> int:
+        return n * n
+
 
 class Mood(IntEnum):
     CALM = 0
