@@ -1,5 +1,7 @@
 #include "shell_call_args.hpp"
 
+#include "aster/contract/manifest_types.hpp"
+
 #include <cctype>
 
 namespace aster::cli {
@@ -255,6 +257,13 @@ Result<Json> parse_call_args(const std::vector<std::string>& args) {
 }
 
 Json fit_to_fields(Json payload, const ShellMethod& method) {
+  // A method taking a builtin (`n: int`) takes the value itself: `./square 7`, or one
+  // `n=7` for a scalar. 0.1.2's shell sends {"_positional": 7}, which such a handler cannot use.
+  if (const codec::TypeRef builtin = contract::python_builtin_type(method.request_type);
+      builtin && method.fields.empty() && payload.is_object() && payload.size() == 1) {
+    const bool scalar = builtin->kind != codec::TypeKind::kAny;
+    if (payload.contains("_positional") || scalar) return payload.begin().value();
+  }
   if (!payload.is_object() || method.fields.empty()) return payload;
   Json out = Json::object();
   size_t next_field = 0;

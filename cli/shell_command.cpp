@@ -291,6 +291,10 @@ bool valid_at(const CommandSpec& spec, const std::string& cwd) {
 }
 
 std::string summarize_args(const Json& payload) {
+  if (!payload.is_object()) {  // a builtin request: the value itself
+    std::string v = payload.dump(-1, ' ', true);
+    return v.size() > 40 ? v.substr(0, 37) + "…" : v;
+  }
   std::string s;
   size_t i = 0;
   for (auto it = payload.begin(); it != payload.end() && i < 3; ++it, ++i) {
@@ -350,7 +354,15 @@ class Shell {
       line = trim(line);
       if (line.empty()) continue;
       if (editor_) editor_->remember(line);
-      if (!dispatch(line)) return 0;
+      // A command that throws (a bug of ours) is reported and the shell goes on: the session,
+      // its connection and the user's cwd are worth more than the one command.
+      bool go_on = true;
+      try {
+        go_on = dispatch(line);
+      } catch (const std::exception& e) {
+        display_.error(std::string("internal error: ") + e.what());
+      }
+      if (!go_on) return 0;
     }
   }
 

@@ -732,6 +732,11 @@ class LivePeer(ShellTestBase):
             t.line("./echo_all text=z")
             at = t.wait_for(r'"text": "second"', at)
             self.assertNotIn("note: Ledger v4.echo_all", t.screen())
+            # a request that is a builtin (`n: int`): the value itself, in JSON mode
+            t.line("./square 7")
+            at = t.wait_for(r"-> Ledger\.square\(7\)", at)
+            at = t.wait_for(r"request type int: a Python builtin", at)
+            at = t.wait_for(r"\n49\s*\n", at)
             # a session whose replies are builtins: Fory too
             t.line("cd /services")
             t.line("session Tally")

@@ -300,6 +300,26 @@ TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
             R"({"code":"123","times":4})");
 }
 
+// A 0.1.2 method taking a builtin (`n: int`, `xs: list`) takes the value itself.
+TEST(ShellCallArgs, ABuiltinRequestIsTheValueGiven) {
+  using aster::cli::Json;
+  aster::cli::ShellMethod square;
+  square.request_type = "int";
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"_positional", 7}}, square).dump(), "7");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"n", 7}}, square).dump(), "7");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"a", 1}, {"b", 2}}, square).dump(),
+            R"({"a":1,"b":2})");
+  aster::cli::ShellMethod table;
+  table.request_type = "dict";
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"k", 1}}, table).dump(), R"({"k":1})");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"_positional", Json::array({1, 2})}}, table).dump(),
+            "[1,2]");
+  aster::cli::ShellMethod empty;  // a dataclass without fields is not a builtin
+  empty.request_type = "Empty";
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"_positional", 7}}, empty).dump(),
+            R"({"_positional":7})");
+}
+
 TEST(ShellLineEditor, LastWordIsAfterTheLastUnquotedSpace) {
   EXPECT_EQ(aster::cli::last_word("cd serv"), "serv");
   EXPECT_EQ(aster::cli::last_word("./m a='x y"), "a='x y");
