@@ -239,10 +239,10 @@ asio::awaitable<Status> typed_call(rpc::Client& client, const trust::ServiceSumm
       for (const auto& m : found.types->find_manifest(offered.name, offered.version)->methods) {
         names += (names.empty() ? "" : ", ") + m.name;
       }
-      co_return Status(StatusCode::kNotFound, offered.name + " v" +
-                                                  std::to_string(offered.version) +
-                                                  " has no method '" + request.method +
-                                                  "' (methods: " + names + ")");
+      co_return Status(StatusCode::kUnimplemented, offered.name + " v" +
+                                                       std::to_string(offered.version) +
+                                                       " has no method '" + request.method +
+                                                       "' (methods: " + names + ")");
     }
     co_return method.status();
   }
@@ -429,65 +429,8 @@ asio::awaitable<Status> untyped_json_call(rpc::Client& client,
   }
 }
 
-asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSummary* offered,
-                                     const CallCommandOptions& o, const CallRequest& request,
-                                     const LocalDescriptions& local,
-                                     const CommandContext& context);
-
-asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
-                                    const CallRequest& request, LocalDescriptions local,
-                                    const CommandContext& context) {
-  rpc::ClientOptions client_options;
-  client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
-  client_options.debug = [&context](std::string_view line) { context.debug(line); };
-  client_options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
-  auto identity = load_identity(o.identity);
-  if (!identity.is_ok()) co_return identity.status();
-  client_options.identity = std::move(*identity);
-  rpc::Client client(runtime, o.address, client_options);
-  try {
-    co_await client.connect();
-  } catch (const PermissionError& e) {
-    co_return Status(StatusCode::kPermissionDenied, e.what());
-  } catch (const std::invalid_argument& e) {
-    co_return Status(StatusCode::kInvalidArgument, std::string("invalid producer address: ") +
-                                                       e.what());
-  } catch (const std::exception& e) {
-    co_return Status(StatusCode::kUnavailable, e.what());
-  }
-  auto chosen = choose_service(client.services(), request.service, o.version, "--version N");
-  bool chose_v1 = false;
-  if (!chosen.is_ok() && chosen.status().code() == StatusCode::kInvalidArgument) {
-    // Offered in several versions and none asked for: 0.1.2's `aster call` reaches v1 (it
-    // always sends version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py), so
-    // we do too when v1 is among them, and say so.
-    auto v1 = choose_service(client.services(), request.service, 1, "--version N");
-    if (v1.is_ok()) {
-      std::fputs(fmt::format("note: {}; calling v1 as aster-cli 0.1.2 does\n",
-                             escape_for_terminal(chosen.status().message()))
-                     .c_str(),
-                 stderr);
-      chosen = v1;
-      chose_v1 = true;
-    }
-  }
-  if (!chosen.is_ok()) co_return chosen.status();
-  Status st = co_await call_offered(client, *chosen, o, request, local, context);
-  if (chose_v1 && (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnimplemented)) {
-    // The method may be one only a later version has: name the versions to choose from.
-    std::string others;
-    for (const auto& s : client.services()) {
-      if (s.name == request.service && s.version != 1) {
-        others += (others.empty() ? "" : ", ") + std::to_string(s.version);
-      }
-    }
-    st = Status(st.code(), st.message() + "; " + request.service + " is also offered in version" +
-                               (others.find(',') == std::string::npos ? " " : "s ") + others +
-                               ": choose one with --version N");
-  }
-  co_return st;
-}
-
+// The call to the chosen version: typed from a description found locally or in the producer's
+// registry, else in JSON mode as 0.1.2 calls.
 asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSummary* offered,
                                      const CallCommandOptions& o, const CallRequest& request,
                                      const LocalDescriptions& local,
@@ -561,6 +504,61 @@ asio::awaitable<Status> call_offered(rpc::Client& client, const trust::ServiceSu
   }
   Status st = co_await untyped_json_call(client, *offered, request, call_options);
   client.close();
+  co_return st;
+}
+
+asio::awaitable<Status> run_call_on(transport::Runtime& runtime, const CallCommandOptions& o,
+                                    const CallRequest& request, LocalDescriptions local,
+                                    const CommandContext& context) {
+  rpc::ClientOptions client_options;
+  client_options.admission_timeout = saturating_milliseconds(parse_seconds(o.timeout).value());
+  client_options.debug = [&context](std::string_view line) { context.debug(line); };
+  client_options.serve_content = true;  // to read the producer's registry, as 0.1.2 nodes do
+  auto identity = load_identity(o.identity);
+  if (!identity.is_ok()) co_return identity.status();
+  client_options.identity = std::move(*identity);
+  rpc::Client client(runtime, o.address, client_options);
+  try {
+    co_await client.connect();
+  } catch (const PermissionError& e) {
+    co_return Status(StatusCode::kPermissionDenied, e.what());
+  } catch (const std::invalid_argument& e) {
+    co_return Status(StatusCode::kInvalidArgument, std::string("invalid producer address: ") +
+                                                       e.what());
+  } catch (const std::exception& e) {
+    co_return Status(StatusCode::kUnavailable, e.what());
+  }
+  auto chosen = choose_service(client.services(), request.service, o.version, "--version N");
+  bool chose_v1 = false;
+  if (!chosen.is_ok() && chosen.status().code() == StatusCode::kInvalidArgument) {
+    // Offered in several versions and none asked for: 0.1.2's `aster call` reaches v1 (it
+    // always sends version 1: aster-rpc@0972ac9:bindings/python/aster/transport/iroh.py), so
+    // we do too when v1 is among them, and say so.
+    auto v1 = choose_service(client.services(), request.service, 1, "--version N");
+    if (v1.is_ok()) {
+      std::fputs(fmt::format("note: {}; calling v1 as aster-cli 0.1.2 does\n",
+                             escape_for_terminal(chosen.status().message()))
+                     .c_str(),
+                 stderr);
+      chosen = v1;
+      chose_v1 = true;
+    }
+  }
+  if (!chosen.is_ok()) co_return chosen.status();
+  Status st = co_await call_offered(client, *chosen, o, request, local, context);
+  if (chose_v1 && st.code() == StatusCode::kUnimplemented) {
+    // No such method in v1 (our description says so, or the producer's trailer): it may be one
+    // only a later version has. Name the versions to choose from.
+    std::string others;
+    for (const auto& s : client.services()) {
+      if (s.name == request.service && s.version != 1) {
+        others += (others.empty() ? "" : ", ") + std::to_string(s.version);
+      }
+    }
+    st = Status(st.code(), st.message() + "; " + request.service + " is also offered in version" +
+                               (others.find(',') == std::string::npos ? " " : "s ") + others +
+                               ": choose one with --version N");
+  }
   co_return st;
 }
 

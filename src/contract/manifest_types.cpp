@@ -296,22 +296,21 @@ Result<MethodDesc> ManifestTypes::method_desc(const ContractManifest& manifest,
   auto type_of = [&](const std::string& tag, const std::string& class_name,
                      const char* role) -> Result<TypeRef> {
     const std::string& name = tag.empty() ? class_name : tag;
-    // Replies only: a request is typed as a JSON object (`aster call`, the shell), so a builtin
-    // request stays undescribed and goes in JSON mode, as 0.1.2 sends it.
-    if (tag.empty() && std::string_view(role) == "response") {
-      if (TypeRef builtin = python_builtin_type(class_name)) {
-        // Items of a kAny container name their struct by wire tag: every type either source
-        // describes goes into the registry the reply is read with (a type that cannot be
-        // defined stays out; reading it then fails naming it).
-        if (builtin->kind == CKind::kAny) {
-          for (const auto& t : type_tags()) (void)find_type(t);
-        }
-        return builtin;
+    if (TypeRef builtin = tag.empty() ? python_builtin_type(class_name) : nullptr) {
+      // A builtin request stays undescribed: the method goes in JSON mode, the JSON value the
+      // user gives being the request, as 0.1.2 sends it (`aster call`, the shell).
+      if (std::string_view(role) == "request") {
+        return Status(StatusCode::kNotFound, where + "." + m->name + " request type " +
+                                                 class_name +
+                                                 ": a Python builtin, sent as the JSON value given");
       }
-    }
-    if (tag.empty() && python_builtin_type(class_name)) {
-      return Status(StatusCode::kNotFound, where + "." + m->name + " request type " + class_name +
-                                               ": a Python builtin, sent as the JSON value given");
+      // Items of a kAny container name their struct by wire tag: every type either source
+      // describes goes into the registry the reply is read with (a type that cannot be
+      // defined stays out; reading it then fails naming it).
+      if (builtin->kind == CKind::kAny) {
+        for (const auto& t : type_tags()) (void)find_type(t);
+      }
+      return builtin;
     }
     auto type = find_type(name);
     if (!type.is_ok()) {

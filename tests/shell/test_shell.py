@@ -741,6 +741,9 @@ class LivePeer(ShellTestBase):
             t.line("cd /services")
             t.line("session Tally")
             at = t.wait_for(r"Session opened: Tally", at)
+            # a method 0.1.2 describes only partly (a builtin request) fails alone, saying why
+            t.line("reset 0")
+            at = t.wait_for(r"error: Tally v3\.reset request type int: a Python builtin", at)
             t.line("add n=5")
             t.line("add n=6")
             at = t.wait_for(r"\n11\s*\n", at)

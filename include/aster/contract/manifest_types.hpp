@@ -47,7 +47,7 @@
 
 namespace aster::contract {
 
-// The codec type of a reply annotated with a Python builtin, by the name 0.1.2's
+// The codec type of a request or reply annotated with a Python builtin, by the name 0.1.2's
 // manifest gives it with an empty wire tag ("int", "str", "list", …); nullptr for other names.
 codec::TypeRef python_builtin_type(std::string_view name);
 

@@ -126,6 +126,11 @@ class Tally:
     async def notes(self, req: Note) -> list[Note]:
         return [Note(text=f"{req.text}{i}", n=self.total) for i in range(2)]
 
+    @rpc
+    async def reset(self, to: int) -> int:
+        self.total = to
+        return self.total
+
 
 async def main() -> None:
     async with AsterServer(services=[Ledger(), Journal(), Tally]) as srv:
