@@ -98,11 +98,7 @@ size_t json_assignment_end(const std::string& text, size_t start) {
   if (end == std::string::npos) return end;
   if (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])))
     return std::string::npos;
-  try {
-    (void)Json::parse(text.substr(open, end - open));
-  } catch (const std::exception&) {
-    return std::string::npos;
-  }
+  if (!Json::accept(text.substr(open, end - open))) return std::string::npos;
   return end;
 }
 

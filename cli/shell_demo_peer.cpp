@@ -37,6 +37,14 @@ ShellMethod method(std::string name, std::string pattern, std::string req, std::
                      timeout, std::move(fields)};
 }
 
+ShellService demo_service(std::string name, int64_t version, std::string scope) {
+  ShellService s;
+  s.name = std::move(name);
+  s.version = version;
+  s.scope = std::move(scope);
+  return s;
+}
+
 std::vector<ShellService> demo_services() {
   contract::FieldSchema names;
   names.name = "names";
@@ -44,19 +52,19 @@ std::vector<ShellService> demo_services() {
   names.item_kind = "string";
   names.required = true;
   std::vector<ShellService> out;
-  ShellService hello{.name = "HelloWorld", .version = 1, .scope = "shared"};
+  ShellService hello = demo_service("HelloWorld", 1, "shared");
   hello.methods = {
       method("sayHello", "unary", "HelloRequest", "HelloResponse", 30.0,
              {string_field("name", true), string_field("greeting", false, "Hello")}),
       method("streamGreetings", "server_stream", "StreamRequest", "HelloResponse", std::nullopt,
              {names})};
-  ShellService files{.name = "FileStore", .version = 2, .scope = "shared"};
+  ShellService files = demo_service("FileStore", 2, "shared");
   files.methods = {method("get", "unary", "GetRequest", "FileData"),
                    method("list", "server_stream", "ListRequest", "FileInfo"),
                    method("put", "unary", "PutRequest", "PutResponse"),
                    method("sync", "bidi_stream", "SyncMessage", "SyncMessage"),
                    method("upload", "client_stream", "Chunk", "UploadResult")};
-  ShellService analytics{.name = "Analytics", .version = 1, .scope = "session"};
+  ShellService analytics = demo_service("Analytics", 1, "session");
   analytics.methods = {method("getMetrics", "unary", "MetricsQuery", "MetricsResult"),
                        method("ingest", "client_stream", "DataPoint", "IngestSummary"),
                        method("watchMetrics", "server_stream", "WatchRequest", "MetricEvent")};

@@ -280,7 +280,9 @@ TEST_F(RegistryOverLoopback, ArtifactsCollectionListingAndBlobDownloadWithProgre
   ASSERT_FALSE(seen->progress.empty());
   for (size_t i = 0; i < seen->progress.size(); ++i) {
     EXPECT_LE(seen->progress[i], big.size());
-    if (i > 0) EXPECT_GE(seen->progress[i], seen->progress[i - 1]);
+    if (i > 0) {
+      EXPECT_GE(seen->progress[i], seen->progress[i - 1]);
+    }
   }
   EXPECT_EQ(seen->unknown_size.code(), StatusCode::kUnavailable) << seen->unknown_size.to_string();
   EXPECT_FALSE(seen->unknown_blob.is_ok());
