@@ -77,6 +77,16 @@ void put_escaped(std::string& out, std::string_view s) {
   out += '"';
 }
 
+}  // namespace
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  put_escaped(out, s);
+  return out;
+}
+
+namespace {
+
 // Python's float repr: shortest round-trip digits; fixed notation for 1e-4 <= |x| < 1e16,
 // otherwise d.ddde+XX; integral values keep ".0".
 void put_python_float(std::string& out, double x) {
@@ -569,6 +579,10 @@ class JsonReader {
     if (j.is_string()) {
       int i = e.find_member(j.get_ref<const std::string&>());
       if (i >= 0) return Value(members[static_cast<size_t>(i)]);
+      // A C++ enum declared with Python values (ASTER_ENUMERATOR_VALUE): "circle" → CIRCLE.
+      std::string text = json_string(j.get_ref<const std::string&>());
+      for (size_t k = 0; k < values.size(); ++k)
+        if (values[k] == text) return Value(members[k]);
     } else if (j.is_number_integer() || j.is_number_float()) {
       if (!values.empty()) {
         std::string text = j.dump();

@@ -190,10 +190,15 @@ Classified classify(const TypeDesc& outer) {
   if (t.kind == CKind::kEnum && t.enum_type) {
     c.kind = "enum";
     c.ref_name = display_name(t.enum_type->wire_name());
-    // `[e.value for e in tp]`: C++ enums stand for Python enums whose values are their
-    // ordinals (0, 1, …) — the convention documented in docs/contract.md.
+    // `[e.value for e in tp]`: the Python values a declaration gives
+    // (ASTER_ENUMERATOR_VALUE), else the ordinals (0, 1, …), the convention documented in
+    // docs/contract.md.
     nlohmann::json values = nlohmann::json::array();
-    for (size_t i = 0; i < t.enum_type->members().size(); ++i) values.push_back(i);
+    const auto& json_values = t.enum_type->json_values();
+    for (size_t i = 0; i < t.enum_type->members().size(); ++i) {
+      if (i < json_values.size()) values.push_back(nlohmann::json::parse(json_values[i]));
+      else values.push_back(i);
+    }
     c.enum_values = values;
     return c;
   }

@@ -1,7 +1,8 @@
 // The C++ twin of tests/interop/py/ordinary_orders.py, written as a C++ user writes the twin
 // of an ordinary 0.1.2 service: the Python default tags (`<module>/<Class>`), enums declared by
-// member name in declaration order whatever their Python values, the Python defaults as member
-// initializers, and both versions of `Orders`. ordinary_service_test.cpp calls the Python
+// member name in declaration order with their Python values (JSON mode and the manifest use
+// them; Fory sends positions), the Python defaults as member initializers, and both versions
+// of `Orders`. ordinary_service_test.cpp calls the Python
 // producer with it and serves it to the Python consumer.
 #pragma once
 
@@ -22,12 +23,13 @@ namespace ordinary_orders {
 using aster::codec::Bytes;
 
 enum class Shape { kCircle, kSquare, kTriangle };  // Python values "circle", "square", …
-ASTER_ENUM(Shape, "ordinary_orders/Shape", ASTER_ENUMERATOR(kCircle, "CIRCLE"),
-           ASTER_ENUMERATOR(kSquare, "SQUARE"), ASTER_ENUMERATOR(kTriangle, "TRIANGLE"));
+ASTER_ENUM(Shape, "ordinary_orders/Shape", ASTER_ENUMERATOR_VALUE(kCircle, "CIRCLE", "circle"),
+           ASTER_ENUMERATOR_VALUE(kSquare, "SQUARE", "square"),
+           ASTER_ENUMERATOR_VALUE(kTriangle, "TRIANGLE", "triangle"));
 
 enum class Priority { kLow, kHigh };  // an IntEnum: LOW = 10, HIGH = 20
-ASTER_ENUM(Priority, "ordinary_orders/Priority", ASTER_ENUMERATOR(kLow, "LOW"),
-           ASTER_ENUMERATOR(kHigh, "HIGH"));
+ASTER_ENUM(Priority, "ordinary_orders/Priority", ASTER_ENUMERATOR_VALUE(kLow, "LOW", 10),
+           ASTER_ENUMERATOR_VALUE(kHigh, "HIGH", 20));
 
 struct Line {
   std::string label;

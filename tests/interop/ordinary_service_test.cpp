@@ -322,5 +322,31 @@ TEST_F(OrdinaryPythonConsumer, StreamsOfNestedTypes) {
   record("bidi", kPyToCpp, "ordinary service: nested items, handler error", bidi_ok);
 }
 
+// aster-cli 0.1.2's `aster call` speaks JSON and calls v1; its user writes enums as Python
+// writes them, by value ("square", 20). Our producer reads them so (ASTER_ENUMERATOR_VALUE)
+// and answers them so; a 0.1.2 producer could not answer at all here (`json.dumps` of a
+// plain Enum member fails).
+TEST_F(OrdinaryPythonConsumer, AsterCli012CallsWithPythonEnumValues) {
+  const char* venv = std::getenv("ASTER_REFERENCE_VENV");
+  ASSERT_NE(venv, nullptr);
+  auto r = run_command({std::string(venv) + "/bin/aster", "call", server_->address(),
+                        "Orders.place",
+                        R"({"customer": "ada", "first": {"label": "pen", "shape": "square",)"
+                        R"( "qty": 3}, "priority": 20, "price": 12.5})"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json reply = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(reply.is_object()) << r.out;
+  EXPECT_EQ(reply["order_id"], 1000);
+  EXPECT_EQ(reply["total_qty"], 3);
+  EXPECT_EQ(reply["shapes"], json({"square"}));
+  EXPECT_EQ(reply["echoed"]["priority"], 20);
+  EXPECT_EQ(reply["echoed"]["first"]["shape"], "square");
+  auto bad = run_command({std::string(venv) + "/bin/aster", "call", server_->address(),
+                          "Orders.place", R"({"customer": "ada", "priority": 1})"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE(bad.err.find("is not a member of enum ordinary_orders/Priority"), std::string::npos)
+      << bad.err;
+}
+
 }  // namespace
 }  // namespace aster::interop

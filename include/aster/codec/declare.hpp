@@ -5,6 +5,10 @@
 //   ASTER_ENUM(Mood, "demo.types/Mood",            // pyfory: namespace=__module__, qualname
 //              ASTER_ENUMERATOR(kCalm, "CALM"),     // Python member names, declaration order
 //              ASTER_ENUMERATOR(kBusy, "BUSY"));    // ordinal = position (what travels)
+//   enum class Shape { kCircle, kSquare };          // Python: CIRCLE = "circle", SQUARE = …
+//   ASTER_ENUM(Shape, "shop/Shape",                 // values that are not the ordinals:
+//              ASTER_ENUMERATOR_VALUE(kCircle, "CIRCLE", "circle"),   // a str or an int
+//              ASTER_ENUMERATOR_VALUE(kSquare, "SQUARE", "square"));  // (IntEnum HIGH = 20)
 //
 //   struct StatusResponse {
 //     std::string agent_id;
@@ -97,11 +101,33 @@ constexpr MessageDecl<T, Fields...> message_decl(std::string_view tag, Fields...
   return {tag, std::tuple<Fields...>(fields...)};
 }
 
+// One enum member: the C++ enumerator, the Python member name and, when the Python member's
+// value is not its ordinal (`CIRCLE = "circle"`, an IntEnum's `HIGH = 20`), that value. The
+// value never travels in Fory (ordinals do) and never enters the contract_id; JSON mode writes
+// and reads it as 0.1.2 does (`json.dumps` of an IntEnum is its value; the producer maps a
+// value back to its member), and the manifest lists it in `enum_values`.
 template <typename E>
 struct Enumerator {
+  enum class PythonValue : uint8_t { kOrdinal, kInt, kString };
   E value;
   std::string_view name;
+  PythonValue python_value = PythonValue::kOrdinal;
+  int64_t int_value = 0;
+  std::string_view string_value;
 };
+template <typename E>
+constexpr Enumerator<E> enumerator(E value, std::string_view name) {
+  return {value, name, Enumerator<E>::PythonValue::kOrdinal, 0, {}};
+}
+template <typename E>
+constexpr Enumerator<E> enumerator(E value, std::string_view name, int64_t python_value) {
+  return {value, name, Enumerator<E>::PythonValue::kInt, python_value, {}};
+}
+template <typename E>
+constexpr Enumerator<E> enumerator(E value, std::string_view name,
+                                   std::string_view python_value) {
+  return {value, name, Enumerator<E>::PythonValue::kString, 0, python_value};
+}
 template <typename E, size_t N>
 struct EnumDecl {
   using Type = E;
@@ -155,6 +181,8 @@ std::optional<E> enum_from_ordinal(uint64_t ordinal);
     return ::aster::codec::enum_decl<Self>(tag, __VA_ARGS__);                         \
   }
 #define ASTER_ENUMERATOR(value, python_name) \
-  ::aster::codec::Enumerator<Self> { Self::value, python_name }
+  ::aster::codec::enumerator<Self>(Self::value, python_name)
+#define ASTER_ENUMERATOR_VALUE(value, python_name, python_value) \
+  ::aster::codec::enumerator<Self>(Self::value, python_name, python_value)
 
 #include "aster/codec/detail/declare_impl.hpp"  // IWYU pragma: export

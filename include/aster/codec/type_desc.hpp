@@ -232,7 +232,12 @@ class StructDesc {
 // An enum known only by its Python member *values* (a 0.1.2 manifest's `enum_values`) also
 // has `json_values`: the JSON text of each member's value ("1", "\"red\""), which is how JSON
 // mode writes and reads it (Python's `json.dumps` of an IntEnum is its value); its members are
-// then named by those values ("1", "red").
+// then named by those values ("1", "red"). A C++ enum declared with ASTER_ENUMERATOR_VALUE has
+// both: member names, and the Python values in `json_values`.
+// The JSON text of a string as Python's `json.dumps` writes it (ensure_ascii): the form of a
+// str-valued member in `EnumDesc::json_values`.
+std::string json_string(std::string_view s);
+
 class EnumDesc {
  public:
   EnumDesc() = default;

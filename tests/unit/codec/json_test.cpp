@@ -116,3 +116,49 @@ TEST(JsonMode, MissingFieldsTakeDeclaredDefaults) {
   EXPECT_EQ(t->limit, 100);
   EXPECT_EQ(t->min, defaults_test::Level::kInfo);
 }
+
+namespace valued_test {
+// Python: class Shape(Enum): CIRCLE = "circle"; SQUARE = "square" and
+// class Priority(IntEnum): LOW = 10; HIGH = 20.
+enum class Shape { kCircle, kSquare };
+ASTER_ENUM(Shape, "valued/Shape", ASTER_ENUMERATOR_VALUE(kCircle, "CIRCLE", "circle"),
+           ASTER_ENUMERATOR_VALUE(kSquare, "SQUARE", "square"));
+enum class Priority { kLow, kHigh };
+ASTER_ENUM(Priority, "valued/Priority", ASTER_ENUMERATOR_VALUE(kLow, "LOW", 10),
+           ASTER_ENUMERATOR_VALUE(kHigh, "HIGH", 20));
+struct Job {
+  Shape shape = Shape::kCircle;
+  Priority priority = Priority::kLow;
+  std::vector<Shape> more;
+};
+ASTER_MESSAGE(Job, "valued/Job", ASTER_FIELD(shape), ASTER_FIELD(priority), ASTER_FIELD(more))
+}  // namespace valued_test
+
+// An enum declared with its Python values is written by value, as 0.1.2's JSON mode does
+// (`json.dumps` of an IntEnum is its value; a producer maps a value back with `Shape(value)`),
+// and read by value or by member name; an IntEnum's number is its value, never an ordinal.
+TEST(JsonMode, EnumsDeclaredWithPythonValuesTravelByValue) {
+  using namespace valued_test;
+  Job job{Shape::kSquare, Priority::kHigh, {Shape::kCircle}};
+  auto text = aster::codec::json_encode(job);
+  ASSERT_TRUE(text.is_ok()) << text.status().to_string();
+  EXPECT_EQ(*text, R"({"shape":"square","priority":20,"more":["circle"]})");
+  auto by_value = aster::codec::json_decode<Job>(R"({"shape":"square","priority":20})");
+  ASSERT_TRUE(by_value.is_ok()) << by_value.status().to_string();
+  EXPECT_EQ(by_value->shape, Shape::kSquare);
+  EXPECT_EQ(by_value->priority, Priority::kHigh);
+  auto by_name = aster::codec::json_decode<Job>(R"({"shape":"SQUARE","priority":"HIGH"})");
+  ASSERT_TRUE(by_name.is_ok()) << by_name.status().to_string();
+  EXPECT_EQ(by_name->shape, Shape::kSquare);
+  EXPECT_EQ(by_name->priority, Priority::kHigh);
+  auto ordinal = aster::codec::json_decode<Job>(R"({"priority":1})");
+  ASSERT_FALSE(ordinal.is_ok());
+  EXPECT_NE(ordinal.status().message().find("expected one of: 10, 20"), std::string::npos)
+      << ordinal.status().message();
+  EXPECT_FALSE(aster::codec::json_decode<Job>(R"({"shape":"hexagon"})").is_ok());
+  // The values are JSON only: Fory carries the ordinals.
+  const auto& d = aster::codec::enum_desc<Priority>();
+  EXPECT_EQ(d.members(), (std::vector<std::string>{"LOW", "HIGH"}));
+  EXPECT_EQ(d.json_values(), (std::vector<std::string>{"10", "20"}));
+  EXPECT_EQ(aster::codec::enum_ordinal(Priority::kHigh), 1);
+}

@@ -3,6 +3,8 @@
 // same Python service.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "aster/contract/contract.hpp"
 #include "aster/contract/service.hpp"
 
@@ -27,6 +29,34 @@ ASTER_MESSAGE(Mixed, "demo/Mixed", ASTER_FIELD(n), ASTER_FIELD(tags), ASTER_FIEL
               ASTER_FIELD(note), ASTER_FIELD(child));
 
 }  // namespace vector_d
+
+// The same enum declared twice: with the Python values of `class Shape(Enum): CIRCLE =
+// "circle"` / `class Level(IntEnum): LOW = 10`, and by position only.
+namespace valued_enums {
+enum class Shape { kCircle, kSquare };
+ASTER_ENUM(Shape, "shop/Shape", ASTER_ENUMERATOR_VALUE(kCircle, "CIRCLE", "circle"),
+           ASTER_ENUMERATOR_VALUE(kSquare, "SQUARE", "square"));
+enum class Level { kLow, kHigh };
+ASTER_ENUM(Level, "shop/Level", ASTER_ENUMERATOR_VALUE(kLow, "LOW", 10),
+           ASTER_ENUMERATOR_VALUE(kHigh, "HIGH", 20));
+struct Part {
+  Shape shape = Shape::kCircle;
+  Level level = Level::kLow;
+};
+ASTER_MESSAGE(Part, "shop/Part", ASTER_FIELD(shape), ASTER_FIELD(level));
+}  // namespace valued_enums
+namespace positional_enums {
+enum class Shape { kCircle, kSquare };
+ASTER_ENUM(Shape, "shop/Shape", ASTER_ENUMERATOR(kCircle, "CIRCLE"),
+           ASTER_ENUMERATOR(kSquare, "SQUARE"));
+enum class Level { kLow, kHigh };
+ASTER_ENUM(Level, "shop/Level", ASTER_ENUMERATOR(kLow, "LOW"), ASTER_ENUMERATOR(kHigh, "HIGH"));
+struct Part {
+  Shape shape = Shape::kCircle;
+  Level level = Level::kLow;
+};
+ASTER_MESSAGE(Part, "shop/Part", ASTER_FIELD(shape), ASTER_FIELD(level));
+}  // namespace positional_enums
 
 namespace aster::contract {
 namespace {
@@ -88,6 +118,28 @@ TEST(TypedService, ManifestReportsMemberInitializers) {
   EXPECT_EQ(f[5].item_kind, "string");
   EXPECT_EQ(f[6].kind, "string");
   EXPECT_EQ(f[6].default_value, nullptr);
+}
+
+
+// Python enum values never enter the contract_id (0.1.2 hashes enum fields as ANY); the
+// manifest lists them as 0.1.2's `[e.value for e in Shape]` does, ordinals when none is given.
+TEST(TypedService, EnumValuesReachTheManifestNotTheContractId) {
+  static const ServiceDesc valued =
+      ServiceDesc("Shop").method(unary<valued_enums::Part, valued_enums::Part>("fit"));
+  static const ServiceDesc positional =
+      ServiceDesc("Shop").method(unary<positional_enums::Part, positional_enums::Part>("fit"));
+  auto a = build_contract_artifacts(valued);
+  auto b = build_contract_artifacts(positional);
+  ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  EXPECT_EQ(a->contract_id, b->contract_id);
+  auto fields = [](const std::string& manifest) {
+    return nlohmann::json::parse(manifest)["methods"][0]["fields"];
+  };
+  auto va = fields(a->manifest_json), vb = fields(b->manifest_json);
+  EXPECT_EQ(va[0]["enum_values"], nlohmann::json({"circle", "square"})) << va.dump();
+  EXPECT_EQ(va[1]["enum_values"], nlohmann::json({10, 20})) << va.dump();
+  EXPECT_EQ(vb[0]["enum_values"], nlohmann::json({0, 1})) << vb.dump();
 }
 
 }  // namespace

@@ -788,9 +788,22 @@ template <DeclaredEnum E>
 const EnumDesc& enum_desc() {
   static const EnumDesc d = [] {
     constexpr auto decl = aster_declare(DeclTag<E>{});
-    std::vector<std::string> names;
-    for (const auto& m : decl.members) names.emplace_back(m.name);
-    return EnumDesc(WireName::from_tag(decl.tag), std::move(names));
+    using PythonValue = typename Enumerator<E>::PythonValue;
+    std::vector<std::string> names, json_values;
+    bool valued = false;
+    for (const auto& m : decl.members) {
+      names.emplace_back(m.name);
+      valued |= m.python_value != PythonValue::kOrdinal;
+    }
+    // JSON texts of the Python values, only when one is declared (members without one keep
+    // their ordinal, as Python's `A = 0, B = 1` would).
+    for (size_t i = 0; valued && i < decl.members.size(); ++i) {
+      const auto& m = decl.members[i];
+      json_values.push_back(m.python_value == PythonValue::kString ? json_string(m.string_value)
+                            : m.python_value == PythonValue::kInt ? std::to_string(m.int_value)
+                                                                  : std::to_string(i));
+    }
+    return EnumDesc(WireName::from_tag(decl.tag), std::move(names), std::move(json_values));
   }();
   return d;
 }
