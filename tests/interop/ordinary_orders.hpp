@@ -6,6 +6,7 @@
 // producer with it and serves it to the Python consumer.
 #pragma once
 
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,7 +15,6 @@
 
 #include "aster/codec/declare.hpp"
 #include "aster/contract/service.hpp"
-#include "aster/rpc/errors.hpp"
 #include "aster/rpc/service_client.hpp"
 #include "aster/rpc/service_impl.hpp"
 

@@ -5,8 +5,6 @@
 // consumer (which always calls v1) calling our producer. Rows go to the RPC interop matrix.
 #include <gtest/gtest.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <nlohmann/json.hpp>
 
 #include "aster/contract/contract.hpp"
@@ -16,6 +14,7 @@
 #include "interop_matrix.hpp"
 #include "ordinary_orders.hpp"
 #include "reference_peer.hpp"
+#include "rpc_suites.hpp"
 
 namespace aster::interop {
 namespace {
@@ -64,44 +63,12 @@ void expect_sample_receipt(const Receipt& r) {
   EXPECT_EQ(e.tags, (std::vector<std::string>{"gift", "seen"}));
 }
 
-template <typename F>
-asio::awaitable<Status> status_of(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
-
 // ---- C++ consumer → Python 0.1.2 producer ---------------------------------------------------
 
-class OrdinaryPythonProducer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    peer_ = new ReferencePeer("ordinary_orders_producer.py", {});
-    runtime_ = transport::BlockingRuntime::create().value().release();
-  }
-  static void TearDownTestSuite() {
-    delete runtime_;
-    runtime_ = nullptr;
-    delete peer_;
-    peer_ = nullptr;
-  }
-  template <typename F>
-  static void run(F body) {
-    runtime_->run([&]() -> asio::awaitable<void> {
-      rpc::Client client(runtime_->runtime(), peer_->ready_info()["ticket"]);
-      co_await client.connect();
-      co_await body(client);
-      client.close();
-    }());
-  }
-  static ReferencePeer* peer_;
-  static transport::BlockingRuntime* runtime_;
+class OrdinaryPythonProducer : public PythonProducerSuite<OrdinaryPythonProducer> {
+ public:
+  static constexpr const char* kProducerScript = "ordinary_orders_producer.py";
 };
-ReferencePeer* OrdinaryPythonProducer::peer_ = nullptr;
-transport::BlockingRuntime* OrdinaryPythonProducer::runtime_ = nullptr;
 
 TEST_F(OrdinaryPythonProducer, ContractIdsOfBothVersionsMatchTheTwin) {
   run([](rpc::Client& client) -> asio::awaitable<void> {
@@ -217,52 +184,19 @@ TEST_F(OrdinaryPythonProducer, AVersionNotOfferedIsALookupError) {
 
 // ---- Python 0.1.2 consumer → C++ producer ----------------------------------------------------
 
-class OrdinaryPythonConsumer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    runtime_ = transport::BlockingRuntime::create().value().release();
-    rpc::ServerOptions options;
-    options.bind_v4 = "127.0.0.1:0";
-    server_ = new rpc::Server(runtime_->runtime(), options);
-    server_->add(make_orders_impl<1>());
-    server_->add(make_orders_impl<2>());
-    Status started = runtime_->run(server_->start());
-    ASSERT_TRUE(started.is_ok()) << started.to_string();
-    asio::co_spawn(runtime_->io(), server_->serve(), asio::detached);
-    auto r = run_command(
-        {reference_python(),
-         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/ordinary_orders_consumer.py",
-         server_->address()},
-        std::chrono::seconds(180));
-    consumer_err_ = r.err;
-    if (r.exit_code == 0) results_ = json::parse(r.out, nullptr, false);
+class OrdinaryPythonConsumer : public PythonConsumerSuite<OrdinaryPythonConsumer> {
+ public:
+  static constexpr const char* kConsumerScript = "ordinary_orders_consumer.py";
+  static void add_services(rpc::Server& server) {
+    server.add(make_orders_impl<1>());
+    server.add(make_orders_impl<2>());
   }
-  static void TearDownTestSuite() {
-    if (runtime_ && server_) runtime_->run(server_->close());
-    delete server_;
-    server_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
-  static const json& result(const std::string& name) {
-    static const json none;
-    if (!results_.is_object() || !results_.contains(name)) return none;
-    return results_[name];
-  }
-  static transport::BlockingRuntime* runtime_;
-  static rpc::Server* server_;
-  static json results_;
-  static std::string consumer_err_;
 };
-transport::BlockingRuntime* OrdinaryPythonConsumer::runtime_ = nullptr;
-rpc::Server* OrdinaryPythonConsumer::server_ = nullptr;
-json OrdinaryPythonConsumer::results_;
-std::string OrdinaryPythonConsumer::consumer_err_;
 
 TEST_F(OrdinaryPythonConsumer, ConsumerRan) { ASSERT_TRUE(results_.is_object()) << consumer_err_; }
 
 TEST_F(OrdinaryPythonConsumer, UnaryWithEveryFieldKind) {
-  const json& place = result("place");
+  json place = result("place");
   const json expected_echo = {
       {"id", 7}, {"customer", "ada"},
       {"first", {{"label", "pen"}, {"shape", "SQUARE"}, {"qty", 3}}},
@@ -277,7 +211,7 @@ TEST_F(OrdinaryPythonConsumer, UnaryWithEveryFieldKind) {
                          {"echoed", expected_echo}};
   bool ok = place["ok"] == true && place["value"] == expected;
   EXPECT_TRUE(ok) << place.dump() << "\n" << consumer_err_;
-  const json& defaults = result("place_defaults");
+  json defaults = result("place_defaults");
   bool defaults_ok = defaults["ok"] == true && defaults["value"]["total_qty"] == 1 &&
                      defaults["value"]["echoed"]["extra"].is_null() &&
                      defaults["value"]["echoed"]["priority"] == "LOW";
@@ -293,25 +227,25 @@ TEST_F(OrdinaryPythonConsumer, HandlerErrorsCarryTheirCodes) {
 }
 
 TEST_F(OrdinaryPythonConsumer, StreamsOfNestedTypes) {
-  const json& lines = result("lines");
+  json lines = result("lines");
   bool lines_ok = lines["ok"] == true && lines["value"].size() == 2 &&
                   lines["value"][1]["label"] == "cap" && lines["value"][1]["shape"] == "SQUARE";
   EXPECT_TRUE(lines_ok) << lines.dump();
-  const json& after = result("lines_error")["value"];
+  json after = result("lines_error")["value"];
   bool error_ok = after.is_object() && after["seen"] == json({"pad", "cap"}) &&
                   after["code"] == 10;
   EXPECT_TRUE(error_ok) << result("lines_error").dump();
   record("server stream", kPyToCpp, "ordinary service: nested items, error after them",
          lines_ok && error_ok);
 
-  const json& bulk = result("bulk");
+  json bulk = result("bulk");
   bool bulk_ok = bulk["ok"] == true && bulk["value"]["order_id"] == 3 &&
                  bulk["value"]["total_qty"] == 6 &&
                  bulk["value"]["shapes"] == json({"CIRCLE", "TRIANGLE", "SQUARE"});
   EXPECT_TRUE(bulk_ok) << bulk.dump();
   record("client stream", kPyToCpp, "ordinary service: nested requests, enums", bulk_ok);
 
-  const json& relabel = result("relabel");
+  json relabel = result("relabel");
   bool bidi_ok = relabel["ok"] == true &&
                  relabel["value"] == json::array({{{"label", "A"}, {"shape", "TRIANGLE"},
                                                    {"qty", 2}},

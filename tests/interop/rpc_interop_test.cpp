@@ -5,8 +5,6 @@
 // matrix at the end.
 #include <gtest/gtest.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -17,6 +15,7 @@
 #include "aster/transport/blocking.hpp"
 #include "interop_matrix.hpp"
 #include "reference_peer.hpp"
+#include "rpc_suites.hpp"
 #include "hello_service.hpp"
 #include "rpc_test_service.hpp"
 
@@ -34,36 +33,14 @@ using aster::testing::SlowRequest;
 
 // ---- Python 0.1.2 consumer → C++ producer ----------------------------------------------------
 
-class PythonConsumerCppProducer : public ::testing::Test {
+class PythonConsumerCppProducer : public PythonConsumerSuite<PythonConsumerCppProducer> {
+ public:
+  static constexpr const char* kConsumerScript = "rpc_test_consumer.py";
+  static void add_services(rpc::Server& server) {
+    server.add(aster::testing::make_rpc_test_impl());
+  }
+
  protected:
-  static void SetUpTestSuite() {
-    runtime_ = transport::BlockingRuntime::create().value().release();
-    rpc::ServerOptions options;
-    options.bind_v4 = "127.0.0.1:0";
-    server_ = new rpc::Server(runtime_->runtime(), options);
-    server_->add(aster::testing::make_rpc_test_impl());
-    Status started = runtime_->run(server_->start());
-    ASSERT_TRUE(started.is_ok()) << started.to_string();
-    asio::co_spawn(runtime_->io(), server_->serve(), asio::detached);
-    auto r = run_command({reference_python(),
-                          std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/rpc_test_consumer.py",
-                          server_->address()},
-                         std::chrono::seconds(180));
-    consumer_err_ = r.err;
-    if (r.exit_code == 0) results_ = nlohmann::json::parse(r.out, nullptr, false);
-  }
-  static void TearDownTestSuite() {
-    if (runtime_ && server_) runtime_->run(server_->close());
-    delete server_;
-    server_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
-  // A copy (an empty object when missing), so that r["key"] never throws or asserts.
-  static nlohmann::json result(const std::string& name) {
-    if (!results_.is_object() || !results_.contains(name)) return nlohmann::json::object();
-    return results_[name];
-  }
   static void expect_ok(const std::string& pattern, const std::string& c,
                         const std::string& name) {
     auto r = result(name);
@@ -78,15 +55,7 @@ class PythonConsumerCppProducer : public ::testing::Test {
     record(pattern, "Python consumer → C++ producer", c, ok);
     EXPECT_TRUE(ok) << name << ": " << r.dump() << "\n" << consumer_err_;
   }
-  static transport::BlockingRuntime* runtime_;
-  static rpc::Server* server_;
-  static nlohmann::json results_;
-  static std::string consumer_err_;
 };
-transport::BlockingRuntime* PythonConsumerCppProducer::runtime_ = nullptr;
-rpc::Server* PythonConsumerCppProducer::server_ = nullptr;
-nlohmann::json PythonConsumerCppProducer::results_;
-std::string PythonConsumerCppProducer::consumer_err_;
 
 TEST_F(PythonConsumerCppProducer, ConsumerRan) {
   ASSERT_TRUE(results_.is_object()) << consumer_err_;
@@ -299,42 +268,10 @@ TEST_F(PythonConsumerCppProducer, AsterCallOfAsterCli) {
 
 // ---- C++ consumer → Python 0.1.2 producer ---------------------------------------------------
 
-class CppConsumerPythonProducer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    peer_ = new ReferencePeer("rpc_test_producer.py", {});
-    runtime_ = transport::BlockingRuntime::create().value().release();
-  }
-  static void TearDownTestSuite() {
-    delete runtime_;
-    runtime_ = nullptr;
-    delete peer_;
-    peer_ = nullptr;
-  }
-  template <typename F>
-  static void run(F body) {
-    runtime_->run([&]() -> asio::awaitable<void> {
-      rpc::Client client(runtime_->runtime(), peer_->ready_info()["ticket"]);
-      co_await client.connect();
-      co_await body(client);
-      client.close();
-    }());
-  }
-  static ReferencePeer* peer_;
-  static transport::BlockingRuntime* runtime_;
+class CppConsumerPythonProducer : public PythonProducerSuite<CppConsumerPythonProducer> {
+ public:
+  static constexpr const char* kProducerScript = "rpc_test_producer.py";
 };
-ReferencePeer* CppConsumerPythonProducer::peer_ = nullptr;
-transport::BlockingRuntime* CppConsumerPythonProducer::runtime_ = nullptr;
-
-template <typename F>
-asio::awaitable<Status> status_of(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
 
 const char* kCppToPy = "C++ consumer → Python producer";
 

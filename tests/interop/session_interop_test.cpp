@@ -14,6 +14,7 @@
 #include "aster/transport/blocking.hpp"
 #include "interop_matrix.hpp"
 #include "reference_peer.hpp"
+#include "rpc_suites.hpp"
 #include "session_test_service.hpp"
 
 namespace aster::interop {
@@ -26,70 +27,37 @@ const char* kCppToPy = "C++ consumer → Python producer";
 
 // ---- Python 0.1.2 consumer → C++ producer ----------------------------------------------------
 
-class SessionPythonConsumer : public ::testing::Test {
+class SessionPythonConsumer : public PythonConsumerSuite<SessionPythonConsumer> {
+ public:
+  static constexpr const char* kConsumerScript = "session_test_consumer.py";
+  static void add_services(rpc::Server& server) { server.add(make_session_test_impl()); }
+
  protected:
-  static void SetUpTestSuite() {
-    runtime_ = transport::BlockingRuntime::create().value().release();
-    rpc::ServerOptions options;
-    options.bind_v4 = "127.0.0.1:0";
-    server_ = new rpc::Server(runtime_->runtime(), options);
-    server_->add(make_session_test_impl());
-    Status started = runtime_->run(server_->start());
-    ASSERT_TRUE(started.is_ok()) << started.to_string();
-    asio::co_spawn(runtime_->io(), server_->serve(), asio::detached);
-    auto r = run_command(
-        {reference_python(),
-         std::string(ASTER_SOURCE_DIR) + "/tests/interop/py/session_test_consumer.py",
-         server_->address()},
-        std::chrono::seconds(180));
-    consumer_err_ = r.err;
-    if (r.exit_code == 0) results_ = nlohmann::json::parse(r.out, nullptr, false);
-  }
-  static void TearDownTestSuite() {
-    if (runtime_ && server_) runtime_->run(server_->close());
-    delete server_;
-    server_ = nullptr;
-    delete runtime_;
-    runtime_ = nullptr;
-  }
-  static const nlohmann::json& result(const std::string& name) {
-    static const nlohmann::json none;
-    if (!results_.is_object() || !results_.contains(name)) return none;
-    return results_[name];
-  }
   static bool expect_ok(const std::string& c, const std::string& name) {
-    const auto& r = result(name);
+    auto r = result(name);
     bool ok = r.is_object() && r["ok"] == true;
     record("session", kPyToCpp, c, ok);
     EXPECT_TRUE(ok) << name << ": " << r.dump() << "\n" << consumer_err_;
     return ok;
   }
   static void expect_code(const std::string& c, const std::string& name, int code) {
-    const auto& r = result(name);
+    auto r = result(name);
     bool ok = r.is_object() && r["ok"] == false && r["code"] == code;
     record("session", kPyToCpp, c, ok);
     EXPECT_TRUE(ok) << name << ": " << r.dump() << "\n" << consumer_err_;
   }
-  static transport::BlockingRuntime* runtime_;
-  static rpc::Server* server_;
-  static nlohmann::json results_;
-  static std::string consumer_err_;
 };
-transport::BlockingRuntime* SessionPythonConsumer::runtime_ = nullptr;
-rpc::Server* SessionPythonConsumer::server_ = nullptr;
-nlohmann::json SessionPythonConsumer::results_;
-std::string SessionPythonConsumer::consumer_err_;
 
 TEST_F(SessionPythonConsumer, ConsumerRan) { ASSERT_TRUE(results_.is_object()) << consumer_err_; }
 
 TEST_F(SessionPythonConsumer, StateAcrossCallsAndIsolation) {
   expect_ok("normal call (unary)", "first");
-  const auto& state = result("state")["value"];
+  auto state = result("state")["value"];
   bool kept = state.is_object() && state["total"] == 3 && state["calls"] == 2 &&
               state["peer"].get<std::string>().size() == 64;
   record("session", kPyToCpp, "state kept across calls", kept);
   EXPECT_TRUE(kept) << state.dump();
-  const auto& other = result("isolated")["value"];
+  auto other = result("isolated")["value"];
   bool isolated = other.is_object() && other["total"] == 1 && other["calls"] == 1;
   record("session", kPyToCpp, "two sessions isolated", isolated);
   EXPECT_TRUE(isolated) << other.dump();
@@ -138,7 +106,7 @@ TEST_F(SessionPythonConsumer, PayloadsAndMetadata) {
 }
 
 TEST_F(SessionPythonConsumer, DeadlineAndCancel) {
-  const auto& d = result("deadline")["value"];
+  auto d = result("deadline")["value"];
   bool deadline = d.is_object() && d["code"] == 4;
   record("session", kPyToCpp, "deadline exceeded (CallHeader deadline)", deadline);
   EXPECT_TRUE(deadline) << result("deadline").dump();
@@ -152,11 +120,11 @@ TEST_F(SessionPythonConsumer, DeadlineAndCancel) {
 TEST_F(SessionPythonConsumer, UnknownMethodEndsTheSession) {
   expect_code("unknown method", "unknown_method", 12);
   // 0.1.2's SessionStub then fails on the write (the producer stopped reading the stream).
-  const auto& after = result("after_unknown_method");
+  auto after = result("after_unknown_method");
   bool ended = after.is_object() && after["ok"] == false;
   record("session", kPyToCpp, "session ended after unknown method", ended);
   EXPECT_TRUE(ended) << after.dump();
-  const auto& lookup = result("unknown_service");
+  auto lookup = result("unknown_service");
   bool lookup_ok = lookup.is_object() && lookup["kind"] == "LookupError";
   record("session", kPyToCpp, "unknown service (LookupError)", lookup_ok);
   EXPECT_TRUE(lookup_ok) << lookup.dump();
@@ -164,7 +132,7 @@ TEST_F(SessionPythonConsumer, UnknownMethodEndsTheSession) {
 
 TEST_F(SessionPythonConsumer, JsonSessionProxy) {
   expect_ok("JSON mode (AsterClient.session proxy)", "json_first");
-  const auto& s = result("json_state")["value"];
+  auto s = result("json_state")["value"];
   bool kept = s.is_object() && s["total"] == 5 && s["calls"] == 2;
   record("session", kPyToCpp, "JSON mode state kept", kept);
   EXPECT_TRUE(kept) << s.dump();
@@ -173,42 +141,10 @@ TEST_F(SessionPythonConsumer, JsonSessionProxy) {
 
 // ---- C++ consumer → Python 0.1.2 producer ---------------------------------------------------
 
-class SessionCppConsumer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    peer_ = new ReferencePeer("rpc_test_producer.py", {});
-    runtime_ = transport::BlockingRuntime::create().value().release();
-  }
-  static void TearDownTestSuite() {
-    delete runtime_;
-    runtime_ = nullptr;
-    delete peer_;
-    peer_ = nullptr;
-  }
-  template <typename F>
-  static void run(F body) {
-    runtime_->run([&]() -> asio::awaitable<void> {
-      rpc::Client client(runtime_->runtime(), peer_->ready_info()["ticket"]);
-      co_await client.connect();
-      co_await body(client);
-      client.close();
-    }());
-  }
-  static ReferencePeer* peer_;
-  static transport::BlockingRuntime* runtime_;
+class SessionCppConsumer : public PythonProducerSuite<SessionCppConsumer> {
+ public:
+  static constexpr const char* kProducerScript = "rpc_test_producer.py";
 };
-ReferencePeer* SessionCppConsumer::peer_ = nullptr;
-transport::BlockingRuntime* SessionCppConsumer::runtime_ = nullptr;
-
-template <typename F>
-asio::awaitable<Status> status_of(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
 
 TEST_F(SessionCppConsumer, StateAcrossCallsAndIsolation) {
   run([](rpc::Client& client) -> asio::awaitable<void> {

@@ -74,6 +74,13 @@ def receipt_of(order: Order) -> Receipt:
                    shapes=[line.shape for line in everything], echoed=order)
 
 
+async def lines_of(order: Order) -> AsyncIterator[Line]:
+    for line in order.lines:
+        yield line
+    if order.note == "fail":
+        raise RpcError(StatusCode.ABORTED, "stopped after the lines")
+
+
 async def bulk_of(orders: AsyncIterator[Order]) -> Receipt:
     count, qty, shapes = 0, 0, []
     async for order in orders:
@@ -101,10 +108,8 @@ class Orders:
 
     @server_stream
     async def lines(self, req: Order) -> AsyncIterator[Line]:
-        for line in req.lines:
+        async for line in lines_of(req):
             yield line
-        if req.note == "fail":
-            raise RpcError(StatusCode.ABORTED, "stopped after the lines")
 
     @client_stream
     async def bulk(self, reqs: AsyncIterator[Order]) -> Receipt:
@@ -126,10 +131,8 @@ class OrdersV1:
 
     @server_stream
     async def lines(self, req: Order) -> AsyncIterator[Line]:
-        for line in req.lines:
+        async for line in lines_of(req):
             yield line
-        if req.note == "fail":
-            raise RpcError(StatusCode.ABORTED, "stopped after the lines")
 
     @client_stream
     async def bulk(self, reqs: AsyncIterator[Order]) -> Receipt:
