@@ -104,7 +104,7 @@ TEST_F(OrdinaryPythonProducer, HandlerErrorsCarryTheirCodes) {
   run([](rpc::Client& client) -> asio::awaitable<void> {
     auto v2 = co_await client.client<Orders<2>>();
     Order nobody;  // named: docs/rpc.md "GCC 12 and braced temporaries"
-    Status no_customer = co_await status_of([&]() -> asio::awaitable<void> {
+    Status no_customer = co_await status_of_call([&]() -> asio::awaitable<void> {
       (void)co_await v2.place(nobody);
     });
     EXPECT_EQ(no_customer.code(), StatusCode::kInvalidArgument) << no_customer.to_string();
@@ -113,7 +113,7 @@ TEST_F(OrdinaryPythonProducer, HandlerErrorsCarryTheirCodes) {
     pricey.customer = "cy";
     pricey.priority = Priority::kHigh;
     pricey.price = 5000;
-    Status too_much = co_await status_of([&]() -> asio::awaitable<void> {
+    Status too_much = co_await status_of_call([&]() -> asio::awaitable<void> {
       (void)co_await v2.place(pricey);
     });
     EXPECT_EQ(too_much.code(), StatusCode::kFailedPrecondition) << too_much.to_string();
@@ -131,7 +131,7 @@ TEST_F(OrdinaryPythonProducer, StreamsOfNestedTypes) {
     failing.note = "fail";
     auto partial = co_await v2.lines(failing);
     size_t before = 0;
-    Status aborted = co_await status_of([&]() -> asio::awaitable<void> {
+    Status aborted = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (auto line = co_await partial.next()) ++before;
     });
     EXPECT_EQ(before, 2u);
@@ -159,7 +159,7 @@ TEST_F(OrdinaryPythonProducer, StreamsOfNestedTypes) {
     co_await relabel.write(a);
     auto first = co_await relabel.next();
     co_await relabel.write(negative);
-    Status out_of_range = co_await status_of([&]() -> asio::awaitable<void> {
+    Status out_of_range = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (co_await relabel.next()) {
       }
     });

@@ -311,7 +311,7 @@ TEST_F(CppConsumerPythonProducer, Unary) {
     for (const ErrorCase& ec : kErrorCases) {
       const int code = ec.code;
       const std::string name = ec.name;
-      auto st = co_await status_of([&]() -> asio::awaitable<void> {
+      auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
         FailRequest req6{code, "code " + std::to_string(code)};  // named: GCC 12 mishandles braced temporaries in co_await
         co_await t.fail(std::move(req6));
       });
@@ -321,7 +321,7 @@ TEST_F(CppConsumerPythonProducer, Unary) {
     }
     rpc::CallOptions d;
     d.timeout = std::chrono::milliseconds(300);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       SlowRequest slow{5000};
       co_await t.slow(std::move(slow), d);
     });
@@ -357,7 +357,7 @@ TEST_F(CppConsumerPythonProducer, UnknownServiceAndMethod) {
     };
     const auto& summary = client.find_service("RpcTest", 1);
     Probe probe(co_await client.channel_for(summary), wider, 1);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> { co_await probe.nope(); });
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> { co_await probe.nope(); });
     record("unary", kCppToPy, "unknown method", st.code() == StatusCode::kUnimplemented);
     EXPECT_EQ(st.code(), StatusCode::kUnimplemented) << st.to_string();
   });
@@ -378,7 +378,7 @@ TEST_F(CppConsumerPythonProducer, ServerStream) {
     CountRequest req9{10, 2, 0};  // named: GCC 12 mishandles braced temporaries in co_await
     auto e = co_await t.count(std::move(req9));
     std::vector<int64_t> partial;
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (auto item = co_await e.next()) partial.push_back(item->i);
     });
     bool ok = st.code() == StatusCode::kFailedPrecondition && partial == std::vector<int64_t>{0, 1};
@@ -396,7 +396,7 @@ TEST_F(CppConsumerPythonProducer, ServerStream) {
     d.timeout = std::chrono::milliseconds(300);
     CountRequest req12{100000, -1, 20};  // named: GCC 12 mishandles braced temporaries in co_await
     auto slow = co_await t.count(std::move(req12), d);
-    st = co_await status_of([&]() -> asio::awaitable<void> {
+    st = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (co_await slow.next()) {
       }
     });
@@ -449,7 +449,7 @@ TEST_F(CppConsumerPythonProducer, ServerStreamPayloadsMetadataAndErrors) {
       FailRequest req{code, "code " + std::to_string(code)};
       auto s4 = co_await t.fail_stream(std::move(req));
       std::vector<int64_t> got;
-      auto st = co_await status_of([&]() -> asio::awaitable<void> {
+      auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
         while (auto item = co_await s4.next()) got.push_back(item->i);
       });
       ok = static_cast<int>(st.code()) == code && st.message() == "code " + std::to_string(code) &&
@@ -507,7 +507,7 @@ TEST_F(CppConsumerPythonProducer, ClientStream) {
     EXPECT_EQ(many.data.size(), 1000u);
     for (const ErrorCase& ec : kErrorCases) {
       const int code = ec.code;
-      auto st = co_await status_of([&]() -> asio::awaitable<void> {
+      auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
         auto fw = co_await t.collect_fail();
         FailRequest req{code, "code " + std::to_string(code)};
         co_await fw.write(req);
@@ -521,7 +521,7 @@ TEST_F(CppConsumerPythonProducer, ClientStream) {
     }
     rpc::CallOptions d;
     d.timeout = std::chrono::milliseconds(300);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       auto sw = co_await t.collect_slow(d);
       SlowRequest slow{5000};
       co_await sw.write(slow);
@@ -592,7 +592,7 @@ TEST_F(CppConsumerPythonProducer, Bidi) {
     for (const ErrorCase& ec : kErrorCases) {
       const int code = ec.code;
       std::vector<std::string> got;
-      auto st = co_await status_of([&]() -> asio::awaitable<void> {
+      auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
         auto s = co_await t.chat_fail();
         FailRequest fine{0, "fine"};
         co_await s.write(fine);
@@ -622,7 +622,7 @@ TEST_F(CppConsumerPythonProducer, Bidi) {
     auto slow = co_await t.chat_count(d);
     CountRequest endless{100000, -1, 20};
     co_await slow.write(endless);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (co_await slow.next()) {
       }
     });
@@ -692,13 +692,13 @@ TEST_F(CppConsumerPythonProducer, UnknownServiceAndMethodForEveryPattern) {
     };
     const auto& summary = client.find_service("RpcTest", 1);
     Probe probe(co_await client.channel_for(summary), wider, 1);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> { co_await probe.stream(); });
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> { co_await probe.stream(); });
     record("server stream", kCppToPy, "unknown method", st.code() == StatusCode::kUnimplemented);
     EXPECT_EQ(st.code(), StatusCode::kUnimplemented) << st.to_string();
-    st = co_await status_of([&]() -> asio::awaitable<void> { co_await probe.collect(); });
+    st = co_await status_of_call([&]() -> asio::awaitable<void> { co_await probe.collect(); });
     record("client stream", kCppToPy, "unknown method", st.code() == StatusCode::kUnimplemented);
     EXPECT_EQ(st.code(), StatusCode::kUnimplemented) << st.to_string();
-    st = co_await status_of([&]() -> asio::awaitable<void> { co_await probe.chat(); });
+    st = co_await status_of_call([&]() -> asio::awaitable<void> { co_await probe.chat(); });
     record("bidi", kCppToPy, "unknown method", st.code() == StatusCode::kUnimplemented);
     EXPECT_EQ(st.code(), StatusCode::kUnimplemented) << st.to_string();
   });

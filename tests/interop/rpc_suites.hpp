@@ -22,20 +22,12 @@
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/server.hpp"
 #include "aster/transport/blocking.hpp"
+#include "call_status.hpp"
 #include "reference_peer.hpp"
 
 namespace aster::interop {
 
-// How a call ended: OK, or the status of the RpcError it threw.
-template <typename F>
-asio::awaitable<Status> status_of(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
+using aster::testing::status_of_call;
 
 template <typename Suite>
 class PythonProducerSuite : public ::testing::Test {

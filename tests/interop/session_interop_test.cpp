@@ -180,7 +180,7 @@ TEST_F(SessionCppConsumer, ServerStream) {
     CountRequest failing{10, 2, 0};
     auto partial = co_await s.count(std::move(failing));
     std::vector<int64_t> before_error;
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       while (auto item = co_await partial.next()) before_error.push_back(item->i);
     });
     bool ok = st.code() == StatusCode::kFailedPrecondition &&
@@ -234,7 +234,7 @@ TEST_F(SessionCppConsumer, ClientStreamAndBidi) {
     // `_dispatch_bidi_stream` leaves it queued, then "Expected CALL frame").
     auto s2 = co_await client.session<SessionTest>();
     auto failing = co_await s2.chat();
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       for (const char* m : {"a", "fail:9"}) {
         EchoRequest req{m, ""};
         co_await failing.write(req);
@@ -259,7 +259,7 @@ TEST_F(SessionCppConsumer, HandlerErrorsKeepTheSession) {
         {101, "CONTRACT_VIOLATION"}};
     for (const auto& [code, name] : cases) {
       const int c = code;
-      auto st = co_await status_of([&]() -> asio::awaitable<void> {
+      auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
         FailRequest req{c, "code " + std::to_string(c)};
         co_await s.fail(std::move(req));
       });
@@ -267,7 +267,7 @@ TEST_F(SessionCppConsumer, HandlerErrorsKeepTheSession) {
       record("session", kCppToPy, std::string("handler error ") + name, ok);
       EXPECT_TRUE(ok) << st.to_string();
     }
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       EchoRequest req{"x", ""};
       co_await s.crash(std::move(req));
     });
@@ -312,7 +312,7 @@ TEST_F(SessionCppConsumer, DeadlineAndCancel) {
     auto s = co_await client.session<SessionTest>();
     rpc::CallOptions d;
     d.timeout = std::chrono::milliseconds(300);
-    auto st = co_await status_of([&]() -> asio::awaitable<void> {
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
       SlowRequest slow{5000};
       co_await s.slow(std::move(slow), d);
     });
@@ -329,7 +329,7 @@ TEST_F(SessionCppConsumer, DeadlineAndCancel) {
     asio::co_spawn(
         ex,
         [&]() -> asio::awaitable<void> {
-          slow_status = co_await status_of([&]() -> asio::awaitable<void> {
+          slow_status = co_await status_of_call([&]() -> asio::awaitable<void> {
             SlowRequest slow{60000};
             co_await s.slow(std::move(slow));
           });

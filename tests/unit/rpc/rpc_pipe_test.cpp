@@ -14,6 +14,7 @@
 #include "aster/transport/memory_pipe.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "call_status.hpp"
 #include "coroutine_test_support.hpp"
 #include "rpc_pipe_channel.hpp"
 #include "rpc_test_service.hpp"
@@ -40,16 +41,6 @@ struct Fixture {
                            RpcTest::descriptor(), 1, json);
   }
 };
-
-template <typename F>
-asio::awaitable<aster::Status> status_of_call(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return aster::Status::ok();
-}
 
 class RpcPipe : public ::testing::TestWithParam<bool> {};  // param: JSON mode
 

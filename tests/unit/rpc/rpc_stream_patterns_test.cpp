@@ -16,6 +16,7 @@
 #include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "call_status.hpp"
 #include "coroutine_test_support.hpp"
 #include "rpc_pipe_channel.hpp"
 #include "rpc_test_service.hpp"
@@ -39,16 +40,6 @@ struct Fixture {
     return RpcTest::Client(channel, RpcTest::descriptor(), 1, json);
   }
 };
-
-template <typename F>
-asio::awaitable<Status> status_of_call(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
 
 // Waits (polling the io_context) until `done()` holds: the producer side of a call runs on
 // its own coroutine, and a test about its clean-up must let it finish.

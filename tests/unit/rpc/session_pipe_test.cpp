@@ -14,6 +14,7 @@
 #include "aster/transport/memory_pipe.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "call_status.hpp"
 #include "coroutine_test_support.hpp"
 #include "rpc_pipe_channel.hpp"
 #include "session_test_service.hpp"
@@ -50,16 +51,6 @@ struct Fixture {
     co_return SessionTest::Session(std::move(*s), SessionTest::descriptor());
   }
 };
-
-template <typename F>
-asio::awaitable<Status> status_of_call(F call) {
-  try {
-    co_await call();
-  } catch (const RpcError& e) {
-    co_return e.status();
-  }
-  co_return Status::ok();
-}
 
 asio::awaitable<void> sleep_ms(int ms) {
   asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
