@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 9u
+#define ASTER_IROH_ABI_VERSION 10u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -403,6 +403,10 @@ int32_t aster_iroh_recv(aster_iroh_rt *rt, aster_iroh_handle recv, size_t max, u
 int32_t aster_iroh_stop(aster_iroh_rt *rt, aster_iroh_handle recv, uint64_t code);
 /* Dropping a partly read recv half sends STOP_SENDING 0 (noq). */
 int32_t aster_iroh_recv_free(aster_iroh_rt *rt, aster_iroh_handle recv);
+/* Frees n_streams stream halves (send or recv) and releases n_leases leases in one call, as
+ * the single frees do (NOT_FOUND when any was missing; the rest are freed). */
+int32_t aster_iroh_release_many(aster_iroh_rt *rt, const aster_iroh_handle *streams,
+                                size_t n_streams, const uint64_t *leases, size_t n_leases);
 
 /* ---- blobs and docs (endpoints created with ASTER_IROH_EP_CONTENT, else INVALID_ARG) ----
  * Generic operations on the endpoint's iroh-blobs store and iroh-docs engine (bridge/src/

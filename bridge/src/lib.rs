@@ -50,7 +50,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 9;
+pub const ABI_VERSION: u32 = 10;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -195,7 +195,7 @@ unsafe fn opt_cstr<'a>(p: *const c_char) -> Result<Option<&'a str>, i32> {
     }
 }
 
-unsafe fn slice<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
+unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> Option<&'a [T]> {
     if len == 0 {
         Some(&[])
     } else if ptr.is_null() {
@@ -1147,6 +1147,45 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
         match r.shared.remove_if(h, is) {
             Some(o) => r.now_or_deferred(move |_| drop(o)),
             None => status::NOT_FOUND,
+        }
+    })
+}
+
+/// Frees `n_streams` stream halves (send or recv handles) and releases `n_leases` leases in one
+/// call: one lock of each table and one deferred drop for the whole batch, where one
+/// `aster_iroh_send_free`/`recv_free`/`lease_release` per handle took the handle table's lock
+/// (contended with the runtime's thread) and queued a closure each. The C++ side gathers the
+/// frees of one io-thread turn (`RuntimeCore::release_later`). OK when every handle was found,
+/// else NOT_FOUND (the others are freed anyway).
+///
+/// # Safety
+/// `rt` valid; `streams` readable for `n_streams` and `leases` for `n_leases` entries (either
+/// may be null when its count is 0).
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_release_many(
+    rt: *mut aster_iroh_rt,
+    streams: *const u64,
+    n_streams: usize,
+    leases: *const u64,
+    n_leases: usize,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let (Some(streams), Some(leases)) = (slice(streams, n_streams), slice(leases, n_leases))
+        else {
+            return status::INVALID_ARG;
+        };
+        let (objs, missing) = r.shared.remove_streams(streams);
+        let released = r.shared.release_leases(leases);
+        if !objs.is_empty() {
+            r.now_or_deferred(move |_| drop(objs));
+        }
+        if missing == 0 && released == leases.len() {
+            status::OK
+        } else {
+            status::NOT_FOUND
         }
     })
 }

@@ -386,6 +386,34 @@ impl Shared {
             _ => None,
         }
     }
+    /// Removes every send or recv half among `hs` under one lock; returns them (to be dropped
+    /// outside it) and how many were not stream halves or not there.
+    pub fn remove_streams(&self, hs: &[u64]) -> (Vec<Obj>, usize) {
+        let mut out = Vec::with_capacity(hs.len());
+        let mut handles = lock(&self.handles);
+        for &h in hs {
+            if matches!(handles.get(h), Some(Obj::Send(_) | Obj::Recv(_))) {
+                out.extend(handles.remove(h));
+            }
+        }
+        drop(handles);
+        let missing = hs.len() - out.len();
+        (out, missing)
+    }
+    /// Releases the leases among `ls` under one lock (their bytes are dropped after it);
+    /// returns how many were found.
+    pub fn release_leases(&self, ls: &[u64]) -> usize {
+        if ls.is_empty() {
+            return 0;
+        }
+        let mut gone = Vec::with_capacity(ls.len());
+        let mut leases = lock(&self.leases);
+        for &l in ls {
+            gone.extend(leases.remove(l));
+        }
+        drop(leases);
+        gone.len()
+    }
     pub fn drain_handles(&self) -> Vec<Obj> {
         lock(&self.handles).drain()
     }

@@ -330,8 +330,40 @@ void RuntimeCore::answer_hook(const aster_iroh_event& e) {
 }
 
 void RuntimeCore::release_lease(uint64_t lease) {
-  if (lease == 0) return;
+  if (lease == 0 || release_later(lease, true)) return;
   with_rt([&](aster_iroh_rt* rt) { return aster_iroh_lease_release(rt, lease); }, int32_t{0});
+}
+
+bool RuntimeCore::release_later(uint64_t id, bool lease) {
+  // A call frees two stream halves and a lease or two on each side; one by one, each free took
+  // the bridge's handle table lock against the runtime's thread and queued a closure of its own
+  // (BridgeHandle::release was ≈10% of the io thread in a profile of aster_rpc_bench local
+  // --only unary64, docs/transport.md "Releases gathered per turn").
+  if (!executor_.running_in_this_thread()) return false;
+  {
+    std::shared_lock lock(mu_);
+    if (!rt_) return true;  // shut down: the bridge freed everything with its runtime
+  }
+  const bool first = stream_releases_.empty() && lease_releases_.empty();
+  (lease ? lease_releases_ : stream_releases_).push_back(id);
+  if (first) {
+    asio::post(executor_, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->flush_releases();
+    });
+  }
+  return true;
+}
+
+void RuntimeCore::flush_releases() {
+  if (stream_releases_.empty() && lease_releases_.empty()) return;
+  with_rt(
+      [&](aster_iroh_rt* rt) {
+        return aster_iroh_release_many(rt, stream_releases_.data(), stream_releases_.size(),
+                                       lease_releases_.data(), lease_releases_.size());
+      },
+      int32_t{0});
+  stream_releases_.clear();
+  lease_releases_.clear();
 }
 
 void RuntimeCore::set_gate(uint64_t endpoint, GateFunction gate) {
@@ -343,6 +375,7 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
     deferred_shutdown_ = timeout;
     return;
   }
+  flush_releases();
   aster_iroh_rt* rt = nullptr;
   {
     std::unique_lock lock(mu_);

@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "aster/status.hpp"
 #include "aster/transport/endpoint.hpp"
@@ -85,6 +86,11 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // Runtime::drive (caller-driven runtimes only).
   Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
   void release_lease(uint64_t lease);
+  // Frees a stream half (`lease` false) or releases a lease. On the io thread the frees of one
+  // turn are gathered and go to the bridge together when its handlers have run (one
+  // aster_iroh_release_many); elsewhere, or after shutdown began, at once. Returns false when
+  // the caller must free it itself (not on the io thread).
+  bool release_later(uint64_t id, bool lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
 
@@ -256,6 +262,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
   bool driving_ = false;                                    // inside drive()
+  // release_later's batch, io thread only; a flush is posted when the first one arrives.
+  std::vector<uint64_t> stream_releases_;
+  std::vector<uint64_t> lease_releases_;
+  void flush_releases();
   static constexpr size_t kBatch = 128;
   std::array<aster_iroh_event, kBatch> batch_{};  // drive(): handed over, not yet dispatched
   size_t batch_len_ = 0;

@@ -415,6 +415,83 @@ void LoopbackEchoFinAndBusy(RuntimeMode mode) {
 TEST(BridgeAbi, LoopbackEchoFinAndBusy) { LoopbackEchoFinAndBusy(kDefaultRuntime); }
 TEST(BridgeAbi, LoopbackEchoFinAndBusyDeferred) { LoopbackEchoFinAndBusy(kDeferredRuntime); }
 
+// aster_iroh_release_many (what the C++ transport sends at the end of an io-thread turn)
+// frees stream halves and releases leases as the single frees do: a freed half is gone, a recv
+// half dropped before its end sends STOP_SENDING 0, a dropped send half finishes, and a handle
+// of another kind is left alone (NOT_FOUND for the call, the rest freed anyway).
+void ReleaseManyFreesAsTheSingleFreesDo(RuntimeMode mode) {
+  Bridge b(mode);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+
+  auto opened = b.open_bi(p.client_conn);
+  ASSERT_TRUE(opened && opened->status == ASTER_IROH_OK);
+  const std::string msg = "abc";
+  uint64_t w = b.ud();
+  ASSERT_EQ(aster_iroh_write(b.rt(), opened->h1, reinterpret_cast<const uint8_t*>(msg.data()),
+                             msg.size(), w, nullptr),
+            ASTER_IROH_OK);
+  auto wrote = b.wait(w);
+  ASSERT_TRUE(wrote && wrote->status == ASTER_IROH_OK);
+  uint64_t ab = b.ud();
+  ASSERT_EQ(aster_iroh_accept_bi(b.rt(), p.server_conn, ab, nullptr), ASTER_IROH_OK);
+  auto acc = b.wait(ab);
+  ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
+
+  const uint64_t client_halves[] = {opened->h1, opened->h2, p.client_conn};
+  const uint64_t no_such_lease[] = {0xdead00000001ull};
+  EXPECT_EQ(aster_iroh_release_many(b.rt(), client_halves, 3, no_such_lease, 1),
+            ASTER_IROH_NOT_FOUND);
+  EXPECT_EQ(aster_iroh_send_free(b.rt(), opened->h1), ASTER_IROH_NOT_FOUND);
+  EXPECT_EQ(aster_iroh_recv_free(b.rt(), opened->h2), ASTER_IROH_NOT_FOUND);
+
+  // The server's send half sees the dropped recv half's STOP_SENDING 0.
+  uint64_t st = b.ud();
+  ASSERT_EQ(aster_iroh_stopped(b.rt(), acc->h1, st, nullptr), ASTER_IROH_OK);
+  auto stopped = b.wait(st);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->status, ASTER_IROH_STREAM_STOPPED);
+  EXPECT_EQ(stopped->code, 0u);
+
+  // The server reads the bytes and the FIN of the dropped send half; a lease it keeps (an
+  // inline outcome) goes back through release_many too.
+  uint64_t r = b.ud();
+  aster_iroh_event now{};
+  const int32_t got = aster_iroh_recv(b.rt(), acc->h2, 1 << 16, ASTER_IROH_RECV_TO_END, r,
+                                      nullptr, &now);
+  std::string data;
+  if (got == ASTER_IROH_DONE) {
+    EXPECT_EQ(now.status, ASTER_IROH_FIN);
+    data.assign(reinterpret_cast<const char*>(now.data), now.len);
+    if (now.lease != 0) {
+      EXPECT_EQ(aster_iroh_release_many(b.rt(), nullptr, 0, &now.lease, 1), ASTER_IROH_OK);
+      EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_NOT_FOUND);
+    }
+  } else {
+    ASSERT_EQ(got, ASTER_IROH_OK);
+    auto ev = b.wait(r);
+    ASSERT_TRUE(ev);
+    EXPECT_EQ(ev->status, ASTER_IROH_FIN);
+    data = ev->data;
+  }
+  EXPECT_EQ(data, msg);
+
+  const uint64_t server_halves[] = {acc->h1, acc->h2};
+  EXPECT_EQ(aster_iroh_release_many(b.rt(), server_halves, 2, nullptr, 0), ASTER_IROH_OK);
+  EXPECT_EQ(aster_iroh_release_many(b.rt(), server_halves, 2, nullptr, 0), ASTER_IROH_NOT_FOUND);
+  EXPECT_EQ(aster_iroh_release_many(b.rt(), nullptr, 1, nullptr, 0), ASTER_IROH_INVALID_ARG);
+  // The connection handle passed above was not freed.
+  EXPECT_EQ(aster_iroh_conn_free(b.rt(), p.client_conn), ASTER_IROH_OK);
+}
+TEST(BridgeAbi, ReleaseManyFreesAsTheSingleFreesDo) {
+  ReleaseManyFreesAsTheSingleFreesDo(kDefaultRuntime);
+}
+TEST(BridgeAbi, ReleaseManyFreesAsTheSingleFreesDoDeferred) {
+  ReleaseManyFreesAsTheSingleFreesDo(kDeferredRuntime);
+}
+
 // A read or write that must wait parks on its stream half (bridge/src/stream.rs "Parked
 // reads"); freeing the half's handle meanwhile must not lose it: each still completes exactly
 // once, with all the bytes (include/aster_iroh.h "Model": ops keep what they use alive).
