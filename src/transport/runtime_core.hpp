@@ -88,8 +88,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void release_lease(uint64_t lease);
   // Frees a stream half (`lease` false) or releases a lease. On the io thread the frees of one
   // turn are gathered and go to the bridge together when its handlers have run (one
-  // aster_iroh_release_many); elsewhere, or after shutdown began, at once. Returns false when
-  // the caller must free it itself (not on the io thread).
+  // aster_iroh_release_many); elsewhere at once. Returns false when the caller must free it
+  // itself (not on the io thread).
   bool release_later(uint64_t id, bool lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
