@@ -119,7 +119,8 @@ start_echo_server() {
 check_echoes() {
   local got
   got="$(grep -c '^echo .*: ok' "$1" || true)"
-  [ "$got" = "$2" ] || fail "$got of $2 echoes completed: $(grep -E '^echo|STALL|error' "$1" | tr '\n' ' ')"
+  # At least: nat-direct's client echoes on until the path is direct (--until-direct).
+  [ "$got" -ge "$2" ] || fail "$got of $2 echoes completed: $(grep -E '^echo|STALL|error' "$1" | tr '\n' ' ')"
 }
 
 # check_path OUT KIND: the bridge reported the data's path, and the last report is KIND.
@@ -173,8 +174,11 @@ case "$name" in
     start_relay
     start_echo_server
     # No wait before sending: the path changes while data is in flight (the stall's trigger).
+    # --until-direct: on a fast machine the four echoes were through before hole punching had
+    # switched the path (CI of b30a537); echo on while it has not, for up to 20 s.
     run_in a "$logdir/client.out" 120 "$ASTER_NET_ECHO" client "$echo_server_addr" \
-      --sizes 1,10,10,10 --timeout 30 || fail "echo client: $(cat "$logdir/client.out")"
+      --sizes 1,10,10,10 --timeout 30 --until-direct 20 ||
+      fail "echo client: $(cat "$logdir/client.out")"
     cat "$logdir/client.out"
     check_echoes "$logdir/client.out" 4
     # b's NAT box keeps the port, so the direct path is b's public address.
