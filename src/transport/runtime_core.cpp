@@ -339,9 +339,12 @@ bool RuntimeCore::release_later(uint64_t id, bool lease) {
   // the bridge's handle table lock against the runtime's thread and queued a closure of its own
   // (BridgeHandle::release was ≈10% of the io thread in a profile of aster_rpc_bench local
   // --only unary64, docs/transport.md "Releases gathered per turn").
-  // After shutdown the batch's flush finds no runtime and only clears it: the bridge freed
-  // everything with its runtime.
-  if (!executor_.running_in_this_thread()) return false;
+  // Only while the io thread works through a batch of events (holding_, see
+  // hold_runtime_wake): with one call in flight the frees went out after the next call's open
+  // and cost its latency (unary ×1 p50 of two aster_rpc_bench processes 7-13 µs higher in four
+  // interleaved pairs, docs/transport.md "Releases gathered per turn"). After shutdown the
+  // batch's flush finds no runtime and only clears it: the bridge freed everything with it.
+  if (!executor_.running_in_this_thread() || !holding_) return false;
   const bool first = stream_releases_.empty() && lease_releases_.empty();
   (lease ? lease_releases_ : stream_releases_).push_back(id);
   if (first) {

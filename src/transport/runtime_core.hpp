@@ -86,10 +86,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // Runtime::drive (caller-driven runtimes only).
   Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
   void release_lease(uint64_t lease);
-  // Frees a stream half (`lease` false) or releases a lease. On the io thread the frees of one
-  // turn are gathered and go to the bridge together when its handlers have run (one
-  // aster_iroh_release_many); elsewhere at once. Returns false when the caller must free it
-  // itself (not on the io thread).
+  // Frees a stream half (`lease` false) or releases a lease. On the io thread, while it works
+  // through a batch of events (the wake-up held), the frees are gathered and go to the bridge
+  // together when the batch's handlers have run (one aster_iroh_release_many). Returns false
+  // when the caller must free it itself at once (anywhere else).
   bool release_later(uint64_t id, bool lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
