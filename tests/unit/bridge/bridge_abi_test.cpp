@@ -612,7 +612,9 @@ void CompoundOpsInlineCompletionAndContinuousAccept(RuntimeMode mode) {
     if (st == ASTER_IROH_DONE) {
       ASSERT_EQ(now.status, ASTER_IROH_FIN);
       body.assign(reinterpret_cast<const char*>(now.data), now.len);
-      if (now.lease) EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+      if (now.lease) {
+        EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+      }
     } else {
       ASSERT_EQ(st, ASTER_IROH_OK);
       auto ev = b.wait(r);
@@ -711,7 +713,9 @@ void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {
     EXPECT_EQ(small->kind, static_cast<uint32_t>(ASTER_IROH_EV_ACCEPT_BI));
     EXPECT_EQ(small->data, "hi");
     fin_came_with_accept = small->code == uint64_t{ASTER_IROH_ACCEPT_FIN};
-    if (!fin_came_with_accept) EXPECT_EQ(small->code, 0u);
+    if (!fin_came_with_accept) {
+      EXPECT_EQ(small->code, 0u);
+    }
     uint64_t r = b.ud();
     ASSERT_EQ(aster_iroh_recv(b.rt(), small->h2, 64, 0, r, nullptr, nullptr), ASTER_IROH_OK);
     auto end = b.wait(r);
@@ -823,7 +827,9 @@ void ResetStaysReportedToLaterReads(RuntimeMode mode) {
   if (st == ASTER_IROH_DONE) {
     EXPECT_EQ(now.status, ASTER_IROH_STREAM_RESET);
     EXPECT_EQ(now.code, 42u);
-    if (now.lease) EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+    if (now.lease) {
+      EXPECT_EQ(aster_iroh_lease_release(b.rt(), now.lease), ASTER_IROH_OK);
+    }
   } else {
     ASSERT_EQ(st, ASTER_IROH_OK);
     auto ev = b.wait(r);
