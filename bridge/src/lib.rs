@@ -1155,8 +1155,9 @@ unsafe fn free_kind(rt: *mut aster_iroh_rt, h: u64, is: impl Fn(&Obj) -> bool) -
 /// call: one lock of each table and one deferred drop for the whole batch, where one
 /// `aster_iroh_send_free`/`recv_free`/`lease_release` per handle took the handle table's lock
 /// (contended with the runtime's thread) and queued a closure each. The C++ side gathers the
-/// frees of one io-thread turn (`RuntimeCore::release_later`). OK when every handle was found,
-/// else NOT_FOUND (the others are freed anyway).
+/// frees made while its io thread works through a held batch of events
+/// (`RuntimeCore::release_later`). OK when every handle was found, else NOT_FOUND (the others
+/// are freed anyway).
 ///
 /// # Safety
 /// `rt` valid; `streams` readable for `n_streams` and `leases` for `n_leases` entries (either

@@ -362,10 +362,11 @@ int main(int argc, char** argv) {
       io.stop();
     });
   } else if (mode == "client") {
-    asio::co_spawn(io, client(*rt, peer, sizes, wait_s, timeout_s, until_direct_s), [&](std::exception_ptr, int r) {
-      rc = r;
-      io.stop();
-    });
+    asio::co_spawn(io, client(*rt, peer, sizes, wait_s, timeout_s, until_direct_s),
+                   [&](std::exception_ptr, int r) {
+                     rc = r;
+                     io.stop();
+                   });
   } else {
     return 2;
   }
