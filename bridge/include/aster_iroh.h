@@ -136,9 +136,10 @@ typedef struct aster_iroh_event {
 #define ASTER_IROH_RT_MULTI_THREAD 0u   /* tokio multi-thread runtime, worker_threads workers */
 #define ASTER_IROH_RT_CURRENT_THREAD 1u /* tokio current_thread runtime on one bridge thread */
 #define ASTER_IROH_RT_CALLER_DRIVEN 2u  /* current_thread runtime run by aster_iroh_runtime_turn */
-/* flags: while the runtime is busy, stream calls (not RECV_NOWAIT reads), grant, conn_close, the
- * frees and every asynchronous operation queue and run on it in call order, in batches: no DONE,
- * the event follows (docs/transport.md "Deferred submission"). Ignored when caller-driven. */
+/* flags: stream calls (not RECV_NOWAIT reads, large writes, or a read or write that follows
+ * another on its half), grant, conn_close, the frees and every asynchronous operation queue and
+ * run on the runtime in call order, in batches: no DONE, the event follows (docs/transport.md
+ * "Deferred submission"). Ignored when caller-driven. */
 #define ASTER_IROH_RT_DEFER_STREAM_OPS 1u
 typedef struct aster_iroh_runtime_cfg {
   uint32_t struct_size;    /* sizeof(aster_iroh_runtime_cfg) */

@@ -277,8 +277,8 @@ pub unsafe extern "C" fn aster_iroh_runtime_new(
             }
             _ => return status::INVALID_ARG,
         };
-        // Whether the runtime's thread sleeps (`Shared::should_defer`), and how deferred
-        // operations wake it (`RuntimeWake`: lazily when one thread drives the runtime).
+        // Whether the runtime's thread sleeps, and how deferred operations wake it
+        // (`RuntimeWake`: lazily when one thread drives the runtime).
         let spin = if flavor == abi::RT_CURRENT_THREAD { spin } else { 0 };
         let wake = Arc::new(runtime::RuntimeWake::new(
             flavor == abi::RT_CURRENT_THREAD,

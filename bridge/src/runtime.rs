@@ -425,22 +425,22 @@ impl Shared {
     }
 
     /// Whether a stream operation called now goes to the runtime (`defer`) rather than running
-    /// inline on the caller's thread. Inline is better while the runtime's thread sleeps (one
-    /// wake-up either way, and the operation may complete at once), and when `inline_better`:
-    /// for a large write (the copy into noq then overlaps the runtime's sending) and for a
-    /// read or write that follows another on the same half (a stream of messages: its caller
-    /// waits for each operation before the next, so a deferred one costs a round trip between
-    /// the threads per message; server-stream msgs/s in `aster_rpc_bench local --shape
-    /// current` fell from 360k to 40k). Deferring is better while the runtime is busy and
-    /// many streams each make one operation (one request per stream): no wake-up, no
-    /// contention for the connection's lock, and the connection driver sends what a whole
-    /// batch wrote in full packets. Once anything is deferred, everything is until the queue
-    /// has run, so operations keep call order.
+    /// inline on the caller's thread. Inline is better when `inline_better`: for a large write
+    /// (the copy into noq then overlaps the runtime's sending) and for a read or write that
+    /// follows another on the same half (a stream of messages: its caller waits for each
+    /// operation before the next, so a deferred one costs a round trip between the threads per
+    /// message; server-stream msgs/s in `aster_rpc_bench local --shape current` fell from 360k
+    /// to 40k). Otherwise deferring is better, busy or not: while the runtime is busy there is
+    /// no wake-up, no contention for the connection's lock, and the connection driver sends
+    /// what a whole batch wrote in full packets; while its thread sleeps, an inline write
+    /// wakes the driver from inside noq's connection lock (noq wakes the driver with the lock
+    /// held), so the woken thread's first act is to block on that lock and be woken a second
+    /// time, two wake-ups of a sleeping thread on the request's path instead of one
+    /// (docs/transport.md "Deferred submission": unary ×1 p50 ≈ 125 → 85 µs in one process).
+    /// Once anything is deferred, everything is until the queue has run, so operations keep
+    /// call order.
     pub fn should_defer(&self, inline_better: bool) -> bool {
-        self.deferring
-            && (self.deferred_outstanding.load(Ordering::Acquire) != 0
-                || !(inline_better
-                    || (self.wake.idle.load(Ordering::Relaxed) && !self.held_here())))
+        self.deferring && (self.deferred_outstanding.load(Ordering::Acquire) != 0 || !inline_better)
     }
 
     /// Whether the calling thread holds the runtime's wake-up (`set_hold`).
