@@ -20,8 +20,8 @@
  *    with a non-OK status (CANCELLED, or why it ended). At most `window` deliveries are made
  *    beyond those given back with aster_iroh_grant (back-pressure).
  *  - The queue is drained with aster_iroh_poll(); the eventfd from
- *    aster_iroh_runtime_event_fd() becomes readable when events are waiting. poll() clears it
- *    when it empties the queue, so: wait readable, poll until 0, wait again.
+ *    aster_iroh_runtime_event_fd() becomes readable when events are waiting. A poll() that
+ *    finds the queue empty (returns 0) clears it, so: wait readable, poll until 0, wait again.
  *  - Event payloads (data/len) are leases valid until aster_iroh_lease_release(lease);
  *    every event with lease != 0 must be released. Inputs are borrowed for the call only
  *    (outbound bytes are copied).

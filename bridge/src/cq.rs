@@ -2,12 +2,20 @@
 //! (docs/transport.md "Layers").
 //!
 //! A producer pushes and, if `armed` was false, sets it and writes 1 to the eventfd: one
-//! syscall per burst. `poll` drains; when it leaves the queue empty it clears the eventfd
-//! counter and `armed` under the same lock, so a push after that always writes again and no
-//! wakeup is lost. The C++ loop therefore only has to wait for readability and drain.
+//! syscall per burst. `poll` drains; a poll that finds the queue empty (returns 0) clears the
+//! eventfd counter and `armed` under the same lock, so a push after that always writes again
+//! and no wakeup is lost. The consumer polls until 0 before it waits, so it only has to wait
+//! for readability and drain.
+//!
+//! Why disarm on the empty poll and not on the poll that takes the last event: the consumer
+//! polls again after dispatching what it took, and at 64 requests in flight the runtime queues
+//! the next completions meanwhile. Disarmed at the emptying poll, each of those bursts cost the
+//! runtime's thread an eventfd `write` and the io thread a `read` while the io thread was
+//! awake anyway (0.18 writes per request in `aster_transport_bench --only bridge`,
+//! docs/transport.md "Measured 2026-12-04 (later)").
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::abi::aster_iroh_event;
@@ -42,6 +50,9 @@ pub struct CompletionQueue {
     /// "empty" without the lock, so an io thread that spins on it (docs/transport.md
     /// "Spinning") does not contend with the producer's pushes.
     queued: crossbeam_utils::CachePadded<AtomicUsize>,
+    /// `State::armed` as of its last change (written under the lock): an empty poll with
+    /// nothing to disarm skips the lock too.
+    armed: AtomicBool,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
     pub notify: tokio::sync::Notify,
     /// false for caller-driven runtimes (see `aster_iroh_runtime_turn`).
@@ -62,6 +73,7 @@ impl CompletionQueue {
                 armed: false,
             })),
             queued: crossbeam_utils::CachePadded::new(AtomicUsize::new(0)),
+            armed: AtomicBool::new(false),
             notify: tokio::sync::Notify::new(),
             fd_wake: std::sync::atomic::AtomicBool::new(true),
         })
@@ -76,7 +88,11 @@ impl CompletionQueue {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.queue.push_back(QueuedEvent(ev));
             self.queued.store(st.queue.len(), Ordering::Release);
-            !std::mem::replace(&mut st.armed, true)
+            let was = std::mem::replace(&mut st.armed, true);
+            if !was {
+                self.armed.store(true, Ordering::Release);
+            }
+            !was
         };
         if wake {
             self.notify.notify_one();
@@ -89,12 +105,13 @@ impl CompletionQueue {
         }
     }
 
-    /// Moves up to `out.len()` events into `out`; returns how many.
+    /// Moves up to `out.len()` events into `out`; returns how many. Returning 0 re-arms the
+    /// wake-up: the next push signals the eventfd (and `notify`) again.
     pub fn poll(&self, out: &mut [std::mem::MaybeUninit<aster_iroh_event>]) -> usize {
-        // Empty as of the last change: nothing to take, and `armed` is already clear (the
-        // poll that emptied it cleared it). A push racing this load sets `armed` itself and
-        // signals the eventfd, so skipping the lock loses no wake-up.
-        if self.queued.load(Ordering::Acquire) == 0 {
+        // Empty and disarmed as of the last change: nothing to take or clear. A push racing
+        // these loads sets `armed` itself and signals the eventfd, so skipping the lock loses
+        // no wake-up.
+        if self.queued.load(Ordering::Acquire) == 0 && !self.armed.load(Ordering::Acquire) {
             return 0;
         }
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -109,7 +126,7 @@ impl CompletionQueue {
             }
         }
         self.queued.store(st.queue.len(), Ordering::Release);
-        if st.queue.is_empty() && st.armed {
+        if n == 0 && st.armed {
             // Caller-driven runtimes never write the eventfd: nothing to clear.
             if self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
                 let mut buf = [0u8; 8];
@@ -117,6 +134,7 @@ impl CompletionQueue {
                 unsafe { read(self.fd, buf.as_mut_ptr(), 8) };
             }
             st.armed = false;
+            self.armed.store(false, Ordering::Release);
         }
         n
     }

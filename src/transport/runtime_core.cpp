@@ -169,15 +169,16 @@ void RuntimeCore::drain_then_wait() {
   }
   // More is queued than one turn may take: let the io_context run what else is ready (its
   // timers above all) and continue after that. The eventfd stays signalled meanwhile (it is
-  // cleared only by the poll that empties the queue), so nothing is lost by not waiting on it.
+  // cleared only by a poll that finds the queue empty), so nothing is lost by not waiting on it.
   asio::post(executor_, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->drain_then_wait();
   });
 }
 
 bool RuntimeCore::drain(size_t max_batches, bool hold) {
-  // aster_iroh_poll clears the eventfd when it empties the queue, so draining to 0 and
-  // waiting again loses no wakeup. Completions resumed inline below often queue new events
+  // aster_iroh_poll clears the eventfd when it finds the queue empty (returns 0), so draining
+  // to 0 and waiting again loses no wakeup; until then the bridge queues without writing it
+  // (bridge/src/cq.rs). Completions resumed inline below often queue new events
   // (a request's reply), so the loop polls again until the queue is empty, or until it has
   // taken `max_batches` batches: under a steady stream of completions from the bridge's
   // thread the queue may never be empty, and the io_context must get back to its own work.
