@@ -4,6 +4,7 @@
 #include "runtime_core.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <atomic>
 #include <cstring>
 #include <exception>
@@ -122,7 +123,7 @@ void RuntimeCore::stop_spinning() {
 }
 
 void RuntimeCore::start() {
-  fd_.emplace(executor_, aster_iroh_runtime_event_fd(rt_));
+  fd_.emplace(executor_, aster_iroh_runtime_event_fd(rt_.load()));
   wait_readable();
 }
 
@@ -221,11 +222,7 @@ void RuntimeCore::dispatch_batch() {
 }
 
 Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {
-  aster_iroh_rt* rt = nullptr;
-  {
-    std::shared_lock lock(mu_);
-    rt = rt_;
-  }
+  aster_iroh_rt* rt = rt_.load(std::memory_order_seq_cst);
   if (!rt) return Status(StatusCode::kCancelled, "runtime shut down");
   if (driving_) return Status(StatusCode::kFailedPrecondition, "drive() is already running");
   struct Context {
@@ -378,12 +375,11 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
     return;
   }
   flush_releases();
-  aster_iroh_rt* rt = nullptr;
-  {
-    std::unique_lock lock(mu_);
-    std::swap(rt, rt_);
-  }
+  aster_iroh_rt* rt = rt_.exchange(nullptr, std::memory_order_seq_cst);
   if (!rt) return;
+  // Bridge calls other threads are making (a handle freed by a destructor elsewhere) end
+  // before the runtime goes; later ones find it gone (with_rt).
+  while (callers_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   // The eventfd belongs to the bridge: stop watching it without closing it.
   if (fd_) {
     std::error_code ec;

@@ -15,6 +15,7 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/use_awaitable.hpp>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -22,7 +23,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -63,13 +63,18 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   asio::io_context::executor_type executor() const { return executor_; }
 
-  // Runs `f(rt)` under the shared lock; returns `otherwise` after shutdown. Destructors of
-  // handles may run on any thread, so every bridge call goes through here.
+  // Runs `f(rt)` unless the runtime is shut down (then returns `otherwise`); shutdown() waits
+  // for calls in progress before it frees the runtime. Destructors of handles may run on any
+  // thread, so every bridge call goes through here. A count of callers, not a
+  // std::shared_mutex: its lock and unlock were 3% of a one-thread profile of the echo
+  // (`aster_transport_bench --shape shared`, docs/transport.md "Measured 2026-12-04
+  // (later)"), two pthread_rwlock calls per bridge call.
   template <typename F>
   auto with_rt(F&& f, decltype(f(nullptr)) otherwise) -> decltype(f(nullptr)) {
-    std::shared_lock lock(mu_);
-    if (!rt_) return otherwise;
-    return f(rt_);
+    CallerCount count(callers_);
+    aster_iroh_rt* rt = rt_.load(std::memory_order_seq_cst);
+    if (!rt) return otherwise;
+    return f(rt);
   }
 
   void start();
@@ -256,8 +261,19 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // descriptor creates Asio's reactor, which io_context::poll() then runs (an epoll_wait)
   // every time: caller-driven runtimes never create it.
   std::optional<asio::posix::stream_descriptor> fd_;
-  std::shared_mutex mu_;
-  aster_iroh_rt* rt_;
+  // with_rt's calls in progress. seq_cst here and on rt_: shutdown() either sees a call's
+  // count or the call sees rt_ gone.
+  struct CallerCount {
+    explicit CallerCount(std::atomic<int64_t>& c) : c(c) {
+      c.fetch_add(1, std::memory_order_seq_cst);
+    }
+    ~CallerCount() { c.fetch_sub(1, std::memory_order_release); }
+    CallerCount(const CallerCount&) = delete;
+    CallerCount& operator=(const CallerCount&) = delete;
+    std::atomic<int64_t>& c;
+  };
+  std::atomic<int64_t> callers_{0};
+  std::atomic<aster_iroh_rt*> rt_;
   uint64_t next_user_data_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
