@@ -34,7 +34,11 @@ class BridgeHandle {
   }
   BridgeHandle(const BridgeHandle&) = delete;
   BridgeHandle& operator=(const BridgeHandle&) = delete;
-  ~BridgeHandle() { release(); }
+  // Moved-from handles (most of those destroyed on a call's path) skip the out-of-line call:
+  // it was 2% of a one-thread profile of the echo, nearly all of it call overhead.
+  ~BridgeHandle() {
+    if (core_) release();
+  }
 
   explicit operator bool() const { return core_ && id_ != 0; }
   uint64_t id() const { return id_; }
