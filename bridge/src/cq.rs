@@ -39,7 +39,6 @@ unsafe impl Send for QueuedEvent {}
 
 struct State {
     queue: VecDeque<QueuedEvent>,
-    armed: bool,
 }
 
 
@@ -50,8 +49,8 @@ pub struct CompletionQueue {
     /// "empty" without the lock, so an io thread that spins on it (docs/transport.md
     /// "Spinning") does not contend with the producer's pushes.
     queued: crossbeam_utils::CachePadded<AtomicUsize>,
-    /// `State::armed` as of its last change (written under the lock): an empty poll with
-    /// nothing to disarm skips the lock too.
+    /// Whether a push has signalled since the last empty poll. Changed only under `state`'s
+    /// lock; atomic so that an empty poll with nothing to disarm skips the lock too.
     armed: AtomicBool,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
     pub notify: tokio::sync::Notify,
@@ -70,7 +69,6 @@ impl CompletionQueue {
             fd,
             state: crossbeam_utils::CachePadded::new(Mutex::new(State {
                 queue: VecDeque::new(),
-                armed: false,
             })),
             queued: crossbeam_utils::CachePadded::new(AtomicUsize::new(0)),
             armed: AtomicBool::new(false),
@@ -88,11 +86,7 @@ impl CompletionQueue {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.queue.push_back(QueuedEvent(ev));
             self.queued.store(st.queue.len(), Ordering::Release);
-            let was = std::mem::replace(&mut st.armed, true);
-            if !was {
-                self.armed.store(true, Ordering::Release);
-            }
-            !was
+            !self.armed.swap(true, Ordering::AcqRel)
         };
         if wake {
             self.notify.notify_one();
@@ -126,14 +120,13 @@ impl CompletionQueue {
             }
         }
         self.queued.store(st.queue.len(), Ordering::Release);
-        if n == 0 && st.armed {
+        if n == 0 && self.armed.load(Ordering::Relaxed) {
             // Caller-driven runtimes never write the eventfd: nothing to clear.
             if self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
                 let mut buf = [0u8; 8];
                 // SAFETY: reads into a local buffer; EAGAIN when already clear is fine.
                 unsafe { read(self.fd, buf.as_mut_ptr(), 8) };
             }
-            st.armed = false;
             self.armed.store(false, Ordering::Release);
         }
         n

@@ -466,9 +466,9 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
         // timeout (`park_yield`) every time its run queue empties: once per round, 0.18
         // `epoll_wait` and 0.14 `recvmmsg` per request of the echo against raw iroh's 0.04
         // and 0.07 (tokio 1.50 `scheduler/current_thread` `block_on`, `has_pending_work`;
-        // docs/transport.md "Measured 2026-12-04 (later)"). A task the scheduler polls the
-        // network for every `event_interval` task polls, or when nothing is ready, as raw
-        // iroh's tasks are.
+        // docs/transport.md "Measured 2026-12-04 (later)"). For a task the scheduler polls the
+        // network only when nothing is ready or every `event_interval` task polls, as for raw
+        // iroh's tasks.
         let drive = t.spawn(async move {
             // One timer for the whole drive, not a new `sleep(idle)` per idle wait: arming a
             // timer that is due before the time driver's next wake-up unparks the driver, an

@@ -4,10 +4,10 @@
 #include "runtime_core.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <atomic>
 #include <cstring>
 #include <exception>
+#include <thread>
 #include <vector>
 
 namespace aster::transport::detail {
