@@ -281,7 +281,15 @@ impl<'a, 'b> PacketBuilder<'a, 'b> {
         let space_id = self.space;
         let (size, padded, sent) = self.finish(conn, now);
 
-        let size = match padded || ack_eliciting {
+        // aster patch (bridge/vendor/NOTE.md, "padded ACK-only packets"): a 1-RTT packet that
+        // elicits no ACK counts 0 bytes in flight even when padded (e.g. an ACK-only packet
+        // padded to the GSO segment size). Counted, such packets could fill a minimum
+        // congestion window with no ack-eliciting packet in flight: no PTO ever fires to
+        // clear them, and a path with frames queued sends nothing, not even the ACKs its peer
+        // waits for: a connection-wide stall until the idle timeout. Packets of the handshake
+        // spaces keep 0.16.0's accounting (the anti-deadlock rule of RFC 9002 A.8 relies on it).
+        let counts_padding = padded && space_id != SpaceId::Data;
+        let size = match counts_padding || ack_eliciting {
             true => size as u16,
             false => 0,
         };

@@ -3533,6 +3533,38 @@ fn pad_to_mtu() {
     );
 }
 
+/// aster patch (bridge/vendor/NOTE.md, "padded ACK-only packets"): a padded 1-RTT packet that
+/// elicits no ACK does not count as bytes in flight. Here the server only acknowledges the
+/// client's stream data, and pads every datagram to the MTU; noq-proto 0.16.0 counted those
+/// padded ACK-only packets in flight, with no ack-eliciting packet to ever clear them (the
+/// client does not acknowledge non-ack-eliciting packets on their own).
+#[test]
+fn padded_ack_only_packets_are_not_in_flight() {
+    let _guard = subscribe();
+    let server_config = {
+        let mut config = server_config();
+        let transport = TransportConfig {
+            pad_to_mtu: true,
+            ..TransportConfig::default()
+        };
+        config.transport_config(transport.into());
+        config
+    };
+    let mut pair = Pair::new(Default::default(), server_config);
+    let (client_ch, server_ch) = pair.connect();
+    pair.drive();
+
+    let s = pair.client_streams(client_ch).open(Dir::Uni).unwrap();
+    pair.client_send(client_ch, s).write(&[7; 20_000]).unwrap();
+    pair.client_send(client_ch, s).finish().unwrap();
+    pair.drive();
+
+    let acks_sent = pair.server_conn_mut(server_ch).stats().frame_tx.acks;
+    assert!(acks_sent > 0, "the server acknowledged the stream data");
+    // Everything ack-eliciting was acknowledged: nothing may be left in flight.
+    assert_eq!(pair.server_conn_mut(server_ch).bytes_in_flight(), 0);
+}
+
 /// Verify that a large application datagram is sent successfully when an ACK frame too large to fit
 /// alongside it is also queued, in exactly 2 UDP datagrams.
 #[test]
