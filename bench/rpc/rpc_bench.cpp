@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
                  "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
-                 "[--shape current|shared] [--no-defer] [--no-hold] [--spin-us N]\n",
+                 "[--shape current|shared] [--no-defer] [--no-hold] [--spin-us N] [--drive-batch N]\n",
                  argv[0]);
     return 2;
   };
@@ -387,6 +387,10 @@ int main(int argc, char** argv) {
     const char* v = argv[++i];
     if (a == "--spin-us") {  // Runtime::Options::spin (A/B runs)
       s.runtime.spin = std::chrono::microseconds(std::atol(v));
+      continue;
+    }
+    if (a == "--drive-batch") {  // Runtime::Options::drive_batch (A/B runs; 0: uncapped)
+      s.runtime.drive_batch = std::strtoul(v, nullptr, 10);
       continue;
     }
     if (a == "--seconds") {

@@ -10,6 +10,7 @@
 // All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
 // Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
 //                              [--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N]
+//                              [--drive-batch N]
 //                              [--raw PATH]
 //                              [--only bridge|raw|tcp]   (one side alone, for profilers)
 //                              [--serve | --connect ADDR] (bridge echo in two processes)
@@ -508,6 +509,7 @@ int main(int argc, char** argv) {
   bool defer = true;  // Runtime::Options::defer_stream_ops (--no-defer: for A/B runs)
   bool hold = true;   // Runtime::Options::hold_batches (--no-hold: for A/B runs)
   long spin_us = -1;  // Runtime::Options::spin (--spin-us N: for A/B runs; default: the option's)
+  long drive_batch = -1;  // Runtime::Options::drive_batch (--drive-batch N: A/B; 0 uncapped)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -535,10 +537,13 @@ int main(int argc, char** argv) {
       hold = false;
     } else if (a == "--spin-us") {
       spin_us = std::atol(value().c_str());
+    } else if (a == "--drive-batch") {
+      drive_batch = std::atol(value().c_str());
     } else {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
-                   "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] [--raw PATH] "
+                   "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] "
+                   "[--drive-batch N] [--raw PATH] "
                    "[--only bridge|raw|tcp] [--serve | --connect ADDR]\n",
                    argv[0]);
       return 2;
@@ -548,6 +553,7 @@ int main(int argc, char** argv) {
   options.defer_stream_ops = defer;
   options.hold_batches = hold;
   if (spin_us >= 0) options.spin = std::chrono::microseconds(spin_us);
+  if (drive_batch >= 0) options.drive_batch = static_cast<size_t>(drive_batch);
   if (shape.rfind("multi:", 0) == 0) {
     options.shape = Runtime::Shape::kMultiThread;
     options.worker_threads = static_cast<uint32_t>(std::atoi(shape.c_str() + 6));

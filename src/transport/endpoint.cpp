@@ -70,7 +70,8 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
     return detail::status_of_submit(st);
   }
   auto core = std::make_shared<RuntimeCore>(io, rt, spins ? options.spin : std::chrono::microseconds{0},
-                                            options.defer_stream_ops && options.hold_batches);
+                                            options.defer_stream_ops && options.hold_batches,
+                                            options.drive_batch);
   // A caller-driven runtime never signals the event fd (drive() and turn() poll the queue
   // themselves), so watching it would only keep Asio's reactor in every io_context::poll():
   // one epoll_wait per drive round for nothing (docs/transport.md "Thread shape").

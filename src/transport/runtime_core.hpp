@@ -58,7 +58,7 @@ aster_iroh_sockaddr bridge_address_of(const SocketAddress& s);
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:
   RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin = {},
-              bool hold_batches = false);
+              bool hold_batches = false, size_t drive_batch = 0);
   ~RuntimeCore();
 
   asio::io_context::executor_type executor() const { return executor_; }
@@ -82,8 +82,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // cannot stop the runtime it is running in).
   void shutdown(std::chrono::milliseconds timeout);
   // Completes queued events' operations, batch by batch, until a poll finds the queue empty
-  // (then the eventfd is clear; returns true) or `max_batches` batches are done (false).
-  bool drain(size_t max_batches = SIZE_MAX, bool hold = false);
+  // (then the eventfd is clear; returns true) or `max_batches` batches or `max_events` events
+  // are done (false).
+  bool drain(size_t max_batches = SIZE_MAX, bool hold = false, size_t max_events = SIZE_MAX);
   // drive(): polls one batch of events and posts their dispatch into the io_context, so that
   // the step's poll() completes them inline (see the .cpp). Returns how many.
   size_t hand_over_batch();
@@ -285,6 +286,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   static constexpr size_t kBatch = 128;
   std::array<aster_iroh_event, kBatch> batch_{};  // drive(): handed over, not yet dispatched
   size_t batch_len_ = 0;
+  // Runtime::Options::drive_batch: at most this many events per drive() round, the drain of
+  // what they queued meanwhile included (0: up to kBatch, then a drain of kDrainBatches).
+  const size_t drive_batch_ = 0;
   std::optional<std::chrono::milliseconds> deferred_shutdown_;  // asked for while driving
   // Io-thread spinning (docs/transport.md "Spinning"): how long drain_then_wait keeps polling
   // the queue after its last event before it waits on the eventfd; zero never spins.

@@ -619,6 +619,35 @@ TEST(Transport, WavesOfRequestsWithAndWithoutHeldWakeups) {
   }
 }
 
+// Runtime::Options::drive_batch (docs/transport.md "Drive rounds of at most 32 completions"):
+// in the shared shape a round takes at most that many completions and leaves the rest, and
+// what the handlers queue meanwhile, to the next rounds; waves of 64 requests must all be
+// answered with rounds of one event, of 32, and uncapped.
+TEST(Transport, SharedShapeAnswersEveryRequestWhateverTheRoundCap) {
+  for (size_t cap : {size_t{1}, size_t{32}, size_t{0}}) {
+    Runtime::Options options;
+    options.shape = Runtime::Shape::kSharedThread;
+    options.drive_batch = cap;
+    auto b = BlockingRuntime::create(options);
+    ASSERT_TRUE(b) << b.status().to_string();
+    auto ok = (*b)->run_for(
+        [](Runtime* rt) -> asio::awaitable<bool> {
+          auto cfg = loopback({kAlpn}, 1000);
+          auto p = co_await make_peers(rt, std::move(cfg));
+          CO_REQUIRE_OK(p);
+          for (int wave = 0; wave < 5; ++wave) {
+            std::string tag = "wave ";
+            tag += std::to_string(wave);
+            const size_t good = co_await concurrent_echoes(&p->conn, 64, std::move(tag), 2000);
+            CO_REQUIRE(good == 64);
+          }
+          co_return true;
+        }(&(*b)->runtime()),
+        60s);
+    EXPECT_EQ(ok, std::optional<bool>(true)) << "drive_batch " << cap;
+  }
+}
+
 TEST(Transport, ContinuousAcceptUnderBackPressureStaysBounded) {
   // The server accepts streams continuously in the background, but never more than the inbox
   // window ahead of a slow consumer; the rest waits in QUIC (bounded by max_bidi_streams), so
