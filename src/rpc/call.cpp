@@ -52,12 +52,17 @@ struct Received {
   bool ended = false;
 };
 
-Result<Received> interpret(Result<std::optional<wire::Frame>> frame) {
+// `reader` says why a stream ended early: a failed read that the reader took for an end (as
+// 0.1.2 does) is still UNAVAILABLE, but its reason (a reset, the connection's loss) is named.
+Result<Received> interpret(Result<std::optional<wire::Frame>> frame,
+                           const wire::FrameReader& reader) {
   if (!frame.is_ok()) {
     return Status(StatusCode::kUnavailable, "stream reset by peer: " + frame.status().message());
   }
   if (!frame->has_value()) {
-    return Status(StatusCode::kUnavailable, "stream ended before the trailer");
+    const Status& why = reader.end_reason();
+    if (why.is_ok()) return Status(StatusCode::kUnavailable, "stream ended before the trailer");
+    return Status(StatusCode::kUnavailable, "stream ended before the trailer: " + why.message());
   }
   wire::Frame f = std::move(**frame);
   if (f.has(flags::kTrailer)) {
@@ -81,7 +86,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_single_response(wire::FrameRe
                                                                  transport::ByteStream& stream) {
   std::optional<std::vector<uint8_t>> response;
   while (true) {
-    auto got = interpret(co_await reader.next());
+    auto got = interpret(co_await reader.next(), reader);
     if (!got.is_ok()) {
       (void)stream.stop(1);
       co_return got.status();
@@ -299,9 +304,9 @@ asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> ServerStreamCall::n
         cancel();
         co_return deadline_status();
       }
-      got = interpret(std::move(run.value));
+      got = interpret(std::move(run.value), *reader_);
     } else {
-      got = interpret(co_await reader_->next());
+      got = interpret(co_await reader_->next(), *reader_);
     }
     if (!got.is_ok()) {
       cancel();
@@ -496,7 +501,7 @@ asio::awaitable<Result<std::optional<std::vector<uint8_t>>>> BidiCall::next() {
       frame = co_await within(deadline_, reader_->next());
       if (!frame) co_return fail(deadline_status());
     }
-    auto got = interpret(std::move(*frame));
+    auto got = interpret(std::move(*frame), *reader_);
     if (!got.is_ok()) co_return fail(got.status());
     if (got->ended) {
       done_ = true;

@@ -19,6 +19,7 @@ Status FrameReader::take_read(Result<size_t> n) {
     // 0.1.2 treats any failure while reading the prefix as end of stream.
     if (!decoder_.in_body()) {
       ended_ = true;
+      end_reason_ = n.status();
       return Status::ok();
     }
     return std::move(n).take_status();

@@ -35,6 +35,9 @@ class FrameReader {
   // without waiting (ByteStream::read_some_now) — else nullopt: next() must wait. Lets callers
   // skip per-read machinery such as a deadline timer (a request usually arrives whole).
   Result<std::optional<Frame>> buffered();
+  // After next() reported a clean end: why the stream ended, if a read failed (the failure
+  // that was taken for an end, e.g. the connection's loss), else OK (a FIN).
+  const Status& end_reason() const { return end_reason_; }
 
  private:
   size_t read_size() const;
@@ -45,6 +48,7 @@ class FrameReader {
   transport::ByteStream* stream_;
   FrameDecoder decoder_;
   bool ended_ = false;
+  Status end_reason_;
   bool reading_ = false;  // next() waits in a read into the decoder's buffer
 };
 

@@ -97,9 +97,12 @@ TEST(FrameIo, EndInsideThePrefixIsACleanEnd) {
     FrameReader reader(*b);
     auto f = co_await reader.next();
     EXPECT_TRUE(f.is_ok() && !f->has_value());
+    EXPECT_TRUE(reader.end_reason().is_ok()) << "a FIN is not a failure";
   });
 }
 
+// A reset before a frame reads as a clean end (0.1.2), but end_reason() keeps the failure, so
+// a caller can name it (a call's "stream ended before the trailer: …").
 TEST(FrameIo, ResetBeforeAFrameIsACleanEndResetInsideIsAnError) {
   run_coroutine_test([](asio::io_context& io) -> asio::awaitable<void> {
     {
@@ -108,6 +111,7 @@ TEST(FrameIo, ResetBeforeAFrameIsACleanEndResetInsideIsAnError) {
       FrameReader reader(*b);
       auto f = co_await reader.next();
       EXPECT_TRUE(f.is_ok() && !f->has_value());
+      EXPECT_FALSE(reader.end_reason().is_ok());
     }
     {
       auto [a, b] = make_memory_pipe(io.get_executor());
