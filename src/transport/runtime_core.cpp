@@ -230,11 +230,7 @@ void RuntimeCore::dispatch_batch() {
   // What the completions queued meanwhile, inline too, up to the round's cap (the rest: next
   // round). Without it a bulk transfer in one process, where each read's completion comes
   // back within the same round, lost 22–30% (aster_rpc_bench local --shape shared).
-  if (drive_batch_ == 0) {
-    drain(kDrainBatches);
-  } else if (n < drive_batch_) {
-    drain(kDrainBatches, /*hold=*/false, drive_batch_ - n);
-  }
+  drain(kDrainBatches, /*hold=*/false, drive_batch_ == 0 ? SIZE_MAX : drive_batch_ - n);
 }
 
 Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {

@@ -591,6 +591,30 @@ TEST(Transport, ThousandConcurrentBidiStreamsOnOneConnection) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// Five waves of 64 concurrent echoes (messages padded by `pad` bytes) on a BlockingRuntime made
+// with `options`; true when every request came back intact.
+std::optional<bool> waves_of_echoes(Runtime::Options options, size_t pad = 0) {
+  auto b = BlockingRuntime::create(options);
+  if (!b) {
+    ADD_FAILURE() << b.status().to_string();
+    return std::nullopt;
+  }
+  return (*b)->run_for(
+      [](Runtime* rt, size_t pad) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn}, 1000);
+        auto p = co_await make_peers(rt, std::move(cfg));
+        CO_REQUIRE_OK(p);
+        for (int wave = 0; wave < 5; ++wave) {
+          std::string tag = "wave ";
+          tag += std::to_string(wave);
+          const size_t good = co_await concurrent_echoes(&p->conn, 64, std::move(tag), pad);
+          CO_REQUIRE(good == 64);
+        }
+        co_return true;
+      }(&(*b)->runtime(), pad),
+      60s);
+}
+
 // Runtime::Options::hold_batches (docs/transport.md "Holding the wake-up for a batch"): waves
 // of 64 requests make the io thread dispatch batches of completions, so the operations they
 // submit are held, past the bridge's cap of 16 too; every request must still be answered,
@@ -599,23 +623,7 @@ TEST(Transport, WavesOfRequestsWithAndWithoutHeldWakeups) {
   for (bool hold : {true, false}) {
     Runtime::Options options;
     options.hold_batches = hold;
-    auto b = BlockingRuntime::create(options);
-    ASSERT_TRUE(b) << b.status().to_string();
-    auto ok = (*b)->run_for(
-        [](Runtime* rt) -> asio::awaitable<bool> {
-          auto cfg = loopback({kAlpn}, 1000);
-          auto p = co_await make_peers(rt, std::move(cfg));
-          CO_REQUIRE_OK(p);
-          for (int wave = 0; wave < 5; ++wave) {
-            std::string tag = "wave ";
-            tag += std::to_string(wave);
-            const size_t good = co_await concurrent_echoes(&p->conn, 64, std::move(tag));
-            CO_REQUIRE(good == 64);
-          }
-          co_return true;
-        }(&(*b)->runtime()),
-        60s);
-    EXPECT_EQ(ok, std::optional<bool>(true)) << "hold_batches " << hold;
+    EXPECT_EQ(waves_of_echoes(options), std::optional<bool>(true)) << "hold_batches " << hold;
   }
 }
 
@@ -628,23 +636,7 @@ TEST(Transport, SharedShapeAnswersEveryRequestWhateverTheRoundCap) {
     Runtime::Options options;
     options.shape = Runtime::Shape::kSharedThread;
     options.drive_batch = cap;
-    auto b = BlockingRuntime::create(options);
-    ASSERT_TRUE(b) << b.status().to_string();
-    auto ok = (*b)->run_for(
-        [](Runtime* rt) -> asio::awaitable<bool> {
-          auto cfg = loopback({kAlpn}, 1000);
-          auto p = co_await make_peers(rt, std::move(cfg));
-          CO_REQUIRE_OK(p);
-          for (int wave = 0; wave < 5; ++wave) {
-            std::string tag = "wave ";
-            tag += std::to_string(wave);
-            const size_t good = co_await concurrent_echoes(&p->conn, 64, std::move(tag), 2000);
-            CO_REQUIRE(good == 64);
-          }
-          co_return true;
-        }(&(*b)->runtime()),
-        60s);
-    EXPECT_EQ(ok, std::optional<bool>(true)) << "drive_batch " << cap;
+    EXPECT_EQ(waves_of_echoes(options, 2000), std::optional<bool>(true)) << "drive_batch " << cap;
   }
 }
 
