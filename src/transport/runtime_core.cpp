@@ -482,8 +482,10 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
 
 void Inbox::grant() {
   const aster_iroh_op op = op_;
-  if (op == 0) return;
-  core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_grant(rt, op, 1); }, int32_t{0});
+  if (op == 0 || ++taken_ < kGrantBatch) return;
+  const uint32_t n = taken_;
+  taken_ = 0;
+  core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_grant(rt, op, n); }, int32_t{0});
 }
 
 asio::awaitable<Result<BridgeEvent>> Inbox::next() {

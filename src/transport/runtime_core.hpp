@@ -329,7 +329,14 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
 
  private:
   friend class RuntimeCore;
-  void grant();                  // one more delivery for the bridge (an object was taken)
+  // One more delivery for the bridge (an object was taken), handed over kGrantBatch at a time.
+  // A grant per object was an operation per accepted stream: deferred to a sleeping runtime
+  // it woke the bridge's thread on its own, just before the call's answer woke it again
+  // (docs/transport.md "Credit for accepted streams in batches"). The bridge keeps at least
+  // kWindow - kGrantBatch + 1 deliveries of credit while the objects are taken.
+  void grant();
+  static constexpr uint32_t kGrantBatch = kWindow / 4;
+  uint32_t taken_ = 0;  // taken since the last grant, fewer than kGrantBatch
 
   std::shared_ptr<RuntimeCore> core_;
   std::function<void(BridgeEvent&&)> discard_;
