@@ -354,7 +354,9 @@ bool RuntimeCore::release_later(uint64_t id, bool lease) {
   // and cost its latency (unary ×1 p50 of two aster_rpc_bench processes 7-13 µs higher in four
   // interleaved pairs, docs/transport.md "Releases gathered per turn"). After shutdown the
   // batch's flush finds no runtime and only clears it: the bridge freed everything with it.
-  if (!executor_.running_in_this_thread() || !holding_) return false;
+  // In the shared shape (driving_) every drive round is such a batch: its flush runs in the
+  // same io_context::poll(), before the round hands back to tokio, on the one thread.
+  if (!executor_.running_in_this_thread() || !(holding_ || driving_)) return false;
   const bool first = stream_releases_.empty() && lease_releases_.empty();
   (lease ? lease_releases_ : stream_releases_).push_back(id);
   if (first) {
