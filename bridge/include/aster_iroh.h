@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 10u
+#define ASTER_IROH_ABI_VERSION 11u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -366,6 +366,16 @@ int32_t aster_iroh_accept_bi(aster_iroh_rt *rt, aster_iroh_handle conn, uint64_t
 int32_t aster_iroh_open_bi_send(aster_iroh_rt *rt, aster_iroh_handle conn, const uint8_t *data,
                                 size_t len, uint32_t flags, uint64_t user_data,
                                 aster_iroh_op *out_op, aster_iroh_event *now);
+/* ABI 11: a whole call in one operation: open_bi + write + (SEND_FIN) finish, then the reply's
+ * first bytes. One OPEN_BI event: h1 send half, h2 recv half, the reply bytes readable at once
+ * (at most reply_max; data/len/lease as for READ, lease 0 when none) and, in code,
+ * ASTER_IROH_ACCEPT_FIN when the reply's FIN came with them. A failed read completes it
+ * without bytes (the next read reports it). OPEN_NOWAIT as above. Cancelled before its event,
+ * it resets the send half and stops the recv half with cancel_code. Never inline. */
+int32_t aster_iroh_open_bi_call(aster_iroh_rt *rt, aster_iroh_handle conn, const uint8_t *data,
+                                size_t len, uint32_t flags, size_t reply_max,
+                                uint64_t cancel_code, uint64_t user_data,
+                                aster_iroh_op *out_op);
 /* Continuous accept of bidi streams: ACCEPT_BI events (OK) until the connection closes or the
  * op is cancelled; at most `window` beyond the grants. */
 int32_t aster_iroh_accept_bi_each(aster_iroh_rt *rt, aster_iroh_handle conn, uint32_t window,

@@ -50,7 +50,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 10;
+pub const ABI_VERSION: u32 = 11;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -1320,6 +1320,76 @@ pub unsafe extern "C" fn aster_iroh_open_bi_send(
         });
         let (op, rx) = (reg.op, reg.rx.take());
         r.settle(kind::OPEN_BI, user_data, out_op, now, attempt, op, rx)
+    })
+}
+
+/// ABI 11: a whole call in one operation: opens a bidi stream, writes `data` and (flags &
+/// SEND_FIN) finishes it, then waits for the reply's first bytes. One OPEN_BI event: `h1` =
+/// send half, `h2` = recv half, the bytes readable at once (at most `reply_max`; data/len/lease
+/// as for READ, lease 0 when none) and, in `code`, ACCEPT_FIN when the reply's FIN came with
+/// them. A failed read completes it without bytes; the next read reports the failure.
+/// OPEN_NOWAIT as for open_bi_send. Cancelled before its event, it resets the send half and
+/// stops the recv half with `cancel_code` (stream::open_call). Never completes inline.
+///
+/// # Safety
+/// `rt` valid; `data` readable for `len` bytes; `out_op` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_open_bi_call(
+    rt: *mut aster_iroh_rt,
+    conn: u64,
+    data: *const u8,
+    len: usize,
+    flags: u32,
+    reply_max: usize,
+    cancel_code: u64,
+    user_data: u64,
+    out_op: *mut u64,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        let Some(d) = slice(data, len) else {
+            return status::INVALID_ARG;
+        };
+        let Some(code) = varint(cancel_code) else {
+            return status::INVALID_ARG;
+        };
+        let c = get_obj!(r, conn, Conn);
+        let (op, epoch, rx) = r.shared.register_live(kind::OPEN_BI, user_data);
+        let run = move |shared: &Arc<Shared>, handle: &tokio::runtime::Handle, data: &[u8]| {
+            if !shared.op_live(op, epoch) {
+                return; // cancelled while queued: its CANCELLED event is out already
+            }
+            match stream::open_call(&c.conn, data, flags, reply_max, code) {
+                stream::CallStart::Done(done) => {
+                    shared.complete(op, done);
+                }
+                stream::CallStart::Wait(fut) => shared.spawn_op(handle, op, rx, fut),
+                stream::CallStart::Sent(send, recv) => {
+                    let (s2, r2) = (send.clone(), recv.clone());
+                    let abandon = Box::new(move || stream::abandon_call(&s2, &r2, code));
+                    if !shared.attach(op, Obj::Recv(recv.clone()), abandon) {
+                        stream::abandon_call(&send, &recv, code);
+                        return;
+                    }
+                    if let Some(done) = stream::park_call(send, &recv, shared, reply_max, op, epoch)
+                    {
+                        shared.complete(op, done);
+                    }
+                }
+            }
+        };
+        if r.shared.should_defer(false) {
+            let data = bytes::Bytes::copy_from_slice(d);
+            return r.defer(op, out_op, move |shared, handle| run(shared, handle, &data));
+        }
+        run(&r.shared, r.handle(), d);
+        if !out_op.is_null() {
+            *out_op = op;
+        }
+        status::OK
     })
 }
 

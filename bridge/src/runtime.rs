@@ -200,6 +200,8 @@ struct OpEntry {
     _keep: Option<Obj>,
     /// Multishot ops (continuous accept): credits for further deliveries (back-pressure).
     credit: Option<Arc<tokio::sync::Semaphore>>,
+    /// Run by `cancel` (a parked call's halves are reset and stopped: `Shared::attach`).
+    on_cancel: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// A stream operation handed over by a thread outside the runtime, run in submission order on
@@ -551,6 +553,7 @@ impl Shared {
                 cancel: Some(tx),
                 credit,
                 _keep: None,
+                on_cancel: None,
             },
         );
         (op, rx)
@@ -578,9 +581,24 @@ impl Shared {
                 cancel: None,
                 credit: None,
                 _keep: Some(keep),
+                on_cancel: None,
             },
         );
         (op, epoch)
+    }
+
+    /// Turns a registered op into one whose state is parked on `keep` (kept alive until the
+    /// op's terminal event) and that runs `on_cancel` if it is cancelled (outside the table's
+    /// lock). False when the op is gone already (cancelled meanwhile): nothing is attached.
+    pub fn attach(&self, op: u64, keep: Obj, on_cancel: Box<dyn FnOnce() + Send>) -> bool {
+        match lock(&self.ops).get_mut(&op) {
+            Some(entry) => {
+                entry._keep = Some(keep);
+                entry.on_cancel = Some(on_cancel);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Registers an operation and runs `fut` on the runtime.
@@ -698,6 +716,9 @@ impl Shared {
         };
         if let Some(tx) = entry.cancel.take() {
             let _ = tx.send(());
+        }
+        if let Some(f) = entry.on_cancel.take() {
+            f();
         }
         self.push_event(
             entry.kind,

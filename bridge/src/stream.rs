@@ -516,6 +516,7 @@ pub fn read(
             max,
             fin_with_data,
             to_end: Some(acc),
+            call: None,
         });
         return Attempt::Parked;
     }
@@ -541,6 +542,7 @@ pub fn read(
         max,
         fin_with_data,
         to_end: None,
+        call: None,
     };
     let waker = recv_waker(&mut st, obj, shared);
     if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
@@ -571,6 +573,9 @@ struct ParkedRead {
     fin_with_data: bool,
     /// A read-to-end and what it has gathered so far.
     to_end: Option<ToEnd>,
+    /// The send half of a call waiting for its answer (`park_call`): the event carries both
+    /// halves.
+    call: Option<Arc<SendObj>>,
 }
 
 impl ParkedRead {
@@ -686,6 +691,10 @@ fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
     if st.pending == parked.op {
         st.pending = 0;
     }
+    let c = match parked.call.take() {
+        Some(send) => call_completion(c, Some(send), obj),
+        None => c,
+    };
     // Completed under the stream lock: if `cancel` won the race, the bytes go back to the
     // stream's stash instead of being lost. A lost FIN needs no stash: noq keeps reporting
     // the end to the next read; a lost reset is kept in `st.reset`.
@@ -746,6 +755,206 @@ pub fn open_send(
                     Err(e) => conn_error(&e),
                 }
             }))
+        }
+    }
+}
+
+/// How a call (`aster_iroh_open_bi_call`) goes on after `open_call`'s first attempt.
+pub enum CallStart {
+    /// Failed (or BUSY under OPEN_NOWAIT): the op completes with this.
+    Done(Completion),
+    /// Opened and the whole request written: the op waits for the answer as a parked read
+    /// (`park_call`), with the halves kept by the op (`Shared::attach`).
+    Sent(Arc<SendObj>, Arc<RecvObj>),
+    /// Must wait for stream credit or for noq to take the rest of the request: a task.
+    Wait(OpFuture),
+}
+
+/// A whole call in one operation: opens a bidi stream and writes `data` (then FIN with
+/// SEND_FIN) at once if it can; the answer is then awaited as a parked read (`park_call`), so
+/// the common case spawns no task. One event: h1 send half, h2 recv half, the answer's first
+/// bytes (at most `reply_max`; code ACCEPT_FIN when its FIN came with them). A read that fails
+/// completes it without bytes: the next read reports it (a reset is kept in
+/// `RecvState::reset`). Against open + write + a read of its own, the caller makes one
+/// operation and gets one event: in the two-thread shapes the open's event and the read's
+/// submission each woke the other thread (docs/transport.md "A call in one operation").
+pub fn open_call(
+    conn: &Connection,
+    data: &[u8],
+    flags: u32,
+    reply_max: usize,
+    cancel_code: VarInt,
+) -> CallStart {
+    let fin = flags & crate::abi::SEND_FIN != 0;
+    let opened = {
+        let fut = conn.open_bi();
+        tokio::pin!(fut);
+        fut.poll(&mut noop_cx())
+    };
+    match opened {
+        Poll::Ready(Ok((mut s, r))) => {
+            let off = match write_now(&mut s, data) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = s.reset(VarInt::from_u32(0));
+                    return CallStart::Done(write_error(e));
+                }
+            };
+            if off < data.len() {
+                let rest = Bytes::copy_from_slice(&data[off..]);
+                return CallStart::Wait(Box::pin(call_after_open(
+                    s,
+                    r,
+                    rest,
+                    fin,
+                    reply_max,
+                    cancel_code,
+                )));
+            }
+            if fin {
+                let _ = s.finish();
+            }
+            let (Obj::Send(send), Obj::Recv(recv)) = new_pair(s, r) else {
+                unreachable!("new_pair makes a send and a recv half")
+            };
+            CallStart::Sent(send, recv)
+        }
+        Poll::Ready(Err(e)) => CallStart::Done(conn_error(&e)),
+        Poll::Pending if flags & crate::abi::OPEN_NOWAIT != 0 => CallStart::Done(Completion::err(
+            status::BUSY,
+            "no stream credit now (the peer's stream limit is reached)",
+        )),
+        Poll::Pending => {
+            let conn = conn.clone();
+            let rest = Bytes::copy_from_slice(data);
+            CallStart::Wait(Box::pin(async move {
+                match conn.open_bi().await {
+                    Ok((s, r)) => call_after_open(s, r, rest, fin, reply_max, cancel_code).await,
+                    Err(e) => conn_error(&e),
+                }
+            }))
+        }
+    }
+}
+
+/// Parks the wait for the answer of a call `open_call` sent (its op `op`, registered before
+/// the cancel count `epoch`, with the halves attached): `poll_parked` completes it. Returns
+/// the completion when the answer is readable at once.
+pub fn park_call(
+    send: Arc<SendObj>,
+    recv: &Arc<RecvObj>,
+    shared: &Arc<Shared>,
+    reply_max: usize,
+    op: u64,
+    epoch: u64,
+) -> Option<Completion> {
+    let mut st = lock(&recv.st);
+    let mut parked = ParkedRead {
+        op,
+        epoch,
+        max: reply_max.max(1),
+        fin_with_data: true,
+        to_end: None,
+        call: Some(send),
+    };
+    let waker = recv_waker(&mut st, recv, shared);
+    if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
+        return Some(call_completion(c, parked.call.take(), recv));
+    }
+    st.pending = op;
+    st.parked = Some(parked);
+    None
+}
+
+/// A call's event from its answer's read: OK with the halves and the bytes read (ACCEPT_FIN in
+/// code when the FIN came with them); a failed read leaves the failure to the next read.
+fn call_completion(
+    read: Completion,
+    send: Option<Arc<SendObj>>,
+    recv: &Arc<RecvObj>,
+) -> Completion {
+    let mut c = Completion::ok();
+    if read.status == status::OK || read.status == status::FIN {
+        if let Some(d) = read.data.filter(|d| !d.is_empty()) {
+            c = c.with_data(d);
+        }
+        if read.status == status::FIN {
+            c = c.with_code(crate::abi::ACCEPT_FIN);
+        }
+    }
+    if let Some(send) = send {
+        c = c.with_obj(0, Obj::Send(send));
+    }
+    c.with_obj(1, Obj::Recv(recv.clone()))
+}
+
+/// What a cancelled call does to its halves (`Shared::attach`): resets the send half and
+/// stops the recv half with the call's cancel code, as the caller would have.
+pub fn abandon_call(send: &SendObj, recv: &RecvObj, code: VarInt) {
+    let _ = lock(&send.st).s.reset(code);
+    let _ = lock(&recv.st).r.stop(code);
+}
+
+/// The rest of a call that had to wait (stream credit, or a request noq could not take at
+/// once), as a task: writes, finishes, then waits for the answer's first bytes.
+async fn call_after_open(
+    s: SendStream,
+    r: RecvStream,
+    rest: Bytes,
+    fin: bool,
+    reply_max: usize,
+    cancel_code: VarInt,
+) -> Completion {
+    let mut guard = ResetOnDrop(Some(s));
+    if !rest.is_empty() {
+        let Some(s) = guard.0.as_mut() else {
+            return Completion::err(status::INTERNAL, "stream gone");
+        };
+        if let Err(e) = s.write_chunk(rest).await {
+            return write_error(e); // the guard resets the stream
+        }
+    }
+    let Some(mut s) = guard.0.take() else {
+        return Completion::err(status::INTERNAL, "stream gone");
+    };
+    if fin {
+        let _ = s.finish();
+    }
+    let (Obj::Send(send), Obj::Recv(recv)) = new_pair(s, r) else {
+        unreachable!("new_pair makes a send and a recv half")
+    };
+    let mut abandon = AbandonOnDrop {
+        halves: Some((send.clone(), recv.clone())),
+        code: cancel_code,
+    };
+    let max = reply_max.max(1);
+    let read = std::future::poll_fn(|cx| {
+        let mut st = lock(&recv.st);
+        let mut once = ParkedRead {
+            op: 0,
+            epoch: 0,
+            max,
+            fin_with_data: true,
+            to_end: None,
+            call: None,
+        };
+        once.poll(&mut st, cx)
+    })
+    .await;
+    abandon.halves = None;
+    call_completion(read, Some(send), &recv)
+}
+
+/// Ends both halves of a call whose task was dropped before the answer came (cancelled).
+struct AbandonOnDrop {
+    halves: Option<(Arc<SendObj>, Arc<RecvObj>)>,
+    code: VarInt,
+}
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        if let Some((send, recv)) = self.halves.take() {
+            abandon_call(&send, &recv, self.code);
         }
     }
 }

@@ -134,7 +134,7 @@ Status open_failed(const Status& st) { return Status(StatusCode::kUnavailable, s
 asio::awaitable<Result<std::vector<uint8_t>>> unary_opened_with(
     Channel& channel, std::span<const uint8_t> frames,
     std::unique_ptr<transport::ByteStream>& stream, bool& would_wait) {
-  auto opened = co_await channel.open_stream_with(frames);
+  auto opened = co_await channel.open_call(frames);
   if (!opened.is_ok()) co_return open_failed(opened.status());
   if (!opened->stream) {
     would_wait = true;
@@ -210,6 +210,10 @@ asio::awaitable<Result<OpenedStream>> Channel::open_stream_with(
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await open_stream());
   Status sent = co_await stream->write_and_finish(request);
   co_return OpenedStream{std::move(stream), std::move(sent)};
+}
+
+asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t> request) {
+  return open_stream_with(request);
 }
 
 asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,

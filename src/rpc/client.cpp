@@ -33,6 +33,15 @@ class QuicChannel final : public Channel {
     if (!stream) co_return OpenedStream{};
     co_return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
   }
+  // The whole unary exchange in one bridge operation; a cancel resets and stops with 1, as
+  // call_unary's deadline path does.
+  asio::awaitable<Result<OpenedStream>> open_call(std::span<const uint8_t> request) override {
+    ASTER_CO_ASSIGN_OR_RETURN(
+        auto stream,
+        co_await conn_.try_open_bi_call(request, transport::Connection::kAcceptFirstBytes, 1));
+    if (!stream) co_return OpenedStream{};
+    co_return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+  }
   void close() {
     if (conn_.valid()) (void)conn_.close(0, "normal close");
   }

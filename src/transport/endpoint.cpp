@@ -406,6 +406,27 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_with(
   co_return std::optional<BidiStream>(std::move(s));
 }
 
+asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_call(
+    std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
+  const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
+  ASTER_CO_ASSIGN_OR_RETURN(
+      BridgeEvent ev,
+      co_await detail::run_on(handle_, "connection",
+                              [data, flags, reply_max, cancel_code](
+                                  aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op,
+                                  aster_iroh_event*) {
+                                return aster_iroh_open_bi_call(rt, h, data.data(), data.size(),
+                                                               flags, reply_max, cancel_code, ud,
+                                                               op);
+                              }));
+  if (ev.status == ASTER_IROH_BUSY) co_return std::optional<BidiStream>();
+  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  BidiStream s = bidi(ev.h1, ev.h2);
+  s.send.done_ = true;
+  s.recv.hold_first(ev);  // the answer's first bytes, as an accepted stream's request
+  co_return std::optional<BidiStream>(std::move(s));
+}
+
 asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
   if (!handle_) co_return Status(StatusCode::kFailedPrecondition, "connection not valid");
   if (!incoming_) {

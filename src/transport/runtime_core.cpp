@@ -274,10 +274,12 @@ BridgeEvent RuntimeCore::take(const aster_iroh_event& e) {
   ev.h1 = e.h1;
   ev.h2 = e.h2;
   ev.code = e.code;
-  // Leases that carry stream bytes stay leases (zero-copy): READ's, and the first bytes of an
-  // accepted stream (aster_iroh_accept_bi_each_read).
+  // Leases that carry stream bytes stay leases (zero-copy): READ's, the first bytes of an
+  // accepted stream (aster_iroh_accept_bi_each_read) and of a call's answer
+  // (aster_iroh_open_bi_call).
   if ((e.kind == ASTER_IROH_EV_READ && (e.status == ASTER_IROH_OK || e.status == ASTER_IROH_FIN)) ||
-      (e.kind == ASTER_IROH_EV_ACCEPT_BI && e.status == ASTER_IROH_OK)) {
+      (e.kind == ASTER_IROH_EV_ACCEPT_BI && e.status == ASTER_IROH_OK) ||
+      (e.kind == ASTER_IROH_EV_OPEN_BI && e.status == ASTER_IROH_OK)) {
     ev.lease = e.lease;
     ev.lease_data = e.data;
     ev.lease_len = e.len;

@@ -57,6 +57,11 @@ class Channel {
   // default opens with open_stream() and writes.
   virtual asio::awaitable<Result<OpenedStream>> open_stream_with(
       std::span<const uint8_t> request);
+  // open_stream_with() for a unary call: may return only once the first bytes of the answer
+  // are here, with the stream's reads yielding them first (the transport then makes the whole
+  // exchange one operation). Cancelled before then, the stream is reset and stopped with code 1,
+  // as a unary call's deadline does. The default is open_stream_with().
+  virtual asio::awaitable<Result<OpenedStream>> open_call(std::span<const uint8_t> request);
 };
 
 // A UUID4 as 0.1.2 puts in callId for streaming calls.

@@ -174,6 +174,15 @@ class Connection {
   // stream opens (an RPC header's deadline): the caller waits with open_bi() and rebuilds them.
   asio::awaitable<Result<std::optional<BidiStream>>> try_open_bi_with(
       std::span<const uint8_t> data);
+  // try_open_bi_with() that returns once the first bytes of the answer are here: a whole
+  // request/response exchange in one bridge operation. The stream's first reads yield those
+  // bytes (at most `reply_max`, and the FIN when it came with them); a read that failed meanwhile
+  // is reported by the first read after them. Cancelled before the answer (a deadline), the
+  // send half is reset and the recv half stopped with `cancel_code`. In the two-thread shapes an
+  // open's completion and the read submitted after it each woke the other thread; this is one
+  // hand-over each way (docs/transport.md "A call in one operation").
+  asio::awaitable<Result<std::optional<BidiStream>>> try_open_bi_call(
+      std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code);
   // The next stream the peer opened. Incoming streams are accepted continuously in the
   // background, at most kAcceptWindow (64) ahead of the callers of accept_bi()
   // (back-pressure: beyond that, noq keeps them, bounded by EndpointConfig::max_bidi_streams).

@@ -662,6 +662,85 @@ TEST(BridgeAbi, CompoundOpsInlineCompletionAndContinuousAcceptDeferred) {
   CompoundOpsInlineCompletionAndContinuousAccept(kDeferredRuntime);
 }
 
+// aster_iroh_open_bi_call (ABI 11): open + request + FIN, and one OPEN_BI event only once the
+// answer's first bytes are here, carrying both halves, the bytes and ACCEPT_FIN; cancelled
+// before the answer, the peer sees STOP_SENDING with the call's cancel code.
+void OpenBiCallCarriesTheAnswer(RuntimeMode mode) {
+  Bridge b(mode);
+  uint64_t server = b.endpoint({"test/1"});
+  uint64_t client = b.endpoint({});
+  Pair p = connect_pair(b, client, server, "test/1");
+  ASSERT_NE(p.client_conn, 0u);
+  auto bytes = [](const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); };
+  EXPECT_EQ(aster_iroh_open_bi_call(b.rt(), 77, bytes("x"), 1, ASTER_IROH_SEND_FIN, 64, 7, 1,
+                                    nullptr),
+            ASTER_IROH_NOT_FOUND);
+  uint64_t each = b.ud();
+  ASSERT_EQ(aster_iroh_accept_bi_each_read(b.rt(), p.server_conn, 8, 64, each, nullptr),
+            ASTER_IROH_OK);
+
+  const std::string hello = "hello";
+  uint64_t call = b.ud();
+  aster_iroh_op call_op = 0;
+  ASSERT_EQ(aster_iroh_open_bi_call(b.rt(), p.client_conn, bytes(hello), hello.size(),
+                                    ASTER_IROH_SEND_FIN, 64, 7, call, &call_op),
+            ASTER_IROH_OK);
+  EXPECT_NE(call_op, 0u);
+  auto acc = b.wait(each);
+  ASSERT_TRUE(acc && acc->status == ASTER_IROH_OK);
+  EXPECT_EQ(acc->data, hello);
+  b.pump(100ms);
+  EXPECT_EQ(b.count(call), 0u) << "no event before the answer";
+  const std::string world = "world";
+  uint64_t w = b.ud();
+  ASSERT_EQ(aster_iroh_send(b.rt(), acc->h1, bytes(world), world.size(), ASTER_IROH_SEND_FIN, w,
+                            nullptr, nullptr),
+            ASTER_IROH_OK);
+  auto answered = b.wait(call);
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->kind, static_cast<uint32_t>(ASTER_IROH_EV_OPEN_BI));
+  ASSERT_EQ(answered->status, ASTER_IROH_OK);
+  EXPECT_EQ(answered->data, world);
+  ASSERT_NE(answered->h1, 0u);
+  ASSERT_NE(answered->h2, 0u);
+  // The FIN came with the answer (ACCEPT_FIN) or comes by the next read: a send is a write and
+  // a finish, two calls into noq, which a connection driver on another thread may send in two
+  // packets (as in AcceptEachReadCarriesTheFirstBytes). Either way the next read is the FIN.
+  uint64_t r = b.ud();
+  ASSERT_EQ(aster_iroh_recv(b.rt(), answered->h2, 64, 0, r, nullptr, nullptr), ASTER_IROH_OK);
+  auto end = b.wait(r);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->status, ASTER_IROH_FIN);
+  EXPECT_EQ(aster_iroh_send_free(b.rt(), answered->h1), ASTER_IROH_OK);
+  EXPECT_EQ(aster_iroh_recv_free(b.rt(), answered->h2), ASTER_IROH_OK);
+
+  // Cancelled while it waits for the answer: exactly one CANCELLED event, and the peer's send
+  // half sees STOP_SENDING with the cancel code.
+  uint64_t slow = b.ud();
+  aster_iroh_op slow_op = 0;
+  ASSERT_EQ(aster_iroh_open_bi_call(b.rt(), p.client_conn, bytes(hello), hello.size(),
+                                    ASTER_IROH_SEND_FIN, 64, 7, slow, &slow_op),
+            ASTER_IROH_OK);
+  auto acc2 = b.wait(each);
+  ASSERT_TRUE(acc2 && acc2->status == ASTER_IROH_OK);
+  ASSERT_EQ(aster_iroh_cancel(b.rt(), slow_op), ASTER_IROH_OK);
+  auto cancelled = b.wait(slow);
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->status, ASTER_IROH_CANCELLED);
+  uint64_t st = b.ud();
+  ASSERT_EQ(aster_iroh_stopped(b.rt(), acc2->h1, st, nullptr), ASTER_IROH_OK);
+  auto sev = b.wait(st);
+  ASSERT_TRUE(sev);
+  EXPECT_EQ(sev->status, ASTER_IROH_STREAM_STOPPED);
+  EXPECT_EQ(sev->code, 7u);
+  b.pump(100ms);
+  EXPECT_EQ(b.count(slow), 0u);
+}
+TEST(BridgeAbi, OpenBiCallCarriesTheAnswer) { OpenBiCallCarriesTheAnswer(kDefaultRuntime); }
+TEST(BridgeAbi, OpenBiCallCarriesTheAnswerDeferred) {
+  OpenBiCallCarriesTheAnswer(kDeferredRuntime);
+}
+
 // aster_iroh_accept_bi_each_read: each ACCEPT_BI carries the bytes readable at once (at most
 // first_max) and ACCEPT_FIN when the FIN came with them; reads go on after those bytes.
 void AcceptEachReadCarriesTheFirstBytes(RuntimeMode mode) {

@@ -742,6 +742,9 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
         auto no_credit = co_await p->conn.try_open_bi_with(as_bytes("y"));
         CO_REQUIRE_OK(no_credit);
         CO_REQUIRE(!no_credit->has_value());
+        auto no_credit_call = co_await p->conn.try_open_bi_call(as_bytes("y"), 64, 1);
+        CO_REQUIRE_OK(no_credit_call);
+        CO_REQUIRE(!no_credit_call->has_value());
         // Close streams on both sides. noq announces new credit (MAX_STREAMS) only once more
         // than 1/8 of the limit was freed (noq-proto streams/state.rs queue_max_stream_id), so
         // closing one stream is not enough: close 20.
@@ -762,6 +765,60 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
         auto with_credit = co_await p->conn.try_open_bi_with(as_bytes("y"));
         CO_REQUIRE_OK(with_credit);
         CO_REQUIRE(with_credit->has_value());
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
+TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
+  // try_open_bi_call: open + request + FIN, and the stream comes back only with the answer's
+  // first bytes (one bridge operation, docs/transport.md "A call in one operation").
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto ex = co_await asio::this_coro::executor;
+        Latch answered(ex, 1);
+        std::optional<Result<std::optional<BidiStream>>> call;
+        asio::co_spawn(
+            ex,
+            [](Connection* c, decltype(call)* out, Latch* l) -> asio::awaitable<void> {
+              out->emplace(co_await c->try_open_bi_call(as_bytes("ping"), 64, 7));
+              l->count_down();
+            }(&p->conn, &call, &answered),
+            asio::detached);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        auto in = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in);
+        auto req = co_await in->recv.read_all(64);
+        CO_REQUIRE_OK(req);
+        CO_REQUIRE(std::string(req->bytes().begin(), req->bytes().end()) == "ping");
+        co_await sleep_for(50ms);
+        CO_REQUIRE(!call);  // no answer yet: still waiting inside the one operation
+        CO_REQUIRE(co_await in->send.write_and_finish(as_bytes("pong")));
+        co_await answered.wait();
+        CO_REQUIRE(call && call->is_ok() && (*call)->has_value());
+        BidiStream s = std::move(***call);
+        auto back = co_await s.recv.read_all(64);  // the bytes that came with the operation
+        CO_REQUIRE_OK(back);
+        CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == "pong");
+
+        // Cancelled before the answer (a deadline): the peer sees STOP_SENDING with the
+        // call's cancel code, and its half gets no answer through.
+        auto slow = co_await with_deadline(p->conn.try_open_bi_call(as_bytes("slow"), 64, 7),
+                                           std::chrono::milliseconds(200));
+        CO_REQUIRE(slow.deadline_exceeded);
+        auto in2 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in2);
+        auto stopped = co_await with_deadline(in2->send.stopped(), std::chrono::seconds(20));
+        CO_REQUIRE(!stopped.deadline_exceeded);
+        CO_REQUIRE_OK(stopped.value);
+        CO_REQUIRE(stopped.value->has_value() && **stopped.value == 7);
         co_return true;
       }(&b->runtime()),
       60s);
