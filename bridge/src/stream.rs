@@ -100,8 +100,14 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
+    let (send, recv) = new_halves(send, recv);
+    (Obj::Send(send), Obj::Recv(recv))
+}
+
+/// The two halves of a bidi stream as the handle table's objects.
+pub fn new_halves(send: SendStream, recv: RecvStream) -> (Arc<SendObj>, Arc<RecvObj>) {
     (
-        Obj::Send(Arc::new(SendObj {
+        Arc::new(SendObj {
             st: Mutex::new(SendState {
                 s: send,
                 pending: 0,
@@ -110,8 +116,8 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 waker: None,
             }),
             used: AtomicBool::new(false),
-        })),
-        Obj::Recv(Arc::new(RecvObj {
+        }),
+        Arc::new(RecvObj {
             st: Mutex::new(RecvState {
                 r: recv,
                 pending: 0,
@@ -121,7 +127,7 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
                 waker: None,
             }),
             used: AtomicBool::new(false),
-        })),
+        }),
     )
 }
 
@@ -705,6 +711,93 @@ fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
     }
 }
 
+/// Where `open_and_write`'s first attempt left a request.
+enum Opened {
+    /// Opened, the whole request written and (SEND_FIN) finished.
+    Sent(SendStream, RecvStream),
+    /// Must wait for stream credit or for noq to take the rest: `complete_open`.
+    Later(PendingOpen),
+    /// Failed, or BUSY under OPEN_NOWAIT.
+    Done(Completion),
+}
+
+/// What a request that could not go at once still needs.
+enum PendingOpen {
+    /// No stream credit: open, then write all of it.
+    Credit(Connection, Bytes),
+    /// Opened; noq took only part of the request.
+    Rest(SendStream, RecvStream, Bytes),
+}
+
+/// The common first step of `open_send` and `open_call`: opens a bidi stream and writes `data`
+/// (then FIN with SEND_FIN) without waiting, as far as it can.
+fn open_and_write(conn: &Connection, data: &[u8], flags: u32) -> Opened {
+    let opened = {
+        let fut = conn.open_bi();
+        tokio::pin!(fut);
+        fut.poll(&mut noop_cx())
+    };
+    match opened {
+        Poll::Ready(Ok((mut s, r))) => {
+            let off = match write_now(&mut s, data) {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = s.reset(VarInt::from_u32(0));
+                    return Opened::Done(write_error(e));
+                }
+            };
+            if off < data.len() {
+                let rest = Bytes::copy_from_slice(&data[off..]);
+                return Opened::Later(PendingOpen::Rest(s, r, rest));
+            }
+            if flags & crate::abi::SEND_FIN != 0 {
+                let _ = s.finish();
+            }
+            Opened::Sent(s, r)
+        }
+        Poll::Ready(Err(e)) => Opened::Done(conn_error(&e)),
+        Poll::Pending if flags & crate::abi::OPEN_NOWAIT != 0 => Opened::Done(Completion::err(
+            status::BUSY,
+            "no stream credit now (the peer's stream limit is reached)",
+        )),
+        Poll::Pending => {
+            Opened::Later(PendingOpen::Credit(conn.clone(), Bytes::copy_from_slice(data)))
+        }
+    }
+}
+
+/// The rest of `open_and_write` as a task: opens (when it had no credit), writes what is left
+/// and finishes (SEND_FIN). A task dropped before the request is complete resets the stream:
+/// noq would FIN it on drop, and a truncated request must never look complete.
+async fn complete_open(
+    pending: PendingOpen,
+    flags: u32,
+) -> Result<(SendStream, RecvStream), Completion> {
+    let (s, r, rest) = match pending {
+        PendingOpen::Credit(conn, data) => match conn.open_bi().await {
+            Ok((s, r)) => (s, r, data),
+            Err(e) => return Err(conn_error(&e)),
+        },
+        PendingOpen::Rest(s, r, rest) => (s, r, rest),
+    };
+    let mut guard = ResetOnDrop(Some(s));
+    if !rest.is_empty() {
+        let Some(s) = guard.0.as_mut() else {
+            return Err(Completion::err(status::INTERNAL, "stream gone"));
+        };
+        if let Err(e) = s.write_chunk(rest).await {
+            return Err(write_error(e)); // the guard resets the stream
+        }
+    }
+    let Some(mut s) = guard.0.take() else {
+        return Err(Completion::err(status::INTERNAL, "stream gone"));
+    };
+    if flags & crate::abi::SEND_FIN != 0 {
+        let _ = s.finish();
+    }
+    Ok((s, r))
+}
+
 /// Opens a bidi stream and writes `data` (then FIN with `fin`) before reporting it, so a
 /// request is one operation. The event carries the send half in h1 and the recv half in h2.
 pub fn open_send(
@@ -713,46 +806,19 @@ pub fn open_send(
     flags: u32,
     register: impl FnOnce() -> u64,
 ) -> Attempt {
-    let fin = flags & crate::abi::SEND_FIN != 0;
-    let mut cx = noop_cx();
-    let opened = {
-        let fut = conn.open_bi();
-        tokio::pin!(fut);
-        fut.poll(&mut cx)
+    let opened = |s, r| {
+        let (so, ro) = new_pair(s, r);
+        Completion::ok().with_obj(0, so).with_obj(1, ro)
     };
-    match opened {
-        Poll::Ready(Ok((mut s, r))) => {
-            let off = match write_now(&mut s, data) {
-                Ok(n) => n,
-                Err(e) => {
-                    let _ = s.reset(VarInt::from_u32(0));
-                    return Attempt::Done(write_error(e));
-                }
-            };
-            if off == data.len() {
-                if fin {
-                    let _ = s.finish();
-                }
-                let (so, ro) = new_pair(s, r);
-                return Attempt::Done(Completion::ok().with_obj(0, so).with_obj(1, ro));
-            }
+    match open_and_write(conn, data, flags) {
+        Opened::Sent(s, r) => Attempt::Done(opened(s, r)),
+        Opened::Done(c) => Attempt::Done(c),
+        Opened::Later(pending) => {
             let _ = register();
-            let rest = Bytes::copy_from_slice(&data[off..]);
-            Attempt::Pending(Box::pin(finish_open(s, r, rest, fin)))
-        }
-        Poll::Ready(Err(e)) => Attempt::Done(conn_error(&e)),
-        Poll::Pending if flags & crate::abi::OPEN_NOWAIT != 0 => Attempt::Done(Completion::err(
-            status::BUSY,
-            "no stream credit now (the peer's stream limit is reached)",
-        )),
-        Poll::Pending => {
-            let _ = register();
-            let conn = conn.clone();
-            let rest = Bytes::copy_from_slice(data);
             Attempt::Pending(Box::pin(async move {
-                match conn.open_bi().await {
-                    Ok((s, r)) => finish_open(s, r, rest, fin).await,
-                    Err(e) => conn_error(&e),
+                match complete_open(pending, flags).await {
+                    Ok((s, r)) => opened(s, r),
+                    Err(c) => c,
                 }
             }))
         }
@@ -785,55 +851,18 @@ pub fn open_call(
     reply_max: usize,
     cancel_code: VarInt,
 ) -> CallStart {
-    let fin = flags & crate::abi::SEND_FIN != 0;
-    let opened = {
-        let fut = conn.open_bi();
-        tokio::pin!(fut);
-        fut.poll(&mut noop_cx())
-    };
-    match opened {
-        Poll::Ready(Ok((mut s, r))) => {
-            let off = match write_now(&mut s, data) {
-                Ok(n) => n,
-                Err(e) => {
-                    let _ = s.reset(VarInt::from_u32(0));
-                    return CallStart::Done(write_error(e));
-                }
-            };
-            if off < data.len() {
-                let rest = Bytes::copy_from_slice(&data[off..]);
-                return CallStart::Wait(Box::pin(call_after_open(
-                    s,
-                    r,
-                    rest,
-                    fin,
-                    reply_max,
-                    cancel_code,
-                )));
-            }
-            if fin {
-                let _ = s.finish();
-            }
-            let (Obj::Send(send), Obj::Recv(recv)) = new_pair(s, r) else {
-                unreachable!("new_pair makes a send and a recv half")
-            };
+    match open_and_write(conn, data, flags) {
+        Opened::Sent(s, r) => {
+            let (send, recv) = new_halves(s, r);
             CallStart::Sent(send, recv)
         }
-        Poll::Ready(Err(e)) => CallStart::Done(conn_error(&e)),
-        Poll::Pending if flags & crate::abi::OPEN_NOWAIT != 0 => CallStart::Done(Completion::err(
-            status::BUSY,
-            "no stream credit now (the peer's stream limit is reached)",
-        )),
-        Poll::Pending => {
-            let conn = conn.clone();
-            let rest = Bytes::copy_from_slice(data);
-            CallStart::Wait(Box::pin(async move {
-                match conn.open_bi().await {
-                    Ok((s, r)) => call_after_open(s, r, rest, fin, reply_max, cancel_code).await,
-                    Err(e) => conn_error(&e),
-                }
-            }))
-        }
+        Opened::Done(c) => CallStart::Done(c),
+        Opened::Later(pending) => CallStart::Wait(Box::pin(async move {
+            match complete_open(pending, flags).await {
+                Ok((s, r)) => await_answer(s, r, reply_max, cancel_code).await,
+                Err(c) => c,
+            }
+        })),
     }
 }
 
@@ -895,34 +924,15 @@ pub fn abandon_call(send: &SendObj, recv: &RecvObj, code: VarInt) {
     let _ = lock(&recv.st).r.stop(code);
 }
 
-/// The rest of a call that had to wait (stream credit, or a request noq could not take at
-/// once), as a task: writes, finishes, then waits for the answer's first bytes.
-async fn call_after_open(
+/// The wait for a call's answer when the call had to wait to be sent (`complete_open`), as
+/// part of its task: the answer's first bytes, as `park_call` waits for them without one.
+async fn await_answer(
     s: SendStream,
     r: RecvStream,
-    rest: Bytes,
-    fin: bool,
     reply_max: usize,
     cancel_code: VarInt,
 ) -> Completion {
-    let mut guard = ResetOnDrop(Some(s));
-    if !rest.is_empty() {
-        let Some(s) = guard.0.as_mut() else {
-            return Completion::err(status::INTERNAL, "stream gone");
-        };
-        if let Err(e) = s.write_chunk(rest).await {
-            return write_error(e); // the guard resets the stream
-        }
-    }
-    let Some(mut s) = guard.0.take() else {
-        return Completion::err(status::INTERNAL, "stream gone");
-    };
-    if fin {
-        let _ = s.finish();
-    }
-    let (Obj::Send(send), Obj::Recv(recv)) = new_pair(s, r) else {
-        unreachable!("new_pair makes a send and a recv half")
-    };
+    let (send, recv) = new_halves(s, r);
     let mut abandon = AbandonOnDrop {
         halves: Some((send.clone(), recv.clone())),
         code: cancel_code,
@@ -960,7 +970,7 @@ impl Drop for AbandonOnDrop {
 }
 
 /// Resets a send half that is dropped before its request was complete (a cancelled or failed
-/// open_bi_send): noq would FIN it on drop, and a truncated request must never look complete.
+/// open_bi_send or open_bi_call: `complete_open`): noq would FIN it on drop, and a truncated request must never look complete.
 struct ResetOnDrop(Option<SendStream>);
 
 impl Drop for ResetOnDrop {
@@ -971,22 +981,3 @@ impl Drop for ResetOnDrop {
     }
 }
 
-async fn finish_open(s: SendStream, r: RecvStream, rest: Bytes, fin: bool) -> Completion {
-    let mut guard = ResetOnDrop(Some(s));
-    if !rest.is_empty() {
-        let Some(s) = guard.0.as_mut() else {
-            return Completion::err(status::INTERNAL, "stream gone");
-        };
-        if let Err(e) = s.write_chunk(rest).await {
-            return write_error(e); // the guard resets the stream
-        }
-    }
-    let Some(mut s) = guard.0.take() else {
-        return Completion::err(status::INTERNAL, "stream gone");
-    };
-    if fin {
-        let _ = s.finish();
-    }
-    let (so, ro) = new_pair(s, r);
-    Completion::ok().with_obj(0, so).with_obj(1, ro)
-}

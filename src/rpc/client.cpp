@@ -30,8 +30,7 @@ class QuicChannel final : public Channel {
   asio::awaitable<Result<OpenedStream>> open_stream_with(
       std::span<const uint8_t> request) override {
     ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn_.try_open_bi_with(request));
-    if (!stream) co_return OpenedStream{};
-    co_return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+    co_return opened(std::move(stream));
   }
   // The whole unary exchange in one bridge operation; a cancel resets and stops with 1, as
   // call_unary's deadline path does.
@@ -39,8 +38,7 @@ class QuicChannel final : public Channel {
     ASTER_CO_ASSIGN_OR_RETURN(
         auto stream,
         co_await conn_.try_open_bi_call(request, transport::Connection::kAcceptFirstBytes, 1));
-    if (!stream) co_return OpenedStream{};
-    co_return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+    co_return opened(std::move(stream));
   }
   void close() {
     if (conn_.valid()) (void)conn_.close(0, "normal close");
@@ -48,6 +46,13 @@ class QuicChannel final : public Channel {
   Result<transport::ConnectionPath> path() const { return conn_.path(); }
 
  private:
+  // A stream opened with its request, or none when the peer's stream limit is reached (the
+  // caller then waits in open_stream()).
+  static OpenedStream opened(std::optional<transport::BidiStream> stream) {
+    if (!stream) return OpenedStream{};
+    return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+  }
+
   transport::Connection conn_;
 };
 

@@ -825,6 +825,50 @@ TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+TEST(Transport, CallLargerThanNoqTakesAtOnceIsSentByATask) {
+  // try_open_bi_call with a request noq does not take in one write: the bridge finishes the
+  // request and waits for the answer in a task (stream.rs complete_open + await_answer). The
+  // server answers as a producer does: after the whole request (a request larger than the
+  // receive window to an echo that answers as it reads would block both ends, as with
+  // open_bi_with + read_all).
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto ex = co_await asio::this_coro::executor;
+        std::optional<Connection> served;  // kept open until the answer is read
+        asio::co_spawn(
+            ex,
+            [](std::shared_ptr<Endpoint> server,
+               std::optional<Connection>* keep) -> asio::awaitable<void> {
+              auto conn = co_await server->accept();
+              if (!conn) co_return;
+              keep->emplace(std::move(*conn));
+              auto s = co_await (*keep)->accept_bi();
+              if (!s) co_return;
+              auto req = co_await s->recv.read_all(8 << 20);
+              if (!req) co_return;
+              (void)co_await s->send.write_and_finish(req->bytes());
+            }(p->server, &served),
+            asio::detached);
+        std::vector<uint8_t> big(4 << 20);
+        for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
+        auto call = co_await p->conn.try_open_bi_call(big, 64, 1);
+        CO_REQUIRE_OK(call);
+        CO_REQUIRE(call->has_value());
+        auto back = co_await (*call)->recv.read_all(8 << 20);
+        CO_REQUIRE_OK(back);
+        CO_REQUIRE(std::equal(back->bytes().begin(), back->bytes().end(), big.begin(),
+                              big.end()));
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
   auto b = blocking();
   ASSERT_TRUE(b);
