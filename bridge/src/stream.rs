@@ -760,9 +760,10 @@ fn open_and_write(conn: &Connection, data: &[u8], flags: u32) -> Opened {
             status::BUSY,
             "no stream credit now (the peer's stream limit is reached)",
         )),
-        Poll::Pending => {
-            Opened::Later(PendingOpen::Credit(conn.clone(), Bytes::copy_from_slice(data)))
-        }
+        Poll::Pending => Opened::Later(PendingOpen::Credit(
+            conn.clone(),
+            Bytes::copy_from_slice(data),
+        )),
     }
 }
 

@@ -178,7 +178,10 @@ class Connection {
   // request/response exchange in one bridge operation. The stream's first reads yield those
   // bytes (at most `reply_max`, and the FIN when it came with them); a read that failed meanwhile
   // is reported by the first read after them. Cancelled before the answer (a deadline), the
-  // send half is reset and the recv half stopped with `cancel_code`. In the two-thread shapes an
+  // send half is reset and the recv half stopped with `cancel_code`. The whole request is
+  // written before the answer is awaited, so the peer must be able to take it without this side
+  // reading (a producer reads the request, then answers; an echo that answers as it reads a
+  // request larger than the receive window would block both ends). In the two-thread shapes an
   // open's completion and the read submitted after it each woke the other thread; this is one
   // hand-over each way (docs/transport.md "A call in one operation").
   asio::awaitable<Result<std::optional<BidiStream>>> try_open_bi_call(
