@@ -86,7 +86,14 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_single_response(wire::FrameRe
                                                                  transport::ByteStream& stream) {
   std::optional<std::vector<uint8_t>> response;
   while (true) {
-    auto got = interpret(co_await reader.next(), reader);
+    // A unary call's answer is usually here already (Channel::open_call completes with its
+    // first bytes): buffered() decodes it without a coroutine per read.
+    Result<std::optional<wire::Frame>> frame = reader.buffered();
+    if (frame.is_ok() && !frame->has_value()) {
+      auto waited = co_await reader.next();
+      frame = std::move(waited);
+    }
+    auto got = interpret(std::move(frame), reader);
     if (!got.is_ok()) {
       (void)stream.stop(1);
       co_return got.status();

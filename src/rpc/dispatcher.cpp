@@ -11,6 +11,7 @@
 #include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
+#include "call_deadlines.hpp"
 #include "deadline_rule.hpp"
 #include "session_server.hpp"
 
@@ -33,61 +34,39 @@ asio::awaitable<void> write_trailer(transport::ByteStream& stream, Status status
 Result<std::vector<uint8_t>> request_payload(Frame frame) { return wire::data_payload(std::move(frame)); }
 
 // transport::with_deadline for a step of a call whose coroutine's cancellation slot is bound
-// to `call` (Dispatcher::serve_stream): the timer emits terminal cancellation on that signal,
-// which reaches the step's pending operation through the coroutine's cancellation state
-// (asio/impl/awaitable.hpp), so the step runs right here instead of on a coroutine spawned
-// for it. After a timeout the state is reset, so the call can still write its trailer.
-// The timer is armed from a posted handler, i.e. only once the step has suspended: most
-// handlers answer without suspending, and a timer armed and cancelled per call cost a
-// timerfd_settime syscall and a cancelled wait's completion each (the queue is empty again
-// after every call; `perf stat` of `aster_rpc_bench local --only unary64`: 1.3 timerfd_settime
-// per call). The bound is absolute (`end`), so arming it later changes nothing.
-// Without `call` (the in-memory pipe of the unit tests), with_deadline itself.
+// to `call->signal` (aster::Server): once the step's end has passed, the connection's
+// CallDeadlines emits terminal cancellation on that signal, which reaches the step's pending
+// operation through the coroutine's cancellation state (asio/impl/awaitable.hpp), so the step
+// runs right here instead of on a coroutine spawned for it, and no timer is armed for it
+// (call_deadlines.hpp says why). After a timeout the state is reset, so the call can still
+// write its trailer. Without `call` (the in-memory pipe of the unit tests), with_deadline
+// itself.
 template <typename T>
 asio::awaitable<transport::Deadlined<T>> within(asio::awaitable<T> step,
                                                 std::chrono::steady_clock::duration bound,
-                                                asio::cancellation_signal* call) {
-  if (call == nullptr) co_return co_await transport::with_deadline(std::move(step), bound);
-  struct Budget {
-    Budget(const asio::any_io_executor& ex, asio::cancellation_signal* c) : timer(ex), call(c) {}
-    asio::steady_timer timer;
-    asio::cancellation_signal* call;
-    bool fired = false;
-    bool done = false;  // the step is over: a timer completion still queued must not emit
-  };
-  auto ex = co_await asio::this_coro::executor;
-  auto budget = std::make_shared<Budget>(ex, call);
-  const auto end = std::chrono::steady_clock::now() + bound;
-  asio::post(ex, [budget, end] {
-    if (budget->done) return;
-    budget->timer.expires_at(end);
-    budget->timer.async_wait([budget](std::error_code ec) {
-      if (ec || budget->done) return;
-      budget->fired = true;
-      budget->call->emit(asio::cancellation_type::terminal);
-    });
-  });
+                                                const CallControl* call) {
+  if (call == nullptr || call->deadlines == nullptr || call->signal == nullptr) {
+    co_return co_await transport::with_deadline(std::move(step), bound);
+  }
   std::optional<T> value;
-  try {
+  bool fired = false;
+  {
+    CallDeadlines::Bound bounded(*call->deadlines, std::chrono::steady_clock::now() + bound,
+                                 *call->signal);
     T got = co_await std::move(step);  // named: GCC 12 mishandles co_await in arguments
     value.emplace(std::move(got));
-  } catch (...) {
-    budget->done = true;
-    budget->timer.cancel();
-    throw;
+    fired = bounded.fired();
   }
-  budget->done = true;
-  budget->timer.cancel();
-  if (budget->fired) co_await asio::this_coro::reset_cancellation_state();
-  co_return transport::Deadlined<T>{std::move(*value), budget->fired};
+  if (fired) co_await asio::this_coro::reset_cancellation_state();
+  co_return transport::Deadlined<T>{std::move(*value), fired};
 }
 
 // reader.next(), given up after `bound` (kDeadlineExceeded). The reader is unusable after
-// that; the call is answered and abandoned.
+// that; the call is answered and abandoned. Callers look at reader.buffered() first: a frame
+// already there (the header and the request usually come with the stream) needs no coroutine.
 asio::awaitable<Result<std::optional<Frame>>> next_frame_within(
     wire::FrameReader& reader, std::chrono::steady_clock::duration bound,
-    asio::cancellation_signal* call = nullptr) {
-  // A frame already buffered (the request usually arrives with the header) needs no timer.
+    const CallControl* call = nullptr) {
   Result<std::optional<Frame>> ready = reader.buffered();
   if (!ready.is_ok() || ready->has_value()) co_return ready;
   auto run = co_await within(reader.next(), bound, call);
@@ -107,7 +86,7 @@ std::string no_frame_message(std::string_view what, std::chrono::milliseconds bo
 asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& reader,
                                                            const CallContext& ctx,
                                                            std::chrono::milliseconds bound,
-                                                           asio::cancellation_signal* call) {
+                                                           const CallControl* call) {
   const auto idle_end = std::chrono::steady_clock::now() + bound;
   std::optional<std::chrono::steady_clock::time_point> deadline_end;
   if (ctx.deadline) {
@@ -133,6 +112,29 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& re
     auto payload = request_payload(std::move(f));
     if (!payload.is_ok()) co_return Status(StatusCode::kUnknown, payload.status().message());
     co_return std::move(*payload);
+  }
+}
+
+// read_request's answer when the request frame is buffered already (it usually comes with the
+// header, and then needs no coroutine); nullopt when it has to be waited for, or when the stream
+// ended (read_request says how).
+std::optional<Result<std::vector<uint8_t>>> buffered_request(wire::FrameReader& reader) {
+  while (true) {
+    Result<std::optional<Frame>> frame = reader.buffered();
+    if (!frame.is_ok()) return Result<std::vector<uint8_t>>(
+        Status(StatusCode::kUnknown, frame.status().message()));
+    if (!frame->has_value()) return std::nullopt;
+    Frame f = std::move(**frame);
+    if (f.has(flags::kCancel)) continue;
+    if (f.has(flags::kTrailer)) {
+      return Result<std::vector<uint8_t>>(Status(StatusCode::kUnavailable, "Unexpected trailer"));
+    }
+    auto payload = request_payload(std::move(f));
+    if (!payload.is_ok()) {
+      return Result<std::vector<uint8_t>>(
+          Status(StatusCode::kUnknown, payload.status().message()));
+    }
+    return payload;
   }
 }
 
@@ -163,19 +165,27 @@ class StreamSink final : public ResponseSink {
   Status write_error_;
 };
 
+// The OK trailer's payload in either mode, encoded once: it is the same for every call.
+const Result<std::vector<uint8_t>>& ok_trailer(bool json) {
+  static const Result<std::vector<uint8_t>> fory = wire::encode_message(wire::RpcStatus{}, false);
+  static const Result<std::vector<uint8_t>> text = wire::encode_message(wire::RpcStatus{}, true);
+  return json ? text : fory;
+}
+
 // The response and the OK trailer in one write, then FIN (unary and client-stream success).
 asio::awaitable<void> write_response(transport::ByteStream& stream,
                                      const std::vector<uint8_t>& payload, bool json) {
+  const auto& ok = ok_trailer(json);
   std::vector<uint8_t> out;
-  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + 16);  // + the OK trailer
+  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + (ok.is_ok() ? ok->size() : 0));
   Status framed;
   if (!json && payload.size() > wire::kCompressionThreshold) {
     framed = wire::append_compressed_frame(out, 0, payload);
   } else {
     framed = wire::append_frame(out, 0, payload);
   }
-  auto ok = wire::encode_message(wire::RpcStatus{}, json);
   if (framed.is_ok() && ok.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
+  if (framed.is_ok() && !ok.is_ok()) framed = ok.status();
   if (!framed.is_ok()) {
     co_await write_trailer(stream, Status(StatusCode::kUnknown, framed.message()), false);
     co_return;
@@ -327,8 +337,13 @@ asio::awaitable<void> reject_call(transport::ByteStream& stream, wire::FrameRead
 asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
                                   wire::FrameReader& reader, CallContext& ctx,
                                   std::chrono::milliseconds read_bound,
-                                  asio::cancellation_signal* call) {
-  auto request = co_await read_request(reader, ctx, read_bound, call);
+                                  const CallControl* call) {
+  std::optional<Result<std::vector<uint8_t>>> buffered = buffered_request(reader);
+  if (!buffered) {
+    auto waited = co_await read_request(reader, ctx, read_bound, call);
+    buffered.emplace(std::move(waited));
+  }
+  Result<std::vector<uint8_t>>& request = *buffered;
   if (!request.is_ok()) {
     co_await write_trailer(stream, request.status(), false);
     co_return;
@@ -351,8 +366,13 @@ asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream&
 asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
                                           wire::FrameReader& reader, CallContext& ctx,
                                           std::chrono::milliseconds read_bound,
-                                          asio::cancellation_signal* call) {
-  auto request = co_await read_request(reader, ctx, read_bound, call);
+                                          const CallControl* call) {
+  std::optional<Result<std::vector<uint8_t>>> buffered = buffered_request(reader);
+  if (!buffered) {
+    auto waited = co_await read_request(reader, ctx, read_bound, call);
+    buffered.emplace(std::move(waited));
+  }
+  Result<std::vector<uint8_t>>& request = *buffered;
   if (!request.is_ok()) {
     co_await write_trailer(stream, request.status(), false);
     co_return;
@@ -463,9 +483,13 @@ Status Dispatcher::add(SessionServiceImpl impl) {
 }
 
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
-                                               asio::cancellation_signal* call) const {
+                                               const CallControl* call) const {
   wire::FrameReader reader(stream);
-  auto first = co_await next_frame_within(reader, request_read_timeout_, call);
+  Result<std::optional<Frame>> first = reader.buffered();  // the header usually came with it
+  if (first.is_ok() && !first->has_value()) {
+    auto waited = co_await next_frame_within(reader, request_read_timeout_, call);
+    first = std::move(waited);
+  }
   if (!first.is_ok() && first.status().code() == StatusCode::kDeadlineExceeded) {
     // A header that never comes: INTERNAL, as 0.1.2 answers any failure to read the first frame.
     co_await write_trailer(

@@ -24,6 +24,7 @@
 #include "aster/trust/closed_gate_admission.hpp"
 #include "aster/trust/key_files.hpp"
 #include "aster/trust/producer_identity.hpp"
+#include "call_deadlines.hpp"
 
 namespace aster::rpc {
 
@@ -246,15 +247,23 @@ class LoadCount {
 // connection ends so that no handler keeps running for a consumer that is gone (0.1.2 cancels
 // a connection's stream tasks the same way: aster-rpc@0972ac9:bindings/python/aster/server.py
 // `_handle_connection`, its `finally`).
+// Their time bounds share the connection's CallDeadlines.
 struct ConnectionCalls {
-  std::list<asio::cancellation_signal> signals;
+  explicit ConnectionCalls(const asio::any_io_executor& ex)
+      : deadlines(std::make_shared<CallDeadlines>(ex)) {}
+  struct Call {
+    asio::cancellation_signal signal;
+    CallControl control;
+  };
+  std::list<Call> calls;
+  std::shared_ptr<CallDeadlines> deadlines;
 };
 
-// `call` is the signal bound to this coroutine's cancellation slot (serve_connection); it
+// `call` holds the signal bound to this coroutine's cancellation slot (serve_connection); it
 // outlives the coroutine.
 asio::awaitable<void> serve_rpc_stream(std::shared_ptr<Server::State> s,
                                        transport::BidiStream stream, std::string peer,
-                                       asio::cancellation_signal* call) {
+                                       const CallControl* call) {
   LoadCount counted(s->calls);
   auto bytes = transport::make_quic_byte_stream(std::move(stream));
   co_await s->dispatcher.serve_stream(*bytes, std::move(peer), call);
@@ -264,7 +273,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
                                        transport::Connection conn) {
   LoadCount counted(s->connections);
   auto ex = co_await asio::this_coro::executor;
-  auto calls = std::make_shared<ConnectionCalls>();
+  auto calls = std::make_shared<ConnectionCalls>(ex);
   try {
     if (conn.alpn() == trust::kConsumerAdmissionAlpn) {
       // One stream per admission connection, as 0.1.2 serves it.
@@ -297,16 +306,20 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
     while (true) {
       auto stream = co_await conn.accept_bi();
       if (!stream.is_ok()) break;  // connection closed or lost
-      auto call = calls->signals.emplace(calls->signals.end());
+      auto call = calls->calls.emplace(calls->calls.end());
+      call->control = CallControl{&call->signal, calls->deadlines.get()};
       // The signal is dropped only once the call's coroutine has completed.
-      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer, &*call),
-                     asio::bind_cancellation_slot(
-                         call->slot(), [calls, call](std::exception_ptr) { calls->signals.erase(call); }));
+      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer, &call->control),
+                     asio::bind_cancellation_slot(call->signal.slot(),
+                                                  [calls, call](std::exception_ptr) {
+                                                    calls->calls.erase(call);
+                                                  }));
     }
   } catch (...) {
     // Cancellation at shutdown.
   }
-  for (auto& call : calls->signals) call.emit(asio::cancellation_type::terminal);
+  calls->deadlines->close();
+  for (auto& call : calls->calls) call.signal.emit(asio::cancellation_type::terminal);
 }
 
 }  // namespace

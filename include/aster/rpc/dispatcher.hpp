@@ -25,6 +25,16 @@ class cancellation_signal;
 
 namespace aster::rpc {
 
+class CallDeadlines;  // src/rpc/call_deadlines.hpp
+
+// What aster::Server hands each call it spawns (Dispatcher::serve_stream).
+struct CallControl {
+  // Bound to the cancellation slot of the coroutine the call runs on.
+  asio::cancellation_signal* signal = nullptr;
+  // The time bounds of the connection's calls, on one timer.
+  CallDeadlines* deadlines = nullptr;
+};
+
 // 0.1.2's handler budget cap (aster-rpc@0972ac9:bindings/python/aster/limits.py).
 inline constexpr std::chrono::seconds kMaxHandlerTimeout{300};
 // 0.1.2's cap on the items of one client stream; more → RESOURCE_EXHAUSTED (limits.py).
@@ -61,12 +71,13 @@ class Dispatcher {
   }
 
   // Serves one call on `stream` and finishes it; never throws. `peer` is the consumer's
-  // endpoint id for CallContext::peer. `call`, when given, is the signal bound to the
-  // cancellation slot of the coroutine this runs on (aster::Server spawns each call so): the
-  // call's time bounds then cancel through it, in place, instead of running the bounded step
-  // on a coroutine of its own (transport::with_deadline) — one co_spawn fewer per bound.
+  // endpoint id for CallContext::peer. `call`, when given, holds the signal bound to the
+  // cancellation slot of the coroutine this runs on (aster::Server spawns each call so) and the
+  // connection's CallDeadlines: the call's time bounds then cancel through the signal, in
+  // place, instead of running the bounded step on a coroutine and a timer of its own
+  // (transport::with_deadline).
   asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer,
-                                     asio::cancellation_signal* call = nullptr) const;
+                                     const CallControl* call = nullptr) const;
 
  private:
   std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
