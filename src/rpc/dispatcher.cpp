@@ -524,7 +524,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     co_await reject(StatusCode::kInvalidArgument, "Missing service name");
     co_return;
   }
-  auto key = std::make_pair(header->service, header->version);
+  const std::pair<std::string_view, int64_t> key{header->service, header->version};
   if (auto session = sessions_.find(key); session != sessions_.end()) {
     // A session-scoped service: only session streams (method "") (0.1.2 server.py).
     if (!header->method.empty()) {
@@ -579,16 +579,18 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   }
 
   CallContext ctx;
-  ctx.service = header->service;
-  ctx.method = header->method;
-  ctx.call_id = header->call_id;
+  // The header is not needed past here: its strings move into the context.
+  ctx.service = std::move(header->service);
+  ctx.method = std::move(header->method);
+  ctx.call_id = std::move(header->call_id);
   ctx.peer = std::move(peer);
   ctx.json = json;
   ctx.attributes = std::move(attributes);
   const size_t n = std::min({header->metadata_keys.size(), header->metadata_values.size(),
                              kMaxMetadataEntries});
   for (size_t i = 0; i < n; ++i) {
-    ctx.metadata.emplace_back(header->metadata_keys[i], header->metadata_values[i]);
+    ctx.metadata.emplace_back(std::move(header->metadata_keys[i]),
+                              std::move(header->metadata_values[i]));
   }
   if (header->deadline_epoch_ms != 0) {
     ctx.deadline = std::chrono::system_clock::time_point(

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -80,8 +81,18 @@ class Dispatcher {
                                      const CallControl* call = nullptr) const;
 
  private:
-  std::map<std::pair<std::string, int64_t>, ServiceImpl> services_;
-  std::map<std::pair<std::string, int64_t>, SessionServiceImpl> sessions_;
+  // (name, version), looked up with the header's name as a string_view: no copy per call.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      const std::string_view an(a.first), bn(b.first);
+      return an != bn ? an < bn : a.second < b.second;
+    }
+  };
+  using Key = std::pair<std::string, int64_t>;
+  std::map<Key, ServiceImpl, KeyLess> services_;
+  std::map<Key, SessionServiceImpl, KeyLess> sessions_;
   std::vector<const contract::ServiceDesc*> order_;
   std::chrono::milliseconds request_read_timeout_ = kDefaultRequestReadTimeout;
   AttributeLookup attribute_lookup_;

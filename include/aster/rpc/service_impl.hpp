@@ -188,7 +188,31 @@ asio::awaitable<Result<std::vector<uint8_t>>> run_unary(std::shared_ptr<F> handl
   auto request = decode_payload<Req>(bytes, ctx.json);
   if (!request.is_ok()) co_return Status(StatusCode::kUnknown, request.status().message());
   using R = typename std::invoke_result_t<F&, Req, CallContext&>::value_type;
-  co_return co_await encoded_response<Resp, R>((*handler)(std::move(*request), ctx), ctx.json);
+  static_assert(std::is_same_v<R, Result<Resp>> || std::is_same_v<R, Resp>,
+                "handler must return Resp or Result<Resp>");
+  // encoded_response's steps written out here: a coroutine frame fewer on every unary call.
+  Status failed;
+  std::optional<Resp> response;
+  try {
+    if constexpr (std::is_same_v<R, Result<Resp>>) {
+      Result<Resp> r = co_await (*handler)(std::move(*request), ctx);
+      if (r.is_ok()) {
+        response.emplace(std::move(*r));
+      } else {
+        failed = r.status();
+      }
+    } else {
+      response.emplace(co_await (*handler)(std::move(*request), ctx));
+    }
+  } catch (...) {
+    failed = kStatelessErrors.of_exception(std::current_exception());
+  }
+  if (!failed.is_ok()) co_return failed;
+  auto encoded = encode_payload(*response, ctx.json);
+  if (!encoded.is_ok()) {
+    co_return Status(kStatelessErrors.encode_failure, encoded.status().message());
+  }
+  co_return std::move(*encoded);
 }
 
 template <typename Req, typename Resp, typename F>
