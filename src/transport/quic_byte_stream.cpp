@@ -39,9 +39,11 @@ class QuicByteStream final : public ByteStream {
 
   asio::awaitable<Status> finish() override { co_return s_.send.finish(); }
 
+  // Not a coroutine: the send half's own awaitable (one bridge operation) is handed back, so
+  // the write that ends every call has no frame here.
   asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data) override {
-    if (data.empty()) co_return s_.send.finish();
-    co_return co_await s_.send.write_and_finish(data);  // one bridge operation
+    if (data.empty()) return finish();
+    return s_.send.write_and_finish(data);
   }
 
   Status reset(uint64_t code) override { return s_.send.reset(code); }

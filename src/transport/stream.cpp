@@ -83,8 +83,14 @@ asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
 
 asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> data) {
   // Finished only once the write went through: a failed or cancelled one leaves the stream to
-  // be reset on destruction, so a truncated message never ends with a FIN.
-  Status st = co_await send(handle_, data, ASTER_IROH_SEND_FIN);
+  // be reset on destruction, so a truncated message never ends with a FIN. send()'s steps
+  // written out: a coroutine frame fewer for the write that ends every call.
+  auto ev = co_await detail::run_on(
+      handle_, "stream", [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+                                aster_iroh_event* now) {
+        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
+      });
+  Status st = ev ? detail::status_of(*ev) : ev.status();
   if (st.is_ok() && handle_) done_ = true;
   co_return st;
 }
