@@ -243,37 +243,96 @@ class LoadCount {
   std::atomic<size_t>* n_;
 };
 
-// The calls running on one connection: each has a cancellation signal, emitted when the
-// connection ends so that no handler keeps running for a consumer that is gone (0.1.2 cancels
-// a connection's stream tasks the same way: aster-rpc@0972ac9:bindings/python/aster/server.py
-// `_handle_connection`, its `finally`).
-// Their time bounds share the connection's CallDeadlines.
+// The calls on one connection run on call loops: long-lived coroutines that each wait in
+// accept_bi, serve the stream they get and wait again, so a call costs no co_spawn of its
+// own (a spawn per call was about seven allocations and two trips through the io_context
+// queue: docs/rpc.md "Per-call cost on the producer"). A loop that takes a stream while no
+// other loop waits starts another one first, so accepting never stops; one that finishes a
+// call while more than kSpareLoops others wait ends, so a burst of calls leaves few behind.
+// Each loop has a cancellation signal, emitted when the connection ends so that no handler
+// keeps running for a consumer that is gone (0.1.2 cancels a connection's stream tasks the
+// same way: aster-rpc@0972ac9:bindings/python/aster/server.py `_handle_connection`, its
+// `finally`), and by the connection's CallDeadlines when a call's bound passes.
+constexpr size_t kSpareLoops = 64;
+
 struct ConnectionCalls {
-  explicit ConnectionCalls(const asio::any_io_executor& ex)
-      : deadlines(std::make_shared<CallDeadlines>(ex)) {}
-  struct Call {
+  ConnectionCalls(const asio::any_io_executor& ex, transport::Connection c, std::string p)
+      : deadlines(std::make_shared<CallDeadlines>(ex)), conn(std::move(c)), peer(std::move(p)) {}
+  struct Loop {
     asio::cancellation_signal signal;
     CallControl control;
   };
-  std::list<Call> calls;
+  std::list<Loop> loops;
   std::shared_ptr<CallDeadlines> deadlines;
+  transport::Connection conn;
+  const std::string peer;
+  size_t accepting = 0;  // loops waiting in accept_bi
+  bool ended = false;
+
+  // The connection is over: every loop's call (or wait) is cancelled.
+  void end() {
+    if (ended) return;
+    ended = true;
+    deadlines->close();
+    for (auto& loop : loops) loop.signal.emit(asio::cancellation_type::terminal);
+  }
 };
 
-// `call` holds the signal bound to this coroutine's cancellation slot (serve_connection); it
-// outlives the coroutine.
-asio::awaitable<void> serve_rpc_stream(std::shared_ptr<Server::State> s,
-                                       transport::BidiStream stream, std::string peer,
-                                       const CallControl* call) {
-  LoadCount counted(s->calls);
-  auto bytes = transport::make_quic_byte_stream(std::move(stream));
-  co_await s->dispatcher.serve_stream(*bytes, std::move(peer), call);
+void start_call_loop(const std::shared_ptr<Server::State>& s,
+                     const std::shared_ptr<ConnectionCalls>& calls,
+                     const asio::any_io_executor& ex);
+
+asio::awaitable<void> call_loop(std::shared_ptr<Server::State> s,
+                                std::shared_ptr<ConnectionCalls> calls,
+                                const CallControl* control) {
+  auto ex = co_await asio::this_coro::executor;
+  try {
+    while (!calls->ended) {
+      struct Accepting {
+        explicit Accepting(size_t& n) : n_(&n) { ++*n_; }
+        ~Accepting() { --*n_; }
+        size_t* n_;
+      };
+      Result<transport::BidiStream> stream = Status(StatusCode::kCancelled, "");
+      {
+        Accepting waiting(calls->accepting);
+        auto got = co_await calls->conn.accept_bi();
+        stream = std::move(got);
+      }
+      if (!stream.is_ok()) {  // connection closed or lost
+        calls->end();
+        break;
+      }
+      if (calls->accepting == 0 && !calls->ended) start_call_loop(s, calls, ex);
+      {
+        LoadCount counted(s->calls);
+        auto bytes = transport::make_quic_byte_stream(std::move(*stream));
+        co_await s->dispatcher.serve_stream(*bytes, calls->peer, control);
+      }
+      if (calls->accepting > kSpareLoops) break;
+    }
+  } catch (...) {
+    // Cancelled: the connection ended or the server shuts down.
+  }
+}
+
+void start_call_loop(const std::shared_ptr<Server::State>& s,
+                     const std::shared_ptr<ConnectionCalls>& calls,
+                     const asio::any_io_executor& ex) {
+  auto loop = calls->loops.emplace(calls->loops.end());
+  loop->control = CallControl{&loop->signal, calls->deadlines.get()};
+  // The signal is dropped only once the loop's coroutine has completed.
+  asio::co_spawn(ex, call_loop(s, calls, &loop->control),
+                 asio::bind_cancellation_slot(loop->signal.slot(),
+                                              [calls, loop](std::exception_ptr) {
+                                                calls->loops.erase(loop);
+                                              }));
 }
 
 asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
                                        transport::Connection conn) {
   LoadCount counted(s->connections);
   auto ex = co_await asio::this_coro::executor;
-  auto calls = std::make_shared<ConnectionCalls>(ex);
   try {
     if (conn.alpn() == trust::kConsumerAdmissionAlpn) {
       // One stream per admission connection, as 0.1.2 serves it.
@@ -302,24 +361,19 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
       (void)conn.close(0, "unexpected alpn");
       co_return;
     }
-    const std::string peer = conn.remote_id().to_hex();
-    while (true) {
-      auto stream = co_await conn.accept_bi();
-      if (!stream.is_ok()) break;  // connection closed or lost
-      auto call = calls->calls.emplace(calls->calls.end());
-      call->control = CallControl{&call->signal, calls->deadlines.get()};
-      // The signal is dropped only once the call's coroutine has completed.
-      asio::co_spawn(ex, serve_rpc_stream(s, std::move(*stream), peer, &call->control),
-                     asio::bind_cancellation_slot(call->signal.slot(),
-                                                  [calls, call](std::exception_ptr) {
-                                                    calls->calls.erase(call);
-                                                  }));
-    }
+  } catch (...) {
+    co_return;  // cancellation at shutdown
+  }
+  const std::string peer = conn.remote_id().to_hex();
+  auto calls = std::make_shared<ConnectionCalls>(ex, std::move(conn), peer);
+  start_call_loop(s, calls, ex);
+  try {
+    // Counted as a connection until it closes; the loops see it end in accept_bi too.
+    (void)co_await calls->conn.closed();
   } catch (...) {
     // Cancellation at shutdown.
   }
-  calls->deadlines->close();
-  for (auto& call : calls->calls) call.signal.emit(asio::cancellation_type::terminal);
+  calls->end();
 }
 
 }  // namespace

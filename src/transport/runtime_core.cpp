@@ -463,20 +463,36 @@ void Inbox::close() {
   auto ready = std::move(ready_);
   ready_.clear();
   for (auto& ev : ready) discard_(std::move(ev));
-  if (auto w = std::move(waiter_)) w->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
+  fail_waiters(ASTER_IROH_CANCELLED, true);
+}
+
+void Inbox::fail_waiters(int32_t st, bool defer) {
+  // Taken out first: a waiter resumed here may call next() again or destroy this inbox.
+  auto waiters = std::move(waiters_);
+  waiters_.clear();
+  for (auto& w : waiters) w->complete(RuntimeCore::rejected(st), defer);
 }
 
 void Inbox::deliver(BridgeEvent ev, bool defer) {
   if (ev.status != ASTER_IROH_OK) {
     if (!ended_) ended_ = status_of(ev);
-    if (auto w = std::move(waiter_)) w->complete(std::move(ev), defer);
+    if (waiters_.empty()) return;
+    auto first = std::move(waiters_.front());
+    waiters_.pop_front();
+    auto rest = std::move(waiters_);
+    waiters_.clear();
+    const int32_t st = ev.status;
+    first->complete(std::move(ev), defer);  // may resume the waiter here and destroy this inbox
+    for (auto& w : rest) w->complete(RuntimeCore::rejected(st), true);
     return;
   }
   if (ended_) {  // closed locally; the bridge's CANCELLED is on its way
     discard_(std::move(ev));
     return;
   }
-  if (auto w = std::move(waiter_)) {
+  if (!waiters_.empty()) {
+    auto w = std::move(waiters_.front());
+    waiters_.pop_front();
     grant();
     w->complete(std::move(ev), defer);  // may resume the waiter here and destroy this inbox
     return;
@@ -501,24 +517,27 @@ asio::awaitable<Result<BridgeEvent>> Inbox::next() {
     co_return ev;
   }
   if (ended_) co_return *ended_;
-  if (waiter_) co_return Status(StatusCode::kFailedPrecondition, "an accept is already waiting");
   BridgeEvent ev = co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
       [this](auto handler) {
         using Handler = decltype(handler);
         auto slot = asio::get_associated_cancellation_slot(handler);
+        auto waiter = std::make_unique<RuntimeCore::PendingOpImpl<Handler>>(std::move(handler),
+                                                                          core_->executor());
         if (slot.is_connected()) {
           // Cancelling one accept does not stop accepting: the stream stays queued for the
-          // next caller.
-          slot.assign([weak = weak_from_this()](asio::cancellation_type) {
-            if (auto in = weak.lock()) {
-              if (auto w = std::move(in->waiter_)) {
-                w->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
-              }
-            }
+          // next caller, and the other waiters keep waiting.
+          slot.assign([weak = weak_from_this(), w = waiter.get()](asio::cancellation_type) {
+            auto in = weak.lock();
+            if (!in) return;
+            auto it = std::find_if(in->waiters_.begin(), in->waiters_.end(),
+                                   [w](const auto& p) { return p.get() == w; });
+            if (it == in->waiters_.end()) return;  // already completed
+            auto mine = std::move(*it);
+            in->waiters_.erase(it);
+            mine->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
           });
         }
-        waiter_ = std::make_unique<RuntimeCore::PendingOpImpl<Handler>>(std::move(handler),
-                                                                         core_->executor());
+        waiters_.push_back(std::move(waiter));
       },
       asio::use_awaitable);
   if (ev.status != ASTER_IROH_OK) co_return status_of(ev);

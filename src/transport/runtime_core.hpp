@@ -343,7 +343,10 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   aster_iroh_op op_ = 0;
   std::deque<BridgeEvent> ready_;
   std::optional<Status> ended_;
-  std::unique_ptr<RuntimeCore::PendingOp> waiter_;  // the one caller waiting in next()
+  // Callers waiting in next(), served in order (aster::Server's call loops all wait here).
+  std::deque<std::unique_ptr<RuntimeCore::PendingOp>> waiters_;
+  // Completes every waiter with `st` (terminal status or close), none of them here if `defer`.
+  void fail_waiters(int32_t st, bool defer);
 };
 
 // Builds public objects from bridge handles (their constructors are private).
