@@ -918,6 +918,67 @@ TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
 
 // Connection::accept_bi hands over the bytes read as the stream was accepted
 // (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
+// Several callers may wait in accept_bi at once (aster::Server's call loops do): each stream
+// goes to the one that has waited longest, and a cancelled wait leaves the others waiting.
+TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        auto ex = co_await asio::this_coro::executor;
+        struct Outcome {
+          std::optional<Status> status;
+          std::string first_bytes;
+        };
+        std::vector<Outcome> got(3);
+        Latch latch(ex, 3);
+        std::vector<asio::cancellation_signal> signals(3);
+        for (size_t i = 0; i < 3; ++i) {
+          asio::co_spawn(
+              ex,
+              [](Connection* c, Outcome* out, Latch* l) -> asio::awaitable<void> {
+                try {
+                  auto in = co_await c->accept_bi();
+                  out->status = in.status();
+                  if (in) {
+                    auto chunk = in->recv.try_read_with_fin(64);
+                    if (chunk && *chunk) {
+                      out->first_bytes.assign((**chunk).bytes().begin(), (**chunk).bytes().end());
+                    }
+                  }
+                } catch (...) {
+                  out->status = Status(StatusCode::kCancelled, "threw");
+                }
+                l->count_down();
+              }(&*srv, &got[i], &latch),
+              asio::bind_cancellation_slot(signals[i].slot(), asio::detached));
+          co_await sleep_for(20ms);  // the waits queue in this order
+        }
+        signals[0].emit(asio::cancellation_type::terminal);
+        co_await sleep_for(50ms);
+        CO_REQUIRE(got[0].status && got[0].status->code() == StatusCode::kCancelled);
+        std::vector<BidiStream> keep;
+        for (const char* text : {"one", "two"}) {
+          auto s = co_await p->conn.open_bi_with(as_bytes(text));
+          CO_REQUIRE_OK(s);
+          keep.push_back(std::move(*s));
+        }
+        co_await latch.wait();
+        CO_REQUIRE(got[1].status && got[1].status->is_ok());
+        CO_REQUIRE(got[2].status && got[2].status->is_ok());
+        CO_REQUIRE(got[1].first_bytes == "one");
+        CO_REQUIRE(got[2].first_bytes == "two");
+        co_return true;
+      }(&b->runtime()),
+      30s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
   auto b = blocking();
   ASSERT_TRUE(b);
