@@ -172,25 +172,33 @@ const Result<std::vector<uint8_t>>& ok_trailer(bool json) {
   return json ? text : fory;
 }
 
-// The response and the OK trailer in one write, then FIN (unary and client-stream success).
-asio::awaitable<void> write_response(transport::ByteStream& stream,
-                                     const std::vector<uint8_t>& payload, bool json) {
+// The response and the OK trailer as the bytes of one write (unary and client-stream success);
+// built here and written by the caller, so that a unary call needs no coroutine frame for it.
+Result<std::vector<uint8_t>> response_frames(const std::vector<uint8_t>& payload, bool json) {
   const auto& ok = ok_trailer(json);
+  if (!ok.is_ok()) return ok.status();
   std::vector<uint8_t> out;
-  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + (ok.is_ok() ? ok->size() : 0));
+  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + ok->size());
   Status framed;
   if (!json && payload.size() > wire::kCompressionThreshold) {
     framed = wire::append_compressed_frame(out, 0, payload);
   } else {
     framed = wire::append_frame(out, 0, payload);
   }
-  if (framed.is_ok() && ok.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
-  if (framed.is_ok() && !ok.is_ok()) framed = ok.status();
-  if (!framed.is_ok()) {
-    co_await write_trailer(stream, Status(StatusCode::kUnknown, framed.message()), false);
+  if (framed.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
+  if (!framed.is_ok()) return framed;
+  return out;
+}
+
+// The response and the OK trailer in one write, then FIN; UNKNOWN when it cannot be framed.
+asio::awaitable<void> write_response(transport::ByteStream& stream,
+                                     const std::vector<uint8_t>& payload, bool json) {
+  auto out = response_frames(payload, json);
+  if (!out.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
     co_return;
   }
-  (void)co_await stream.write_and_finish(out);
+  (void)co_await stream.write_and_finish(*out);
 }
 
 // The request payloads of a client-stream or bidi call, read from the stream as the handler
@@ -348,19 +356,42 @@ asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream&
     co_await write_trailer(stream, request.status(), false);
     co_return;
   }
-  auto run = co_await within(m.unary(std::move(*request), ctx), handler_budget(ctx), call);
-  if (run.deadline_exceeded) {
+  // The handler under its budget. With the connection's CallDeadlines this is `within`'s
+  // first branch written out, so that a unary call has no coroutine frame for it.
+  Result<std::vector<uint8_t>> answer;
+  bool timed_out = false;
+  if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
+    {
+      CallDeadlines::Bound bounded(*call->deadlines,
+                                   std::chrono::steady_clock::now() + handler_budget(ctx),
+                                   *call->signal);
+      auto got = co_await m.unary(std::move(*request), ctx);  // named: GCC 12 (see within)
+      answer = std::move(got);
+      timed_out = bounded.fired();
+    }
+    if (timed_out) co_await asio::this_coro::reset_cancellation_state();
+  } else {
+    auto run = co_await within(m.unary(std::move(*request), ctx), handler_budget(ctx), call);
+    answer = std::move(run.value);
+    timed_out = run.deadline_exceeded;
+  }
+  if (timed_out) {
     co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
                            false);
     co_return;
   }
-  if (!run.value.is_ok()) {
+  if (!answer.is_ok()) {
     // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
     // (server.py: they reach `_write_error_trailer` without the stream's mode).
-    co_await write_trailer(stream, run.value.status(), false);
+    co_await write_trailer(stream, answer.status(), false);
     co_return;
   }
-  co_await write_response(stream, *run.value, ctx.json);
+  auto out = response_frames(*answer, ctx.json);
+  if (!out.is_ok()) {
+    co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
+    co_return;
+  }
+  (void)co_await stream.write_and_finish(*out);
 }
 
 asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
