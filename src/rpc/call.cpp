@@ -3,6 +3,8 @@
 #include "aster/rpc/service_client.hpp"
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <random>
 
 #include "aster/transport/deadline.hpp"
@@ -23,12 +25,38 @@ Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> pay
   return wire::append_frame(out, 0, payload);
 }
 
+// The encoded header of a call without a call id, deadline or metadata (a unary call without
+// a timeout) is the same for every call of one method: this thread keeps the last few it
+// encoded, so such a call copies its header instead of building and encoding a StreamHeader.
+const std::vector<uint8_t>& plain_header(const CallTarget& target) {
+  struct Encoded {
+    CallTarget target;
+    std::vector<uint8_t> bytes;
+  };
+  constexpr size_t kKept = 8;
+  thread_local std::array<std::optional<Encoded>, kKept> kept;
+  thread_local size_t next_slot = 0;
+  for (const auto& e : kept) {
+    if (e && e->target.version == target.version && e->target.json == target.json &&
+        e->target.method == target.method && e->target.service == target.service) {
+      return e->bytes;
+    }
+  }
+  auto& slot = kept[next_slot];
+  next_slot = (next_slot + 1) % kKept;
+  slot.emplace(Encoded{target, encode_call_header(target, "", CallOptions{})});
+  return slot->bytes;
+}
+
 // The request frames: HEADER then one data frame.
 Result<std::vector<uint8_t>> request_frames(const CallTarget& target, const std::string& call_id,
                                             std::span<const uint8_t> request,
                                             const CallOptions& options) {
   std::vector<uint8_t> out;
-  auto header = encode_call_header(target, call_id, options);
+  std::vector<uint8_t> built;
+  const bool plain = call_id.empty() && !options.timeout && options.metadata.empty();
+  if (!plain) built = encode_call_header(target, call_id, options);
+  const std::vector<uint8_t>& header = plain ? plain_header(target) : built;
   out.reserve(header.size() + request.size() + 2 * wire::kFramePrefixSize + 64);
   ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kHeader, header));
   ASTER_RETURN_IF_ERROR(append_data_frame(out, request, target.json));
