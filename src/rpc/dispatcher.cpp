@@ -74,6 +74,21 @@ asio::awaitable<Result<std::optional<Frame>>> next_frame_within(
   co_return std::move(run.value);
 }
 
+// What a frame read for the request of a unary or server-stream call means: nullopt for a
+// CANCEL frame (ignored on stateless streams), else the request's payload or the status to
+// answer with (UNKNOWN for a bad payload, as 0.1.2 maps request-frame read errors).
+std::optional<Result<std::vector<uint8_t>>> request_in(Frame f) {
+  if (f.has(flags::kCancel)) return std::nullopt;
+  if (f.has(flags::kTrailer)) {
+    return Result<std::vector<uint8_t>>(Status(StatusCode::kUnavailable, "Unexpected trailer"));
+  }
+  auto payload = request_payload(std::move(f));
+  if (!payload.is_ok()) {
+    return Result<std::vector<uint8_t>>(Status(StatusCode::kUnknown, payload.status().message()));
+  }
+  return payload;
+}
+
 std::string no_frame_message(std::string_view what, std::chrono::milliseconds bound) {
   return "no " + std::string(what) + " within " + std::to_string(bound.count()) +
          " ms (request read timeout)";
@@ -106,12 +121,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& re
     }
     if (!frame.is_ok()) co_return Status(StatusCode::kUnknown, frame.status().message());
     if (!frame->has_value()) co_return Status(StatusCode::kUnavailable, "Stream ended");
-    Frame f = std::move(**frame);
-    if (f.has(flags::kCancel)) continue;
-    if (f.has(flags::kTrailer)) co_return Status(StatusCode::kUnavailable, "Unexpected trailer");
-    auto payload = request_payload(std::move(f));
-    if (!payload.is_ok()) co_return Status(StatusCode::kUnknown, payload.status().message());
-    co_return std::move(*payload);
+    if (auto request = request_in(std::move(**frame))) co_return std::move(*request);
   }
 }
 
@@ -124,17 +134,7 @@ std::optional<Result<std::vector<uint8_t>>> buffered_request(wire::FrameReader& 
     if (!frame.is_ok()) return Result<std::vector<uint8_t>>(
         Status(StatusCode::kUnknown, frame.status().message()));
     if (!frame->has_value()) return std::nullopt;
-    Frame f = std::move(**frame);
-    if (f.has(flags::kCancel)) continue;
-    if (f.has(flags::kTrailer)) {
-      return Result<std::vector<uint8_t>>(Status(StatusCode::kUnavailable, "Unexpected trailer"));
-    }
-    auto payload = request_payload(std::move(f));
-    if (!payload.is_ok()) {
-      return Result<std::vector<uint8_t>>(
-          Status(StatusCode::kUnknown, payload.status().message()));
-    }
-    return payload;
+    if (auto request = request_in(std::move(**frame))) return request;
   }
 }
 

@@ -364,8 +364,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Server::State> s,
   } catch (...) {
     co_return;  // cancellation at shutdown
   }
-  const std::string peer = conn.remote_id().to_hex();
-  auto calls = std::make_shared<ConnectionCalls>(ex, std::move(conn), peer);
+  std::string peer = conn.remote_id().to_hex();
+  auto calls = std::make_shared<ConnectionCalls>(ex, std::move(conn), std::move(peer));
   start_call_loop(s, calls, ex);
   try {
     // Counted as a connection until it closes; the loops see it end in accept_bi too.

@@ -916,8 +916,6 @@ TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
-// Connection::accept_bi hands over the bytes read as the stream was accepted
-// (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
 // Several callers may wait in accept_bi at once (aster::Server's call loops do): each stream
 // goes to the one that has waited longest, and a cancelled wait leaves the others waiting.
 TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
@@ -979,6 +977,8 @@ TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// Connection::accept_bi hands over the bytes read as the stream was accepted
+// (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
 TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
   auto b = blocking();
   ASSERT_TRUE(b);
