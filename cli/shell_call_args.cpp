@@ -281,10 +281,14 @@ Json fit_to_fields(Json payload, const ShellMethod& method) {
     }
     out[key] = it.value();
   }
+  // Only scalars: 0.1.2's manifest also says "string" for the types it cannot classify
+  // (contract/manifest.py `_classify_type`), a `set[str]` among them, whose list the encoder
+  // takes from the type blobs; a list or object typed for a true `str` field gets the
+  // encoder's type error, which names the field.
   for (const auto& f : method.fields) {
     if (f.kind != "string" || !out.contains(f.name)) continue;
     Json& v = out[f.name];
-    if (!v.is_string() && !v.is_null()) v = v.dump();
+    if (v.is_number() || v.is_boolean()) v = v.dump();
   }
   return out;
 }

@@ -35,8 +35,8 @@ std::vector<std::string> call_args_of_line(const std::string& line);
 std::vector<std::string> argument_tokens(const std::string& text);
 
 // Ours, on top of 0.1.2: `_positional` / `_argN` go to the method's fields in order (0.1.2
-// drops them for Fory peers), and a top-level value for a `string` field that JSON-parsed as
-// something else (`name=123`) is sent as the text the user typed.
+// drops them for Fory peers), and a top-level value for a `string` field that JSON-parsed as a
+// number or a boolean (`name=123`) is sent as the text the user typed.
 Json fit_to_fields(Json payload, const ShellMethod& method);
 
 }  // namespace aster::cli

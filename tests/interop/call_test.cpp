@@ -463,6 +463,12 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   EXPECT_EQ(not_an_entry.err,
             "Error: request for Ledger.note (__main__/Note): json decode: expected struct, got 7\n");
 
+  // A set[str] field, "string" in 0.1.2's manifest and a set in its type blob: Fory.
+  auto label = ledger_call({"Ledger.label", R"({"name":"a","labels":["y","x"]})"});
+  ASSERT_EQ(label.exit_code, 0) << label.err;
+  EXPECT_EQ(json::parse(label.out), json::parse(R"({"name":"a:x,y","labels":["seen"]})"));
+  EXPECT_EQ(label.err.find("note:"), std::string::npos) << label.err;
+
   // describe lists them as the method's reply, not among the service's types.
   auto described = run_command({kAster, "service", "describe", addr, "Ledger"},
                                std::chrono::seconds(60), {"HOME=" + home.string()});

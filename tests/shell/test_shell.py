@@ -728,6 +728,10 @@ class LivePeer(ShellTestBase):
             t.line("memo=q")
             t.line("")
             at = t.wait_for(r'"memo": "p,q"', at)
+            # a set[str] field ("string" in 0.1.2's manifest): a JSON list typed after key=
+            # goes out as the set, not as its text
+            t.line('./label name=a labels=["y", "x"]')
+            at = t.wait_for(r'"name": "a:x,y"', at)
             # a reply annotated `-> list[Note]`: Fory, items read by the tags they carry
             t.line("./echo_all text=z")
             at = t.wait_for(r'"text": "second"', at)

@@ -5,7 +5,8 @@ type for: a datetime (ANY in the contract, "string" in the manifest) and a neste
 a type with Fory and falls back to JSON mode, as aster-cli 0.1.2 calls (tests/interop/call_test.cpp,
 AsterCallUnpublishedTypes). `Ledger.note` has only plain fields: it stays on Fory; its plain
 Enum's default is not the first member, and 0.1.2 publishes it as str() ("Tone.LOUD").
-`Ledger.count` and `Ledger.echo_all` return builtins (`int`, `list[Note]`): Fory too (0.1.2's
+`Ledger.label` takes a `set[str]`, which 0.1.2's manifest calls "string" and its type blob a
+set: Fory. `Ledger.count` and `Ledger.echo_all` return builtins (`int`, `list[Note]`): Fory too (0.1.2's
 JSON mode cannot encode a list of dataclasses); so do the session-scoped `Tally`'s methods.
 `Journal` is JSON-only (`serialization=[SerializationMode.JSON]`): 0.1.2 says so only in its
 contract (the admission summary lists no modes), and answers an XLANG call with
@@ -49,6 +50,14 @@ class Note:
     tone: Tone = Tone.LOUD
 
 
+@dataclass
+class Label:
+    """A set field: 0.1.2's manifest says "string" for it (`_classify_type` has no set), its
+    type blob says set<string>."""
+    name: str = ""
+    labels: set[str] = field(default_factory=set)
+
+
 @service(name="Ledger", version=4)
 class Ledger:
     @rpc
@@ -83,6 +92,11 @@ class Ledger:
     @rpc
     async def square(self, n: int) -> int:
         return n * n
+
+    @rpc
+    async def label(self, req: Label) -> Label:
+        # The reply's set has one member: a set's order on the wire is Python's iteration order.
+        return Label(name=f"{req.name}:{','.join(sorted(req.labels))}", labels={"seen"})
 
 
 class Mood(IntEnum):

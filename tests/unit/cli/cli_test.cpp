@@ -298,6 +298,13 @@ TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
             R"({"times":2,"name":"a","code":"b"})");
   EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", 123}, {"times", 4}}, m).dump(),
             R"({"code":"123","times":4})");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", true}}, m).dump(), R"({"code":"true"})");
+  // 0.1.2's manifest says "string" for a `set[str]` field (and other types it cannot
+  // classify): a list or an object typed for it stays JSON, for the encoder to check.
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", Json::array({"a", "b"})}}, m).dump(),
+            R"({"code":["a","b"]})");
+  EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", Json{{"k", 1}}}}, m).dump(),
+            R"({"code":{"k":1}})");
 }
 
 // A 0.1.2 method taking a builtin (`n: int`, `xs: list`) takes the value itself.
