@@ -43,8 +43,15 @@ class AsterCall : public ::testing::Test {
     dir_ = new fs::path(fs::temp_directory_path() /
                         ("aster-call-" + std::to_string(getpid())));
     fs::create_directories(*dir_ / "collections");
-    fs::create_directories(*dir_ / "home");
     peer_ = new ReferencePeer("call_producer.py", {(*dir_ / "collections").string()});
+  }
+  // A HOME of its own for each test: a call that reads the registry caches the manifest
+  // there, and a later test in the same process (the binary run without ctest) would find it.
+  void SetUp() override {
+    home_ = *dir_ / ("home-" + std::string(::testing::UnitTest::GetInstance()
+                                               ->current_test_info()
+                                               ->name()));
+    fs::create_directories(home_);
   }
   static void TearDownTestSuite() {
     delete peer_;
@@ -62,16 +69,17 @@ class AsterCall : public ::testing::Test {
   }
   static std::string collection(int version) { return service(version)["collection"]; }
 
-  // `aster call TICKET args…` with HOME pointing at an empty directory (no manifest cache)
-  // unless `env` says otherwise.
+  // `aster call TICKET args…` with HOME pointing at the test's own directory (no manifest
+  // cache at the test's start) unless `env` says otherwise.
   static CommandResult call(std::vector<std::string> args, std::vector<std::string> env = {}) {
     args.insert(args.begin(), {kAster, "call", ticket()});
-    if (env.empty()) env.push_back("HOME=" + (*dir_ / "home").string());
+    if (env.empty()) env.push_back("HOME=" + home_.string());
     return run_command(args, std::chrono::seconds(60), env);
   }
 
   static fs::path* dir_;
   static ReferencePeer* peer_;
+  static inline fs::path home_;
 };
 fs::path* AsterCall::dir_ = nullptr;
 ReferencePeer* AsterCall::peer_ = nullptr;
@@ -522,14 +530,14 @@ TEST_F(AsterCall, PrintsWhatAsterCli012Prints) {
                              "HelloService.say_hello", request});
   auto ours = run_command({kAster, "call", addr, "HelloService.say_hello", "--no-registry",
                            request},
-                          std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
+                          std::chrono::seconds(60), {"HOME=" + home_.string()});
   ASSERT_EQ(theirs.exit_code, 0) << theirs.err;
   ASSERT_EQ(ours.exit_code, 0) << ours.err;
   EXPECT_EQ(ours.out, theirs.out);
   auto their_error = run_command({std::string(venv) + "/bin/aster", "call", addr,
                                   "HelloService.nope", "{}"});
   auto our_error = run_command({kAster, "call", addr, "HelloService.nope", "--no-registry", "{}"},
-                               std::chrono::seconds(60), {"HOME=" + (*dir_ / "home").string()});
+                               std::chrono::seconds(60), {"HOME=" + home_.string()});
   EXPECT_EQ(their_error.exit_code, 1);
   EXPECT_EQ(our_error.exit_code, 1);
   // Both: `Error: [UNIMPLEMENTED] …` (ours after the JSON-mode note).
