@@ -302,6 +302,54 @@ PeerConnection::~PeerConnection() {
   }
 }
 
+namespace {
+
+// A type as `describe` writes the manifest's kinds (shell_display.cpp `field_kind`).
+std::string type_text(const codec::TypeDesc& t) {
+  using codec::TypeKind;
+  switch (t.kind) {
+    case TypeKind::kBool: return "bool";
+    case TypeKind::kFloat32:
+    case TypeKind::kFloat64: return "float";
+    case TypeKind::kString: return "string";
+    case TypeKind::kBytes: return "bytes";
+    case TypeKind::kDate: return "date";
+    case TypeKind::kTimestamp: return "datetime";
+    case TypeKind::kList: return "list[" + type_text(*t.element) + "]";
+    case TypeKind::kSet: return "set[" + type_text(*t.element) + "]";
+    case TypeKind::kMap: return "map[" + type_text(*t.key) + ", " + type_text(*t.element) + "]";
+    case TypeKind::kOptional: return "optional " + type_text(*t.element);
+    case TypeKind::kEnum: return "enum " + t.enum_type->wire_name().name;
+    case TypeKind::kStruct: return t.struct_type->wire_name().name;
+    case TypeKind::kAny: return "any";
+    default: return "int";  // the integer kinds
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> blob_field_types(contract::ManifestTypes& types,
+                                          const contract::ContractManifest& manifest,
+                                          const contract::MethodDescriptor& method) {
+  std::vector<std::string> out(method.fields.size());
+  auto desc = types.method_desc(manifest, method.name);
+  if (!desc.is_ok() || !desc->request || desc->request->kind != codec::TypeKind::kStruct) {
+    return out;
+  }
+  const auto& fields = desc->request->struct_type->fields();
+  for (size_t i = 0; i < method.fields.size(); ++i) {
+    if (method.fields[i].kind != "string") continue;
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const auto& f) { return f.name == method.fields[i].name; });
+    if (it == fields.end() || !it->type) continue;
+    const codec::TypeKind kind = it->type->unwrapped().kind;
+    if (kind != codec::TypeKind::kString && kind != codec::TypeKind::kAny) {
+      out[i] = type_text(*it->type);
+    }
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> described_types(
     const contract::ContractManifest& manifest, const contract::ManifestTypes& types) {
   std::vector<std::pair<std::string, std::string>> out;

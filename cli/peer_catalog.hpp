@@ -65,6 +65,14 @@ std::optional<DescriptionGap> description_gap(contract::ManifestTypes& types,
                                               const trust::ServiceSummary& offered,
                                               const std::string& method);
 
+// For each request field of `method` (manifest order): "" or, where the manifest says
+// "string" and the type blobs say otherwise (a set[str]: 0.1.2's `_classify_type` has no
+// set), the blobs' type as `describe` writes types (`set[string]`). All "" when the method
+// cannot be described (contract::ManifestTypes::method_desc refuses it).
+std::vector<std::string> blob_field_types(contract::ManifestTypes& types,
+                                          const contract::ContractManifest& manifest,
+                                          const contract::MethodDescriptor& method);
+
 // The `types` branch of `describe`: the methods' request and response types in order (as
 // 0.1.2 lists them), each with its type hash when a type blob names it, then the other hashes
 // of `manifest.type_hashes` under their wire tags (nested types), or "type" without a blob.

@@ -152,7 +152,8 @@ Status run_service_describe(const ServiceDescribeOptions& o, const CommandContex
     s.described_by = found.source;
     for (const auto& m : manifest->methods) {
       s.methods.push_back(ShellMethod{m.name, m.pattern, m.request_type, m.response_type,
-                                      m.timeout, m.fields});
+                                      m.timeout, m.fields,
+                                      blob_field_types(*found.types, *manifest, m)});
     }
     s.types = described_types(*manifest, *found.types);
   }

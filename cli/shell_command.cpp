@@ -726,8 +726,9 @@ class Shell {
   std::optional<Json> prompt_fields(const ShellMethod& m) {
     Json result = Json::object();
     display_.print(display_.style("Enter arguments (Ctrl+C to cancel):", "2"));
-    for (const auto& f : m.fields) {
-      std::string p = "  ▸ " + f.name + " (" + field_kind(f) + ")";
+    for (size_t i = 0; i < m.fields.size(); ++i) {
+      const auto& f = m.fields[i];
+      std::string p = "  ▸ " + f.name + " (" + field_kind(m, i) + ")";
       const bool has_default = f.default_kind == "value" && !f.default_value.is_null();
       if (has_default && f.default_value != Json("")) {
         p += " [" + (f.default_value.is_string() ? f.default_value.get<std::string>()

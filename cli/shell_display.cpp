@@ -281,6 +281,11 @@ std::string field_kind(const contract::FieldSchema& f) {
   return f.nullable ? "optional " + kind : kind;
 }
 
+std::string field_kind(const ShellMethod& m, size_t i) {
+  if (i < m.blob_types.size() && !m.blob_types[i].empty()) return m.blob_types[i];
+  return field_kind(m.fields[i]);
+}
+
 std::string format_size(uint64_t bytes) {
   const double b = static_cast<double>(bytes);
   if (bytes < 1024) return std::to_string(bytes) + " B";
@@ -520,7 +525,7 @@ void ShellDisplay::contract_tree(const ShellService& s) const {
       const std::string fstem = stem + (last ? "    " : "│   ");
       for (size_t k = 0; k < m.fields.size(); ++k) {
         const auto& f = m.fields[k];
-        const std::string kind = field_kind(f);
+        const std::string kind = field_kind(m, k);
         std::string extra = f.required ? " required" : "";
         if (f.default_kind == "value" && !f.default_value.is_null()) {
           // 0.1.2 writes a default that is not JSON-safe as Python's str() of it (`b''`,

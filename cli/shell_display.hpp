@@ -58,6 +58,9 @@ std::string method_signature(const ShellMethod& m);
 // A field's type as the shell shows it: `string`, `list[Part]`, `map[string, int]`,
 // `enum Kind`, `Dimensions`, `optional …`.
 std::string field_kind(const contract::FieldSchema& f);
+// Field `i` of `m`: the type blob's type where ShellMethod::blob_types has one, else the
+// manifest's kind.
+std::string field_kind(const ShellMethod& m, size_t i);
 // 1024-based, one decimal: `512 B`, `1.2 KB`, `1.2 MB`, `1.0 GB` (0.1.2's `_format_size`).
 std::string format_size(uint64_t bytes);
 

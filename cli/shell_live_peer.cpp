@@ -485,7 +485,8 @@ class LivePeer : public ShellPeer {
                                                         static_cast<int32_t>(summary.version))) {
           for (const auto& md : m->methods) {
             s.methods.push_back(ShellMethod{md.name, md.pattern, md.request_type,
-                                            md.response_type, md.timeout, md.fields});
+                                            md.response_type, md.timeout, md.fields,
+                                            blob_field_types(*found->types, *m, md)});
           }
           s.types = described_types(*m, *found->types);
           std::sort(s.methods.begin(), s.methods.end(),

@@ -30,6 +30,9 @@ struct ShellMethod {
   std::string response_type;
   std::optional<double> timeout;
   std::vector<contract::FieldSchema> fields;  // request fields, declaration order
+  // Per field (same order; "" for most): the type its type blob gives where 0.1.2's manifest
+  // says "string" for a type it cannot classify, a set[str] among them (blob_field_types).
+  std::vector<std::string> blob_types = {};
 };
 
 struct ShellService {

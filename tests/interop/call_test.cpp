@@ -484,6 +484,8 @@ TEST_F(AsterCall, UnpublishedFieldTypesFallBackToJsonMode) {
   EXPECT_NE(described.out.find("echo_all (unary)  (Note) ->list"), std::string::npos)
       << described.out;
   EXPECT_EQ(described.out.find("── int\n"), std::string::npos) << described.out;
+  // The set[str] field: "string" in the manifest, its type from the type blob.
+  EXPECT_NE(described.out.find("labels: set[string]"), std::string::npos) << described.out;
   EXPECT_EQ(described.out.find("── list\n"), std::string::npos) << described.out;
 
   // The same in a one-shot session.

@@ -9,6 +9,7 @@
 #include "help_format.hpp"
 #include "seconds_option.hpp"
 #include "shell_call_args.hpp"
+#include "shell_display.hpp"
 #include "shell_line_editor.hpp"
 #include "terminal_text.hpp"
 
@@ -305,6 +306,21 @@ TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
             R"({"code":["a","b"]})");
   EXPECT_EQ(aster::cli::fit_to_fields(Json{{"code", Json{{"k", 1}}}}, m).dump(),
             R"({"code":{"k":1}})");
+}
+
+// A field the manifest calls "string" shows the type blob's type when the catalog found one.
+TEST(ShellDisplay, AFieldKindComesFromTheTypeBlobWhereTheManifestCannotSayIt) {
+  aster::cli::ShellMethod m;
+  m.fields.resize(2);
+  m.fields[0].name = "labels";
+  m.fields[0].kind = "string";
+  m.fields[1].name = "note";
+  m.fields[1].kind = "string";
+  m.fields[1].nullable = true;
+  EXPECT_EQ(aster::cli::field_kind(m, 0), "string");  // no blob types: the manifest's
+  m.blob_types = {"set[string]", ""};
+  EXPECT_EQ(aster::cli::field_kind(m, 0), "set[string]");
+  EXPECT_EQ(aster::cli::field_kind(m, 1), "optional string");
 }
 
 // A 0.1.2 method taking a builtin (`n: int`, `xs: list`) takes the value itself.
