@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include "aster/contract/identity.hpp"
 #include "contract_export.hpp"
@@ -283,16 +285,23 @@ TEST(ShellCallArgs, AnUnquotedJsonValueAfterKeyEqualsIsOneToken) {
   EXPECT_EQ(argument_tokens(R"(a=1 'b c' d)"), (V{"a=1", "b c", "d"}));
 }
 
+namespace {
+// A method whose request fields have these names and manifest kinds, in this order.
+aster::cli::ShellMethod method_with(
+    std::initializer_list<std::pair<const char*, const char*>> fields) {
+  aster::cli::ShellMethod m;
+  for (const auto& [name, kind] : fields) {
+    m.fields.emplace_back();
+    m.fields.back().name = name;
+    m.fields.back().kind = kind;
+  }
+  return m;
+}
+}  // namespace
+
 TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
   using aster::cli::Json;
-  aster::cli::ShellMethod m;
-  m.fields.resize(3);
-  m.fields[0].name = "name";
-  m.fields[0].kind = "string";
-  m.fields[1].name = "times";
-  m.fields[1].kind = "int";
-  m.fields[2].name = "code";
-  m.fields[2].kind = "string";
+  const auto m = method_with({{"name", "string"}, {"times", "int"}, {"code", "string"}});
   EXPECT_EQ(aster::cli::fit_to_fields(Json{{"_positional", "Pat"}}, m).dump(),
             R"({"name":"Pat"})");
   EXPECT_EQ(aster::cli::fit_to_fields(Json{{"times", 2}, {"_arg0", "a"}, {"_arg1", "b"}}, m).dump(),
@@ -310,12 +319,7 @@ TEST(ShellCallArgs, PositionalValuesGoToFieldsAndStringsStayStrings) {
 
 // A field the manifest calls "string" shows the type blob's type when the catalog found one.
 TEST(ShellDisplay, AFieldKindComesFromTheTypeBlobWhereTheManifestCannotSayIt) {
-  aster::cli::ShellMethod m;
-  m.fields.resize(2);
-  m.fields[0].name = "labels";
-  m.fields[0].kind = "string";
-  m.fields[1].name = "note";
-  m.fields[1].kind = "string";
+  auto m = method_with({{"labels", "string"}, {"note", "string"}});
   m.fields[1].nullable = true;
   EXPECT_EQ(aster::cli::field_kind(m, 0), "string");  // no blob types: the manifest's
   m.blob_types = {"set[string]", ""};
