@@ -104,13 +104,6 @@ asio::awaitable<void> quic_echo_stream(BidiStream s) {
   }
 }
 
-// One request per stream, as an Aster unary call: read to FIN, answer + FIN.
-asio::awaitable<void> quic_answer_stream(BidiStream s) {
-  auto req = co_await s.recv.read_all(1 << 16);
-  if (!req) co_return;
-  (void)co_await s.send.write_and_finish(req->bytes());
-}
-
 // Bulk sink: counts to FIN, then acknowledges with one byte.
 asio::awaitable<void> quic_sink_stream(BidiStream s) {
   for (;;) {
@@ -122,16 +115,42 @@ asio::awaitable<void> quic_sink_stream(BidiStream s) {
   (void)co_await s.send.write_and_finish({&ack, 1});
 }
 
+// The request/answer streams of one connection are served by answer loops, as aster::Server
+// serves calls (src/rpc/server.cpp `call_loop`): each waits in accept_bi, answers the stream
+// it gets and waits again, so a request costs no co_spawn of its own; a loop that takes a
+// stream while no other waits starts another first.
+struct AnswerLoops {
+  explicit AnswerLoops(Connection c) : conn(std::move(c)) {}
+  Connection conn;
+  size_t accepting = 0;
+};
+
+asio::awaitable<void> quic_answer_loop(std::shared_ptr<AnswerLoops> loops) {
+  auto ex = co_await asio::this_coro::executor;
+  for (;;) {
+    ++loops->accepting;
+    auto s = co_await loops->conn.accept_bi();
+    --loops->accepting;
+    if (!s) co_return;
+    if (loops->accepting == 0) asio::co_spawn(ex, quic_answer_loop(loops), asio::detached);
+    auto req = co_await s->recv.read_all(1 << 16);
+    if (!req) continue;
+    (void)co_await s->send.write_and_finish(req->bytes());
+  }
+}
+
 asio::awaitable<void> quic_serve_connection(Connection conn) {
   auto ex = co_await asio::this_coro::executor;
   const std::string alpn = conn.alpn();
+  if (alpn == "bench/rpc") {
+    co_await quic_answer_loop(std::make_shared<AnswerLoops>(std::move(conn)));
+    co_return;
+  }
   for (;;) {
     auto s = co_await conn.accept_bi();
     if (!s) co_return;
     if (alpn == "bench/bulk") {
       asio::co_spawn(ex, quic_sink_stream(std::move(*s)), asio::detached);
-    } else if (alpn == "bench/rpc") {
-      asio::co_spawn(ex, quic_answer_stream(std::move(*s)), asio::detached);
     } else {
       asio::co_spawn(ex, quic_echo_stream(std::move(*s)), asio::detached);
     }
@@ -467,6 +486,32 @@ Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const st
   return f;
 }
 
+// The bridge's C ABI alone (abi_floor.cpp), its requests as callbacks or (`coroutines`) as
+// asio coroutines: requests/s and CPU per request. It links the allocator this program links
+// (bench/CMakeLists.txt).
+Figures run_floor(const std::string& path, int requests, bool coroutines) {
+  Figures f;
+  const std::string cmd =
+      path + " " + std::to_string(requests) + (coroutines ? " coroutines" : " callbacks");
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) {
+    f.ok = false;
+    f.error = "cannot start " + path;
+    return f;
+  }
+  std::string out;
+  char buf[256];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  if (::pclose(p) != 0 || out.find("rps_64") == std::string::npos) {
+    f.ok = false;
+    f.error = "the ABI's floor failed: " + cmd;
+    return f;
+  }
+  f.rps = json_number(out, "rps_64");
+  f.cpu_us_per_req = json_number(out, "cpu_us_per_req");
+  return f;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
@@ -510,7 +555,8 @@ int main(int argc, char** argv) {
   bool json = false;
   std::string shape = "current";
   std::string raw = ASTER_RAW_IROH_BENCH;
-  std::string only;  // profiling: run one side only ("bridge", "raw" or "tcp"), no table
+  std::string floor_bin = ASTER_ABI_FLOOR_BENCH;
+  std::string only;  // profiling: one side only (bridge, raw, tcp, floor, floor-coroutines)
   bool serve = false;   // --serve: the bridge's echo server alone (the two-process form)
   std::string connect;  // --connect ADDR: the bridge's workloads against a --serve process
   bool defer = true;  // Runtime::Options::defer_stream_ops (--no-defer: for A/B runs)
@@ -551,7 +597,7 @@ int main(int argc, char** argv) {
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
                    "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] "
                    "[--drive-batch N] [--raw PATH] "
-                   "[--only bridge|raw|tcp] [--serve | --connect ADDR]\n",
+                   "[--only bridge|raw|tcp|floor|floor-coroutines] [--serve | --connect ADDR]\n",
                    argv[0]);
       return 2;
     }
@@ -618,8 +664,10 @@ int main(int argc, char** argv) {
                            : (*b)->run(run_tcp(requests, bulk_mib << 20));
     } else if (only == "raw") {
       f = run_raw(raw, requests, bulk_mib, shape == "shared" ? "current" : shape);
+    } else if (only == "floor" || only == "floor-coroutines") {
+      f = run_floor(floor_bin, requests, only == "floor-coroutines");
     } else {
-      std::fprintf(stderr, "--only: bridge, raw or tcp\n");
+      std::fprintf(stderr, "--only: bridge, raw, tcp, floor or floor-coroutines\n");
       return 2;
     }
     if (!f.ok) {
@@ -630,7 +678,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   const double load_before = loadavg();
-  std::vector<Figures> bridge, raw_iroh, tcp_rounds;
+  std::vector<Figures> bridge, raw_iroh, tcp_rounds, floor_rounds, coroutine_rounds;
   for (int r = 0; r < rounds; ++r) {
     {
       auto b = BlockingRuntime::create(options);
@@ -649,7 +697,10 @@ int main(int argc, char** argv) {
     // Raw iroh in the bridge's shape; "current" and "shared" both mean one current_thread
     // runtime for everything (raw iroh has no second event loop to share it with).
     raw_iroh.push_back(run_raw(raw, requests, bulk_mib, shape == "shared" ? "current" : shape));
-    for (const auto* f : {&bridge.back(), &raw_iroh.back(), &tcp_rounds.back()}) {
+    floor_rounds.push_back(run_floor(floor_bin, requests, false));
+    coroutine_rounds.push_back(run_floor(floor_bin, requests, true));
+    for (const auto* f : {&bridge.back(), &raw_iroh.back(), &tcp_rounds.back(),
+                          &floor_rounds.back(), &coroutine_rounds.back()}) {
       if (!f->ok) {
         std::fprintf(stderr, "benchmark failed: %s\n", f->error.c_str());
         return 1;
@@ -658,11 +709,14 @@ int main(int argc, char** argv) {
   }
   const double load_after = loadavg();
   const Figures q = median_of(bridge), w = median_of(raw_iroh), t = median_of(tcp_rounds);
+  const Figures a = median_of(floor_rounds), c = median_of(coroutine_rounds);
   if (json) {
-    std::printf("{\"bridge\": %s, \"raw_iroh\": %s, \"tcp\": %s, \"loadavg\": %.2f, "
-                "\"allocator\": \"%s\"}\n",
-                json_of(q).c_str(), json_of(w).c_str(), json_of(t).c_str(), load_after,
-                ASTER_BENCH_ALLOCATOR);
+    std::printf("{\"bridge\": %s, \"raw_iroh\": %s, \"tcp\": %s, "
+                "\"abi_floor\": {\"rps_64\": %.0f, \"cpu_us_per_req\": %.2f}, "
+                "\"abi_floor_coroutines\": {\"rps_64\": %.0f, \"cpu_us_per_req\": %.2f}, "
+                "\"loadavg\": %.2f, \"allocator\": \"%s\"}\n",
+                json_of(q).c_str(), json_of(w).c_str(), json_of(t).c_str(), a.rps,
+                a.cpu_us_per_req, c.rps, c.cpu_us_per_req, load_after, ASTER_BENCH_ALLOCATOR);
     return 0;
   }
   std::printf("medians of %d interleaved rounds; shape %s; allocator %s (all three); load average "
@@ -683,5 +737,17 @@ int main(int argc, char** argv) {
               ratio(q.cpu_us_per_req, w.cpu_us_per_req).c_str());
   std::printf("| bulk MB/s (%zu MiB, one stream) | %.1f | %.1f | %.1f | %s |\n", bulk_mib, q.mbps,
               w.mbps, t.mbps, ratio(q.mbps, w.mbps).c_str());
+  // Where the bridge's requests/s go: the C ABI alone on one thread, its requests as
+  // callbacks and as asio coroutines (abi_floor.cpp; docs/transport.md "The ABI's floor").
+  std::printf("\nthe same requests/s workload on the bridge's C ABI alone, no C++ transport "
+              "(aster_abi_floor_bench, one caller-driven runtime):\n\n");
+  std::printf("| requests as | requests/s | ÷ raw iroh | ÷ bridge | CPU per request (µs) | "
+              "÷ raw iroh |\n|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& [name, f] : {std::pair<const char*, const Figures&>{"callbacks", a},
+                                std::pair<const char*, const Figures&>{"asio coroutines", c}}) {
+    std::printf("| %s | %.0f | %s | %s | %.2f | %s |\n", name, f.rps, ratio(f.rps, w.rps).c_str(),
+                ratio(f.rps, q.rps).c_str(), f.cpu_us_per_req,
+                ratio(f.cpu_us_per_req, w.cpu_us_per_req).c_str());
+  }
   return 0;
 }
