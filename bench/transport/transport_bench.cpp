@@ -15,15 +15,17 @@
 //                              [--only bridge|raw|tcp]   (one side alone, for profilers)
 //                              [--serve | --connect ADDR] (bridge echo in two processes)
 #include <algorithm>
+#include <asio/async_result.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <memory>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -76,18 +78,39 @@ double us_since(Clock::time_point t) {
 // Counts down; the coroutine in wait() wakes at zero.
 class Countdown {
  public:
-  Countdown(asio::any_io_executor ex, int n) : timer_(ex, Clock::time_point::max()), n_(n) {}
+  Countdown(asio::any_io_executor ex, int n) : ex_(std::move(ex)), n_(n) {}
   void done() {
-    if (--n_ == 0) timer_.cancel();
+    if (--n_ == 0 && waiter_) {
+      asio::post(ex_, [w = std::move(waiter_)] { w->resume(); });
+    }
   }
   asio::awaitable<void> wait() {
-    std::error_code ec;
-    while (n_ > 0) co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (n_ <= 0) co_return;
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [this](auto handler) {
+          waiter_ = std::make_unique<WaiterOf<decltype(handler)>>(std::move(handler));
+        },
+        asio::use_awaitable);
   }
 
  private:
-  asio::steady_timer timer_;
+  // Not an asio::steady_timer: a timer creates Asio's reactor, whose epoll_wait the shared
+  // shape's io_context::poll() then runs every time the handler queue comes round (0.24 per
+  // request in `--only bridge --shape shared`), a cost of this benchmark's waiting that raw
+  // iroh does not pay (docs/transport.md "The ABI's floor").
+  struct Waiter {
+    virtual ~Waiter() = default;
+    virtual void resume() = 0;
+  };
+  template <typename H>
+  struct WaiterOf final : Waiter {
+    explicit WaiterOf(H h) : handler(std::move(h)) {}
+    void resume() override { std::move(handler)(); }
+    H handler;
+  };
+  asio::any_io_executor ex_;
   int n_;
+  std::unique_ptr<Waiter> waiter_;
 };
 
 // ---- iroh -----------------------------------------------------------------------------------
