@@ -138,6 +138,16 @@ asio::awaitable<void> quic_sink_stream(BidiStream s) {
   (void)co_await s.send.write_and_finish({&ack, 1});
 }
 
+// A stream's bytes up to its FIN are usually all here when it is accepted or opened (they came
+// with it): the callers take them with try_read_with_fin, without a coroutine, as the RPC layer
+// takes what is buffered before it waits (wire::FrameReader::buffered). Otherwise: the bytes
+// taken so far (`got`) and the rest, read to the end.
+asio::awaitable<Result<std::vector<uint8_t>>> read_rest(RecvStream& r, std::vector<uint8_t> got) {
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk rest, co_await r.read_all((1 << 16) - got.size()));
+  got.insert(got.end(), rest.bytes().begin(), rest.bytes().end());
+  co_return got;
+}
+
 // The request/answer streams of one connection are served by answer loops, as aster::Server
 // serves calls (src/rpc/server.cpp `call_loop`): each waits in accept_bi, answers the stream
 // it gets and waits again, so a request costs no co_spawn of its own; a loop that takes a
@@ -156,9 +166,17 @@ asio::awaitable<void> quic_answer_loop(std::shared_ptr<AnswerLoops> loops) {
     --loops->accepting;
     if (!s) co_return;
     if (loops->accepting == 0) asio::co_spawn(ex, quic_answer_loop(loops), asio::detached);
-    auto req = co_await s->recv.read_all(1 << 16);
+    auto now = s->recv.try_read_with_fin(1 << 16);
+    if (!now) continue;
+    if (*now && (*now)->fin()) {
+      (void)co_await s->send.write_and_finish((*now)->bytes());
+      continue;
+    }
+    std::vector<uint8_t> got;
+    if (*now) got.assign((*now)->bytes().begin(), (*now)->bytes().end());
+    auto req = co_await read_rest(s->recv, std::move(got));
     if (!req) continue;
-    (void)co_await s->send.write_and_finish(req->bytes());
+    (void)co_await s->send.write_and_finish(*req);
   }
 }
 
@@ -199,8 +217,15 @@ asio::awaitable<Status> quic_request(Connection* conn, std::vector<uint8_t>* msg
     ASTER_CO_ASSIGN_OR_RETURN(BidiStream opened, co_await conn->open_bi_with(*msg));
     s.emplace(std::move(opened));
   }
-  ASTER_CO_ASSIGN_OR_RETURN(Chunk back, co_await s->recv.read_all(1 << 16));
-  if (back.size() != msg->size()) co_return Status(StatusCode::kDataLoss, "short echo");
+  ASTER_CO_ASSIGN_OR_RETURN(std::optional<Chunk> now, s->recv.try_read_with_fin(1 << 16));
+  size_t back = now ? now->size() : 0;
+  if (!now || !now->fin()) {
+    std::vector<uint8_t> got;
+    if (now) got.assign(now->bytes().begin(), now->bytes().end());
+    ASTER_CO_ASSIGN_OR_RETURN(auto all, co_await read_rest(s->recv, std::move(got)));
+    back = all.size();
+  }
+  if (back != msg->size()) co_return Status(StatusCode::kDataLoss, "short echo");
   co_return Status::ok();
 }
 
