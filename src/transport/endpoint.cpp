@@ -409,16 +409,21 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_with(
 asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_call(
     std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
   const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
-  ASTER_CO_ASSIGN_OR_RETURN(
-      BridgeEvent ev,
-      co_await detail::run_on(handle_, "connection",
-                              [data, flags, reply_max, cancel_code](
-                                  aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op,
-                                  aster_iroh_event*) {
-                                return aster_iroh_open_bi_call(rt, h, data.data(), data.size(),
-                                                               flags, reply_max, cancel_code, ud,
-                                                               op);
-                              }));
+  // run_on's steps without its coroutine frame (detail::start_on): this opens every call.
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = detail::start_on(
+      handle_, "connection", state,
+      [data, flags, reply_max, cancel_code](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
+                                            aster_iroh_op* op, aster_iroh_event*) {
+        return aster_iroh_open_bi_call(rt, h, data.data(), data.size(), flags, reply_max,
+                                       cancel_code, ud, op);
+      });
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    op.done = std::move(got);
+  }
+  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(op.done));
   if (ev.status == ASTER_IROH_BUSY) co_return std::optional<BidiStream>();
   if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
   BidiStream s = bidi(ev.h1, ev.h2);

@@ -67,13 +67,20 @@ void SendStream::abandon() {
 namespace {
 asio::awaitable<Status> send(const detail::BridgeHandle& h, std::span<const uint8_t> data,
                              uint32_t flags) {
-  auto ev = co_await detail::run_on(
-      h, "stream", [data, flags](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-                                 aster_iroh_event* now) {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = detail::start_on(
+      h, "stream", state,
+      [data, flags](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+                    aster_iroh_event* now) {
         return aster_iroh_send(rt, id, data.data(), data.size(), flags, ud, op, now);
       });
-  if (!ev) co_return ev.status();
-  co_return detail::status_of(*ev);
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    co_return detail::status_of(got);
+  }
+  if (!op.done) co_return op.done.status();
+  co_return detail::status_of(*op.done);
 }
 }  // namespace
 
@@ -84,13 +91,21 @@ asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
 asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> data) {
   // Finished only once the write went through: a failed or cancelled one leaves the stream to
   // be reset on destruction, so a truncated message never ends with a FIN. send()'s steps
-  // written out: a coroutine frame fewer for the write that ends every call.
-  auto ev = co_await detail::run_on(
-      handle_, "stream", [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-                                aster_iroh_event* now) {
+  // written out, and run_on's (detail::start_on): two coroutine frames fewer for the write
+  // that ends every call.
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = detail::start_on(
+      handle_, "stream", state,
+      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+             aster_iroh_event* now) {
         return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
       });
-  Status st = ev ? detail::status_of(*ev) : ev.status();
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    op.done = std::move(got);
+  }
+  Status st = op.done ? detail::status_of(*op.done) : op.done.status();
   if (st.is_ok() && handle_) done_ = true;
   co_return st;
 }
@@ -127,13 +142,20 @@ asio::awaitable<Result<Chunk>> RecvStream::receive(size_t max, uint32_t flags) {
       co_return std::move(*first);
     }
   }
-  auto ev = co_await detail::run_on(
-      handle_, "stream", [max, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
-                                      aster_iroh_op* op, aster_iroh_event* now) {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = detail::start_on(
+      handle_, "stream", state,
+      [max, flags](aster_iroh_rt* rt, uint64_t h, uint64_t ud, aster_iroh_op* op,
+                   aster_iroh_event* now) {
         return aster_iroh_recv(rt, h, max, flags, ud, op, now);
       });
-  if (!ev) co_return ev.status();
-  co_return chunk_of(*ev);
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    co_return chunk_of(got);
+  }
+  if (!op.done) co_return op.done.status();
+  co_return chunk_of(*op.done);
 }
 
 Result<Chunk> RecvStream::chunk_of(const BridgeEvent& ev) const {
