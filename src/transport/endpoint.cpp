@@ -455,8 +455,15 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
           }
         });
   }
-  auto inbox = incoming_;
-  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, co_await inbox->next());
+  auto inbox = incoming_;  // alive across the wait, whatever happens to this connection
+  std::optional<Result<BridgeEvent>> now = inbox->take_now();
+  if (!now) {
+    auto waiting = inbox->wait();  // named: no temporary across co_await (GCC 12)
+    BridgeEvent got = co_await std::move(waiting);
+    if (got.status != ASTER_IROH_OK) co_return detail::status_of(got);
+    now.emplace(std::move(got));
+  }
+  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(*now));
   BidiStream s = bidi(ev.h1, ev.h2);
   s.recv.hold_first(ev);
   co_return s;

@@ -508,16 +508,19 @@ void Inbox::grant() {
   core_->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_grant(rt, op, n); }, int32_t{0});
 }
 
-asio::awaitable<Result<BridgeEvent>> Inbox::next() {
-  auto self = shared_from_this();
+std::optional<Result<BridgeEvent>> Inbox::take_now() {
   if (!ready_.empty()) {
     BridgeEvent ev = std::move(ready_.front());
     ready_.pop_front();
     grant();
-    co_return ev;
+    return Result<BridgeEvent>(std::move(ev));
   }
-  if (ended_) co_return *ended_;
-  BridgeEvent ev = co_await asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
+  if (ended_) return Result<BridgeEvent>(*ended_);
+  return std::nullopt;
+}
+
+asio::awaitable<BridgeEvent> Inbox::wait() {
+  return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
       [this](auto handler) {
         using Handler = decltype(handler);
         auto slot = asio::get_associated_cancellation_slot(handler);
@@ -540,6 +543,13 @@ asio::awaitable<Result<BridgeEvent>> Inbox::next() {
         waiters_.push_back(std::move(waiter));
       },
       asio::use_awaitable);
+}
+
+asio::awaitable<Result<BridgeEvent>> Inbox::next() {
+  auto self = shared_from_this();
+  if (auto now = take_now()) co_return std::move(*now);
+  auto waiting = wait();  // named: no temporary across co_await (GCC 12)
+  BridgeEvent ev = co_await std::move(waiting);
   if (ev.status != ASTER_IROH_OK) co_return status_of(ev);
   co_return ev;
 }

@@ -321,6 +321,12 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
 
   // The next delivered event, or the status that ended the accept (kCancelled once closed).
   asio::awaitable<Result<BridgeEvent>> next();
+  // next()'s two halves, for a caller that is a coroutine itself (Connection::accept_bi: a
+  // coroutine frame fewer per accepted stream): what is here now (a delivered event or the
+  // ending status), else nullopt and the caller awaits wait() — an OK event, or the terminal
+  // (or CANCELLED) one — keeping this inbox alive until it completes.
+  std::optional<Result<BridgeEvent>> take_now();
+  asio::awaitable<BridgeEvent> wait();
   // Stops accepting; undelivered objects are discarded (their handles freed).
   void close();
   size_t queued() const { return ready_.size(); }
