@@ -342,58 +342,6 @@ asio::awaitable<void> reject_call(transport::ByteStream& stream, wire::FrameRead
   (void)stream.stop(0);
 }
 
-asio::awaitable<void> serve_unary(const MethodBinding& m, transport::ByteStream& stream,
-                                  wire::FrameReader& reader, CallContext& ctx,
-                                  std::chrono::milliseconds read_bound,
-                                  const CallControl* call) {
-  std::optional<Result<std::vector<uint8_t>>> buffered = buffered_request(reader);
-  if (!buffered) {
-    auto waited = co_await read_request(reader, ctx, read_bound, call);
-    buffered.emplace(std::move(waited));
-  }
-  Result<std::vector<uint8_t>>& request = *buffered;
-  if (!request.is_ok()) {
-    co_await write_trailer(stream, request.status(), false);
-    co_return;
-  }
-  // The handler under its budget. With the connection's CallDeadlines this is `within`'s
-  // first branch written out, so that a unary call has no coroutine frame for it.
-  Result<std::vector<uint8_t>> answer;
-  bool timed_out = false;
-  if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
-    {
-      CallDeadlines::Bound bounded(*call->deadlines,
-                                   std::chrono::steady_clock::now() + handler_budget(ctx),
-                                   *call->signal);
-      auto got = co_await m.unary(std::move(*request), ctx);  // named: GCC 12 (see within)
-      answer = std::move(got);
-      timed_out = bounded.fired();
-    }
-    if (timed_out) co_await asio::this_coro::reset_cancellation_state();
-  } else {
-    auto run = co_await within(m.unary(std::move(*request), ctx), handler_budget(ctx), call);
-    answer = std::move(run.value);
-    timed_out = run.deadline_exceeded;
-  }
-  if (timed_out) {
-    co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
-                           false);
-    co_return;
-  }
-  if (!answer.is_ok()) {
-    // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
-    // (server.py: they reach `_write_error_trailer` without the stream's mode).
-    co_await write_trailer(stream, answer.status(), false);
-    co_return;
-  }
-  auto out = response_frames(*answer, ctx.json);
-  if (!out.is_ok()) {
-    co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
-    co_return;
-  }
-  (void)co_await stream.write_and_finish(*out);
-}
-
 asio::awaitable<void> serve_server_stream(const MethodBinding& m, transport::ByteStream& stream,
                                           wire::FrameReader& reader, CallContext& ctx,
                                           std::chrono::milliseconds read_bound,
@@ -629,7 +577,56 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   }
   try {
     if (method->unary) {
-      co_await serve_unary(*method, stream, reader, ctx, request_read_timeout_, call);
+      // A unary call, served here rather than in a coroutine of its own: a frame fewer on
+      // every call (docs/rpc.md "Per-call cost on the producer").
+      std::optional<Result<std::vector<uint8_t>>> buffered = buffered_request(reader);
+      if (!buffered) {
+        auto waited = co_await read_request(reader, ctx, request_read_timeout_, call);
+        buffered.emplace(std::move(waited));
+      }
+      Result<std::vector<uint8_t>>& request = *buffered;
+      if (!request.is_ok()) {
+        co_await write_trailer(stream, request.status(), false);
+        co_return;
+      }
+      // The handler under its budget. With the connection's CallDeadlines this is `within`'s
+      // first branch written out, so that a unary call has no coroutine frame for it.
+      Result<std::vector<uint8_t>> answer;
+      bool timed_out = false;
+      if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
+        {
+          CallDeadlines::Bound bounded(*call->deadlines,
+                                       std::chrono::steady_clock::now() + handler_budget(ctx),
+                                       *call->signal);
+          // named: GCC 12 (see within)
+          auto got = co_await method->unary(std::move(*request), ctx);
+          answer = std::move(got);
+          timed_out = bounded.fired();
+        }
+        if (timed_out) co_await asio::this_coro::reset_cancellation_state();
+      } else {
+        auto run = co_await within(method->unary(std::move(*request), ctx), handler_budget(ctx),
+                                   call);
+        answer = std::move(run.value);
+        timed_out = run.deadline_exceeded;
+      }
+      if (timed_out) {
+        co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
+                               false);
+        co_return;
+      }
+      if (!answer.is_ok()) {
+        // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
+        // (server.py: they reach `_write_error_trailer` without the stream's mode).
+        co_await write_trailer(stream, answer.status(), false);
+        co_return;
+      }
+      auto out = response_frames(*answer, ctx.json);
+      if (!out.is_ok()) {
+        co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
+        co_return;
+      }
+      (void)co_await stream.write_and_finish(*out);
     } else if (method->server_stream) {
       co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_, call);
     } else if (method->client_stream) {
