@@ -56,6 +56,11 @@ double cpu_us() {
   return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
 }
 
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "aster_abi_floor_bench: %s\n", what);
+  std::exit(1);
+}
+
 [[noreturn]] void die(const char* what, int32_t st) {
   std::fprintf(stderr, "aster_abi_floor_bench: %s: %s\n", what, aster_iroh_status_name(st));
   std::exit(1);
@@ -102,7 +107,7 @@ struct Bench {
   std::vector<Completer> completers = std::vector<Completer>(1024);
   std::vector<size_t> free_slots;
   std::deque<Reply> ready;               // accepted streams no answer loop waits for yet
-  std::deque<std::pair<size_t, Completer>> accept_waiters;
+  std::deque<size_t> accept_waiters;     // slots of answer loops waiting for a stream
 
   // Handlers still waiting at the end (the answer loops) are destroyed before the io_context.
   std::vector<void (*)()> clearers;
@@ -118,7 +123,7 @@ struct Bench {
       return true;
     }();
     (void)registered;
-    if (free_slots.empty()) die("out of handler slots", 0);
+    if (free_slots.empty()) die("out of handler slots");
     const size_t slot = free_slots.back();
     free_slots.pop_back();
     handler_slots<Stored>()[slot].emplace(std::forward<H>(h));
@@ -161,7 +166,7 @@ struct Bench {
     return asio::async_initiate<decltype(asio::use_awaitable), void(Reply)>(
         [this](auto h) {
           const size_t slot = park(std::move(h));
-          accept_waiters.emplace_back(slot, completers[slot]);
+          accept_waiters.push_back(slot);
         },
         asio::use_awaitable);
   }
@@ -173,12 +178,12 @@ struct Bench {
       frees.push_back(r.h1);
       frees.push_back(r.h2);
       if ((r.code & ASTER_IROH_ACCEPT_FIN) == 0) {
-        if (r.len != 0) die("part of an answer in the first bytes", 0);  // not on loopback
+        if (r.len != 0) die("part of an answer in the first bytes");  // not on loopback
         Reply rest = co_await read_to_end_op(r.h2);
         if (rest.status != ASTER_IROH_FIN) die("read to end", rest.status);
         r.len = rest.len;
       }
-      if (r.len != kMsg) die("short echo", 0);
+      if (r.len != kMsg) die("short echo");
       answered();
     }
   }
@@ -216,7 +221,7 @@ struct Bench {
       if (accept_waiters.empty()) {
         ready.push_back(r);
       } else {
-        const size_t slot = accept_waiters.front().first;
+        const size_t slot = accept_waiters.front();
         accept_waiters.pop_front();
         complete(slot, r);
       }
@@ -324,11 +329,11 @@ struct Bench {
         if (e.status != ASTER_IROH_OK) die("open_bi_call", e.status);
         frees.push_back(e.h1);
         if ((e.code & ASTER_IROH_ACCEPT_FIN) != 0) {
-          if (e.len != kMsg) die("short echo", 0);
+          if (e.len != kMsg) die("short echo");
           frees.push_back(e.h2);
           answered();
         } else {
-          if (e.len != 0) die("part of an answer in the first bytes", 0);  // not on loopback
+          if (e.len != 0) die("part of an answer in the first bytes");  // not on loopback
           read_to_end(e.h2);
         }
         break;
@@ -364,7 +369,7 @@ struct Bench {
       answer(p.send, p.bytes.data(), p.bytes.size());
       return;
     }
-    if (e.len != kMsg) die("short echo", 0);
+    if (e.len != kMsg) die("short echo");
     answered();
   }
 
@@ -373,22 +378,16 @@ struct Bench {
     aster_iroh_event evs[64];
     size_t n = 0, got;
     while ((got = aster_iroh_poll(rt, evs, 64)) > 0) {
-      if (coroutines) {
-        // Resumed inside the io_context, as the C++ transport resumes its coroutines.
-        asio::post(io, [this, &evs, got] {
-          for (size_t i = 0; i < got; ++i) on(evs[i]);
-        });
-      } else {
-        for (size_t i = 0; i < got; ++i) on(evs[i]);
-      }
       n += got;
-      if (coroutines) {
-        io.poll();
-        io.restart();
+      if (!coroutines) {
+        for (size_t i = 0; i < got; ++i) on(evs[i]);
+        continue;
       }
-    }
-    if (coroutines) {
-      n += io.poll();
+      // Resumed inside the io_context, as the C++ transport resumes its coroutines.
+      asio::post(io, [this, &evs, got] {
+        for (size_t i = 0; i < got; ++i) on(evs[i]);
+      });
+      io.poll();
       io.restart();
     }
     if (!frees.empty() || !leases.empty()) {

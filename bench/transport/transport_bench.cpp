@@ -502,19 +502,14 @@ double json_number(const std::string& json, const std::string& key) {
   return at == std::string::npos ? 0 : std::atof(json.c_str() + at + 1);
 }
 
-Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const std::string& shape) {
+// Runs one of the benchmark's helper programs (`cmd`) and reads the one-line JSON it prints;
+// figures it does not print stay 0.
+Figures run_program(const std::string& cmd, const std::string& what) {
   Figures f;
-  std::string cmd = path + " " + std::to_string(requests) + " " + std::to_string(bulk_mib) + " " +
-                    shape;
-#ifdef ASTER_BENCH_ALLOCATOR_PATH
-  // Raw iroh gets the allocator this program links (bench/CMakeLists.txt), so the ratios
-  // compare the transports, not malloc implementations.
-  cmd = std::string("LD_PRELOAD=") + ASTER_BENCH_ALLOCATOR_PATH + " " + cmd;
-#endif
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) {
     f.ok = false;
-    f.error = "cannot start " + path;
+    f.error = "cannot start " + cmd;
     return f;
   }
   std::string out;
@@ -522,7 +517,7 @@ Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const st
   while (std::fgets(buf, sizeof buf, p)) out += buf;
   if (::pclose(p) != 0 || out.find("rps_64") == std::string::npos) {
     f.ok = false;
-    f.error = "raw iroh baseline failed: " + cmd;
+    f.error = what + " failed: " + cmd;
     return f;
   }
   f.p50_us = json_number(out, "rtt_p50_us");
@@ -534,30 +529,24 @@ Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const st
   return f;
 }
 
+Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const std::string& shape) {
+  std::string cmd = path + " " + std::to_string(requests) + " " + std::to_string(bulk_mib) + " " +
+                    shape;
+#ifdef ASTER_BENCH_ALLOCATOR_PATH
+  // Raw iroh gets the allocator this program links (bench/CMakeLists.txt), so the ratios
+  // compare the transports, not malloc implementations.
+  cmd = std::string("LD_PRELOAD=") + ASTER_BENCH_ALLOCATOR_PATH + " " + cmd;
+#endif
+  return run_program(cmd, "raw iroh baseline");
+}
+
 // The bridge's C ABI alone (abi_floor.cpp), its requests as callbacks or (`coroutines`) as
 // asio coroutines: requests/s and CPU per request. It links the allocator this program links
 // (bench/CMakeLists.txt).
 Figures run_floor(const std::string& path, int requests, bool coroutines) {
-  Figures f;
-  const std::string cmd =
-      path + " " + std::to_string(requests) + (coroutines ? " coroutines" : " callbacks");
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) {
-    f.ok = false;
-    f.error = "cannot start " + path;
-    return f;
-  }
-  std::string out;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  if (::pclose(p) != 0 || out.find("rps_64") == std::string::npos) {
-    f.ok = false;
-    f.error = "the ABI's floor failed: " + cmd;
-    return f;
-  }
-  f.rps = json_number(out, "rps_64");
-  f.cpu_us_per_req = json_number(out, "cpu_us_per_req");
-  return f;
+  return run_program(
+      path + " " + std::to_string(requests) + (coroutines ? " coroutines" : " callbacks"),
+      "the ABI's floor");
 }
 
 double median(std::vector<double> v) {

@@ -362,36 +362,10 @@ struct HandleAccess {
   }
 };
 
-// The bridge handle every public object holds is a detail::BridgeHandle (stream.hpp); this
-// runs an op on it, failing with kFailedPrecondition when the handle is empty or moved from.
-template <typename Submit>
-asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_view what,
-                                           Submit submit,
-                                           std::function<void(uint64_t)> on_progress = {}) {
-  if (!h) co_return Status(StatusCode::kFailedPrecondition, std::string(what) + " not valid");
-  auto core = h.core();  // keeps the runtime alive across the suspension
-  const uint64_t id = h.id();
-  {
-    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
-      co_return RuntimeCore::cancelled_before_submit();  // as in RuntimeCore::run
-    }
-  }
-  // submit_now + wait rather than core->run: one coroutine frame fewer per operation, and an
-  // operation that completes inline (most writes, opens and reads) suspends nowhere.
-  auto on_handle = [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
-    return submit(rt, id, ud, op, now);
-  };
-  auto s = core->submit_now(on_handle);
-  if (s.status == ASTER_IROH_DONE) co_return core->take(s.now);
-  if (s.status != ASTER_IROH_OK) co_return RuntimeCore::rejected(s.status);
-  auto waiting = core->wait(s, std::move(on_progress));  // named: see RuntimeCore::run
-  co_return co_await std::move(waiting);
-}
-
-// run_on's steps for a caller that is a coroutine itself, without a coroutine frame of their
-// own (the hot stream operations: a frame per operation was ≈ 0.07 µs of a request's 4 in the
-// shared shape, docs/transport.md "Measured 2026-12-05 (morning)"): the handle and the
+// A bridge operation up to its wait, without a coroutine frame of its own, for run_on and for
+// callers that are coroutines themselves (the hot stream operations: a frame per operation was
+// ≈ 0.07 µs of a request's 4 in the shared shape, docs/transport.md "Measured 2026-12-05
+// (morning)"): the handle and the
 // caller's cancellation state (`state`, from `co_await asio::this_coro::cancellation_state`)
 // are checked, the operation submitted; `done` holds an outcome known at once, else `pending`
 // is set and the caller awaits `core->wait(*pending, {})`, keeping `core` (the runtime) alive
@@ -428,6 +402,21 @@ StartedOp start_on(const BridgeHandle& h, std::string_view what,
     r.pending = s;
   }
   return r;
+}
+
+// The bridge handle every public object holds is a detail::BridgeHandle (stream.hpp); this
+// runs an op on it, failing with kFailedPrecondition when the handle is empty or moved from.
+// start_on's steps (an operation that completes inline, as most writes, opens and reads do,
+// suspends nowhere), then the wait.
+template <typename Submit>
+asio::awaitable<Result<BridgeEvent>> run_on(const BridgeHandle& h, std::string_view what,
+                                           Submit submit,
+                                           std::function<void(uint64_t)> on_progress = {}) {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  StartedOp op = start_on(h, what, state, std::move(submit));
+  if (!op.pending) co_return std::move(op.done);
+  auto waiting = op.core->wait(*op.pending, std::move(on_progress));  // see RuntimeCore::run
+  co_return co_await std::move(waiting);
 }
 
 // A synchronous bridge call on a handle.
