@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 11u
+#define ASTER_IROH_ABI_VERSION 12u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -180,6 +180,13 @@ typedef int64_t (*aster_iroh_step_fn)(void *ctx);
 int32_t aster_iroh_runtime_wake(aster_iroh_rt *rt);
 int32_t aster_iroh_runtime_drive(aster_iroh_rt *rt, aster_iroh_step_fn step, void *ctx,
                                  uint32_t idle_wait_us);
+/* ABI 12, ASTER_IROH_RT_CALLER_DRIVEN only, from inside a drive's step (its thread): from the
+ * drive's next idle wait on, fd becoming readable ends the wait as well, and a wait lasts at
+ * most idle_wait_us (instead of the drive's own bound); fd < 0 stops watching. The descriptor
+ * stays the caller's and must stay open while watched or until the drive returns. Meant for
+ * the caller's own event loop (the epoll descriptor of its reactor), so that its timers and
+ * sockets end the wait rather than a periodic tick. */
+int32_t aster_iroh_runtime_drive_watch(aster_iroh_rt *rt, int32_t fd, uint32_t idle_wait_us);
 /* Io thread, while it dispatches a batch of events: on != 0 queues the calling thread's stream
  * operations without waking the runtime (until 16 are queued); 0 wakes it for what was queued.
  * Other threads' operations are not held. */

@@ -25,11 +25,15 @@ use std::future::Future;
 use std::mem::MaybeUninit;
 use std::os::raw::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use iroh::endpoint::VarInt;
 use iroh::{EndpointAddr, EndpointId, RelayMode};
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::oneshot;
 
 use stream::Attempt;
@@ -50,7 +54,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 11;
+pub const ABI_VERSION: u32 = 12;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -476,8 +480,11 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
             // src/runtime/time/mod.rs `Handle::reregister`). An interval that has fired is
             // re-armed later than that wake-up, so it never unparks; an idle wait therefore
             // lasts at most `idle`, sometimes less.
-            let mut tick = tokio::time::interval(idle);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut tick = idle_interval(idle);
+            // The caller's descriptor (aster_iroh_runtime_drive_watch), registered with this
+            // runtime's reactor for as long as it is watched: its readiness ends an idle wait.
+            let mut watch = runtime::DRIVE_WATCH_UNSET;
+            let mut watched: Option<AsyncFd<WatchedFd>> = None;
             loop {
                 let n = step(ctx as *mut std::ffi::c_void);
                 if n < 0 {
@@ -487,9 +494,29 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
                     requeue().await;
                     continue;
                 }
+                let want = shared.drive_watch.load(Ordering::Relaxed);
+                if want != watch {
+                    watch = want;
+                    watched = None; // deregisters the previous descriptor first
+                    let fd = (want & 0xffff_ffff) as u32;
+                    if fd != u32::MAX {
+                        watched = AsyncFd::with_interest(WatchedFd(fd as RawFd), Interest::READABLE)
+                            .ok();
+                    }
+                    tick = idle_interval(Duration::from_micros((want >> 32).max(1)));
+                }
                 tokio::select! {
                     biased;
                     _ = shared.cq.notify.notified() => {}
+                    ready = async { watched.as_ref().expect("watched").readable().await },
+                        if watched.is_some() => {
+                        // Readiness is edge-triggered: cleared here, before the next step lets
+                        // the caller's loop take what made it readable, so that anything
+                        // arriving after that step is a new edge.
+                        if let Ok(mut g) = ready {
+                            g.clear_ready();
+                        }
+                    }
                     _ = tick.tick() => {}
                 }
             }
@@ -516,6 +543,51 @@ fn requeue() -> impl Future<Output = ()> {
         queued = true;
         cx.waker().wake_by_ref();
         std::task::Poll::Pending
+    })
+}
+
+/// The drive's bound on an idle wait; its first tick is one period away.
+fn idle_interval(period: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
+/// A descriptor the caller owns, watched by a drive (never closed here).
+struct WatchedFd(RawFd);
+
+impl AsRawFd for WatchedFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// ABI 12. From a drive's step (the drive's thread): from the next idle wait on, readiness of
+/// `fd` for reading ends the wait too, and a wait lasts at most `idle_wait_us`; `fd` < 0 stops
+/// watching. The descriptor stays the caller's: it must stay open while watched or until the
+/// drive returns. For the caller's own event loop, e.g. the epoll descriptor of Asio's
+/// reactor, so that its timers and sockets wake the drive instead of a periodic tick
+/// (docs/transport.md "Thread shape").
+///
+/// # Safety
+/// `rt` valid.
+#[no_mangle]
+pub unsafe extern "C" fn aster_iroh_runtime_drive_watch(
+    rt: *mut aster_iroh_rt,
+    fd: i32,
+    idle_wait_us: u32,
+) -> i32 {
+    guard(|| {
+        let Some(r) = rt_ref(rt) else {
+            return status::INVALID_ARG;
+        };
+        if r.flavor != abi::RT_CALLER_DRIVEN {
+            return status::INVALID_ARG;
+        }
+        let fd_bits = if fd < 0 { u64::from(u32::MAX) } else { u64::from(fd as u32) };
+        let bound = u64::from(idle_wait_us.clamp(1, u32::MAX - 1));
+        r.shared.drive_watch.store((bound << 32) | fd_bits, Ordering::Relaxed);
+        status::OK
     })
 }
 

@@ -342,7 +342,15 @@ pub struct Shared {
     next_op: CachePadded<AtomicU64>,
     /// Bumped by every `cancel` and `drain_ops` (`op_live`).
     cancels: CachePadded<AtomicU64>,
+    /// `aster_iroh_runtime_drive_watch`: the descriptor (low 32 bits, u32::MAX for none) and
+    /// the idle bound in µs (high 32 bits) the drive's idle waits use from their next wait on;
+    /// `DRIVE_WATCH_UNSET` until the first call. Set and read on the drive's thread only (the
+    /// step calls it), so Relaxed.
+    pub drive_watch: AtomicU64,
 }
+
+/// `Shared::drive_watch` before any `aster_iroh_runtime_drive_watch`.
+pub const DRIVE_WATCH_UNSET: u64 = u64::MAX;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -364,6 +372,7 @@ impl Shared {
             ops: CachePadded::new(Mutex::new(OpTable::default())),
             next_op: CachePadded::new(AtomicU64::new(1)),
             cancels: CachePadded::new(AtomicU64::new(0)),
+            drive_watch: AtomicU64::new(DRIVE_WATCH_UNSET),
         }
     }
 

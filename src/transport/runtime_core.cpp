@@ -239,9 +239,11 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
   if (driving_) return Status(StatusCode::kFailedPrecondition, "drive() is already running");
   struct Context {
     RuntimeCore* core;
+    aster_iroh_rt* rt;
     const std::function<long()>* step;
     std::exception_ptr error;
-  } ctx{this, &step, nullptr};
+    int watched = kReactorNotWatchable - 1;  // what watch_reactor last told the bridge
+  } ctx{this, rt, &step, nullptr};
   // The step runs inside the bridge's block_on: nothing may unwind through it, and the
   // runtime must stay alive until it returns (shutdown() defers itself while driving_).
   auto trampoline = [](void* p) -> int64_t {
@@ -252,7 +254,9 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
       if (c->core->deferred_shutdown_) return -1;
       const long ran = (*c->step)();
       if (ran < 0) return -1;
-      return static_cast<int64_t>(events) + ran;
+      const int64_t work = static_cast<int64_t>(events) + ran;
+      if (work == 0 && c->watched < 0) c->watched = c->core->watch_reactor(c->rt, c->watched);
+      return work;
     } catch (...) {
       c->error = std::current_exception();
       return -1;
@@ -265,6 +269,21 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
   if (auto timeout = std::exchange(deferred_shutdown_, std::nullopt)) shutdown(*timeout);
   if (ctx.error) std::rethrow_exception(ctx.error);
   return status_of_submit(st);
+}
+
+int RuntimeCore::watch_reactor(aster_iroh_rt* rt, int watched) {
+  // Before an idle wait: once the io_context has a reactor, the drive watches its epoll
+  // descriptor, so Asio's timers, sockets and signals end the wait when they are due and the
+  // wait needs no bound of its own but for posts from other threads that do not wake() it.
+  // Until then nothing but such posts can need the loop (the io thread's own posts keep a
+  // round busy), so the same long bound holds. Only a reactor that cannot be watched keeps
+  // the drive's short tick.
+  const int now = reactor_descriptor(asio::query(executor_, asio::execution::context));
+  if (now == watched || now == kReactorNotWatchable) return now;
+  const int fd = now >= 0 ? now : -1;
+  (void)aster_iroh_runtime_drive_watch(rt, fd,
+                                       static_cast<uint32_t>(kUnwokenPostWait.count()));
+  return now;
 }
 
 BridgeEvent RuntimeCore::take(const aster_iroh_event& e) {

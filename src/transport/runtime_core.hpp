@@ -48,6 +48,12 @@ struct BridgeEvent {
   size_t lease_len = 0;
 };
 
+// The epoll descriptor of `io`'s reactor (reactor_descriptor.cpp), kNoReactor while `io` has
+// none (no timer, socket or signal set yet), kReactorNotWatchable where it cannot be read.
+constexpr int kNoReactor = -1;
+constexpr int kReactorNotWatchable = -2;
+int reactor_descriptor(asio::io_context& io);
+
 // Maps a failed event onto aster::Status; the message keeps the bridge status name and code,
 // e.g. "CONN_APP_CLOSED(403): not admitted".
 Status status_of(const BridgeEvent& ev);
@@ -91,6 +97,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void dispatch_batch();
   // Runtime::drive (caller-driven runtimes only).
   Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
+  // How long an idle drive that watches the io_context's reactor (or that has none) sleeps at
+  // most: the lateness of a post from another thread that does not call Runtime::wake().
+  static constexpr std::chrono::microseconds kUnwokenPostWait{50'000};
   void release_lease(uint64_t lease);
   // Frees a stream half (`lease` false) or releases a lease. On the io thread, while it works
   // through a batch of events (the wake-up held), the frees are gathered and go to the bridge
@@ -248,6 +257,11 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
                      std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_,
                                                               std::move(on_progress)));
   }
+
+  // drive(), before an idle wait: tells the bridge what to watch (see the .cpp) when the
+  // io_context's reactor changed from `watched` (reactor_descriptor's last answer); returns
+  // the new answer.
+  int watch_reactor(aster_iroh_rt* rt, int watched);
 
   void wait_readable();
   // Drains at most kDrainBatches batches, then waits on the eventfd again if the queue is

@@ -264,8 +264,8 @@ class Runtime {
     kMultiThread,    // a tokio multi-thread runtime with `worker_threads` workers
     // tokio current_thread and Asio on one thread: drive() runs io_context::poll() inside
     // the bridge runtime (BlockingRuntime does), or a loop alternates poll() and turn().
-    // Events from other threads to Asio wait up to kTurnWait while the loop sleeps in the
-    // bridge, so use it where iroh is the only source.
+    // While the drive sleeps in the bridge, Asio's own timers, sockets and signals wake it
+    // (it watches Asio's reactor); work posted from another thread must call wake().
     kSharedThread,
   };
   struct Options {
@@ -315,14 +315,19 @@ class Runtime {
   // or shutdown() is called. Each round posts the bridge's completions to the io_context and
   // calls `step`, which must run it (io_context::poll(); it returns how much work it did):
   // while there was work the bridge runs its ready tasks and network without waiting, when
-  // idle it sleeps until an event arrives, at most `idle_wait`. Bridge calls made from inside
-  // wake its tasks on the same thread, no eventfd write (docs/transport.md "Thread shape"). An
-  // exception thrown by `step` ends the drive and is rethrown here. A shutdown() requested
-  // inside runs when the drive returns.
+  // idle it sleeps until a completion, the network, Asio's reactor (the io_context's timers,
+  // sockets and signals: the drive watches its epoll descriptor) or wake() needs it, at most
+  // 50 ms (the lateness of a post from another thread without wake()); only where Asio's
+  // reactor cannot be watched (another Asio version) at most `idle_wait`, so that its timers
+  // and sockets are polled that often. Bridge calls made from inside wake its tasks on the
+  // same thread, no eventfd write (docs/transport.md "Thread shape"). An exception thrown by
+  // `step` ends the drive and is rethrown here. A shutdown() requested inside runs when the
+  // drive returns.
   Status drive(const std::function<long()>& step,
                std::chrono::microseconds idle_wait = kTurnWait);
   // kSharedThread, any thread: ends the loop's current idle wait in the bridge, so work just
-  // posted to the io_context from another thread runs now rather than within kTurnWait.
+  // posted to the io_context from another thread runs now (the drive cannot see such posts:
+  // Asio interrupts only a thread that waits inside its own reactor).
   void wake();
   Shape shape() const { return shape_; }
 

@@ -12,7 +12,13 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/local/connect_pair.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -378,6 +384,66 @@ TEST(Transport, RequestsInEveryThreadShape) {
         60s);
     EXPECT_EQ(ok, std::optional<bool>(true)) << "shape " << static_cast<int>(shape);
   }
+}
+
+// This thread's voluntary context switches so far (/proc/thread-self/status), -1 if unknown.
+long voluntary_switches_here() {
+  std::ifstream status("/proc/thread-self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(24));
+  }
+  return -1;
+}
+
+// kSharedThread, idle: the drive sleeps in the bridge until something is due. An Asio timer
+// wakes it through the watched epoll descriptor of Asio's reactor (docs/transport.md "Thread
+// shape"), not a periodic tick: 400 ms of waiting on one timer cost the drive's thread about
+// 400 wake-ups with the 1 ms tick, a handful now. Timers, a socket pair and posts from the
+// thread itself still complete while it sleeps between them.
+TEST(Transport, IdleDriveSleepsUntilAsioHasWorkDue) {
+  Runtime::Options options;
+  options.shape = Runtime::Shape::kSharedThread;
+  auto b = BlockingRuntime::create(options);
+  ASSERT_TRUE(b) << b.status().to_string();
+  auto switches = (*b)->run_for(
+      []() -> asio::awaitable<long> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer timer(ex);
+        timer.expires_after(20ms);  // creates Asio's reactor; the drive watches it from now on
+        co_await timer.async_wait(asio::use_awaitable);
+        const long before = voluntary_switches_here();
+        timer.expires_after(400ms);
+        co_await timer.async_wait(asio::use_awaitable);
+        const long after = voluntary_switches_here();
+        co_return before < 0 ? 0 : after - before;
+      }(),
+      20s);
+  ASSERT_TRUE(switches.has_value()) << "the timer never fired";
+  EXPECT_LT(*switches, 100) << "the idle drive woke on a tick, not when its timer was due";
+  // Asio's sockets wake it the same way: a local stream pair, one side written after a timer.
+  auto echoed = (*b)->run_for(
+      []() -> asio::awaitable<bool> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::local::stream_protocol::socket a(ex), z(ex);
+        asio::local::connect_pair(a, z);
+        asio::steady_timer timer(ex, 30ms);
+        // Parameters, not captures: a coroutine lambda's captures die with the lambda.
+        asio::co_spawn(
+            ex,
+            [](asio::steady_timer* t, asio::local::stream_protocol::socket* out)
+                -> asio::awaitable<void> {
+              co_await t->async_wait(asio::use_awaitable);
+              const char ping = 'p';
+              co_await asio::async_write(*out, asio::buffer(&ping, 1), asio::use_awaitable);
+            }(&timer, &a),
+            asio::detached);
+        char got = 0;
+        co_await asio::async_read(z, asio::buffer(&got, 1), asio::use_awaitable);
+        co_return got == 'p';
+      }(),
+      20s);
+  EXPECT_EQ(echoed, std::optional<bool>(true));
 }
 
 // Whether this thread has SIGPIPE blocked.
