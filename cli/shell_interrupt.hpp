@@ -29,11 +29,13 @@ Result<T> run_interruptible(transport::BlockingRuntime& runtime, asio::awaitable
   auto signal = std::make_shared<asio::cancellation_signal>();
   auto fut = asio::co_spawn(runtime.io(), std::move(aw),
                             asio::bind_cancellation_slot(signal->slot(), asio::use_future));
+  runtime.wake();
   bool cancelled = false;
   while (fut.wait_for(std::chrono::milliseconds(30)) != std::future_status::ready) {
     if (!cancelled && take_interrupt()) {
       cancelled = true;
       asio::post(runtime.io(), [signal] { signal->emit(asio::cancellation_type::all); });
+      runtime.wake();
     }
   }
   try {

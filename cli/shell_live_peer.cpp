@@ -86,6 +86,7 @@ Status split_bidi(transport::BlockingRuntime& blocking, Call& call, const codec:
   auto done = std::make_shared<std::atomic<bool>>(false);
   auto reader = asio::co_spawn(blocking.io(), read_replies(&call, type, sink, done),
                                asio::use_future);
+  blocking.wake();
   auto send = [&](const Json& request) -> Status {
     ASTER_ASSIGN_OR_RETURN(Value v, build(request));
     return blocking.run([&]() -> asio::awaitable<Status> { co_return co_await call.write(v); }());

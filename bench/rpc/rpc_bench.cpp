@@ -55,8 +55,9 @@ struct Settings {
   size_t bulk_kib = 1024;
   int bulk_in_flight = 4;
   std::string only;  // comma-separated phases to run (profiling); empty = all
-  // local/client: the bridge's thread shape ("current", the default, or "shared": Asio and
-  // tokio on one thread, docs/transport.md "Thread shape").
+  // local/client/serve: the bridge's thread shape ("shared", the runtime's default: Asio and
+  // tokio on one thread, or "current": a bridge thread of its own; docs/transport.md "Thread
+  // shape").
   transport::Runtime::Options runtime;
   bool wants(std::string_view phase) const {
     if (only.empty()) return true;
@@ -316,12 +317,7 @@ int serve(const Settings& s) {
     in.async_read_some(asio::buffer(buf), on_read);
   };
   in.async_read_some(asio::buffer(buf), on_read);
-  if (runtime->shape() == transport::Runtime::Shape::kSharedThread) {
-    (void)runtime->drive(
-        [&]() -> long { return io.stopped() ? -1 : static_cast<long>(io.poll()); });
-  } else {
-    io.run();
-  }
+  (void)runtime->run();
   runtime->shutdown();
   return exit_code;
 }
@@ -363,7 +359,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s serve | client <address> | local  [--seconds S] [--stream-items N] "
                  "[--bulk-kib K] [--bulk-in-flight N] [--only unary1,unary64,stream,bulk] "
-                 "[--shape current|shared] [--no-defer] [--no-hold] [--spin-us N] [--drive-batch N]\n",
+                 "[--shape shared|current] [--no-defer] [--no-hold] [--spin-us N] [--drive-batch N]\n",
                  argv[0]);
     return 2;
   };
@@ -412,7 +408,9 @@ int main(int argc, char** argv) {
       const std::string shape = v;
       if (shape == "shared") {
         s.runtime.shape = transport::Runtime::Shape::kSharedThread;
-      } else if (shape != "current") {
+      } else if (shape == "current") {
+        s.runtime.shape = transport::Runtime::Shape::kCurrentThread;
+      } else {
         return usage();
       }
     } else {

@@ -505,9 +505,9 @@ def main():
     p.add_argument("--build", default=os.path.join(SOURCE_DIR, "build/release"))
     p.add_argument("--venv", default=os.environ.get("ASTER_REFERENCE_VENV", DEFAULT_VENV))
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--shape", choices=["current", "shared"], default="current",
+    p.add_argument("--shape", choices=["shared", "current"], default="shared",
                    help="the bridge's thread shape in our C++ processes and the transport row "
-                        "(docs/transport.md \"Thread shape\"); current is the library's default")
+                        "(docs/transport.md \"Thread shape\"); shared is the library's default")
     p.add_argument("--seconds", type=float, default=2.0, help="length of each measured phase")
     p.add_argument("--stream-items", type=int, default=10000)
     p.add_argument("--bulk-kib", type=int, default=1024)

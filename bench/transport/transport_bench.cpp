@@ -7,9 +7,10 @@
 //      server reads to end, answers + FIN) as Aster unary calls do; TCP has no streams, so 64
 //      connections do 64-byte ping-pongs; plus CPU time per request (whole process);
 //   3. bulk MB/s: 256 MiB one way on one stream / connection, then a 1-byte ack.
-// All C++ runs on one io_context thread; the bridge adds its tokio thread(s) (--shape).
+// All C++ runs on one io_context thread, by default the bridge's too (--shape shared, the
+// runtime's default); --shape current|multi:N gives the bridge thread(s) of its own.
 // Usage: aster_transport_bench [--json] [--rounds 3] [--requests 20000] [--bulk-mib 256]
-//                              [--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N]
+//                              [--shape shared|current|multi:N] [--no-defer] [--no-hold] [--spin-us N]
 //                              [--drive-batch N]
 //                              [--raw PATH]
 //                              [--only bridge|raw|tcp]   (one side alone, for profilers)
@@ -529,6 +530,14 @@ Figures run_program(const std::string& cmd, const std::string& what) {
   return f;
 }
 
+// Options for the TCP rows: Asio in io_context::run() on a thread of its own, next to a bridge
+// thread nobody uses.
+Runtime::Options plain_loop() {
+  Runtime::Options o;
+  o.shape = Runtime::Shape::kCurrentThread;
+  return o;
+}
+
 Figures run_raw(const std::string& path, int requests, size_t bulk_mib, const std::string& shape) {
   std::string cmd = path + " " + std::to_string(requests) + " " + std::to_string(bulk_mib) + " " +
                     shape;
@@ -590,7 +599,7 @@ int main(int argc, char** argv) {
   int requests = 20000, rounds = 3;
   size_t bulk_mib = 256;
   bool json = false;
-  std::string shape = "current";
+  std::string shape = "shared";  // Runtime::Options' default
   std::string raw = ASTER_RAW_IROH_BENCH;
   std::string floor_bin = ASTER_ABI_FLOOR_BENCH;
   std::string only;  // profiling: one side only (bridge, raw, tcp, floor, floor-coroutines)
@@ -632,7 +641,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--json] [--rounds N] [--requests N] [--bulk-mib N] "
-                   "[--shape current|shared|multi:N] [--no-defer] [--no-hold] [--spin-us N] "
+                   "[--shape shared|current|multi:N] [--no-defer] [--no-hold] [--spin-us N] "
                    "[--drive-batch N] [--raw PATH] "
                    "[--only bridge|raw|tcp|floor|floor-coroutines] [--serve | --connect ADDR]\n",
                    argv[0]);
@@ -695,7 +704,7 @@ int main(int argc, char** argv) {
     // One side alone, for perf record / strace: its figures as JSON, nothing else running.
     Figures f;
     if (only == "bridge" || only == "tcp") {
-      auto b = BlockingRuntime::create(only == "bridge" ? options : Runtime::Options{});
+      auto b = BlockingRuntime::create(only == "bridge" ? options : plain_loop());
       if (!b) return 1;
       f = only == "bridge" ? (*b)->run(run_quic(&(*b)->runtime(), requests, bulk_mib << 20))
                            : (*b)->run(run_tcp(requests, bulk_mib << 20));
@@ -727,7 +736,7 @@ int main(int argc, char** argv) {
     }
     {
       // TCP on its own plain Asio loop, so the bridge's shape does not change its figures.
-      auto b = BlockingRuntime::create(Runtime::Options{});
+      auto b = BlockingRuntime::create(plain_loop());
       if (!b) return 1;
       tcp_rounds.push_back((*b)->run(run_tcp(requests, bulk_mib << 20)));
     }

@@ -39,7 +39,7 @@ int main() {
         if (!started.is_ok()) {
           std::cerr << "error: " << started.to_string() << "\n";
           exit_code = 1;
-          io.stop();  // the runtime's event-fd wait would keep io.run() going forever
+          io.stop();  // runtime->run() serves until the io_context is stopped
           co_return;
         }
         std::cout << server.address() << std::endl;
@@ -50,7 +50,7 @@ int main() {
     if (ec) return;
     asio::co_spawn(io, server.close(), [&](std::exception_ptr) { io.stop(); });
   });
-  io.run();
+  (void)runtime->run();  // the io_context, inside the bridge runtime (its default shape)
   runtime->shutdown();
   return exit_code;
 }

@@ -17,6 +17,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
+#include <asio/async_result.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/this_coro.hpp>
@@ -221,16 +222,24 @@ int main(int argc, char** argv) {
       });
   agents.bidi<Command, CommandResult>(
       "runCommand",
-      [allow_exec, &exec_pool](Agent&, ServerReader<Command>& in, CallContext&,
-                               ServerWriter<CommandResult>& out) -> asio::awaitable<Status> {
+      [allow_exec, &exec_pool, rt = &*runtime](Agent&, ServerReader<Command>& in, CallContext&,
+                                               ServerWriter<CommandResult>& out)
+          -> asio::awaitable<Status> {
         while (auto cmd = co_await in.next()) {
           CommandResult result;
           if (allow_exec) {
-            // popen blocks: run it on the pool's thread, come back to ours to write.
+            // popen blocks: run it on the pool's thread, come back to ours to write. The way
+            // back is a post from another thread, which the runtime's loop (asleep in the
+            // bridge while idle) only sees once woken.
             auto home = co_await asio::this_coro::executor;
             co_await asio::post(exec_pool, asio::use_awaitable);
             result = run_shell(cmd->command);
-            co_await asio::post(home, asio::use_awaitable);
+            co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+                [&home, rt](auto back) {
+                  asio::post(home, std::move(back));
+                  rt->wake();
+                },
+                asio::use_awaitable);
           } else {
             result.stderr_text = "runCommand is disabled (start the producer with --allow-exec)";
             result.exit_code = 126;
@@ -253,7 +262,7 @@ int main(int argc, char** argv) {
         if (!started.is_ok()) {
           std::cerr << "error: " << started.to_string() << "\n";
           exit_code = 1;
-          io.stop();  // the runtime's event-fd wait would keep io.run() going forever
+          io.stop();  // runtime->run() serves until the io_context is stopped
           co_return;
         }
         if (auth && !server.root_pubkey()) {
@@ -274,7 +283,7 @@ int main(int argc, char** argv) {
     if (ec) return;
     asio::co_spawn(io, server.close(), [&](std::exception_ptr) { io.stop(); });
   });
-  io.run();
+  (void)runtime->run();  // the io_context, inside the bridge runtime (its default shape)
   exec_pool.join();
   runtime->shutdown();
   return exit_code;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "runtime_core.hpp"
@@ -90,6 +91,7 @@ Status Runtime::turn(std::chrono::microseconds wait) {
       [&](aster_iroh_rt* rt) { return aster_iroh_runtime_turn(rt, us); },
       int32_t{ASTER_IROH_CANCELLED}));
   // This flavour does not signal the event fd: drain here, on the same thread.
+  core->note_turned();
   core->drain();
   return st;
 }
@@ -100,6 +102,23 @@ Status Runtime::drive(const std::function<long()>& step, std::chrono::microsecon
   }
   auto core = core_;  // a step may destroy this Runtime; its shutdown waits for the drive
   return core->drive(step, idle_wait);
+}
+
+Status Runtime::run() {
+  if (!core_) return Status(StatusCode::kFailedPrecondition, "runtime moved from");
+  asio::io_context& io = asio::query(core_->executor(), asio::execution::context);
+  if (shape_ != Shape::kSharedThread) {
+    io.run();
+    return Status::ok();
+  }
+  // Operations waiting in the bridge are no work to Asio: without the guard, poll() would
+  // stop the io_context the moment every coroutine waits on the network.
+  auto work = asio::make_work_guard(io);
+  return drive([&io]() -> long {
+    if (io.stopped()) return -1;
+    const size_t ran = io.poll();
+    return io.stopped() ? -1 : static_cast<long>(ran);
+  });
 }
 
 void Runtime::wake() {
@@ -128,6 +147,13 @@ void Runtime::shutdown(std::chrono::milliseconds timeout) {
 asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config) {
   auto core = core_;
   if (!core) co_return Status(StatusCode::kFailedPrecondition, "runtime moved from");
+  if (shape_ == Shape::kSharedThread && !core->loop_running()) {
+    // io_context::run() alone never runs a caller-driven bridge: every operation would wait
+    // forever. Say so instead.
+    co_return Status(StatusCode::kFailedPrecondition,
+                     "a kSharedThread runtime's io_context must run through Runtime::run() "
+                     "(or drive()), not io_context::run()");
+  }
   std::vector<aster_iroh_bytes> alpns;
   for (auto& a : config.alpns) {
     alpns.push_back({reinterpret_cast<const uint8_t*>(a.data()), a.size()});

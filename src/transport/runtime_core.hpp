@@ -97,6 +97,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void dispatch_batch();
   // Runtime::drive (caller-driven runtimes only).
   Status drive(const std::function<long()>& step, std::chrono::microseconds idle_wait);
+  // Caller-driven runtimes: whether a loop runs the bridge (a drive now, or turns so far).
+  bool loop_running() const { return driving_ || turned_; }
+  void note_turned() { turned_ = true; }
   // How long an idle drive that watches the io_context's reactor (or that has none) sleeps at
   // most: the lateness of a post from another thread that does not call Runtime::wake().
   static constexpr std::chrono::microseconds kUnwokenPostWait{50'000};
@@ -293,6 +296,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
   bool driving_ = false;                                    // inside drive()
+  bool turned_ = false;                                     // Runtime::turn() was called
   // release_later's batch, io thread only; a flush is posted when the first one arrives.
   std::vector<uint64_t> stream_releases_;
   std::vector<uint64_t> lease_releases_;

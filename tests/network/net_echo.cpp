@@ -370,7 +370,7 @@ int main(int argc, char** argv) {
   } else {
     return 2;
   }
-  io.run();
+  (void)rt->run();
   std::fflush(stdout);
   // Skip the orderly teardown: after a stall the bridge may hold streams that never finish.
   std::_Exit(rc);

@@ -22,14 +22,17 @@ namespace aster::transport {
 
 class BlockingRuntime {
  public:
-  // Shape::kSharedThread (Runtime::drive) is the fastest shape for one busy runtime, but it
-  // wakes every kTurnWait while idle, so it is not the default (docs/transport.md "Thread
-  // shape").
+  // In the default shape (Shape::kSharedThread) the bridge's runtime and Asio share this
+  // facade's one thread (Runtime::drive); work co_spawned or posted onto io() from another
+  // thread needs wake() (run() and run_for() do it).
   static Result<std::unique_ptr<BlockingRuntime>> create(Runtime::Options options = {});
   ~BlockingRuntime();  // shuts the Runtime down on the io thread, then joins it
 
   asio::io_context& io() { return io_; }
   Runtime& runtime() { return *runtime_; }
+  // After posting or co_spawning onto io() from another thread: the io thread may be asleep
+  // in the bridge (kSharedThread), where it does not see such work until woken.
+  void wake() { runtime_->wake(); }
 
   // Runs `aw` on the io thread and waits for its result.
   template <typename T>

@@ -260,16 +260,20 @@ class Runtime {
  public:
   // How the bridge runs iroh (docs/transport.md "Thread shape" has the measurements).
   enum class Shape {
-    kCurrentThread,  // one tokio current_thread runtime on one bridge thread (default)
-    kMultiThread,    // a tokio multi-thread runtime with `worker_threads` workers
-    // tokio current_thread and Asio on one thread: drive() runs io_context::poll() inside
-    // the bridge runtime (BlockingRuntime does), or a loop alternates poll() and turn().
-    // While the drive sleeps in the bridge, Asio's own timers, sockets and signals wake it
-    // (it watches Asio's reactor); work posted from another thread must call wake().
+    // The default: tokio current_thread and Asio on one thread. run() (or drive(), or a loop
+    // that alternates io_context::poll() and turn()) runs the io_context inside the bridge
+    // runtime; io_context::run() alone would never run the bridge (create_endpoint fails).
+    // While the loop sleeps in the bridge, Asio's own timers, sockets and signals wake it (it
+    // watches Asio's reactor); work posted from another thread must call wake().
     kSharedThread,
+    // One tokio current_thread runtime on a bridge thread of its own, next to the thread that
+    // runs the io_context (io_context::run() works): two threads, for a process whose Asio
+    // side has work enough to keep a core of its own busy.
+    kCurrentThread,
+    kMultiThread,  // a tokio multi-thread runtime with `worker_threads` workers
   };
   struct Options {
-    Shape shape = Shape::kCurrentThread;
+    Shape shape = Shape::kSharedThread;
     uint32_t worker_threads = 2;  // kMultiThread only
     // kCurrentThread and kMultiThread: while the bridge's threads are busy, stream operations
     // queue for them in call order and go over in batches, instead of each running on the io
@@ -307,6 +311,12 @@ class Runtime {
 
   asio::awaitable<Result<Endpoint>> create_endpoint(EndpointConfig config);
 
+  // Runs the io_context this runtime was created on, on the calling thread, until it is
+  // stopped (io_context::stop()), in the runtime's shape: kSharedThread through drive() (the
+  // io_context counts as having work meanwhile), the others through io_context::run().
+  // Exceptions from handlers propagate, as from io_context::run().
+  Status run();
+
   // kSharedThread: runs the bridge's ready tasks and network once, then waits up to `wait`
   // for more. Call it from the io thread between io_context::poll() calls.
   static constexpr std::chrono::microseconds kTurnWait{1000};
@@ -339,7 +349,7 @@ class Runtime {
  private:
   Runtime(std::shared_ptr<detail::RuntimeCore> core, Shape shape);
   std::shared_ptr<detail::RuntimeCore> core_;
-  Shape shape_ = Shape::kCurrentThread;
+  Shape shape_ = Shape::kSharedThread;
 };
 
 }  // namespace aster::transport

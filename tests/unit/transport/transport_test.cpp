@@ -517,9 +517,11 @@ TEST(Transport, SpinningRuntimesServeSideBySideAndThenSleep) {
     co_return echoed;
   };
   Runtime::Options holds_tokens;
+  holds_tokens.shape = Runtime::Shape::kCurrentThread;  // spinning is this shape's
   holds_tokens.spin = 20ms;
   auto a = BlockingRuntime::create(holds_tokens);
   Runtime::Options spins;
+  spins.shape = Runtime::Shape::kCurrentThread;
   spins.spin = 50us;
   auto b = BlockingRuntime::create(spins);
   ASSERT_TRUE(a) << a.status().to_string();
@@ -614,9 +616,52 @@ TEST(Transport, DriveServesAndDefersShutdownUntilItReturns) {
   EXPECT_EQ(accept_end.code(), StatusCode::kCancelled) << accept_end.to_string();
 }
 
+// The default shape (kSharedThread) runs its io_context through Runtime::run(), inside the
+// bridge; under a plain io_context::run() nothing would ever run the bridge, so
+// create_endpoint says how to run it instead of waiting forever.
+TEST(Transport, DefaultShapeServesThroughRuntimeRun) {
+  asio::io_context io;
+  auto rt = Runtime::create(io);
+  ASSERT_TRUE(rt) << rt.status().to_string();
+  EXPECT_EQ(rt->shape(), Runtime::Shape::kSharedThread);
+  Status plain = Status(StatusCode::kInternal, "not run");
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto cfg = loopback({kAlpn});
+        auto ep = co_await rt->create_endpoint(std::move(cfg));
+        plain = ep.status();
+      },
+      asio::detached);
+  io.run();
+  EXPECT_EQ(plain.code(), StatusCode::kFailedPrecondition) << plain.to_string();
+  EXPECT_NE(plain.message().find("Runtime::run()"), std::string::npos) << plain.to_string();
+
+  io.restart();
+  bool echoed = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(&*rt, std::move(cfg));
+        if (p) {
+          echoed = co_await echo_requests(&p->conn, 20);
+        } else {
+          ADD_FAILURE() << p.status().to_string();
+        }
+        io.stop();
+      },
+      asio::detached);
+  EXPECT_TRUE(rt->run().is_ok());
+  EXPECT_TRUE(echoed);
+  rt->shutdown();
+}
+
 TEST(Transport, DriveRethrowsAStepExceptionAndNeedsTheSharedShape) {
   asio::io_context io;
-  auto plain = Runtime::create(io);
+  Runtime::Options two_threads;
+  two_threads.shape = Runtime::Shape::kCurrentThread;
+  auto plain = Runtime::create(io, two_threads);
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->drive([] { return -1L; }).code(), StatusCode::kFailedPrecondition);
 
@@ -688,6 +733,7 @@ std::optional<bool> waves_of_echoes(Runtime::Options options, size_t pad = 0) {
 TEST(Transport, WavesOfRequestsWithAndWithoutHeldWakeups) {
   for (bool hold : {true, false}) {
     Runtime::Options options;
+    options.shape = Runtime::Shape::kCurrentThread;  // holding is the two-thread shapes'
     options.hold_batches = hold;
     EXPECT_EQ(waves_of_echoes(options), std::optional<bool>(true)) << "hold_batches " << hold;
   }
