@@ -4,8 +4,12 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "aster/transport/deadline.hpp"
 #include "aster/wire/compression.hpp"
@@ -418,6 +422,34 @@ asio::awaitable<void> serve_bidi(const MethodBinding& m, transport::ByteStream& 
   co_await drain_or_stop(stream, source);
 }
 
+// A consumer sends the same header bytes for every call of one method without a call id, a
+// deadline or metadata (ours keeps them encoded, src/rpc/call.cpp `plain_header`): this thread
+// keeps the last few such headers it decoded and copies one when the bytes match, instead of
+// decoding the Fory again (≈3% of a producer's time per unary call in a profile of
+// `aster_rpc_bench serve`, 2026-12-05). Headers with any of the three change from call to call
+// and are decoded every time.
+Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
+  struct Decoded {
+    std::vector<uint8_t> bytes;
+    wire::StreamHeader header;
+  };
+  constexpr size_t kKept = 8;
+  thread_local std::array<std::optional<Decoded>, kKept> kept;
+  thread_local size_t next_slot = 0;
+  for (const auto& d : kept) {
+    if (d && std::equal(d->bytes.begin(), d->bytes.end(), payload.begin(), payload.end())) {
+      return d->header;
+    }
+  }
+  auto header = wire::decode_stream_header(payload);
+  if (header.is_ok() && header->call_id.empty() && header->deadline_epoch_ms == 0 &&
+      header->metadata_keys.empty() && header->metadata_values.empty()) {
+    kept[next_slot].emplace(Decoded{{payload.begin(), payload.end()}, *header});
+    next_slot = (next_slot + 1) % kKept;
+  }
+  return header;
+}
+
 }  // namespace
 
 Status ServiceImpl::check() const {
@@ -490,7 +522,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
         stream, Status(StatusCode::kInternal, "First frame must have HEADER flag"), false);
     co_return;
   }
-  auto header = wire::decode_stream_header(head.payload);
+  auto header = decoded_header(head.payload);
   if (!header.is_ok()) {
     co_await write_trailer(stream, Status(StatusCode::kInternal, "Invalid StreamHeader"), false);
     co_return;
