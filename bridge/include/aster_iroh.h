@@ -182,7 +182,8 @@ int32_t aster_iroh_runtime_drive(aster_iroh_rt *rt, aster_iroh_step_fn step, voi
                                  uint32_t idle_wait_us);
 /* ABI 12, ASTER_IROH_RT_CALLER_DRIVEN only, from inside a drive's step (its thread): from the
  * drive's next idle wait on, fd becoming readable ends the wait as well, and a wait lasts at
- * most idle_wait_us (instead of the drive's own bound); fd < 0 stops watching. The descriptor
+ * most idle_wait_us (instead of the drive's own bound; a descriptor the runtime's reactor
+ * refuses keeps the drive's own bound); fd < 0 stops watching. The descriptor
  * stays the caller's and must stay open while watched or until the drive returns. Meant for
  * the caller's own event loop (the epoll descriptor of its reactor), so that its timers and
  * sockets end the wait rather than a periodic tick. */

@@ -503,7 +503,13 @@ pub unsafe extern "C" fn aster_iroh_runtime_drive(
                         watched = AsyncFd::with_interest(WatchedFd(fd as RawFd), Interest::READABLE)
                             .ok();
                     }
-                    tick = idle_interval(Duration::from_micros((want >> 32).max(1)));
+                    // A descriptor the reactor refused leaves the drive's own bound: what it
+                    // stood for must still be polled that often.
+                    tick = if fd != u32::MAX && watched.is_none() {
+                        idle_interval(idle)
+                    } else {
+                        idle_interval(Duration::from_micros((want >> 32).max(1)))
+                    };
                 }
                 tokio::select! {
                     biased;
