@@ -242,8 +242,11 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
     aster_iroh_rt* rt;
     const std::function<long()>* step;
     std::exception_ptr error;
-    int watched = kReactorNotWatchable - 1;  // what watch_reactor last told the bridge
-  } ctx{this, rt, &step, nullptr};
+    // reactor_descriptor's last answer (nullopt: not asked yet). Asked again before an idle
+    // wait only while the io_context has no reactor: a reactor, once there, stays (Asio keeps
+    // its services as long as the io_context), so its answer is final.
+    std::optional<int> reactor;
+  } ctx{this, rt, &step, nullptr, std::nullopt};
   // The step runs inside the bridge's block_on: nothing may unwind through it, and the
   // runtime must stay alive until it returns (shutdown() defers itself while driving_).
   auto trampoline = [](void* p) -> int64_t {
@@ -255,7 +258,9 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
       const long ran = (*c->step)();
       if (ran < 0) return -1;
       const int64_t work = static_cast<int64_t>(events) + ran;
-      if (work == 0 && c->watched < 0) c->watched = c->core->watch_reactor(c->rt, c->watched);
+      if (work == 0 && (!c->reactor || *c->reactor == kNoReactor)) {
+        c->reactor = c->core->watch_reactor(c->rt, c->reactor);
+      }
       return work;
     } catch (...) {
       c->error = std::current_exception();
@@ -271,7 +276,7 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
   return status_of_submit(st);
 }
 
-int RuntimeCore::watch_reactor(aster_iroh_rt* rt, int watched) {
+int RuntimeCore::watch_reactor(aster_iroh_rt* rt, std::optional<int> last) {
   // Before an idle wait: once the io_context has a reactor, the drive watches its epoll
   // descriptor, so Asio's timers, sockets and signals end the wait when they are due and the
   // wait needs no bound of its own but for posts from other threads that do not wake() it.
@@ -279,7 +284,7 @@ int RuntimeCore::watch_reactor(aster_iroh_rt* rt, int watched) {
   // round busy), so the same long bound holds. Only a reactor that cannot be watched keeps
   // the drive's short tick.
   const int now = reactor_descriptor(asio::query(executor_, asio::execution::context));
-  if (now == watched || now == kReactorNotWatchable) return now;
+  if (now == last || now == kReactorNotWatchable) return now;
   const int fd = now >= 0 ? now : -1;
   (void)aster_iroh_runtime_drive_watch(rt, fd,
                                        static_cast<uint32_t>(kUnwokenPostWait.count()));

@@ -261,10 +261,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
                                                               std::move(on_progress)));
   }
 
-  // drive(), before an idle wait: tells the bridge what to watch (see the .cpp) when the
-  // io_context's reactor changed from `watched` (reactor_descriptor's last answer); returns
-  // the new answer.
-  int watch_reactor(aster_iroh_rt* rt, int watched);
+  // drive(), before an idle wait: tells the bridge what to watch (see the .cpp) when
+  // reactor_descriptor's answer changed from `last`; returns the new answer.
+  int watch_reactor(aster_iroh_rt* rt, std::optional<int> last);
 
   void wait_readable();
   // Drains at most kDrainBatches batches, then waits on the eventfd again if the queue is
