@@ -97,8 +97,9 @@ bool is_our_ok_trailer(std::span<const uint8_t> payload) {
 
 // `reader` says why a stream ended early: a failed read that the reader took for an end (as
 // 0.1.2 does) is still UNAVAILABLE, but its reason (a reset, the connection's loss) is named.
-Result<Received> interpret(Result<std::optional<wire::Frame>> frame,
-                           const wire::FrameReader& reader) {
+// `Frame` is wire::Frame, or wire::FrameView for a frame still in the reader's buffer.
+template <typename Frame>
+Result<Received> interpret(Result<std::optional<Frame>> frame, const wire::FrameReader& reader) {
   if (!frame.is_ok()) {
     return Status(StatusCode::kUnavailable, "stream reset by peer: " + frame.status().message());
   }
@@ -107,7 +108,7 @@ Result<Received> interpret(Result<std::optional<wire::Frame>> frame,
     if (why.is_ok()) return Status(StatusCode::kUnavailable, "stream ended before the trailer");
     return Status(StatusCode::kUnavailable, "stream ended before the trailer: " + why.message());
   }
-  wire::Frame f = std::move(**frame);
+  Frame f = std::move(**frame);
   if (f.has(flags::kTrailer)) {
     if (is_our_ok_trailer(f.payload)) return Received{std::nullopt, true};
     ASTER_ASSIGN_OR_RETURN(auto status, wire::decode_rpc_status(f.payload));
@@ -129,7 +130,8 @@ Status deadline_status() { return Status(StatusCode::kDeadlineExceeded, "deadlin
 class SingleResponse {
  public:
   // The call's outcome once `frame` (or the reader's end or error) settles it.
-  std::optional<Result<std::vector<uint8_t>>> take(Result<std::optional<wire::Frame>> frame,
+  template <typename Frame>
+  std::optional<Result<std::vector<uint8_t>>> take(Result<std::optional<Frame>> frame,
                                                    const wire::FrameReader& reader,
                                                    transport::ByteStream& stream) {
     auto got = interpret(std::move(frame), reader);
@@ -158,7 +160,8 @@ class SingleResponse {
   std::optional<Result<std::vector<uint8_t>>> take_buffered(wire::FrameReader& reader,
                                                             transport::ByteStream& stream) {
     while (true) {
-      Result<std::optional<wire::Frame>> frame = reader.buffered();
+      // Views: the trailer needs no copy, the response one (data_payload's).
+      Result<std::optional<wire::FrameView>> frame = reader.buffered_view();
       if (frame.is_ok() && !frame->has_value()) return std::nullopt;
       if (auto done = take(std::move(frame), reader, stream)) return done;
     }

@@ -34,9 +34,6 @@ asio::awaitable<void> write_trailer(transport::ByteStream& stream, Status status
   (void)co_await writer.write_and_finish(flags::kTrailer, *payload);
 }
 
-// A data frame as the receiver sees it: compressed payloads inflated under the cap.
-Result<std::vector<uint8_t>> request_payload(Frame frame) { return wire::data_payload(std::move(frame)); }
-
 // transport::with_deadline for a step of a call whose coroutine's cancellation slot is bound
 // to `call->signal` (aster::Server): once the step's end has passed, the connection's
 // CallDeadlines emits terminal cancellation on that signal, which reaches the step's pending
@@ -81,12 +78,13 @@ asio::awaitable<Result<std::optional<Frame>>> next_frame_within(
 // What a frame read for the request of a unary or server-stream call means: nullopt for a
 // CANCEL frame (ignored on stateless streams), else the request's payload or the status to
 // answer with (UNKNOWN for a bad payload, as 0.1.2 maps request-frame read errors).
+template <typename Frame>
 std::optional<Result<std::vector<uint8_t>>> request_in(Frame f) {
   if (f.has(flags::kCancel)) return std::nullopt;
   if (f.has(flags::kTrailer)) {
     return Result<std::vector<uint8_t>>(Status(StatusCode::kUnavailable, "Unexpected trailer"));
   }
-  auto payload = request_payload(std::move(f));
+  auto payload = wire::data_payload(std::move(f));
   if (!payload.is_ok()) {
     return Result<std::vector<uint8_t>>(Status(StatusCode::kUnknown, payload.status().message()));
   }
@@ -134,7 +132,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> read_request(wire::FrameReader& re
 // ended (read_request says how).
 std::optional<Result<std::vector<uint8_t>>> buffered_request(wire::FrameReader& reader) {
   while (true) {
-    Result<std::optional<Frame>> frame = reader.buffered();
+    Result<std::optional<wire::FrameView>> frame = reader.buffered_view();
     if (!frame.is_ok()) return Result<std::vector<uint8_t>>(
         Status(StatusCode::kUnknown, frame.status().message()));
     if (!frame->has_value()) return std::nullopt;
@@ -496,10 +494,17 @@ Status Dispatcher::add(SessionServiceImpl impl) {
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
                                                const CallControl* call) const {
   wire::FrameReader reader(stream);
-  Result<std::optional<Frame>> first = reader.buffered();  // the header usually came with it
+  // The header usually came with the stream: then it is decoded where the reader holds it.
+  Result<std::optional<wire::FrameView>> first = reader.buffered_view();
+  Frame waited_head;  // one that had to be waited for
   if (first.is_ok() && !first->has_value()) {
     auto waited = co_await next_frame_within(reader, request_read_timeout_, call);
-    first = std::move(waited);
+    if (!waited.is_ok()) {
+      first = std::move(waited).take_status();
+    } else if (waited->has_value()) {
+      waited_head = std::move(**waited);
+      first = std::optional<wire::FrameView>(wire::FrameView{waited_head.flags, waited_head.payload});
+    }
   }
   if (!first.is_ok() && first.status().code() == StatusCode::kDeadlineExceeded) {
     // A header that never comes: INTERNAL, as 0.1.2 answers any failure to read the first frame.
@@ -516,7 +521,8 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     (void)co_await stream.finish();  // EOF before any frame: nothing to answer
     co_return;
   }
-  Frame head = std::move(**first);
+  // Valid until the reader's next call: decoded below before anything else is read.
+  const wire::FrameView head = **first;
   if (!head.has(flags::kHeader)) {
     co_await write_trailer(
         stream, Status(StatusCode::kInternal, "First frame must have HEADER flag"), false);

@@ -306,8 +306,8 @@ asio::awaitable<void> call_loop(std::shared_ptr<Server::State> s,
       if (calls->accepting == 0 && !calls->ended) start_call_loop(s, calls, ex);
       {
         LoadCount counted(s->calls);
-        auto bytes = transport::make_quic_byte_stream(std::move(*stream));
-        co_await s->dispatcher.serve_stream(*bytes, calls->peer, control);
+        transport::QuicByteStream bytes(std::move(*stream));
+        co_await s->dispatcher.serve_stream(bytes, calls->peer, control);
       }
       if (calls->accepting > kSpareLoops) break;
     }

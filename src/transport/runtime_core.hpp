@@ -388,7 +388,8 @@ struct HandleAccess {
 // is set and the caller awaits `core->wait(*pending, {})`, keeping `core` (the runtime) alive
 // until it completes.
 struct StartedOp {
-  Result<BridgeEvent> done = Status(StatusCode::kInternal, "operation not started");
+  // A message short enough for std::string's inline buffer: every operation builds one.
+  Result<BridgeEvent> done = Status(StatusCode::kInternal, "not started");
   std::shared_ptr<RuntimeCore> core;
   std::optional<RuntimeCore::Submission> pending;
 };

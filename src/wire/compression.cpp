@@ -111,4 +111,11 @@ Result<std::vector<uint8_t>> data_payload(Frame frame, size_t limit) {
   return zstd_decompress(frame.payload, limit);
 }
 
+Result<std::vector<uint8_t>> data_payload(const FrameView& frame, size_t limit) {
+  if (!frame.has(flags::kCompressed)) {
+    return std::vector<uint8_t>(frame.payload.begin(), frame.payload.end());
+  }
+  return zstd_decompress(frame.payload, limit);
+}
+
 }  // namespace aster::wire

@@ -35,9 +35,50 @@ Result<std::vector<uint8_t>> encode_frame(uint8_t flags, std::span<const uint8_t
   return out;
 }
 
+namespace {
+// Buffers of decoders that ended on this thread, at most kSpares, each with room for an idle
+// read and at most kSpareCapacity: enough for the calls one thread has in flight to start
+// without allocating, without keeping a big frame's buffer around.
+constexpr size_t kSpares = 8;
+constexpr size_t kSpareCapacity = 64 * 1024;
+}  // namespace
+
+// Spare buffers are a thread_local of the Buffer type (a private member type).
+template <typename Buffer>
+static std::vector<Buffer>& spare_buffers() {
+  thread_local std::vector<Buffer> spares;
+  return spares;
+}
+
+FrameDecoder::~FrameDecoder() {
+  if (buf_.capacity() == 0 || buf_.capacity() > kSpareCapacity) return;
+  auto& spares = spare_buffers<Buffer>();
+  if (spares.size() >= kSpares) return;
+  buf_.clear();
+  spares.push_back(std::move(buf_));
+}
+
+void FrameDecoder::adopt_spare() {
+  if (buf_.capacity() != 0) return;
+  auto& spares = spare_buffers<Buffer>();
+  if (spares.empty()) return;
+  buf_ = std::move(spares.back());
+  spares.pop_back();
+}
+
 void FrameDecoder::compact() {
+  if (pos_ > 0 && pos_ == buf_.size()) {
+    // Everything consumed: don't keep a big frame's capacity while the stream idles.
+    if (buf_.capacity() > kSpareCapacity) {
+      Buffer().swap(buf_);
+    } else {
+      buf_.clear();
+    }
+    pos_ = 0;
+    return;
+  }
   // Drop consumed bytes before growing, so the buffer holds at most one frame plus one read.
-  if (pos_ > 0 && (pos_ == buf_.size() || pos_ >= buf_.size() / 2)) {
+  if (pos_ > 0 && pos_ >= buf_.size() / 2) {
     buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(pos_));
     pos_ = 0;
   }
@@ -46,12 +87,14 @@ void FrameDecoder::compact() {
 void FrameDecoder::feed(std::span<const uint8_t> bytes) {
   if (!status_.is_ok() || bytes.empty()) return;
   compact();
+  adopt_spare();
   buf_.insert(buf_.end(), bytes.begin(), bytes.end());
 }
 
 std::span<uint8_t> FrameDecoder::prepare(size_t n) {
   commit(0);  // a previous prepare() never committed: forget it
   compact();
+  adopt_spare();
   const size_t old = buf_.size();
   buf_.resize(old + n);
   prepared_ = n;
@@ -69,9 +112,11 @@ static uint32_t read_len(const uint8_t* p) {
          static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
 }
 
-Result<std::optional<Frame>> FrameDecoder::next() {
+Result<std::optional<FrameView>> FrameDecoder::next_view() {
   if (!status_.is_ok()) return status_;
-  if (prepared_ != 0 || buffered() < 4) return std::optional<Frame>();
+  if (prepared_ != 0) return std::optional<FrameView>();
+  compact();  // the frame a previous call returned is no longer needed
+  if (buffered() < 4) return std::optional<FrameView>();
   const uint32_t len = read_len(buf_.data() + pos_);
   if (len == 0) {
     status_ = Status(StatusCode::kInvalidArgument, "zero-length frame");
@@ -82,21 +127,19 @@ Result<std::optional<Frame>> FrameDecoder::next() {
                                                          " exceeds maximum " + std::to_string(max_));
     return status_;
   }
-  if (buffered() - 4 < len) return std::optional<Frame>();
-  Frame f;
+  if (buffered() - 4 < len) return std::optional<FrameView>();
+  FrameView f;
   f.flags = buf_[pos_ + 4];
-  f.payload.assign(buf_.begin() + static_cast<std::ptrdiff_t>(pos_ + 5),
-                   buf_.begin() + static_cast<std::ptrdiff_t>(pos_ + 4 + len));
+  f.payload = std::span<const uint8_t>(buf_.data() + pos_ + 5, len - 1);
   pos_ += 4 + static_cast<size_t>(len);
-  if (pos_ == buf_.size()) {
-    // Everything consumed: don't keep a big frame's capacity while the stream idles.
-    if (buf_.capacity() > 64 * 1024) {
-      decltype(buf_)().swap(buf_);
-    } else {
-      buf_.clear();
-    }
-    pos_ = 0;
-  }
+  return std::optional<FrameView>(f);
+}
+
+Result<std::optional<Frame>> FrameDecoder::next() {
+  ASTER_ASSIGN_OR_RETURN(std::optional<FrameView> view, next_view());
+  if (!view) return std::optional<Frame>();
+  Frame f = view->copy();
+  compact();  // nothing refers to the buffer now
   return std::optional<Frame>(std::move(f));
 }
 

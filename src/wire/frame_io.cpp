@@ -51,14 +51,20 @@ asio::awaitable<Result<std::optional<Frame>>> FrameReader::next() {
 }
 
 Result<std::optional<Frame>> FrameReader::buffered() {
+  ASTER_ASSIGN_OR_RETURN(std::optional<FrameView> view, buffered_view());
+  if (!view) return std::optional<Frame>();
+  return std::optional<Frame>(view->copy());
+}
+
+Result<std::optional<FrameView>> FrameReader::buffered_view() {
   while (true) {
-    ASTER_ASSIGN_OR_RETURN(std::optional<Frame> frame, decoder_.next());
+    ASTER_ASSIGN_OR_RETURN(std::optional<FrameView> frame, decoder_.next_view());
     if (frame || ended_ || reading_) return frame;  // at the end, next() says how it ended
     std::span<uint8_t> room = decoder_.prepare(read_size());
     Result<std::optional<size_t>> n = stream_->read_some_now(room);
     if (n.is_ok() && !n->has_value()) {
       decoder_.commit(0);
-      return std::optional<Frame>();  // would wait
+      return std::optional<FrameView>();  // would wait
     }
     ASTER_RETURN_IF_ERROR(take_read(n.is_ok() ? Result<size_t>(**n) : Result<size_t>(n.status())));
   }

@@ -10,6 +10,29 @@
 
 namespace aster::transport {
 
+class QuicByteStream final : public ByteStream {
+ public:
+  explicit QuicByteStream(BidiStream s) : s_(std::move(s)) {}
+
+  asio::awaitable<Result<size_t>> read_some(std::span<uint8_t> buf) override;
+  Result<std::optional<size_t>> read_some_now(std::span<uint8_t> buf) override;
+  asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit) override;
+  asio::awaitable<Status> write(std::span<const uint8_t> data) override;
+  asio::awaitable<Status> finish() override;
+  asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data) override;
+  Status reset(uint64_t code) override;
+  Status stop(uint64_t code) override;
+
+ private:
+  // Copies a chunk (at most buf.size() bytes: reads ask for no more) and notes the FIN.
+  size_t take(const Chunk& chunk, std::span<uint8_t> buf);
+
+  BidiStream s_;
+  bool eof_ = false;
+};
+
+// The same on the heap, for holders of any ByteStream. A QuicByteStream held by value (a
+// producer's call loop keeps one in its frame) saves that allocation per call.
 std::unique_ptr<ByteStream> make_quic_byte_stream(BidiStream stream);
 
 }  // namespace aster::transport

@@ -28,5 +28,8 @@ Result<std::vector<uint8_t>> zstd_decompress(std::span<const uint8_t> data,
 
 // A data frame's payload as the application sees it: decompressed when COMPRESSED is set.
 Result<std::vector<uint8_t>> data_payload(Frame frame, size_t limit = kMaxDecompressedSize);
+// The same from a frame still in the decoder's buffer (copied, or decompressed, out of it).
+Result<std::vector<uint8_t>> data_payload(const FrameView& frame,
+                                          size_t limit = kMaxDecompressedSize);
 
 }  // namespace aster::wire

@@ -43,6 +43,17 @@ struct Frame {
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
+// A frame still inside the decoder's buffer (FrameDecoder::next_view): its payload is valid
+// until the decoder is next fed, prepared, committed or asked for a frame. For callers that
+// decode a payload at once (a header, a trailer) instead of keeping it.
+struct FrameView {
+  uint8_t flags = 0;
+  std::span<const uint8_t> payload;
+
+  bool has(uint8_t flag) const { return (flags & flag) != 0; }
+  Frame copy() const { return Frame{flags, {payload.begin(), payload.end()}}; }
+};
+
 // The 5 bytes in front of a payload. Refuses what 0.1.2's writer refuses: an empty payload
 // unless TRAILER or CANCEL is set, and len > kMaxFrameSize (both kInvalidArgument; oversize is
 // kResourceExhausted).
@@ -58,6 +69,10 @@ Result<std::vector<uint8_t>> encode_frame(uint8_t flags, std::span<const uint8_t
 class FrameDecoder {
  public:
   explicit FrameDecoder(uint32_t max_frame_size = kMaxFrameSize) : max_(max_frame_size) {}
+  FrameDecoder(FrameDecoder&&) noexcept = default;
+  FrameDecoder& operator=(FrameDecoder&&) noexcept = default;
+  // Leaves a small buffer to the next decoder on this thread (see buffer_for).
+  ~FrameDecoder();
 
   void feed(std::span<const uint8_t> bytes);
   // Room for up to `n` more bytes at the end of the buffer, for a read straight into it (no
@@ -67,6 +82,8 @@ class FrameDecoder {
   void commit(size_t k);
   // The next whole frame; nullopt when more bytes are needed.
   Result<std::optional<Frame>> next();
+  // The same without copying the payload out of the buffer (FrameView says how long it lives).
+  Result<std::optional<FrameView>> next_view();
 
   // True while a started frame (at least one prefix byte) waits for more bytes. At end of
   // stream, 0.1.2 reports a failure inside the 4-byte prefix as a clean end and a short body
@@ -97,10 +114,15 @@ class FrameDecoder {
       ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
     }
   };
+  using Buffer = std::vector<uint8_t, UninitAllocator<uint8_t>>;
   void compact();
+  // An empty buffer with room, from the ones decoders on this thread left behind, when this
+  // decoder has none yet: every call reads its frames through a decoder of its own, and the
+  // allocation of its buffer was one of a unary call's dozen (docs/rpc.md "Per-call cost").
+  void adopt_spare();
 
   uint32_t max_;
-  std::vector<uint8_t, UninitAllocator<uint8_t>> buf_;
+  Buffer buf_;
   size_t pos_ = 0;
   size_t prepared_ = 0;  // bytes at the end handed out by prepare() and not committed yet
   Status status_;

@@ -35,6 +35,8 @@ class FrameReader {
   // without waiting (ByteStream::read_some_now) — else nullopt: next() must wait. Lets callers
   // skip per-read machinery such as a deadline timer (a request usually arrives whole).
   Result<std::optional<Frame>> buffered();
+  // buffered() without copying the payload: valid until this reader's next call (FrameView).
+  Result<std::optional<FrameView>> buffered_view();
   // After next() reported a clean end: why the stream ended, if a read failed (the failure
   // that was taken for an end, e.g. the connection's loss), else OK (a FIN).
   const Status& end_reason() const { return end_reason_; }

@@ -35,6 +35,42 @@ TEST(WireFrame, EncodeVectors) {
   }
 }
 
+// next_view() sees the frames next() copies, in place; a decoder that ends leaves its buffer
+// to the next one on the thread, which must start empty whatever the last one held.
+TEST(WireFrame, ViewsInPlaceAndSpareBuffersStartEmpty) {
+  std::vector<uint8_t> wire;
+  const std::vector<uint8_t> head = {1, 2, 3}, body(300, 7);
+  ASSERT_TRUE(append_frame(wire, flags::kHeader, head).is_ok());
+  ASSERT_TRUE(append_frame(wire, 0, body).is_ok());
+  ASSERT_TRUE(append_frame(wire, flags::kTrailer, {}).is_ok());
+  for (int round = 0; round < 3; ++round) {
+    FrameDecoder d;
+    auto room = d.prepare(wire.size() + 10);
+    std::copy(wire.begin(), wire.end(), room.begin());
+    d.commit(wire.size());
+    auto h = d.next_view();
+    ASSERT_TRUE(h.is_ok() && h->has_value());
+    EXPECT_TRUE((*h)->has(flags::kHeader));
+    EXPECT_EQ((*h)->copy().payload, head);
+    auto b = d.next_view();
+    ASSERT_TRUE(b.is_ok() && b->has_value());
+    EXPECT_EQ((*b)->flags, 0);
+    EXPECT_TRUE(std::equal(body.begin(), body.end(), (*b)->payload.begin(), (*b)->payload.end()));
+    auto t = d.next();  // the copying form after views
+    ASSERT_TRUE(t.is_ok() && t->has_value());
+    EXPECT_TRUE((*t)->has(flags::kTrailer));
+    EXPECT_TRUE((*t)->payload.empty());
+    auto none = d.next_view();
+    ASSERT_TRUE(none.is_ok());
+    EXPECT_FALSE(none->has_value());
+    EXPECT_FALSE(d.partial());
+    if (round == 1) {
+      d.feed(std::span<const uint8_t>(wire.data(), 3));  // ends holding a partial prefix
+      EXPECT_TRUE(d.partial());
+    }
+  }
+}
+
 TEST(WireFrame, DecodeVectorsWholeAndByteByByte) {
   auto doc = vectors();
   for (const auto& v : doc["decode_vectors"]) {
