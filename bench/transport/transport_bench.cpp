@@ -208,22 +208,17 @@ asio::awaitable<void> quic_server(std::shared_ptr<Endpoint> ep) {
   }
 }
 
-// The client side of one unary call, as the RPC client makes it: the request and the first
-// bytes of the answer in one operation (Connection::try_open_bi_call), the rest (if any) read
-// to the end. Without stream credit it waits in open_bi_with, as the RPC client does.
+// The client side of one unary call: the request and the whole answer in one operation
+// (Connection::try_call; no stream objects when the answer comes whole with the open, as a
+// short one does). Without stream credit it waits in open_bi_with, as the RPC client does.
 asio::awaitable<Status> quic_request(Connection* conn, std::vector<uint8_t>* msg) {
-  ASTER_CO_ASSIGN_OR_RETURN(auto called, co_await conn->try_open_bi_call(*msg, 1 << 16, 0));
-  std::optional<BidiStream> s = std::move(called);
-  if (!s) {
-    ASTER_CO_ASSIGN_OR_RETURN(BidiStream opened, co_await conn->open_bi_with(*msg));
-    s.emplace(std::move(opened));
-  }
-  ASTER_CO_ASSIGN_OR_RETURN(std::optional<Chunk> now, s->recv.try_read_with_fin(1 << 16));
-  size_t back = now ? now->size() : 0;
-  if (!now || !now->fin()) {
-    std::vector<uint8_t> got;
-    if (now) got.assign(now->bytes().begin(), now->bytes().end());
-    ASTER_CO_ASSIGN_OR_RETURN(auto all, co_await read_rest(s->recv, std::move(got)));
+  ASTER_CO_ASSIGN_OR_RETURN(std::optional<Chunk> answer, co_await conn->try_call(*msg, 1 << 16, 0));
+  size_t back = 0;
+  if (answer) {
+    back = answer->size();
+  } else {
+    ASTER_CO_ASSIGN_OR_RETURN(BidiStream s, co_await conn->open_bi_with(*msg));
+    ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await s.recv.read_all(1 << 16));
     back = all.size();
   }
   if (back != msg->size()) co_return Status(StatusCode::kDataLoss, "short echo");

@@ -62,7 +62,16 @@ class PipeEnd final : public ByteStream {
     in_->writer_waker.wake();
   }
 
+  // A copy of the finished, unread input (the pipe's buffer is not contiguous), so the RPC
+  // layer's in-place path for whole streams runs over pipes too.
+  std::optional<std::span<const uint8_t>> whole() const override {
+    if (read_any_ || !in_->finished || in_->reset_code || in_->stop_code) return std::nullopt;
+    whole_.assign(in_->buffer.begin(), in_->buffer.end());
+    return std::span<const uint8_t>(whole_);
+  }
+
   asio::awaitable<Result<size_t>> read_some(std::span<uint8_t> buf) override {
+    read_any_ = true;
     auto ch = in_;  // keeps the channel alive across the wait
     if (buf.empty()) co_return Status(StatusCode::kInvalidArgument, "read_some: empty buffer");
     while (true) {
@@ -153,6 +162,8 @@ class PipeEnd final : public ByteStream {
   }
 
  private:
+  bool read_any_ = false;
+  mutable std::vector<uint8_t> whole_;
   std::shared_ptr<Channel> in_;
   std::shared_ptr<Channel> out_;
 };

@@ -98,13 +98,14 @@ bool is_our_ok_trailer(std::span<const uint8_t> payload) {
 // `reader` says why a stream ended early: a failed read that the reader took for an end (as
 // 0.1.2 does) is still UNAVAILABLE, but its reason (a reset, the connection's loss) is named.
 // `Frame` is wire::Frame, or wire::FrameView for a frame still in the reader's buffer.
+// `end_reason`: why the stream ended if a read failed (FrameReader::end_reason), else OK.
 template <typename Frame>
-Result<Received> interpret(Result<std::optional<Frame>> frame, const wire::FrameReader& reader) {
+Result<Received> interpret(Result<std::optional<Frame>> frame, const Status& end_reason) {
   if (!frame.is_ok()) {
     return Status(StatusCode::kUnavailable, "stream reset by peer: " + frame.status().message());
   }
   if (!frame->has_value()) {
-    const Status& why = reader.end_reason();
+    const Status& why = end_reason;
     if (why.is_ok()) return Status(StatusCode::kUnavailable, "stream ended before the trailer");
     return Status(StatusCode::kUnavailable, "stream ended before the trailer: " + why.message());
   }
@@ -123,6 +124,11 @@ Result<Received> interpret(Result<std::optional<Frame>> frame, const wire::Frame
   return Received{std::move(payload), false};
 }
 
+template <typename Frame>
+Result<Received> interpret(Result<std::optional<Frame>> frame, const wire::FrameReader& reader) {
+  return interpret(std::move(frame), reader.end_reason());
+}
+
 Status deadline_status() { return Status(StatusCode::kDeadlineExceeded, "deadline exceeded"); }
 
 // The one response of a unary or client-stream call up to its OK trailer, read a frame at a
@@ -134,9 +140,16 @@ class SingleResponse {
   std::optional<Result<std::vector<uint8_t>>> take(Result<std::optional<Frame>> frame,
                                                    const wire::FrameReader& reader,
                                                    transport::ByteStream& stream) {
-    auto got = interpret(std::move(frame), reader);
+    return take(std::move(frame), reader.end_reason(), &stream);
+  }
+  // The same for frames read without a stream (`stream` null: nothing left to stop).
+  template <typename Frame>
+  std::optional<Result<std::vector<uint8_t>>> take(Result<std::optional<Frame>> frame,
+                                                   const Status& end_reason,
+                                                   transport::ByteStream* stream) {
+    auto got = interpret(std::move(frame), end_reason);
     if (!got.is_ok()) {
-      (void)stream.stop(1);
+      if (stream != nullptr) (void)stream->stop(1);
       return Result<std::vector<uint8_t>>(got.status());
     }
     if (got->ended) {
@@ -146,7 +159,7 @@ class SingleResponse {
     }
     if (!got->payload) return std::nullopt;
     if (response_) {
-      (void)stream.stop(1);
+      if (stream != nullptr) (void)stream->stop(1);
       return Result<std::vector<uint8_t>>(
           Status(StatusCode::kInternal, "call got more than one response"));
     }
@@ -157,6 +170,15 @@ class SingleResponse {
   // The outcome from the frames the reader holds already, or nullopt when it has to wait. A
   // unary call's answer is usually all there (Channel::open_call completes with its first
   // bytes), and then the call needs no coroutine to read it.
+  // The outcome from a whole answer already in memory (OpenedStream::answer), read in place.
+  Result<std::vector<uint8_t>> take_whole(std::span<const uint8_t> answer) {
+    wire::FrameSpanReader frames(answer);
+    const Status clean_end;
+    while (true) {
+      if (auto done = take(frames.next(), clean_end, nullptr)) return std::move(*done);
+    }
+  }
+
   std::optional<Result<std::vector<uint8_t>>> take_buffered(wire::FrameReader& reader,
                                                             transport::ByteStream& stream) {
     while (true) {
@@ -315,6 +337,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
     // there: three coroutine frames fewer on a call without a timeout.
     auto opened = co_await channel.open_call(*frames);
     if (!opened.is_ok()) co_return open_failed(opened.status());
+    if (opened->answer) co_return SingleResponse().take_whole(opened->answer->bytes());
     if (opened->stream) {
       transport::ByteStream& s = *opened->stream;
       wire::FrameReader reader(s);

@@ -38,6 +38,14 @@ class QuicChannel final : public Channel {
     ASTER_CO_ASSIGN_OR_RETURN(
         auto stream,
         co_await conn_.try_open_bi_call(request, transport::Connection::kAcceptFirstBytes, 1));
+    if (stream) {
+      // The whole answer is here (a short one usually is): the stream is done with.
+      if (auto whole = stream->recv.take_whole()) {
+        OpenedStream done;
+        done.answer = std::move(*whole);
+        co_return done;
+      }
+    }
     co_return opened(std::move(stream));
   }
   void close() {

@@ -448,6 +448,29 @@ Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
   return header;
 }
 
+// The call's context from its header (whose strings move into it).
+CallContext context_of(wire::StreamHeader header, std::string peer, bool json,
+                       PeerAttributes attributes) {
+  CallContext ctx;
+  ctx.service = std::move(header.service);
+  ctx.method = std::move(header.method);
+  ctx.call_id = std::move(header.call_id);
+  ctx.peer = std::move(peer);
+  ctx.json = json;
+  ctx.attributes = std::move(attributes);
+  const size_t n = std::min({header.metadata_keys.size(), header.metadata_values.size(),
+                             kMaxMetadataEntries});
+  for (size_t i = 0; i < n; ++i) {
+    ctx.metadata.emplace_back(std::move(header.metadata_keys[i]),
+                              std::move(header.metadata_values[i]));
+  }
+  if (header.deadline_epoch_ms != 0) {
+    ctx.deadline = std::chrono::system_clock::time_point(
+        std::chrono::milliseconds(header.deadline_epoch_ms));
+  }
+  return ctx;
+}
+
 }  // namespace
 
 Status ServiceImpl::check() const {
@@ -491,8 +514,114 @@ Status Dispatcher::add(SessionServiceImpl impl) {
   return Status::ok();
 }
 
+struct Dispatcher::UnaryCall {
+  const MethodBinding* method = nullptr;
+  Result<std::vector<uint8_t>> request;
+  CallContext ctx;
+};
+
+std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uint8_t> bytes,
+                                                             std::string& peer) const {
+  wire::FrameSpanReader frames(bytes);
+  auto first = frames.next();
+  if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return std::nullopt;
+  auto header = decoded_header((*first)->payload);
+  if (!header.is_ok() || header->service.empty() || header->method.empty()) return std::nullopt;
+  const std::pair<std::string_view, int64_t> key{header->service, header->version};
+  auto it = services_.find(key);
+  if (it == services_.end()) return std::nullopt;  // a session-scoped service, or none
+  const ServiceImpl& service = it->second;
+  const MethodBinding* method = service.find(header->method);
+  if (method == nullptr || !method->unary) return std::nullopt;
+  const int64_t mode = header->serialization_mode;
+  if (mode != 0 && mode != 3) return std::nullopt;
+  PeerAttributes attributes = attributes_of(peer);
+  if (!check_capabilities(service.desc(), service.desc().find_method(header->method), attributes)
+           .is_ok() ||
+      !expired_deadline(header->deadline_epoch_ms).is_ok()) {
+    return std::nullopt;
+  }
+  // The request: the first data frame after the header (CANCEL frames skipped), as
+  // buffered_request takes it.
+  std::optional<Result<std::vector<uint8_t>>> request;
+  while (!request) {
+    auto frame = frames.next();
+    if (!frame.is_ok() || !frame->has_value()) return std::nullopt;
+    request = request_in(**frame);
+  }
+  if (!request->is_ok()) return std::nullopt;
+  const bool json = mode == static_cast<int64_t>(wire::SerializationMode::kJson);
+  return UnaryCall{method, std::move(*request),
+                   context_of(std::move(*header), std::move(peer), json, std::move(attributes))};
+}
+
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
                                                const CallControl* call) const {
+  // A unary call whose bytes all came with its stream (the usual case) is read where they
+  // are, with no FrameReader; anything else goes through serve_framed.
+  std::optional<UnaryCall> unary;
+  if (auto whole = stream.whole()) unary = whole_unary(*whole, peer);
+  if (!unary) {
+    auto framed = co_await serve_framed(stream, std::move(peer), call);
+    if (!framed) co_return;
+    unary.emplace(std::move(*framed));
+  }
+  // A unary call is served here rather than in a coroutine of its own: a frame fewer on
+  // every call (docs/rpc.md "Per-call cost on the producer").
+  const MethodBinding& method = *unary->method;
+  Result<std::vector<uint8_t>>& request = unary->request;
+  CallContext& ctx = unary->ctx;
+  try {
+    if (!request.is_ok()) {
+      co_await write_trailer(stream, request.status(), false);
+      co_return;
+    }
+    // The handler under its budget. With the connection's CallDeadlines this is `within`'s
+    // first branch written out, so that a unary call has no coroutine frame for it.
+    Result<std::vector<uint8_t>> answer;
+    bool timed_out = false;
+    if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
+      {
+        CallDeadlines::Bound bounded(*call->deadlines,
+                                     std::chrono::steady_clock::now() + handler_budget(ctx),
+                                     *call->signal);
+        // named: GCC 12 (see within)
+        auto got = co_await method.unary(std::move(*request), ctx);
+        answer = std::move(got);
+        timed_out = bounded.fired();
+      }
+      if (timed_out) co_await asio::this_coro::reset_cancellation_state();
+    } else {
+      auto run = co_await within(method.unary(std::move(*request), ctx), handler_budget(ctx),
+                                 call);
+      answer = std::move(run.value);
+      timed_out = run.deadline_exceeded;
+    }
+    if (timed_out) {
+      co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
+                             false);
+      co_return;
+    }
+    if (!answer.is_ok()) {
+      // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
+      // (server.py: they reach `_write_error_trailer` without the stream's mode).
+      co_await write_trailer(stream, answer.status(), false);
+      co_return;
+    }
+    auto out = response_frames(*answer, ctx.json);
+    if (!out.is_ok()) {
+      co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
+      co_return;
+    }
+    (void)co_await stream.write_and_finish(*out);
+  } catch (...) {
+    // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.
+    (void)stream.reset(0);
+  }
+}
+
+asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
+    transport::ByteStream& stream, std::string peer, const CallControl* call) const {
   wire::FrameReader reader(stream);
   // The header usually came with the stream: then it is decoded where the reader holds it.
   Result<std::optional<wire::FrameView>> first = reader.buffered_view();
@@ -511,27 +640,27 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     co_await write_trailer(
         stream, Status(StatusCode::kInternal, no_frame_message("StreamHeader", request_read_timeout_)),
         false);
-    co_return;
+    co_return std::nullopt;
   }
   if (!first.is_ok()) {
     co_await write_trailer(stream, Status(StatusCode::kInternal, first.status().message()), false);
-    co_return;
+    co_return std::nullopt;
   }
   if (!first->has_value()) {
     (void)co_await stream.finish();  // EOF before any frame: nothing to answer
-    co_return;
+    co_return std::nullopt;
   }
   // Valid until the reader's next call: decoded below before anything else is read.
   const wire::FrameView head = **first;
   if (!head.has(flags::kHeader)) {
     co_await write_trailer(
         stream, Status(StatusCode::kInternal, "First frame must have HEADER flag"), false);
-    co_return;
+    co_return std::nullopt;
   }
   auto header = decoded_header(head.payload);
   if (!header.is_ok()) {
     co_await write_trailer(stream, Status(StatusCode::kInternal, "Invalid StreamHeader"), false);
-    co_return;
+    co_return std::nullopt;
   }
   const bool json = header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   auto reject = [&](StatusCode code, std::string message) {
@@ -539,7 +668,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   };
   if (header->service.empty()) {
     co_await reject(StatusCode::kInvalidArgument, "Missing service name");
-    co_return;
+    co_return std::nullopt;
   }
   const std::pair<std::string_view, int64_t> key{header->service, header->version};
   if (auto session = sessions_.find(key); session != sessions_.end()) {
@@ -548,16 +677,16 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
       co_await reject(StatusCode::kFailedPrecondition,
                       "'" + header->service + "' is session-scoped: open a session stream "
                       "(method='') instead of calling method '" + header->method + "' directly");
-      co_return;
+      co_return std::nullopt;
     }
     co_await serve_session(session->second, stream, reader, *header, std::move(peer), *this);
-    co_return;
+    co_return std::nullopt;
   }
   auto it = services_.find(key);
   if (it == services_.end()) {
     co_await reject(StatusCode::kNotFound, "Service '" + header->service + "' v" +
                                                std::to_string(header->version) + " not found");
-    co_return;
+    co_return std::nullopt;
   }
   const ServiceImpl& service = it->second;
   if (header->method.empty()) {
@@ -565,13 +694,13 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
                     "'" + header->service +
                         "' is shared: send a method name instead of opening a session stream "
                         "(method='')");
-    co_return;
+    co_return std::nullopt;
   }
   const MethodBinding* method = service.find(header->method);
   if (method == nullptr) {
     co_await reject(StatusCode::kUnimplemented,
                     "Method '" + header->service + "." + header->method + "' not implemented");
-    co_return;
+    co_return std::nullopt;
   }
   // Modes: the service's declared ones plus JSON; 1 (native) and 2 (row) are treated as
   // unsupported (0.1.2 would silently run them through its XLANG codec).
@@ -579,7 +708,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   if (mode != 0 && mode != 3) {
     co_await reject(StatusCode::kInvalidArgument,
                     "Unsupported serialization mode: " + std::to_string(mode));
-    co_return;
+    co_return std::nullopt;
   }
   // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
   // (deadline_rule.hpp), both before any request frame is read.
@@ -588,31 +717,14 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
                                          attributes);
       !denied.is_ok()) {
     co_await reject(denied.code(), denied.message());
-    co_return;
+    co_return std::nullopt;
   }
   if (Status expired = expired_deadline(header->deadline_epoch_ms); !expired.is_ok()) {
     co_await reject(expired.code(), expired.message());
-    co_return;
+    co_return std::nullopt;
   }
 
-  CallContext ctx;
-  // The header is not needed past here: its strings move into the context.
-  ctx.service = std::move(header->service);
-  ctx.method = std::move(header->method);
-  ctx.call_id = std::move(header->call_id);
-  ctx.peer = std::move(peer);
-  ctx.json = json;
-  ctx.attributes = std::move(attributes);
-  const size_t n = std::min({header->metadata_keys.size(), header->metadata_values.size(),
-                             kMaxMetadataEntries});
-  for (size_t i = 0; i < n; ++i) {
-    ctx.metadata.emplace_back(std::move(header->metadata_keys[i]),
-                              std::move(header->metadata_values[i]));
-  }
-  if (header->deadline_epoch_ms != 0) {
-    ctx.deadline = std::chrono::system_clock::time_point(
-        std::chrono::milliseconds(header->deadline_epoch_ms));
-  }
+  CallContext ctx = context_of(std::move(*header), std::move(peer), json, std::move(attributes));
   try {
     if (method->unary) {
       // A unary call, served here rather than in a coroutine of its own: a frame fewer on
@@ -622,49 +734,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
         auto waited = co_await read_request(reader, ctx, request_read_timeout_, call);
         buffered.emplace(std::move(waited));
       }
-      Result<std::vector<uint8_t>>& request = *buffered;
-      if (!request.is_ok()) {
-        co_await write_trailer(stream, request.status(), false);
-        co_return;
-      }
-      // The handler under its budget. With the connection's CallDeadlines this is `within`'s
-      // first branch written out, so that a unary call has no coroutine frame for it.
-      Result<std::vector<uint8_t>> answer;
-      bool timed_out = false;
-      if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
-        {
-          CallDeadlines::Bound bounded(*call->deadlines,
-                                       std::chrono::steady_clock::now() + handler_budget(ctx),
-                                       *call->signal);
-          // named: GCC 12 (see within)
-          auto got = co_await method->unary(std::move(*request), ctx);
-          answer = std::move(got);
-          timed_out = bounded.fired();
-        }
-        if (timed_out) co_await asio::this_coro::reset_cancellation_state();
-      } else {
-        auto run = co_await within(method->unary(std::move(*request), ctx), handler_budget(ctx),
-                                   call);
-        answer = std::move(run.value);
-        timed_out = run.deadline_exceeded;
-      }
-      if (timed_out) {
-        co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
-                               false);
-        co_return;
-      }
-      if (!answer.is_ok()) {
-        // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
-        // (server.py: they reach `_write_error_trailer` without the stream's mode).
-        co_await write_trailer(stream, answer.status(), false);
-        co_return;
-      }
-      auto out = response_frames(*answer, ctx.json);
-      if (!out.is_ok()) {
-        co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
-        co_return;
-      }
-      (void)co_await stream.write_and_finish(*out);
+      co_return UnaryCall{method, std::move(*buffered), std::move(ctx)};
     } else if (method->server_stream) {
       co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_, call);
     } else if (method->client_stream) {
@@ -676,6 +746,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.
     (void)stream.reset(0);
   }
+  co_return std::nullopt;
 }
 
 }  // namespace aster::rpc

@@ -270,6 +270,17 @@ asio::awaitable<Result<std::vector<uint8_t>>> RecvStream::read_to_end(size_t lim
   co_return std::vector<uint8_t>(all.bytes().begin(), all.bytes().end());
 }
 
+std::optional<std::span<const uint8_t>> RecvStream::whole() const {
+  if (!first_fin_ || first_pos_ != 0) return std::nullopt;
+  if (!first_) return std::span<const uint8_t>();
+  return first_->bytes();
+}
+
+std::optional<Chunk> RecvStream::take_whole() {
+  if (!whole()) return std::nullopt;
+  return take_first(SIZE_MAX, true);
+}
+
 Status RecvStream::stop(uint64_t code) {
   return detail::call_on(
       handle_, "stream", [code](aster_iroh_rt* rt, uint64_t h) { return aster_iroh_stop(rt, h, code); });

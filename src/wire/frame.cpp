@@ -143,6 +143,24 @@ Result<std::optional<Frame>> FrameDecoder::next() {
   return std::optional<Frame>(std::move(f));
 }
 
+Result<std::optional<FrameView>> FrameSpanReader::next() {
+  if (rest_.size() < 4) return std::optional<FrameView>();  // none, or the end inside a prefix
+  const uint32_t len = read_len(rest_.data());
+  if (len == 0) return Status(StatusCode::kInvalidArgument, "zero-length frame");
+  if (len > max_) {
+    return Status(StatusCode::kResourceExhausted,
+                  "frame size " + std::to_string(len) + " exceeds maximum " + std::to_string(max_));
+  }
+  if (rest_.size() - 4 < len) {
+    return Status(StatusCode::kDataLoss, "stream ended inside a frame (" +
+                                             std::to_string(len - (rest_.size() - 4)) +
+                                             " bytes missing)");
+  }
+  FrameView f{rest_[4], rest_.subspan(5, len - 1)};
+  rest_ = rest_.subspan(4 + static_cast<size_t>(len));
+  return std::optional<FrameView>(f);
+}
+
 size_t FrameDecoder::body_remaining() const {
   if (buffered() < 4) return buffered() == 0 ? 0 : 4 - buffered();
   const uint32_t len = read_len(buf_.data() + pos_);

@@ -21,6 +21,7 @@
 #include "aster/rpc/call_context.hpp"
 #include "aster/status.hpp"
 #include "aster/transport/byte_stream.hpp"
+#include "aster/transport/stream.hpp"
 #include "aster/wire/frame_io.hpp"
 
 namespace aster::rpc {
@@ -42,6 +43,9 @@ struct CallTarget {
 struct OpenedStream {
   std::unique_ptr<transport::ByteStream> stream;  // null: not opened, nothing sent
   Status sent;  // the request write; a refused one is explained by the producer's trailer
+  // Channel::open_call only: the whole answer, up to its FIN, when it came with the open
+  // (`stream` is null then). The call reads its frames in place, with no stream to read.
+  std::optional<transport::Chunk> answer;
 };
 
 // Where calls get their streams: one new bidi stream per stateless call.

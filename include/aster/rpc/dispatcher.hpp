@@ -9,6 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,6 +83,18 @@ class Dispatcher {
                                      const CallControl* call = nullptr) const;
 
  private:
+  // A unary call ready for its handler: what serve_stream's two ways to read a call yield.
+  struct UnaryCall;
+  // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place;
+  // nullopt for anything else (another pattern, a session, a call to refuse, odd frames),
+  // which serve_framed then serves. Takes `peer` only when it returns a call.
+  std::optional<UnaryCall> whole_unary(std::span<const uint8_t> bytes, std::string& peer) const;
+  // Reads the call frame by frame and serves it, but hands a unary call back once its request
+  // is read (serve_stream runs it).
+  asio::awaitable<std::optional<UnaryCall>> serve_framed(transport::ByteStream& stream,
+                                                         std::string peer,
+                                                         const CallControl* call) const;
+
   // (name, version), looked up with the header's name as a string_view: no copy per call.
   struct KeyLess {
     using is_transparent = void;

@@ -37,6 +37,11 @@ class ByteStream {
     (void)buf;
     return std::optional<size_t>();
   }
+  // Every byte of the stream up to its end, when all of them are here already and none was
+  // read yet (a short request or answer usually comes whole with its stream): a reader may take
+  // them in place instead of reading. They stay valid, and readable, until the first read.
+  // The default says they are not all here.
+  virtual std::optional<std::span<const uint8_t>> whole() const { return std::nullopt; }
   // Reads until end of stream; kResourceExhausted when more than `limit` bytes arrive.
   virtual asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit) = 0;
   // Completes when every byte was accepted (flow control / back-pressure waits here).

@@ -16,6 +16,7 @@ class QuicByteStream final : public ByteStream {
 
   asio::awaitable<Result<size_t>> read_some(std::span<uint8_t> buf) override;
   Result<std::optional<size_t>> read_some_now(std::span<uint8_t> buf) override;
+  std::optional<std::span<const uint8_t>> whole() const override { return s_.recv.whole(); }
   asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit) override;
   asio::awaitable<Status> write(std::span<const uint8_t> data) override;
   asio::awaitable<Status> finish() override;

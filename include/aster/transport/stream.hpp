@@ -37,6 +37,7 @@ class Chunk {
 
  private:
   friend class RecvStream;
+  friend class Connection;
   detail::BridgeHandle lease_;
   // A part of the bytes that came with an accepted stream (RecvStream::take_first), copied
   // when a read asked for fewer bytes than came. A vector's move keeps its buffer, so data_
@@ -111,6 +112,12 @@ class RecvStream {
   asio::awaitable<Result<std::vector<uint8_t>>> read_to_end(size_t limit);
   // STOP_SENDING(code). Sync.
   Status stop(uint64_t code);
+  // The bytes that came with the stream (an accepted stream's first bytes, the answer that
+  // completed Connection::try_open_bi_call) when they reach its FIN and nothing was read yet:
+  // the whole stream, there to look at without an operation. nullopt otherwise. Sync.
+  std::optional<std::span<const uint8_t>> whole() const;
+  // The same bytes taken as one Chunk (fin() set), zero-copy; reads see the end after it.
+  std::optional<Chunk> take_whole();
 
  private:
   friend class Connection;

@@ -128,4 +128,20 @@ class FrameDecoder {
   Status status_;
 };
 
+// The frames of a whole stream that is already in memory (RecvStream::whole), read in place
+// one after another: FrameDecoder's checks without its buffer. At the end, bytes left over
+// inside a prefix are a clean end and inside a body an error, as FrameReader reports them.
+class FrameSpanReader {
+ public:
+  explicit FrameSpanReader(std::span<const uint8_t> bytes, uint32_t max_frame_size = kMaxFrameSize)
+      : rest_(bytes), max_(max_frame_size) {}
+  // The next frame; nullopt at a clean end. Errors: kInvalidArgument (len == 0),
+  // kResourceExhausted (len over the limit), kDataLoss (the bytes end inside a body).
+  Result<std::optional<FrameView>> next();
+
+ private:
+  std::span<const uint8_t> rest_;
+  uint32_t max_;
+};
+
 }  // namespace aster::wire

@@ -937,6 +937,60 @@ TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+TEST(Transport, WholeExchangeComesBackAsOneChunk) {
+  // try_call: a short answer comes whole with the open and is handed back as the Chunk the
+  // open brought (no stream objects); a long one is read to its end; one past the limit is
+  // refused. The server sees each request whole with its stream (RecvStream::whole).
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto ex = co_await asio::this_coro::executor;
+        std::optional<Connection> served;
+        size_t whole_requests = 0;
+        // Answers each request with as many bytes as its first byte says, in KiB (0: "pong").
+        asio::co_spawn(
+            ex,
+            [](std::shared_ptr<Endpoint> server, std::optional<Connection>* keep,
+               size_t* whole) -> asio::awaitable<void> {
+              auto conn = co_await server->accept();
+              if (!conn) co_return;
+              keep->emplace(std::move(*conn));
+              for (;;) {
+                auto s = co_await (*keep)->accept_bi();
+                if (!s) co_return;
+                if (auto w = s->recv.whole(); w && !w->empty()) ++*whole;
+                auto req = co_await s->recv.read_all(64);
+                if (!req || req->size() == 0) co_return;
+                const size_t kib = req->bytes()[0];
+                std::vector<uint8_t> answer(kib * 1024, 5);
+                if (kib == 0) answer = {'p', 'o', 'n', 'g'};
+                (void)co_await s->send.write_and_finish(answer);
+              }
+            }(p->server, &served, &whole_requests),
+            asio::detached);
+        const uint8_t short_answer[] = {0};
+        auto got = co_await p->conn.try_call(short_answer, 1 << 20, 1);
+        CO_REQUIRE_OK(got);
+        CO_REQUIRE(got->has_value() && (*got)->fin());
+        CO_REQUIRE(std::string((*got)->bytes().begin(), (*got)->bytes().end()) == "pong");
+        const uint8_t long_answer[] = {100};  // past the first bytes an open brings back
+        auto big = co_await p->conn.try_call(long_answer, 1 << 20, 1);
+        CO_REQUIRE_OK(big);
+        CO_REQUIRE(big->has_value() && (*big)->fin() && (*big)->size() == 100 * 1024);
+        auto refused = co_await p->conn.try_call(long_answer, 50 * 1024, 1);
+        CO_REQUIRE(!refused.is_ok() &&
+                   refused.status().code() == StatusCode::kResourceExhausted);
+        CO_REQUIRE(whole_requests == 3);
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 TEST(Transport, CallLargerThanNoqTakesAtOnceIsSentByATask) {
   // try_open_bi_call with a request noq does not take in one write: the bridge finishes the
   // request and waits for the answer in a task (stream.rs complete_open + await_answer). The

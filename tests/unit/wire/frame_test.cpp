@@ -71,6 +71,36 @@ TEST(WireFrame, ViewsInPlaceAndSpareBuffersStartEmpty) {
   }
 }
 
+// FrameSpanReader reads the frames of a whole stream in place, with FrameReader's end rules.
+TEST(WireFrame, SpanReaderEndsAsTheStreamReaderDoes) {
+  std::vector<uint8_t> wire;
+  const std::vector<uint8_t> body = {9, 8, 7};
+  ASSERT_TRUE(append_frame(wire, flags::kHeader, body).is_ok());
+  ASSERT_TRUE(append_frame(wire, flags::kTrailer, {}).is_ok());
+  FrameSpanReader r(wire);
+  auto a = r.next();
+  ASSERT_TRUE(a.is_ok() && a->has_value());
+  EXPECT_EQ((*a)->copy(), (Frame{flags::kHeader, body}));
+  auto t = r.next();
+  ASSERT_TRUE(t.is_ok() && t->has_value());
+  EXPECT_TRUE((*t)->has(flags::kTrailer) && (*t)->payload.empty());
+  auto end = r.next();
+  ASSERT_TRUE(end.is_ok());
+  EXPECT_FALSE(end->has_value());
+
+  std::vector<uint8_t> cut(wire.begin(), wire.begin() + 6);  // prefix and one body byte of 4
+  FrameSpanReader in_body(cut);
+  EXPECT_EQ(in_body.next().status().code(), StatusCode::kDataLoss);
+  std::vector<uint8_t> in_prefix = {1, 0};
+  auto clean = FrameSpanReader(in_prefix).next();
+  ASSERT_TRUE(clean.is_ok());
+  EXPECT_FALSE(clean->has_value());
+  std::vector<uint8_t> zero = {0, 0, 0, 0, 0};
+  EXPECT_EQ(FrameSpanReader(zero).next().status().code(), StatusCode::kInvalidArgument);
+  std::vector<uint8_t> big = {0xff, 0xff, 0xff, 0x7f, 0};
+  EXPECT_EQ(FrameSpanReader(big).next().status().code(), StatusCode::kResourceExhausted);
+}
+
 TEST(WireFrame, DecodeVectorsWholeAndByteByByte) {
   auto doc = vectors();
   for (const auto& v : doc["decode_vectors"]) {
