@@ -243,6 +243,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> unary_opened_with(
     std::unique_ptr<transport::ByteStream>& stream, bool& would_wait) {
   auto opened = co_await channel.open_call(frames);
   if (!opened.is_ok()) co_return open_failed(opened.status());
+  if (opened->answer) co_return SingleResponse().take_whole(opened->answer->bytes());
   if (!opened->stream) {
     would_wait = true;
     co_return Status(StatusCode::kUnavailable, "no stream credit");

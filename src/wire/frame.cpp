@@ -43,27 +43,36 @@ constexpr size_t kSpares = 8;
 constexpr size_t kSpareCapacity = 64 * 1024;
 }  // namespace
 
-// Spare buffers are a thread_local of the Buffer type (a private member type).
+// Spare buffers are a thread_local of the Buffer type (a private member type). A decoder that
+// ends after the thread's spares did (one in a static object, at exit) must not touch them:
+// `gone` is trivially destructible, so it can still be read then.
 template <typename Buffer>
-static std::vector<Buffer>& spare_buffers() {
-  thread_local std::vector<Buffer> spares;
-  return spares;
+static std::vector<Buffer>* spare_buffers() {
+  thread_local bool gone = false;
+  struct Spares {
+    std::vector<Buffer> v;
+    bool* gone;
+    ~Spares() { *gone = true; }
+  };
+  if (gone) return nullptr;
+  thread_local Spares spares{{}, &gone};
+  return &spares.v;
 }
 
 FrameDecoder::~FrameDecoder() {
   if (buf_.capacity() == 0 || buf_.capacity() > kSpareCapacity) return;
-  auto& spares = spare_buffers<Buffer>();
-  if (spares.size() >= kSpares) return;
+  auto* spares = spare_buffers<Buffer>();
+  if (spares == nullptr || spares->size() >= kSpares) return;
   buf_.clear();
-  spares.push_back(std::move(buf_));
+  spares->push_back(std::move(buf_));
 }
 
 void FrameDecoder::adopt_spare() {
   if (buf_.capacity() != 0) return;
-  auto& spares = spare_buffers<Buffer>();
-  if (spares.empty()) return;
-  buf_ = std::move(spares.back());
-  spares.pop_back();
+  auto* spares = spare_buffers<Buffer>();
+  if (spares == nullptr || spares->empty()) return;
+  buf_ = std::move(spares->back());
+  spares->pop_back();
 }
 
 void FrameDecoder::compact() {

@@ -143,6 +143,12 @@ inline int& rpc_test_abandoned_streams() {
   return n;
 }
 
+// How many times the producer ran the `echo` handler (calls that must run exactly once).
+inline int& rpc_test_echo_calls() {
+  static int n = 0;
+  return n;
+}
+
 inline EchoReply echo_reply(EchoRequest req, const rpc::CallContext& ctx) {
   return EchoReply{std::move(req.message), std::move(req.data),
                    std::string(ctx.find_metadata("x-echo").value_or("")), ctx.peer};
@@ -174,6 +180,7 @@ inline rpc::ServiceImpl make_rpc_test_impl() {
   rpc::ServiceImpl impl(RpcTest::descriptor());
   impl.unary<EchoRequest, EchoReply>(
       "echo", [](EchoRequest req, rpc::CallContext& ctx) -> asio::awaitable<Result<EchoReply>> {
+        ++rpc_test_echo_calls();
         co_return echo_reply(std::move(req), ctx);
       });
   impl.unary<FailRequest, EchoReply>(

@@ -210,6 +210,37 @@ TEST(ServerScale, QueuedCallsDeadlinesStartWhenTheirStreamOpens) {
   rt->run(server.close());
 }
 
+TEST(ServerScale, EachUnaryCallRunsItsHandlerOnce) {
+  // With and without a timeout, a unary call whose answer comes whole with its stream
+  // (OpenedStream::answer) is answered from those bytes: the handler runs once per call.
+  auto rt = aster::transport::BlockingRuntime::create().value();
+  aster::rpc::ServerOptions options;
+  options.bind_v4 = "127.0.0.1:0";
+  aster::Server server(rt->runtime(), options);
+  server.add(aster::testing::make_rpc_test_impl());
+  ASSERT_TRUE(rt->run(server.start()).is_ok());
+  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  const int before = aster::testing::rpc_test_echo_calls();
+  const int ok = rt->run([&]() -> asio::awaitable<int> {
+    aster::Client client(rt->runtime(), server.address());
+    co_await client.connect();
+    auto svc = co_await client.client<RpcTest>();
+    int ok = 0;
+    for (int i = 0; i < 20; ++i) {
+      aster::rpc::CallOptions o;
+      if (i % 2 == 1) o.timeout = std::chrono::seconds(20);
+      aster::testing::EchoRequest req{"n" + std::to_string(i), ""};
+      auto reply = co_await svc.echo(std::move(req), std::move(o));
+      if (reply.message == "n" + std::to_string(i)) ++ok;
+    }
+    client.close();
+    co_return ok;
+  }());
+  EXPECT_EQ(ok, 20);
+  EXPECT_EQ(aster::testing::rpc_test_echo_calls() - before, 20);
+  rt->run(server.close());
+}
+
 TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
   // 500 coroutines each ask the client for the service and call it at once: the first one dials
   // the aster/1 connection, the others wait for it instead of dialling their own.
