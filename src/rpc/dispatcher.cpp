@@ -632,7 +632,8 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
       first = std::move(waited).take_status();
     } else if (waited->has_value()) {
       waited_head = std::move(**waited);
-      first = std::optional<wire::FrameView>(wire::FrameView{waited_head.flags, waited_head.payload});
+      first = std::optional<wire::FrameView>(
+          wire::FrameView{waited_head.flags, waited_head.payload});
     }
   }
   if (!first.is_ok() && first.status().code() == StatusCode::kDeadlineExceeded) {

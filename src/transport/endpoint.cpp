@@ -486,7 +486,8 @@ asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
       if (!core->release_later(half, false)) {
         core->with_rt(
             [&](aster_iroh_rt* rt) {
-              return half == ev.h1 ? aster_iroh_send_free(rt, half) : aster_iroh_recv_free(rt, half);
+              return half == ev.h1 ? aster_iroh_send_free(rt, half)
+                                   : aster_iroh_recv_free(rt, half);
             },
             int32_t{0});
       }
