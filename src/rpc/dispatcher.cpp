@@ -520,27 +520,52 @@ struct Dispatcher::UnaryCall {
   CallContext ctx;
 };
 
+Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
+                                             const std::string& peer) const {
+  auto it = services_.find(std::pair<std::string_view, int64_t>{header.service, header.version});
+  if (it == services_.end()) {
+    return Status(StatusCode::kNotFound, "Service '" + header.service + "' v" +
+                                             std::to_string(header.version) + " not found");
+  }
+  const ServiceImpl& service = it->second;
+  if (header.method.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "'" + header.service +
+                      "' is shared: send a method name instead of opening a session stream "
+                      "(method='')");
+  }
+  const MethodBinding* method = service.find(header.method);
+  if (method == nullptr) {
+    return Status(StatusCode::kUnimplemented,
+                  "Method '" + header.service + "." + header.method + "' not implemented");
+  }
+  // Modes: the service's declared ones plus JSON; 1 (native) and 2 (row) are treated as
+  // unsupported (0.1.2 would silently run them through its XLANG codec).
+  const int64_t mode = header.serialization_mode;
+  if (mode != 0 && mode != 3) {
+    return Status(StatusCode::kInvalidArgument,
+                  "Unsupported serialization mode: " + std::to_string(mode));
+  }
+  // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
+  // (deadline_rule.hpp).
+  PeerAttributes attributes = attributes_of(peer);
+  ASTER_RETURN_IF_ERROR(
+      check_capabilities(service.desc(), service.desc().find_method(header.method), attributes));
+  ASTER_RETURN_IF_ERROR(expired_deadline(header.deadline_epoch_ms));
+  return Routed{method, std::move(attributes)};
+}
+
 std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uint8_t> bytes,
                                                              std::string& peer) const {
   wire::FrameSpanReader frames(bytes);
   auto first = frames.next();
   if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return std::nullopt;
   auto header = decoded_header((*first)->payload);
-  if (!header.is_ok() || header->service.empty() || header->method.empty()) return std::nullopt;
-  const std::pair<std::string_view, int64_t> key{header->service, header->version};
-  auto it = services_.find(key);
-  if (it == services_.end()) return std::nullopt;  // a session-scoped service, or none
-  const ServiceImpl& service = it->second;
-  const MethodBinding* method = service.find(header->method);
-  if (method == nullptr || !method->unary) return std::nullopt;
-  const int64_t mode = header->serialization_mode;
-  if (mode != 0 && mode != 3) return std::nullopt;
-  PeerAttributes attributes = attributes_of(peer);
-  if (!check_capabilities(service.desc(), service.desc().find_method(header->method), attributes)
-           .is_ok() ||
-      !expired_deadline(header->deadline_epoch_ms).is_ok()) {
-    return std::nullopt;
-  }
+  if (!header.is_ok()) return std::nullopt;
+  // A call to refuse (a session-scoped service among them: route finds no shared one) is
+  // refused by serve_framed, which also reads what follows.
+  auto routed = route(*header, peer);
+  if (!routed.is_ok() || !routed->method->unary) return std::nullopt;
   // The request: the first data frame after the header (CANCEL frames skipped), as
   // buffered_request takes it.
   std::optional<Result<std::vector<uint8_t>>> request;
@@ -550,9 +575,11 @@ std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uin
     request = request_in(**frame);
   }
   if (!request->is_ok()) return std::nullopt;
-  const bool json = mode == static_cast<int64_t>(wire::SerializationMode::kJson);
-  return UnaryCall{method, std::move(*request),
-                   context_of(std::move(*header), std::move(peer), json, std::move(attributes))};
+  const bool json =
+      header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
+  return UnaryCall{routed->method, std::move(*request),
+                   context_of(std::move(*header), std::move(peer), json,
+                              std::move(routed->attributes))};
 }
 
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
@@ -683,48 +710,13 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
     co_await serve_session(session->second, stream, reader, *header, std::move(peer), *this);
     co_return std::nullopt;
   }
-  auto it = services_.find(key);
-  if (it == services_.end()) {
-    co_await reject(StatusCode::kNotFound, "Service '" + header->service + "' v" +
-                                               std::to_string(header->version) + " not found");
+  auto routed = route(*header, peer);
+  if (!routed.is_ok()) {
+    co_await reject_call(stream, reader, routed.status(), json);
     co_return std::nullopt;
   }
-  const ServiceImpl& service = it->second;
-  if (header->method.empty()) {
-    co_await reject(StatusCode::kFailedPrecondition,
-                    "'" + header->service +
-                        "' is shared: send a method name instead of opening a session stream "
-                        "(method='')");
-    co_return std::nullopt;
-  }
-  const MethodBinding* method = service.find(header->method);
-  if (method == nullptr) {
-    co_await reject(StatusCode::kUnimplemented,
-                    "Method '" + header->service + "." + header->method + "' not implemented");
-    co_return std::nullopt;
-  }
-  // Modes: the service's declared ones plus JSON; 1 (native) and 2 (row) are treated as
-  // unsupported (0.1.2 would silently run them through its XLANG codec).
-  const int64_t mode = header->serialization_mode;
-  if (mode != 0 && mode != 3) {
-    co_await reject(StatusCode::kInvalidArgument,
-                    "Unsupported serialization mode: " + std::to_string(mode));
-    co_return std::nullopt;
-  }
-  // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
-  // (deadline_rule.hpp), both before any request frame is read.
-  PeerAttributes attributes = attributes_of(peer);
-  if (Status denied = check_capabilities(service.desc(), service.desc().find_method(header->method),
-                                         attributes);
-      !denied.is_ok()) {
-    co_await reject(denied.code(), denied.message());
-    co_return std::nullopt;
-  }
-  if (Status expired = expired_deadline(header->deadline_epoch_ms); !expired.is_ok()) {
-    co_await reject(expired.code(), expired.message());
-    co_return std::nullopt;
-  }
-
+  const MethodBinding* method = routed->method;
+  PeerAttributes attributes = std::move(routed->attributes);
   CallContext ctx = context_of(std::move(*header), std::move(peer), json, std::move(attributes));
   try {
     if (method->unary) {

@@ -3,6 +3,7 @@
 // so moving the handle object while an operation is pending is harmless.
 #include "aster/transport/endpoint.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -460,51 +461,12 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_call(
 
 asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
     std::span<const uint8_t> request, size_t answer_limit, uint64_t cancel_code) {
-  const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
-  const size_t first_max = std::min(answer_limit, kAcceptFirstBytes);
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = detail::start_on(
-      handle_, "connection", state,
-      [request, flags, first_max, cancel_code](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
-                                               aster_iroh_op* op, aster_iroh_event*) {
-        return aster_iroh_open_bi_call(rt, h, request.data(), request.size(), flags, first_max,
-                                       cancel_code, ud, op);
-      });
-  if (op.pending) {
-    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
-    BridgeEvent got = co_await std::move(waiting);
-    op.done = std::move(got);
-  }
-  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(op.done));
-  if (ev.status == ASTER_IROH_BUSY) co_return std::optional<Chunk>();
-  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
-  if ((ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
-    // The request went out with its FIN and the answer is here to its FIN: both halves are
-    // done with, as a finished SendStream and a RecvStream read to the end would be.
-    const auto& core = handle_.core();
-    for (uint64_t half : {ev.h1, ev.h2}) {
-      if (!core->release_later(half, false)) {
-        core->with_rt(
-            [&](aster_iroh_rt* rt) {
-              return half == ev.h1 ? aster_iroh_send_free(rt, half)
-                                   : aster_iroh_recv_free(rt, half);
-            },
-            int32_t{0});
-      }
-    }
-    Chunk whole;
-    whole.fin_ = true;
-    if (ev.lease != 0) {
-      whole.lease_ = detail::BridgeHandle(core, ev.lease, detail::HandleKind::kLease);
-      whole.data_ = ev.lease_data;
-      whole.size_ = ev.lease_len;
-    }
-    co_return std::optional<Chunk>(std::move(whole));
-  }
-  BidiStream s = bidi(ev.h1, ev.h2);
-  s.send.done_ = true;
-  s.recv.hold_first(ev);
-  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await s.recv.read_all(answer_limit));
+  auto opened =
+      co_await try_open_bi_call(request, std::min(answer_limit, kAcceptFirstBytes), cancel_code);
+  ASTER_CO_ASSIGN_OR_RETURN(std::optional<BidiStream> s, std::move(opened));
+  if (!s) co_return std::optional<Chunk>();
+  if (auto whole = s->recv.take_whole()) co_return whole;
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await s->recv.read_all(answer_limit));
   co_return std::optional<Chunk>(std::move(all));
 }
 

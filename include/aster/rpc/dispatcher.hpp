@@ -21,6 +21,7 @@
 #include "aster/rpc/session_impl.hpp"
 #include "aster/status.hpp"
 #include "aster/transport/byte_stream.hpp"
+#include "aster/wire/messages.hpp"
 
 namespace asio {
 class cancellation_signal;
@@ -85,6 +86,13 @@ class Dispatcher {
  private:
   // A unary call ready for its handler: what serve_stream's two ways to read a call yield.
   struct UnaryCall;
+  // The method a call's header names and the peer's attributes, or the status to refuse the
+  // call with: 0.1.2's checks before any request frame is read, shared by both ways.
+  struct Routed {
+    const MethodBinding* method = nullptr;
+    PeerAttributes attributes;
+  };
+  Result<Routed> route(const wire::StreamHeader& header, const std::string& peer) const;
   // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place;
   // nullopt for anything else (another pattern, a session, a call to refuse, odd frames),
   // which serve_framed then serves. Takes `peer` only when it returns a call.

@@ -188,9 +188,9 @@ class Connection {
       std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code);
   // try_open_bi_call() for a caller that wants the whole answer and nothing else: the answer
   // up to its FIN as one Chunk (fin() set; kResourceExhausted past `answer_limit` bytes), or
-  // nullopt, nothing sent, without stream credit. When the answer came whole with the open (a
-  // short one usually does), no stream object is made for it: its halves are freed at once
-  // and the Chunk is the bytes that came (docs/transport.md "A whole exchange").
+  // nullopt, nothing sent, without stream credit. An answer that came whole with the open (a
+  // short one usually does) is the Chunk the open brought, zero-copy; a longer one is read to
+  // its end (docs/transport.md "A whole exchange").
   asio::awaitable<Result<std::optional<Chunk>>> try_call(std::span<const uint8_t> request,
                                                          size_t answer_limit,
                                                          uint64_t cancel_code);

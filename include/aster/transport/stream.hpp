@@ -37,7 +37,6 @@ class Chunk {
 
  private:
   friend class RecvStream;
-  friend class Connection;
   detail::BridgeHandle lease_;
   // A part of the bytes that came with an accepted stream (RecvStream::take_first), copied
   // when a read asked for fewer bytes than came. A vector's move keeps its buffer, so data_
