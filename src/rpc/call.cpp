@@ -7,6 +7,7 @@
 #include <optional>
 #include <random>
 
+#include "aster/rpc/payload.hpp"
 #include "aster/transport/deadline.hpp"
 #include "aster/wire/compression.hpp"
 #include "aster/wire/messages.hpp"
@@ -25,42 +26,43 @@ Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> pay
   return wire::append_frame(out, 0, payload);
 }
 
-// The encoded header of a call without a call id, deadline or metadata (a unary call without
-// a timeout) is the same for every call of one method: this thread keeps the last few it
-// encoded, so such a call copies its header instead of building and encoding a StreamHeader.
-const std::vector<uint8_t>& plain_header(const CallTarget& target) {
-  struct Encoded {
+// The HEADER frame of a call without a call id, deadline or metadata (a unary call without a
+// timeout) is the same for every call of one method: this thread keeps the last few it
+// framed, so such a call copies its header instead of building and encoding a StreamHeader.
+// Null when the header cannot be framed (a name of megabytes): header_frame then says why.
+const std::vector<uint8_t>* plain_header_frame(const CallTarget& target) {
+  struct Framed {
     CallTarget target;
     std::vector<uint8_t> bytes;
   };
   constexpr size_t kKept = 8;
-  thread_local std::array<std::optional<Encoded>, kKept> kept;
+  thread_local std::array<std::optional<Framed>, kKept> kept;
   thread_local size_t next_slot = 0;
   for (const auto& e : kept) {
     if (e && e->target.version == target.version && e->target.json == target.json &&
         e->target.method == target.method && e->target.service == target.service) {
-      return e->bytes;
+      return &e->bytes;
     }
+  }
+  std::vector<uint8_t> framed;
+  if (!wire::append_frame(framed, flags::kHeader, encode_call_header(target, "", CallOptions{}))
+           .is_ok()) {
+    return nullptr;
   }
   auto& slot = kept[next_slot];
   next_slot = (next_slot + 1) % kKept;
-  slot.emplace(Encoded{target, encode_call_header(target, "", CallOptions{})});
-  return slot->bytes;
+  slot.emplace(Framed{target, std::move(framed)});
+  return &slot->bytes;
 }
 
 // The request frames: HEADER then one data frame.
 Result<std::vector<uint8_t>> request_frames(const CallTarget& target, const std::string& call_id,
                                             std::span<const uint8_t> request,
                                             const CallOptions& options) {
-  std::vector<uint8_t> out;
   std::vector<uint8_t> built;
-  const bool plain = call_id.empty() && !options.timeout && options.metadata.empty();
-  if (!plain) built = encode_call_header(target, call_id, options);
-  const std::vector<uint8_t>& header = plain ? plain_header(target) : built;
-  out.reserve(header.size() + request.size() + 2 * wire::kFramePrefixSize + 64);
-  ASTER_RETURN_IF_ERROR(wire::append_frame(out, flags::kHeader, header));
-  ASTER_RETURN_IF_ERROR(append_data_frame(out, request, target.json));
-  return out;
+  ASTER_ASSIGN_OR_RETURN(std::span<const uint8_t> header,
+                         header_frame(target, call_id, options, built));
+  return detail::frame_between(header, request, target.json, {});
 }
 
 // Runs `op` unless `deadline` passes first (nullopt then; the operation was cancelled).
@@ -223,33 +225,69 @@ asio::awaitable<Result<std::vector<uint8_t>>> unary_response(transport::ByteStre
   co_return unary_outcome(std::move(response), std::move(sent));
 }
 
+// Writes a unary call's frames and reads its response.
 asio::awaitable<Result<std::vector<uint8_t>>> unary_exchange(transport::ByteStream& stream,
-                                                           const CallTarget& target,
-                                                           std::span<const uint8_t> request,
-                                                           const CallOptions& options) {
-  auto frames = request_frames(target, "", request, options);
-  if (!frames.is_ok()) co_return frames.status();
+                                                           std::span<const uint8_t> frames) {
   // 0.1.2 writes the request in one write, then finishes.
-  Status sent = co_await stream.write_and_finish(*frames);
+  Status sent = co_await stream.write_and_finish(frames);
   co_return co_await unary_response(stream, std::move(sent));
+}
+
+// unary_exchange under the call's timeout, if it has one.
+asio::awaitable<Result<std::vector<uint8_t>>> unary_on(transport::ByteStream& stream,
+                                                     std::span<const uint8_t> frames,
+                                                     const CallOptions& options) {
+  if (!options.timeout) co_return co_await unary_exchange(stream, frames);
+  auto run = co_await transport::with_deadline(unary_exchange(stream, frames), *options.timeout);
+  if (run.deadline_exceeded) {
+    (void)stream.reset(1);
+    (void)stream.stop(1);
+    co_return deadline_status();
+  }
+  co_return std::move(run.value);
+}
+
+// A response read as a copy into `response`; the call's status.
+Status owned(Result<std::vector<uint8_t>> got, UnaryResponse& response) {
+  if (!got.is_ok()) return got.status();
+  response.own(std::move(*got));
+  return Status::ok();
+}
+
+// The outcome of a unary call from its whole answer. The usual answer, one uncompressed data
+// frame and our OK trailer, leaves its payload in place; anything else is read as
+// SingleResponse reads it (and copied).
+Status whole_outcome(transport::Chunk answer, UnaryResponse& response) {
+  wire::FrameSpanReader frames(answer.bytes());
+  auto first = frames.next();
+  if (first.is_ok() && first->has_value() && (*first)->flags == 0) {
+    const std::span<const uint8_t> payload = (*first)->payload;
+    auto second = frames.next();
+    if (second.is_ok() && second->has_value() && (*second)->flags == flags::kTrailer &&
+        is_our_ok_trailer((*second)->payload)) {
+      response.hold(std::move(answer), payload);
+      return Status::ok();
+    }
+  }
+  return owned(SingleResponse().take_whole(answer.bytes()), response);
 }
 
 Status open_failed(const Status& st) { return Status(StatusCode::kUnavailable, st.message()); }
 
 // A unary call on a stream opened with its request. `would_wait` when the peer had no stream
 // credit (nothing was sent); `stream` holds the stream once open, for the caller's deadline.
-asio::awaitable<Result<std::vector<uint8_t>>> unary_opened_with(
-    Channel& channel, std::span<const uint8_t> frames,
-    std::unique_ptr<transport::ByteStream>& stream, bool& would_wait) {
+asio::awaitable<Status> unary_opened_with(Channel& channel, std::span<const uint8_t> frames,
+                                          std::unique_ptr<transport::ByteStream>& stream,
+                                          bool& would_wait, UnaryResponse& response) {
   auto opened = co_await channel.open_call(frames);
   if (!opened.is_ok()) co_return open_failed(opened.status());
-  if (opened->answer) co_return SingleResponse().take_whole(opened->answer->bytes());
+  if (opened->answer) co_return whole_outcome(std::move(*opened->answer), response);
   if (!opened->stream) {
     would_wait = true;
     co_return Status(StatusCode::kUnavailable, "no stream credit");
   }
   stream = std::move(opened->stream);
-  co_return co_await unary_response(*stream, std::move(opened->sent));
+  co_return owned(co_await unary_response(*stream, std::move(opened->sent)), response);
 }
 
 // The HEADER frame of a streaming call, written on its own as 0.1.2 does.
@@ -298,19 +336,26 @@ std::vector<uint8_t> encode_call_header(const CallTarget& target, const std::str
   return wire::encode_message(h, target.json).value_or({});
 }
 
+Result<std::span<const uint8_t>> header_frame(const CallTarget& target,
+                                              const std::string& call_id,
+                                              const CallOptions& options,
+                                              std::vector<uint8_t>& scratch) {
+  if (call_id.empty() && !options.timeout && options.metadata.empty()) {
+    if (const std::vector<uint8_t>* kept = plain_header_frame(target)) return std::span(*kept);
+  }
+  scratch.clear();
+  ASTER_RETURN_IF_ERROR(wire::append_frame(scratch, flags::kHeader,
+                                           encode_call_header(target, call_id, options)));
+  return std::span<const uint8_t>(scratch);
+}
+
 asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& stream,
                                                        const CallTarget& target,
                                                        std::span<const uint8_t> request,
                                                        const CallOptions& options) {
-  if (!options.timeout) co_return co_await unary_exchange(stream, target, request, options);
-  auto run = co_await transport::with_deadline(unary_exchange(stream, target, request, options),
-                                               *options.timeout);
-  if (run.deadline_exceeded) {
-    (void)stream.reset(1);
-    (void)stream.stop(1);
-    co_return deadline_status();
-  }
-  co_return std::move(run.value);
+  auto frames = request_frames(target, "", request, options);
+  if (!frames.is_ok()) co_return frames.status();
+  co_return co_await unary_on(stream, *frames, options);
 }
 
 asio::awaitable<Result<OpenedStream>> Channel::open_stream_with(
@@ -324,21 +369,26 @@ asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t
   return open_stream_with(request);
 }
 
-asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
-                                                       const CallTarget& target,
-                                                       std::span<const uint8_t> request,
-                                                       const CallOptions& options) {
-  auto frames = request_frames(target, "", request, options);
-  if (!frames.is_ok()) co_return frames.status();
-  std::unique_ptr<transport::ByteStream> stream;
+Result<UnaryRequest> unary_request(const CallTarget& target, std::span<const uint8_t> request,
+                                   const CallOptions& options) {
+  std::vector<uint8_t> built;
+  ASTER_ASSIGN_OR_RETURN(std::span<const uint8_t> header, header_frame(target, "", options, built));
+  ASTER_ASSIGN_OR_RETURN(auto frames, detail::frame_between(header, request, target.json, {}));
+  return UnaryRequest{std::move(frames), header.size()};
+}
+
+asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
+                                          Result<UnaryRequest> request,
+                                          const CallOptions& options, UnaryResponse& response) {
+  if (!request.is_ok()) co_return request.status();
+  const std::vector<uint8_t>& frames = request->frames;
   bool would_wait = false;
-  Result<std::vector<uint8_t>> response;
   if (!options.timeout) {
     // unary_opened_with written out, its answer read from what open_call brought when it is all
     // there: three coroutine frames fewer on a call without a timeout.
-    auto opened = co_await channel.open_call(*frames);
+    auto opened = co_await channel.open_call(frames);
     if (!opened.is_ok()) co_return open_failed(opened.status());
-    if (opened->answer) co_return SingleResponse().take_whole(opened->answer->bytes());
+    if (opened->answer) co_return whole_outcome(std::move(*opened->answer), response);
     if (opened->stream) {
       transport::ByteStream& s = *opened->stream;
       wire::FrameReader reader(s);
@@ -348,12 +398,13 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
         auto waited = co_await read_single_response(reader, s, std::move(single));
         done.emplace(std::move(waited));
       }
-      co_return unary_outcome(std::move(*done), std::move(opened->sent));
+      co_return owned(unary_outcome(std::move(*done), std::move(opened->sent)), response);
     }
     would_wait = true;
   } else {
+    std::unique_ptr<transport::ByteStream> stream;
     auto run = co_await transport::with_deadline(
-        unary_opened_with(channel, *frames, stream, would_wait), *options.timeout);
+        unary_opened_with(channel, frames, stream, would_wait, response), *options.timeout);
     if (run.deadline_exceeded) {
       if (stream) {
         (void)stream->reset(1);
@@ -361,13 +412,32 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
       }
       co_return deadline_status();
     }
-    response = std::move(run.value);
+    if (!would_wait) co_return std::move(run.value);
   }
-  if (!would_wait) co_return response;
-  // The peer's stream limit is reached: wait for credit, then send a header built now.
+  // The peer's stream limit is reached: wait for credit, then send a header built now (its
+  // deadline starts when the stream opens) before the data frame built already.
   auto opened = co_await channel.open_stream();
   if (!opened.is_ok()) co_return open_failed(opened.status());
-  co_return co_await call_unary(**opened, target, request, options);
+  std::vector<uint8_t> built;
+  auto header = header_frame(target, "", options, built);
+  if (!header.is_ok()) co_return header.status();
+  std::vector<uint8_t> again(header->begin(), header->end());
+  again.insert(again.end(), frames.begin() + static_cast<ptrdiff_t>(request->header_size),
+               frames.end());
+  co_return owned(co_await unary_on(**opened, again, options), response);
+}
+
+asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
+                                                       const CallTarget& target,
+                                                       std::span<const uint8_t> request,
+                                                       const CallOptions& options) {
+  // Named, not temporaries in the co_await expression (GCC 12: docs/rpc.md).
+  Result<UnaryRequest> framed = unary_request(target, request, options);
+  UnaryResponse response;
+  auto call = call_unary_framed(channel, target, std::move(framed), options, response);
+  Status done = co_await std::move(call);
+  if (!done.is_ok()) co_return done;
+  co_return std::move(response).take_vector();
 }
 
 asio::awaitable<Result<ServerStreamCall>> ServerStreamCall::start(

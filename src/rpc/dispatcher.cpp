@@ -516,8 +516,13 @@ Status Dispatcher::add(SessionServiceImpl impl) {
 
 struct Dispatcher::UnaryCall {
   const MethodBinding* method = nullptr;
+  // The request: read frame by frame or decompressed (owned), or in place in the bytes that
+  // came whole with the stream (`in_place`, which stay valid while serve_stream runs).
   Result<std::vector<uint8_t>> request;
+  std::optional<std::span<const uint8_t>> in_place;
   CallContext ctx;
+
+  std::span<const uint8_t> request_bytes() const { return in_place ? *in_place : *request; }
 };
 
 Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
@@ -567,17 +572,24 @@ std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uin
   auto routed = route(*header, peer);
   if (!routed.is_ok() || !routed->method->unary) return std::nullopt;
   // The request: the first data frame after the header (CANCEL frames skipped), as
-  // buffered_request takes it.
+  // buffered_request takes it; read in place unless it is compressed.
   std::optional<Result<std::vector<uint8_t>>> request;
-  while (!request) {
+  std::optional<std::span<const uint8_t>> in_place;
+  while (!request && !in_place) {
     auto frame = frames.next();
     if (!frame.is_ok() || !frame->has_value()) return std::nullopt;
-    request = request_in(**frame);
+    const wire::FrameView& f = **frame;
+    if (f.has(flags::kCancel) || f.has(flags::kTrailer) || f.has(flags::kCompressed)) {
+      request = request_in(f);
+    } else {
+      in_place = f.payload;
+    }
   }
-  if (!request->is_ok()) return std::nullopt;
+  if (request && !request->is_ok()) return std::nullopt;
   const bool json =
       header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
-  return UnaryCall{routed->method, std::move(*request),
+  return UnaryCall{routed->method, request ? std::move(*request) : std::vector<uint8_t>{},
+                   in_place,
                    context_of(std::move(*header), std::move(peer), json,
                               std::move(routed->attributes))};
 }
@@ -596,13 +608,13 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   // A unary call is served here rather than in a coroutine of its own: a frame fewer on
   // every call (docs/rpc.md "Per-call cost on the producer").
   const MethodBinding& method = *unary->method;
-  Result<std::vector<uint8_t>>& request = unary->request;
   CallContext& ctx = unary->ctx;
   try {
-    if (!request.is_ok()) {
-      co_await write_trailer(stream, request.status(), false);
+    if (!unary->in_place && !unary->request.is_ok()) {
+      co_await write_trailer(stream, unary->request.status(), false);
       co_return;
     }
+    const std::span<const uint8_t> request = unary->request_bytes();
     // The handler under its budget. With the connection's CallDeadlines this is `within`'s
     // first branch written out, so that a unary call has no coroutine frame for it.
     Result<std::vector<uint8_t>> answer;
@@ -613,13 +625,13 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
                                      std::chrono::steady_clock::now() + handler_budget(ctx),
                                      *call->signal);
         // named: GCC 12 (see within)
-        auto got = co_await method.unary(std::move(*request), ctx);
+        auto got = co_await method.unary(request, ctx);
         answer = std::move(got);
         timed_out = bounded.fired();
       }
       if (timed_out) co_await asio::this_coro::reset_cancellation_state();
     } else {
-      auto run = co_await within(method.unary(std::move(*request), ctx), handler_budget(ctx),
+      auto run = co_await within(method.unary(request, ctx), handler_budget(ctx),
                                  call);
       answer = std::move(run.value);
       timed_out = run.deadline_exceeded;
@@ -635,12 +647,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
       co_await write_trailer(stream, answer.status(), false);
       co_return;
     }
-    auto out = response_frames(*answer, ctx.json);
-    if (!out.is_ok()) {
-      co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
-      co_return;
-    }
-    (void)co_await stream.write_and_finish(*out);
+    (void)co_await stream.write_and_finish(*answer);  // the response and the OK trailer
   } catch (...) {
     // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.
     (void)stream.reset(0);
@@ -727,7 +734,7 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
         auto waited = co_await read_request(reader, ctx, request_read_timeout_, call);
         buffered.emplace(std::move(waited));
       }
-      co_return UnaryCall{method, std::move(*buffered), std::move(ctx)};
+      co_return UnaryCall{method, std::move(*buffered), std::nullopt, std::move(ctx)};
     } else if (method->server_stream) {
       co_await serve_server_stream(*method, stream, reader, ctx, request_read_timeout_, call);
     } else if (method->client_stream) {
@@ -745,6 +752,20 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
 }  // namespace aster::rpc
 
 namespace aster::rpc::detail {
+
+std::span<const uint8_t> ok_trailer_frame(bool json) {
+  // Framed once per mode. encode_message cannot fail for an empty RpcStatus; were it to, the
+  // frame would be empty and the consumer would see a stream without its trailer (UNAVAILABLE).
+  auto framed = [](bool text) {
+    std::vector<uint8_t> out;
+    const auto& ok = ok_trailer(text);
+    if (ok.is_ok()) (void)wire::append_frame(out, wire::flags::kTrailer, *ok);
+    return out;
+  };
+  static const std::vector<uint8_t> fory = framed(false);
+  static const std::vector<uint8_t> text = framed(true);
+  return json ? text : fory;
+}
 
 Status status_of_exception(std::exception_ptr e) {
   try {

@@ -1,6 +1,27 @@
 #include "aster/rpc/payload.hpp"
 
+#include "aster/wire/compression.hpp"
+
 namespace aster::rpc {
+
+namespace detail {
+
+Result<std::vector<uint8_t>> frame_between(std::span<const uint8_t> before,
+                                           std::span<const uint8_t> payload, bool json,
+                                           std::span<const uint8_t> after) {
+  std::vector<uint8_t> out;
+  out.reserve(before.size() + wire::kFramePrefixSize + payload.size() + after.size());
+  out.insert(out.end(), before.begin(), before.end());
+  if (!json && payload.size() > wire::kCompressionThreshold) {
+    ASTER_RETURN_IF_ERROR(wire::append_compressed_frame(out, 0, payload));
+  } else {
+    ASTER_RETURN_IF_ERROR(wire::append_frame(out, 0, payload));
+  }
+  out.insert(out.end(), after.begin(), after.end());
+  return out;
+}
+
+}  // namespace detail
 
 Result<std::vector<uint8_t>> encode_value_payload(const Value& value,
                                                   const codec::TypeDesc& type, bool json) {

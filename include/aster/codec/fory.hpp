@@ -33,16 +33,25 @@ Status reader_status(const ForyReader& r, std::span<const uint8_t> data);
 bool read_root_prefix(ForyReader& r);
 }  // namespace detail
 
-// Appends one complete message (header 0x02, root flag, type info, data) to w after w.reset().
+// Appends one complete message after the bytes w holds already (a frame prefix, say), so that
+// a caller framing the message needs no second buffer. A failed encode leaves w's bytes
+// undefined.
 template <DeclaredMessage T>
-Status fory_encode_to(const T& value, ForyWriter& w) {
-  w.reset();
+Status fory_encode_append(const T& value, ForyWriter& w) {
+  w.start_message();
   // Header 0x02 (xlang bit; pyfory 0.16.0 pyfory/serialization.pyx Fory._serialize), root
   // flag ff, NAMED_STRUCT type info, hash: precomputed.
   const StructDesc& desc = struct_desc<T>();
   w.put_struct_root_prefix(desc);
   detail::write_struct_body(w, desc, &value);
   return detail::writer_status(w);
+}
+
+// Appends one complete message (header 0x02, root flag, type info, data) to w after w.reset().
+template <DeclaredMessage T>
+Status fory_encode_to(const T& value, ForyWriter& w) {
+  w.reset();
+  return fory_encode_append(value, w);
 }
 
 template <DeclaredMessage T>

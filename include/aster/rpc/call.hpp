@@ -71,6 +71,55 @@ class Channel {
 // A UUID4 as 0.1.2 puts in callId for streaming calls.
 std::string new_call_id();
 
+// The HEADER frame (framed) of a call to `target`: for a call without a call id, timeout or
+// metadata (a plain unary call) this thread's kept copy, the same for every call of one method;
+// else built in `scratch`. Valid until the thread's next call of this function.
+Result<std::span<const uint8_t>> header_frame(const CallTarget& target,
+                                              const std::string& call_id,
+                                              const CallOptions& options,
+                                              std::vector<uint8_t>& scratch);
+
+// A unary call's request as the bytes of its one write: the HEADER frame, then the data frame.
+struct UnaryRequest {
+  std::vector<uint8_t> frames;
+  size_t header_size = 0;  // the HEADER frame's bytes, at the front
+};
+// The request of a unary call with payload `request` (in the stream's mode).
+Result<UnaryRequest> unary_request(const CallTarget& target, std::span<const uint8_t> request,
+                                   const CallOptions& options);
+
+// A unary call's response payload, decompressed: in place in the answer it came whole with
+// when that is one uncompressed data frame and the OK trailer (no copy), else owned.
+class UnaryResponse {
+ public:
+  std::span<const uint8_t> bytes() const {
+    return answer_ ? payload_ : std::span<const uint8_t>(owned_);
+  }
+  std::vector<uint8_t> take_vector() && {
+    if (answer_) return {payload_.begin(), payload_.end()};
+    return std::move(owned_);
+  }
+
+  void hold(transport::Chunk answer, std::span<const uint8_t> payload) {
+    answer_.emplace(std::move(answer));  // a Chunk's bytes stay put when it moves
+    payload_ = payload;
+  }
+  void own(std::vector<uint8_t> payload) { owned_ = std::move(payload); }
+
+ private:
+  std::optional<transport::Chunk> answer_;
+  std::span<const uint8_t> payload_;
+  std::vector<uint8_t> owned_;
+};
+
+// One unary call on a new stream of `channel`, opened with `request` (Channel::open_call); its
+// status, and on success its payload in `response`. An open that fails is UNAVAILABLE; a
+// `request` that failed is its status. The typed client builds `request` with framed_payload,
+// so that the encoded payload needs no buffer of its own.
+asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
+                                          Result<UnaryRequest> request,
+                                          const CallOptions& options, UnaryResponse& response);
+
 // One unary call on `stream` (which it finishes). The response payload, decompressed.
 asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& stream,
                                                        const CallTarget& target,

@@ -128,7 +128,11 @@ class ServerReader {
 // is set, per the method's pattern.
 struct MethodBinding {
   const contract::MethodDesc* desc = nullptr;
-  std::function<asio::awaitable<Result<std::vector<uint8_t>>>(std::vector<uint8_t>, CallContext&)>
+  // The request payload stays valid while the call runs (it is often read where the stream's
+  // bytes arrived). On success the answer is the call's last write, framed: the response's
+  // data frame and the OK trailer (one buffer, no copy of the encoded response).
+  std::function<asio::awaitable<Result<std::vector<uint8_t>>>(std::span<const uint8_t>,
+                                                              CallContext&)>
       unary;
   std::function<asio::awaitable<Status>(std::vector<uint8_t>, CallContext&, ResponseSink&)>
       server_stream;
@@ -181,9 +185,12 @@ asio::awaitable<Result<std::vector<uint8_t>>> encoded_response(
   co_return std::move(*encoded);
 }
 
+// The OK trailer as a whole frame, in either mode: the same bytes end every successful call.
+std::span<const uint8_t> ok_trailer_frame(bool json);
+
 template <typename Req, typename Resp, typename F>
 asio::awaitable<Result<std::vector<uint8_t>>> run_unary(std::shared_ptr<F> handler,
-                                                       std::vector<uint8_t> bytes,
+                                                       std::span<const uint8_t> bytes,
                                                        CallContext& ctx) {
   auto request = decode_payload<Req>(bytes, ctx.json);
   if (!request.is_ok()) co_return Status(StatusCode::kUnknown, request.status().message());
@@ -208,11 +215,12 @@ asio::awaitable<Result<std::vector<uint8_t>>> run_unary(std::shared_ptr<F> handl
     failed = kStatelessErrors.of_exception(std::current_exception());
   }
   if (!failed.is_ok()) co_return failed;
-  auto encoded = encode_payload(*response, ctx.json);
-  if (!encoded.is_ok()) {
-    co_return Status(kStatelessErrors.encode_failure, encoded.status().message());
-  }
-  co_return std::move(*encoded);
+  // A response the wire refuses (over kMaxFrameSize) is UNKNOWN as well, as 0.1.2's failed
+  // write of it is.
+  auto out = framed_payload(*response, ctx.json, {}, ok_trailer_frame(ctx.json),
+                            kStatelessErrors.encode_failure);
+  if (!out.is_ok()) co_return Status(kStatelessErrors.encode_failure, out.status().message());
+  co_return std::move(*out);
 }
 
 template <typename Req, typename Resp, typename F>
@@ -265,8 +273,8 @@ class ServiceImpl {
     MethodBinding b;
     if (!bind<Req, Resp>(method, contract::MethodPattern::kUnary, b)) return *this;
     auto h = std::make_shared<F>(std::move(handler));
-    b.unary = [h](std::vector<uint8_t> bytes, CallContext& ctx) {
-      return detail::run_unary<Req, Resp, F>(h, std::move(bytes), ctx);
+    b.unary = [h](std::span<const uint8_t> bytes, CallContext& ctx) {
+      return detail::run_unary<Req, Resp, F>(h, bytes, ctx);
     };
     bindings_.emplace(std::string(method), std::move(b));
     return *this;

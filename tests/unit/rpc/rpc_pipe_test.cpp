@@ -12,6 +12,8 @@
 #include "aster/rpc/dispatcher.hpp"
 #include "aster/rpc/raw_transport.hpp"
 #include "aster/transport/memory_pipe.hpp"
+#include "aster/rpc/payload.hpp"
+#include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
 #include "call_status.hpp"
@@ -291,6 +293,39 @@ TEST(RpcFrames, UnarySuccessIsOneDataFrameThenAnOkTrailer) {
   // The OK trailer is exactly 0.1.2's 26 bytes (never an empty trailer).
   EXPECT_EQ(e.frames[1].payload.size(), 26u);
   EXPECT_EQ(trailer_of(e, false).code, 0);
+}
+
+// framed_payload encodes the payload where its frame goes; its bytes are those of encoding
+// first and framing after, compressed past the threshold in Fory mode only.
+TEST(RpcFrames, FramedPayloadIsTheEncodedPayloadFramedBetweenItsNeighbours) {
+  const std::vector<uint8_t> before = frames({{wire::flags::kHeader, header("RpcTest", "echo")}});
+  const std::vector<uint8_t> after = frames({{wire::flags::kTrailer, {1, 2, 3}}});
+  for (bool json : {false, true}) {
+    for (size_t size : {size_t{0}, size_t{100}, wire::kCompressionThreshold + 1000}) {
+      const EchoRequest value{"m", std::string(size, 'a')};
+      auto payload = aster::rpc::encode_payload(value, json).value();
+      std::vector<uint8_t> expected = before;
+      if (!json && payload.size() > wire::kCompressionThreshold) {
+        ASSERT_TRUE(wire::append_compressed_frame(expected, 0, payload).is_ok());
+      } else {
+        ASSERT_TRUE(wire::append_frame(expected, 0, payload).is_ok());
+      }
+      expected.insert(expected.end(), after.begin(), after.end());
+      auto got = aster::rpc::framed_payload(value, json, before, after, StatusCode::kInternal);
+      ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+      EXPECT_EQ(*got, expected) << "json " << json << ", size " << size;
+      // With nothing around it, the one data frame.
+      auto alone = aster::rpc::framed_payload(value, json, {}, {}, StatusCode::kInternal);
+      ASSERT_TRUE(alone.is_ok());
+      EXPECT_EQ(alone->size(), expected.size() - before.size() - after.size());
+    }
+  }
+  // A value the Fory codec refuses (a str that is not UTF-8) fails with the caller's code.
+  const EchoRequest bad{"\xff\xfe", ""};
+  auto refused = aster::rpc::framed_payload(bad, false, before, {}, StatusCode::kDataLoss);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(refused.status().message().find("fory encode"), std::string::npos);
 }
 
 TEST(RpcFrames, JsonStreamGetsJsonOkTrailerButForyErrorTrailers) {

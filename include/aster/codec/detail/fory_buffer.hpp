@@ -54,6 +54,11 @@ class ForyWriter {
   // Starts a new message in the same buffer (keeps capacity; resets meta-string ids).
   void reset() {
     size_ = 0;
+    start_message();
+  }
+  // Starts a message after the bytes written so far (fory_encode_append): a message's own state
+  // (meta strings, error) starts empty, its bytes follow what the buffer holds.
+  void start_message() {
     meta_count_ = 0;
     meta_overflow_.clear();
     if (!error_.empty()) error_.clear();
@@ -79,6 +84,10 @@ class ForyWriter {
     data_[size_++] = v;
   }
   void patch_u8(size_t pos, uint8_t v) { data_[pos] = v; }
+  // Overwrites bytes written before (`pos + src.size() <= size()`).
+  void patch(size_t pos, std::span<const uint8_t> src) {
+    if (!src.empty()) std::memcpy(data_ + pos, src.data(), src.size());
+  }
   void put_bytes(const void* p, size_t n) {
     reserve(n);
     if (n) std::memcpy(data_ + size_, p, n);
