@@ -361,7 +361,7 @@ Connection connection_from(const std::shared_ptr<RuntimeCore>& core, const Bridg
   std::string alpn;
   if (ev.payload.size() >= 32) {
     std::copy(ev.payload.begin(), ev.payload.begin() + 32, remote.bytes.begin());
-    alpn = ev.payload.substr(32);
+    alpn = std::string_view(ev.payload).substr(32);
   }
   return detail::HandleAccess::connection(
       detail::BridgeHandle(core, ev.h1, detail::HandleKind::kConnection), remote, std::move(alpn));
@@ -620,7 +620,7 @@ uint64_t u64_le(std::string_view p, size_t at) {
 Result<PathChange> path_of_event(const BridgeEvent& ev,
                                  std::chrono::steady_clock::time_point started) {
   constexpr size_t kHead = 16;
-  const std::string& p = ev.payload;
+  const std::string_view p = ev.payload;
   if (p.size() < kHead) return Status(StatusCode::kInternal, "PATH event without its payload");
   PathChange change;
   ConnectionPath& path = change.path;

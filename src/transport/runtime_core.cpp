@@ -78,14 +78,15 @@ Status status_of_submit(int32_t st) {
 BridgeEvent RuntimeCore::rejected(int32_t st) {
   BridgeEvent ev;
   ev.status = st;
-  ev.payload = st == ASTER_IROH_CANCELLED ? "runtime shut down" : "submit rejected";
+  ev.payload =
+      std::string_view(st == ASTER_IROH_CANCELLED ? "runtime shut down" : "submit rejected");
   return ev;
 }
 
 BridgeEvent RuntimeCore::cancelled_before_submit() {
   BridgeEvent ev;
   ev.status = ASTER_IROH_CANCELLED;
-  ev.payload = "operation cancelled";
+  ev.payload = std::string_view("operation cancelled");
   return ev;
 }
 
