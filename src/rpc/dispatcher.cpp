@@ -448,10 +448,10 @@ Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
   return header;
 }
 
-// The call's context from its header (whose strings move into it).
-CallContext context_of(wire::StreamHeader header, std::string peer, bool json,
-                       PeerAttributes attributes) {
-  CallContext ctx;
+// The call's context from its header, whose strings move into it (filled in place: a
+// CallContext is a dozen members to move).
+void fill_context(CallContext& ctx, wire::StreamHeader& header, std::string peer, bool json,
+                  PeerAttributes attributes) {
   ctx.service = std::move(header.service);
   ctx.method = std::move(header.method);
   ctx.call_id = std::move(header.call_id);
@@ -468,7 +468,6 @@ CallContext context_of(wire::StreamHeader header, std::string peer, bool json,
     ctx.deadline = std::chrono::system_clock::time_point(
         std::chrono::milliseconds(header.deadline_epoch_ms));
   }
-  return ctx;
 }
 
 }  // namespace
@@ -518,7 +517,7 @@ struct Dispatcher::UnaryCall {
   const MethodBinding* method = nullptr;
   // The request: read frame by frame or decompressed (owned), or in place in the bytes that
   // came whole with the stream (`in_place`, which stay valid while serve_stream runs).
-  Result<std::vector<uint8_t>> request;
+  Result<std::vector<uint8_t>> request = std::vector<uint8_t>{};
   std::optional<std::span<const uint8_t>> in_place;
   CallContext ctx;
 
@@ -560,24 +559,24 @@ Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
   return Routed{method, std::move(attributes)};
 }
 
-std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uint8_t> bytes,
-                                                             std::string& peer) const {
+bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
+                             std::optional<UnaryCall>& call) const {
   wire::FrameSpanReader frames(bytes);
   auto first = frames.next();
-  if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return std::nullopt;
+  if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return false;
   auto header = decoded_header((*first)->payload);
-  if (!header.is_ok()) return std::nullopt;
+  if (!header.is_ok()) return false;
   // A call to refuse (a session-scoped service among them: route finds no shared one) is
   // refused by serve_framed, which also reads what follows.
   auto routed = route(*header, peer);
-  if (!routed.is_ok() || !routed->method->unary) return std::nullopt;
+  if (!routed.is_ok() || !routed->method->unary) return false;
   // The request: the first data frame after the header (CANCEL frames skipped), as
   // buffered_request takes it; read in place unless it is compressed.
   std::optional<Result<std::vector<uint8_t>>> request;
   std::optional<std::span<const uint8_t>> in_place;
   while (!request && !in_place) {
     auto frame = frames.next();
-    if (!frame.is_ok() || !frame->has_value()) return std::nullopt;
+    if (!frame.is_ok() || !frame->has_value()) return false;
     const wire::FrameView& f = **frame;
     if (f.has(flags::kCancel) || f.has(flags::kTrailer) || f.has(flags::kCompressed)) {
       request = request_in(f);
@@ -585,13 +584,15 @@ std::optional<Dispatcher::UnaryCall> Dispatcher::whole_unary(std::span<const uin
       in_place = f.payload;
     }
   }
-  if (request && !request->is_ok()) return std::nullopt;
+  if (request && !request->is_ok()) return false;
   const bool json =
       header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
-  return UnaryCall{routed->method, request ? std::move(*request) : std::vector<uint8_t>{},
-                   in_place,
-                   context_of(std::move(*header), std::move(peer), json,
-                              std::move(routed->attributes))};
+  call.emplace();
+  call->method = routed->method;
+  if (request) call->request = std::move(*request);
+  call->in_place = in_place;
+  fill_context(call->ctx, *header, std::move(peer), json, std::move(routed->attributes));
+  return true;
 }
 
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
@@ -599,7 +600,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
   // A unary call whose bytes all came with its stream (the usual case) is read where they
   // are, with no FrameReader; anything else goes through serve_framed.
   std::optional<UnaryCall> unary;
-  if (auto whole = stream.whole()) unary = whole_unary(*whole, peer);
+  if (auto whole = stream.whole()) (void)whole_unary(*whole, peer, unary);
   if (!unary) {
     auto framed = co_await serve_framed(stream, std::move(peer), call);
     if (!framed) co_return;
@@ -724,7 +725,8 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
   }
   const MethodBinding* method = routed->method;
   PeerAttributes attributes = std::move(routed->attributes);
-  CallContext ctx = context_of(std::move(*header), std::move(peer), json, std::move(attributes));
+  CallContext ctx;
+  fill_context(ctx, *header, std::move(peer), json, std::move(attributes));
   try {
     if (method->unary) {
       // A unary call, served here rather than in a coroutine of its own: a frame fewer on

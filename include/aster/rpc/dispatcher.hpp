@@ -94,9 +94,11 @@ class Dispatcher {
   };
   Result<Routed> route(const wire::StreamHeader& header, const std::string& peer) const;
   // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place;
-  // nullopt for anything else (another pattern, a session, a call to refuse, odd frames),
-  // which serve_framed then serves. Takes `peer` only when it returns a call.
-  std::optional<UnaryCall> whole_unary(std::span<const uint8_t> bytes, std::string& peer) const;
+  // false for anything else (another pattern, a session, a call to refuse, odd frames),
+  // which serve_framed then serves. Takes `peer` only when it sets `call` (in place: a
+  // UnaryCall is costly to move).
+  bool whole_unary(std::span<const uint8_t> bytes, std::string& peer,
+                   std::optional<UnaryCall>& call) const;
   // Reads the call frame by frame and serves it, but hands a unary call back once its request
   // is read (serve_stream runs it).
   asio::awaitable<std::optional<UnaryCall>> serve_framed(transport::ByteStream& stream,
