@@ -552,9 +552,11 @@ Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
   }
   // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
   // (deadline_rule.hpp).
+  // The binding knows its declaration (ServiceImpl::bind): no second lookup by name.
+  const contract::MethodDesc* declared =
+      method->desc != nullptr ? method->desc : service.desc().find_method(header.method);
   PeerAttributes attributes = attributes_of(peer);
-  ASTER_RETURN_IF_ERROR(
-      check_capabilities(service.desc(), service.desc().find_method(header.method), attributes));
+  ASTER_RETURN_IF_ERROR(check_capabilities(service.desc(), declared, attributes));
   ASTER_RETURN_IF_ERROR(expired_deadline(header.deadline_epoch_ms));
   return Routed{method, std::move(attributes)};
 }
