@@ -17,15 +17,6 @@ namespace {
 
 namespace flags = wire::flags;
 
-// Appends one data frame, zstd-compressed past the threshold in Fory mode (0.1.2's
-// `encode_compressed`; JSON senders never compress).
-Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
-  if (!json && payload.size() > wire::kCompressionThreshold) {
-    return wire::append_compressed_frame(out, 0, payload);
-  }
-  return wire::append_frame(out, 0, payload);
-}
-
 // The HEADER frame of a call without a call id, deadline or metadata (a unary call without a
 // timeout) is the same for every call of one method: this thread keeps the last few it
 // framed, so such a call copies its header instead of building and encoding a StreamHeader.
@@ -369,19 +360,11 @@ asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t
   return open_stream_with(request);
 }
 
-Result<UnaryRequest> unary_request(const CallTarget& target, std::span<const uint8_t> request,
-                                   const CallOptions& options) {
-  std::vector<uint8_t> built;
-  ASTER_ASSIGN_OR_RETURN(std::span<const uint8_t> header, header_frame(target, "", options, built));
-  ASTER_ASSIGN_OR_RETURN(auto frames, detail::frame_between(header, request, target.json, {}));
-  return UnaryRequest{std::move(frames), header.size()};
-}
-
 asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
-                                          Result<UnaryRequest> request,
+                                          Result<std::vector<uint8_t>> request,
                                           const CallOptions& options, UnaryResponse& response) {
   if (!request.is_ok()) co_return request.status();
-  const std::vector<uint8_t>& frames = request->frames;
+  const std::vector<uint8_t>& frames = *request;
   bool would_wait = false;
   if (!options.timeout) {
     // unary_opened_with written out, its answer read from what open_call brought when it is all
@@ -418,12 +401,17 @@ asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& ta
   // deadline starts when the stream opens) before the data frame built already.
   auto opened = co_await channel.open_stream();
   if (!opened.is_ok()) co_return open_failed(opened.status());
+  wire::FrameSpanReader old_frames(frames);
+  auto old_header = old_frames.next();
+  if (!old_header.is_ok() || !old_header->has_value()) {
+    co_return Status(StatusCode::kInternal, "a unary call's frames without their header");
+  }
+  const size_t data_at = wire::kFramePrefixSize + (*old_header)->payload.size();
   std::vector<uint8_t> built;
   auto header = header_frame(target, "", options, built);
   if (!header.is_ok()) co_return header.status();
   std::vector<uint8_t> again(header->begin(), header->end());
-  again.insert(again.end(), frames.begin() + static_cast<ptrdiff_t>(request->header_size),
-               frames.end());
+  again.insert(again.end(), frames.begin() + static_cast<ptrdiff_t>(data_at), frames.end());
   co_return owned(co_await unary_on(**opened, again, options), response);
 }
 
@@ -432,7 +420,7 @@ asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,
                                                        std::span<const uint8_t> request,
                                                        const CallOptions& options) {
   // Named, not temporaries in the co_await expression (GCC 12: docs/rpc.md).
-  Result<UnaryRequest> framed = unary_request(target, request, options);
+  Result<std::vector<uint8_t>> framed = request_frames(target, "", request, options);
   UnaryResponse response;
   auto call = call_unary_framed(channel, target, std::move(framed), options, response);
   Status done = co_await std::move(call);
@@ -589,7 +577,7 @@ asio::awaitable<Status> ClientStreamCall::write(std::span<const uint8_t> request
     co_return Status::ok();  // answered already: the producer wants no more input
   }
   std::vector<uint8_t> frame;
-  Status framed = append_data_frame(frame, request, json_);
+  Status framed = wire::append_data_frame(frame, request, !json_);
   if (!framed.is_ok()) {
     cancel();
     outcome_ = framed;
@@ -667,7 +655,7 @@ asio::awaitable<Status> BidiCall::write(std::span<const uint8_t> request) {
   if (!final_.is_ok()) co_return final_;
   if (send_closed_) co_return Status(StatusCode::kFailedPrecondition, "input already closed");
   std::vector<uint8_t> frame;
-  Status framed = append_data_frame(frame, request, json_);
+  Status framed = wire::append_data_frame(frame, request, !json_);
   if (!framed.is_ok()) co_return fail(framed);
   auto sent = co_await within(deadline_, stream_->write(frame));
   if (!sent) co_return fail(deadline_status());

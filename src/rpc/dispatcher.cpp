@@ -174,28 +174,10 @@ const Result<std::vector<uint8_t>>& ok_trailer(bool json) {
   return json ? text : fory;
 }
 
-// The response and the OK trailer as the bytes of one write (unary and client-stream success);
-// built here and written by the caller, so that a unary call needs no coroutine frame for it.
-Result<std::vector<uint8_t>> response_frames(const std::vector<uint8_t>& payload, bool json) {
-  const auto& ok = ok_trailer(json);
-  if (!ok.is_ok()) return ok.status();
-  std::vector<uint8_t> out;
-  out.reserve(payload.size() + 2 * wire::kFramePrefixSize + ok->size());
-  Status framed;
-  if (!json && payload.size() > wire::kCompressionThreshold) {
-    framed = wire::append_compressed_frame(out, 0, payload);
-  } else {
-    framed = wire::append_frame(out, 0, payload);
-  }
-  if (framed.is_ok()) framed = wire::append_frame(out, flags::kTrailer, *ok);
-  if (!framed.is_ok()) return framed;
-  return out;
-}
-
 // The response and the OK trailer in one write, then FIN; UNKNOWN when it cannot be framed.
 asio::awaitable<void> write_response(transport::ByteStream& stream,
                                      const std::vector<uint8_t>& payload, bool json) {
-  auto out = response_frames(payload, json);
+  auto out = detail::frame_between({}, payload, json, detail::ok_trailer_frame(json));
   if (!out.is_ok()) {
     co_await write_trailer(stream, Status(StatusCode::kUnknown, out.status().message()), false);
     co_return;
@@ -551,8 +533,7 @@ Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
                   "Unsupported serialization mode: " + std::to_string(mode));
   }
   // 0.1.2's interceptors in its order: capabilities (Gate 3), then the deadline
-  // (deadline_rule.hpp).
-  // The binding knows its declaration (ServiceImpl::bind): no second lookup by name.
+  // (deadline_rule.hpp). The binding knows its declaration (ServiceImpl::bind).
   const contract::MethodDesc* declared =
       method->desc != nullptr ? method->desc : service.desc().find_method(header.method);
   PeerAttributes attributes = attributes_of(peer);
@@ -573,26 +554,28 @@ bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
   auto routed = route(*header, peer);
   if (!routed.is_ok() || !routed->method->unary) return false;
   // The request: the first data frame after the header (CANCEL frames skipped), as
-  // buffered_request takes it; read in place unless it is compressed.
-  std::optional<Result<std::vector<uint8_t>>> request;
-  std::optional<std::span<const uint8_t>> in_place;
-  while (!request && !in_place) {
+  // buffered_request takes it; read in place unless it is compressed. Anything odd (a trailer,
+  // a bad frame, no request) is for serve_framed to answer.
+  std::optional<wire::FrameView> request;
+  while (!request) {
     auto frame = frames.next();
-    if (!frame.is_ok() || !frame->has_value()) return false;
-    const wire::FrameView& f = **frame;
-    if (f.has(flags::kCancel) || f.has(flags::kTrailer) || f.has(flags::kCompressed)) {
-      request = request_in(f);
-    } else {
-      in_place = f.payload;
-    }
+    if (!frame.is_ok() || !frame->has_value() || (*frame)->has(flags::kTrailer)) return false;
+    if (!(*frame)->has(flags::kCancel)) request = **frame;
   }
-  if (request && !request->is_ok()) return false;
-  const bool json =
-      header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   call.emplace();
   call->method = routed->method;
-  if (request) call->request = std::move(*request);
-  call->in_place = in_place;
+  if (request->has(flags::kCompressed)) {
+    auto decompressed = wire::data_payload(*request);
+    if (!decompressed.is_ok()) {
+      call.reset();
+      return false;
+    }
+    call->request = std::move(*decompressed);
+  } else {
+    call->in_place = request->payload;
+  }
+  const bool json =
+      header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   fill_context(call->ctx, *header, std::move(peer), json, std::move(routed->attributes));
   return true;
 }
@@ -726,9 +709,8 @@ asio::awaitable<std::optional<Dispatcher::UnaryCall>> Dispatcher::serve_framed(
     co_return std::nullopt;
   }
   const MethodBinding* method = routed->method;
-  PeerAttributes attributes = std::move(routed->attributes);
   CallContext ctx;
-  fill_context(ctx, *header, std::move(peer), json, std::move(attributes));
+  fill_context(ctx, *header, std::move(peer), json, std::move(routed->attributes));
   try {
     if (method->unary) {
       // A unary call, served here rather than in a coroutine of its own: a frame fewer on

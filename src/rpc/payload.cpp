@@ -12,11 +12,7 @@ Result<std::vector<uint8_t>> frame_between(std::span<const uint8_t> before,
   std::vector<uint8_t> out;
   out.reserve(before.size() + wire::kFramePrefixSize + payload.size() + after.size());
   out.insert(out.end(), before.begin(), before.end());
-  if (!json && payload.size() > wire::kCompressionThreshold) {
-    ASTER_RETURN_IF_ERROR(wire::append_compressed_frame(out, 0, payload));
-  } else {
-    ASTER_RETURN_IF_ERROR(wire::append_frame(out, 0, payload));
-  }
+  ASTER_RETURN_IF_ERROR(wire::append_data_frame(out, payload, !json));
   out.insert(out.end(), after.begin(), after.end());
   return out;
 }

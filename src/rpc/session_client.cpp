@@ -45,14 +45,6 @@ bool ends_session(const Status& st) {
   }
 }
 
-// A data frame; 0.1.2 compresses Fory payloads over the threshold, JSON senders never.
-Status append_data(std::vector<uint8_t>& out, std::span<const uint8_t> payload, bool json) {
-  if (!json && payload.size() > wire::kCompressionThreshold) {
-    return wire::append_compressed_frame(out, 0, payload);
-  }
-  return wire::append_frame(out, 0, payload);
-}
-
 // The next item of a raw session call that replies with a stream (server stream, bidi), decoded
 // as `type`; `done` is set once the call has ended (trailer, error or a bad item).
 asio::awaitable<Result<std::optional<Value>>> next_session_value(SessionStream& s,
@@ -171,7 +163,7 @@ asio::awaitable<Status> SessionStream::begin_call(
   Status framed = Status::ok();
   auto encoded = wire::encode_message(h, json_);
   framed = encoded.is_ok() ? wire::append_frame(out, flags::kCall, *encoded) : encoded.status();
-  if (framed.is_ok() && request) framed = append_data(out, *request, json_);
+  if (framed.is_ok() && request) framed = wire::append_data_frame(out, *request, !json_);
   if (!framed.is_ok()) {
     end_call();
     co_return Status(StatusCode::kInvalidArgument, framed.message());
@@ -341,7 +333,7 @@ asio::awaitable<Status> SessionStream::write_item(uint64_t call,
                                                   std::span<const uint8_t> request) {
   ASTER_CO_RETURN_IF_ERROR(input_state(call));
   std::vector<uint8_t> out;
-  Status framed = append_data(out, request, json_);
+  Status framed = wire::append_data_frame(out, request, !json_);
   if (!framed.is_ok()) co_return Status(StatusCode::kInvalidArgument, framed.message());
   auto self = shared_from_this();
   co_await write_lock_.lock();

@@ -53,6 +53,14 @@ Result<std::vector<uint8_t>> zstd_compress(std::span<const uint8_t> data, int le
   return out;
 }
 
+Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> payload,
+                         bool compress) {
+  if (compress && payload.size() > kCompressionThreshold) {
+    return append_compressed_frame(out, 0, payload);
+  }
+  return append_frame(out, 0, payload);
+}
+
 Status append_compressed_frame(std::vector<uint8_t>& out, uint8_t frame_flags,
                                std::span<const uint8_t> payload) {
   // Compressed straight behind a placeholder prefix, which is filled in once the size is known.

@@ -79,15 +79,6 @@ Result<std::span<const uint8_t>> header_frame(const CallTarget& target,
                                               const CallOptions& options,
                                               std::vector<uint8_t>& scratch);
 
-// A unary call's request as the bytes of its one write: the HEADER frame, then the data frame.
-struct UnaryRequest {
-  std::vector<uint8_t> frames;
-  size_t header_size = 0;  // the HEADER frame's bytes, at the front
-};
-// The request of a unary call with payload `request` (in the stream's mode).
-Result<UnaryRequest> unary_request(const CallTarget& target, std::span<const uint8_t> request,
-                                   const CallOptions& options);
-
 // A unary call's response payload, decompressed: in place in the answer it came whole with
 // when that is one uncompressed data frame and the OK trailer (no copy), else owned.
 class UnaryResponse {
@@ -112,12 +103,13 @@ class UnaryResponse {
   std::vector<uint8_t> owned_;
 };
 
-// One unary call on a new stream of `channel`, opened with `request` (Channel::open_call); its
-// status, and on success its payload in `response`. An open that fails is UNAVAILABLE; a
-// `request` that failed is its status. The typed client builds `request` with framed_payload,
-// so that the encoded payload needs no buffer of its own.
+// One unary call on a new stream of `channel`, opened with `frames` (Channel::open_call): the
+// bytes of its one write, its HEADER frame (header_frame) and then its data frame. Its status,
+// and on success its payload in `response`. An open that fails is UNAVAILABLE; `frames` that
+// failed are their status. The typed client builds the frames with framed_payload, so that the
+// encoded payload needs no buffer of its own.
 asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
-                                          Result<UnaryRequest> request,
+                                          Result<std::vector<uint8_t>> frames,
                                           const CallOptions& options, UnaryResponse& response);
 
 // One unary call on `stream` (which it finishes). The response payload, decompressed.

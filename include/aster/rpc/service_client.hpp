@@ -160,8 +160,13 @@ class ServiceClient {
   asio::awaitable<Resp> unary(std::string method, Req request, CallOptions options = {}) {
     checked<Req, Resp>(method, contract::MethodPattern::kUnary);
     const CallTarget to = target(method);
-    // Named, not temporaries in the co_await expression (GCC 12: docs/rpc.md).
-    Result<UnaryRequest> framed = unary_request_of(to, request, options);
+    // The HEADER frame, then the payload encoded where its frame goes (framed_payload): no
+    // buffer of its own for the payload. Named, not temporaries in the co_await expression
+    // (GCC 12: docs/rpc.md).
+    std::vector<uint8_t> scratch;
+    auto header = header_frame(to, "", options, scratch);
+    if (!header.is_ok()) throw RpcError(header.status());
+    auto framed = framed_payload(request, json_, *header, {}, StatusCode::kInvalidArgument);
     if (!framed.is_ok()) throw RpcError(framed.status());
     UnaryResponse bytes;
     auto call = call_unary_framed(*channel_, to, std::move(framed), options, bytes);
@@ -219,19 +224,6 @@ class ServiceClient {
     }
     return *m;
   }
-  // A unary call's request with `request` encoded where its frame goes, after the header
-  // (framed_payload): no buffer of its own for the payload.
-  template <typename Req>
-  Result<UnaryRequest> unary_request_of(const CallTarget& to, const Req& request,
-                                        const CallOptions& options) const {
-    std::vector<uint8_t> scratch;
-    ASTER_ASSIGN_OR_RETURN(std::span<const uint8_t> header,
-                           header_frame(to, "", options, scratch));
-    ASTER_ASSIGN_OR_RETURN(
-        auto frames, framed_payload(request, json_, header, {}, StatusCode::kInvalidArgument));
-    return UnaryRequest{std::move(frames), header.size()};
-  }
-
   CallTarget target(const std::string& method) const {
     return CallTarget{desc_->name(), version_, method, json_};
   }

@@ -22,6 +22,12 @@ Result<std::vector<uint8_t>> zstd_compress(std::span<const uint8_t> data, int le
 // zstd_compress(payload)).
 Status append_compressed_frame(std::vector<uint8_t>& out, uint8_t flags,
                                std::span<const uint8_t> payload);
+// Appends one data frame carrying `payload`, zstd-compressed (flag COMPRESSED) when `compress`
+// and the payload is larger than kCompressionThreshold, whether or not that shrinks it: 0.1.2's
+// `encode_compressed` (aster-rpc@0972ac9:bindings/python/aster/codec.py), which JSON senders
+// never use (compress = false for them).
+Status append_data_frame(std::vector<uint8_t>& out, std::span<const uint8_t> payload,
+                         bool compress);
 // kResourceExhausted past `limit` output bytes; kInvalidArgument for corrupt or truncated input.
 Result<std::vector<uint8_t>> zstd_decompress(std::span<const uint8_t> data,
                                              size_t limit = kMaxDecompressedSize);
