@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include "aster/rpc/client.hpp"
 #include "aster/rpc/server.hpp"
@@ -113,29 +114,40 @@ Tally run_concurrent(aster::transport::BlockingRuntime& rt, aster::Server& serve
   }());
 }
 
+// Our producer of RpcTest on loopback, serving until the test closes it; null when it does not
+// start.
+std::unique_ptr<aster::Server> serving_rpc_test(aster::transport::BlockingRuntime& rt,
+                                                aster::rpc::ServerOptions options = {}) {
+  options.bind_v4 = "127.0.0.1:0";
+  auto server = std::make_unique<aster::Server>(rt.runtime(), options);
+  server->add(aster::testing::make_rpc_test_impl());
+  const aster::Status started = rt.run(server->start());
+  EXPECT_TRUE(started.is_ok()) << started.to_string();
+  if (!started.is_ok()) return nullptr;
+  asio::co_spawn(rt.io(), server->serve(), asio::detached);
+  return server;
+}
+
 TEST(ServerScale, TenThousandConcurrentCallsOnOneConnection) {
   constexpr int kCalls = 10000;
   auto rt = aster::transport::BlockingRuntime::create().value();
   aster::rpc::ServerOptions options;
-  options.bind_v4 = "127.0.0.1:0";
   // ASTER_SCALE_LIMIT=<n> tries another producer limit (figures in docs/rpc.md).
   if (const char* limit = std::getenv("ASTER_SCALE_LIMIT")) {
     options.max_concurrent_calls = static_cast<uint32_t>(std::atoi(limit));
   }
-  aster::Server server(rt->runtime(), options);
-  server.add(aster::testing::make_rpc_test_impl());
-  ASSERT_TRUE(rt->run(server.start()).is_ok());
-  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  auto server = serving_rpc_test(*rt, options);
+  ASSERT_TRUE(server);
 
-  Tally t = run_concurrent(*rt, server, kCalls);
+  Tally t = run_concurrent(*rt, *server, kCalls);
   std::printf("[scale] %d concurrent calls (unary + server stream) on one connection, producer "
               "limit %u: %d ok, %d failed, %.2f s, peak producer calls %zu, peak RSS %ld KiB\n",
               kCalls, options.max_concurrent_calls, t.ok, t.failed,
               t.seconds, t.peak_calls, peak_rss_kib());
   EXPECT_EQ(t.failed, 0) << t.first_error;
   EXPECT_EQ(t.ok, kCalls);
-  EXPECT_EQ(server.load().calls, 0u);
-  rt->run(server.close());
+  EXPECT_EQ(server->load().calls, 0u);
+  rt->run(server->close());
 }
 
 TEST(ServerScale, CallsBeyondTheProducersStreamLimitQueueAndComplete) {
@@ -143,14 +155,11 @@ TEST(ServerScale, CallsBeyondTheProducersStreamLimitQueueAndComplete) {
   constexpr uint32_t kLimit = 16;
   auto rt = aster::transport::BlockingRuntime::create().value();
   aster::rpc::ServerOptions options;
-  options.bind_v4 = "127.0.0.1:0";
   options.max_concurrent_calls = kLimit;
-  aster::Server server(rt->runtime(), options);
-  server.add(aster::testing::make_rpc_test_impl());
-  ASSERT_TRUE(rt->run(server.start()).is_ok());
-  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  auto server = serving_rpc_test(*rt, options);
+  ASSERT_TRUE(server);
 
-  Tally t = run_concurrent(*rt, server, kCalls);
+  Tally t = run_concurrent(*rt, *server, kCalls);
   std::printf("[scale] %d concurrent calls against a producer limit of %u: %d ok, %d failed, "
               "%.2f s, peak producer calls %zu\n",
               kCalls, kLimit, t.ok, t.failed, t.seconds, t.peak_calls);
@@ -158,7 +167,7 @@ TEST(ServerScale, CallsBeyondTheProducersStreamLimitQueueAndComplete) {
   EXPECT_EQ(t.ok, kCalls);
   // QUIC enforces the limit: the producer never serves more than it granted.
   EXPECT_LE(t.peak_calls, kLimit);
-  rt->run(server.close());
+  rt->run(server->close());
 }
 
 TEST(ServerScale, QueuedCallsDeadlinesStartWhenTheirStreamOpens) {
@@ -169,16 +178,13 @@ TEST(ServerScale, QueuedCallsDeadlinesStartWhenTheirStreamOpens) {
   constexpr int kCalls = 24;
   auto rt = aster::transport::BlockingRuntime::create().value();
   aster::rpc::ServerOptions options;
-  options.bind_v4 = "127.0.0.1:0";
   options.max_concurrent_calls = 2;
-  aster::Server server(rt->runtime(), options);
-  server.add(aster::testing::make_rpc_test_impl());
-  ASSERT_TRUE(rt->run(server.start()).is_ok());
-  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  auto server = serving_rpc_test(*rt, options);
+  ASSERT_TRUE(server);
 
   Tally t = rt->run([&]() -> asio::awaitable<Tally> {
     Tally t;
-    aster::Client client(rt->runtime(), server.address());
+    aster::Client client(rt->runtime(), server->address());
     co_await client.connect();
     auto svc = co_await client.client<RpcTest>();
     auto ex = co_await asio::this_coro::executor;
@@ -207,22 +213,18 @@ TEST(ServerScale, QueuedCallsDeadlinesStartWhenTheirStreamOpens) {
   }());
   EXPECT_EQ(t.failed, 0) << t.first_error;
   EXPECT_EQ(t.ok, kCalls);
-  rt->run(server.close());
+  rt->run(server->close());
 }
 
 TEST(ServerScale, EachUnaryCallRunsItsHandlerOnce) {
   // With and without a timeout, a unary call whose answer comes whole with its stream
   // (OpenedStream::answer) is answered from those bytes: the handler runs once per call.
   auto rt = aster::transport::BlockingRuntime::create().value();
-  aster::rpc::ServerOptions options;
-  options.bind_v4 = "127.0.0.1:0";
-  aster::Server server(rt->runtime(), options);
-  server.add(aster::testing::make_rpc_test_impl());
-  ASSERT_TRUE(rt->run(server.start()).is_ok());
-  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  auto server = serving_rpc_test(*rt);
+  ASSERT_TRUE(server);
   const int before = aster::testing::rpc_test_echo_calls();
   const int ok = rt->run([&]() -> asio::awaitable<int> {
-    aster::Client client(rt->runtime(), server.address());
+    aster::Client client(rt->runtime(), server->address());
     co_await client.connect();
     auto svc = co_await client.client<RpcTest>();
     int ok = 0;
@@ -238,7 +240,7 @@ TEST(ServerScale, EachUnaryCallRunsItsHandlerOnce) {
   }());
   EXPECT_EQ(ok, 20);
   EXPECT_EQ(aster::testing::rpc_test_echo_calls() - before, 20);
-  rt->run(server.close());
+  rt->run(server->close());
 }
 
 TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
@@ -246,19 +248,15 @@ TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
   // the aster/1 connection, the others wait for it instead of dialling their own.
   constexpr int kCallers = 500;
   auto rt = aster::transport::BlockingRuntime::create().value();
-  aster::rpc::ServerOptions options;
-  options.bind_v4 = "127.0.0.1:0";
-  aster::Server server(rt->runtime(), options);
-  server.add(aster::testing::make_rpc_test_impl());
-  ASSERT_TRUE(rt->run(server.start()).is_ok());
-  asio::co_spawn(rt->io(), server.serve(), asio::detached);
+  auto server = serving_rpc_test(*rt);
+  ASSERT_TRUE(server);
   struct Seen {
     int ok = 0;
     size_t connections = 0;
   };
   Seen seen = rt->run([&]() -> asio::awaitable<Seen> {
     Seen out;
-    aster::Client client(rt->runtime(), server.address());
+    aster::Client client(rt->runtime(), server->address());
     co_await client.connect();
     auto ex = co_await asio::this_coro::executor;
     int pending = kCallers;
@@ -277,7 +275,7 @@ TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
     }
     std::error_code ec;
     co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    out.connections = server.load().connections;
+    out.connections = server->load().connections;
     client.close();
     co_return out;
   }());
@@ -286,7 +284,7 @@ TEST(ServerScale, CallsStartedTogetherShareOneConnection) {
   // close yet.
   EXPECT_LE(seen.connections, 2u);
   EXPECT_GE(seen.connections, 1u);
-  rt->run(server.close());
+  rt->run(server->close());
 }
 
 }  // namespace
