@@ -178,10 +178,12 @@ struct Bench {
       frees.push_back(r.h1);
       frees.push_back(r.h2);
       if ((r.code & ASTER_IROH_ACCEPT_FIN) == 0) {
-        if (r.len != 0) die("part of an answer in the first bytes");  // not on loopback
+        // The answer's FIN (and maybe its bytes) come later: rare on loopback, common under
+        // valgrind.
+        const size_t first = r.len;
         Reply rest = co_await read_to_end_op(r.h2);
         if (rest.status != ASTER_IROH_FIN) die("read to end", rest.status);
-        r.len = rest.len;
+        r.len = first + rest.len;
       }
       if (r.len != kMsg) die("short echo");
       answered();
@@ -245,6 +247,7 @@ struct Bench {
     std::vector<uint8_t> bytes;  // the request's first bytes
   };
   std::unordered_map<aster_iroh_handle, Partial> server_reads;  // by recv half
+  std::unordered_map<aster_iroh_handle, size_t> answer_firsts;  // client: bytes before the FIN
 
   void call() {
     ++issued;
@@ -333,7 +336,7 @@ struct Bench {
           frees.push_back(e.h2);
           answered();
         } else {
-          if (e.len != 0) die("part of an answer in the first bytes");  // not on loopback
+          if (e.len != 0) answer_firsts.emplace(e.h2, e.len);  // rare on loopback
           read_to_end(e.h2);
         }
         break;
@@ -369,7 +372,12 @@ struct Bench {
       answer(p.send, p.bytes.data(), p.bytes.size());
       return;
     }
-    if (e.len != kMsg) die("short echo");
+    size_t len = e.len;
+    if (auto it = answer_firsts.find(e.user_data); it != answer_firsts.end()) {
+      len += it->second;
+      answer_firsts.erase(it);
+    }
+    if (len != kMsg) die("short echo");
     answered();
   }
 

@@ -9,6 +9,8 @@
 
 #include "aster/rpc/payload.hpp"
 #include "aster/transport/deadline.hpp"
+#include "aster/transport/endpoint.hpp"
+#include "aster/transport/quic_byte_stream.hpp"
 #include "aster/wire/compression.hpp"
 #include "aster/wire/messages.hpp"
 
@@ -265,6 +267,10 @@ Status whole_outcome(transport::Chunk answer, UnaryResponse& response) {
 
 Status open_failed(const Status& st) { return Status(StatusCode::kUnavailable, st.message()); }
 
+// A unary call cancelled before its answer resets and stops its stream with 1, as its deadline
+// does (unary_on); QuicChannel::open_call passes the same code.
+constexpr uint64_t kUnaryCancelCode = 1;
+
 // A unary call on a stream opened with its request. `would_wait` when the peer had no stream
 // credit (nothing was sent); `stream` holds the stream once open, for the caller's deadline.
 asio::awaitable<Status> unary_opened_with(Channel& channel, std::span<const uint8_t> frames,
@@ -353,7 +359,7 @@ asio::awaitable<Result<OpenedStream>> Channel::open_stream_with(
     std::span<const uint8_t> request) {
   ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await open_stream());
   Status sent = co_await stream->write_and_finish(request);
-  co_return OpenedStream{std::move(stream), std::move(sent)};
+  co_return OpenedStream{std::move(stream), std::move(sent), std::nullopt};
 }
 
 asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t> request) {
@@ -368,12 +374,27 @@ asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& ta
   bool would_wait = false;
   if (!options.timeout) {
     // unary_opened_with written out, its answer read from what open_call brought when it is all
-    // there: three coroutine frames fewer on a call without a timeout.
-    auto opened = co_await channel.open_call(frames);
-    if (!opened.is_ok()) co_return open_failed(opened.status());
-    if (opened->answer) co_return whole_outcome(std::move(*opened->answer), response);
-    if (opened->stream) {
-      transport::ByteStream& s = *opened->stream;
+    // there: three coroutine frames fewer on a call without a timeout, and on a QUIC channel
+    // open_call's steps as well (Channel::quic_connection).
+    OpenedStream opened;
+    if (transport::Connection* conn = channel.quic_connection()) {
+      auto answer = co_await conn->try_open_bi_call(
+          frames, transport::Connection::kAcceptFirstBytes, kUnaryCancelCode);
+      if (!answer.is_ok()) co_return open_failed(answer.status());
+      if (*answer) {
+        if (auto whole = (*answer)->recv.take_whole()) {
+          co_return whole_outcome(std::move(*whole), response);
+        }
+        opened.stream = transport::make_quic_byte_stream(std::move(**answer));
+      }
+    } else {
+      auto got = co_await channel.open_call(frames);
+      if (!got.is_ok()) co_return open_failed(got.status());
+      if (got->answer) co_return whole_outcome(std::move(*got->answer), response);
+      opened = std::move(*got);
+    }
+    if (opened.stream) {
+      transport::ByteStream& s = *opened.stream;
       wire::FrameReader reader(s);
       SingleResponse single;
       std::optional<Result<std::vector<uint8_t>>> done = single.take_buffered(reader, s);
@@ -381,7 +402,7 @@ asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& ta
         auto waited = co_await read_single_response(reader, s, std::move(single));
         done.emplace(std::move(waited));
       }
-      co_return owned(unary_outcome(std::move(*done), std::move(opened->sent)), response);
+      co_return owned(unary_outcome(std::move(*done), std::move(opened.sent)), response);
     }
     would_wait = true;
   } else {

@@ -48,6 +48,7 @@ class QuicChannel final : public Channel {
     }
     co_return opened(std::move(stream));
   }
+  transport::Connection* quic_connection() override { return &conn_; }
   void close() {
     if (conn_.valid()) (void)conn_.close(0, "normal close");
   }
@@ -58,7 +59,8 @@ class QuicChannel final : public Channel {
   // caller then waits in open_stream()).
   static OpenedStream opened(std::optional<transport::BidiStream> stream) {
     if (!stream) return OpenedStream{};
-    return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok()};
+    return OpenedStream{transport::make_quic_byte_stream(std::move(*stream)), Status::ok(),
+                        std::nullopt};
   }
 
   transport::Connection conn_;

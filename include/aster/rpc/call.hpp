@@ -66,6 +66,10 @@ class Channel {
   // exchange one operation). Cancelled before then, the stream is reset and stopped with code 1,
   // as a unary call's deadline does. The default is open_stream_with().
   virtual asio::awaitable<Result<OpenedStream>> open_call(std::span<const uint8_t> request);
+  // The QUIC connection this channel opens its streams on, if it is one (null otherwise): a
+  // unary call without a timeout then opens its stream there itself, with no coroutine of the
+  // channel's between it and the transport (docs/rpc.md "Per-call cost on the consumer").
+  virtual transport::Connection* quic_connection() { return nullptr; }
 };
 
 // A UUID4 as 0.1.2 puts in callId for streaming calls.
