@@ -110,7 +110,7 @@ RuntimeCore::~RuntimeCore() {
 }
 
 bool RuntimeCore::keep_spinning() {
-  if (spin_.count() == 0 || pending_.size() > kSpinMaxOps ||
+  if (spin_.count() == 0 || pending_.size() + waiting_ > kSpinMaxOps ||
       std::chrono::steady_clock::now() - last_event_ >= spin_) {
     stop_spinning();
     return false;
@@ -322,23 +322,36 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
     return;
   }
   BridgeEvent ev = take(e);
+  if ((e.user_data & kSlotTag) != 0) {
+    WaitSlot* slot = slot_of(e.user_data);
+    if (slot == nullptr || !slot->handler) {
+      // Only after shutdown() cancelled everything; nothing waits. Handles are reclaimed by
+      // the bridge's own shutdown, the lease here.
+      release_lease(ev.lease);
+      return;
+    }
+    if (ev.status == ASTER_IROH_PROGRESS) {
+      // Not terminal: the op keeps its slot. The callback may run user code (a progress bar)
+      // that starts operations and so moves the slots: it is called from a copy.
+      release_lease(ev.lease);
+      if (auto progress = slot->on_progress) progress(ev.code);
+      return;
+    }
+    WaitHandler handler = vacate(*slot, static_cast<uint32_t>(e.user_data));
+    resume(std::move(handler), std::move(ev), false, executor_);
+    return;
+  }
   auto it = pending_.find(e.user_data);
-  if (it == pending_.end()) {
+  if (it == pending_.end() || ev.status == ASTER_IROH_PROGRESS) {
     // Only after shutdown() cancelled everything; nothing waits. Handles are reclaimed by
     // the bridge's own shutdown, the lease here.
     release_lease(ev.lease);
     return;
   }
-  if (ev.status == ASTER_IROH_PROGRESS) {
-    // Not terminal: the op stays registered. progress() may run user code (a progress bar),
-    // so nothing here touches `it` afterwards.
-    release_lease(ev.lease);
-    it->second->progress(ev.code);
-    return;
-  }
-  if (it->second->continuous() && ev.status == ASTER_IROH_OK) {
-    // Stays registered. complete() may run user code that changes pending_ (or even shuts
-    // down and destroys this op), so nothing here touches `it` or the op afterwards.
+  if (ev.status == ASTER_IROH_OK) {
+    // A continuous accept's delivery: it stays registered. complete() may run user code that
+    // changes pending_ (or even shuts down and destroys this op), so nothing here touches `it`
+    // or the op afterwards.
     it->second->complete(std::move(ev), false);
     return;
   }
@@ -431,6 +444,13 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [ud, op] : pending) op->complete(rejected(ASTER_IROH_CANCELLED), true);
+  std::vector<WaitHandler> waiting;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].handler) waiting.push_back(vacate(slots_[i], static_cast<uint32_t>(i)));
+  }
+  for (auto& handler : waiting) {
+    resume(std::move(handler), rejected(ASTER_IROH_CANCELLED), true, executor_);
+  }
   gates_.clear();
   aster_iroh_runtime_shutdown(rt, static_cast<uint32_t>(timeout.count()));
 }
@@ -449,7 +469,6 @@ struct InboxOp final : RuntimeCore::PendingOp {
       if (ev.status == ASTER_IROH_OK) discard(std::move(ev));
     }
   }
-  bool continuous() const override { return true; }
   std::weak_ptr<Inbox> inbox;
   std::function<void(BridgeEvent&&)> discard;
 };
@@ -495,31 +514,44 @@ void Inbox::fail_waiters(int32_t st, bool defer) {
   // Taken out first: a waiter resumed here may call next() again or destroy this inbox.
   auto waiters = std::move(waiters_);
   waiters_.clear();
-  for (auto& w : waiters) w->complete(RuntimeCore::rejected(st), defer);
+  auto ex = core_->executor();
+  for (auto& w : waiters) {
+    if (w.handler) RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), defer, ex);
+  }
+}
+
+std::optional<RuntimeCore::WaitHandler> Inbox::first_waiter() {
+  while (!waiters_.empty()) {
+    std::optional<RuntimeCore::WaitHandler> h = std::move(waiters_.front().handler);
+    waiters_.pop_front();
+    if (h) return h;
+  }
+  return std::nullopt;
 }
 
 void Inbox::deliver(BridgeEvent ev, bool defer) {
   if (ev.status != ASTER_IROH_OK) {
     if (!ended_) ended_ = status_of(ev);
-    if (waiters_.empty()) return;
-    auto first = std::move(waiters_.front());
-    waiters_.pop_front();
+    auto first = first_waiter();
+    if (!first) return;
+    const int32_t st = ev.status;
     auto rest = std::move(waiters_);
     waiters_.clear();
-    const int32_t st = ev.status;
-    first->complete(std::move(ev), defer);  // may resume the waiter here and destroy this inbox
-    for (auto& w : rest) w->complete(RuntimeCore::rejected(st), true);
+    auto ex = core_->executor();  // a waiter resumed here may destroy this inbox
+    RuntimeCore::resume(std::move(*first), std::move(ev), defer, ex);
+    for (auto& w : rest) {
+      if (w.handler) RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), true, ex);
+    }
     return;
   }
   if (ended_) {  // closed locally; the bridge's CANCELLED is on its way
     discard_(std::move(ev));
     return;
   }
-  if (!waiters_.empty()) {
-    auto w = std::move(waiters_.front());
-    waiters_.pop_front();
+  if (auto w = first_waiter()) {
     grant();
-    w->complete(std::move(ev), defer);  // may resume the waiter here and destroy this inbox
+    // May resume the waiter here, which may destroy this inbox.
+    RuntimeCore::resume(std::move(*w), std::move(ev), defer, core_->executor());
     return;
   }
   ready_.push_back(std::move(ev));
@@ -546,26 +578,25 @@ std::optional<Result<BridgeEvent>> Inbox::take_now() {
 
 asio::awaitable<BridgeEvent> Inbox::wait() {
   return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
-      [this](auto handler) {
-        using Handler = decltype(handler);
+      [this](RuntimeCore::WaitHandler handler) {
+        const uint64_t id = next_waiter_++;
         auto slot = asio::get_associated_cancellation_slot(handler);
-        auto waiter = std::make_unique<RuntimeCore::PendingOpImpl<Handler>>(std::move(handler),
-                                                                          core_->executor());
         if (slot.is_connected()) {
           // Cancelling one accept does not stop accepting: the stream stays queued for the
           // next caller, and the other waiters keep waiting.
-          slot.assign([weak = weak_from_this(), w = waiter.get()](asio::cancellation_type) {
+          slot.assign([weak = weak_from_this(), id](asio::cancellation_type) {
             auto in = weak.lock();
             if (!in) return;
             auto it = std::find_if(in->waiters_.begin(), in->waiters_.end(),
-                                   [w](const auto& p) { return p.get() == w; });
-            if (it == in->waiters_.end()) return;  // already completed
-            auto mine = std::move(*it);
-            in->waiters_.erase(it);
-            mine->complete(RuntimeCore::rejected(ASTER_IROH_CANCELLED), true);
+                                   [id](const Waiter& w) { return w.id == id; });
+            if (it == in->waiters_.end() || !it->handler) return;  // already completed
+            RuntimeCore::WaitHandler mine = std::move(*it->handler);
+            it->handler.reset();
+            RuntimeCore::resume(std::move(mine), RuntimeCore::rejected(ASTER_IROH_CANCELLED),
+                                true, in->core_->executor());
           });
         }
-        waiters_.push_back(std::move(waiter));
+        waiters_.push_back(Waiter{id, std::move(handler)});
       },
       asio::use_awaitable);
 }

@@ -169,19 +169,24 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   template <typename Submit>
   Submission submit_now(Submit& submit) {
     Submission s;
-    s.user_data = next_user_data_++;
+    s.user_data = reserve_slot();
     s.status = with_rt(
         [&](aster_iroh_rt* rt) { return submit(rt, s.user_data, &s.op, &s.now); },
         int32_t{ASTER_IROH_CANCELLED});
+    // Nothing will wait in the slot, and no event will name it: it goes back as it was.
+    if (s.status != ASTER_IROH_OK) free_slots_.push_back(static_cast<uint32_t>(s.user_data));
     return s;
   }
+  // The completion handler every wait() has (asio's handler for use_awaitable).
+  using WaitHandler =
+      asio::async_result<asio::use_awaitable_t<>, void(BridgeEvent)>::handler_type;
   // Waits for the terminal event of a submission that returned ASTER_IROH_OK. The caller
   // keeps this RuntimeCore alive until the awaitable completes.
   asio::awaitable<BridgeEvent> wait(const Submission& s,
                                     std::function<void(uint64_t)> on_progress) {
     return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
         [this, user_data = s.user_data, op_id = s.op,
-         progress = std::move(on_progress)](auto handler) mutable {
+         progress = std::move(on_progress)](WaitHandler handler) mutable {
           wait_for(user_data, op_id, std::move(handler), std::move(progress));
         },
         asio::use_awaitable);
@@ -199,88 +204,130 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   static BridgeEvent rejected(int32_t st);
   static BridgeEvent cancelled_before_submit();  // CANCELLED, "operation cancelled"
 
-  // An awaiting operation in the pending table, keyed by user_data.
+  // A continuous accept's entry in the pending table (keyed by user_data), or a caller waiting
+  // in an Inbox. One-shot operations wait in slots instead (WaitSlot).
   struct PendingOp {
     virtual ~PendingOp() = default;
     // `defer`: post the resumption instead of running it here (shutdown, close, cancel: the
     // caller is in the middle of tearing something down).
     virtual void complete(BridgeEvent ev, bool defer) = 0;
-    // Continuous ops stay registered until their terminal (non-OK) event.
-    virtual bool continuous() const { return false; }
-    // A non-terminal PROGRESS event (code = progress so far); the op stays registered.
-    virtual void progress(uint64_t) {}
   };
 
  private:
   friend class Inbox;
 
+  // Resumes the operation that waits with `handler`: here when its executor is this runtime's
+  // and runs on this thread (not `defer`), else dispatched or, with `defer`, posted.
+  template <typename Handler>
+  static void resume(Handler handler, BridgeEvent ev, bool defer,
+                     const asio::io_context::executor_type& fallback) {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) slot.clear();
+    auto ex = asio::get_associated_executor(handler, fallback);
+    if (!defer && runs_here(ex, fallback)) {
+      // What asio::dispatch would do on this thread, minus its type-erased function object
+      // (an allocation and two indirect calls per completion): resume the awaiting
+      // coroutine now. Asio's own I/O objects complete this way when the handler's
+      // executor is the one they run on (asio/detail/handler_work.hpp).
+      std::move(handler)(std::move(ev));
+      return;
+    }
+    auto f = [h = std::move(handler), ev = std::move(ev)]() mutable {
+      std::move(h)(std::move(ev));
+    };
+    // Dispatch: on the io thread the awaiting coroutine resumes right here, mid-drain, with
+    // no extra trip through the io_context queue. The drain holds its own copy of the batch
+    // and this operation is already out of the table, so the coroutine may submit, complete or
+    // destroy anything (including shutting down).
+    if (defer) {
+      asio::post(ex, std::move(f));
+    } else {
+      asio::dispatch(ex, std::move(f));
+    }
+  }
+  // True when `ex` is this runtime's io_context executor (`own`) and the caller runs on it.
+  template <typename Executor>
+  static bool runs_here(const Executor& ex, const asio::io_context::executor_type& own) {
+    if constexpr (std::is_same_v<Executor, asio::io_context::executor_type>) {
+      return ex == own && own.running_in_this_thread();
+    } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+      const auto* io = ex.template target<asio::io_context::executor_type>();
+      return io != nullptr && *io == own && own.running_in_this_thread();
+    } else {
+      return false;
+    }
+  }
+
   template <typename Handler>
   struct PendingOpImpl final : PendingOp {
-    PendingOpImpl(Handler h, asio::io_context::executor_type ex,
-                  std::function<void(uint64_t)> on_progress = {})
-        : handler(std::move(h)), fallback(ex), on_progress(std::move(on_progress)) {}
-    void progress(uint64_t code) override {
-      if (on_progress) on_progress(code);
-    }
+    PendingOpImpl(Handler h, asio::io_context::executor_type ex)
+        : handler(std::move(h)), fallback(ex) {}
     void complete(BridgeEvent ev, bool defer) override {
-      auto slot = asio::get_associated_cancellation_slot(handler);
-      if (slot.is_connected()) slot.clear();
-      auto ex = asio::get_associated_executor(handler, fallback);
-      if (!defer && runs_here(ex)) {
-        // What asio::dispatch would do on this thread, minus its type-erased function object
-        // (an allocation and two indirect calls per completion): resume the awaiting
-        // coroutine now. Asio's own I/O objects complete this way when the handler's
-        // executor is the one they run on (asio/detail/handler_work.hpp).
-        std::move(handler)(std::move(ev));
-        return;
-      }
-      auto f = [h = std::move(handler), ev = std::move(ev)]() mutable {
-        std::move(h)(std::move(ev));
-      };
-      // Dispatch: on the io thread the awaiting coroutine resumes right here, mid-drain, with
-      // no extra trip through the io_context queue. The drain holds its own copy of the batch
-      // and this entry is already out of the table, so the coroutine may submit, complete or
-      // destroy anything (including shutting down).
-      if (defer) {
-        asio::post(ex, std::move(f));
-      } else {
-        asio::dispatch(ex, std::move(f));
-      }
-    }
-    // True when `ex` is this runtime's io_context executor and the caller runs on it.
-    template <typename Executor>
-    bool runs_here(const Executor& ex) const {
-      if constexpr (std::is_same_v<Executor, asio::io_context::executor_type>) {
-        return ex == fallback && fallback.running_in_this_thread();
-      } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-        const auto* io = ex.template target<asio::io_context::executor_type>();
-        return io != nullptr && *io == fallback && fallback.running_in_this_thread();
-      } else {
-        return false;
-      }
+      resume(std::move(handler), std::move(ev), defer, fallback);
     }
     Handler handler;
     asio::io_context::executor_type fallback;
-    std::function<void(uint64_t)> on_progress;
   };
 
-  template <typename Handler>
-  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler,
+  // A one-shot operation's wait (wait()): its handler in a numbered slot, with no allocation
+  // and no hash table per operation (issue 8: "no per-operation heap allocation on the hot
+  // path"). user_data = kSlotTag | generation << 32 | index; the generation changes every
+  // time the slot is freed, so that a late event never reaches its next tenant.
+  struct WaitSlot {
+    std::optional<WaitHandler> handler;
+    std::function<void(uint64_t)> on_progress;
+    uint32_t generation = 0;
+  };
+  static constexpr uint64_t kSlotTag = uint64_t{1} << 63;
+  std::vector<WaitSlot> slots_;
+  std::vector<uint32_t> free_slots_;
+  size_t waiting_ = 0;  // slots with a handler
+  uint64_t reserve_slot() {
+    uint32_t index;
+    if (!free_slots_.empty()) {
+      index = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      index = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    return kSlotTag | (uint64_t{slots_[index].generation} << 32) | index;
+  }
+  // The slot `user_data` names, if it is still the one it was reserved as.
+  WaitSlot* slot_of(uint64_t user_data) {
+    const auto index = static_cast<uint32_t>(user_data);
+    const auto generation = static_cast<uint32_t>((user_data & ~kSlotTag) >> 32);
+    if (index >= slots_.size() || slots_[index].generation != generation) return nullptr;
+    return &slots_[index];
+  }
+  // Takes the handler out of a slot that holds one and frees the slot for its next tenant.
+  WaitHandler vacate(WaitSlot& slot, uint32_t index) {
+    WaitHandler handler = std::move(*slot.handler);
+    slot.handler.reset();
+    if (slot.on_progress) slot.on_progress = nullptr;
+    slot.generation = (slot.generation + 1) & 0x7fffffff;
+    --waiting_;
+    free_slots_.push_back(index);
+    return handler;
+  }
+
+  void wait_for(uint64_t user_data, aster_iroh_op op_id, WaitHandler handler,
                 std::function<void(uint64_t)> on_progress) {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    if (slot.is_connected()) {
+    auto cancel = asio::get_associated_cancellation_slot(handler);
+    if (cancel.is_connected()) {
       // Asio cancellation → aster_iroh_cancel: the bridge then emits the single CANCELLED
       // event (or NOT_FOUND if the op already completed, whose event is on its way).
-      slot.assign([weak = weak_from_this(), op_id](asio::cancellation_type) {
+      cancel.assign([weak = weak_from_this(), op_id](asio::cancellation_type) {
         if (auto self = weak.lock()) {
           self->with_rt([&](aster_iroh_rt* rt) { return aster_iroh_cancel(rt, op_id); },
                         int32_t{0});
         }
       });
     }
-    pending_.emplace(user_data,
-                     std::make_unique<PendingOpImpl<Handler>>(std::move(handler), executor_,
-                                                              std::move(on_progress)));
+    WaitSlot* slot = slot_of(user_data);  // reserved by submit_now, which returned OK
+    slot->handler.emplace(std::move(handler));
+    slot->on_progress = std::move(on_progress);
+    ++waiting_;
   }
 
   // drive(), before an idle wait: tells the bridge what to watch (see the .cpp) when
@@ -389,7 +436,17 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   std::deque<BridgeEvent> ready_;
   std::optional<Status> ended_;
   // Callers waiting in next(), served in order (aster::Server's call loops all wait here).
-  std::deque<std::unique_ptr<RuntimeCore::PendingOp>> waiters_;
+  // Each waits with its handler in place (no allocation per wait); `id` finds it again when
+  // its wait is cancelled, which leaves the entry empty (Asio's handlers cannot be assigned,
+  // so nothing is erased from the middle).
+  struct Waiter {
+    uint64_t id;
+    std::optional<RuntimeCore::WaitHandler> handler;
+  };
+  std::deque<Waiter> waiters_;
+  uint64_t next_waiter_ = 0;
+  // The waiter that waited longest, if any (empty entries dropped).
+  std::optional<RuntimeCore::WaitHandler> first_waiter();
   // Completes every waiter with `st` (terminal status or close), none of them here if `defer`.
   void fail_waiters(int32_t st, bool defer);
 };
