@@ -378,15 +378,11 @@ asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& ta
     // open_call's steps as well (Channel::quic_connection).
     OpenedStream opened;
     if (transport::Connection* conn = channel.quic_connection()) {
-      auto answer = co_await conn->try_open_bi_call(
+      auto call = co_await conn->try_open_bi_call(
           frames, transport::Connection::kAcceptFirstBytes, kUnaryCancelCode);
-      if (!answer.is_ok()) co_return open_failed(answer.status());
-      if (*answer) {
-        if (auto whole = (*answer)->recv.take_whole()) {
-          co_return whole_outcome(std::move(*whole), response);
-        }
-        opened.stream = transport::make_quic_byte_stream(std::move(**answer));
-      }
+      if (!call.is_ok()) co_return open_failed(call.status());
+      if (call->answer) co_return whole_outcome(std::move(*call->answer), response);
+      if (call->stream) opened.stream = transport::make_quic_byte_stream(std::move(*call->stream));
     } else {
       auto got = co_await channel.open_call(frames);
       if (!got.is_ok()) co_return open_failed(got.status());

@@ -36,17 +36,15 @@ class QuicChannel final : public Channel {
   // call_unary's deadline path does.
   asio::awaitable<Result<OpenedStream>> open_call(std::span<const uint8_t> request) override {
     ASTER_CO_ASSIGN_OR_RETURN(
-        auto stream,
+        auto call,
         co_await conn_.try_open_bi_call(request, transport::Connection::kAcceptFirstBytes, 1));
-    if (stream) {
+    if (call.answer) {
       // The whole answer is here (a short one usually is): the stream is done with.
-      if (auto whole = stream->recv.take_whole()) {
-        OpenedStream done;
-        done.answer = std::move(*whole);
-        co_return done;
-      }
+      OpenedStream done;
+      done.answer = std::move(call.answer);
+      co_return done;
     }
-    co_return opened(std::move(stream));
+    co_return opened(std::move(call.stream));
   }
   transport::Connection* quic_connection() override { return &conn_; }
   void close() {

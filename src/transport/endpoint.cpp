@@ -433,7 +433,7 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_with(
   co_return std::optional<BidiStream>(std::move(s));
 }
 
-asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_call(
+asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
     std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
   const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
   // run_on's steps without its coroutine frame (detail::start_on): this opens every call.
@@ -451,22 +451,41 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_call(
     op.done = std::move(got);
   }
   ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(op.done));
-  if (ev.status == ASTER_IROH_BUSY) co_return std::optional<BidiStream>();
+  OpenedCall opened;
+  if (ev.status == ASTER_IROH_BUSY) co_return opened;
   if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  if ((ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
+    // The whole answer: the halves are freed as their objects would free them (the request
+    // went out with its FIN, the answer is read to its FIN), the bytes kept as a Chunk. The
+    // stream objects cost more than the rest of this function (a BridgeHandle each, their
+    // moves out of the coroutine, their destructors).
+    detail::RuntimeCore& core = *handle_.core();
+    detail::BridgeHandle::release(core, ev.h1, detail::HandleKind::kSend);
+    detail::BridgeHandle::release(core, ev.h2, detail::HandleKind::kRecv);
+    Chunk& whole = opened.answer.emplace();
+    whole.fin_ = true;
+    if (ev.lease != 0) {
+      whole.lease_ = detail::BridgeHandle(handle_.core(), ev.lease, detail::HandleKind::kLease);
+      whole.data_ = ev.lease_data;
+      whole.size_ = ev.lease_len;
+    }
+    co_return opened;
+  }
   BidiStream s = bidi(ev.h1, ev.h2);
   s.send.done_ = true;
   s.recv.hold_first(ev);  // the answer's first bytes, as an accepted stream's request
-  co_return std::optional<BidiStream>(std::move(s));
+  opened.stream.emplace(std::move(s));
+  co_return opened;
 }
 
 asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
     std::span<const uint8_t> request, size_t answer_limit, uint64_t cancel_code) {
-  auto opened =
+  auto opening =
       co_await try_open_bi_call(request, std::min(answer_limit, kAcceptFirstBytes), cancel_code);
-  ASTER_CO_ASSIGN_OR_RETURN(std::optional<BidiStream> s, std::move(opened));
-  if (!s) co_return std::optional<Chunk>();
-  if (auto whole = s->recv.take_whole()) co_return whole;
-  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await s->recv.read_all(answer_limit));
+  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, std::move(opening));
+  if (opened.answer) co_return std::move(opened.answer);
+  if (!opened.stream) co_return std::optional<Chunk>();
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await opened.stream->recv.read_all(answer_limit));
   co_return std::optional<Chunk>(std::move(all));
 }
 

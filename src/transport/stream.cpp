@@ -10,36 +10,35 @@ using detail::BridgeEvent;
 
 namespace detail {
 void BridgeHandle::release() noexcept {
-  if (core_ && id_ != 0) {
-    const uint64_t h = id_;
-    const HandleKind kind = kind_;
-    const bool gathered =
-        (kind == HandleKind::kSend || kind == HandleKind::kRecv || kind == HandleKind::kLease) &&
-        core_->release_later(h, kind == HandleKind::kLease);
-    if (!gathered) {
-      core_->with_rt(
-          [&](aster_iroh_rt* rt) {
-            switch (kind) {
-              case HandleKind::kEndpoint:
-                return aster_iroh_endpoint_free(rt, h);
-              case HandleKind::kConnection:
-                return aster_iroh_conn_free(rt, h);
-              case HandleKind::kSend:
-                return aster_iroh_send_free(rt, h);
-              case HandleKind::kRecv:
-                return aster_iroh_recv_free(rt, h);
-              case HandleKind::kLease:
-                return aster_iroh_lease_release(rt, h);
-              case HandleKind::kDoc:
-                return aster_iroh_doc_free(rt, h);
-            }
-            return int32_t{0};
-          },
-          int32_t{0});
-    }
-  }
+  if (core_ && id_ != 0) release(*core_, id_, kind_);
   id_ = 0;
   core_.reset();
+}
+
+void BridgeHandle::release(RuntimeCore& core, uint64_t h, HandleKind kind) noexcept {
+  const bool gathered =
+      (kind == HandleKind::kSend || kind == HandleKind::kRecv || kind == HandleKind::kLease) &&
+      core.release_later(h, kind == HandleKind::kLease);
+  if (gathered) return;
+  core.with_rt(
+      [&](aster_iroh_rt* rt) {
+        switch (kind) {
+          case HandleKind::kEndpoint:
+            return aster_iroh_endpoint_free(rt, h);
+          case HandleKind::kConnection:
+            return aster_iroh_conn_free(rt, h);
+          case HandleKind::kSend:
+            return aster_iroh_send_free(rt, h);
+          case HandleKind::kRecv:
+            return aster_iroh_recv_free(rt, h);
+          case HandleKind::kLease:
+            return aster_iroh_lease_release(rt, h);
+          case HandleKind::kDoc:
+            return aster_iroh_doc_free(rt, h);
+        }
+        return int32_t{0};
+      },
+      int32_t{0});
 }
 }  // namespace detail
 

@@ -37,6 +37,7 @@ class Chunk {
 
  private:
   friend class RecvStream;
+  friend class Connection;  // a call's whole answer (Connection::try_open_bi_call)
   detail::BridgeHandle lease_;
   // A part of the bytes that came with an accepted stream (RecvStream::take_first), copied
   // when a read asked for fewer bytes than came. A vector's move keeps its buffer, so data_

@@ -856,7 +856,7 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
         CO_REQUIRE(!no_credit->has_value());
         auto no_credit_call = co_await p->conn.try_open_bi_call(as_bytes("y"), 64, 1);
         CO_REQUIRE_OK(no_credit_call);
-        CO_REQUIRE(!no_credit_call->has_value());
+        CO_REQUIRE(!no_credit_call->answer && !no_credit_call->stream);
         // Close streams on both sides. noq announces new credit (MAX_STREAMS) only once more
         // than 1/8 of the limit was freed (noq-proto streams/state.rs queue_max_stream_id), so
         // closing one stream is not enough: close 20.
@@ -884,8 +884,9 @@ TEST(Transport, OpenBiBeyondPeerLimitWaitsInsteadOfFailing) {
 }
 
 TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
-  // try_open_bi_call: open + request + FIN, and the stream comes back only with the answer's
-  // first bytes (one bridge operation, docs/transport.md "A call in one operation").
+  // try_open_bi_call: open + request + FIN, and it comes back only with the answer's first
+  // bytes (one bridge operation, docs/transport.md "A call in one operation"): the whole answer
+  // when its FIN came with them, else the stream that reads them first.
   auto b = blocking();
   ASSERT_TRUE(b);
   auto ok = b->run_for(
@@ -895,7 +896,7 @@ TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
         CO_REQUIRE_OK(p);
         auto ex = co_await asio::this_coro::executor;
         Latch answered(ex, 1);
-        std::optional<Result<std::optional<BidiStream>>> call;
+        std::optional<Result<OpenedCall>> call;
         asio::co_spawn(
             ex,
             [](Connection* c, decltype(call)* out, Latch* l) -> asio::awaitable<void> {
@@ -914,11 +915,30 @@ TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
         CO_REQUIRE(!call);  // no answer yet: still waiting inside the one operation
         CO_REQUIRE(co_await in->send.write_and_finish(as_bytes("pong")));
         co_await answered.wait();
-        CO_REQUIRE(call && call->is_ok() && (*call)->has_value());
-        BidiStream s = std::move(***call);
-        auto back = co_await s.recv.read_all(64);  // the bytes that came with the operation
-        CO_REQUIRE_OK(back);
-        CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == "pong");
+        CO_REQUIRE(call && call->is_ok() && (*call)->answer && !(*call)->stream);
+        const Chunk& back = *(*call)->answer;  // the bytes that came with the operation
+        CO_REQUIRE(back.fin());
+        CO_REQUIRE(std::string(back.bytes().begin(), back.bytes().end()) == "pong");
+
+        // An answer whose FIN comes later: the stream reads what came, then the rest.
+        call.reset();
+        Latch answered2(ex, 1);
+        asio::co_spawn(
+            ex,
+            [](Connection* c, decltype(call)* out, Latch* l) -> asio::awaitable<void> {
+              out->emplace(co_await c->try_open_bi_call(as_bytes("ping"), 64, 7));
+              l->count_down();
+            }(&p->conn, &call, &answered2),
+            asio::detached);
+        auto in3 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in3);
+        CO_REQUIRE(co_await in3->send.write(as_bytes("po")));
+        co_await answered2.wait();
+        CO_REQUIRE(call && call->is_ok() && !(*call)->answer && (*call)->stream);
+        CO_REQUIRE(co_await in3->send.write_and_finish(as_bytes("ng")));
+        auto rest = co_await (*call)->stream->recv.read_all(64);
+        CO_REQUIRE_OK(rest);
+        CO_REQUIRE(std::string(rest->bytes().begin(), rest->bytes().end()) == "pong");
 
         // Cancelled before the answer (a deadline): the peer sees STOP_SENDING with the
         // call's cancel code, and its half gets no answer through.
@@ -1024,8 +1044,8 @@ TEST(Transport, CallLargerThanNoqTakesAtOnceIsSentByATask) {
         for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 7);
         auto call = co_await p->conn.try_open_bi_call(big, 64, 1);
         CO_REQUIRE_OK(call);
-        CO_REQUIRE(call->has_value());
-        auto back = co_await (*call)->recv.read_all(8 << 20);
+        CO_REQUIRE(call->stream.has_value());  // 64 bytes of the answer came: not its FIN
+        auto back = co_await call->stream->recv.read_all(8 << 20);
         CO_REQUIRE_OK(back);
         CO_REQUIRE(std::equal(back->bytes().begin(), back->bytes().end(), big.begin(),
                               big.end()));

@@ -46,6 +46,8 @@ class BridgeHandle {
 
   // Frees the bridge handle now (no-op when empty).
   void release() noexcept;
+  // Frees handle `id` of `core` as release() would, for a handle no object was made for.
+  static void release(RuntimeCore& core, uint64_t id, HandleKind kind) noexcept;
 
  private:
   std::shared_ptr<RuntimeCore> core_;
