@@ -433,27 +433,28 @@ asio::awaitable<Result<std::optional<BidiStream>>> Connection::try_open_bi_with(
   co_return std::optional<BidiStream>(std::move(s));
 }
 
-asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
-    std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
-  const uint32_t flags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
-  // run_on's steps without its coroutine frame (detail::start_on): this opens every call.
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = detail::start_on(
-      handle_, "connection", state,
-      [data, flags, reply_max, cancel_code](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
-                                            aster_iroh_op* op, aster_iroh_event*) {
-        return aster_iroh_open_bi_call(rt, h, data.data(), data.size(), flags, reply_max,
+namespace {
+// aster_iroh_open_bi_call for a request and its FIN, started (detail::start_on: run_on's
+// steps without a coroutine frame of their own; this opens every call).
+detail::StartedOp start_call(const detail::BridgeHandle& conn, std::span<const uint8_t> data,
+                             size_t reply_max, uint64_t cancel_code,
+                             const asio::cancellation_state& state) {
+  constexpr uint32_t kFlags = ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN;
+  return detail::start_on(
+      conn, "connection", state,
+      [data, reply_max, cancel_code](aster_iroh_rt* rt, uint64_t h, uint64_t ud,
+                                     aster_iroh_op* op, aster_iroh_event*) {
+        return aster_iroh_open_bi_call(rt, h, data.data(), data.size(), kFlags, reply_max,
                                        cancel_code, ud, op);
       });
-  if (op.pending) {
-    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
-    BridgeEvent got = co_await std::move(waiting);
-    op.done = std::move(got);
-  }
-  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(op.done));
+}
+}  // namespace
+
+Result<OpenedCall> Connection::opened_call(Result<BridgeEvent> got) const {
+  ASTER_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(got));
   OpenedCall opened;
-  if (ev.status == ASTER_IROH_BUSY) co_return opened;
-  if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
+  if (ev.status == ASTER_IROH_BUSY) return opened;
+  if (ev.status != ASTER_IROH_OK) return detail::status_of(ev);
   if ((ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
     // The whole answer: the halves are freed as their objects would free them (the request
     // went out with its FIN, the answer is read to its FIN), the bytes kept as a Chunk. The
@@ -469,20 +470,39 @@ asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
       whole.data_ = ev.lease_data;
       whole.size_ = ev.lease_len;
     }
-    co_return opened;
+    return opened;
   }
   BidiStream s = bidi(ev.h1, ev.h2);
   s.send.done_ = true;
   s.recv.hold_first(ev);  // the answer's first bytes, as an accepted stream's request
   opened.stream.emplace(std::move(s));
-  co_return opened;
+  return opened;
+}
+
+asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
+    std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = start_call(handle_, data, reply_max, cancel_code, state);
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    op.done = std::move(got);
+  }
+  co_return opened_call(std::move(op.done));
 }
 
 asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
     std::span<const uint8_t> request, size_t answer_limit, uint64_t cancel_code) {
-  auto opening =
-      co_await try_open_bi_call(request, std::min(answer_limit, kAcceptFirstBytes), cancel_code);
-  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, std::move(opening));
+  // try_open_bi_call's steps, not a coroutine of its own: a frame fewer per exchange.
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = start_call(handle_, request, std::min(answer_limit, kAcceptFirstBytes),
+                                    cancel_code, state);
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    op.done = std::move(got);
+  }
+  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, opened_call(std::move(op.done)));
   if (opened.answer) co_return std::move(opened.answer);
   if (!opened.stream) co_return std::optional<Chunk>();
   ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await opened.stream->recv.read_all(answer_limit));

@@ -228,6 +228,9 @@ class Connection {
   friend struct detail::HandleAccess;
   Connection(detail::BridgeHandle handle, EndpointId remote_id, std::string alpn);
   BidiStream bidi(uint64_t send, uint64_t recv) const;
+  // try_open_bi_call's outcome from its event (shared with try_call, which opens the same way
+  // without a coroutine of try_open_bi_call's).
+  Result<OpenedCall> opened_call(Result<detail::BridgeEvent> got) const;
   void stop_accepting();
 
   detail::BridgeHandle handle_;
