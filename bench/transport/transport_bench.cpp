@@ -170,7 +170,12 @@ asio::awaitable<void> quic_answer_loop(std::shared_ptr<AnswerLoops> loops) {
     auto now = s->recv.try_read_with_fin(1 << 16);
     if (!now) continue;
     if (*now && (*now)->fin()) {
-      (void)co_await s->send.write_and_finish((*now)->bytes());
+      // As aster::Server answers (Dispatcher::serve_stream): no coroutine frame for a write
+      // that completes at once.
+      if (!s->send.start_write_and_finish((*now)->bytes())) {
+        auto waiting = s->send.write_pending();
+        (void)co_await std::move(waiting);
+      }
       continue;
     }
     std::vector<uint8_t> got;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "aster/transport/deadline.hpp"
+#include "aster/transport/stream.hpp"
 #include "aster/wire/compression.hpp"
 #include "aster/wire/frame_io.hpp"
 #include "aster/wire/messages.hpp"
@@ -633,7 +634,15 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
       co_await write_trailer(stream, answer.status(), false);
       co_return;
     }
-    (void)co_await stream.write_and_finish(*answer);  // the response and the OK trailer
+    // The response and the OK trailer: on QUIC with no coroutine frame when the write
+    // completes at once, as a short answer's does.
+    transport::SendStream* send = stream.quic_send();
+    if (send == nullptr || answer->empty()) {
+      (void)co_await stream.write_and_finish(*answer);
+    } else if (!send->start_write_and_finish(*answer)) {
+      auto waiting = send->write_pending();  // named: no temporary across co_await (GCC 12)
+      (void)co_await std::move(waiting);
+    }
   } catch (...) {
     // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.
     (void)stream.reset(0);

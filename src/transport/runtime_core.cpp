@@ -324,10 +324,20 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
   BridgeEvent ev = take(e);
   if ((e.user_data & kSlotTag) != 0) {
     WaitSlot* slot = slot_of(e.user_data);
-    if (slot == nullptr || !slot->handler) {
+    if (slot == nullptr) {
       // Only after shutdown() cancelled everything; nothing waits. Handles are reclaimed by
       // the bridge's own shutdown, the lease here.
       release_lease(ev.lease);
+      return;
+    }
+    if (!slot->handler) {
+      // An operation started without a wait whose owner went before waiting for it
+      // (SendStream::start_write_and_finish, then the stream destroyed): its slot is free now.
+      release_lease(ev.lease);
+      if (ev.status != ASTER_IROH_PROGRESS) {
+        slot->generation = (slot->generation + 1) & 0x7fffffff;
+        free_slots_.push_back(static_cast<uint32_t>(e.user_data));
+      }
       return;
     }
     if (ev.status == ASTER_IROH_PROGRESS) {

@@ -49,6 +49,8 @@ SendStream& SendStream::operator=(SendStream&& other) noexcept {
     abandon();
     handle_ = std::move(other.handle_);
     done_ = other.done_;
+    pending_user_data_ = std::exchange(other.pending_user_data_, 0);
+    pending_op_ = std::exchange(other.pending_op_, 0);
   }
   return *this;
 }
@@ -105,6 +107,43 @@ asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> da
     op.done = std::move(got);
   }
   Status st = op.done ? detail::status_of(*op.done) : op.done.status();
+  if (st.is_ok() && handle_) done_ = true;
+  co_return st;
+}
+
+std::optional<Status> SendStream::start_write_and_finish(std::span<const uint8_t> data) {
+  // write_and_finish's steps up to its wait (detail::start_on), outside any coroutine: a
+  // producer's answer is one short write, and a coroutine frame for it was ≈ 1.4% of a
+  // request of bench/transport (callgrind). Cancellation reaches the write only once it waits.
+  const asio::cancellation_state not_cancelled;
+  detail::StartedOp op = detail::start_on(
+      handle_, "stream", not_cancelled,
+      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+             aster_iroh_event* now) {
+        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
+      });
+  if (op.pending) {
+    pending_user_data_ = op.pending->user_data;
+    pending_op_ = op.pending->op;
+    return std::nullopt;
+  }
+  Status st = op.done ? detail::status_of(*op.done) : op.done.status();
+  if (st.is_ok() && handle_) done_ = true;
+  return st;
+}
+
+asio::awaitable<Status> SendStream::write_pending() {
+  if (pending_user_data_ == 0 || !handle_) {
+    co_return Status(StatusCode::kFailedPrecondition, "no write pending");
+  }
+  detail::RuntimeCore::Submission s;
+  s.status = ASTER_IROH_OK;
+  s.user_data = std::exchange(pending_user_data_, 0);
+  s.op = std::exchange(pending_op_, 0);
+  auto core = handle_.core();  // alive across the wait
+  auto waiting = core->wait(s, {});  // named: see RuntimeCore::run
+  BridgeEvent got = co_await std::move(waiting);
+  Status st = detail::status_of(got);
   if (st.is_ok() && handle_) done_ = true;
   co_return st;
 }

@@ -22,6 +22,8 @@
 
 namespace aster::transport {
 
+class SendStream;
+
 class ByteStream {
  public:
   virtual ~ByteStream() = default;
@@ -54,6 +56,10 @@ class ByteStream {
   virtual Status reset(uint64_t code) = 0;
   // Abandons the receiving direction: STOP_SENDING(code).
   virtual Status stop(uint64_t code) = 0;
+  // The QUIC send half under this stream, if it is one (null otherwise): a producer ends a
+  // call with SendStream::start_write_and_finish there, without a coroutine frame when QUIC
+  // takes the answer at once.
+  virtual SendStream* quic_send() { return nullptr; }
 };
 
 }  // namespace aster::transport

@@ -23,6 +23,7 @@ class QuicByteStream final : public ByteStream {
   asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data) override;
   Status reset(uint64_t code) override;
   Status stop(uint64_t code) override;
+  SendStream* quic_send() override { return &s_.send; }
 
  private:
   // Copies a chunk (at most buf.size() bytes: reads ask for no more) and notes the FIN.

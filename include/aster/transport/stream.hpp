@@ -67,6 +67,12 @@ class SendStream {
   asio::awaitable<Status> write(std::span<const uint8_t> data);
   // write() then FIN, as one operation.
   asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data);
+  // write_and_finish() started without a coroutine: its status when QUIC took every byte at
+  // once (a short message's usually are); nullopt when the write waits for flow control, and
+  // then write_pending() completes it. Nothing else may run on this stream in between. Io
+  // thread only.
+  std::optional<Status> start_write_and_finish(std::span<const uint8_t> data);
+  asio::awaitable<Status> write_pending();
   // FIN after the writes already completed. Sync.
   Status finish();
   // RESET_STREAM(code): abandons unsent data.
@@ -81,6 +87,9 @@ class SendStream {
   void abandon();
   detail::BridgeHandle handle_;
   bool done_ = false;  // finished or reset: nothing to do on destruction but free
+  // start_write_and_finish's write while it waits (its user_data and op in the bridge).
+  uint64_t pending_user_data_ = 0;
+  uint64_t pending_op_ = 0;
 };
 
 // Receiving half. Pull-only: data is requested from QUIC only when read() is called, so a

@@ -1102,6 +1102,80 @@ TEST(Transport, ReadWithFinTakesTheEndWithTheLastBytes) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// SendStream::start_write_and_finish: a short answer completes at once, without a coroutine;
+// one past the peer's flow-control window waits, and write_pending completes it; a stream
+// dropped while its write waits is reset, and the runtime goes on serving.
+TEST(Transport, WriteStartedWithoutACoroutineCompletesNowOrLater) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        auto s = co_await p->conn.open_bi_with(as_bytes("short"));
+        CO_REQUIRE_OK(s);
+        auto in = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in);
+        auto now = in->send.start_write_and_finish(as_bytes("answer"));
+        CO_REQUIRE(now.has_value() && now->is_ok());
+        auto back = co_await s->recv.read_all(64);
+        CO_REQUIRE_OK(back);
+        CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == "answer");
+
+        std::vector<uint8_t> big(32 << 20, 9);  // past noq's stream receive window
+        auto s2 = co_await p->conn.open_bi_with(as_bytes("big"));
+        CO_REQUIRE_OK(s2);
+        auto in2 = co_await srv->accept_bi();
+        CO_REQUIRE_OK(in2);
+        CO_REQUIRE(!in2->send.start_write_and_finish(big).has_value());  // waits for credit
+        auto ex = co_await asio::this_coro::executor;
+        std::optional<Result<Chunk>> read;
+        Latch done(ex, 1);
+        asio::co_spawn(
+            ex,
+            [](RecvStream* r, decltype(read)* out, Latch* l) -> asio::awaitable<void> {
+              out->emplace(co_await r->read_all(64 << 20));
+              l->count_down();
+            }(&s2->recv, &read, &done),
+            asio::detached);
+        auto written = co_await in2->send.write_pending();
+        CO_REQUIRE(written);
+        co_await done.wait();
+        CO_REQUIRE(read && read->is_ok() && (*read)->size() == big.size());
+
+        auto s3 = co_await p->conn.open_bi_with(as_bytes("dropped"));
+        CO_REQUIRE_OK(s3);
+        {
+          auto in3 = co_await srv->accept_bi();
+          CO_REQUIRE_OK(in3);
+          CO_REQUIRE(!in3->send.start_write_and_finish(big).has_value());
+        }  // dropped while its write waits: reset
+        auto cut = co_await s3->recv.read_all(64 << 20);
+        CO_REQUIRE(!cut.is_ok());
+        for (int i = 0; i < 8; ++i) {  // operations go on (the write's slot came back)
+          auto s4 = co_await p->conn.open_bi_with(as_bytes("again"));
+          CO_REQUIRE_OK(s4);
+          auto in4 = co_await srv->accept_bi();
+          CO_REQUIRE_OK(in4);
+          auto again = in4->send.start_write_and_finish(as_bytes("ok"));
+          if (!again) {
+            auto waiting = in4->send.write_pending();
+            again = co_await std::move(waiting);
+          }
+          CO_REQUIRE(again->is_ok());
+          auto reply = co_await s4->recv.read_all(64);
+          CO_REQUIRE_OK(reply);
+          CO_REQUIRE(reply->size() == 2);
+        }
+        co_return true;
+      }(&b->runtime()),
+      60s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 // Several callers may wait in accept_bi at once (aster::Server's call loops do): each stream
 // goes to the one that has waited longest, and a cancelled wait leaves the others waiting.
 TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
