@@ -526,7 +526,8 @@ void Inbox::fail_waiters(int32_t st, bool defer) {
   waiters_.clear();
   auto ex = core_->executor();
   for (auto& w : waiters) {
-    if (w.handler) RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), defer, ex);
+    if (!w.handler) continue;  // its wait was cancelled
+    RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), defer, ex);
   }
 }
 
@@ -550,7 +551,8 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
     auto ex = core_->executor();  // a waiter resumed here may destroy this inbox
     RuntimeCore::resume(std::move(*first), std::move(ev), defer, ex);
     for (auto& w : rest) {
-      if (w.handler) RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), true, ex);
+      if (!w.handler) continue;  // its wait was cancelled
+      RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), true, ex);
     }
     return;
   }

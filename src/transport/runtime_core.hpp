@@ -204,8 +204,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   static BridgeEvent rejected(int32_t st);
   static BridgeEvent cancelled_before_submit();  // CANCELLED, "operation cancelled"
 
-  // A continuous accept's entry in the pending table (keyed by user_data), or a caller waiting
-  // in an Inbox. One-shot operations wait in slots instead (WaitSlot).
+  // A continuous accept's entry in the pending table (keyed by user_data). One-shot operations
+  // wait in slots instead (WaitSlot), callers of accept_bi in their inbox (Inbox::Waiter).
   struct PendingOp {
     virtual ~PendingOp() = default;
     // `defer`: post the resumption instead of running it here (shutdown, close, cancel: the
@@ -257,17 +257,6 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
       return false;
     }
   }
-
-  template <typename Handler>
-  struct PendingOpImpl final : PendingOp {
-    PendingOpImpl(Handler h, asio::io_context::executor_type ex)
-        : handler(std::move(h)), fallback(ex) {}
-    void complete(BridgeEvent ev, bool defer) override {
-      resume(std::move(handler), std::move(ev), defer, fallback);
-    }
-    Handler handler;
-    asio::io_context::executor_type fallback;
-  };
 
   // A one-shot operation's wait (wait()): its handler in a numbered slot, with no allocation
   // and no hash table per operation (issue 8: "no per-operation heap allocation on the hot

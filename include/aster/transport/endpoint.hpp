@@ -186,13 +186,14 @@ class Connection {
   // try_open_bi_with() that returns once the first bytes of the answer are here: a whole
   // request/response exchange in one bridge operation. Those bytes (at most `reply_max`) are
   // the whole answer when its FIN came with them (OpenedCall::answer), else the stream's first
-  // reads yield them; a read that failed meanwhile is reported by the first read after them. Cancelled before the answer (a deadline), the
-  // send half is reset and the recv half stopped with `cancel_code`. The whole request is
-  // written before the answer is awaited, so the peer must be able to take it without this side
-  // reading (a producer reads the request, then answers; an echo that answers as it reads a
-  // request larger than the receive window would block both ends). In the two-thread shapes an
-  // open's completion and the read submitted after it each woke the other thread; this is one
-  // hand-over each way (docs/transport.md "A call in one operation").
+  // reads yield them; a read that failed meanwhile is reported by the first read after them.
+  // Cancelled before the answer (a deadline), the send half is reset and the recv half stopped
+  // with `cancel_code`. The whole request is written before the answer is awaited, so the peer
+  // must be able to take it without this side reading (a producer reads the request, then
+  // answers; an echo that answers as it reads a request larger than the receive window would
+  // block both ends). In the two-thread shapes an open's completion and the read submitted
+  // after it each woke the other thread; this is one hand-over each way (docs/transport.md
+  // "A call in one operation").
   asio::awaitable<Result<OpenedCall>> try_open_bi_call(std::span<const uint8_t> data,
                                                        size_t reply_max, uint64_t cancel_code);
   // try_open_bi_call() for a caller that wants the whole answer and nothing else: the answer
