@@ -89,45 +89,52 @@ asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
   return send(handle_, data, 0);
 }
 
+namespace {
+// The write that ends a stream (its bytes and FIN in one bridge operation), up to its wait
+// (detail::start_on), shared by write_and_finish and start_write_and_finish.
+detail::StartedOp start_send_fin(const detail::BridgeHandle& h, std::span<const uint8_t> data,
+                                 const asio::cancellation_state& state) {
+  return detail::start_on(
+      h, "stream", state,
+      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+             aster_iroh_event* now) {
+        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
+      });
+}
+
+Status status_of_done(const Result<BridgeEvent>& done) {
+  return done ? detail::status_of(*done) : done.status();
+}
+}  // namespace
+
 asio::awaitable<Status> SendStream::write_and_finish(std::span<const uint8_t> data) {
   // Finished only once the write went through: a failed or cancelled one leaves the stream to
   // be reset on destruction, so a truncated message never ends with a FIN. send()'s steps
   // written out, and run_on's (detail::start_on): two coroutine frames fewer for the write
   // that ends every call.
   asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = detail::start_on(
-      handle_, "stream", state,
-      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-             aster_iroh_event* now) {
-        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
-      });
+  detail::StartedOp op = start_send_fin(handle_, data, state);
   if (op.pending) {
     auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
     BridgeEvent got = co_await std::move(waiting);
     op.done = std::move(got);
   }
-  Status st = op.done ? detail::status_of(*op.done) : op.done.status();
+  Status st = status_of_done(op.done);
   if (st.is_ok() && handle_) done_ = true;
   co_return st;
 }
 
 std::optional<Status> SendStream::start_write_and_finish(std::span<const uint8_t> data) {
-  // write_and_finish's steps up to its wait (detail::start_on), outside any coroutine: a
-  // producer's answer is one short write, and a coroutine frame for it was ≈ 1.4% of a
-  // request of bench/transport (callgrind). Cancellation reaches the write only once it waits.
-  const asio::cancellation_state not_cancelled;
-  detail::StartedOp op = detail::start_on(
-      handle_, "stream", not_cancelled,
-      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-             aster_iroh_event* now) {
-        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
-      });
+  // write_and_finish's steps up to its wait, outside any coroutine: a producer's answer is one
+  // short write, and a coroutine frame for it was ≈ 1.4% of a request of bench/transport
+  // (callgrind). Cancellation reaches the write only once it waits.
+  detail::StartedOp op = start_send_fin(handle_, data, asio::cancellation_state());
   if (op.pending) {
     pending_user_data_ = op.pending->user_data;
     pending_op_ = op.pending->op;
     return std::nullopt;
   }
-  Status st = op.done ? detail::status_of(*op.done) : op.done.status();
+  Status st = status_of_done(op.done);
   if (st.is_ok() && handle_) done_ = true;
   return st;
 }
