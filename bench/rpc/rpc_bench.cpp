@@ -392,6 +392,7 @@ int main(int argc, char** argv) {
     }
     if (a == "--drive-batch") {  // Runtime::Options::drive_batch (A/B runs; 0: uncapped)
       s.runtime.drive_batch = std::strtoul(v, nullptr, 10);
+      s.runtime.drive_batch_always = true;  // `local`: every peer is in this runtime
       continue;
     }
     if (a == "--seconds") {

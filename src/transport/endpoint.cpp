@@ -73,7 +73,7 @@ Result<Runtime> Runtime::create(asio::io_context& io, Options options) {
   }
   auto core = std::make_shared<RuntimeCore>(io, rt, spins ? options.spin : std::chrono::microseconds{0},
                                             options.defer_stream_ops && options.hold_batches,
-                                            options.drive_batch);
+                                            options.drive_batch, options.drive_batch_always);
   // A caller-driven runtime never signals the event fd (drive() and turn() poll the queue
   // themselves), so watching it would only keep Asio's reactor in every io_context::poll():
   // one epoll_wait per drive round for nothing (docs/transport.md "Thread shape").
@@ -126,6 +126,10 @@ void Runtime::wake() {
   if (!core_ || shape_ != Shape::kSharedThread) return;
   (void)core_->with_rt([](aster_iroh_rt* rt) { return aster_iroh_runtime_wake(rt); },
                        int32_t{0});
+}
+
+bool Runtime::rounds_capped() const {
+  return core_ && shape_ == Shape::kSharedThread && core_->rounds_capped();
 }
 
 Runtime::Runtime(Runtime&&) noexcept = default;
@@ -201,7 +205,9 @@ asio::awaitable<Result<Endpoint>> Runtime::create_endpoint(EndpointConfig config
       });
   if (ev.status != ASTER_IROH_OK) co_return detail::status_of(ev);
   if (config.gate) core->set_gate(ev.h1, std::move(config.gate));
-  co_return Endpoint(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kEndpoint));
+  Endpoint endpoint(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kEndpoint));
+  if (auto id = endpoint.id()) core->note_endpoint(ev.h1, *id);
+  co_return endpoint;
 }
 
 // ---- Endpoint -------------------------------------------------------------------------------
@@ -363,6 +369,7 @@ Connection connection_from(const std::shared_ptr<RuntimeCore>& core, const Bridg
     std::copy(ev.payload.begin(), ev.payload.begin() + 32, remote.bytes.begin());
     alpn = std::string_view(ev.payload).substr(32);
   }
+  core->note_connection(ev.h1, remote);
   return detail::HandleAccess::connection(
       detail::BridgeHandle(core, ev.h1, detail::HandleKind::kConnection), remote, std::move(alpn));
 }

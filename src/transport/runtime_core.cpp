@@ -97,10 +97,11 @@ std::atomic<int> io_spinners{0};
 }  // namespace
 
 RuntimeCore::RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin,
-                         bool hold_batches, size_t drive_batch)
+                         bool hold_batches, size_t drive_batch, bool cap_every_round)
     : executor_(io.get_executor()),
       rt_(rt),
       drive_batch_(drive_batch),
+      cap_every_round_(cap_every_round),
       spin_(spin),
       hold_batches_(hold_batches) {}
 
@@ -207,7 +208,11 @@ size_t RuntimeCore::hand_over_batch() {
   // A round of at most drive_batch_ events: the bridge transmits what the round wrote when the
   // round returns, so a peer in another process gets the first answers while we work on the
   // rest (docs/transport.md "Drive rounds of at most 32 completions").
-  const size_t max = drive_batch_ == 0 ? batch_.size() : std::min(drive_batch_, batch_.size());
+  // Uncapped while every peer is an endpoint of this runtime: nobody can start early, and the
+  // smaller rounds only made more, smaller packets (docs/transport.md "Drive rounds of at most
+  // 32 completions").
+  round_cap_ = rounds_capped() ? drive_batch_ : 0;
+  const size_t max = round_cap_ == 0 ? batch_.size() : std::min(round_cap_, batch_.size());
   const size_t n = with_rt(
       [&](aster_iroh_rt* rt) { return aster_iroh_poll(rt, batch_.data(), max); }, size_t{0});
   if (n == 0) return 0;
@@ -231,7 +236,7 @@ void RuntimeCore::dispatch_batch() {
   // What the completions queued meanwhile, inline too, up to the round's cap (the rest: next
   // round). Without it a bulk transfer in one process, where each read's completion comes
   // back within the same round, lost 22–30% (aster_rpc_bench local --shape shared).
-  drain(kDrainBatches, /*hold=*/false, drive_batch_ == 0 ? SIZE_MAX : drive_batch_ - n);
+  drain(kDrainBatches, /*hold=*/false, round_cap_ == 0 ? SIZE_MAX : round_cap_ - n);
 }
 
 Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::microseconds idle_wait) {
@@ -415,6 +420,27 @@ bool RuntimeCore::release_later(uint64_t id, bool lease) {
     });
   }
   return true;
+}
+
+void RuntimeCore::note_endpoint(uint64_t handle, const EndpointId& id) {
+  std::lock_guard lock(peers_mutex_);
+  own_endpoints_.emplace_back(handle, id);
+}
+
+void RuntimeCore::note_connection(uint64_t handle, const EndpointId& remote) {
+  std::lock_guard lock(peers_mutex_);
+  for (const auto& [h, id] : own_endpoints_) {
+    if (id.bytes == remote.bytes) return;
+  }
+  outside_connections_.push_back(handle);
+  outside_peers_.store(outside_connections_.size(), std::memory_order_relaxed);
+}
+
+void RuntimeCore::forget_handle(uint64_t handle) {
+  std::lock_guard lock(peers_mutex_);
+  std::erase_if(own_endpoints_, [&](const auto& e) { return e.first == handle; });
+  std::erase(outside_connections_, handle);
+  outside_peers_.store(outside_connections_.size(), std::memory_order_relaxed);
 }
 
 void RuntimeCore::flush_releases() {

@@ -86,7 +86,7 @@ aster_iroh_sockaddr bridge_address_of(const SocketAddress& s);
 class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
  public:
   RuntimeCore(asio::io_context& io, aster_iroh_rt* rt, std::chrono::microseconds spin = {},
-              bool hold_batches = false, size_t drive_batch = 0);
+              bool hold_batches = false, size_t drive_batch = 0, bool cap_every_round = false);
   ~RuntimeCore();
 
   asio::io_context::executor_type executor() const { return executor_; }
@@ -133,6 +133,19 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   bool release_later(uint64_t id, bool lease);
 
   void set_gate(uint64_t endpoint, GateFunction gate);
+
+  // Who the runtime's peers are, for the cap on drive() rounds (Runtime::Options::drive_batch):
+  // it lets a peer in another process or runtime start on the first answers of a round, and
+  // buys nothing when every peer is an endpoint of this runtime, served by the same rounds
+  // (docs/transport.md "Drive rounds of at most 32 completions"). Any thread: handles may be
+  // freed anywhere.
+  void note_endpoint(uint64_t handle, const EndpointId& id);
+  void note_connection(uint64_t handle, const EndpointId& remote);
+  // A freed endpoint or connection handle stops counting.
+  void forget_handle(uint64_t handle);
+  bool has_outside_peer() const { return outside_peers_.load(std::memory_order_relaxed) != 0; }
+  // Whether drive() rounds are capped now (Runtime::rounds_capped).
+  bool rounds_capped() const { return drive_batch_ != 0 && (cap_every_round_ || has_outside_peer()); }
 
   // The one way every bridge operation runs: `submit(rt, user_data, &op, &now)` calls the
   // bridge. An outcome known at once (ASTER_IROH_DONE) is returned without suspending;
@@ -364,6 +377,16 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // Runtime::Options::drive_batch: at most this many events per drive() round, the drain of
   // what they queued meanwhile included (0: up to kBatch, then a drain of kDrainBatches).
   const size_t drive_batch_ = 0;
+  // Runtime::Options::drive_batch_always: rounds are capped whoever the peers are.
+  const bool cap_every_round_ = false;
+  // This round's cap (hand_over_batch sets it for dispatch_batch; 0: uncapped).
+  size_t round_cap_ = 0;
+  // note_endpoint / note_connection: the endpoints of this runtime, and the connections whose
+  // peer is none of them (their count read by every round without the lock).
+  std::mutex peers_mutex_;
+  std::vector<std::pair<uint64_t, EndpointId>> own_endpoints_;
+  std::vector<uint64_t> outside_connections_;
+  std::atomic<size_t> outside_peers_{0};
   std::optional<std::chrono::milliseconds> deferred_shutdown_;  // asked for while driving
   // Io-thread spinning (docs/transport.md "Spinning"): how long drain_then_wait keeps polling
   // the queue after its last event before it waits on the eventfd; zero never spins.

@@ -16,6 +16,7 @@ void BridgeHandle::release() noexcept {
 }
 
 void BridgeHandle::release(RuntimeCore& core, uint64_t h, HandleKind kind) noexcept {
+  if (kind == HandleKind::kEndpoint || kind == HandleKind::kConnection) core.forget_handle(h);
   const bool gathered =
       (kind == HandleKind::kSend || kind == HandleKind::kRecv || kind == HandleKind::kLease) &&
       core.release_later(h, kind == HandleKind::kLease);

@@ -312,14 +312,18 @@ class Runtime {
     // waking a sleeping thread (docs/transport.md "Spinning"). Zero (the default) never
     // spins: with two spinning processes on two cores each starves the other.
     std::chrono::microseconds spin{0};
-    // kSharedThread: at most this many completions per drive() round; 0 takes every queued
-    // one and what their handlers queue meanwhile. The bridge sends what a round wrote only
-    // after the round, so a round that answers every queued request keeps the peer waiting
-    // for the first answer until the last is written: two processes in this shape took turns
-    // (unary calls at 64 in flight: 139–148k calls/s with 0, 268–298k with 32), at a cost of
-    // 4–8% to both ends in one process (docs/transport.md "Drive rounds of at most 32
+    // kSharedThread, while the runtime has a connection to a peer that is not one of its own
+    // endpoints: at most this many completions per drive() round; 0 takes every queued one
+    // and what their handlers queue meanwhile. The bridge sends what a round wrote only after
+    // the round, so a round that answers every queued request keeps the peer waiting for the
+    // first answer until the last is written: two processes in this shape took turns (unary
+    // calls at 64 in flight: 139–148k calls/s with 0, 268–298k with 32). A peer that is an
+    // endpoint of this runtime runs in the same rounds and cannot start early; capped rounds
+    // cost both ends in one runtime 4–9% (docs/transport.md "Drive rounds of at most 32
     // completions").
     size_t drive_batch = 32;
+    // Caps rounds even while every peer is an endpoint of this runtime (tests, A/B runs).
+    bool drive_batch_always = false;
   };
   static Result<Runtime> create(asio::io_context& io, Options options);
   static Result<Runtime> create(asio::io_context& io) { return create(io, Options{}); }
@@ -361,6 +365,10 @@ class Runtime {
   // Asio interrupts only a thread that waits inside its own reactor).
   void wake();
   Shape shape() const { return shape_; }
+  // kSharedThread, any thread: whether drive() rounds are capped at Options::drive_batch now,
+  // i.e. the runtime has a connection to a peer that is not one of its own endpoints (or
+  // Options::drive_batch_always is set).
+  bool rounds_capped() const;
 
   // Completes every pending operation with kCancelled, closes all endpoints (bounded by
   // `timeout`) and stops the bridge; handles still alive become inert. Blocks; call it on the

@@ -748,8 +748,76 @@ TEST(Transport, SharedShapeAnswersEveryRequestWhateverTheRoundCap) {
     Runtime::Options options;
     options.shape = Runtime::Shape::kSharedThread;
     options.drive_batch = cap;
+    options.drive_batch_always = true;  // both ends are endpoints of this one runtime
     EXPECT_EQ(waves_of_echoes(options, 2000), std::optional<bool>(true)) << "drive_batch " << cap;
   }
+}
+
+// The cap applies while a peer outside the runtime is connected: a connection between two
+// endpoints of one runtime leaves rounds uncapped (both ends run in the same rounds), a
+// connection from another runtime caps them until it is gone.
+TEST(Transport, RoundsAreCappedOnlyWhileAPeerOutsideTheRuntimeIsConnected) {
+  auto a = blocking();
+  auto b = blocking();
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->runtime().shape() == Runtime::Shape::kSharedThread);
+  auto server = a->run([](Runtime* rt, EndpointConfig cfg) -> asio::awaitable<Result<Endpoint>> {
+    auto made = co_await rt->create_endpoint(std::move(cfg));
+    co_return made;
+  }(&a->runtime(), loopback({kAlpn})));
+  ASSERT_TRUE(server) << server.status().to_string();
+  const EndpointAddr addr = address_of(*server);
+  // A connection within runtime a, both ends kept until the check.
+  auto local = a->run(
+      [](Runtime* rt, Endpoint* server, EndpointAddr addr) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto client = co_await rt->create_endpoint(std::move(cfg));
+        CO_REQUIRE_OK(client);
+        auto conn = co_await client->connect(addr, kAlpn);
+        CO_REQUIRE_OK(conn);
+        auto accepted = co_await server->accept();
+        CO_REQUIRE_OK(accepted);
+        CO_REQUIRE(!rt->rounds_capped());
+        co_return true;
+      }(&a->runtime(), &*server, addr));
+  EXPECT_TRUE(local);
+  EXPECT_FALSE(a->runtime().rounds_capped());
+  // A connection from runtime b: a peer outside a (and outside b).
+  struct Dialer {
+    Endpoint endpoint;
+    Connection conn;
+  };
+  auto outside = b->run([](Runtime* rt, EndpointAddr addr) -> asio::awaitable<Result<Dialer>> {
+    auto cfg = loopback({kAlpn});
+    auto client = co_await rt->create_endpoint(std::move(cfg));
+    if (!client) co_return client.status();
+    auto conn = co_await client->connect(addr, kAlpn);
+    if (!conn) co_return conn.status();
+    co_return Dialer{std::move(*client), std::move(*conn)};
+  }(&b->runtime(), addr));
+  ASSERT_TRUE(outside) << outside.status().to_string();
+  auto inbound = a->run([](Endpoint* server) -> asio::awaitable<Result<Connection>> {
+    auto conn = co_await server->accept();
+    co_return conn;
+  }(&*server));
+  ASSERT_TRUE(inbound) << inbound.status().to_string();
+  EXPECT_TRUE(a->runtime().rounds_capped());
+  EXPECT_TRUE(b->runtime().rounds_capped());
+  // Once the outside peer's connection is freed, a's rounds are uncapped again.
+  *inbound = Connection();
+  EXPECT_FALSE(a->runtime().rounds_capped());
+  // Options::drive_batch_always caps with no peer at all; drive_batch 0 never caps.
+  Runtime::Options always;
+  always.drive_batch_always = true;
+  auto c = BlockingRuntime::create(always);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE((*c)->runtime().rounds_capped());
+  Runtime::Options never;
+  never.drive_batch = 0;
+  never.drive_batch_always = true;
+  auto d = BlockingRuntime::create(never);
+  ASSERT_TRUE(d);
+  EXPECT_FALSE((*d)->runtime().rounds_capped());
 }
 
 TEST(Transport, ContinuousAcceptUnderBackPressureStaysBounded) {
