@@ -86,7 +86,13 @@ impl CompletionQueue {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             st.queue.push_back(QueuedEvent(ev));
             self.queued.store(st.queue.len(), Ordering::Release);
-            !self.armed.swap(true, Ordering::AcqRel)
+            // `armed` changes only under this lock (here and in `poll`), so a load and a store
+            // do what a swap did without its locked instruction, once per event.
+            let wake = !self.armed.load(Ordering::Relaxed);
+            if wake {
+                self.armed.store(true, Ordering::Release);
+            }
+            wake
         };
         if wake {
             self.notify.notify_one();

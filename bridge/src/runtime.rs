@@ -377,11 +377,32 @@ impl Shared {
     }
 
     pub fn insert(&self, o: Obj) -> u64 {
-        let h = lock(&self.handles).insert(o.clone());
-        if let Obj::Endpoint(ep) = &o {
+        // Only an endpoint needs the object after the insert (to learn its handle): cloning
+        // every object for it cost each stream half two atomic reference-count updates.
+        let endpoint = match &o {
+            Obj::Endpoint(ep) => Some(ep.clone()),
+            _ => None,
+        };
+        let h = lock(&self.handles).insert(o);
+        if let Some(ep) = endpoint {
             let _ = ep.handle.set(h);
         }
         h
+    }
+    /// `insert` for an event's two objects under one lock (a stream's two halves).
+    fn insert_two(&self, o1: Option<Obj>, o2: Option<Obj>) -> (u64, u64) {
+        if matches!(o1, Some(Obj::Endpoint(_))) || matches!(o2, Some(Obj::Endpoint(_))) {
+            let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
+            let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
+            return (h1, h2);
+        }
+        if o1.is_none() && o2.is_none() {
+            return (0, 0);
+        }
+        let mut handles = lock(&self.handles);
+        let h1 = o1.map(|o| handles.insert(o)).unwrap_or(0);
+        let h2 = o2.map(|o| handles.insert(o)).unwrap_or(0);
+        (h1, h2)
     }
     pub fn get(&self, h: u64) -> Option<Obj> {
         lock(&self.handles).get(h).cloned()
@@ -655,8 +676,7 @@ impl Shared {
     /// objects become handles, a payload becomes a lease.
     pub fn event_of(&self, kind: u32, op: u64, user_data: u64, c: Completion) -> aster_iroh_event {
         let [o1, o2] = c.objs;
-        let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
-        let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
+        let (h1, h2) = self.insert_two(o1, o2);
         let (data, len, lease) = match c.data {
             Some(b) if !b.is_empty() => {
                 let (ptr, len) = (b.as_ptr(), b.len());
