@@ -152,7 +152,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void forget_handle(uint64_t handle);
   bool has_outside_peer() const { return outside_peers_.load(std::memory_order_relaxed) != 0; }
   // Whether drive() rounds are capped now (Runtime::rounds_capped).
-  bool rounds_capped() const { return drive_batch_ != 0 && (cap_every_round_ || has_outside_peer()); }
+  bool rounds_capped() const {
+    return drive_batch_ != 0 && (cap_every_round_ || has_outside_peer());
+  }
 
   // The one way every bridge operation runs: `submit(rt, user_data, &op, &now)` calls the
   // bridge. An outcome known at once (ASTER_IROH_DONE) is returned without suspending;
