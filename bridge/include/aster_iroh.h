@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 12u
+#define ASTER_IROH_ABI_VERSION 13u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -377,7 +377,9 @@ int32_t aster_iroh_open_bi_send(aster_iroh_rt *rt, aster_iroh_handle conn, const
 /* ABI 11: a whole call in one operation: open_bi + write + (SEND_FIN) finish, then the reply's
  * first bytes. One OPEN_BI event: h1 send half, h2 recv half, the reply bytes readable at once
  * (at most reply_max; data/len/lease as for READ, lease 0 when none) and, in code,
- * ASTER_IROH_ACCEPT_FIN when the reply's FIN came with them. A failed read completes it
+ * ASTER_IROH_ACCEPT_FIN when the reply's FIN came with them. ABI 13: with ACCEPT_FIN the call is
+ * over and h1 = h2 = 0 (the bridge dropped both halves; only the lease is the caller's).
+ * A failed read completes it
  * without bytes (the next read reports it). OPEN_NOWAIT as above. Cancelled before its event,
  * it resets the send half and stops the recv half with cancel_code. Never inline. */
 int32_t aster_iroh_open_bi_call(aster_iroh_rt *rt, aster_iroh_handle conn, const uint8_t *data,

@@ -54,7 +54,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 12;
+pub const ABI_VERSION: u32 = 13;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]

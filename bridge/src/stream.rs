@@ -898,6 +898,10 @@ pub fn park_call(
 
 /// A call's event from its answer's read: OK with the halves and the bytes read (ACCEPT_FIN in
 /// code when the FIN came with them); a failed read leaves the failure to the next read.
+/// With ACCEPT_FIN the call is over (its request finished, its answer read to the end): the
+/// halves are dropped here instead of becoming handles that the caller frees at once (ABI 13).
+/// `send`, if it is the last reference, drops under the recv half's lock, which is the order
+/// every read takes too (recv state, then noq's connection).
 fn call_completion(
     read: Completion,
     send: Option<Arc<SendObj>>,
@@ -909,7 +913,7 @@ fn call_completion(
             c = c.with_data(d);
         }
         if read.status == status::FIN {
-            c = c.with_code(crate::abi::ACCEPT_FIN);
+            return c.with_code(crate::abi::ACCEPT_FIN);
         }
     }
     if let Some(send) = send {

@@ -463,13 +463,10 @@ Result<OpenedCall> Connection::opened_call(Result<BridgeEvent> got) const {
   if (ev.status == ASTER_IROH_BUSY) return opened;
   if (ev.status != ASTER_IROH_OK) return detail::status_of(ev);
   if ((ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
-    // The whole answer: the halves are freed as their objects would free them (the request
-    // went out with its FIN, the answer is read to its FIN), the bytes kept as a Chunk. The
-    // stream objects cost more than the rest of this function (a BridgeHandle each, their
-    // moves out of the coroutine, their destructors).
-    detail::RuntimeCore& core = *handle_.core();
-    detail::BridgeHandle::release(core, ev.h1, detail::HandleKind::kSend);
-    detail::BridgeHandle::release(core, ev.h2, detail::HandleKind::kRecv);
+    // The whole answer: the bridge dropped both halves (ABI 13: the request went out with its
+    // FIN, the answer was read to its FIN), and the bytes are kept as a Chunk. The stream
+    // objects cost more than the rest of this function (a BridgeHandle each, their moves out
+    // of the coroutine, their destructors), and their handles a table entry each in the bridge.
     Chunk& whole = opened.answer.emplace();
     whole.fin_ = true;
     if (ev.lease != 0) {
