@@ -377,32 +377,31 @@ impl Shared {
     }
 
     pub fn insert(&self, o: Obj) -> u64 {
-        // Only an endpoint needs the object after the insert (to learn its handle): cloning
-        // every object for it cost each stream half two atomic reference-count updates.
-        let endpoint = match &o {
-            Obj::Endpoint(ep) => Some(ep.clone()),
-            _ => None,
-        };
-        let h = lock(&self.handles).insert(o);
-        if let Some(ep) = endpoint {
-            let _ = ep.handle.set(h);
-        }
-        h
+        Self::put(&mut lock(&self.handles), o)
     }
-    /// `insert` for an event's two objects under one lock (a stream's two halves).
+    /// `insert` for an event's two objects (a stream's two halves) under one lock; 0 for an
+    /// absent one.
     fn insert_two(&self, o1: Option<Obj>, o2: Option<Obj>) -> (u64, u64) {
-        if matches!(o1, Some(Obj::Endpoint(_))) || matches!(o2, Some(Obj::Endpoint(_))) {
-            let h1 = o1.map(|o| self.insert(o)).unwrap_or(0);
-            let h2 = o2.map(|o| self.insert(o)).unwrap_or(0);
-            return (h1, h2);
-        }
         if o1.is_none() && o2.is_none() {
             return (0, 0);
         }
-        let mut handles = lock(&self.handles);
-        let h1 = o1.map(|o| handles.insert(o)).unwrap_or(0);
-        let h2 = o2.map(|o| handles.insert(o)).unwrap_or(0);
+        let mut table = lock(&self.handles);
+        let h1 = o1.map(|o| Self::put(&mut table, o)).unwrap_or(0);
+        let h2 = o2.map(|o| Self::put(&mut table, o)).unwrap_or(0);
         (h1, h2)
+    }
+    /// One object into the locked table. An endpoint learns its handle there, under the lock:
+    /// cloning every object to look for one cost each stream half two atomic reference-count
+    /// updates.
+    fn put(table: &mut Slab<Obj>, o: Obj) -> u64 {
+        let is_endpoint = matches!(o, Obj::Endpoint(_));
+        let h = table.insert(o);
+        if is_endpoint {
+            if let Some(Obj::Endpoint(ep)) = table.get(h) {
+                let _ = ep.handle.set(h);
+            }
+        }
+        h
     }
     pub fn get(&self, h: u64) -> Option<Obj> {
         lock(&self.handles).get(h).cloned()

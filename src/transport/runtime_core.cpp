@@ -339,10 +339,7 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
       // An operation started without a wait whose owner went before waiting for it
       // (SendStream::start_write_and_finish, then the stream destroyed): its slot is free now.
       release_lease(ev.lease);
-      if (ev.status != ASTER_IROH_PROGRESS) {
-        slot->generation = (slot->generation + 1) & 0x7fffffff;
-        free_slots_.push_back(static_cast<uint32_t>(e.user_data));
-      }
+      if (ev.status != ASTER_IROH_PROGRESS) free_slot(*slot, static_cast<uint32_t>(e.user_data));
       return;
     }
     if (ev.status == ASTER_IROH_PROGRESS) {

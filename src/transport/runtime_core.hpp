@@ -150,10 +150,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   void note_connection(uint64_t handle, const EndpointId& remote);
   // A freed endpoint or connection handle stops counting.
   void forget_handle(uint64_t handle);
-  bool has_outside_peer() const { return outside_peers_.load(std::memory_order_relaxed) != 0; }
   // Whether drive() rounds are capped now (Runtime::rounds_capped).
   bool rounds_capped() const {
-    return drive_batch_ != 0 && (cap_every_round_ || has_outside_peer());
+    return drive_batch_ != 0 &&
+           (cap_every_round_ || outside_peers_.load(std::memory_order_relaxed) != 0);
   }
 
   // The one way every bridge operation runs: `submit(rt, user_data, &op, &now)` calls the
@@ -316,10 +316,15 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     WaitHandler handler = std::move(*slot.handler);
     slot.handler.reset();
     if (slot.on_progress) slot.on_progress = nullptr;
-    slot.generation = (slot.generation + 1) & 0x7fffffff;
     --waiting_;
-    free_slots_.push_back(index);
+    free_slot(slot, index);
     return handler;
+  }
+  // A slot back to the free list under a new generation: a late event for its last operation
+  // finds the generation changed and never reaches the next one.
+  void free_slot(WaitSlot& slot, uint32_t index) {
+    slot.generation = (slot.generation + 1) & 0x7fffffff;
+    free_slots_.push_back(index);
   }
 
   void wait_for(uint64_t user_data, aster_iroh_op op_id, WaitHandler handler,
