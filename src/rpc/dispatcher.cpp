@@ -409,24 +409,34 @@ asio::awaitable<void> serve_bidi(const MethodBinding& m, transport::ByteStream& 
 // decoding the Fory again (≈3% of a producer's time per unary call in a profile of
 // `aster_rpc_bench serve`, 2026-12-05). Headers with any of the three change from call to call
 // and are decoded every time.
-Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
-  struct Decoded {
-    std::vector<uint8_t> bytes;
-    wire::StreamHeader header;
-  };
-  constexpr size_t kKept = 8;
-  thread_local std::array<std::optional<Decoded>, kKept> kept;
-  thread_local size_t next_slot = 0;
-  for (const auto& d : kept) {
+struct DecodedHeader {
+  std::vector<uint8_t> bytes;
+  wire::StreamHeader header;
+};
+constexpr size_t kKeptHeaders = 8;
+thread_local std::array<std::optional<DecodedHeader>, kKeptHeaders> kept_headers;
+thread_local size_t next_kept_header = 0;
+
+// The kept header whose bytes are `payload`, if any: valid until this thread's next
+// decoded_header. A unary call whose bytes came whole reads it there (whole_unary), without
+// the copy decoded_header makes.
+const wire::StreamHeader* kept_header(std::span<const uint8_t> payload) {
+  for (const auto& d : kept_headers) {
     if (d && std::equal(d->bytes.begin(), d->bytes.end(), payload.begin(), payload.end())) {
-      return d->header;
+      return &d->header;
     }
   }
+  return nullptr;
+}
+
+Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
+  if (const wire::StreamHeader* kept = kept_header(payload)) return *kept;
   auto header = wire::decode_stream_header(payload);
   if (header.is_ok() && header->call_id.empty() && header->deadline_epoch_ms == 0 &&
       header->metadata_keys.empty() && header->metadata_values.empty()) {
-    kept[next_slot].emplace(Decoded{{payload.begin(), payload.end()}, *header});
-    next_slot = (next_slot + 1) % kKept;
+    kept_headers[next_kept_header].emplace(
+        DecodedHeader{{payload.begin(), payload.end()}, *header});
+    next_kept_header = (next_kept_header + 1) % kKeptHeaders;
   }
   return header;
 }
@@ -451,6 +461,17 @@ void fill_context(CallContext& ctx, wire::StreamHeader& header, std::string peer
     ctx.deadline = std::chrono::system_clock::time_point(
         std::chrono::milliseconds(header.deadline_epoch_ms));
   }
+}
+
+// fill_context for a kept header (kept_header): it has no call id, metadata or deadline, and
+// its names are copied, not moved (it stays kept for the next call).
+void fill_context_from_kept(CallContext& ctx, const wire::StreamHeader& kept, std::string peer,
+                            bool json, PeerAttributes attributes) {
+  ctx.service = kept.service;
+  ctx.method = kept.method;
+  ctx.peer = std::move(peer);
+  ctx.json = json;
+  ctx.attributes = std::move(attributes);
 }
 
 }  // namespace
@@ -548,8 +569,15 @@ bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
   wire::FrameSpanReader frames(bytes);
   auto first = frames.next();
   if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return false;
-  auto header = decoded_header((*first)->payload);
-  if (!header.is_ok()) return false;
+  // The kept header in place when there is one (no copy of it per call), else decoded.
+  const wire::StreamHeader* kept = kept_header((*first)->payload);
+  std::optional<wire::StreamHeader> decoded;
+  if (kept == nullptr) {
+    auto got = decoded_header((*first)->payload);
+    if (!got.is_ok()) return false;
+    decoded.emplace(std::move(*got));
+  }
+  const wire::StreamHeader* header = kept != nullptr ? kept : &*decoded;
   // A call to refuse (a session-scoped service among them: route finds no shared one) is
   // refused by serve_framed, which also reads what follows.
   auto routed = route(*header, peer);
@@ -577,7 +605,11 @@ bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
   }
   const bool json =
       header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
-  fill_context(call->ctx, *header, std::move(peer), json, std::move(routed->attributes));
+  if (kept != nullptr) {
+    fill_context_from_kept(call->ctx, *kept, std::move(peer), json, std::move(routed->attributes));
+  } else {
+    fill_context(call->ctx, *decoded, std::move(peer), json, std::move(routed->attributes));
+  }
   return true;
 }
 

@@ -223,6 +223,41 @@ TEST_P(RpcPipe, UnknownMethodAndService) {
   });
 }
 
+// The typed client checks a method's declaration and C++ types once and remembers the last
+// method that passed (ServiceClient::checked): a call with other types or to an undeclared
+// method after it is still refused, and the remembered method still works.
+TEST_P(RpcPipe, DeclarationChecksStayAfterAMethodPassed) {
+  Fixture f;
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    struct Probe : aster::rpc::ServiceClient {
+      using ServiceClient::ServiceClient;
+      asio::awaitable<EchoReply> good(std::string m) {
+        EchoRequest req{"again", ""};
+        return unary<EchoReply>(std::move(m), std::move(req));
+      }
+      asio::awaitable<EchoRequest> swapped(std::string m) {
+        return unary<EchoRequest>(std::move(m), EchoReply{});
+      }
+    };
+    Probe p(std::make_shared<PipeChannel>(io.get_executor(), f.dispatcher), RpcTest::descriptor(),
+            1, GetParam());
+    auto first = co_await p.good("echo");
+    EXPECT_EQ(first.message, "again");
+    auto st = co_await status_of_call([&]() -> asio::awaitable<void> {
+      (void)co_await p.swapped("echo");
+    });
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(st.message().find("types differ"), std::string::npos) << st.message();
+    // The same C++ types, another method: declared with another request type.
+    st = co_await status_of_call([&]() -> asio::awaitable<void> { (void)co_await p.good("fail"); });
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+    st = co_await status_of_call([&]() -> asio::awaitable<void> { (void)co_await p.good("nope"); });
+    EXPECT_FALSE(st.is_ok());
+    auto second = co_await p.good("echo");
+    EXPECT_EQ(second.message, "again");
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, RpcPipe, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Json" : "Fory"; });
 
