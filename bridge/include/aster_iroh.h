@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 13u
+#define ASTER_IROH_ABI_VERSION 14u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -393,7 +393,9 @@ int32_t aster_iroh_accept_bi_each(aster_iroh_rt *rt, aster_iroh_handle conn, uin
 /* ABI 8: accept_bi_each whose ACCEPT_BI events also carry the stream's bytes that are readable
  * at once (at most first_max; data/len/lease as for READ, lease 0 when none) and, in code,
  * ASTER_IROH_ACCEPT_FIN when its FIN came with them (the recv half is then read to its end).
- * A request that arrives in the stream's first packet then needs no read. */
+ * A request that arrives in the stream's first packet then needs no read. ABI 14: with
+ * ACCEPT_FIN h2 = 0 (the bridge dropped the recv half, read to its end; the lease is the
+ * caller's). */
 #define ASTER_IROH_ACCEPT_FIN 1u
 int32_t aster_iroh_accept_bi_each_read(aster_iroh_rt *rt, aster_iroh_handle conn,
                                        uint32_t window, size_t first_max, uint64_t user_data,
@@ -401,7 +403,10 @@ int32_t aster_iroh_accept_bi_each_read(aster_iroh_rt *rt, aster_iroh_handle conn
 /* Copies data; WRITE completes when noq accepted every byte. One write pending per stream. */
 int32_t aster_iroh_write(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
                          size_t len, uint64_t user_data, aster_iroh_op *out_op);
-/* write + (SEND_FIN) finish: WRITE event or inline (DONE). */
+/* write + (SEND_FIN) finish: WRITE event or inline (DONE). ABI 14, SEND_RELEASE: a send that
+ * completes inline with status OK also frees `send` (the handle is gone); one that waits (OK
+ * returned, a WRITE event to come) or fails leaves it the caller's. */
+#define ASTER_IROH_SEND_RELEASE 8u
 int32_t aster_iroh_send(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
                         size_t len, uint32_t flags, uint64_t user_data, aster_iroh_op *out_op,
                         aster_iroh_event *now);

@@ -119,7 +119,11 @@ pub const OPEN_NOWAIT: u32 = 2;
 pub const RECV_FIN_WITH_DATA: u32 = 2;
 /// `aster_iroh_recv`: complete BUSY at once (inline) instead of waiting for bytes.
 pub const RECV_NOWAIT: u32 = 4;
-/// ACCEPT_BI event of `aster_iroh_accept_bi_each_read`: the FIN came with the bytes (`code`).
+/// `aster_iroh_send` (ABI 14): a send that completes at once (DONE, OK) frees its send half
+/// too; one that waits leaves it the caller's.
+pub const SEND_RELEASE: u32 = 8;
+/// ACCEPT_BI event of `aster_iroh_accept_bi_each_read`: the FIN came with the bytes (`code`);
+/// since ABI 14 the recv half is then dropped by the bridge (h2 = 0).
 pub const ACCEPT_FIN: u64 = 1;
 
 pub const RT_MULTI_THREAD: u32 = 0;

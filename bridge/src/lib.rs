@@ -54,7 +54,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 13;
+pub const ABI_VERSION: u32 = 14;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -1573,7 +1573,16 @@ unsafe fn accept_bi_each(
                         if first_max > 0 {
                             done = stream::with_first_bytes(done, &ro, first_max);
                         }
-                        if !shared.deliver(op, done.with_obj(0, so).with_obj(1, ro)) {
+                        // ABI 14: a request that came whole with its FIN has nothing left to
+                        // read, and its recv half is dropped here (h2 = 0) instead of becoming
+                        // a handle the consumer frees once it has the bytes, as a call's
+                        // halves are (ABI 13, `stream::call_completion`).
+                        done = if done.code & abi::ACCEPT_FIN != 0 {
+                            done.with_obj(0, so)
+                        } else {
+                            done.with_obj(0, so).with_obj(1, ro)
+                        };
+                        if !shared.deliver(op, done) {
                             return Completion::ok(); // cancelled meanwhile; nothing to emit
                         }
                     }
@@ -1735,7 +1744,20 @@ pub unsafe extern "C" fn aster_iroh_send(
             op = registered.0;
             registered
         });
-        r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None)
+        let st = r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None);
+        // ABI 14, SEND_RELEASE: the answer that ends a producer's call is written at once, and
+        // its send half is freed with it instead of by a free of the caller's right after.
+        if flags & abi::SEND_RELEASE != 0
+            && st == status::DONE
+            && !now.is_null()
+            && (*now).status == status::OK
+        {
+            if let Some(o) = r.shared.remove_if(send, |o| matches!(o, Obj::Send(_))) {
+                drop(s);
+                let _ = r.now_or_deferred(move |_| drop(o));
+            }
+        }
+        st
     })
 }
 

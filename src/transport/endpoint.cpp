@@ -478,7 +478,8 @@ Result<OpenedCall> Connection::opened_call(Result<BridgeEvent> got) const {
   }
   BidiStream s = bidi(ev.h1, ev.h2);
   s.send.done_ = true;
-  s.recv.hold_first(ev);  // the answer's first bytes, as an accepted stream's request
+  // The answer's first bytes, as an accepted stream's request.
+  s.recv.hold_first(ev, handle_.core());
   opened.stream.emplace(std::move(s));
   return opened;
 }
@@ -530,7 +531,8 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
                   aster_iroh_reset(rt, ev.h1, SendStream::kResetOnDestroy);
                   aster_iroh_send_free(rt, ev.h1);
                   if (ev.lease != 0) aster_iroh_lease_release(rt, ev.lease);
-                  return aster_iroh_recv_free(rt, ev.h2);
+                  // h2 = 0: the request came whole and the bridge dropped its half (ABI 14).
+                  return ev.h2 != 0 ? aster_iroh_recv_free(rt, ev.h2) : int32_t{ASTER_IROH_OK};
                 },
                 int32_t{0});
           }
@@ -545,8 +547,14 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
     now.emplace(std::move(got));
   }
   ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(*now));
+  if (ev.h2 == 0 && (ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
+    // The request came whole with its FIN and the bridge dropped the recv half (ABI 14).
+    co_return BidiStream{
+        SendStream(detail::BridgeHandle(handle_.core(), ev.h1, detail::HandleKind::kSend)),
+        RecvStream::ended_with(ev, handle_.core())};
+  }
   BidiStream s = bidi(ev.h1, ev.h2);
-  s.recv.hold_first(ev);
+  s.recv.hold_first(ev, handle_.core());
   co_return s;
 }
 

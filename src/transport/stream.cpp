@@ -94,12 +94,13 @@ namespace {
 // The write that ends a stream (its bytes and FIN in one bridge operation), up to its wait
 // (detail::start_on), shared by write_and_finish and start_write_and_finish.
 detail::StartedOp start_send_fin(const detail::BridgeHandle& h, std::span<const uint8_t> data,
-                                 const asio::cancellation_state& state) {
+                                 const asio::cancellation_state& state, uint32_t flags = 0) {
   return detail::start_on(
       h, "stream", state,
-      [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-             aster_iroh_event* now) {
-        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN, ud, op, now);
+      [data, flags](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+                    aster_iroh_event* now) {
+        return aster_iroh_send(rt, id, data.data(), data.size(), ASTER_IROH_SEND_FIN | flags, ud,
+                               op, now);
       });
 }
 
@@ -129,14 +130,21 @@ std::optional<Status> SendStream::start_write_and_finish(std::span<const uint8_t
   // write_and_finish's steps up to its wait, outside any coroutine: a producer's answer is one
   // short write, and a coroutine frame for it was ≈ 1.4% of a request of bench/transport
   // (callgrind). Cancellation reaches the write only once it waits.
-  detail::StartedOp op = start_send_fin(handle_, data, asio::cancellation_state());
+  // ASTER_IROH_SEND_RELEASE: a write that completes at once (OK) frees the send half in the
+  // bridge as well, instead of a free of ours when this object goes (ABI 14); nothing can be
+  // done with a finished send half but stopped(), which the callers of this do not ask.
+  detail::StartedOp op =
+      start_send_fin(handle_, data, asio::cancellation_state(), ASTER_IROH_SEND_RELEASE);
   if (op.pending) {
     pending_user_data_ = op.pending->user_data;
     pending_op_ = op.pending->op;
     return std::nullopt;
   }
   Status st = status_of_done(op.done);
-  if (st.is_ok() && handle_) done_ = true;
+  if (st.is_ok() && handle_) {
+    done_ = true;
+    handle_.disown();
+  }
   return st;
 }
 
@@ -182,12 +190,40 @@ asio::awaitable<Result<std::optional<uint64_t>>> SendStream::stopped() {
 
 // ---- RecvStream -----------------------------------------------------------------------------
 
+RecvStream::RecvStream(RecvStream&& other) noexcept
+    : handle_(std::move(other.handle_)),
+      first_(std::move(other.first_)),
+      first_pos_(std::exchange(other.first_pos_, 0)),
+      first_fin_(std::exchange(other.first_fin_, false)),
+      ended_(std::exchange(other.ended_, false)) {
+  other.first_.reset();
+}
+
+RecvStream& RecvStream::operator=(RecvStream&& other) noexcept {
+  if (this != &other) {
+    handle_ = std::move(other.handle_);
+    first_ = std::move(other.first_);
+    other.first_.reset();
+    first_pos_ = std::exchange(other.first_pos_, 0);
+    first_fin_ = std::exchange(other.first_fin_, false);
+    ended_ = std::exchange(other.ended_, false);
+  }
+  return *this;
+}
+
+Chunk RecvStream::fin_chunk() {
+  Chunk c;
+  c.fin_ = true;
+  return c;
+}
+
 asio::awaitable<Result<Chunk>> RecvStream::receive(size_t max, uint32_t flags) {
-  if ((flags & ASTER_IROH_RECV_TO_END) == 0 && max > 0 && handle_) {
+  if ((flags & ASTER_IROH_RECV_TO_END) == 0 && max > 0 && (handle_ || ended_)) {
     if (auto first = take_first(max, (flags & ASTER_IROH_RECV_FIN_WITH_DATA) != 0)) {
       co_return std::move(*first);
     }
   }
+  if (ended_) co_return fin_chunk();
   asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
   detail::StartedOp op = detail::start_on(
       handle_, "stream", state,
@@ -216,11 +252,26 @@ Result<Chunk> RecvStream::chunk_of(const BridgeEvent& ev) const {
   return c;
 }
 
-void RecvStream::hold_first(const BridgeEvent& accepted) {
+void RecvStream::hold_first(const BridgeEvent& accepted,
+                            const std::shared_ptr<detail::RuntimeCore>& core) {
   // An OK event's lease becomes a Chunk as a READ's does; the FIN is in `code` here.
-  if (accepted.lease != 0) first_ = std::move(*chunk_of(accepted));
+  if (accepted.lease != 0) {
+    Chunk c;
+    c.lease_ = detail::BridgeHandle(core, accepted.lease, detail::HandleKind::kLease);
+    c.data_ = accepted.lease_data;
+    c.size_ = accepted.lease_len;
+    first_ = std::move(c);
+  }
   first_pos_ = 0;
   first_fin_ = (accepted.code & ASTER_IROH_ACCEPT_FIN) != 0;
+}
+
+RecvStream RecvStream::ended_with(const BridgeEvent& accepted,
+                                  const std::shared_ptr<detail::RuntimeCore>& core) {
+  RecvStream r;
+  r.hold_first(accepted, core);
+  r.ended_ = true;
+  return r;
 }
 
 std::optional<Chunk> RecvStream::take_first(size_t max, bool fin_with_data) {
@@ -278,8 +329,9 @@ asio::awaitable<Result<Chunk>> RecvStream::read_all_after_first(size_t limit) {
 }
 
 Result<std::optional<Chunk>> RecvStream::try_read_with_fin(size_t max) {
-  if (!handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
+  if (!handle_ && !ended_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
   if (auto first = take_first(max, true)) return first;
+  if (ended_) return std::optional<Chunk>(fin_chunk());
   auto core = handle_.core();
   const uint64_t id = handle_.id();
   aster_iroh_op op = 0;
@@ -328,6 +380,7 @@ std::optional<Chunk> RecvStream::take_whole() {
 }
 
 Status RecvStream::stop(uint64_t code) {
+  if (ended_) return Status::ok();  // read to its end: nothing to stop
   return detail::call_on(
       handle_, "stream", [code](aster_iroh_rt* rt, uint64_t h) { return aster_iroh_stop(rt, h, code); });
 }

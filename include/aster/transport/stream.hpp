@@ -100,8 +100,14 @@ class RecvStream {
   static constexpr size_t kDefaultReadSize = 64 * 1024;
 
   RecvStream() = default;
+  RecvStream(RecvStream&& other) noexcept;
+  RecvStream& operator=(RecvStream&& other) noexcept;
+  ~RecvStream() = default;
 
-  bool valid() const { return static_cast<bool>(handle_); }
+  // An accepted stream whose bytes all came with it, FIN included, is valid without a bridge
+  // handle: the bridge dropped its recv half, read to its end (ABI 14), and reads yield the
+  // bytes, then the FIN.
+  bool valid() const { return static_cast<bool>(handle_) || ended_; }
 
   // Up to `max` bytes, or a Chunk with fin() at the end of the stream. Errors: peer reset
   // (kAborted, message has the code), connection loss (kUnavailable), cancellation.
@@ -134,8 +140,14 @@ class RecvStream {
   asio::awaitable<Result<Chunk>> receive(size_t max, uint32_t flags);
   Result<Chunk> chunk_of(const detail::BridgeEvent& ev) const;
   // Keeps the bytes (and FIN) that came with the accepted stream (aster_iroh_accept_bi_each_read)
-  // for the first reads.
-  void hold_first(const detail::BridgeEvent& accepted);
+  // for the first reads; `core` owns their lease.
+  void hold_first(const detail::BridgeEvent& accepted,
+                  const std::shared_ptr<detail::RuntimeCore>& core);
+  // What a read of a stream read to its end yields once its bytes are taken.
+  static Chunk fin_chunk();
+  // A stream accepted whole, FIN included, whose recv half the bridge dropped (ABI 14).
+  static RecvStream ended_with(const detail::BridgeEvent& accepted,
+                               const std::shared_ptr<detail::RuntimeCore>& core);
   // Up to `max` of those bytes, the FIN with them when `fin_with_data` (else alone, by the next
   // call); nullopt once they are all taken: then reads go to the bridge.
   std::optional<Chunk> take_first(size_t max, bool fin_with_data);
@@ -146,6 +158,9 @@ class RecvStream {
   std::optional<Chunk> first_;  // bytes not taken yet start at first_pos_
   size_t first_pos_ = 0;
   bool first_fin_ = false;  // the FIN follows first_
+  // No handle: the bridge dropped the half, read to its end (ended_with); reads past first_
+  // see the FIN, as noq keeps answering for a finished stream.
+  bool ended_ = false;
 };
 
 struct BidiStream {

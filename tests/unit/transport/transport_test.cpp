@@ -1187,8 +1187,24 @@ TEST(Transport, WriteStartedWithoutACoroutineCompletesNowOrLater) {
         CO_REQUIRE_OK(s);
         auto in = co_await srv->accept_bi();
         CO_REQUIRE_OK(in);
+        // The request came whole (its recv half may be gone from the bridge already, ABI 14):
+        // the half still reads its bytes, then the FIN.
+        CO_REQUIRE(in->recv.valid());
+        auto request = co_await in->recv.read_with_fin(64);
+        CO_REQUIRE_OK(request);
+        CO_REQUIRE(std::string(request->bytes().begin(), request->bytes().end()) == "short");
+        if (!request->fin()) {
+          auto end = co_await in->recv.read(64);
+          CO_REQUIRE_OK(end);
+          CO_REQUIRE(end->fin() && end->size() == 0);
+        }
+        auto after = co_await in->recv.read(64);
+        CO_REQUIRE_OK(after);
+        CO_REQUIRE(after->fin() && after->size() == 0);
         auto now = in->send.start_write_and_finish(as_bytes("answer"));
         CO_REQUIRE(now.has_value() && now->is_ok());
+        // Written at once, the send half went with it (ASTER_IROH_SEND_RELEASE).
+        CO_REQUIRE(!in->send.valid());
         auto back = co_await s->recv.read_all(64);
         CO_REQUIRE_OK(back);
         CO_REQUIRE(std::string(back->bytes().begin(), back->bytes().end()) == "answer");

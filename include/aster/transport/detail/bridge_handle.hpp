@@ -46,6 +46,12 @@ class BridgeHandle {
 
   // Frees the bridge handle now (no-op when empty).
   void release() noexcept;
+  // Forgets the handle without freeing it: the bridge freed it itself (ABI 14,
+  // ASTER_IROH_SEND_RELEASE).
+  void disown() noexcept {
+    id_ = 0;
+    core_.reset();
+  }
   // Frees handle `id` of `core` as release() would, for a handle no object was made for.
   static void release(RuntimeCore& core, uint64_t id, HandleKind kind) noexcept;
 
