@@ -241,7 +241,8 @@ class ServiceClient {
   int64_t version_;
   bool json_;
   // checked()'s last success: the method, its pattern and (by the address of its static
-  // request type, one per type pair) the C++ types it was called with.
+  // request type, one per type pair) the C++ types it was called with. Unguarded: a client's
+  // calls start on its runtime's io thread, as every transport operation does.
   struct LastChecked {
     const contract::MethodDesc* desc = nullptr;
     const void* types = nullptr;

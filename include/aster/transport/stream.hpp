@@ -70,7 +70,8 @@ class SendStream {
   // write_and_finish() started without a coroutine: its status when QUIC took every byte at
   // once (a short message's usually are); nullopt when the write waits for flow control, and
   // then write_pending() completes it. Nothing else may run on this stream in between. Io
-  // thread only.
+  // thread only. A write that completes at once frees the send half with it (the stream is
+  // done: valid() is false after, and stopped() cannot be asked).
   std::optional<Status> start_write_and_finish(std::span<const uint8_t> data);
   asio::awaitable<Status> write_pending();
   // FIN after the writes already completed. Sync.
