@@ -1752,10 +1752,8 @@ pub unsafe extern "C" fn aster_iroh_send(
             && !now.is_null()
             && (*now).status == status::OK
         {
-            if let Some(o) = r.shared.remove_if(send, |o| matches!(o, Obj::Send(_))) {
-                drop(s);
-                let _ = r.now_or_deferred(move |_| drop(o));
-            }
+            drop(s);
+            let _ = aster_iroh_send_free(rt, send);
         }
         st
     })

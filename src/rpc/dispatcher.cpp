@@ -417,8 +417,8 @@ constexpr size_t kKeptHeaders = 8;
 thread_local std::array<std::optional<DecodedHeader>, kKeptHeaders> kept_headers;
 thread_local size_t next_kept_header = 0;
 
-// The kept header whose bytes are `payload`, if any: valid until this thread's next
-// decoded_header. A unary call whose bytes came whole reads it there (whole_unary), without
+// The kept header whose bytes are `payload`, if any: valid until this thread keeps another
+// (decoded_and_kept). A unary call whose bytes came whole reads it there (whole_unary), without
 // the copy decoded_header makes.
 const wire::StreamHeader* kept_header(std::span<const uint8_t> payload) {
   for (const auto& d : kept_headers) {
@@ -429,8 +429,9 @@ const wire::StreamHeader* kept_header(std::span<const uint8_t> payload) {
   return nullptr;
 }
 
-Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
-  if (const wire::StreamHeader* kept = kept_header(payload)) return *kept;
+// Decodes a header that is not kept, and keeps it if it may be (decoded_header's second half,
+// for a caller that looked it up already).
+Result<wire::StreamHeader> decoded_and_kept(std::span<const uint8_t> payload) {
   auto header = wire::decode_stream_header(payload);
   if (header.is_ok() && header->call_id.empty() && header->deadline_epoch_ms == 0 &&
       header->metadata_keys.empty() && header->metadata_values.empty()) {
@@ -439,6 +440,11 @@ Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
     next_kept_header = (next_kept_header + 1) % kKeptHeaders;
   }
   return header;
+}
+
+Result<wire::StreamHeader> decoded_header(std::span<const uint8_t> payload) {
+  if (const wire::StreamHeader* kept = kept_header(payload)) return *kept;
+  return decoded_and_kept(payload);
 }
 
 // The call's context from its header, whose strings move into it (filled in place: a
@@ -573,7 +579,7 @@ bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
   const wire::StreamHeader* kept = kept_header((*first)->payload);
   std::optional<wire::StreamHeader> decoded;
   if (kept == nullptr) {
-    auto got = decoded_header((*first)->payload);
+    auto got = decoded_and_kept((*first)->payload);
     if (!got.is_ok()) return false;
     decoded.emplace(std::move(*got));
   }
