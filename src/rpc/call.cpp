@@ -267,9 +267,6 @@ Status whole_outcome(transport::Chunk answer, UnaryResponse& response) {
 
 Status open_failed(const Status& st) { return Status(StatusCode::kUnavailable, st.message()); }
 
-// A unary call cancelled before its answer resets and stops its stream with 1, as its deadline
-// does (unary_on); QuicChannel::open_call passes the same code.
-constexpr uint64_t kUnaryCancelCode = 1;
 
 // A unary call on a stream opened with its request. `would_wait` when the peer had no stream
 // credit (nothing was sent); `stream` holds the stream once open, for the caller's deadline.
@@ -366,39 +363,89 @@ asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t
   return open_stream_with(request);
 }
 
+namespace {
+
+// The rest of a unary call whose answer goes on past what came with the open.
+asio::awaitable<Status> unary_rest(std::unique_ptr<transport::ByteStream> stream, Status sent,
+                                   UnaryResponse& response) {
+  transport::ByteStream& s = *stream;
+  wire::FrameReader reader(s);
+  SingleResponse single;
+  std::optional<Result<std::vector<uint8_t>>> done = single.take_buffered(reader, s);
+  if (!done) {
+    auto waited = co_await read_single_response(reader, s, std::move(single));
+    done.emplace(std::move(waited));
+  }
+  co_return owned(unary_outcome(std::move(*done), std::move(sent)), response);
+}
+
+// A unary call that found the peer's stream limit reached: waits for credit, then sends a
+// header built now (its deadline starts when the stream opens) before the data frame built
+// already.
+asio::awaitable<Status> unary_after_credit(Channel& channel, const CallTarget& target,
+                                           std::span<const uint8_t> frames,
+                                           const CallOptions& options, UnaryResponse& response) {
+  auto opened = co_await channel.open_stream();
+  if (!opened.is_ok()) co_return open_failed(opened.status());
+  wire::FrameSpanReader old_frames(frames);
+  auto old_header = old_frames.next();
+  if (!old_header.is_ok() || !old_header->has_value()) {
+    co_return Status(StatusCode::kInternal, "a unary call's frames without their header");
+  }
+  const size_t data_at = wire::kFramePrefixSize + (*old_header)->payload.size();
+  std::vector<uint8_t> built;
+  auto header = header_frame(target, "", options, built);
+  if (!header.is_ok()) co_return header.status();
+  std::vector<uint8_t> again(header->begin(), header->end());
+  again.insert(again.end(), frames.begin() + static_cast<ptrdiff_t>(data_at), frames.end());
+  co_return owned(co_await unary_on(**opened, again, options), response);
+}
+
+}  // namespace
+
+transport::Connection* unary_connection(Channel& channel, const CallOptions& options) {
+  return options.timeout ? nullptr : channel.quic_connection();
+}
+
+std::optional<Status> settle_unary(Result<transport::OpenedCall>& opened,
+                                   UnaryResponse& response) {
+  if (!opened.is_ok()) return open_failed(opened.status());
+  if (opened->answer) return whole_outcome(std::move(*opened->answer), response);
+  return std::nullopt;
+}
+
+asio::awaitable<Status> call_unary_opened(Channel& channel, const CallTarget& target,
+                                          std::span<const uint8_t> frames,
+                                          const CallOptions& options, UnaryResponse& response,
+                                          transport::OpenedCall opened) {
+  if (opened.stream) {
+    auto stream = transport::make_quic_byte_stream(std::move(*opened.stream));
+    co_return co_await unary_rest(std::move(stream), Status::ok(), response);
+  }
+  co_return co_await unary_after_credit(channel, target, frames, options, response);
+}
+
 asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
                                           Result<std::vector<uint8_t>> request,
                                           const CallOptions& options, UnaryResponse& response) {
   if (!request.is_ok()) co_return request.status();
   const std::vector<uint8_t>& frames = *request;
+  if (transport::Connection* conn = unary_connection(channel, options)) {
+    // unary_opened_with written out, its answer read from what the open brought when it is
+    // all there: no coroutine frames of the channel's between this call and the transport.
+    auto call = co_await conn->try_open_bi_call(frames, transport::Connection::kAcceptFirstBytes,
+                                                kUnaryCancelCode);
+    if (auto settled = settle_unary(call, response)) co_return std::move(*settled);
+    co_return co_await call_unary_opened(channel, target, frames, options, response,
+                                         std::move(*call));
+  }
   bool would_wait = false;
   if (!options.timeout) {
-    // unary_opened_with written out, its answer read from what open_call brought when it is all
-    // there: three coroutine frames fewer on a call without a timeout, and on a QUIC channel
-    // open_call's steps as well (Channel::quic_connection).
-    OpenedStream opened;
-    if (transport::Connection* conn = channel.quic_connection()) {
-      auto call = co_await conn->try_open_bi_call(
-          frames, transport::Connection::kAcceptFirstBytes, kUnaryCancelCode);
-      if (!call.is_ok()) co_return open_failed(call.status());
-      if (call->answer) co_return whole_outcome(std::move(*call->answer), response);
-      if (call->stream) opened.stream = transport::make_quic_byte_stream(std::move(*call->stream));
-    } else {
-      auto got = co_await channel.open_call(frames);
-      if (!got.is_ok()) co_return open_failed(got.status());
-      if (got->answer) co_return whole_outcome(std::move(*got->answer), response);
-      opened = std::move(*got);
-    }
-    if (opened.stream) {
-      transport::ByteStream& s = *opened.stream;
-      wire::FrameReader reader(s);
-      SingleResponse single;
-      std::optional<Result<std::vector<uint8_t>>> done = single.take_buffered(reader, s);
-      if (!done) {
-        auto waited = co_await read_single_response(reader, s, std::move(single));
-        done.emplace(std::move(waited));
-      }
-      co_return owned(unary_outcome(std::move(*done), std::move(opened.sent)), response);
+    auto got = co_await channel.open_call(frames);
+    if (!got.is_ok()) co_return open_failed(got.status());
+    if (got->answer) co_return whole_outcome(std::move(*got->answer), response);
+    if (got->stream) {
+      co_return co_await unary_rest(std::move(got->stream), std::move(got->sent), response);
     }
     would_wait = true;
   } else {
@@ -414,22 +461,7 @@ asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& ta
     }
     if (!would_wait) co_return std::move(run.value);
   }
-  // The peer's stream limit is reached: wait for credit, then send a header built now (its
-  // deadline starts when the stream opens) before the data frame built already.
-  auto opened = co_await channel.open_stream();
-  if (!opened.is_ok()) co_return open_failed(opened.status());
-  wire::FrameSpanReader old_frames(frames);
-  auto old_header = old_frames.next();
-  if (!old_header.is_ok() || !old_header->has_value()) {
-    co_return Status(StatusCode::kInternal, "a unary call's frames without their header");
-  }
-  const size_t data_at = wire::kFramePrefixSize + (*old_header)->payload.size();
-  std::vector<uint8_t> built;
-  auto header = header_frame(target, "", options, built);
-  if (!header.is_ok()) co_return header.status();
-  std::vector<uint8_t> again(header->begin(), header->end());
-  again.insert(again.end(), frames.begin() + static_cast<ptrdiff_t>(data_at), frames.end());
-  co_return owned(co_await unary_on(**opened, again, options), response);
+  co_return co_await unary_after_credit(channel, target, frames, options, response);
 }
 
 asio::awaitable<Result<std::vector<uint8_t>>> call_unary(Channel& channel,

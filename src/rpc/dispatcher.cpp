@@ -471,12 +471,18 @@ void fill_context(CallContext& ctx, wire::StreamHeader& header, std::string peer
 
 // fill_context for a kept header (kept_header): it has no call id, metadata or deadline, and
 // its names are copied, not moved (it stays kept for the next call).
-void fill_context_from_kept(CallContext& ctx, const wire::StreamHeader& kept, std::string peer,
-                            bool json, PeerAttributes attributes) {
+// Every field is set: `ctx` may be a call loop's, kept from its last call, whose strings are
+// assigned over (their buffers reused: the peer's 64 characters were an allocation per call).
+void fill_context_from_kept(CallContext& ctx, const wire::StreamHeader& kept,
+                            const std::string& peer, bool json, PeerAttributes attributes) {
   ctx.service = kept.service;
   ctx.method = kept.method;
-  ctx.peer = std::move(peer);
+  ctx.call_id.clear();
+  ctx.peer = peer;
+  ctx.metadata.clear();
+  ctx.deadline.reset();
   ctx.json = json;
+  ctx.session_id.clear();
   ctx.attributes = std::move(attributes);
 }
 
@@ -523,17 +529,6 @@ Status Dispatcher::add(SessionServiceImpl impl) {
   return Status::ok();
 }
 
-struct Dispatcher::UnaryCall {
-  const MethodBinding* method = nullptr;
-  // The request: read frame by frame or decompressed (owned), or in place in the bytes that
-  // came whole with the stream (`in_place`, which stay valid while serve_stream runs).
-  Result<std::vector<uint8_t>> request = std::vector<uint8_t>{};
-  std::optional<std::span<const uint8_t>> in_place;
-  CallContext ctx;
-
-  std::span<const uint8_t> request_bytes() const { return in_place ? *in_place : *request; }
-};
-
 Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
                                              const std::string& peer) const {
   auto it = services_.find(std::pair<std::string_view, int64_t>{header.service, header.version});
@@ -570,8 +565,8 @@ Result<Dispatcher::Routed> Dispatcher::route(const wire::StreamHeader& header,
   return Routed{method, std::move(attributes)};
 }
 
-bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
-                             std::optional<UnaryCall>& call) const {
+bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, const std::string& peer,
+                             UnaryCall& call) const {
   wire::FrameSpanReader frames(bytes);
   auto first = frames.next();
   if (!first.is_ok() || !first->has_value() || !(*first)->has(flags::kHeader)) return false;
@@ -597,34 +592,74 @@ bool Dispatcher::whole_unary(std::span<const uint8_t> bytes, std::string& peer,
     if (!frame.is_ok() || !frame->has_value() || (*frame)->has(flags::kTrailer)) return false;
     if (!(*frame)->has(flags::kCancel)) request = **frame;
   }
-  call.emplace();
-  call->method = routed->method;
   if (request->has(flags::kCompressed)) {
     auto decompressed = wire::data_payload(*request);
-    if (!decompressed.is_ok()) {
-      call.reset();
-      return false;
-    }
-    call->request = std::move(*decompressed);
+    if (!decompressed.is_ok()) return false;
+    call.request = std::move(*decompressed);
+    call.in_place.reset();
   } else {
-    call->in_place = request->payload;
+    call.in_place = request->payload;
   }
+  call.method = routed->method;
   const bool json =
       header->serialization_mode == static_cast<int64_t>(wire::SerializationMode::kJson);
   if (kept != nullptr) {
-    fill_context_from_kept(call->ctx, *kept, std::move(peer), json, std::move(routed->attributes));
+    fill_context_from_kept(call.ctx, *kept, peer, json, std::move(routed->attributes));
   } else {
-    fill_context(call->ctx, *decoded, std::move(peer), json, std::move(routed->attributes));
+    call.ctx = CallContext{};
+    fill_context(call.ctx, *decoded, peer, json, std::move(routed->attributes));
   }
   return true;
 }
 
+bool Dispatcher::take_whole_unary(transport::ByteStream& stream, const std::string& peer,
+                                  UnaryCall& call) const {
+  auto whole = stream.whole();
+  return whole && whole_unary(*whole, peer, call);
+}
+
+Dispatcher::Answering Dispatcher::answer_now(transport::ByteStream& stream,
+                                             const Result<std::vector<uint8_t>>& answer,
+                                             bool timed_out) {
+  if (timed_out || !answer.is_ok() || answer->empty()) return Answering::kUnsent;
+  transport::SendStream* send = stream.quic_send();
+  if (send == nullptr) return Answering::kUnsent;
+  return send->start_write_and_finish(*answer) ? Answering::kSent : Answering::kWriting;
+}
+
+asio::awaitable<void> Dispatcher::answer(transport::ByteStream& stream,
+                                         Result<std::vector<uint8_t>> answer, bool timed_out,
+                                         Answering state) {
+  if (state == Answering::kSent) co_return;
+  if (state == Answering::kWriting) {
+    auto waiting = stream.quic_send()->write_pending();  // named: GCC 12 (see within)
+    (void)co_await std::move(waiting);
+    co_return;
+  }
+  if (timed_out) {
+    co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
+                           false);
+    co_return;
+  }
+  if (!answer.is_ok()) {
+    // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
+    // (server.py: they reach `_write_error_trailer` without the stream's mode).
+    co_await write_trailer(stream, answer.status(), false);
+    co_return;
+  }
+  // Not QUIC, or an empty answer.
+  (void)co_await stream.write_and_finish(*answer);
+}
+
 asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, std::string peer,
-                                               const CallControl* call) const {
+                                               const CallControl* call, bool whole_tried) const {
   // A unary call whose bytes all came with its stream (the usual case) is read where they
   // are, with no FrameReader; anything else goes through serve_framed.
   std::optional<UnaryCall> unary;
-  if (auto whole = stream.whole()) (void)whole_unary(*whole, peer, unary);
+  if (!whole_tried) {
+    unary.emplace();
+    if (!take_whole_unary(stream, peer, *unary)) unary.reset();
+  }
   if (!unary) {
     auto framed = co_await serve_framed(stream, std::move(peer), call);
     if (!framed) co_return;
@@ -642,7 +677,7 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     const std::span<const uint8_t> request = unary->request_bytes();
     // The handler under its budget. With the connection's CallDeadlines this is `within`'s
     // first branch written out, so that a unary call has no coroutine frame for it.
-    Result<std::vector<uint8_t>> answer;
+    Result<std::vector<uint8_t>> answered;
     bool timed_out = false;
     if (call != nullptr && call->deadlines != nullptr && call->signal != nullptr) {
       {
@@ -651,35 +686,22 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
                                      *call->signal);
         // named: GCC 12 (see within)
         auto got = co_await method.unary(request, ctx);
-        answer = std::move(got);
+        answered = std::move(got);
         timed_out = bounded.fired();
       }
       if (timed_out) co_await asio::this_coro::reset_cancellation_state();
     } else {
       auto run = co_await within(method.unary(request, ctx), handler_budget(ctx),
                                  call);
-      answer = std::move(run.value);
+      answered = std::move(run.value);
       timed_out = run.deadline_exceeded;
-    }
-    if (timed_out) {
-      co_await write_trailer(stream, Status(StatusCode::kDeadlineExceeded, "deadline exceeded"),
-                             false);
-      co_return;
-    }
-    if (!answer.is_ok()) {
-      // Handler and decode errors go out as Fory trailers even on JSON streams, as 0.1.2 does
-      // (server.py: they reach `_write_error_trailer` without the stream's mode).
-      co_await write_trailer(stream, answer.status(), false);
-      co_return;
     }
     // The response and the OK trailer: on QUIC with no coroutine frame when the write
     // completes at once, as a short answer's does.
-    transport::SendStream* send = stream.quic_send();
-    if (send == nullptr || answer->empty()) {
-      (void)co_await stream.write_and_finish(*answer);
-    } else if (!send->start_write_and_finish(*answer)) {
-      auto waiting = send->write_pending();  // named: no temporary across co_await (GCC 12)
-      (void)co_await std::move(waiting);
+    const Answering state = answer_now(stream, answered, timed_out);
+    if (state != Answering::kSent) {
+      auto rest = answer(stream, std::move(answered), timed_out, state);  // named: GCC 12
+      co_await std::move(rest);
     }
   } catch (...) {
     // Only Asio cancellation (server shutdown) gets here; the stream is abandoned.

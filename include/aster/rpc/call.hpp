@@ -24,6 +24,10 @@
 #include "aster/transport/stream.hpp"
 #include "aster/wire/frame_io.hpp"
 
+namespace aster::transport {
+struct OpenedCall;  // endpoint.hpp
+}  // namespace aster::transport
+
 namespace aster::rpc {
 
 struct CallOptions {
@@ -115,6 +119,25 @@ class UnaryResponse {
 asio::awaitable<Status> call_unary_framed(Channel& channel, const CallTarget& target,
                                           Result<std::vector<uint8_t>> frames,
                                           const CallOptions& options, UnaryResponse& response);
+
+// call_unary_framed in halves, for a caller that is a coroutine itself and awaits the open
+// (ServiceClient::unary: a coroutine frame fewer per call, docs/rpc.md "Per-call cost on the
+// consumer"). unary_connection(): the QUIC connection a call with `options` opens its stream on
+// itself (Connection::try_open_bi_call with Connection::kAcceptFirstBytes and
+// kUnaryCancelCode), or null: then call_unary_framed. settle_unary(): the call's status when
+// what the open brought settles it (an error, or the whole answer, left in `response`), else
+// nullopt: then call_unary_opened() finishes the call (its answer goes on, or the peer's
+// stream limit was reached and nothing was sent).
+// A unary call cancelled before its answer resets and stops its stream with this code, as its
+// deadline does.
+inline constexpr uint64_t kUnaryCancelCode = 1;
+transport::Connection* unary_connection(Channel& channel, const CallOptions& options);
+std::optional<Status> settle_unary(Result<transport::OpenedCall>& opened,
+                                   UnaryResponse& response);
+asio::awaitable<Status> call_unary_opened(Channel& channel, const CallTarget& target,
+                                          std::span<const uint8_t> frames,
+                                          const CallOptions& options, UnaryResponse& response,
+                                          transport::OpenedCall opened);
 
 // One unary call on `stream` (which it finishes). The response payload, decompressed.
 asio::awaitable<Result<std::vector<uint8_t>>> call_unary(transport::ByteStream& stream,

@@ -80,12 +80,44 @@ class Dispatcher {
   // connection's CallDeadlines: the call's time bounds then cancel through the signal, in
   // place, instead of running the bounded step on a coroutine and a timer of its own
   // (transport::with_deadline).
+  // `whole_tried`: the caller tried take_whole_unary on this stream already.
   asio::awaitable<void> serve_stream(transport::ByteStream& stream, std::string peer,
-                                     const CallControl* call = nullptr) const;
+                                     const CallControl* call = nullptr,
+                                     bool whole_tried = false) const;
+
+  // A unary call ready for its handler: what serve_stream's two ways to read a call yield.
+  struct UnaryCall {
+    const MethodBinding* method = nullptr;
+    // The request: read frame by frame or decompressed (owned), or in place in the bytes that
+    // came whole with the stream (`in_place`, which stay valid while the stream lives).
+    Result<std::vector<uint8_t>> request = std::vector<uint8_t>{};
+    std::optional<std::span<const uint8_t>> in_place;
+    CallContext ctx;
+
+    std::span<const uint8_t> request_bytes() const { return in_place ? *in_place : *request; }
+  };
+  // serve_stream's steps for the usual unary call, for a caller that is a coroutine itself
+  // (aster::Server's call loops: no coroutine of serve_stream's per call, docs/rpc.md
+  // "Per-call cost on the producer"). take_whole_unary(): a unary call whose bytes all came
+  // with `stream` (ByteStream::whole), read into `call` (which a loop keeps from call to call:
+  // its strings keep their buffers); false for anything else, which serve_stream(…, true) then
+  // serves. The caller awaits `call.method->unary(call.request_bytes(), call.ctx)` under
+  // handler_budget(call.ctx) and hands the outcome to answer_now(): kSent when it went out at
+  // once (a short answer's does), else the caller awaits answer() with what answer_now said.
+  bool take_whole_unary(transport::ByteStream& stream, const std::string& peer,
+                        UnaryCall& call) const;
+  enum class Answering {
+    kSent,     // written and finished
+    kWriting,  // written in part: the rest waits for flow control (SendStream::write_pending)
+    kUnsent,   // nothing written (an error trailer, a deadline, not QUIC, an empty answer)
+  };
+  static Answering answer_now(transport::ByteStream& stream,
+                              const Result<std::vector<uint8_t>>& answer, bool timed_out);
+  static asio::awaitable<void> answer(transport::ByteStream& stream,
+                                      Result<std::vector<uint8_t>> answer, bool timed_out,
+                                      Answering state);
 
  private:
-  // A unary call ready for its handler: what serve_stream's two ways to read a call yield.
-  struct UnaryCall;
   // The method a call's header names and the peer's attributes, or the status to refuse the
   // call with: 0.1.2's checks before any request frame is read, shared by both ways.
   struct Routed {
@@ -93,12 +125,11 @@ class Dispatcher {
     PeerAttributes attributes;
   };
   Result<Routed> route(const wire::StreamHeader& header, const std::string& peer) const;
-  // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place;
-  // false for anything else (another pattern, a session, a call to refuse, odd frames),
-  // which serve_framed then serves. Takes `peer` only when it sets `call` (in place: a
-  // UnaryCall is costly to move).
-  bool whole_unary(std::span<const uint8_t> bytes, std::string& peer,
-                   std::optional<UnaryCall>& call) const;
+  // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place
+  // into `call` (whose every field it sets); false for anything else (another pattern, a
+  // session, a call to refuse, odd frames), which serve_framed then serves.
+  bool whole_unary(std::span<const uint8_t> bytes, const std::string& peer,
+                   UnaryCall& call) const;
   // Reads the call frame by frame and serves it, but hands a unary call back once its request
   // is read (serve_stream runs it).
   asio::awaitable<std::optional<UnaryCall>> serve_framed(transport::ByteStream& stream,

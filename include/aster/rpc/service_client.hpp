@@ -43,6 +43,7 @@
 #include "aster/rpc/call.hpp"
 #include "aster/rpc/errors.hpp"
 #include "aster/rpc/payload.hpp"
+#include "aster/transport/endpoint.hpp"
 
 namespace aster::rpc {
 
@@ -159,18 +160,35 @@ class ServiceClient {
   template <typename Resp, typename Req>
   asio::awaitable<Resp> unary(std::string method, Req request, CallOptions options = {}) {
     checked<Req, Resp>(method, contract::MethodPattern::kUnary);
-    const CallTarget to = target(method);
     // The HEADER frame, then the payload encoded where its frame goes (framed_payload): no
     // buffer of its own for the payload. Named, not temporaries in the co_await expression
-    // (GCC 12: docs/rpc.md).
+    // (GCC 12: docs/rpc.md). The target and a plain call's header are the ones checked() keeps
+    // for this method, until this coroutine first waits (another call may change them then).
     std::vector<uint8_t> scratch;
-    auto header = header_frame(to, "", options, scratch);
+    auto header = last_header(options, scratch);
     if (!header.is_ok()) throw RpcError(header.status());
     auto framed = framed_payload(request, json_, *header, {}, StatusCode::kInvalidArgument);
     if (!framed.is_ok()) throw RpcError(framed.status());
     UnaryResponse bytes;
-    auto call = call_unary_framed(*channel_, to, std::move(framed), options, bytes);
-    Status done = co_await std::move(call);
+    Status done;
+    if (transport::Connection* conn = unary_connection(*channel_, options)) {
+      // call_unary_framed's QUIC path in this coroutine: a frame fewer per call.
+      auto opening = conn->try_open_bi_call(*framed, transport::Connection::kAcceptFirstBytes,
+                                            kUnaryCancelCode);
+      Result<transport::OpenedCall> opened = co_await std::move(opening);
+      if (auto settled = settle_unary(opened, bytes)) {
+        done = std::move(*settled);
+      } else {
+        const CallTarget to = target(method);
+        auto rest = call_unary_opened(*channel_, to, *framed, options, bytes,
+                                      std::move(*opened));
+        done = co_await std::move(rest);
+      }
+    } else {
+      const CallTarget to = target(method);
+      auto call = call_unary_framed(*channel_, to, std::move(framed), options, bytes);
+      done = co_await std::move(call);
+    }
     if (!done.is_ok()) throw RpcError(std::move(done));
     auto response = decode_payload<Resp>(bytes.bytes(), json_);
     if (!response.is_ok()) throw RpcError(StatusCode::kInternal, response.status().message());
@@ -229,8 +247,22 @@ class ServiceClient {
       throw RpcError(StatusCode::kInvalidArgument,
                      desc_->name() + "." + method + ": types differ from the declaration");
     }
-    last_checked_ = LastChecked{*m, &request_type, p, method};
+    last_checked_ = LastChecked{*m, &request_type, p, method, target(method), {}};
     return *m;
+  }
+  // The HEADER frame of a call to the method checked() passed last: for a plain call (no
+  // timeout or metadata) the copy kept with it, else built in `scratch` (header_frame).
+  // Valid until the caller first waits.
+  Result<std::span<const uint8_t>> last_header(const CallOptions& options,
+                                               std::vector<uint8_t>& scratch) {
+    if (options.timeout || !options.metadata.empty()) {
+      return header_frame(last_checked_.target, "", options, scratch);
+    }
+    if (last_checked_.plain_header.empty()) {
+      ASTER_ASSIGN_OR_RETURN(auto built, header_frame(last_checked_.target, "", options, scratch));
+      last_checked_.plain_header.assign(built.begin(), built.end());
+    }
+    return std::span<const uint8_t>(last_checked_.plain_header);
   }
   CallTarget target(const std::string& method) const {
     return CallTarget{desc_->name(), version_, method, json_};
@@ -248,6 +280,8 @@ class ServiceClient {
     const void* types = nullptr;
     contract::MethodPattern pattern = contract::MethodPattern::kUnary;
     std::string method;
+    CallTarget target;                  // target(method)
+    std::vector<uint8_t> plain_header;  // last_header(): built by the first plain call
   };
   LastChecked last_checked_;
 };

@@ -12,7 +12,8 @@ namespace aster::transport {
 
 class QuicByteStream final : public ByteStream {
  public:
-  explicit QuicByteStream(BidiStream s) : s_(std::move(s)) {}
+  // Takes the stream by rvalue reference: one move of it, not two (a producer builds one per call).
+  explicit QuicByteStream(BidiStream&& s) : s_(std::move(s)) {}
 
   asio::awaitable<Result<size_t>> read_some(std::span<uint8_t> buf) override;
   Result<std::optional<size_t>> read_some_now(std::span<uint8_t> buf) override;
