@@ -475,10 +475,14 @@ void fill_context(CallContext& ctx, wire::StreamHeader& header, std::string peer
 // assigned over (their buffers reused: the peer's 64 characters were an allocation per call).
 void fill_context_from_kept(CallContext& ctx, const wire::StreamHeader& kept,
                             const std::string& peer, bool json, PeerAttributes attributes) {
-  ctx.service = kept.service;
-  ctx.method = kept.method;
+  // A loop's calls usually repeat these: compared, not assigned again.
+  auto set = [](std::string& to, const std::string& from) {
+    if (to != from) to = from;
+  };
+  set(ctx.service, kept.service);
+  set(ctx.method, kept.method);
   ctx.call_id.clear();
-  ctx.peer = peer;
+  set(ctx.peer, peer);
   ctx.metadata.clear();
   ctx.deadline.reset();
   ctx.json = json;

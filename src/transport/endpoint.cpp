@@ -457,7 +457,8 @@ detail::StartedOp start_call(const detail::BridgeHandle& conn, std::span<const u
 }
 }  // namespace
 
-Result<OpenedCall> Connection::opened_call(Result<BridgeEvent> got) const {
+Result<OpenedCall> Connection::opened_call(const std::shared_ptr<RuntimeCore>& core,
+                                           Result<BridgeEvent> got) {
   ASTER_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(got));
   OpenedCall opened;
   if (ev.status == ASTER_IROH_BUSY) return opened;
@@ -470,30 +471,46 @@ Result<OpenedCall> Connection::opened_call(Result<BridgeEvent> got) const {
     Chunk& whole = opened.answer.emplace();
     whole.fin_ = true;
     if (ev.lease != 0) {
-      whole.lease_ = detail::BridgeHandle(handle_.core(), ev.lease, detail::HandleKind::kLease);
+      whole.lease_ = detail::BridgeHandle(core, ev.lease, detail::HandleKind::kLease);
       whole.data_ = ev.lease_data;
       whole.size_ = ev.lease_len;
     }
     return opened;
   }
-  BidiStream s = bidi(ev.h1, ev.h2);
+  BidiStream s{SendStream(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kSend)),
+               RecvStream(detail::BridgeHandle(core, ev.h2, detail::HandleKind::kRecv))};
   s.send.done_ = true;
   // The answer's first bytes, as an accepted stream's request.
-  s.recv.hold_first(ev, handle_.core());
+  s.recv.hold_first(ev, core);
   opened.stream.emplace(std::move(s));
   return opened;
 }
 
 asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
     std::span<const uint8_t> data, size_t reply_max, uint64_t cancel_code) {
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = start_call(handle_, data, reply_max, cancel_code, state);
-  if (op.pending) {
-    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
-    BridgeEvent got = co_await std::move(waiting);
-    op.done = std::move(got);
-  }
-  co_return opened_call(std::move(op.done));
+  // Not a coroutine: the caller's coroutine waits in the runtime's slot itself
+  // (RuntimeCore::wait_call), with no frame of this function's between them. Asio runs the
+  // initiation when the caller first awaits the result, as it would have started a coroutine.
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result<OpenedCall>)>(
+      [this, data, reply_max, cancel_code](RuntimeCore::OpenCallHandler handler) {
+        // The caller's cancellation state, as `co_await this_coro::cancellation_state` gives
+        // it (asio/impl/awaitable.hpp, awaitable_thread::get_cancellation_state): a call
+        // started once cancelled is not submitted (detail::start_on).
+        const asio::cancellation_state state = handler.get_cancellation_state();
+        detail::StartedOp op = start_call(handle_, data, reply_max, cancel_code, state);
+        if (op.pending) {
+          op.core->wait_call(*op.pending, std::move(handler));
+          return;
+        }
+        // Known at once (no stream credit, or an error): completed through the caller's
+        // executor, not from inside the initiation.
+        auto ex = asio::get_associated_executor(handler);
+        asio::post(ex, [h = std::move(handler),
+                        opened = opened_call(handle_.core(), std::move(op.done))]() mutable {
+          std::move(h)(std::move(opened));
+        });
+      },
+      asio::use_awaitable);
 }
 
 asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
@@ -507,7 +524,7 @@ asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
     BridgeEvent got = co_await std::move(waiting);
     op.done = std::move(got);
   }
-  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, opened_call(std::move(op.done)));
+  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, opened_call(handle_.core(), std::move(op.done)));
   if (opened.answer) co_return std::move(opened.answer);
   if (!opened.stream) co_return std::optional<Chunk>();
   ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await opened.stream->recv.read_all(answer_limit));

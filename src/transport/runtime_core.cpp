@@ -335,7 +335,7 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
       release_lease(ev.lease);
       return;
     }
-    if (!slot->handler) {
+    if (!slot->waited()) {
       // An operation started without a wait whose owner went before waiting for it
       // (SendStream::start_write_and_finish, then the stream destroyed): its slot is free now.
       release_lease(ev.lease);
@@ -349,8 +349,7 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
       if (auto progress = slot->on_progress) progress(ev.code);
       return;
     }
-    WaitHandler handler = vacate(*slot, static_cast<uint32_t>(e.user_data));
-    resume(std::move(handler), std::move(ev), false, executor_);
+    complete(vacate(*slot, static_cast<uint32_t>(e.user_data)), std::move(ev), false);
     return;
   }
   auto it = pending_.find(e.user_data);
@@ -370,6 +369,15 @@ void RuntimeCore::dispatch(const aster_iroh_event& e) {
   auto op = std::move(it->second);
   pending_.erase(it);
   op->complete(std::move(ev), false);
+}
+
+void RuntimeCore::complete(SlotHandler&& handler, BridgeEvent ev, bool defer) {
+  if (auto* wait = std::get_if<WaitHandler>(&handler)) {
+    resume(std::move(*wait), std::move(ev), defer, executor_);
+  } else if (auto* call = std::get_if<OpenCallHandler>(&handler)) {
+    resume(std::move(*call), HandleAccess::opened_call(shared_from_this(), std::move(ev)), defer,
+           executor_);
+  }
 }
 
 void RuntimeCore::answer_hook(const aster_iroh_event& e) {
@@ -477,13 +485,11 @@ void RuntimeCore::shutdown(std::chrono::milliseconds timeout) {
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [ud, op] : pending) op->complete(rejected(ASTER_IROH_CANCELLED), true);
-  std::vector<WaitHandler> waiting;
+  std::vector<SlotHandler> waiting;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].handler) waiting.push_back(vacate(slots_[i], static_cast<uint32_t>(i)));
+    if (slots_[i].waited()) waiting.push_back(vacate(slots_[i], static_cast<uint32_t>(i)));
   }
-  for (auto& handler : waiting) {
-    resume(std::move(handler), rejected(ASTER_IROH_CANCELLED), true, executor_);
-  }
+  for (auto& handler : waiting) complete(std::move(handler), rejected(ASTER_IROH_CANCELLED), true);
   gates_.clear();
   aster_iroh_runtime_shutdown(rt, static_cast<uint32_t>(timeout.count()));
 }

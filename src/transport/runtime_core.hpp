@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "aster/status.hpp"
@@ -202,6 +203,10 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // The completion handler every wait() has (asio's handler for use_awaitable).
   using WaitHandler =
       asio::async_result<asio::use_awaitable_t<>, void(BridgeEvent)>::handler_type;
+  // The completion handler of Connection::try_open_bi_call: the caller's own coroutine waits
+  // in the slot, and the event becomes its OpenedCall when it arrives (wait_call).
+  using OpenCallHandler =
+      asio::async_result<asio::use_awaitable_t<>, void(Result<OpenedCall>)>::handler_type;
   // Waits for the terminal event of a submission that returned ASTER_IROH_OK. The caller
   // keeps this RuntimeCore alive until the awaitable completes.
   asio::awaitable<BridgeEvent> wait(const Submission& s,
@@ -212,6 +217,13 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
           wait_for(user_data, op_id, std::move(handler), std::move(progress));
         },
         asio::use_awaitable);
+  }
+
+  // wait() for an aster_iroh_open_bi_call submission whose caller awaits its OpenedCall
+  // directly (Connection::try_open_bi_call, which so has no coroutine frame of its own: one
+  // fewer on every unary call of the typed client, docs/transport.md "A call in one operation").
+  void wait_call(const Submission& s, OpenCallHandler handler) {
+    wait_for(s.user_data, s.op, std::move(handler), {});
   }
 
   // Starts a continuous accept (aster_iroh_accept_each / accept_bi_each) delivering into a
@@ -240,8 +252,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   // Resumes the operation that waits with `handler`: here when its executor is this runtime's
   // and runs on this thread (not `defer`), else dispatched or, with `defer`, posted.
-  template <typename Handler>
-  static void resume(Handler handler, BridgeEvent ev, bool defer,
+  template <typename Handler, typename Value>
+  static void resume(Handler handler, Value ev, bool defer,
                      const asio::io_context::executor_type& fallback) {
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) slot.clear();
@@ -284,8 +296,12 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // and no hash table per operation (issue 8: "no per-operation heap allocation on the hot
   // path"). user_data = kSlotTag | generation << 32 | index; the generation changes every
   // time the slot is freed, so that a late event never reaches its next tenant.
+  // What waits in a slot: nothing (an operation started without a wait, or none yet), a
+  // wait() or a wait_call().
+  using SlotHandler = std::variant<std::monostate, WaitHandler, OpenCallHandler>;
   struct WaitSlot {
-    std::optional<WaitHandler> handler;
+    SlotHandler handler;
+    bool waited() const { return handler.index() != 0; }
     std::function<void(uint64_t)> on_progress;
     uint32_t generation = 0;
   };
@@ -312,9 +328,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     return &slots_[index];
   }
   // Takes the handler out of a slot that holds one and frees the slot for its next tenant.
-  WaitHandler vacate(WaitSlot& slot, uint32_t index) {
-    WaitHandler handler = std::move(*slot.handler);
-    slot.handler.reset();
+  SlotHandler vacate(WaitSlot& slot, uint32_t index) {
+    SlotHandler handler = std::move(slot.handler);
+    slot.handler.emplace<std::monostate>();
     if (slot.on_progress) slot.on_progress = nullptr;
     --waiting_;
     free_slot(slot, index);
@@ -327,7 +343,11 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     free_slots_.push_back(index);
   }
 
-  void wait_for(uint64_t user_data, aster_iroh_op op_id, WaitHandler handler,
+  // Resumes what waited in a slot with its event (converted for an OpenCallHandler).
+  void complete(SlotHandler&& handler, BridgeEvent ev, bool defer);
+
+  template <typename Handler>
+  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler,
                 std::function<void(uint64_t)> on_progress) {
     auto cancel = asio::get_associated_cancellation_slot(handler);
     if (cancel.is_connected()) {
@@ -341,7 +361,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
       });
     }
     WaitSlot* slot = slot_of(user_data);  // reserved by submit_now, which returned OK
-    slot->handler.emplace(std::move(handler));
+    slot->handler.emplace<Handler>(std::move(handler));
     slot->on_progress = std::move(on_progress);
     ++waiting_;
   }
@@ -481,6 +501,10 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
 struct HandleAccess {
   static Connection connection(BridgeHandle h, const EndpointId& remote, std::string alpn) {
     return Connection(std::move(h), remote, std::move(alpn));
+  }
+  static Result<OpenedCall> opened_call(const std::shared_ptr<RuntimeCore>& core,
+                                        BridgeEvent ev) {
+    return Connection::opened_call(core, std::move(ev));
   }
 };
 

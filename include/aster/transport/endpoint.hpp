@@ -229,9 +229,10 @@ class Connection {
   friend struct detail::HandleAccess;
   Connection(detail::BridgeHandle handle, EndpointId remote_id, std::string alpn);
   BidiStream bidi(uint64_t send, uint64_t recv) const;
-  // try_open_bi_call's outcome from its event (shared with try_call, which opens the same way
-  // without a coroutine of try_open_bi_call's).
-  Result<OpenedCall> opened_call(Result<detail::BridgeEvent> got) const;
+  // try_open_bi_call's outcome from its event, for a connection of runtime `core` (shared with
+  // try_call, which opens the same way, and with the wait that completes try_open_bi_call).
+  static Result<OpenedCall> opened_call(const std::shared_ptr<detail::RuntimeCore>& core,
+                                        Result<detail::BridgeEvent> got);
   void stop_accepting();
 
   detail::BridgeHandle handle_;

@@ -1019,6 +1019,27 @@ TEST(Transport, CallInOneOperationReturnsWithTheAnswer) {
         CO_REQUIRE(!stopped.deadline_exceeded);
         CO_REQUIRE_OK(stopped.value);
         CO_REQUIRE(stopped.value->has_value() && **stopped.value == 7);
+
+        // Started once its coroutine was cancelled (one that returns statuses instead of
+        // throwing, as with_deadline's does): refused without being submitted, though
+        // try_open_bi_call has no coroutine of its own to look at the cancellation from.
+        asio::cancellation_signal cancel;
+        std::optional<Result<OpenedCall>> late;
+        Latch refused(ex, 1);
+        asio::co_spawn(
+            ex,
+            [](Connection* c, asio::cancellation_signal* sig, decltype(call)* out,
+               Latch* l) -> asio::awaitable<void> {
+              co_await asio::this_coro::throw_if_cancelled(false);
+              sig->emit(asio::cancellation_type::terminal);
+              out->emplace(co_await c->try_open_bi_call(as_bytes("late"), 64, 7));
+              l->count_down();
+            }(&p->conn, &cancel, &late, &refused),
+            asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+        co_await refused.wait();
+        CO_REQUIRE(late && !late->is_ok() && late->status().code() == StatusCode::kCancelled);
+        auto nothing = co_await with_deadline(srv->accept_bi(), std::chrono::milliseconds(300));
+        CO_REQUIRE(nothing.deadline_exceeded);  // no stream was opened
         co_return true;
       }(&b->runtime()),
       60s);
