@@ -93,6 +93,17 @@ class Dispatcher {
     Result<std::vector<uint8_t>> request = std::vector<uint8_t>{};
     std::optional<std::span<const uint8_t>> in_place;
     CallContext ctx;
+    // What the last call read into this one routed to, keyed by its kept header
+    // (take_whole_unary): a loop's calls to one method look its service and binding up once.
+    // Only the per-call checks run again (the peer's attributes against the requirements).
+    struct RouteMemo {
+      uint64_t routes = 0;  // the Dispatcher's routes_id() when kept; 0: nothing kept
+      uint64_t header = 0;  // the kept header's id
+      const MethodBinding* method = nullptr;
+      const contract::ServiceDesc* service = nullptr;
+      const contract::MethodDesc* declared = nullptr;
+    };
+    RouteMemo memo;
 
     std::span<const uint8_t> request_bytes() const { return in_place ? *in_place : *request; }
   };
@@ -123,6 +134,8 @@ class Dispatcher {
   struct Routed {
     const MethodBinding* method = nullptr;
     PeerAttributes attributes;
+    const contract::ServiceDesc* service = nullptr;
+    const contract::MethodDesc* declared = nullptr;
   };
   Result<Routed> route(const wire::StreamHeader& header, const std::string& peer) const;
   // A unary call from a stream whose bytes are all here (ByteStream::whole), read in place
@@ -151,6 +164,10 @@ class Dispatcher {
   std::vector<const contract::ServiceDesc*> order_;
   std::chrono::milliseconds request_read_timeout_ = kDefaultRequestReadTimeout;
   AttributeLookup attribute_lookup_;
+  // Names this dispatcher's routes for a UnaryCall::RouteMemo: new with every registration,
+  // and never the same for two dispatchers (one counter for the process).
+  uint64_t routes_id_ = next_routes_id();
+  static uint64_t next_routes_id();
 };
 
 }  // namespace aster::rpc

@@ -8,6 +8,8 @@
 #include "aster/rpc/capability.hpp"
 #include "aster/rpc/dispatcher.hpp"
 #include "aster/rpc/raw_transport.hpp"
+#include "aster/transport/memory_pipe.hpp"
+#include "aster/wire/frame.hpp"
 #include "coroutine_test_support.hpp"
 #include "rpc_pipe_channel.hpp"
 #include "session_test_service.hpp"
@@ -134,6 +136,57 @@ Value echo_value(std::string message) {
 }
 
 std::string message_of(const Value& v) { return v.as_struct().find("message")->as_string(); }
+
+TEST(Capability, ALoopsKeptRouteStillJudgesEveryCallsAttributes) {
+  // aster::Server's call loops keep a unary call's route from call to call
+  // (Dispatcher::UnaryCall::memo, for a kept header); the peer's attributes are still looked up
+  // and judged for each call, so an admission that lapses mid-connection refuses the next call
+  // (as in 0.1.2), and a registration made meanwhile is routed afresh.
+  rpc::Dispatcher dispatcher;
+  ASSERT_TRUE(dispatcher.add(make_gated_impl()).is_ok());
+  PeerAttributes granted = kOps;
+  dispatcher.set_attribute_lookup([&](const std::string&) { return granted; });
+  std::vector<uint8_t> scratch;
+  const rpc::CallTarget target{"Gated", 1, "status", false};
+  auto header = rpc::header_frame(target, "", {}, scratch);
+  ASSERT_TRUE(header.is_ok());
+  std::vector<uint8_t> frames(header->begin(), header->end());
+  const EchoRequest request{"x", ""};
+  auto payload = rpc::encode_payload(request, false);
+  ASSERT_TRUE(payload.is_ok());
+  ASSERT_TRUE(aster::wire::append_frame(frames, 0, *payload).is_ok());
+  run_coroutine_test([&](asio::io_context& io) -> asio::awaitable<void> {
+    rpc::Dispatcher::UnaryCall call;  // one per loop, kept across its calls
+    auto take = [&](bool* taken) -> asio::awaitable<void> {
+      auto [client, server] = aster::transport::make_memory_pipe(io.get_executor(), 1 << 20);
+      Status sent = co_await client->write_and_finish(frames);
+      EXPECT_TRUE(sent.is_ok());
+      *taken = dispatcher.take_whole_unary(*server, "peer-1", call);
+    };
+    bool taken = false;
+    for (int i = 0; i < 3; ++i) {  // the header is kept after the first, routed and memoized
+      co_await take(&taken);
+      EXPECT_TRUE(taken) << i;
+    }
+    const uint64_t memo_routes = call.memo.routes;
+    EXPECT_NE(memo_routes, 0u);
+    EXPECT_EQ(call.ctx.attributes, kOps);
+    granted = {};  // the admission lapsed: the kept route does not let the call through
+    co_await take(&taken);
+    EXPECT_FALSE(taken);
+    granted = kOps;
+    co_await take(&taken);
+    EXPECT_TRUE(taken);
+    EXPECT_EQ(call.ctx.method, "status");
+    EXPECT_EQ(call.ctx.peer, "peer-1");
+    // A registration changes the dispatcher's routes: the next call is routed again.
+    static const contract::ServiceDesc other("Other");
+    EXPECT_TRUE(dispatcher.add(rpc::ServiceImpl(other)).is_ok());
+    co_await take(&taken);
+    EXPECT_TRUE(taken);
+    EXPECT_NE(call.memo.routes, memo_routes);
+  });
+}
 
 class CapabilityDispatch : public ::testing::TestWithParam<bool> {};  // param: JSON mode
 
