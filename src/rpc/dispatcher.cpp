@@ -413,12 +413,13 @@ asio::awaitable<void> serve_bidi(const MethodBinding& m, transport::ByteStream& 
 struct DecodedHeader {
   std::vector<uint8_t> bytes;
   wire::StreamHeader header;
-  uint64_t id = 0;  // never the same for two kept headers of a thread (UnaryCall::RouteMemo)
+  uint64_t id = 0;  // never the same for two kept headers (UnaryCall::RouteMemo)
 };
 constexpr size_t kKeptHeaders = 8;
 thread_local std::array<std::optional<DecodedHeader>, kKeptHeaders> kept_headers;
 thread_local size_t next_kept_header = 0;
-thread_local uint64_t kept_header_ids = 0;
+// One counter for every thread's kept headers, so that an id names one header in the process.
+std::atomic<uint64_t> kept_header_ids{0};
 
 // The kept header whose bytes are `payload`, if any: valid until this thread keeps another
 // (decoded_and_kept). A unary call whose bytes came whole reads it there (whole_unary), without
