@@ -295,9 +295,9 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // A one-shot operation's wait (wait()): its handler in a numbered slot, with no allocation
   // and no hash table per operation (issue 8: "no per-operation heap allocation on the hot
   // path"). user_data = kSlotTag | generation << 32 | index; the generation changes every
-  // time the slot is freed, so that a late event never reaches its next tenant.
-  // What waits in a slot: nothing (an operation started without a wait, or none yet), a
-  // wait() or a wait_call().
+  // time the slot is freed, so that a late event never reaches its next tenant. What waits in
+  // a slot: nothing (an operation started without a wait, or none yet), a wait()'s handler or
+  // a wait_call()'s.
   using SlotHandler = std::variant<std::monostate, WaitHandler, OpenCallHandler>;
   struct WaitSlot {
     SlotHandler handler;
