@@ -365,18 +365,11 @@ asio::awaitable<Result<OpenedStream>> Channel::open_call(std::span<const uint8_t
 
 namespace {
 
-// The rest of a unary call whose answer goes on past what came with the open.
+// The rest of a unary call whose answer goes on past what came with the open (`stream` is
+// kept alive here until it is read).
 asio::awaitable<Status> unary_rest(std::unique_ptr<transport::ByteStream> stream, Status sent,
                                    UnaryResponse& response) {
-  transport::ByteStream& s = *stream;
-  wire::FrameReader reader(s);
-  SingleResponse single;
-  std::optional<Result<std::vector<uint8_t>>> done = single.take_buffered(reader, s);
-  if (!done) {
-    auto waited = co_await read_single_response(reader, s, std::move(single));
-    done.emplace(std::move(waited));
-  }
-  co_return owned(unary_outcome(std::move(*done), std::move(sent)), response);
+  co_return owned(co_await unary_response(*stream, std::move(sent)), response);
 }
 
 // A unary call that found the peer's stream limit reached: waits for credit, then sends a

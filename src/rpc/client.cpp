@@ -32,12 +32,13 @@ class QuicChannel final : public Channel {
     ASTER_CO_ASSIGN_OR_RETURN(auto stream, co_await conn_.try_open_bi_with(request));
     co_return opened(std::move(stream));
   }
-  // The whole unary exchange in one bridge operation; a cancel resets and stops with 1, as
-  // call_unary's deadline path does.
+  // The whole unary exchange in one bridge operation; a cancel resets and stops with
+  // kUnaryCancelCode, as call_unary's deadline path does.
   asio::awaitable<Result<OpenedStream>> open_call(std::span<const uint8_t> request) override {
-    ASTER_CO_ASSIGN_OR_RETURN(
-        auto call,
-        co_await conn_.try_open_bi_call(request, transport::Connection::kAcceptFirstBytes, 1));
+    ASTER_CO_ASSIGN_OR_RETURN(auto call,
+                              co_await conn_.try_open_bi_call(
+                                  request, transport::Connection::kAcceptFirstBytes,
+                                  kUnaryCancelCode));
     if (call.answer) {
       // The whole answer is here (a short one usually is): the stream is done with.
       OpenedStream done;

@@ -704,7 +704,8 @@ asio::awaitable<void> Dispatcher::serve_stream(transport::ByteStream& stream, st
     unary.emplace(std::move(*framed));
   }
   // A unary call is served here rather than in a coroutine of its own: a frame fewer on
-  // every call (docs/rpc.md "Per-call cost on the producer").
+  // every call (docs/rpc.md "Per-call cost on the producer"). aster::Server's call loops run
+  // the same steps for a whole unary call themselves (server.cpp `call_loop`): change both.
   const MethodBinding& method = *unary->method;
   CallContext& ctx = unary->ctx;
   try {
