@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 /* Version of this ABI; a mismatch with ASTER_IROH_ABI_VERSION means a stale library. */
-#define ASTER_IROH_ABI_VERSION 14u
+#define ASTER_IROH_ABI_VERSION 15u
 uint32_t aster_iroh_abi_version(void);
 
 /* BLAKE3-256 of data[0..len) into out[32]. Returns 0, -1 on a null argument.
@@ -410,6 +410,15 @@ int32_t aster_iroh_write(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_
 int32_t aster_iroh_send(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
                         size_t len, uint32_t flags, uint64_t user_data, aster_iroh_op *out_op,
                         aster_iroh_event *now);
+/* ABI 15: aster_iroh_send without a copy of data: the bridge owns the bytes (noq keeps them in
+ * its send buffer until the peer acknowledged them) and calls release(ctx) exactly once, whatever
+ * this returns: maybe before it returns, maybe later from the runtime's thread. data must stay
+ * readable and unchanged until then. */
+typedef void (*aster_iroh_release_fn)(void *ctx);
+int32_t aster_iroh_send_owned(aster_iroh_rt *rt, aster_iroh_handle send, const uint8_t *data,
+                              size_t len, aster_iroh_release_fn release, void *ctx,
+                              uint32_t flags, uint64_t user_data, aster_iroh_op *out_op,
+                              aster_iroh_event *now);
 /* FIN after the queued writes (sync). */
 int32_t aster_iroh_finish(aster_iroh_rt *rt, aster_iroh_handle send);
 /* RESET_STREAM(code); a pending write completes CANCELLED. */

@@ -36,7 +36,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
 
-use stream::Attempt;
+use stream::{Attempt, WriteData};
 
 pub use abi::{
     aster_iroh_addr_out, aster_iroh_bytes, aster_iroh_connect_cfg, aster_iroh_sockaddr, aster_iroh_endpoint_cfg, aster_iroh_event,
@@ -54,7 +54,7 @@ use runtime::{conn_error, Completion, Deferred, Obj, Shared};
 const LARGE_WRITE: usize = 16 * 1024;
 
 /// ABI version; bumped on any incompatible change to `aster_iroh.h`.
-pub const ABI_VERSION: u32 = 14;
+pub const ABI_VERSION: u32 = 15;
 
 /// The opaque runtime (`struct aster_iroh_rt` in C).
 #[allow(non_camel_case_types)]
@@ -1712,51 +1712,139 @@ pub unsafe extern "C" fn aster_iroh_send(
     now: *mut aster_iroh_event,
 ) -> i32 {
     guard(|| {
-        let Some(r) = rt_ref(rt) else {
-            return status::INVALID_ARG;
-        };
         let Some(d) = slice(data, len) else {
             return status::INVALID_ARG;
         };
-        let s = get_obj!(r, send, Send);
-        let fin = flags & abi::SEND_FIN != 0;
-        let follows = s.follows_another();
-        if r.shared.should_defer(d.len() >= LARGE_WRITE || follows) {
-            let (op, epoch) = r
-                .shared
-                .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
-            let data = bytes::Bytes::copy_from_slice(d);
-            return r.defer(op, out_op, move |shared, _| {
-                if !shared.op_live(op, epoch) {
-                    return;
-                }
-                let registered = || (op, epoch);
-                if let Attempt::Done(done) = stream::write(&s, shared, &data, fin, registered) {
-                    shared.complete(op, done);
-                }
-            });
-        }
-        let mut op = 0;
-        let attempt = stream::write(&s, &r.shared, d, fin, || {
-            let registered = r
-                .shared
-                .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
-            op = registered.0;
-            registered
-        });
-        let st = r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None);
-        // ABI 14, SEND_RELEASE: the answer that ends a producer's call is written at once, and
-        // its send half is freed with it instead of by a free of the caller's right after.
-        if flags & abi::SEND_RELEASE != 0
-            && st == status::DONE
-            && !now.is_null()
-            && (*now).status == status::OK
-        {
-            drop(s);
-            let _ = aster_iroh_send_free(rt, send);
-        }
-        st
+        send_bytes(rt, send, WriteData::Borrowed(d), flags, user_data, out_op, now)
     })
+}
+
+/// Bytes the caller hands over to `aster_iroh_send_owned`: noq keeps them in its send buffer
+/// (until the peer acknowledged them) and `release(ctx)` runs once they are dropped.
+struct ForeignBytes {
+    data: *const u8,
+    len: usize,
+    release: Option<unsafe extern "C" fn(*mut std::ffi::c_void)>,
+    ctx: *mut std::ffi::c_void,
+}
+
+// SAFETY: the caller of aster_iroh_send_owned promises the bytes stay readable and unchanged
+// until `release`, and that `release` may run on any thread (aster_iroh.h).
+unsafe impl Send for ForeignBytes {}
+unsafe impl Sync for ForeignBytes {}
+
+impl AsRef<[u8]> for ForeignBytes {
+    fn as_ref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: readable for `len` bytes until released (see above).
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl Drop for ForeignBytes {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: the caller's function, called once, with its own context.
+            unsafe { release(self.ctx) }
+        }
+    }
+}
+
+/// ABI 15: `aster_iroh_send` without a copy of `data`: the bridge owns the bytes until it
+/// calls `release(ctx)`, exactly once whatever this returns (maybe before it returns, maybe
+/// from another thread, after the peer acknowledged them).
+///
+/// # Safety
+/// `rt` valid; `data` readable and unchanged for `len` bytes until `release(ctx)`;
+/// `out_op`/`now` null or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn aster_iroh_send_owned(
+    rt: *mut aster_iroh_rt,
+    send: u64,
+    data: *const u8,
+    len: usize,
+    release: Option<unsafe extern "C" fn(*mut std::ffi::c_void)>,
+    ctx: *mut std::ffi::c_void,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+    now: *mut aster_iroh_event,
+) -> i32 {
+    let owned = ForeignBytes { data, len, release, ctx };
+    guard(move || {
+        if owned.data.is_null() && owned.len != 0 {
+            return status::INVALID_ARG;
+        }
+        let d = bytes::Bytes::from_owner(owned);
+        send_bytes(rt, send, WriteData::Owned(d), flags, user_data, out_op, now)
+    })
+}
+
+/// aster_iroh_send's and aster_iroh_send_owned's steps.
+unsafe fn send_bytes(
+    rt: *mut aster_iroh_rt,
+    send: u64,
+    data: WriteData<'_>,
+    flags: u32,
+    user_data: u64,
+    out_op: *mut u64,
+    now: *mut aster_iroh_event,
+) -> i32 {
+    let Some(r) = rt_ref(rt) else {
+        return status::INVALID_ARG;
+    };
+    let s = get_obj!(r, send, Send);
+    let fin = flags & abi::SEND_FIN != 0;
+    let follows = s.follows_another();
+    let large = match &data {
+        WriteData::Borrowed(d) => d.len() >= LARGE_WRITE,
+        WriteData::Owned(d) => d.len() >= LARGE_WRITE,
+    };
+    if r.shared.should_defer(large || follows) {
+        let (op, epoch) = r
+            .shared
+            .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
+        // Deferred: the bytes must outlive this call, so borrowed ones are copied (once; noq
+        // then keeps this copy as it is).
+        let data = match data {
+            WriteData::Borrowed(d) => bytes::Bytes::copy_from_slice(d),
+            WriteData::Owned(d) => d,
+        };
+        return r.defer(op, out_op, move |shared, _| {
+            if !shared.op_live(op, epoch) {
+                return;
+            }
+            let registered = || (op, epoch);
+            if let Attempt::Done(done) =
+                stream::write(&s, shared, WriteData::Owned(data), fin, registered)
+            {
+                shared.complete(op, done);
+            }
+        });
+    }
+    let mut op = 0;
+    let attempt = stream::write(&s, &r.shared, data, fin, || {
+        let registered = r
+            .shared
+            .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));
+        op = registered.0;
+        registered
+    });
+    let st = r.settle(kind::WRITE, user_data, out_op, now, attempt, op, None);
+    // ABI 14, SEND_RELEASE: the answer that ends a producer's call is written at once, and
+    // its send half is freed with it instead of by a free of the caller's right after.
+    if flags & abi::SEND_RELEASE != 0
+        && st == status::DONE
+        && !now.is_null()
+        && (*now).status == status::OK
+    {
+        drop(s);
+        let _ = aster_iroh_send_free(rt, send);
+    }
+    st
 }
 
 /// Finishes the send half (FIN after queued writes). Sync.

@@ -194,11 +194,19 @@ fn poll_write_rest(
     Poll::Ready(Ok(()))
 }
 
+/// The bytes of a write: borrowed from the caller (noq copies what it takes, and the rest is
+/// copied once if the write must wait), or owned (a `Bytes` the caller handed over, which noq
+/// keeps in its send buffer as it is: `write_chunks`, no copy at all).
+pub enum WriteData<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Bytes),
+}
+
 /// Write (and FIN with `fin`). `register` allocates the op id when the write must wait.
 pub fn write(
     obj: &Arc<SendObj>,
     shared: &Arc<Shared>,
-    data: &[u8],
+    data: WriteData<'_>,
     fin: bool,
     register: impl FnOnce() -> (u64, u64),
 ) -> Attempt {
@@ -210,19 +218,24 @@ pub fn write(
         ));
     }
     st.pending = 0;
-    let off = match write_now(&mut st.s, data) {
-        Ok(n) => n,
-        Err(e) => return Attempt::Done(write_error(e)),
-    };
-    if off == data.len() {
-        if fin {
-            let _ = st.s.finish();
+    let mut rest = match data {
+        WriteData::Borrowed(data) => {
+            let off = match write_now(&mut st.s, data) {
+                Ok(n) => n,
+                Err(e) => return Attempt::Done(write_error(e)),
+            };
+            if off == data.len() {
+                if fin {
+                    let _ = st.s.finish();
+                }
+                return Attempt::Done(Completion::ok());
+            }
+            Bytes::copy_from_slice(&data[off..])
         }
-        return Attempt::Done(Completion::ok());
-    }
+        WriteData::Owned(data) => data,
+    };
     // The rest waits: poll once more with the waker that will wake the parked write (noq
     // keeps the waker of the last poll that could not take everything).
-    let mut rest = Bytes::copy_from_slice(&data[off..]);
     let waker = send_waker(&mut st, obj, shared);
     match poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker)) {
         Poll::Ready(Ok(())) => {

@@ -91,6 +91,34 @@ asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
 }
 
 namespace {
+// aster_iroh_send_owned's release: the reference the bridge held (any thread).
+extern "C" void release_shared_bytes(void* ctx) {
+  delete static_cast<std::shared_ptr<const std::vector<uint8_t>>*>(ctx);
+}
+}  // namespace
+
+asio::awaitable<Status> SendStream::write(SharedBytes data) {
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  detail::StartedOp op = detail::start_on(
+      handle_, "stream", state,
+      [&data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+              aster_iroh_event* now) {
+        const std::span<const uint8_t> bytes = data.bytes();
+        // The bridge's reference, released by the bridge (exactly once, whatever this returns).
+        auto* held = new std::shared_ptr<const std::vector<uint8_t>>(data.buf_);
+        return aster_iroh_send_owned(rt, id, bytes.data(), bytes.size(), release_shared_bytes,
+                                     held, 0, ud, op, now);
+      });
+  if (op.pending) {
+    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
+    BridgeEvent got = co_await std::move(waiting);
+    co_return detail::status_of(got);
+  }
+  if (!op.done) co_return op.done.status();
+  co_return detail::status_of(*op.done);
+}
+
+namespace {
 // The write that ends a stream (its bytes and FIN in one bridge operation), up to its wait
 // (detail::start_on), shared by write_and_finish and start_write_and_finish.
 detail::StartedOp start_send_fin(const detail::BridgeHandle& h, std::span<const uint8_t> data,

@@ -48,6 +48,26 @@ class Chunk {
   bool fin_ = false;
 };
 
+// Bytes handed to QUIC without a copy (SendStream::write(SharedBytes)): immutable and shared
+// by reference count, so one buffer can be written many times (a file's blocks, a payload
+// sent to many peers) and QUIC keeps a reference, not a copy, until the peer acknowledged the
+// bytes. Copying a SharedBytes copies a reference; the buffer is freed with the last one.
+class SharedBytes {
+ public:
+  SharedBytes() = default;
+  explicit SharedBytes(std::vector<uint8_t> bytes)
+      : buf_(std::make_shared<const std::vector<uint8_t>>(std::move(bytes))) {}
+
+  std::span<const uint8_t> bytes() const {
+    return buf_ ? std::span<const uint8_t>(*buf_) : std::span<const uint8_t>();
+  }
+  size_t size() const { return buf_ ? buf_->size() : 0; }
+
+ private:
+  friend class SendStream;
+  std::shared_ptr<const std::vector<uint8_t>> buf_;
+};
+
 // Sending half. Destroying it without finish() resets the stream with kResetOnDestroy, so a
 // truncated request never looks complete to the peer (noq would FIN it on drop).
 class SendStream {
@@ -65,6 +85,10 @@ class SendStream {
   // every byte (flow control throttles here), usually without suspending. One write at a
   // time per stream.
   asio::awaitable<Status> write(std::span<const uint8_t> data);
+  // write() without the copy: QUIC holds a reference to `data` until the peer acknowledged it
+  // (bridge ABI 15, aster_iroh_send_owned). For large writes, where the copy is a visible part
+  // of the cost (docs/transport.md "Writes without a copy").
+  asio::awaitable<Status> write(SharedBytes data);
   // write() then FIN, as one operation.
   asio::awaitable<Status> write_and_finish(std::span<const uint8_t> data);
   // write_and_finish() started without a coroutine: its status when QUIC took every byte at
