@@ -163,7 +163,13 @@ asio::awaitable<void> quic_answer_loop(std::shared_ptr<AnswerLoops> loops) {
   auto ex = co_await asio::this_coro::executor;
   for (;;) {
     ++loops->accepting;
-    auto s = co_await loops->conn.accept_bi();
+    // As aster::Server's call loops take streams: one that is here already without a wait.
+    std::optional<Result<BidiStream>> taken = loops->conn.accept_bi_now();
+    if (!taken) {
+      auto accepting = loops->conn.accept_bi();  // named: no temporary across co_await
+      taken.emplace(co_await std::move(accepting));
+    }
+    Result<BidiStream>& s = *taken;
     --loops->accepting;
     if (!s) co_return;
     if (loops->accepting == 0) asio::co_spawn(ex, quic_answer_loop(loops), asio::detached);

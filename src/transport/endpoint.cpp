@@ -515,24 +515,32 @@ asio::awaitable<Result<OpenedCall>> Connection::try_open_bi_call(
 
 asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
     std::span<const uint8_t> request, size_t answer_limit, uint64_t cancel_code) {
-  // try_open_bi_call's steps, not a coroutine of its own: a frame fewer per exchange.
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = start_call(handle_, request, std::min(answer_limit, kAcceptFirstBytes),
-                                    cancel_code, state);
-  if (op.pending) {
-    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
-    BridgeEvent got = co_await std::move(waiting);
-    op.done = std::move(got);
-  }
-  ASTER_CO_ASSIGN_OR_RETURN(OpenedCall opened, opened_call(handle_.core(), std::move(op.done)));
-  if (opened.answer) co_return std::move(opened.answer);
-  if (!opened.stream) co_return std::optional<Chunk>();
-  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await opened.stream->recv.read_all(answer_limit));
-  co_return std::optional<Chunk>(std::move(all));
+  // try_open_bi_call's way: not a coroutine, the caller's coroutine waits in the runtime's slot
+  // and the event becomes the answer there (RuntimeCore::wait_answer, complete_call).
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::optional<Chunk>>)>(
+      [this, request, answer_limit, cancel_code](RuntimeCore::CallHandler handler) {
+        const asio::cancellation_state state = handler.get_cancellation_state();
+        detail::StartedOp op = start_call(handle_, request,
+                                          std::min(answer_limit, kAcceptFirstBytes), cancel_code,
+                                          state);
+        if (op.pending) {
+          op.core->wait_answer(*op.pending, std::move(handler), answer_limit);
+          return;
+        }
+        // Known at once (no stream credit, or an error; never an answer, which comes from the
+        // peer): completed through the caller's executor, not from inside the initiation.
+        Result<std::optional<Chunk>> now = std::optional<Chunk>();
+        Result<OpenedCall> opened = opened_call(handle_.core(), std::move(op.done));
+        if (!opened) now = opened.status();
+        auto ex = asio::get_associated_executor(handler);
+        asio::post(ex, [h = std::move(handler), now = std::move(now)]() mutable {
+          std::move(h)(std::move(now));
+        });
+      },
+      asio::use_awaitable);
 }
 
-asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
-  if (!handle_) co_return Status(StatusCode::kFailedPrecondition, "connection not valid");
+detail::Inbox& Connection::incoming() {
   if (!incoming_) {
     const uint64_t h = handle_.id();
     auto core = handle_.core();
@@ -555,24 +563,49 @@ asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
           }
         });
   }
-  auto inbox = incoming_;  // alive across the wait, whatever happens to this connection
-  std::optional<Result<BridgeEvent>> now = inbox->take_now();
-  if (!now) {
-    auto waiting = inbox->wait();  // named: no temporary across co_await (GCC 12)
-    BridgeEvent got = co_await std::move(waiting);
-    if (got.status != ASTER_IROH_OK) co_return detail::status_of(got);
-    now.emplace(std::move(got));
-  }
-  ASTER_CO_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(*now));
+  return *incoming_;
+}
+
+Result<BidiStream> Connection::accepted_bi(const std::shared_ptr<RuntimeCore>& core,
+                                           BridgeEvent ev) {
   if (ev.h2 == 0 && (ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
     // The request came whole with its FIN and the bridge dropped the recv half (ABI 14).
-    co_return BidiStream{
-        SendStream(detail::BridgeHandle(handle_.core(), ev.h1, detail::HandleKind::kSend)),
-        RecvStream::ended_with(ev, handle_.core())};
+    return BidiStream{SendStream(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kSend)),
+                      RecvStream::ended_with(ev, core)};
   }
-  BidiStream s = bidi(ev.h1, ev.h2);
-  s.recv.hold_first(ev, handle_.core());
-  co_return s;
+  BidiStream s{SendStream(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kSend)),
+               RecvStream(detail::BridgeHandle(core, ev.h2, detail::HandleKind::kRecv))};
+  s.recv.hold_first(ev, core);
+  return s;
+}
+
+std::optional<Result<BidiStream>> Connection::accept_bi_now() {
+  if (!handle_) return Result<BidiStream>(Status(StatusCode::kFailedPrecondition,
+                                                 "connection not valid"));
+  std::optional<Result<BridgeEvent>> now = incoming().take_now();
+  if (!now) return std::nullopt;
+  if (!*now) return Result<BidiStream>(now->status());
+  return accepted_bi(handle_.core(), std::move(**now));
+}
+
+asio::awaitable<Result<BidiStream>> Connection::accept_bi() {
+  // Not a coroutine: the caller's coroutine waits in the inbox itself (Inbox::wait_accept),
+  // and the delivered event becomes its stream there.
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result<BidiStream>)>(
+      [this](detail::Inbox::AcceptHandler handler) {
+        std::optional<Result<BidiStream>> now = accept_bi_now();
+        if (!now) {
+          incoming().wait_accept(std::move(handler));
+          return;
+        }
+        // Here already (or accepting ended): completed through the caller's executor, not
+        // from inside the initiation (accept_bi_now takes it without either).
+        auto ex = asio::get_associated_executor(handler);
+        asio::post(ex, [h = std::move(handler), s = std::move(*now)]() mutable {
+          std::move(h)(std::move(s));
+        });
+      },
+      asio::use_awaitable);
 }
 
 size_t Connection::queued_incoming() const {

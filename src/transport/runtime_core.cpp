@@ -3,6 +3,9 @@
 // (bridge/include/aster_iroh.h "Model").
 #include "runtime_core.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -377,6 +380,40 @@ void RuntimeCore::complete(SlotHandler&& handler, BridgeEvent ev, bool defer) {
   } else if (auto* call = std::get_if<OpenCallHandler>(&handler)) {
     resume(std::move(*call), HandleAccess::opened_call(shared_from_this(), std::move(ev)), defer,
            executor_);
+  } else if (auto* whole = std::get_if<CallWait>(&handler)) {
+    complete_call(std::move(*whole), std::move(ev), defer);
+  }
+}
+
+namespace {
+// The rest of an answer that did not come whole with the open (Connection::try_call).
+asio::awaitable<Result<std::optional<Chunk>>> read_answer(BidiStream s, size_t limit) {
+  ASTER_CO_ASSIGN_OR_RETURN(Chunk all, co_await s.recv.read_all(limit));
+  co_return std::optional<Chunk>(std::move(all));
+}
+}  // namespace
+
+void RuntimeCore::complete_call(CallWait&& call, BridgeEvent ev, bool defer) {
+  using Answer = Result<std::optional<Chunk>>;
+  Result<OpenedCall> opened = HandleAccess::opened_call(shared_from_this(), std::move(ev));
+  if (!opened) {
+    resume(std::move(call.handler), Answer(opened.status()), defer, executor_);
+  } else if (opened->answer || !opened->stream) {
+    // The whole answer, or none (no stream credit: nothing was sent).
+    resume(std::move(call.handler), Answer(std::move(opened->answer)), defer, executor_);
+  } else {
+    // The answer goes on beyond what came with the open (a long one): read to its end in a
+    // coroutine of its own, which the caller's cancellation reaches as it reached the open.
+    auto cancel = asio::get_associated_cancellation_slot(call.handler);
+    if (cancel.is_connected()) cancel.clear();
+    auto ex = asio::get_associated_executor(call.handler, executor_);
+    asio::co_spawn(
+        ex, read_answer(std::move(*opened->stream), call.limit),
+        asio::bind_cancellation_slot(
+            cancel, [h = std::move(call.handler)](std::exception_ptr e, Answer a) mutable {
+              if (e) a = Status(StatusCode::kInternal, "reading the answer failed");
+              std::move(h)(std::move(a));
+            }));
   }
 }
 
@@ -554,15 +591,29 @@ void Inbox::fail_waiters(int32_t st, bool defer) {
   auto waiters = std::move(waiters_);
   waiters_.clear();
   auto ex = core_->executor();
+  auto core = core_;  // a waiter resumed here may destroy this inbox
   for (auto& w : waiters) {
     if (!w.handler) continue;  // its wait was cancelled
-    RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), defer, ex);
+    resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), defer, *core);
   }
 }
 
-std::optional<RuntimeCore::WaitHandler> Inbox::first_waiter() {
+void Inbox::resume_waiter(WaiterHandler&& handler, BridgeEvent ev, bool defer,
+                          RuntimeCore& core) {
+  if (auto* wait = std::get_if<RuntimeCore::WaitHandler>(&handler)) {
+    RuntimeCore::resume(std::move(*wait), std::move(ev), defer, core.executor());
+    return;
+  }
+  Result<BidiStream> s = ev.status == ASTER_IROH_OK
+                             ? HandleAccess::accepted_bi(core.shared_from_this(), std::move(ev))
+                             : Result<BidiStream>(status_of(ev));
+  RuntimeCore::resume(std::move(std::get<AcceptHandler>(handler)), std::move(s), defer,
+                      core.executor());
+}
+
+std::optional<Inbox::WaiterHandler> Inbox::first_waiter() {
   while (!waiters_.empty()) {
-    std::optional<RuntimeCore::WaitHandler> h = std::move(waiters_.front().handler);
+    std::optional<WaiterHandler> h = std::move(waiters_.front().handler);
     waiters_.pop_front();
     if (h) return h;
   }
@@ -577,11 +628,11 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
     const int32_t st = ev.status;
     auto rest = std::move(waiters_);
     waiters_.clear();
-    auto ex = core_->executor();  // a waiter resumed here may destroy this inbox
-    RuntimeCore::resume(std::move(*first), std::move(ev), defer, ex);
+    auto core = core_;  // a waiter resumed here may destroy this inbox
+    resume_waiter(std::move(*first), std::move(ev), defer, *core);
     for (auto& w : rest) {
       if (!w.handler) continue;  // its wait was cancelled
-      RuntimeCore::resume(std::move(*w.handler), RuntimeCore::rejected(st), true, ex);
+      resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), true, *core);
     }
     return;
   }
@@ -591,8 +642,9 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
   }
   if (auto w = first_waiter()) {
     grant();
-    // May resume the waiter here, which may destroy this inbox.
-    RuntimeCore::resume(std::move(*w), std::move(ev), defer, core_->executor());
+    // May resume the waiter here, which may destroy this inbox (the runtime outlives it: the
+    // connection's handle holds it).
+    resume_waiter(std::move(*w), std::move(ev), defer, *core_);
     return;
   }
   ready_.push_back(std::move(ev));
@@ -617,29 +669,36 @@ std::optional<Result<BridgeEvent>> Inbox::take_now() {
   return std::nullopt;
 }
 
+template <typename Handler>
+void Inbox::enqueue(Handler handler) {
+  const uint64_t id = next_waiter_++;
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected()) {
+    // Cancelling one accept does not stop accepting: the stream stays queued for the next
+    // caller, and the other waiters keep waiting.
+    slot.assign([weak = weak_from_this(), id](asio::cancellation_type) {
+      auto in = weak.lock();
+      if (!in) return;
+      auto it = std::find_if(in->waiters_.begin(), in->waiters_.end(),
+                             [id](const Waiter& w) { return w.id == id; });
+      if (it == in->waiters_.end() || !it->handler) return;  // already completed
+      WaiterHandler mine = std::move(*it->handler);
+      it->handler.reset();
+      resume_waiter(std::move(mine), RuntimeCore::rejected(ASTER_IROH_CANCELLED), true,
+                    *in->core_);
+    });
+  }
+  waiters_.push_back(Waiter{id, WaiterHandler(std::in_place_type<Handler>, std::move(handler))});
+}
+
 asio::awaitable<BridgeEvent> Inbox::wait() {
   return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
-      [this](RuntimeCore::WaitHandler handler) {
-        const uint64_t id = next_waiter_++;
-        auto slot = asio::get_associated_cancellation_slot(handler);
-        if (slot.is_connected()) {
-          // Cancelling one accept does not stop accepting: the stream stays queued for the
-          // next caller, and the other waiters keep waiting.
-          slot.assign([weak = weak_from_this(), id](asio::cancellation_type) {
-            auto in = weak.lock();
-            if (!in) return;
-            auto it = std::find_if(in->waiters_.begin(), in->waiters_.end(),
-                                   [id](const Waiter& w) { return w.id == id; });
-            if (it == in->waiters_.end() || !it->handler) return;  // already completed
-            RuntimeCore::WaitHandler mine = std::move(*it->handler);
-            it->handler.reset();
-            RuntimeCore::resume(std::move(mine), RuntimeCore::rejected(ASTER_IROH_CANCELLED),
-                                true, in->core_->executor());
-          });
-        }
-        waiters_.push_back(Waiter{id, std::move(handler)});
-      },
+      [this](RuntimeCore::WaitHandler handler) { enqueue(std::move(handler)); },
       asio::use_awaitable);
+}
+
+void Inbox::wait_accept(AcceptHandler handler) {
+  enqueue(std::move(handler));
 }
 
 asio::awaitable<Result<BridgeEvent>> Inbox::next() {

@@ -207,6 +207,15 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // in the slot, and the event becomes its OpenedCall when it arrives (wait_call).
   using OpenCallHandler =
       asio::async_result<asio::use_awaitable_t<>, void(Result<OpenedCall>)>::handler_type;
+  // The completion handler of Connection::try_call, with the answer's limit: the event becomes
+  // the whole answer when it came with the open; otherwise the rest is read first
+  // (complete_call). No coroutine frame of try_call's own (docs/transport.md "A whole exchange").
+  using CallHandler = asio::async_result<asio::use_awaitable_t<>,
+                                         void(Result<std::optional<Chunk>>)>::handler_type;
+  struct CallWait {
+    CallHandler handler;
+    size_t limit;
+  };
   // Waits for the terminal event of a submission that returned ASTER_IROH_OK. The caller
   // keeps this RuntimeCore alive until the awaitable completes.
   asio::awaitable<BridgeEvent> wait(const Submission& s,
@@ -214,7 +223,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     return asio::async_initiate<decltype(asio::use_awaitable), void(BridgeEvent)>(
         [this, user_data = s.user_data, op_id = s.op,
          progress = std::move(on_progress)](WaitHandler handler) mutable {
-          wait_for(user_data, op_id, std::move(handler), std::move(progress));
+          auto cancel = asio::get_associated_cancellation_slot(handler);
+          wait_for(user_data, op_id, std::move(handler), cancel, std::move(progress));
         },
         asio::use_awaitable);
   }
@@ -223,7 +233,13 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // directly (Connection::try_open_bi_call, which so has no coroutine frame of its own: one
   // fewer on every unary call of the typed client, docs/transport.md "A call in one operation").
   void wait_call(const Submission& s, OpenCallHandler handler) {
-    wait_for(s.user_data, s.op, std::move(handler), {});
+    auto cancel = asio::get_associated_cancellation_slot(handler);
+    wait_for(s.user_data, s.op, std::move(handler), cancel, {});
+  }
+  // wait_call() for Connection::try_call, whose caller awaits the whole answer.
+  void wait_answer(const Submission& s, CallHandler handler, size_t limit) {
+    auto cancel = asio::get_associated_cancellation_slot(handler);
+    wait_for(s.user_data, s.op, CallWait{std::move(handler), limit}, cancel, {});
   }
 
   // Starts a continuous accept (aster_iroh_accept_each / accept_bi_each) delivering into a
@@ -252,9 +268,11 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
 
   // Resumes the operation that waits with `handler`: here when its executor is this runtime's
   // and runs on this thread (not `defer`), else dispatched or, with `defer`, posted.
+  // `ev` by reference: a stream's or a call's result is moved once fewer on its way.
   template <typename Handler, typename Value>
-  static void resume(Handler handler, Value ev, bool defer,
+  static void resume(Handler handler, Value&& ev, bool defer,
                      const asio::io_context::executor_type& fallback) {
+    static_assert(!std::is_lvalue_reference_v<Value>, "resume takes the value over");
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) slot.clear();
     auto ex = asio::get_associated_executor(handler, fallback);
@@ -266,7 +284,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
       std::move(handler)(std::move(ev));
       return;
     }
-    auto f = [h = std::move(handler), ev = std::move(ev)]() mutable {
+    auto f = [h = std::move(handler), ev = std::forward<Value>(ev)]() mutable {
       std::move(h)(std::move(ev));
     };
     // Dispatch: on the io thread the awaiting coroutine resumes right here, mid-drain, with
@@ -298,7 +316,7 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   // time the slot is freed, so that a late event never reaches its next tenant. What waits in
   // a slot: nothing (an operation started without a wait, or none yet), a wait()'s handler or
   // a wait_call()'s.
-  using SlotHandler = std::variant<std::monostate, WaitHandler, OpenCallHandler>;
+  using SlotHandler = std::variant<std::monostate, WaitHandler, OpenCallHandler, CallWait>;
   struct WaitSlot {
     SlotHandler handler;
     bool waited() const { return handler.index() != 0; }
@@ -343,13 +361,15 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
     free_slots_.push_back(index);
   }
 
-  // Resumes what waited in a slot with its event (converted for an OpenCallHandler).
+  // Resumes what waited in a slot with its event (converted for an OpenCallHandler and a
+  // CallWait).
   void complete(SlotHandler&& handler, BridgeEvent ev, bool defer);
+  void complete_call(CallWait&& call, BridgeEvent ev, bool defer);
 
-  template <typename Handler>
-  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler,
+  // `cancel`: the waiting handler's cancellation slot (a CallWait has none of its own).
+  template <typename Handler, typename CancelSlot>
+  void wait_for(uint64_t user_data, aster_iroh_op op_id, Handler handler, CancelSlot cancel,
                 std::function<void(uint64_t)> on_progress) {
-    auto cancel = asio::get_associated_cancellation_slot(handler);
     if (cancel.is_connected()) {
       // Asio cancellation → aster_iroh_cancel: the bridge then emits the single CANCELLED
       // event (or NOT_FOUND if the op already completed, whose event is on its way).
@@ -459,6 +479,11 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   // (or CANCELLED) one — keeping this inbox alive until it completes.
   std::optional<Result<BridgeEvent>> take_now();
   asio::awaitable<BridgeEvent> wait();
+  // wait() for Connection::accept_bi, whose caller's coroutine waits here itself: the event
+  // becomes its BidiStream when it is delivered (no coroutine frame of accept_bi's own).
+  using AcceptHandler =
+      asio::async_result<asio::use_awaitable_t<>, void(Result<BidiStream>)>::handler_type;
+  void wait_accept(AcceptHandler handler);
   // Stops accepting; undelivered objects are discarded (their handles freed).
   void close();
   size_t queued() const { return ready_.size(); }
@@ -485,14 +510,22 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   // Each waits with its handler in place (no allocation per wait); `id` finds it again when
   // its wait is cancelled, which leaves the entry empty (Asio's handlers cannot be assigned,
   // so nothing is erased from the middle).
+  using WaiterHandler = std::variant<RuntimeCore::WaitHandler, AcceptHandler>;
   struct Waiter {
     uint64_t id;
-    std::optional<RuntimeCore::WaitHandler> handler;
+    std::optional<WaiterHandler> handler;
   };
   std::deque<Waiter> waiters_;
   uint64_t next_waiter_ = 0;
   // The waiter that waited longest, if any (empty entries dropped).
-  std::optional<RuntimeCore::WaitHandler> first_waiter();
+  std::optional<WaiterHandler> first_waiter();
+  // Puts a waiter in line; its cancellation takes it out (the stream stays for the next one).
+  template <typename Handler>
+  void enqueue(Handler handler);
+  // Resumes a waiter with `ev` (for an AcceptHandler, the stream it names). Touches nothing of
+  // the inbox, which the resumed caller may destroy.
+  static void resume_waiter(WaiterHandler&& handler, BridgeEvent ev, bool defer,
+                            RuntimeCore& core);
   // Completes every waiter with `st` (terminal status or close), none of them here if `defer`.
   void fail_waiters(int32_t st, bool defer);
 };
@@ -505,6 +538,10 @@ struct HandleAccess {
   static Result<OpenedCall> opened_call(const std::shared_ptr<RuntimeCore>& core,
                                         BridgeEvent ev) {
     return Connection::opened_call(core, std::move(ev));
+  }
+  static Result<BidiStream> accepted_bi(const std::shared_ptr<RuntimeCore>& core,
+                                        BridgeEvent ev) {
+    return Connection::accepted_bi(core, std::move(ev));
   }
 };
 

@@ -220,18 +220,19 @@ asio::awaitable<Result<std::optional<uint64_t>>> SendStream::stopped() {
 
 RecvStream::RecvStream(RecvStream&& other) noexcept
     : handle_(std::move(other.handle_)),
-      first_(std::move(other.first_)),
+      first_lease_(std::move(other.first_lease_)),
+      first_data_(std::exchange(other.first_data_, nullptr)),
+      first_size_(std::exchange(other.first_size_, 0)),
       first_pos_(std::exchange(other.first_pos_, 0)),
       first_fin_(std::exchange(other.first_fin_, false)),
-      ended_(std::exchange(other.ended_, false)) {
-  other.first_.reset();
-}
+      ended_(std::exchange(other.ended_, false)) {}
 
 RecvStream& RecvStream::operator=(RecvStream&& other) noexcept {
   if (this != &other) {
     handle_ = std::move(other.handle_);
-    first_ = std::move(other.first_);
-    other.first_.reset();
+    first_lease_ = std::move(other.first_lease_);
+    first_data_ = std::exchange(other.first_data_, nullptr);
+    first_size_ = std::exchange(other.first_size_, 0);
     first_pos_ = std::exchange(other.first_pos_, 0);
     first_fin_ = std::exchange(other.first_fin_, false);
     ended_ = std::exchange(other.ended_, false);
@@ -284,11 +285,9 @@ void RecvStream::hold_first(const BridgeEvent& accepted,
                             const std::shared_ptr<detail::RuntimeCore>& core) {
   // An OK event's lease becomes a Chunk as a READ's does; the FIN is in `code` here.
   if (accepted.lease != 0) {
-    Chunk c;
-    c.lease_ = detail::BridgeHandle(core, accepted.lease, detail::HandleKind::kLease);
-    c.data_ = accepted.lease_data;
-    c.size_ = accepted.lease_len;
-    first_ = std::move(c);
+    first_lease_ = detail::BridgeHandle(core, accepted.lease, detail::HandleKind::kLease);
+    first_data_ = accepted.lease_data;
+    first_size_ = accepted.lease_len;
   }
   first_pos_ = 0;
   first_fin_ = (accepted.code & ASTER_IROH_ACCEPT_FIN) != 0;
@@ -303,7 +302,7 @@ RecvStream RecvStream::ended_with(const BridgeEvent& accepted,
 }
 
 std::optional<Chunk> RecvStream::take_first(size_t max, bool fin_with_data) {
-  if (!first_) {
+  if (first_data_ == nullptr) {
     if (!first_fin_) return std::nullopt;
     first_fin_ = false;  // noq regards the stream as read to its end: later reads see FIN too
     Chunk fin;
@@ -311,20 +310,27 @@ std::optional<Chunk> RecvStream::take_first(size_t max, bool fin_with_data) {
     return fin;
   }
   Chunk c;
-  const size_t left = first_->size_ - first_pos_;
+  const size_t left = first_size_ - first_pos_;
+  const auto taken_all = [this] {
+    if (first_lease_) first_lease_.release();  // moved into the chunk when taken whole
+    first_data_ = nullptr;
+    first_size_ = 0;
+  };
   if (first_pos_ == 0 && left <= max) {
-    c = std::move(*first_);  // zero-copy: the whole lease
-    first_.reset();
+    c.lease_ = std::move(first_lease_);  // zero-copy: the whole lease
+    c.data_ = first_data_;
+    c.size_ = first_size_;
+    taken_all();
   } else {
     const size_t n = std::min(left, max);
-    const uint8_t* from = first_->data_ + first_pos_;
+    const uint8_t* from = first_data_ + first_pos_;
     c.owned_.assign(from, from + n);
     c.data_ = c.owned_.data();
     c.size_ = n;
     first_pos_ += n;
-    if (first_pos_ == first_->size_) first_.reset();
+    if (first_pos_ == first_size_) taken_all();
   }
-  if (!first_ && first_fin_ && fin_with_data) {
+  if (first_data_ == nullptr && first_fin_ && fin_with_data) {
     c.fin_ = true;
     first_fin_ = false;
   }
@@ -398,8 +404,8 @@ asio::awaitable<Result<std::vector<uint8_t>>> RecvStream::read_to_end(size_t lim
 
 std::optional<std::span<const uint8_t>> RecvStream::whole() const {
   if (!first_fin_ || first_pos_ != 0) return std::nullopt;
-  if (!first_) return std::span<const uint8_t>();
-  return first_->bytes();
+  if (first_data_ == nullptr) return std::span<const uint8_t>();
+  return std::span<const uint8_t>(first_data_, first_size_);
 }
 
 std::optional<Chunk> RecvStream::take_whole() {

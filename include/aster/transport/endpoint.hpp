@@ -208,6 +208,12 @@ class Connection {
   // background, at most kAcceptWindow (64) ahead of the callers of accept_bi()
   // (back-pressure: beyond that, noq keeps them, bounded by EndpointConfig::max_bidi_streams).
   asio::awaitable<Result<BidiStream>> accept_bi();
+  // accept_bi() without waiting: a stream accepted in the background and not yet taken, or the
+  // status that ended accepting; nullopt when there is neither (then accept_bi() waits). For
+  // loops that serve one stream after another (aster::Server's call loops): with many calls in
+  // flight the next stream is usually here already, and taking it costs no suspension and no
+  // trip through the io_context (accept_bi() completes through it when it cannot wait).
+  std::optional<Result<BidiStream>> accept_bi_now();
   // Streams accepted in the background and not yet taken by accept_bi(): at most
   // kAcceptWindow (for tests and metrics).
   static constexpr size_t kAcceptWindow = 64;
@@ -233,6 +239,11 @@ class Connection {
   // try_call, which opens the same way, and with the wait that completes try_open_bi_call).
   static Result<OpenedCall> opened_call(const std::shared_ptr<detail::RuntimeCore>& core,
                                         Result<detail::BridgeEvent> got);
+  // accept_bi's stream from its ACCEPT_BI event (OK), for a connection of runtime `core`.
+  static Result<BidiStream> accepted_bi(const std::shared_ptr<detail::RuntimeCore>& core,
+                                        detail::BridgeEvent ev);
+  // The continuous accept behind accept_bi, started by its first call.
+  detail::Inbox& incoming();
   void stop_accepting();
 
   detail::BridgeHandle handle_;
