@@ -1287,8 +1287,9 @@ pub unsafe extern "C" fn aster_iroh_release_many(
         else {
             return status::INVALID_ARG;
         };
-        let (objs, missing) = r.shared.remove_streams(streams);
-        let released = r.shared.release_leases(leases);
+        let (objs, missing, gone) = r.shared.remove_streams_and_leases(streams, leases);
+        let released = gone.len();
+        drop(gone);
         if !objs.is_empty() {
             r.now_or_deferred(move |_| drop(objs));
         }
@@ -1435,7 +1436,7 @@ pub unsafe extern "C" fn aster_iroh_open_bi_call(
             return status::INVALID_ARG;
         };
         let c = get_obj!(r, conn, Conn);
-        let (op, epoch, rx) = r.shared.register_live(kind::OPEN_BI, user_data);
+        let (op, epoch) = r.shared.register_unarmed(kind::OPEN_BI, user_data);
         let run = move |shared: &Arc<Shared>, handle: &tokio::runtime::Handle, data: &[u8]| {
             if !shared.op_live(op, epoch) {
                 return; // cancelled while queued: its CANCELLED event is out already
@@ -1444,7 +1445,11 @@ pub unsafe extern "C" fn aster_iroh_open_bi_call(
                 stream::CallStart::Done(done) => {
                     shared.complete(op, done);
                 }
-                stream::CallStart::Wait(fut) => shared.spawn_op(handle, op, rx, fut),
+                stream::CallStart::Wait(fut) => {
+                    if let Some(rx) = shared.arm_cancel(op) {
+                        shared.spawn_op(handle, op, rx, fut);
+                    }
+                }
                 stream::CallStart::Sent(send, recv) => {
                     let (s2, r2) = (send.clone(), recv.clone());
                     let abandon = Box::new(move || stream::abandon_call(&s2, &r2, code));

@@ -38,6 +38,12 @@ pub struct Slab<T> {
     free: Vec<u32>,
 }
 
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Slab<T> {
     pub const fn new() -> Self {
         Self {
@@ -336,8 +342,10 @@ pub struct Shared {
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
     pub parked_ready: CachePadded<Mutex<Vec<crate::stream::ParkedHalf>>>,
     pub parked_notify: tokio::sync::Notify,
-    handles: CachePadded<Mutex<Slab<Obj>>>,
-    leases: CachePadded<Mutex<Slab<Bytes>>>,
+    /// The handle table and the leases, under one lock: an event that brings a stream and its
+    /// first bytes (an accepted request, a call's answer) takes it once, not twice, and so does
+    /// `aster_iroh_release_many` (docs/transport.md "One lock for handles and leases").
+    handles: CachePadded<Mutex<Tables>>,
     ops: CachePadded<Mutex<OpTable>>,
     next_op: CachePadded<AtomicU64>,
     /// Bumped by every `cancel` and `drain_ops` (`op_live`).
@@ -347,6 +355,14 @@ pub struct Shared {
     /// `DRIVE_WATCH_UNSET` until the first call. Set and read on the drive's thread only (the
     /// step calls it), so Relaxed.
     pub drive_watch: AtomicU64,
+}
+
+/// `Shared::handles`: stream halves, connections, endpoints and docs by handle, and the
+/// leases of bytes handed out.
+#[derive(Default)]
+struct Tables {
+    objs: Slab<Obj>,
+    leases: Slab<Bytes>,
 }
 
 /// `Shared::drive_watch` before any `aster_iroh_runtime_drive_watch`.
@@ -367,8 +383,7 @@ impl Shared {
             hold: CachePadded::new(AtomicUsize::new(0)),
             parked_ready: CachePadded::new(Mutex::new(Vec::new())),
             parked_notify: tokio::sync::Notify::new(),
-            handles: CachePadded::new(Mutex::new(Slab::new())),
-            leases: CachePadded::new(Mutex::new(Slab::new())),
+            handles: CachePadded::new(Mutex::new(Tables::default())),
             ops: CachePadded::new(Mutex::new(OpTable::default())),
             next_op: CachePadded::new(AtomicU64::new(1)),
             cancels: CachePadded::new(AtomicU64::new(0)),
@@ -377,18 +392,7 @@ impl Shared {
     }
 
     pub fn insert(&self, o: Obj) -> u64 {
-        Self::put(&mut lock(&self.handles), o)
-    }
-    /// `insert` for an event's two objects (a stream's two halves) under one lock; 0 for an
-    /// absent one.
-    fn insert_two(&self, o1: Option<Obj>, o2: Option<Obj>) -> (u64, u64) {
-        if o1.is_none() && o2.is_none() {
-            return (0, 0);
-        }
-        let mut table = lock(&self.handles);
-        let h1 = o1.map(|o| Self::put(&mut table, o)).unwrap_or(0);
-        let h2 = o2.map(|o| Self::put(&mut table, o)).unwrap_or(0);
-        (h1, h2)
+        Self::put(&mut lock(&self.handles).objs, o)
     }
     /// One object into the locked table. An endpoint learns its handle there, under the lock:
     /// cloning every object to look for one cost each stream half two atomic reference-count
@@ -404,55 +408,53 @@ impl Shared {
         h
     }
     pub fn get(&self, h: u64) -> Option<Obj> {
-        lock(&self.handles).get(h).cloned()
+        lock(&self.handles).objs.get(h).cloned()
     }
     pub fn remove(&self, h: u64) -> Option<Obj> {
-        lock(&self.handles).remove(h)
+        lock(&self.handles).objs.remove(h)
     }
     /// Removes the handle if its object is of the kind `is` accepts (one lookup).
     pub fn remove_if(&self, h: u64, is: impl Fn(&Obj) -> bool) -> Option<Obj> {
-        let mut handles = lock(&self.handles);
+        let mut tables = lock(&self.handles);
+        let handles = &mut tables.objs;
         match handles.get(h) {
             Some(o) if is(o) => handles.remove(h),
             _ => None,
         }
     }
-    /// Removes every send or recv half among `hs` under one lock; returns them (to be dropped
-    /// outside it) and how many were not stream halves or not there.
-    pub fn remove_streams(&self, hs: &[u64]) -> (Vec<Obj>, usize) {
+    /// Removes every send or recv half among `hs` and releases the leases among `ls`, under
+    /// one lock; returns the halves and the leases' bytes (to be dropped outside it), how many
+    /// of `hs` were not stream halves or not there, and how many of `ls` were found.
+    pub fn remove_streams_and_leases(
+        &self,
+        hs: &[u64],
+        ls: &[u64],
+    ) -> (Vec<Obj>, usize, Vec<Bytes>) {
         let mut out = Vec::with_capacity(hs.len());
-        let mut handles = lock(&self.handles);
+        let mut gone = Vec::with_capacity(ls.len());
+        let mut tables = lock(&self.handles);
         for &h in hs {
-            if matches!(handles.get(h), Some(Obj::Send(_) | Obj::Recv(_))) {
-                out.extend(handles.remove(h));
+            if matches!(tables.objs.get(h), Some(Obj::Send(_) | Obj::Recv(_))) {
+                out.extend(tables.objs.remove(h));
             }
         }
-        drop(handles);
-        let missing = hs.len() - out.len();
-        (out, missing)
-    }
-    /// Releases the leases among `ls` under one lock (their bytes are dropped after it);
-    /// returns how many were found.
-    pub fn release_leases(&self, ls: &[u64]) -> usize {
-        if ls.is_empty() {
-            return 0;
-        }
-        let mut gone = Vec::with_capacity(ls.len());
-        let mut leases = lock(&self.leases);
         for &l in ls {
-            gone.extend(leases.remove(l));
+            gone.extend(tables.leases.remove(l));
         }
-        drop(leases);
-        gone.len()
+        drop(tables);
+        let missing = hs.len() - out.len();
+        (out, missing, gone)
     }
     pub fn drain_handles(&self) -> Vec<Obj> {
-        lock(&self.handles).drain()
+        lock(&self.handles).objs.drain()
     }
     pub fn release_lease(&self, l: u64) -> bool {
-        lock(&self.leases).remove(l).is_some()
+        let gone = lock(&self.handles).leases.remove(l);
+        gone.is_some()
     }
     pub fn drain_leases(&self) {
-        lock(&self.leases).drain();
+        let gone = lock(&self.handles).leases.drain();
+        drop(gone);
     }
 
     /// Whether a stream operation called now goes to the runtime (`defer`) rather than running
@@ -545,7 +547,7 @@ impl Shared {
         let (ptr, len, lease) = match data {
             Some(b) if !b.is_empty() => {
                 let (ptr, len) = (b.as_ptr(), b.len());
-                (ptr, len, lock(&self.leases).insert(b))
+                (ptr, len, lock(&self.handles).leases.insert(b))
             }
             _ => (std::ptr::null(), 0, 0),
         };
@@ -594,6 +596,36 @@ impl Shared {
         let epoch = self.cancel_epoch();
         let (op, rx) = self.register(kind, user_data, None);
         (op, epoch, rx)
+    }
+
+    /// `register_live` without the cancel channel: for an op that usually parks or completes
+    /// where it starts (`aster_iroh_open_bi_call`), which arms one (`arm_cancel`) only if it
+    /// becomes a task. A oneshot channel per call was an allocation and its reference counts.
+    pub fn register_unarmed(&self, kind: u32, user_data: u64) -> (u64, u64) {
+        let epoch = self.cancel_epoch();
+        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
+        lock(&self.ops).insert(
+            op,
+            OpEntry {
+                kind,
+                user_data,
+                cancel: None,
+                credit: None,
+                _keep: None,
+                on_cancel: None,
+            },
+        );
+        (op, epoch)
+    }
+
+    /// The cancel channel of an op registered unarmed that is about to run as a task
+    /// (`spawn_op`); None when it was cancelled meanwhile (its CANCELLED event is out).
+    pub fn arm_cancel(&self, op: u64) -> Option<oneshot::Receiver<()>> {
+        let mut ops = lock(&self.ops);
+        let entry = ops.get_mut(&op)?;
+        let (tx, rx) = oneshot::channel();
+        entry.cancel = Some(tx);
+        Some(rx)
     }
 
     /// Registers an op that no task runs: whoever holds its state completes it (a parked
@@ -675,14 +707,19 @@ impl Shared {
     /// objects become handles, a payload becomes a lease.
     pub fn event_of(&self, kind: u32, op: u64, user_data: u64, c: Completion) -> aster_iroh_event {
         let [o1, o2] = c.objs;
-        let (h1, h2) = self.insert_two(o1, o2);
-        let (data, len, lease) = match c.data {
-            Some(b) if !b.is_empty() => {
-                let (ptr, len) = (b.as_ptr(), b.len());
-                (ptr, len, lock(&self.leases).insert(b))
+        let data = c.data.filter(|b| !b.is_empty());
+        let (mut h1, mut h2, mut lease) = (0, 0, 0);
+        let (mut ptr, mut len) = (std::ptr::null(), 0);
+        if o1.is_some() || o2.is_some() || data.is_some() {
+            let mut tables = lock(&self.handles);
+            h1 = o1.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
+            h2 = o2.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
+            if let Some(b) = data {
+                (ptr, len) = (b.as_ptr(), b.len());
+                lease = tables.leases.insert(b);
             }
-            _ => (std::ptr::null(), 0, 0),
-        };
+        }
+        let data = ptr;
         aster_iroh_event {
             kind,
             status: c.status,
