@@ -457,6 +457,17 @@ detail::StartedOp start_call(const detail::BridgeHandle& conn, std::span<const u
 }
 }  // namespace
 
+Chunk Connection::whole_answer(std::shared_ptr<RuntimeCore> core, const BridgeEvent& ev) {
+  Chunk whole;
+  whole.fin_ = true;
+  if (ev.lease != 0) {
+    whole.lease_ = detail::BridgeHandle(std::move(core), ev.lease, detail::HandleKind::kLease);
+    whole.data_ = ev.lease_data;
+    whole.size_ = ev.lease_len;
+  }
+  return whole;
+}
+
 Result<OpenedCall> Connection::opened_call(const std::shared_ptr<RuntimeCore>& core,
                                            Result<BridgeEvent> got) {
   ASTER_ASSIGN_OR_RETURN(BridgeEvent ev, std::move(got));
@@ -468,13 +479,7 @@ Result<OpenedCall> Connection::opened_call(const std::shared_ptr<RuntimeCore>& c
     // FIN, the answer was read to its FIN), and the bytes are kept as a Chunk. The stream
     // objects cost more than the rest of this function (a BridgeHandle each, their moves out
     // of the coroutine, their destructors), and their handles a table entry each in the bridge.
-    Chunk& whole = opened.answer.emplace();
-    whole.fin_ = true;
-    if (ev.lease != 0) {
-      whole.lease_ = detail::BridgeHandle(core, ev.lease, detail::HandleKind::kLease);
-      whole.data_ = ev.lease_data;
-      whole.size_ = ev.lease_len;
-    }
+    opened.answer.emplace(whole_answer(core, ev));
     return opened;
   }
   BidiStream s{SendStream(detail::BridgeHandle(core, ev.h1, detail::HandleKind::kSend)),
@@ -519,13 +524,27 @@ asio::awaitable<Result<std::optional<Chunk>>> Connection::try_call(
   // and the event becomes the answer there (RuntimeCore::wait_answer, complete_call).
   return asio::async_initiate<decltype(asio::use_awaitable), void(Result<std::optional<Chunk>>)>(
       [this, request, answer_limit, cancel_code](RuntimeCore::CallHandler handler) {
+        // start_on's steps written out: the runtime is this connection's, alive while the
+        // initiation runs, so no reference to it is taken for the wait (the slot is in it).
         const asio::cancellation_state state = handler.get_cancellation_state();
-        detail::StartedOp op = start_call(handle_, request,
-                                          std::min(answer_limit, kAcceptFirstBytes), cancel_code,
-                                          state);
-        if (op.pending) {
-          op.core->wait_answer(*op.pending, std::move(handler), answer_limit);
-          return;
+        detail::StartedOp op;
+        if (handle_ && state.cancelled() == asio::cancellation_type::none) {
+          RuntimeCore& core = *handle_.core();
+          const uint64_t h = handle_.id();
+          const size_t reply_max = std::min(answer_limit, kAcceptFirstBytes);
+          auto submit = [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* out, aster_iroh_event*) {
+            return aster_iroh_open_bi_call(rt, h, request.data(), request.size(),
+                                           ASTER_IROH_OPEN_NOWAIT | ASTER_IROH_SEND_FIN,
+                                           reply_max, cancel_code, ud, out);
+          };
+          const RuntimeCore::Submission s = core.submit_now(submit);
+          if (s.status == ASTER_IROH_OK) {
+            core.wait_answer(s, std::move(handler), answer_limit);
+            return;
+          }
+          op.done = RuntimeCore::rejected(s.status);  // never DONE: the answer is the peer's
+        } else {
+          op = start_call(handle_, request, answer_limit, cancel_code, state);  // the refusal
         }
         // Known at once (no stream credit, or an error; never an answer, which comes from the
         // peer): completed through the caller's executor, not from inside the initiation.

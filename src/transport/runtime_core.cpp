@@ -277,8 +277,10 @@ Status RuntimeCore::drive(const std::function<long()>& step, std::chrono::micros
     }
   };
   driving_ = true;
+  const RuntimeCore* const outer = std::exchange(driving_here_, this);
   const int32_t st = aster_iroh_runtime_drive(rt, trampoline, &ctx,
                                               static_cast<uint32_t>(idle_wait.count()));
+  driving_here_ = outer;
   driving_ = false;
   if (auto timeout = std::exchange(deferred_shutdown_, std::nullopt)) shutdown(*timeout);
   if (ctx.error) std::rethrow_exception(ctx.error);
@@ -395,6 +397,14 @@ asio::awaitable<Result<std::optional<Chunk>>> read_answer(BidiStream s, size_t l
 
 void RuntimeCore::complete_call(CallWait&& call, BridgeEvent ev, bool defer) {
   using Answer = Result<std::optional<Chunk>>;
+  if (ev.status == ASTER_IROH_OK && (ev.code & ASTER_IROH_ACCEPT_FIN) != 0) {
+    // The whole answer came with the open (a short one does): straight to the caller, without
+    // an OpenedCall on the way.
+    resume(std::move(call.handler),
+           Answer(std::optional<Chunk>(HandleAccess::whole_answer(shared_from_this(), ev))),
+           defer, executor_);
+    return;
+  }
   Result<OpenedCall> opened = HandleAccess::opened_call(shared_from_this(), std::move(ev));
   if (!opened) {
     resume(std::move(call.handler), Answer(opened.status()), defer, executor_);
@@ -453,7 +463,12 @@ bool RuntimeCore::release_later(uint64_t id, bool lease) {
   // batch's flush finds no runtime and only clears it: the bridge freed everything with it.
   // In the shared shape (driving_) every drive round is such a batch: its flush runs in the
   // same io_context::poll(), before the round hands back to tokio, on the one thread.
-  if (!executor_.running_in_this_thread() || !(holding_ || driving_)) return false;
+  // The drive's thread is told by a thread-local mark, not by asking the executor (Asio's
+  // call stack walk was most of this function's cost, two releases per request).
+  if (driving_here_ != this &&
+      (!holding_ || !executor_.running_in_this_thread())) {
+    return false;
+  }
   const bool first = stream_releases_.empty() && lease_releases_.empty();
   (lease ? lease_releases_ : stream_releases_).push_back(id);
   if (first) {

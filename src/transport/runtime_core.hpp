@@ -420,6 +420,8 @@ class RuntimeCore : public std::enable_shared_from_this<RuntimeCore> {
   std::unordered_map<uint64_t, std::unique_ptr<PendingOp>> pending_;
   std::unordered_map<uint64_t, GateFunction> gates_;
   bool driving_ = false;                                    // inside drive()
+  // The runtime whose drive() runs on this thread, if any (release_later).
+  static inline thread_local const RuntimeCore* driving_here_ = nullptr;
   bool turned_ = false;                                     // Runtime::turn() was called
   // release_later's batch, io thread only; a flush is posted when the first one arrives.
   std::vector<uint64_t> stream_releases_;
@@ -538,6 +540,9 @@ struct HandleAccess {
   static Result<OpenedCall> opened_call(const std::shared_ptr<RuntimeCore>& core,
                                         BridgeEvent ev) {
     return Connection::opened_call(core, std::move(ev));
+  }
+  static Chunk whole_answer(std::shared_ptr<RuntimeCore> core, const BridgeEvent& ev) {
+    return Connection::whole_answer(std::move(core), ev);
   }
   static Result<BidiStream> accepted_bi(const std::shared_ptr<RuntimeCore>& core,
                                         BridgeEvent ev) {

@@ -161,14 +161,31 @@ std::optional<Status> SendStream::start_write_and_finish(std::span<const uint8_t
   // ASTER_IROH_SEND_RELEASE: a write that completes at once (OK) frees the send half in the
   // bridge as well, instead of a free of ours when this object goes (ABI 14); nothing can be
   // done with a finished send half but stopped(), which the callers of this do not ask.
-  detail::StartedOp op =
-      start_send_fin(handle_, data, asio::cancellation_state(), ASTER_IROH_SEND_RELEASE);
-  if (op.pending) {
-    pending_user_data_ = op.pending->user_data;
-    pending_op_ = op.pending->op;
+  // start_on's steps written out for the usual outcome, a write that went through at once:
+  // no BridgeEvent made of it and no reference to the runtime taken for a wait.
+  if (!handle_) return Status(StatusCode::kFailedPrecondition, "stream not valid");
+  detail::RuntimeCore& core = *handle_.core();
+  const uint64_t id = handle_.id();
+  auto submit = [&](aster_iroh_rt* rt, uint64_t ud, aster_iroh_op* op, aster_iroh_event* now) {
+    return aster_iroh_send(rt, id, data.data(), data.size(),
+                           ASTER_IROH_SEND_FIN | ASTER_IROH_SEND_RELEASE, ud, op, now);
+  };
+  const detail::RuntimeCore::Submission sent = core.submit_now(submit);
+  if (sent.status == ASTER_IROH_OK) {
+    pending_user_data_ = sent.user_data;
+    pending_op_ = sent.op;
     return std::nullopt;
   }
-  Status st = status_of_done(op.done);
+  if (sent.status == ASTER_IROH_DONE && sent.now.status == ASTER_IROH_OK &&
+      sent.now.lease == 0) {
+    done_ = true;
+    handle_.disown();  // freed by the bridge with the write (SEND_RELEASE)
+    return Status::ok();
+  }
+  const Result<BridgeEvent> done = sent.status == ASTER_IROH_DONE
+                                       ? Result<BridgeEvent>(core.take(sent.now))
+                                       : Result<BridgeEvent>(detail::RuntimeCore::rejected(sent.status));
+  Status st = status_of_done(done);
   if (st.is_ok() && handle_) {
     done_ = true;
     handle_.disown();

@@ -239,6 +239,9 @@ class Connection {
   // try_call, which opens the same way, and with the wait that completes try_open_bi_call).
   static Result<OpenedCall> opened_call(const std::shared_ptr<detail::RuntimeCore>& core,
                                         Result<detail::BridgeEvent> got);
+  // The answer of an OPEN_BI event that came whole (OK, ASTER_IROH_ACCEPT_FIN) as a Chunk.
+  static Chunk whole_answer(std::shared_ptr<detail::RuntimeCore> core,
+                            const detail::BridgeEvent& ev);
   // accept_bi's stream from its ACCEPT_BI event (OK), for a connection of runtime `core`.
   static Result<BidiStream> accepted_bi(const std::shared_ptr<detail::RuntimeCore>& core,
                                         detail::BridgeEvent ev);

@@ -1344,6 +1344,46 @@ TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
 
 // Connection::accept_bi hands over the bytes read as the stream was accepted
 // (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
+// Connection::accept_bi_now: nothing (nullopt) while no stream is here, a stream that was
+// accepted in the background without a wait, and once accepting ended the status that ended
+// it, each call again; accept_bi() then fails the same way.
+TEST(Transport, AcceptNowTakesWhatIsHereWithoutWaiting) {
+  auto b = blocking();
+  ASSERT_TRUE(b);
+  auto ok = b->run_for(
+      [](Runtime* rt) -> asio::awaitable<bool> {
+        auto cfg = loopback({kAlpn});
+        auto p = co_await make_peers(rt, std::move(cfg), /*start_echo=*/false);
+        CO_REQUIRE_OK(p);
+        auto srv = co_await p->server->accept();
+        CO_REQUIRE_OK(srv);
+        CO_REQUIRE(!srv->accept_bi_now().has_value());
+        auto sent = co_await p->conn.open_bi_with(as_bytes("now"));
+        CO_REQUIRE_OK(sent);
+        CO_REQUIRE(sent->send.finish());
+        std::optional<Result<BidiStream>> taken;
+        for (int i = 0; i < 500 && !taken; ++i) {
+          taken = srv->accept_bi_now();
+          if (!taken) co_await sleep_for(10ms);
+        }
+        CO_REQUIRE(taken.has_value());
+        CO_REQUIRE_OK(*taken);
+        auto all = co_await (*taken)->recv.read_all(64);
+        CO_REQUIRE_OK(all);
+        CO_REQUIRE(std::string(all->bytes().begin(), all->bytes().end()) == "now");
+        CO_REQUIRE(!srv->accept_bi_now().has_value());
+        // The peer closes: accepting ends, and says so to every later call.
+        CO_REQUIRE(p->conn.close(0, "bye"));
+        auto ended = co_await srv->accept_bi();
+        CO_REQUIRE(!ended);
+        auto again = srv->accept_bi_now();
+        CO_REQUIRE(again.has_value() && !again->is_ok());
+        co_return true;
+      }(&b->runtime()),
+      30s);
+  EXPECT_EQ(ok, std::optional<bool>(true));
+}
+
 TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
   auto b = blocking();
   ASSERT_TRUE(b);

@@ -25,7 +25,7 @@ class BridgeHandle {
       : core_(std::move(other.core_)), id_(std::exchange(other.id_, 0)), kind_(other.kind_) {}
   BridgeHandle& operator=(BridgeHandle&& other) noexcept {
     if (this != &other) {
-      release();
+      if (core_) release();  // most targets are empty: no out-of-line call (as ~BridgeHandle)
       core_ = std::move(other.core_);
       id_ = std::exchange(other.id_, 0);
       kind_ = other.kind_;
