@@ -100,10 +100,7 @@ class [[nodiscard]] Result {
   using value_type = T;
 
   Result() : v_(Status(StatusCode::kUnknown, "no value yet")) {}
-  // By reference, not by value: a value moved in is moved once, not twice (an accepted
-  // stream or an answer is moved into a Result on every call's path).
-  Result(const T& value) : v_(value) {}                        // NOLINT: implicit by design
-  Result(T&& value) : v_(std::move(value)) {}                  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}                    // NOLINT: implicit by design
   Result(Status status) : v_(checked(std::move(status))) {}    // NOLINT: implicit by design
   Result(StatusCode code, std::string message)
       : v_(checked(Status(code, std::move(message)))) {}
