@@ -602,20 +602,7 @@ impl Shared {
     /// where it starts (`aster_iroh_open_bi_call`), which arms one (`arm_cancel`) only if it
     /// becomes a task. A oneshot channel per call was an allocation and its reference counts.
     pub fn register_unarmed(&self, kind: u32, user_data: u64) -> (u64, u64) {
-        let epoch = self.cancel_epoch();
-        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
-        lock(&self.ops).insert(
-            op,
-            OpEntry {
-                kind,
-                user_data,
-                cancel: None,
-                credit: None,
-                _keep: None,
-                on_cancel: None,
-            },
-        );
-        (op, epoch)
+        self.register_untasked(kind, user_data, None)
     }
 
     /// The cancel channel of an op registered unarmed that is about to run as a task
@@ -632,6 +619,11 @@ impl Shared {
     /// read or write, stream.rs). `keep` stays alive until the op's terminal event. Returns
     /// the op and its `epoch` for `op_live` (the cancel count read before it was registered).
     pub fn register_parked(&self, kind: u32, user_data: u64, keep: Obj) -> (u64, u64) {
+        self.register_untasked(kind, user_data, Some(keep))
+    }
+
+    /// An op without a cancel channel (`register_unarmed`, `register_parked`).
+    fn register_untasked(&self, kind: u32, user_data: u64, keep: Option<Obj>) -> (u64, u64) {
         let epoch = self.cancel_epoch();
         let op = self.next_op.fetch_add(1, Ordering::Relaxed);
         lock(&self.ops).insert(
@@ -641,7 +633,7 @@ impl Shared {
                 user_data,
                 cancel: None,
                 credit: None,
-                _keep: Some(keep),
+                _keep: keep,
                 on_cancel: None,
             },
         );

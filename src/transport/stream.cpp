@@ -67,15 +67,12 @@ void SendStream::abandon() {
 }
 
 namespace {
-asio::awaitable<Status> send(const detail::BridgeHandle& h, std::span<const uint8_t> data,
-                             uint32_t flags) {
+// A write's steps (detail::start_on, then the wait): `submit` calls aster_iroh_send or
+// aster_iroh_send_owned.
+template <typename Submit>
+asio::awaitable<Status> send(const detail::BridgeHandle& h, Submit submit) {
   asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = detail::start_on(
-      h, "stream", state,
-      [data, flags](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-                    aster_iroh_event* now) {
-        return aster_iroh_send(rt, id, data.data(), data.size(), flags, ud, op, now);
-      });
+  detail::StartedOp op = detail::start_on(h, "stream", state, std::move(submit));
   if (op.pending) {
     auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
     BridgeEvent got = co_await std::move(waiting);
@@ -84,38 +81,29 @@ asio::awaitable<Status> send(const detail::BridgeHandle& h, std::span<const uint
   if (!op.done) co_return op.done.status();
   co_return detail::status_of(*op.done);
 }
-}  // namespace
 
-asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
-  return send(handle_, data, 0);
-}
-
-namespace {
 // aster_iroh_send_owned's release: the reference the bridge held (any thread).
 extern "C" void release_shared_bytes(void* ctx) {
   delete static_cast<std::shared_ptr<const std::vector<uint8_t>>*>(ctx);
 }
 }  // namespace
 
+asio::awaitable<Status> SendStream::write(std::span<const uint8_t> data) {
+  return send(handle_, [data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
+                              aster_iroh_event* now) {
+    return aster_iroh_send(rt, id, data.data(), data.size(), 0, ud, op, now);
+  });
+}
+
 asio::awaitable<Status> SendStream::write(SharedBytes data) {
-  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
-  detail::StartedOp op = detail::start_on(
-      handle_, "stream", state,
-      [&data](aster_iroh_rt* rt, uint64_t id, uint64_t ud, aster_iroh_op* op,
-              aster_iroh_event* now) {
-        const std::span<const uint8_t> bytes = data.bytes();
-        // The bridge's reference, released by the bridge (exactly once, whatever this returns).
-        auto* held = new std::shared_ptr<const std::vector<uint8_t>>(data.buf_);
-        return aster_iroh_send_owned(rt, id, bytes.data(), bytes.size(), release_shared_bytes,
-                                     held, 0, ud, op, now);
-      });
-  if (op.pending) {
-    auto waiting = op.core->wait(*op.pending, {});  // named: see RuntimeCore::run
-    BridgeEvent got = co_await std::move(waiting);
-    co_return detail::status_of(got);
-  }
-  if (!op.done) co_return op.done.status();
-  co_return detail::status_of(*op.done);
+  return send(handle_, [data = std::move(data)](aster_iroh_rt* rt, uint64_t id, uint64_t ud,
+                                                aster_iroh_op* op, aster_iroh_event* now) {
+    const std::span<const uint8_t> bytes = data.bytes();
+    // The bridge's reference, released by the bridge (exactly once, whatever this returns).
+    auto* held = new std::shared_ptr<const std::vector<uint8_t>>(data.buf_);
+    return aster_iroh_send_owned(rt, id, bytes.data(), bytes.size(), release_shared_bytes, held,
+                                 0, ud, op, now);
+  });
 }
 
 namespace {
