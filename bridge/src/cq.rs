@@ -1,4 +1,4 @@
-//! Completion queue: a mutex-protected deque woken through an eventfd
+//! Completion queue: a deque under the handle table's lock, woken through an eventfd
 //! (docs/transport.md "Layers").
 //!
 //! A producer pushes and, if `armed` was false, sets it and writes 1 to the eventfd: one
@@ -16,7 +16,6 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::abi::aster_iroh_event;
 
@@ -37,19 +36,18 @@ pub struct QueuedEvent(pub aster_iroh_event);
 // SAFETY: the only raw pointer points into an immutable `Bytes` held by the lease table.
 unsafe impl Send for QueuedEvent {}
 
-struct State {
-    queue: VecDeque<QueuedEvent>,
-}
-
+/// The queued events. They live under the lock of the bridge's handle and lease table
+/// (`Shared::handles`): an event's objects become handles and its payload a lease under the
+/// same lock that queues it, one lock per event where the queue's own mutex made two.
+pub type Queue = VecDeque<QueuedEvent>;
 
 pub struct CompletionQueue {
     fd: i32,
-    state: crossbeam_utils::CachePadded<Mutex<State>>,
     /// The queue's length as of its last change (written under the lock): lets `poll` answer
     /// "empty" without the lock, so an io thread that spins on it (docs/transport.md
     /// "Spinning") does not contend with the producer's pushes.
     queued: crossbeam_utils::CachePadded<AtomicUsize>,
-    /// Whether a push has signalled since the last empty poll. Changed only under `state`'s
+    /// Whether a push has signalled since the last empty poll. Changed only under the queue's
     /// lock; atomic so that an empty poll with nothing to disarm skips the lock too.
     armed: AtomicBool,
     /// Wakes `aster_iroh_runtime_turn` (caller-driven runtime) when an event is queued.
@@ -67,9 +65,6 @@ impl CompletionQueue {
         }
         Some(Self {
             fd,
-            state: crossbeam_utils::CachePadded::new(Mutex::new(State {
-                queue: VecDeque::new(),
-            })),
             queued: crossbeam_utils::CachePadded::new(AtomicUsize::new(0)),
             armed: AtomicBool::new(false),
             notify: tokio::sync::Notify::new(),
@@ -81,43 +76,50 @@ impl CompletionQueue {
         self.fd
     }
 
-    pub fn push(&self, ev: aster_iroh_event) {
-        let wake = {
-            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            st.queue.push_back(QueuedEvent(ev));
-            self.queued.store(st.queue.len(), Ordering::Release);
-            // `armed` changes only under this lock (here and in `poll`), so a load and a store
-            // do what a swap did without its locked instruction, once per event.
-            let wake = !self.armed.load(Ordering::Relaxed);
-            if wake {
-                self.armed.store(true, Ordering::Release);
-            }
-            wake
-        };
+    /// Queues `ev` into `queue`, whose lock the caller holds. True when the consumer must be
+    /// woken: the caller then calls `signal` once it released the lock.
+    #[must_use]
+    pub fn push(&self, queue: &mut Queue, ev: aster_iroh_event) -> bool {
+        queue.push_back(QueuedEvent(ev));
+        self.queued.store(queue.len(), Ordering::Release);
+        // `armed` changes only under the queue's lock (here and in `poll`), so a load and a
+        // store do what a swap did without its locked instruction, once per event.
+        let wake = !self.armed.load(Ordering::Relaxed);
         if wake {
-            self.notify.notify_one();
-            if !self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
-                return;
-            }
-            let one: u64 = 1;
-            // SAFETY: writes 8 bytes from a local. EAGAIN (counter saturated) is harmless.
-            unsafe { write(self.fd, &one as *const u64 as *const u8, 8) };
+            self.armed.store(true, Ordering::Release);
         }
+        wake
     }
 
-    /// Moves up to `out.len()` events into `out`; returns how many. Returning 0 re-arms the
-    /// wake-up: the next push signals the eventfd (and `notify`) again.
-    pub fn poll(&self, out: &mut [std::mem::MaybeUninit<aster_iroh_event>]) -> usize {
-        // Empty and disarmed as of the last change: nothing to take or clear. A push racing
-        // these loads sets `armed` itself and signals the eventfd, so skipping the lock loses
-        // no wake-up.
-        if self.queued.load(Ordering::Acquire) == 0 && !self.armed.load(Ordering::Acquire) {
-            return 0;
+    /// Wakes the consumer after a `push` that asked for it.
+    pub fn signal(&self) {
+        self.notify.notify_one();
+        if !self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
         }
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a local. EAGAIN (counter saturated) is harmless.
+        unsafe { write(self.fd, &one as *const u64 as *const u8, 8) };
+    }
+
+    /// Empty and disarmed as of the last change: `poll` would take nothing and clear nothing.
+    /// A push racing these loads sets `armed` itself and signals the eventfd, so skipping the
+    /// lock then loses no wake-up.
+    pub fn idle(&self) -> bool {
+        self.queued.load(Ordering::Acquire) == 0 && !self.armed.load(Ordering::Acquire)
+    }
+
+    /// Moves up to `out.len()` events from `queue` (its lock held) into `out`; returns how
+    /// many. Returning 0 re-arms the wake-up: the next push signals the eventfd (and `notify`)
+    /// again.
+    pub fn poll(
+        &self,
+        queue: &mut Queue,
+        out: &mut [std::mem::MaybeUninit<aster_iroh_event>],
+    ) -> usize {
         let mut n = 0;
         while n < out.len() {
-            match st.queue.pop_front() {
+            match queue.pop_front() {
                 Some(QueuedEvent(ev)) => {
                     out[n].write(ev);
                     n += 1;
@@ -125,7 +127,7 @@ impl CompletionQueue {
                 None => break,
             }
         }
-        self.queued.store(st.queue.len(), Ordering::Release);
+        self.queued.store(queue.len(), Ordering::Release);
         if n == 0 && self.armed.load(Ordering::Relaxed) {
             // Caller-driven runtimes never write the eventfd: nothing to clear.
             if self.fd_wake.load(std::sync::atomic::Ordering::Relaxed) {
@@ -140,9 +142,8 @@ impl CompletionQueue {
 
     /// Drops all queued events (runtime shutdown: nothing polls afterwards, so `armed` and the
     /// eventfd are left as they are); their leases are freed with the lease table.
-    pub fn clear(&self) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.queue.clear();
+    pub fn clear(&self, queue: &mut Queue) {
+        queue.clear();
         self.queued.store(0, Ordering::Release);
     }
 }

@@ -392,7 +392,10 @@ pub unsafe extern "C" fn aster_iroh_runtime_shutdown(
             });
             tokio.shutdown_timeout(timeout);
         }
-        rt.shared.cq.clear();
+        // After the tasks and connections are gone: no half is polled or woken any more, and
+        // the queued ones hold wakers that hold the queue.
+        rt.shared.parked.close();
+        rt.shared.clear_events();
         rt.shared.drain_leases();
         status::OK
     })
@@ -656,7 +659,7 @@ pub unsafe extern "C" fn aster_iroh_poll(
             return 0;
         }
         let out = std::slice::from_raw_parts_mut(out as *mut MaybeUninit<aster_iroh_event>, max);
-        r.shared.cq.poll(out)
+        r.shared.poll_events(out)
     }))
     .unwrap_or(0)
 }
@@ -1451,15 +1454,15 @@ pub unsafe extern "C" fn aster_iroh_open_bi_call(
                     }
                 }
                 stream::CallStart::Sent(send, recv) => {
-                    let (s2, r2) = (send.clone(), recv.clone());
-                    let abandon = Box::new(move || stream::abandon_call(&s2, &r2, code));
-                    if !shared.attach(op, Obj::Recv(recv.clone()), abandon) {
-                        stream::abandon_call(&send, &recv, code);
-                        return;
-                    }
-                    if let Some(done) = stream::park_call(send, &recv, shared, reply_max, op, epoch)
-                    {
-                        shared.complete(op, done);
+                    let parked = stream::park_call(send, &recv, shared, reply_max, op, epoch, code);
+                    if let Some(done) = parked {
+                        if let Some(lost) = shared.complete(op, done) {
+                            // Cancelled meanwhile: the answer's halves go as a cancel leaves
+                            // them (a whole answer has none left).
+                            if let [Some(Obj::Send(s)), Some(Obj::Recv(r))] = &lost.objs {
+                                stream::abandon_call(s, r, code);
+                            }
+                        }
                     }
                 }
             }
@@ -1474,6 +1477,37 @@ pub unsafe extern "C" fn aster_iroh_open_bi_call(
         }
         status::OK
     })
+}
+
+/// The delivery credits a continuous accept holds (`aster_iroh_grant`): it takes every permit
+/// its semaphore has when it runs out, and counts them down itself. One semaphore acquire per
+/// accepted stream was its most expensive step after the accept (a future polled through
+/// tokio's budget and a locked instruction, for every stream of a short call).
+#[derive(Default)]
+struct Credit {
+    held: usize,
+}
+
+impl Credit {
+    /// One credit; waits for a grant when none is held. False once the semaphore is closed.
+    async fn take(&mut self, sem: &tokio::sync::Semaphore) -> bool {
+        if self.held == 0 {
+            match sem.acquire().await {
+                Ok(p) => p.forget(),
+                Err(_) => return false,
+            }
+            self.held = 1;
+            let more = sem.available_permits().min(u32::MAX as usize) as u32;
+            if more > 0 {
+                if let Ok(p) = sem.try_acquire_many(more) {
+                    p.forget();
+                    self.held += more as usize;
+                }
+            }
+        }
+        self.held -= 1;
+        true
+    }
 }
 
 /// Accepts the next bidi stream the peer opened. ACCEPT_BI event like OPEN_BI.
@@ -1566,10 +1600,10 @@ unsafe fn accept_bi_each(
             .register(kind::ACCEPT_BI, user_data, Some(sem.clone()));
         let shared = r.shared.clone();
         r.shared.spawn_op(r.handle(), op, rx, async move {
+            let mut credit = Credit::default();
             loop {
-                match sem.acquire().await {
-                    Ok(p) => p.forget(),
-                    Err(_) => return Completion::err(status::INTERNAL, "credit closed"),
+                if !credit.take(&sem).await {
+                    return Completion::err(status::INTERNAL, "credit closed");
                 }
                 match c.conn.accept_bi().await {
                     Ok((s, rcv)) => {
@@ -1629,10 +1663,10 @@ pub unsafe extern "C" fn aster_iroh_accept_each(
         let shared = r.shared.clone();
         r.shared.spawn_op(r.handle(), op, rx, async move {
             let mut accept_rx = e.accept_rx.lock().await;
+            let mut credit = Credit::default();
             loop {
-                match sem.acquire().await {
-                    Ok(p) => p.forget(),
-                    Err(_) => return Completion::err(status::INTERNAL, "credit closed"),
+                if !credit.take(&sem).await {
+                    return Completion::err(status::INTERNAL, "credit closed");
                 }
                 match accept_rx.recv().await {
                     Some(conn) => {

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use crossbeam_utils::CachePadded;
-use iroh::endpoint::ConnectionError;
+use iroh::endpoint::{ConnectionError, VarInt};
 use tokio::sync::oneshot;
 
 use crate::abi::{aster_iroh_event, status};
@@ -206,8 +206,9 @@ struct OpEntry {
     _keep: Option<Obj>,
     /// Multishot ops (continuous accept): credits for further deliveries (back-pressure).
     credit: Option<Arc<tokio::sync::Semaphore>>,
-    /// Run by `cancel` (a parked call's halves are reset and stopped: `Shared::attach`).
-    on_cancel: Option<Box<dyn FnOnce() + Send>>,
+    /// A parked call's cancel code (`Shared::attach_call`): `cancel` resets its request and
+    /// stops its answer with it (`stream::abandon_parked_call`, on the recv half in `_keep`).
+    abandon: Option<VarInt>,
 }
 
 /// A stream operation handed over by a thread outside the runtime, run in submission order on
@@ -340,8 +341,7 @@ pub struct Shared {
     /// hand-over. Other threads' operations are never held: only the io thread releases.
     hold: CachePadded<AtomicUsize>,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
-    pub parked_ready: CachePadded<Mutex<Vec<crate::stream::ParkedHalf>>>,
-    pub parked_notify: tokio::sync::Notify,
+    pub parked: Arc<crate::stream::ParkQueue>,
     /// The handle table and the leases, under one lock: an event that brings a stream and its
     /// first bytes (an accepted request, a call's answer) takes it once, not twice, and so does
     /// `aster_iroh_release_many` (docs/transport.md "One lock for handles and leases").
@@ -363,6 +363,9 @@ pub struct Shared {
 struct Tables {
     objs: Slab<Obj>,
     leases: Slab<Bytes>,
+    /// The completion queue's events (`CompletionQueue`): queued under this lock, with the
+    /// handles and the lease they carry.
+    events: crate::cq::Queue,
 }
 
 /// `Shared::drive_watch` before any `aster_iroh_runtime_drive_watch`.
@@ -381,8 +384,7 @@ impl Shared {
             wake,
             deferred: CachePadded::new(Mutex::new(Vec::new())),
             hold: CachePadded::new(AtomicUsize::new(0)),
-            parked_ready: CachePadded::new(Mutex::new(Vec::new())),
-            parked_notify: tokio::sync::Notify::new(),
+            parked: Arc::new(crate::stream::ParkQueue::default()),
             handles: CachePadded::new(Mutex::new(Tables::default())),
             ops: CachePadded::new(Mutex::new(OpTable::default())),
             next_op: CachePadded::new(AtomicU64::new(1)),
@@ -544,25 +546,59 @@ impl Shared {
         data: Option<Bytes>,
     ) {
         self.wake.on_runtime_event();
-        let (ptr, len, lease) = match data {
-            Some(b) if !b.is_empty() => {
-                let (ptr, len) = (b.as_ptr(), b.len());
-                (ptr, len, lock(&self.handles).leases.insert(b))
-            }
-            _ => (std::ptr::null(), 0, 0),
+        let wake = {
+            let mut tables = lock(&self.handles);
+            let (ptr, len, lease) = match data {
+                Some(b) if !b.is_empty() => {
+                    let (ptr, len) = (b.as_ptr(), b.len());
+                    (ptr, len, tables.leases.insert(b))
+                }
+                _ => (std::ptr::null(), 0, 0),
+            };
+            let ev = aster_iroh_event {
+                kind,
+                status,
+                op,
+                user_data,
+                h1,
+                h2,
+                code,
+                data: ptr,
+                len,
+                lease,
+            };
+            self.cq.push(&mut tables.events, ev)
         };
-        self.cq.push(aster_iroh_event {
-            kind,
-            status,
-            op,
-            user_data,
-            h1,
-            h2,
-            code,
-            data: ptr,
-            len,
-            lease,
-        });
+        if wake {
+            self.cq.signal();
+        }
+    }
+
+    /// Moves up to `out.len()` queued events into `out` (`CompletionQueue::poll`).
+    pub fn poll_events(&self, out: &mut [std::mem::MaybeUninit<aster_iroh_event>]) -> usize {
+        if self.cq.idle() {
+            return 0;
+        }
+        let mut tables = lock(&self.handles);
+        self.cq.poll(&mut tables.events, out)
+    }
+
+    /// Drops every queued event (runtime shutdown).
+    pub fn clear_events(&self) {
+        let mut tables = lock(&self.handles);
+        self.cq.clear(&mut tables.events);
+    }
+
+    /// Queues the event of `c` (its objects as handles, its payload as a lease) under one lock.
+    fn emit(&self, kind: u32, op: u64, user_data: u64, c: Completion) {
+        let wake = {
+            let mut tables = lock(&self.handles);
+            let ev = Self::event_in(&mut tables, kind, op, user_data, c);
+            self.cq.push(&mut tables.events, ev)
+        };
+        if wake {
+            self.cq.signal();
+        }
     }
 
     /// Allocates an op id and registers it; exactly one terminal event follows, emitted by
@@ -574,9 +610,10 @@ impl Shared {
         user_data: u64,
         credit: Option<Arc<tokio::sync::Semaphore>>,
     ) -> (u64, oneshot::Receiver<()>) {
-        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        lock(&self.ops).insert(
+        let mut ops = lock(&self.ops);
+        let op = self.take_op_id();
+        ops.insert(
             op,
             OpEntry {
                 kind,
@@ -584,7 +621,7 @@ impl Shared {
                 cancel: Some(tx),
                 credit,
                 _keep: None,
-                on_cancel: None,
+                abandon: None,
             },
         );
         (op, rx)
@@ -596,6 +633,14 @@ impl Shared {
         let epoch = self.cancel_epoch();
         let (op, rx) = self.register(kind, user_data, None);
         (op, epoch, rx)
+    }
+
+    /// The next op id. Called only under the op table's lock, so a load and a store do what
+    /// a `fetch_add` did without its locked instruction (one per operation).
+    fn take_op_id(&self) -> u64 {
+        let op = self.next_op.load(Ordering::Relaxed);
+        self.next_op.store(op + 1, Ordering::Relaxed);
+        op
     }
 
     /// `register_live` without the cancel channel: for an op that usually parks or completes
@@ -625,8 +670,9 @@ impl Shared {
     /// An op without a cancel channel (`register_unarmed`, `register_parked`).
     fn register_untasked(&self, kind: u32, user_data: u64, keep: Option<Obj>) -> (u64, u64) {
         let epoch = self.cancel_epoch();
-        let op = self.next_op.fetch_add(1, Ordering::Relaxed);
-        lock(&self.ops).insert(
+        let mut ops = lock(&self.ops);
+        let op = self.take_op_id();
+        ops.insert(
             op,
             OpEntry {
                 kind,
@@ -634,20 +680,20 @@ impl Shared {
                 cancel: None,
                 credit: None,
                 _keep: keep,
-                on_cancel: None,
+                abandon: None,
             },
         );
         (op, epoch)
     }
 
-    /// Turns a registered op into one whose state is parked on `keep` (kept alive until the
-    /// op's terminal event) and that runs `on_cancel` if it is cancelled (outside the table's
-    /// lock). False when the op is gone already (cancelled meanwhile): nothing is attached.
-    pub fn attach(&self, op: u64, keep: Obj, on_cancel: Box<dyn FnOnce() + Send>) -> bool {
+    /// Turns a registered op into a call parked on its recv half `recv` (kept alive until the
+    /// op's terminal event): `cancel` abandons it with `code` (outside the table's lock). False
+    /// when the op is gone already (cancelled meanwhile): nothing is attached.
+    pub fn attach_call(&self, op: u64, recv: Obj, code: VarInt) -> bool {
         match lock(&self.ops).get_mut(&op) {
             Some(entry) => {
-                entry._keep = Some(keep);
-                entry.on_cancel = Some(on_cancel);
+                entry._keep = Some(recv);
+                entry.abandon = Some(code);
                 true
             }
             None => false,
@@ -698,20 +744,40 @@ impl Shared {
     /// Turns a completion into an event record without queueing it (inline completion):
     /// objects become handles, a payload becomes a lease.
     pub fn event_of(&self, kind: u32, op: u64, user_data: u64, c: Completion) -> aster_iroh_event {
-        let [o1, o2] = c.objs;
-        let data = c.data.filter(|b| !b.is_empty());
-        let (mut h1, mut h2, mut lease) = (0, 0, 0);
-        let (mut ptr, mut len) = (std::ptr::null(), 0);
-        if o1.is_some() || o2.is_some() || data.is_some() {
-            let mut tables = lock(&self.handles);
-            h1 = o1.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
-            h2 = o2.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
-            if let Some(b) = data {
-                (ptr, len) = (b.as_ptr(), b.len());
-                lease = tables.leases.insert(b);
-            }
+        if c.objs[0].is_none() && c.objs[1].is_none() && c.data.as_ref().is_none_or(|b| b.is_empty())
+        {
+            return aster_iroh_event {
+                kind,
+                status: c.status,
+                op,
+                user_data,
+                h1: 0,
+                h2: 0,
+                code: c.code,
+                data: std::ptr::null(),
+                len: 0,
+                lease: 0,
+            };
         }
-        let data = ptr;
+        Self::event_in(&mut lock(&self.handles), kind, op, user_data, c)
+    }
+
+    /// `event_of` with the table's lock held.
+    fn event_in(
+        tables: &mut Tables,
+        kind: u32,
+        op: u64,
+        user_data: u64,
+        c: Completion,
+    ) -> aster_iroh_event {
+        let [o1, o2] = c.objs;
+        let h1 = o1.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
+        let h2 = o2.map(|o| Self::put(&mut tables.objs, o)).unwrap_or(0);
+        let (mut ptr, mut len, mut lease) = (std::ptr::null(), 0, 0);
+        if let Some(b) = c.data.filter(|b| !b.is_empty()) {
+            (ptr, len) = (b.as_ptr(), b.len());
+            lease = tables.leases.insert(b);
+        }
         aster_iroh_event {
             kind,
             status: c.status,
@@ -720,7 +786,7 @@ impl Shared {
             h1,
             h2,
             code: c.code,
-            data,
+            data: ptr,
             len,
             lease,
         }
@@ -733,8 +799,7 @@ impl Shared {
         let Some(entry) = lock(&self.ops).remove(&op) else {
             return Some(c);
         };
-        let ev = self.event_of(entry.kind, op, entry.user_data, c);
-        self.cq.push(ev);
+        self.emit(entry.kind, op, entry.user_data, c);
         None
     }
 
@@ -747,8 +812,7 @@ impl Shared {
         let Some(entry) = ops.get(&op) else {
             return false;
         };
-        let ev = self.event_of(entry.kind, op, entry.user_data, c);
-        self.cq.push(ev);
+        self.emit(entry.kind, op, entry.user_data, c);
         true
     }
 
@@ -774,8 +838,8 @@ impl Shared {
         if let Some(tx) = entry.cancel.take() {
             let _ = tx.send(());
         }
-        if let Some(f) = entry.on_cancel.take() {
-            f();
+        if let (Some(code), Some(Obj::Recv(recv))) = (entry.abandon.take(), &entry._keep) {
+            crate::stream::abandon_parked_call(recv, code);
         }
         self.push_event(
             entry.kind,

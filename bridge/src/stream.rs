@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
+use crossbeam_utils::CachePadded;
 use iroh::endpoint::{Connection, ReadError, RecvStream, SendStream, VarInt, WriteError};
 
 use crate::abi::status;
@@ -237,7 +238,9 @@ pub fn write(
     // The rest waits: poll once more with the waker that will wake the parked write (noq
     // keeps the waker of the last poll that could not take everything).
     let waker = send_waker(&mut st, obj, shared);
-    match poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker)) {
+    let polled = poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker));
+    st.waker = Some(waker);
+    match polled {
         Poll::Ready(Ok(())) => {
             if fin {
                 let _ = st.s.finish();
@@ -270,12 +273,13 @@ fn poll_parked_write(obj: &Arc<SendObj>, shared: &Shared) {
     if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
-    let Some(waker) = st.waker.clone() else {
+    let Some(waker) = st.waker.take() else {
         return;
     };
     let polled = catch_unwind(AssertUnwindSafe(|| {
         poll_write_rest(&mut st.s, &mut parked.rest, &mut Context::from_waker(&waker))
     }));
+    st.waker = Some(waker);
     let c = match polled {
         Ok(Poll::Pending) => {
             st.parked = Some(parked);
@@ -524,7 +528,9 @@ pub fn read(
         // Poll again with the waker that will wake the parked read: noq keeps the waker of
         // the last poll that found nothing, and the first poll's was a no-op.
         let waker = recv_waker(&mut st, obj, shared);
-        if let Poll::Ready(c) = acc.poll(&mut st, &mut Context::from_waker(&waker)) {
+        let polled = acc.poll(&mut st, &mut Context::from_waker(&waker));
+        st.waker = Some(waker);
+        if let Poll::Ready(c) = polled {
             return Attempt::Done(c);
         }
         let (op, epoch) = register();
@@ -564,7 +570,9 @@ pub fn read(
         call: None,
     };
     let waker = recv_waker(&mut st, obj, shared);
-    if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
+    let polled = parked.poll(&mut st, &mut Context::from_waker(&waker));
+    st.waker = Some(waker);
+    if let Poll::Ready(c) = polled {
         return Attempt::Done(c);
     }
     (parked.op, parked.epoch) = register();
@@ -576,7 +584,7 @@ pub fn read(
 // ---- Parked operations -----------------------------------------------------------------------
 // A read or write that must wait is not a task: its state stays on its half
 // (`RecvState::parked`, `SendState::parked`) and the half's waker, which noq holds while the
-// operation waits, queues the half on `Shared::parked_ready`. One task per runtime
+// operation waits, queues the half on `Shared::parked`. One task per runtime
 // (`run_parked`) polls the queued halves and completes their operations straight into the
 // completion queue. A spawned task per waiting operation cost a task allocation, a boxed future
 // and a oneshot for cancellation every time (issue 8, "reads and writes completed straight
@@ -619,16 +627,43 @@ enum WeakHalf {
     Send(std::sync::Weak<SendObj>),
 }
 
-/// A woken half waiting in `Shared::parked_ready`.
+/// A woken half waiting in `ParkQueue`.
 pub enum ParkedHalf {
     Recv(Arc<RecvObj>),
     Send(Arc<SendObj>),
 }
 
+/// The halves whose parked operation was woken, for `run_parked`. `None` once the runtime shut
+/// down (`close`): a waker noq still holds then queues nothing. The wakers hold the queue
+/// strongly (one reference count per waker, where a weak reference to `Shared` cost an upgrade
+/// and a release at every wake-up); a queued half holds its waker, so `close` empties the
+/// queue to leave no cycle behind.
+pub struct ParkQueue {
+    ready: CachePadded<Mutex<Option<Vec<ParkedHalf>>>>,
+    notify: tokio::sync::Notify,
+}
+
+impl Default for ParkQueue {
+    fn default() -> Self {
+        Self {
+            ready: CachePadded::new(Mutex::new(Some(Vec::new()))),
+            notify: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+impl ParkQueue {
+    /// Ends the queue (runtime shutdown): drops what is queued, queues nothing after.
+    pub fn close(&self) {
+        let gone = lock(&self.ready).take();
+        drop(gone);
+    }
+}
+
 /// Wakes a parked read or write: queues its half for `run_parked`.
 struct ParkWaker {
     half: WeakHalf,
-    shared: std::sync::Weak<Shared>,
+    queue: Arc<ParkQueue>,
 }
 
 impl std::task::Wake for ParkWaker {
@@ -636,17 +671,28 @@ impl std::task::Wake for ParkWaker {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        // noq may call this with its connection lock held: take no lock of a stream here.
-        let Some(shared) = self.shared.upgrade() else {
-            return;
+        // noq may call this with its connection lock held: take no lock of a stream here, and
+        // drop no half (its noq stream would take that lock): a half is upgraded only to be
+        // queued, and `run_parked` drops it.
+        // Only the first half of a batch notifies: `run_parked` takes the whole queue per
+        // notification, so the halves queued behind it are polled with it.
+        let first = {
+            let mut q = lock(&self.queue.ready);
+            let Some(q) = q.as_mut() else {
+                return; // shut down
+            };
+            let ready = match &self.half {
+                WeakHalf::Recv(w) => w.upgrade().map(ParkedHalf::Recv),
+                WeakHalf::Send(w) => w.upgrade().map(ParkedHalf::Send),
+            };
+            let Some(r) = ready else {
+                return;
+            };
+            q.push(r);
+            q.len() == 1
         };
-        let ready = match &self.half {
-            WeakHalf::Recv(w) => w.upgrade().map(ParkedHalf::Recv),
-            WeakHalf::Send(w) => w.upgrade().map(ParkedHalf::Send),
-        };
-        if let Some(r) = ready {
-            lock(&shared.parked_ready).push(r);
-            shared.parked_notify.notify_one();
+        if first {
+            self.queue.notify.notify_one();
         }
     }
 }
@@ -654,28 +700,34 @@ impl std::task::Wake for ParkWaker {
 fn park_waker(half: WeakHalf, shared: &Arc<Shared>) -> Waker {
     Waker::from(Arc::new(ParkWaker {
         half,
-        shared: Arc::downgrade(shared),
+        queue: shared.parked.clone(),
     }))
 }
 
+// The half's waker, taken out of its state for one poll (the caller puts it back): a clone
+// would be two more atomic reference-count changes per poll, and noq clones it only when it
+// does not hold this waker already (`Waker::will_wake`).
 fn recv_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
     st.waker
-        .get_or_insert_with(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared))
-        .clone()
+        .take()
+        .unwrap_or_else(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared))
 }
 
 fn send_waker(st: &mut SendState, obj: &Arc<SendObj>, shared: &Arc<Shared>) -> Waker {
     st.waker
-        .get_or_insert_with(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
-        .clone()
+        .take()
+        .unwrap_or_else(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
 }
 
 /// The runtime's task for parked operations (spawned with the runtime; ends with it).
 pub async fn run_parked(shared: Arc<Shared>) {
     let mut ready = Vec::new();
     loop {
-        shared.parked_notify.notified().await;
-        std::mem::swap(&mut ready, &mut *lock(&shared.parked_ready));
+        shared.parked.notify.notified().await;
+        match lock(&shared.parked.ready).as_mut() {
+            Some(q) => std::mem::swap(&mut ready, q),
+            None => return,
+        }
         for half in ready.drain(..) {
             match half {
                 ParkedHalf::Recv(obj) => poll_parked(&obj, &shared),
@@ -693,12 +745,13 @@ fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
     if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
-    let Some(waker) = st.waker.clone() else {
+    let Some(waker) = st.waker.take() else {
         return;
     };
     let polled = catch_unwind(AssertUnwindSafe(|| {
         parked.poll(&mut st, &mut Context::from_waker(&waker))
     }));
+    st.waker = Some(waker);
     let c = match polled {
         Ok(Poll::Pending) => {
             st.parked = Some(parked);
@@ -844,7 +897,7 @@ pub enum CallStart {
     /// Failed (or BUSY under OPEN_NOWAIT): the op completes with this.
     Done(Completion),
     /// Opened and the whole request written: the op waits for the answer as a parked read
-    /// (`park_call`), with the halves kept by the op (`Shared::attach`).
+    /// (`park_call`).
     Sent(Arc<SendObj>, Arc<RecvObj>),
     /// Must wait for stream credit or for noq to take the rest of the request: a task.
     Wait(OpFuture),
@@ -881,8 +934,12 @@ pub fn open_call(
 }
 
 /// Parks the wait for the answer of a call `open_call` sent (its op `op`, registered before
-/// the cancel count `epoch`, with the halves attached): `poll_parked` completes it. Returns
-/// the completion when the answer is readable at once.
+/// the cancel count `epoch`): `poll_parked` completes it. Returns the completion when the
+/// answer is readable at once. A parked call is attached to its op with the stream's lock held
+/// (`Shared::attach_call`), so a cancel that takes the op finds it parked; the op keeps the
+/// recv half, and the parked read the send half: one reference count each, where a cancel
+/// closure holding both halves cost three and an allocation.
+#[allow(clippy::too_many_arguments)]
 pub fn park_call(
     send: Arc<SendObj>,
     recv: &Arc<RecvObj>,
@@ -890,6 +947,7 @@ pub fn park_call(
     reply_max: usize,
     op: u64,
     epoch: u64,
+    code: VarInt,
 ) -> Option<Completion> {
     let mut st = lock(&recv.st);
     let mut parked = ParkedRead {
@@ -901,12 +959,34 @@ pub fn park_call(
         call: Some(send),
     };
     let waker = recv_waker(&mut st, recv, shared);
-    if let Poll::Ready(c) = parked.poll(&mut st, &mut Context::from_waker(&waker)) {
+    let polled = parked.poll(&mut st, &mut Context::from_waker(&waker));
+    st.waker = Some(waker);
+    if let Poll::Ready(c) = polled {
         return Some(call_completion(c, parked.call.take(), recv));
     }
     st.pending = op;
     st.parked = Some(parked);
+    if !shared.attach_call(op, Obj::Recv(recv.clone()), code) {
+        // Cancelled meanwhile (its CANCELLED event is out already): abandoned here instead.
+        abandon_locked(st, code);
+    }
     None
+}
+
+/// What `Shared::cancel` does to a parked call (`park_call`): resets its request and stops its
+/// answer with the call's cancel code, as the caller would have.
+pub fn abandon_parked_call(recv: &RecvObj, code: VarInt) {
+    abandon_locked(lock(&recv.st), code);
+}
+
+fn abandon_locked(mut st: MutexGuard<'_, RecvState>, code: VarInt) {
+    let send = st.parked.take().and_then(|p| p.call);
+    st.pending = 0;
+    let _ = st.r.stop(code);
+    drop(st);
+    if let Some(send) = send {
+        let _ = lock(&send.st).s.reset(code);
+    }
 }
 
 /// A call's event from its answer's read: OK with the halves and the bytes read (ACCEPT_FIN in
@@ -935,7 +1015,7 @@ fn call_completion(
     c.with_obj(1, Obj::Recv(recv.clone()))
 }
 
-/// What a cancelled call does to its halves (`Shared::attach`): resets the send half and
+/// What a cancelled call's task does to its halves (`AbandonOnDrop`): resets the send half and
 /// stops the recv half with the call's cancel code, as the caller would have.
 pub fn abandon_call(send: &SendObj, recv: &RecvObj, code: VarInt) {
     let _ = lock(&send.st).s.reset(code);
