@@ -1438,8 +1438,10 @@ pub unsafe extern "C" fn aster_iroh_open_bi_call(
         let Some(code) = varint(cancel_code) else {
             return status::INVALID_ARG;
         };
-        let c = get_obj!(r, conn, Conn);
-        let (op, epoch) = r.shared.register_unarmed(kind::OPEN_BI, user_data);
+        let Some((c, op, epoch)) = r.shared.conn_and_call_op(conn, kind::OPEN_BI, user_data)
+        else {
+            return status::NOT_FOUND;
+        };
         let run = move |shared: &Arc<Shared>, handle: &tokio::runtime::Handle, data: &[u8]| {
             if !shared.op_live(op, epoch) {
                 return; // cancelled while queued: its CANCELLED event is out already

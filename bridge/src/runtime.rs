@@ -342,12 +342,11 @@ pub struct Shared {
     hold: CachePadded<AtomicUsize>,
     /// Stream halves whose parked read or write was woken, for `stream::run_parked`.
     pub parked: Arc<crate::stream::ParkQueue>,
-    /// The handle table and the leases, under one lock: an event that brings a stream and its
-    /// first bytes (an accepted request, a call's answer) takes it once, not twice, and so does
-    /// `aster_iroh_release_many` (docs/transport.md "One lock for handles and leases").
+    /// The handle table, the leases, the queued events and the pending ops, under one lock:
+    /// an event that brings a stream and its first bytes (an accepted request, a call's
+    /// answer) takes it once, and so does `aster_iroh_release_many` (docs/transport.md "One
+    /// lock for handles and leases", "One lock for ops and events").
     handles: CachePadded<Mutex<Tables>>,
-    ops: CachePadded<Mutex<OpTable>>,
-    next_op: CachePadded<AtomicU64>,
     /// Bumped by every `cancel` and `drain_ops` (`op_live`).
     cancels: CachePadded<AtomicU64>,
     /// `aster_iroh_runtime_drive_watch`: the descriptor (low 32 bits, u32::MAX for none) and
@@ -363,9 +362,43 @@ pub struct Shared {
 struct Tables {
     objs: Slab<Obj>,
     leases: Slab<Bytes>,
+    /// The pending operations. Under the same lock as the handles and the events: an op's
+    /// completion removes its entry and queues its event (with the handles it brings) under
+    /// one lock, and a call's start looks up its connection and registers its op under one.
+    /// Every lock taken costs two locked instructions, and on this VM those were most of
+    /// the bridge's time (docs/transport.md "Measured 2026-12-06 (stop 55)").
+    ops: OpTable,
+    /// The next op id (`take_op_id`).
+    next_op: u64,
     /// The completion queue's events (`CompletionQueue`): queued under this lock, with the
     /// handles and the lease they carry.
     events: crate::cq::Queue,
+}
+
+impl Tables {
+    /// The next op id.
+    fn take_op_id(&mut self) -> u64 {
+        let op = self.next_op;
+        self.next_op += 1;
+        op
+    }
+
+    /// An op without a cancel channel (`Shared::register_untasked`).
+    fn register_untasked(&mut self, kind: u32, user_data: u64, keep: Option<Obj>) -> u64 {
+        let op = self.take_op_id();
+        self.ops.insert(
+            op,
+            OpEntry {
+                kind,
+                user_data,
+                cancel: None,
+                credit: None,
+                _keep: keep,
+                abandon: None,
+            },
+        );
+        op
+    }
 }
 
 /// `Shared::drive_watch` before any `aster_iroh_runtime_drive_watch`.
@@ -385,9 +418,10 @@ impl Shared {
             deferred: CachePadded::new(Mutex::new(Vec::new())),
             hold: CachePadded::new(AtomicUsize::new(0)),
             parked: Arc::new(crate::stream::ParkQueue::default()),
-            handles: CachePadded::new(Mutex::new(Tables::default())),
-            ops: CachePadded::new(Mutex::new(OpTable::default())),
-            next_op: CachePadded::new(AtomicU64::new(1)),
+            handles: CachePadded::new(Mutex::new(Tables {
+                next_op: 1,
+                ..Tables::default()
+            })),
             cancels: CachePadded::new(AtomicU64::new(0)),
             drive_watch: AtomicU64::new(DRIVE_WATCH_UNSET),
         }
@@ -513,7 +547,7 @@ impl Shared {
     }
 
     pub fn op_pending(&self, op: u64) -> bool {
-        lock(&self.ops).contains_key(&op)
+        lock(&self.handles).ops.contains_key(&op)
     }
 
     /// For `op_live`: read before the op is registered.
@@ -589,16 +623,9 @@ impl Shared {
         self.cq.clear(&mut tables.events);
     }
 
-    /// Queues the event of `c` (its objects as handles, its payload as a lease) under one lock.
-    fn emit(&self, kind: u32, op: u64, user_data: u64, c: Completion) {
-        let wake = {
-            let mut tables = lock(&self.handles);
-            let ev = Self::event_in(&mut tables, kind, op, user_data, c);
-            self.cq.push(&mut tables.events, ev)
-        };
-        if wake {
-            self.cq.signal();
-        }
+    /// How many ops are pending.
+    pub fn pending_ops(&self) -> usize {
+        lock(&self.handles).ops.len()
     }
 
     /// Allocates an op id and registers it; exactly one terminal event follows, emitted by
@@ -611,9 +638,9 @@ impl Shared {
         credit: Option<Arc<tokio::sync::Semaphore>>,
     ) -> (u64, oneshot::Receiver<()>) {
         let (tx, rx) = oneshot::channel();
-        let mut ops = lock(&self.ops);
-        let op = self.take_op_id();
-        ops.insert(
+        let mut tables = lock(&self.handles);
+        let op = tables.take_op_id();
+        tables.ops.insert(
             op,
             OpEntry {
                 kind,
@@ -635,26 +662,11 @@ impl Shared {
         (op, epoch, rx)
     }
 
-    /// The next op id. Called only under the op table's lock, so a load and a store do what
-    /// a `fetch_add` did without its locked instruction (one per operation).
-    fn take_op_id(&self) -> u64 {
-        let op = self.next_op.load(Ordering::Relaxed);
-        self.next_op.store(op + 1, Ordering::Relaxed);
-        op
-    }
-
-    /// `register_live` without the cancel channel: for an op that usually parks or completes
-    /// where it starts (`aster_iroh_open_bi_call`), which arms one (`arm_cancel`) only if it
-    /// becomes a task. A oneshot channel per call was an allocation and its reference counts.
-    pub fn register_unarmed(&self, kind: u32, user_data: u64) -> (u64, u64) {
-        self.register_untasked(kind, user_data, None)
-    }
-
     /// The cancel channel of an op registered unarmed that is about to run as a task
     /// (`spawn_op`); None when it was cancelled meanwhile (its CANCELLED event is out).
     pub fn arm_cancel(&self, op: u64) -> Option<oneshot::Receiver<()>> {
-        let mut ops = lock(&self.ops);
-        let entry = ops.get_mut(&op)?;
+        let mut tables = lock(&self.handles);
+        let entry = tables.ops.get_mut(&op)?;
         let (tx, rx) = oneshot::channel();
         entry.cancel = Some(tx);
         Some(rx)
@@ -667,30 +679,39 @@ impl Shared {
         self.register_untasked(kind, user_data, Some(keep))
     }
 
-    /// An op without a cancel channel (`register_unarmed`, `register_parked`).
+    /// An op without a cancel channel (`register_parked`; `conn_and_call_op` registers one
+    /// too, unarmed: for an op that usually parks or completes where it starts, which arms
+    /// one with `arm_cancel` only if it becomes a task; a oneshot channel per call was an
+    /// allocation and its reference counts).
     fn register_untasked(&self, kind: u32, user_data: u64, keep: Option<Obj>) -> (u64, u64) {
         let epoch = self.cancel_epoch();
-        let mut ops = lock(&self.ops);
-        let op = self.take_op_id();
-        ops.insert(
-            op,
-            OpEntry {
-                kind,
-                user_data,
-                cancel: None,
-                credit: None,
-                _keep: keep,
-                abandon: None,
-            },
-        );
+        let op = lock(&self.handles).register_untasked(kind, user_data, keep);
         (op, epoch)
+    }
+
+    /// A call's start (`aster_iroh_open_bi_call`): its connection's object (NOT_FOUND when `h`
+    /// names none) and an op registered unarmed for it, with its `epoch`, under one lock.
+    pub fn conn_and_call_op(
+        &self,
+        h: u64,
+        kind: u32,
+        user_data: u64,
+    ) -> Option<(Arc<crate::node::ConnObj>, u64, u64)> {
+        let epoch = self.cancel_epoch();
+        let mut tables = lock(&self.handles);
+        let conn = match tables.objs.get(h) {
+            Some(Obj::Conn(c)) => c.clone(),
+            _ => return None,
+        };
+        let op = tables.register_untasked(kind, user_data, None);
+        Some((conn, op, epoch))
     }
 
     /// Turns a registered op into a call parked on its recv half `recv` (kept alive until the
     /// op's terminal event): `cancel` abandons it with `code` (outside the table's lock). False
     /// when the op is gone already (cancelled meanwhile): nothing is attached.
     pub fn attach_call(&self, op: u64, recv: Obj, code: VarInt) -> bool {
-        match lock(&self.ops).get_mut(&op) {
+        match lock(&self.handles).ops.get_mut(&op) {
             Some(entry) => {
                 entry._keep = Some(recv);
                 entry.abandon = Some(code);
@@ -796,10 +817,19 @@ impl Shared {
     /// pending (cancelled, or already completed).
     pub fn complete(&self, op: u64, c: Completion) -> Option<Completion> {
         self.wake.on_runtime_event();
-        let Some(entry) = lock(&self.ops).remove(&op) else {
-            return Some(c);
+        let (entry, wake) = {
+            let mut tables = lock(&self.handles);
+            let Some(entry) = tables.ops.remove(&op) else {
+                return Some(c);
+            };
+            let ev = Self::event_in(&mut tables, entry.kind, op, entry.user_data, c);
+            let wake = self.cq.push(&mut tables.events, ev);
+            (entry, wake)
         };
-        self.emit(entry.kind, op, entry.user_data, c);
+        if wake {
+            self.cq.signal();
+        }
+        drop(entry); // what it kept (a stream half) goes outside the lock
         None
     }
 
@@ -808,17 +838,27 @@ impl Shared {
     /// lock so it can never follow the op's terminal event.
     pub fn deliver(&self, op: u64, c: Completion) -> bool {
         self.wake.on_runtime_event();
-        let ops = lock(&self.ops);
-        let Some(entry) = ops.get(&op) else {
-            return false;
+        let wake = {
+            let mut tables = lock(&self.handles);
+            let Some(entry) = tables.ops.get(&op) else {
+                drop(tables);
+                drop(c); // its objects (stream halves) go outside the lock
+                return false;
+            };
+            let (kind, user_data) = (entry.kind, entry.user_data);
+            let ev = Self::event_in(&mut tables, kind, op, user_data, c);
+            self.cq.push(&mut tables.events, ev)
         };
-        self.emit(entry.kind, op, entry.user_data, c);
+        if wake {
+            self.cq.signal();
+        }
         true
     }
 
     /// Returns `n` delivery credits to a multishot op.
     pub fn grant(&self, op: u64, n: u32) -> bool {
-        match lock(&self.ops).get(&op).and_then(|e| e.credit.clone()) {
+        let credit = lock(&self.handles).ops.get(&op).and_then(|e| e.credit.clone());
+        match credit {
             Some(sem) => {
                 sem.add_permits(n as usize);
                 true
@@ -832,7 +872,8 @@ impl Shared {
         // Bumped before the op leaves the table, so an `op_live` that still sees the old
         // count ran before this cancel could have taken the op (a race either way).
         self.cancels.fetch_add(1, Ordering::AcqRel);
-        let Some(mut entry) = lock(&self.ops).remove(&op) else {
+        let removed = lock(&self.handles).ops.remove(&op);
+        let Some(mut entry) = removed else {
             return false;
         };
         if let Some(tx) = entry.cancel.take() {
@@ -857,7 +898,8 @@ impl Shared {
     /// Forgets all pending ops without events (runtime shutdown).
     pub fn drain_ops(&self) {
         self.cancels.fetch_add(1, Ordering::AcqRel);
-        lock(&self.ops).clear();
+        let gone = std::mem::take(&mut lock(&self.handles).ops);
+        drop(gone);
     }
 }
 
@@ -956,7 +998,7 @@ pub async fn run_spin(shared: Arc<Shared>) {
                     last = now;
                     // Only after activity: an idle spin must not take the lock the io thread
                     // registers its operations under.
-                    if lock(&shared.ops).len() > SPIN_MAX_OPS {
+                    if shared.pending_ops() > SPIN_MAX_OPS {
                         break;
                     }
                 } else if now.duration_since(last) >= w.spin {
