@@ -1609,20 +1609,7 @@ unsafe fn accept_bi_each(
                 }
                 match c.conn.accept_bi().await {
                     Ok((s, rcv)) => {
-                        let (so, ro) = stream::new_pair(s, rcv);
-                        let mut done = Completion::ok();
-                        if first_max > 0 {
-                            done = stream::with_first_bytes(done, &ro, first_max);
-                        }
-                        // ABI 14: a request that came whole with its FIN has nothing left to
-                        // read, and its recv half is dropped here (h2 = 0) instead of becoming
-                        // a handle the consumer frees once it has the bytes, as a call's
-                        // halves are (ABI 13, `stream::call_completion`).
-                        done = if done.code & abi::ACCEPT_FIN != 0 {
-                            done.with_obj(0, so)
-                        } else {
-                            done.with_obj(0, so).with_obj(1, ro)
-                        };
+                        let done = stream::accepted(s, rcv, first_max);
                         if !shared.deliver(op, done) {
                             return Completion::ok(); // cancelled meanwhile; nothing to emit
                         }

@@ -86,14 +86,25 @@ impl SendObj {
     /// carries a sequence of messages whose caller waits for each operation before the next
     /// (`Shared::should_defer`).
     pub fn follows_another(&self) -> bool {
-        self.used.swap(true, Ordering::Relaxed)
+        follows(&self.used)
     }
 }
 
 impl RecvObj {
     pub fn follows_another(&self) -> bool {
-        self.used.swap(true, Ordering::Relaxed)
+        follows(&self.used)
     }
+}
+
+/// `follows_another`: a load and a store where a swap would be a locked instruction on every
+/// operation. Two operations submitted at once on one half from two threads may both read
+/// false; the flag only picks where the next operation runs (`Shared::should_defer`).
+fn follows(used: &AtomicBool) -> bool {
+    if used.load(Ordering::Relaxed) {
+        return true;
+    }
+    used.store(true, Ordering::Relaxed);
+    false
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,29 +118,58 @@ pub fn new_pair(send: SendStream, recv: RecvStream) -> (Obj, Obj) {
 
 /// The two halves of a bidi stream as the handle table's objects.
 pub fn new_halves(send: SendStream, recv: RecvStream) -> (Arc<SendObj>, Arc<RecvObj>) {
-    (
-        Arc::new(SendObj {
-            st: Mutex::new(SendState {
-                s: send,
-                pending: 0,
-                fin_after: false,
-                parked: None,
-                waker: None,
-            }),
-            used: AtomicBool::new(false),
+    (new_send(send), new_recv(recv_state(recv)))
+}
+
+fn new_send(send: SendStream) -> Arc<SendObj> {
+    Arc::new(SendObj {
+        st: Mutex::new(SendState {
+            s: send,
+            pending: 0,
+            fin_after: false,
+            parked: None,
+            waker: None,
         }),
-        Arc::new(RecvObj {
-            st: Mutex::new(RecvState {
-                r: recv,
-                pending: 0,
-                stash: None,
-                reset: None,
-                parked: None,
-                waker: None,
-            }),
-            used: AtomicBool::new(false),
-        }),
-    )
+        used: AtomicBool::new(false),
+    })
+}
+
+fn recv_state(recv: RecvStream) -> RecvState {
+    RecvState {
+        r: recv,
+        pending: 0,
+        stash: None,
+        reset: None,
+        parked: None,
+        waker: None,
+    }
+}
+
+fn new_recv(st: RecvState) -> Arc<RecvObj> {
+    Arc::new(RecvObj {
+        st: Mutex::new(st),
+        used: AtomicBool::new(false),
+    })
+}
+
+/// An accepted stream's ACCEPT_BI completion: h1 its send half, h2 its recv half; with
+/// `first_max` > 0 also the bytes readable at once (at most `first_max`) and, in `code`,
+/// ACCEPT_FIN when its FIN came with them. The first read runs on the recv state before it is
+/// shared, so without its lock. ABI 14: a request that came whole with its FIN has nothing
+/// left to read, and its recv half is dropped here (h2 = 0) instead of becoming a handle the
+/// consumer frees once it has the bytes, as a call's halves are (ABI 13, `call_completion`).
+pub fn accepted(send: SendStream, recv: RecvStream, first_max: usize) -> Completion {
+    let mut st = recv_state(recv);
+    let mut done = Completion::ok();
+    if first_max > 0 {
+        done = first_bytes(done, &mut st, first_max);
+    }
+    let done = done.with_obj(0, Obj::Send(new_send(send)));
+    if done.code & crate::abi::ACCEPT_FIN != 0 {
+        done
+    } else {
+        done.with_obj(1, Obj::Recv(new_recv(st)))
+    }
 }
 
 fn noop_cx() -> Context<'static> {
@@ -381,17 +421,13 @@ fn gather(st: &mut RecvState, first: Bytes, max: usize) -> (Bytes, bool) {
     (data, fin)
 }
 
-/// `accepted` (a just accepted stream's completion) with the bytes of `obj` that can be read
+/// `accepted` (a just accepted stream's completion) with the bytes of `st` that can be read
 /// at once (at most `max`) and `ACCEPT_FIN` in its code when the FIN came with them. Nothing
 /// is added when nothing is readable yet or the read failed (a reset is kept in
 /// `RecvState::reset`, so the next read reports it; other failures recur).
-pub fn with_first_bytes(accepted: Completion, obj: &Obj, max: usize) -> Completion {
-    let Obj::Recv(obj) = obj else {
-        return accepted;
-    };
-    let mut st = lock(&obj.st);
-    let (data, fin) = match poll_chunk(&mut st, max, &mut noop_cx()) {
-        Poll::Ready(Ok(Some(c))) => gather(&mut st, c.bytes, max),
+fn first_bytes(accepted: Completion, st: &mut RecvState, max: usize) -> Completion {
+    let (data, fin) = match poll_chunk(st, max, &mut noop_cx()) {
+        Poll::Ready(Ok(Some(c))) => gather(st, c.bytes, max),
         Poll::Ready(Ok(None)) => (Bytes::new(), true),
         _ => return accepted,
     };
