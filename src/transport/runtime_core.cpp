@@ -609,21 +609,21 @@ void Inbox::fail_waiters(int32_t st, bool defer) {
   auto core = core_;  // a waiter resumed here may destroy this inbox
   for (auto& w : waiters) {
     if (!w.handler) continue;  // its wait was cancelled
-    resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), defer, *core);
+    resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), defer, core);
   }
 }
 
 void Inbox::resume_waiter(WaiterHandler&& handler, BridgeEvent ev, bool defer,
-                          RuntimeCore& core) {
+                          const std::shared_ptr<RuntimeCore>& core) {
+  auto ex = core->executor();
   if (auto* wait = std::get_if<RuntimeCore::WaitHandler>(&handler)) {
-    RuntimeCore::resume(std::move(*wait), std::move(ev), defer, core.executor());
+    RuntimeCore::resume(std::move(*wait), std::move(ev), defer, ex);
     return;
   }
   Result<BidiStream> s = ev.status == ASTER_IROH_OK
-                             ? HandleAccess::accepted_bi(core.shared_from_this(), std::move(ev))
+                             ? HandleAccess::accepted_bi(core, std::move(ev))
                              : Result<BidiStream>(status_of(ev));
-  RuntimeCore::resume(std::move(std::get<AcceptHandler>(handler)), std::move(s), defer,
-                      core.executor());
+  RuntimeCore::resume(std::move(std::get<AcceptHandler>(handler)), std::move(s), defer, ex);
 }
 
 std::optional<Inbox::WaiterHandler> Inbox::first_waiter() {
@@ -644,10 +644,10 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
     auto rest = std::move(waiters_);
     waiters_.clear();
     auto core = core_;  // a waiter resumed here may destroy this inbox
-    resume_waiter(std::move(*first), std::move(ev), defer, *core);
+    resume_waiter(std::move(*first), std::move(ev), defer, core);
     for (auto& w : rest) {
       if (!w.handler) continue;  // its wait was cancelled
-      resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), true, *core);
+      resume_waiter(std::move(*w.handler), RuntimeCore::rejected(st), true, core);
     }
     return;
   }
@@ -659,7 +659,7 @@ void Inbox::deliver(BridgeEvent ev, bool defer) {
     grant();
     // May resume the waiter here, which may destroy this inbox (the runtime outlives it: the
     // connection's handle holds it).
-    resume_waiter(std::move(*w), std::move(ev), defer, *core_);
+    resume_waiter(std::move(*w), std::move(ev), defer, core_);
     return;
   }
   ready_.push_back(std::move(ev));
@@ -700,7 +700,7 @@ void Inbox::enqueue(Handler handler) {
       WaiterHandler mine = std::move(*it->handler);
       it->handler.reset();
       resume_waiter(std::move(mine), RuntimeCore::rejected(ASTER_IROH_CANCELLED), true,
-                    *in->core_);
+                    in->core_);
     });
   }
   waiters_.push_back(Waiter{id, WaiterHandler(std::in_place_type<Handler>, std::move(handler))});

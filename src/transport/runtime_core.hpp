@@ -525,9 +525,11 @@ class Inbox : public std::enable_shared_from_this<Inbox> {
   template <typename Handler>
   void enqueue(Handler handler);
   // Resumes a waiter with `ev` (for an AcceptHandler, the stream it names). Touches nothing of
-  // the inbox, which the resumed caller may destroy.
+  // the inbox, which the resumed caller may destroy. `core` is only read before the waiter
+  // runs: the stream's handles copy it (no shared_from_this: a locked instruction and a
+  // release more per accepted stream).
   static void resume_waiter(WaiterHandler&& handler, BridgeEvent ev, bool defer,
-                            RuntimeCore& core);
+                            const std::shared_ptr<RuntimeCore>& core);
   // Completes every waiter with `st` (terminal status or close), none of them here if `defer`.
   void fail_waiters(int32_t st, bool defer);
 };
