@@ -1827,11 +1827,7 @@ unsafe fn send_bytes(
     let s = get_obj!(r, send, Send);
     let fin = flags & abi::SEND_FIN != 0;
     let follows = s.follows_another();
-    let large = match &data {
-        WriteData::Borrowed(d) => d.len() >= LARGE_WRITE,
-        WriteData::Owned(d) => d.len() >= LARGE_WRITE,
-    };
-    if r.shared.should_defer(large || follows) {
+    if r.shared.should_defer(data.len() >= LARGE_WRITE || follows) {
         let (op, epoch) = r
             .shared
             .register_parked(kind::WRITE, user_data, Obj::Send(s.clone()));

@@ -243,6 +243,15 @@ pub enum WriteData<'a> {
     Owned(Bytes),
 }
 
+impl WriteData<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            WriteData::Borrowed(d) => d.len(),
+            WriteData::Owned(d) => d.len(),
+        }
+    }
+}
+
 /// Write (and FIN with `fin`). `register` allocates the op id when the write must wait.
 pub fn write(
     obj: &Arc<SendObj>,
@@ -277,10 +286,7 @@ pub fn write(
     };
     // The rest waits: poll once more with the waker that will wake the parked write (noq
     // keeps the waker of the last poll that could not take everything).
-    let waker = send_waker(&mut st, obj, shared);
-    let polled = poll_write_rest(&mut st.s, &mut rest, &mut Context::from_waker(&waker));
-    st.waker = Some(waker);
-    match polled {
+    match poll_send(&mut st, obj, shared, |st, cx| poll_write_rest(&mut st.s, &mut rest, cx)) {
         Poll::Ready(Ok(())) => {
             if fin {
                 let _ = st.s.finish();
@@ -313,13 +319,9 @@ fn poll_parked_write(obj: &Arc<SendObj>, shared: &Shared) {
     if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
-    let Some(waker) = st.waker.take() else {
-        return;
-    };
-    let polled = catch_unwind(AssertUnwindSafe(|| {
-        poll_write_rest(&mut st.s, &mut parked.rest, &mut Context::from_waker(&waker))
-    }));
-    st.waker = Some(waker);
+    let polled = poll_send(&mut st, obj, shared, |st, cx| {
+        catch_unwind(AssertUnwindSafe(|| poll_write_rest(&mut st.s, &mut parked.rest, cx)))
+    });
     let c = match polled {
         Ok(Poll::Pending) => {
             st.parked = Some(parked);
@@ -563,10 +565,7 @@ pub fn read(
         }
         // Poll again with the waker that will wake the parked read: noq keeps the waker of
         // the last poll that found nothing, and the first poll's was a no-op.
-        let waker = recv_waker(&mut st, obj, shared);
-        let polled = acc.poll(&mut st, &mut Context::from_waker(&waker));
-        st.waker = Some(waker);
-        if let Poll::Ready(c) = polled {
+        if let Poll::Ready(c) = poll_recv(&mut st, obj, shared, |st, cx| acc.poll(st, cx)) {
             return Attempt::Done(c);
         }
         let (op, epoch) = register();
@@ -605,10 +604,7 @@ pub fn read(
         to_end: None,
         call: None,
     };
-    let waker = recv_waker(&mut st, obj, shared);
-    let polled = parked.poll(&mut st, &mut Context::from_waker(&waker));
-    st.waker = Some(waker);
-    if let Poll::Ready(c) = polled {
+    if let Poll::Ready(c) = poll_recv(&mut st, obj, shared, |st, cx| parked.poll(st, cx)) {
         return Attempt::Done(c);
     }
     (parked.op, parked.epoch) = register();
@@ -733,26 +729,45 @@ impl std::task::Wake for ParkWaker {
     }
 }
 
-fn park_waker(half: WeakHalf, shared: &Arc<Shared>) -> Waker {
+fn park_waker(half: WeakHalf, shared: &Shared) -> Waker {
     Waker::from(Arc::new(ParkWaker {
         half,
         queue: shared.parked.clone(),
     }))
 }
 
-// The half's waker, taken out of its state for one poll (the caller puts it back): a clone
-// would be two more atomic reference-count changes per poll, and noq clones it only when it
-// does not hold this waker already (`Waker::will_wake`).
-fn recv_waker(st: &mut RecvState, obj: &Arc<RecvObj>, shared: &Arc<Shared>) -> Waker {
-    st.waker
+// A poll of a half with its own waker (made by its first poll): the waker is taken out of the
+// half's state for the poll and put back after, not cloned for it (a clone and its drop were
+// two more atomic reference-count changes per poll; noq clones the waker only when it does not
+// hold this one already, `Waker::will_wake`).
+fn poll_recv<R>(
+    st: &mut RecvState,
+    obj: &Arc<RecvObj>,
+    shared: &Shared,
+    poll: impl FnOnce(&mut RecvState, &mut Context<'_>) -> R,
+) -> R {
+    let waker = st
+        .waker
         .take()
-        .unwrap_or_else(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared))
+        .unwrap_or_else(|| park_waker(WeakHalf::Recv(Arc::downgrade(obj)), shared));
+    let r = poll(st, &mut Context::from_waker(&waker));
+    st.waker = Some(waker);
+    r
 }
 
-fn send_waker(st: &mut SendState, obj: &Arc<SendObj>, shared: &Arc<Shared>) -> Waker {
-    st.waker
+fn poll_send<R>(
+    st: &mut SendState,
+    obj: &Arc<SendObj>,
+    shared: &Shared,
+    poll: impl FnOnce(&mut SendState, &mut Context<'_>) -> R,
+) -> R {
+    let waker = st
+        .waker
         .take()
-        .unwrap_or_else(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared))
+        .unwrap_or_else(|| park_waker(WeakHalf::Send(Arc::downgrade(obj)), shared));
+    let r = poll(st, &mut Context::from_waker(&waker));
+    st.waker = Some(waker);
+    r
 }
 
 /// The runtime's task for parked operations (spawned with the runtime; ends with it).
@@ -781,13 +796,9 @@ fn poll_parked(obj: &Arc<RecvObj>, shared: &Shared) {
     if !shared.op_live(parked.op, parked.epoch) {
         return; // cancelled: its CANCELLED event is out already
     }
-    let Some(waker) = st.waker.take() else {
-        return;
-    };
-    let polled = catch_unwind(AssertUnwindSafe(|| {
-        parked.poll(&mut st, &mut Context::from_waker(&waker))
-    }));
-    st.waker = Some(waker);
+    let polled = poll_recv(&mut st, obj, shared, |st, cx| {
+        catch_unwind(AssertUnwindSafe(|| parked.poll(st, cx)))
+    });
     let c = match polled {
         Ok(Poll::Pending) => {
             st.parked = Some(parked);
@@ -994,10 +1005,7 @@ pub fn park_call(
         to_end: None,
         call: Some(send),
     };
-    let waker = recv_waker(&mut st, recv, shared);
-    let polled = parked.poll(&mut st, &mut Context::from_waker(&waker));
-    st.waker = Some(waker);
-    if let Poll::Ready(c) = polled {
+    if let Poll::Ready(c) = poll_recv(&mut st, recv, shared, |st, cx| parked.poll(st, cx)) {
         return Some(call_completion(c, parked.call.take(), recv));
     }
     st.pending = op;

@@ -605,7 +605,6 @@ void Inbox::fail_waiters(int32_t st, bool defer) {
   // Taken out first: a waiter resumed here may call next() again or destroy this inbox.
   auto waiters = std::move(waiters_);
   waiters_.clear();
-  auto ex = core_->executor();
   auto core = core_;  // a waiter resumed here may destroy this inbox
   for (auto& w : waiters) {
     if (!w.handler) continue;  // its wait was cancelled

@@ -1342,8 +1342,6 @@ TEST(Transport, SeveralAcceptsWaitTogetherAndACancelledOneLeavesTheOthers) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
-// Connection::accept_bi hands over the bytes read as the stream was accepted
-// (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
 // Connection::accept_bi_now: nothing (nullopt) while no stream is here, a stream that was
 // accepted in the background without a wait, and once accepting ended the status that ended
 // it, each call again; accept_bi() then fails the same way.
@@ -1384,6 +1382,8 @@ TEST(Transport, AcceptNowTakesWhatIsHereWithoutWaiting) {
   EXPECT_EQ(ok, std::optional<bool>(true));
 }
 
+// Connection::accept_bi hands over the bytes read as the stream was accepted
+// (Connection::kAcceptFirstBytes): reads take them first, in order, in every read form.
 TEST(Transport, AcceptedStreamsBringTheirFirstBytes) {
   auto b = blocking();
   ASSERT_TRUE(b);
